@@ -1,0 +1,46 @@
+# Two commands do all the set-up: `make demo` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB ?= mieruka-demo.db
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install browser bench clean sample
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests; Playwright's own browser download cannot work offline.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) >/dev/null \
+	      || echo "could not install Debian chromium: browser tests will fail"; \
+	  else echo "not root: install Debian chromium (apt-get install chromium) for the browser tests"; fi; \
+	fi
+
+# A fresh database each time: load the bundled sample, rate it under every scheme, serve it.
+demo: $(STAMP)
+	rm -f $(DEMO_DB)
+	$(BIN)/mieruka demo --db $(DEMO_DB) --host $(HOST) --port $(PORT)
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+sample: $(STAMP)
+	$(BIN)/mieruka sample build ../shared/seeds
+
+bench: $(STAMP)
+	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) mieruka.db $(DEMO_DB) test-artifacts .pytest_cache

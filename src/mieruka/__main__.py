@@ -1,0 +1,4 @@
+"""Allow `python -m mieruka`."""
+from mieruka.cli import main
+
+main()

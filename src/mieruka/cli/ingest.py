@@ -1,0 +1,127 @@
+"""Commands that load documents and list what was extracted: ingest, kpis, measures, cases, documents, sample."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mieruka import storage
+from mieruka.cli.app import DbOption, FormatOption, app, err, fail
+from mieruka.export.formats import Format, print_rows, to_json
+
+sample_app = typer.Typer(help="The bundled sample dataset: build it from documents, load it.", no_args_is_help=True)
+app.add_typer(sample_app, name="sample")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (.txt .tsv .md .html .pdf .xlsx)"),
+    family: str = typer.Option(None, "--family", help="Skip detection: reform-schedule, policy-evaluation, measure-catalogue, platform-presentation"),
+    db: str = DbOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Read documents into the database, one transaction per document, and report what was found."""
+    from mieruka.ingest.loader import ingest_paths
+
+    reports = ingest_paths(paths, db, family, progress=_progress)
+    if not reports:
+        fail(f"no supported files found in {', '.join(map(str, paths))}")
+    if fmt is Format.json:
+        print(to_json([r.to_dict() for r in reports]))
+    else:
+        rows = [_report_row(r) for r in reports]
+        print_rows(rows, fmt, table_columns=["file", "status", "family", "items", "kpis", "observations", "measures", "cases", "unplaced", "seconds", "error"])
+    total = sum(r.cpu_seconds for r in reports)
+    err.print(f"{len(reports)} file(s), {sum(r.status == 'loaded' for r in reports)} loaded, "
+              f"{sum(r.status == 'unchanged' for r in reports)} unchanged, {sum(r.status == 'error' for r in reports)} failed; "
+              f"{total:.3f} s CPU", highlight=False)
+    for r in reports:
+        if r.status == "error":
+            err.print(f"[red]error:[/] {r.file}: {r.error}", highlight=False)
+    if any(r.status == "error" for r in reports):
+        raise typer.Exit(1)
+
+
+def _progress(files, total):
+    """A progress bar on the terminal for runs of several files; silent in pipes and logs."""
+    if total < 2 or not err.is_terminal:
+        return files
+    from rich.progress import track
+
+    return track(files, total=total, description="ingesting", console=err, transient=True)
+
+
+def _report_row(r) -> dict:
+    c = r.counts
+    return {"file": Path(r.file).name, "status": r.status, "family": r.family, "items": c.get("items"),
+            "kpis": c.get("kpis"), "observations": c.get("observations"), "measures": c.get("measures"),
+            "cases": c.get("cases"), "unplaced": c.get("unplaced"), "seconds": r.seconds, "error": r.error}
+
+
+def _rows(query, db):
+    storage.ensure_schema(db)
+    with storage.session_scope(db) as s:
+        return query(s)
+
+
+@app.command("kpis")
+def kpis_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
+    """List every canonical KPI with its baseline, targets, observations, ratings and documents."""
+    from mieruka.export.shapes import kpi_listing
+    from mieruka.storage.queries import kpi_rows
+
+    rows = kpi_listing(_rows(kpi_rows, db))
+    print_rows(rows, fmt, table_columns=["id", "tier", "name", "unit", "targets", "observations", "ratings"])
+
+
+@app.command("measures")
+def measures_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
+    """List the national measures for municipal plans."""
+    from mieruka.export.shapes import measure_listing
+    from mieruka.storage.queries import measure_rows
+
+    rows = measure_listing(_rows(measure_rows, db))
+    print_rows(rows, fmt, table_columns=["no", "code", "name", "pillar", "timing", "ministries"])
+
+
+@app.command("cases")
+def cases_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
+    """List the advanced cases (先進・優良事例) with their effects."""
+    from mieruka.export.shapes import case_listing
+    from mieruka.storage.queries import case_rows
+
+    rows = case_listing(_rows(case_rows, db))
+    print_rows(rows, fmt, table_columns=["municipalities", "theme", "effects"])
+
+
+@app.command("documents")
+def documents_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
+    """List the ingested documents with family, sha256 and counts."""
+    from mieruka.storage.queries import document_rows
+
+    rows = _rows(document_rows, db)
+    print_rows(rows, fmt, table_columns=["id", "file_name", "family", "title", "doc_date", "sha256", "counts"])
+
+
+@sample_app.command("build")
+def sample_build(
+    seeds: Path = typer.Argument(..., help="Folder of documents to extract the sample from"),
+    out: Path = typer.Option(None, "--out", help="Where to write (default: the file inside the package)"),
+) -> None:
+    """Extract facts and figures from documents into the bundled sample data file."""
+    from mieruka.ingest.sample import SAMPLE_PATH, build_sample
+
+    target = out or SAMPLE_PATH
+    summary = build_sample(seeds, target)
+    print(f"wrote {target}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+@sample_app.command("load")
+def sample_load(db: str = DbOption, fmt: Format = FormatOption) -> None:
+    """Load the bundled sample dataset into the database."""
+    from mieruka.ingest.sample import load_sample
+
+    reports = load_sample(db)
+    print_rows([_report_row(r) for r in reports], fmt)
+    if any(r.status == "error" for r in reports):
+        raise typer.Exit(1)

@@ -1,0 +1,48 @@
+"""Commands that serve the web application: `mieruka serve` over any database, `mieruka demo` as `make demo` runs it."""
+from __future__ import annotations
+
+import typer
+
+from mieruka.cli.app import DbOption, app, err
+
+HostOption = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)")
+PortOption = typer.Option(8000, "--port", help="TCP port")
+
+
+def _serve(db: str | None, host: str, port: int) -> None:
+    import uvicorn
+
+    from mieruka.web import create_app
+
+    web_app = create_app(db)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"mieruka: serving {web_app.state.db_url} at http://{shown}:{port}/ (Ctrl+C stops)", flush=True)
+    uvicorn.run(web_app, host=host, port=port, log_level="warning")
+
+
+@app.command("serve")
+def serve_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption) -> None:
+    """Serve the pages and the JSON API (/api/) over the database."""
+    _serve(db, host, port)
+
+
+@app.command("demo")
+def demo_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption) -> None:
+    """Serve the bundled sample: load it when the database has no document, rate it under every scheme file
+    that has no computed rating yet, then serve."""
+    from mieruka import storage
+    from mieruka.ingest.sample import load_sample
+    from mieruka.storage.queries import document_rows
+    from mieruka.web.evaluation import rate_missing_schemes
+
+    storage.ensure_schema(db)
+    with storage.session_scope(db) as session:
+        empty = not document_rows(session)
+    if empty:
+        reports = load_sample(db)
+        err.print(f"loaded the bundled sample: {len(reports)} document(s)", highlight=False)
+    with storage.session_scope(db) as session:
+        rated = rate_missing_schemes(session)
+    if rated:
+        err.print(f"rated every KPI under {', '.join(rated)}", highlight=False, soft_wrap=True)
+    _serve(db, host, port)

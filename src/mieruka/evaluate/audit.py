@@ -1,0 +1,452 @@
+"""Audit what the documents published: ratings against the numbers, documents against each other, promises against time.
+Each finding names its kind, the KPI, a message in Japanese and English, and the lines (document, line) that disagree."""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations
+
+from mieruka.evaluate.explain import at, at_en, num
+from mieruka.evaluate.rate import RatingResult, rate_kpi, roll_up_group
+from mieruka.evaluate.schemes import Scheme
+from mieruka.evaluate.series import Point, doc_key, document_dates, pick_baseline, resolve_target, stated_on
+
+KINDS = ("rating_mismatch", "rating_conflict", "value_conflict", "target_conflict", "target_revised",
+         "target_overdue", "stale", "achieved_but_rated_low", "missed_but_rated_high")
+APPROX_TOLERANCE = 0.05  # 約1,000 and 1,040 agree; a figure written without 約 must match exactly
+# The policy evaluation legend writes its dash as 一 (kanji one), ー, － or -; they are one code.
+_DASHES = str.maketrans({c: "ー" for c in "一－-‐―—"})
+
+
+@dataclass
+class Finding:
+    kind: str
+    kpi_id: int | None
+    kpi: str
+    message: str
+    message_en: str
+    sources: list[dict] = field(default_factory=list)
+
+    def row(self, lang: str = "ja") -> dict:
+        return {"kind": self.kind, "kpi_id": self.kpi_id, "kpi": self.kpi,
+                "message": self.message_en if lang == "en" else self.message, "sources": self.sources}
+
+
+def _cite(*sources: dict | None) -> list[dict]:
+    out = []
+    for s in sources:
+        if s and {"document": s.get("document"), "line": s.get("line")} not in out:
+            out.append({"document": s.get("document"), "line": s.get("line")})
+    return out
+
+
+def code_key(code: str) -> str:
+    return unicodedata.normalize("NFKC", str(code)).strip().translate(_DASHES)
+
+
+def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: list[dict] | None = None) -> list[Finding]:
+    """Every finding of every kind; schemes with an `official` name are checked against the published ratings."""
+    dates = document_dates(kpis)
+    findings: list[Finding] = []
+    for scheme in schemes:
+        if scheme.official:
+            findings += rating_findings(kpis, scheme, dates, as_of)
+            findings += rollup_findings(kpis, scheme, dates, policy_results or [], as_of)
+    findings += rating_conflicts(kpis)
+    findings += value_conflicts(kpis)
+    findings += target_conflicts(kpis, dates)
+    findings += target_revisions(kpis, dates)
+    findings += target_overdue(kpis, dates)
+    findings += stale(kpis, dates, as_of)
+    order = {k: i for i, k in enumerate(KINDS)}
+    return sorted(findings, key=lambda f: (order[f.kind], f.kpi_id or 0))
+
+
+def _official(kpi: dict, scheme: Scheme) -> list[dict]:
+    return [r for r in kpi.get("ratings", []) if r.get("official") and r.get("scheme") == scheme.official]
+
+
+def _recompute(kpi: dict, rating: dict, scheme: Scheme, dates: dict, as_of: date) -> RatingResult:
+    """The scheme's code from the numbers the rating document gave, as of that document's date."""
+    doc = doc_key(rating.get("source"))
+    when = dates.get(doc) or rating.get("as_of") or as_of
+    return rate_kpi(kpi, scheme, when, dates, document=doc)
+
+
+def rating_findings(kpis: list[dict], scheme: Scheme, dates: dict, as_of: date) -> list[Finding]:
+    """rating_mismatch, achieved_but_rated_low and missed_but_rated_high for one scheme's published ratings."""
+    out = []
+    top = {code_key(c) for c in scheme.top_codes}
+    for kpi in kpis:
+        seen = set()
+        for r in _official(kpi, scheme):
+            res = _recompute(kpi, r, scheme, dates, as_of)
+            official = code_key(r["code"])
+            key = (official, res.code, res.actual, res.actual_as_of, res.target)
+            if key in seen:
+                continue  # the same table printed twice in a document gives one finding
+            seen.add(key)
+            sources = _cite(r.get("source"), *res.sources().values())
+            where, where_en = at(r.get("source")), at_en(r.get("source"))
+            if res.judged and code_key(res.code) != official:
+                out.append(Finding(
+                    "rating_mismatch", kpi["id"], kpi["name"],
+                    f"{where}の区分は{r['code']}だが、同じ数値から{scheme.name}で計算すると{res.code}: {res.explanation}",
+                    f"{where_en} rates it {r['code']}, but {scheme.name} computes {res.code} from the same numbers: "
+                    f"{res.explanation_en}", sources))
+            flags = res.facts.flags
+            if flags["target_met"] and official not in top:
+                out.append(Finding(
+                    "achieved_but_rated_low", kpi["id"], kpi["name"],
+                    f"実績{num(res.actual, res.unit)}({res.actual_as_of})は目標{_goal(res)}を達成しているのに、"
+                    f"{where}の区分は{r['code']}",
+                    f"the actual {num(res.actual, res.unit)} ({res.actual_as_of}) meets the target {_goal(res)}, "
+                    f"yet {where_en} rates it {r['code']}", sources))
+            if official in top and flags["observed_after_deadline"] and not flags["target_met"]:
+                out.append(Finding(
+                    "missed_but_rated_high", kpi["id"], kpi["name"],
+                    f"期限を過ぎた実績{num(res.actual, res.unit)}({res.actual_as_of})は目標{_goal(res)}に届いていないのに、"
+                    f"{where}の区分は{r['code']}",
+                    f"the actual {num(res.actual, res.unit)} ({res.actual_as_of}), at or after the deadline, misses "
+                    f"the target {_goal(res)}, yet {where_en} rates it {r['code']}", sources))
+    return out
+
+
+def _goal(res: RatingResult) -> str:
+    if res.target is None:
+        return "（向上）"
+    return f"{num(res.target, res.unit)}({res.deadline})" if res.deadline else num(res.target, res.unit)
+
+
+def rollup_findings(kpis: list[dict], scheme: Scheme, dates: dict, results: list[dict], as_of: date) -> list[Finding]:
+    """The published overall result of a sheet against the scheme's roll-up of the same sheet's indicators."""
+    if scheme.rollup is None or scheme.rollup.group_by != "document" or not results:
+        return []
+    out = []
+    for pr in results:
+        doc = doc_key(pr.get("source"))
+        members = [(k, r) for k in kpis for r in _official(k, scheme) if doc_key(r.get("source")) == doc]
+        if not members:
+            continue
+        rated, seen = [], set()
+        for k, r in members:
+            if k["id"] not in seen:
+                seen.add(k["id"])
+                rated.append(_recompute(k, r, scheme, dates, as_of))
+        group = roll_up_group(pr["policy"], doc, rated, scheme.rollup)
+        if group.result.judged and group.result.result != pr["result"]:
+            out.append(Finding(
+                "rating_mismatch", None, pr["policy"],
+                f"{at(pr['source'])}の総合結果は「{pr['result']}」だが、{scheme.name}の集計規則では「{group.result.result}」: "
+                f"{group.explanation}",
+                f"{at_en(pr['source'])} gives the overall result \"{pr['result']}\", but the {scheme.name} roll-up "
+                f"gives \"{group.result.result}\": {group.explanation_en}", _cite(pr["source"])))
+    return out
+
+
+def rating_conflicts(kpis: list[dict]) -> list[Finding]:
+    """Two documents rating the same KPI differently for the same observation."""
+    out = []
+    for kpi in kpis:
+        groups: dict = {}
+        for r in kpi.get("ratings", []):
+            if r.get("official") and r.get("as_of") is not None:
+                groups.setdefault((r["scheme"], r["as_of"]), []).append(r)
+        for (scheme, when), rows in groups.items():
+            codes = {code_key(r["code"]) for r in rows}
+            docs = {doc_key(r.get("source")) for r in rows}
+            if len(codes) < 2 or len(docs) < 2:
+                continue
+            obs = _observationsat(kpi, when)
+            value = "・".join(sorted({num(o["value"], o.get("unit")) for o in obs})) or "値不明"
+            parts = "、".join(f"{at(r.get('source'))}は{r['code']}" for r in rows)
+            parts_en = "; ".join(f"{at_en(r.get('source'))} rates it {r['code']}" for r in rows)
+            out.append(Finding(
+                "rating_conflict", kpi["id"], kpi["name"],
+                f"同じ実績（{when}: {value}）に対して区分が食い違う: {parts}",
+                f"the same observation ({when}: {value}) is rated differently: {parts_en}",
+                _cite(*(r.get("source") for r in rows), *(o.get("source") for o in obs))))
+    return out
+
+
+def _observationsat(kpi: dict, when: date) -> list[dict]:
+    return [o for o in kpi.get("observations", []) if o.get("as_of") == when and o.get("value") is not None
+            and o.get("status") != "forecast"]
+
+
+def _approx(text: str | None) -> bool:
+    return "約" in (text or "")
+
+
+def _differ(a: float, b: float, approx: bool) -> bool:
+    tolerance = APPROX_TOLERANCE if approx else 1e-9
+    return abs(a - b) > tolerance * max(abs(a), abs(b))
+
+
+def value_conflicts(kpis: list[dict]) -> list[Finding]:
+    """Different values for the same KPI at the same point in time (a 速報値 later revised by a 確報値 is not one)."""
+    out = []
+    for kpi in kpis:
+        stated = [o for o in kpi.get("observations", []) if o.get("status") != "forecast"]
+        stated += kpi.get("baselines") or ([kpi["baseline"]] if kpi.get("baseline") else [])
+        by_day: dict = {}
+        for o in stated:
+            if o.get("value") is not None and o.get("as_of") is not None:
+                by_day.setdefault(o["as_of"], []).append(o)
+        for when, rows in sorted(by_day.items()):
+            pairs = [(a, b) for a, b in combinations(rows, 2) if _values_conflict(a, b)]
+            if not pairs:
+                continue
+            involved = [r for r in rows if any(r is a or r is b for a, b in pairs)]
+            values = _distinct(involved)
+            parts = "、".join(f"{v}（{'・'.join(at(s) for s in srcs)}）" for v, srcs in values.items())
+            parts_en = "; ".join(f"{v} ({', '.join(at_en(s) for s in srcs)})" for v, srcs in values.items())
+            out.append(Finding("value_conflict", kpi["id"], kpi["name"],
+                               f"{when}時点の値が資料によって異なる: {parts}",
+                               f"the value at {when} differs between documents: {parts_en}",
+                               _cite(*(r.get("source") for r in involved))))
+    return out
+
+
+def _values_conflict(a: dict, b: dict) -> bool:
+    if a.get("unit") and b.get("unit") and a["unit"] != b["unit"]:
+        return False
+    if {a.get("status"), b.get("status")} == {"preliminary", "final"}:
+        return False
+    return _differ(float(a["value"]), float(b["value"]), _approx(a.get("text")) or _approx(b.get("text")))
+
+
+def _distinct(rows: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(num(float(r["value"]), r.get("unit")), []).append(r.get("source"))
+    return out
+
+
+@dataclass
+class _Statement:
+    target: dict
+    value: float | None
+    deadline: date | None
+    unset: bool
+    when: date | None
+    approx: bool
+
+    @property
+    def source(self) -> dict | None:
+        return self.target.get("source")
+
+    @property
+    def edition_date(self) -> date | None:
+        return self.target.get("edition_date")
+
+    def describe(self, unit: str | None) -> str:
+        if self.value is None:
+            promised = self.target.get("promised_by")
+            return f"未設定（{promised}までに設定予定）" if promised else "未設定"
+        return f"{num(self.value, unit)}({self.deadline or '期限なし'})"
+
+    def describe_en(self, unit: str | None) -> str:
+        if self.value is None:
+            promised = self.target.get("promised_by")
+            return f"not set (promised by {promised})" if promised else "not set"
+        return f"{num(self.value, unit)} (by {self.deadline or 'no deadline'})"
+
+
+def _statements(kpi: dict, dates: dict) -> list[_Statement]:
+    baseline = pick_baseline(kpi, date.max)
+    known = ([baseline] if baseline else []) + [
+        Point(float(o["value"]), o["as_of"]) for o in kpi.get("observations", [])
+        if o.get("value") is not None and o.get("as_of")]
+    out = []
+    for t in kpi.get("targets", []):
+        if t.get("interim"):
+            continue
+        goal = resolve_target(t, known, baseline, dates)
+        if goal is not None and goal.value is not None:
+            out.append(_Statement(t, goal.value, t.get("deadline"), False, stated_on(t, dates), goal.approx))
+        elif goal is None and t.get("unset"):
+            out.append(_Statement(t, None, t.get("deadline"), True, stated_on(t, dates), False))
+    return out
+
+
+def _conflicting(a: _Statement, b: _Statement) -> bool:
+    if a.edition_date and b.edition_date and a.edition_date != b.edition_date:
+        return False  # one edition revising another: target_revised
+    if a.unset or b.unset:
+        # two parts of one statement date promising to set the target by different dates
+        return a.unset and b.unset and a.when == b.when and a.target.get("promised_by") != b.target.get("promised_by")
+    # the same deadline with another value, or the same value with another deadline; when both differ the two
+    # may be successive milestones (FY2018 and FY2021), which is no conflict
+    same_value = not _differ(a.value, b.value, a.approx or b.approx)
+    return (a.deadline == b.deadline) != same_value
+
+
+def _key(s: _Statement) -> tuple:
+    return (s.value if s.value is not None else -1.0, s.deadline or date.max, s.target.get("promised_by") or date.max)
+
+
+def target_conflicts(kpis: list[dict], dates: dict) -> list[Finding]:
+    """Two documents, or two parts of one, stating different targets (successive editions are revisions instead)."""
+    out = []
+    for kpi in kpis:
+        found: dict = {}
+        for a, b in combinations(_statements(kpi, dates), 2):
+            if _conflicting(a, b):
+                found.setdefault(tuple(sorted([_key(a), _key(b)])), []).extend([a, b])
+        unit = kpi.get("unit")
+        for pair, rows in found.items():
+            sides = [_unique([s for s in rows if _key(s) == key]) for key in pair]
+            ja = "と".join(f"{side[0].describe(unit)}（{'・'.join(map(_where, side))}）" for side in sides)
+            en = " versus ".join(f"{side[0].describe_en(unit)} ({', '.join(map(_where_en, side))})" for side in sides)
+            out.append(Finding("target_conflict", kpi["id"], kpi["name"], f"目標が食い違う: {ja}",
+                               f"the stated targets disagree: {en}", _cite(*(s.source for s in rows))))
+    return out
+
+
+def _unique(statements: list[_Statement]) -> list[_Statement]:
+    seen, out = set(), []
+    for s in statements:
+        key = (doc_key(s.source), (s.source or {}).get("line"))
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _where(s: _Statement) -> str:
+    return at(s.source) + (f"（{s.edition_date}版）" if s.edition_date else "")
+
+
+def _where_en(s: _Statement) -> str:
+    return at_en(s.source) + (f" (the {s.edition_date} edition)" if s.edition_date else "")
+
+
+def _editions(kpi: dict, dates: dict) -> list[tuple[date, list[_Statement]]]:
+    """The statements of each edition that speaks of this KPI, oldest edition first."""
+    by_edition: dict = {}
+    for s in _statements(kpi, dates):
+        if s.edition_date:
+            by_edition.setdefault(s.edition_date, []).append(s)
+    return sorted(by_edition.items(), key=lambda kv: kv[0])
+
+
+def _revision(old: _Statement, new: _Statement, direction: int) -> tuple[str, str] | None:
+    """What changed between two editions' targets, in words; None when nothing did."""
+    if old.value is None and new.value is not None:
+        promised = old.target.get("promised_by")
+        if promised and new.edition_date > promised:
+            return f"目標値が設定された（設定予定の{promised}より後）", f"the target was set (after the promised {promised})"
+        return "目標値が設定された", "the target was set"
+    if old.value is not None and new.value is None:
+        return "目標値が未設定に戻された", "the target was withdrawn"
+    if old.value is None:
+        a, b = old.target.get("promised_by"), new.target.get("promised_by")
+        if a == b:
+            return None
+        if a and b and b > a:
+            return f"設定予定時期が{a}から{b}に延期された", f"the date for setting it was postponed from {a} to {b}"
+        return f"設定予定時期が{a}から{b}に変わった", f"the date for setting it changed from {a} to {b}"
+    ja, en = [], []
+    if _differ(old.value, new.value, old.approx or new.approx):
+        up = new.value > old.value
+        tighter = direction * (new.value - old.value) > 0
+        ja.append(f"目標値が{'引き上げ' if up else '引き下げ'}られた（{'厳しく' if tighter else '緩く'}なった）")
+        en.append(f"the target was {'raised' if up else 'lowered'} ({'tighter' if tighter else 'looser'})")
+    if old.deadline != new.deadline:
+        later = bool(old.deadline and new.deadline and new.deadline > old.deadline)
+        ja.append(f"期限が{'延ばされた' if later else '変わった'}")
+        en.append(f"the deadline was {'postponed' if later else 'changed'}")
+    return ("、".join(ja), "; ".join(en)) if ja else None
+
+
+def target_revisions(kpis: list[dict], dates: dict) -> list[Finding]:
+    """A later edition changed a target, its deadline, or the date by which it was to be set."""
+    out = []
+    for kpi in kpis:
+        editions = _editions(kpi, dates)
+        direction = -1 if kpi.get("direction") == "down" else 1
+        unit = kpi.get("unit")
+        for (d1, olds), (d2, news) in zip(editions, editions[1:]):
+            # an edition that contradicts itself (a target_conflict) is revised only where no part of it agrees
+            changes = [(o, n, _revision(o, n, direction)) for n in news for o in olds]
+            if any(c is None for _, _, c in changes):
+                continue
+            old, new, change = changes[0]
+            ja, en = change
+            out.append(Finding(
+                "target_revised", kpi["id"], kpi["name"],
+                f"{d1}版の{old.describe(unit)}から{d2}版の{new.describe(unit)}へ: {ja}",
+                f"from {old.describe_en(unit)} in the {d1} edition to {new.describe_en(unit)} in the {d2} edition: {en}",
+                _cite(old.source, new.source)))
+    return out
+
+
+def target_overdue(kpis: list[dict], dates: dict) -> list[Finding]:
+    """A target promised by a date that a document dated after it still shows as unset."""
+    out = []
+    for kpi in kpis:
+        unset = [s for s in _statements(kpi, dates) if s.unset]
+        promises = [s for s in unset if s.target.get("promised_by")]
+        for promised in sorted({s.target["promised_by"] for s in promises}):
+            late = [s for s in unset if s.when and s.when > promised]
+            if not late:
+                continue
+            made = [s for s in promises if s.target["promised_by"] == promised]
+            latest = max(late, key=lambda s: s.when)
+            out.append(Finding(
+                "target_overdue", kpi["id"], kpi["name"],
+                f"目標は{promised}までに設定するとされた（{at(made[0].source)}）が、{latest.when}時点の"
+                f"{at(latest.source)}でも未設定（「{latest.target.get('text')}」）",
+                f"the target was to be set by {promised} ({at_en(made[0].source)}), but {at_en(latest.source)} "
+                f"as of {latest.when} still shows it unset (\"{latest.target.get('text')}\")",
+                _cite(*(s.source for s in made), *(s.source for s in late))))
+    return out
+
+
+def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
+    """The next measurement a document announced is due by as_of, yet no newer actual has been published."""
+    out = []
+    for kpi in kpis:
+        # an undated actual counts as of its document's date
+        actuals = [{**o, "as_of": o.get("as_of") or dates.get(doc_key(o.get("source")))}
+                   for o in kpi.get("observations", []) if o.get("value") is not None and o.get("status") != "forecast"]
+        actuals = [o for o in actuals if o["as_of"]]
+        overdue = []
+        for a in kpi.get("appearances", []):
+            due = a.get("next_measurement_date")
+            if due is None or due >= as_of:
+                continue
+            doc = doc_key(a.get("source"))
+            own = [o for o in actuals if doc_key(o.get("source")) == doc]
+            if not any(_newer(o, own, dates.get(doc)) for o in actuals):
+                overdue.append((due, a, own))
+        if not overdue:
+            continue
+        due = min(d for d, _, _ in overdue)
+        latest = max(actuals, key=lambda o: o["as_of"]) if actuals else None
+        have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({latest['as_of']}、{at(latest.get('source'))})" \
+            if latest else "実績はまだない"
+        have_en = f"the latest actual is {num(latest['value'], latest.get('unit'))} ({latest['as_of']}, " \
+                  f"{at_en(latest.get('source'))})" if latest else "there is no actual yet"
+        said = overdue[0][1]
+        out.append(Finding(
+            "stale", kpi["id"], kpi["name"],
+            f"次回の把握時期「{said.get('next_measurement')}」（{due}、{at(said.get('source'))}）を{as_of}時点で過ぎたが、"
+            f"新しい実績がない。{have}",
+            f"the next measurement announced as \"{said.get('next_measurement')}\" ({due}, {at_en(said.get('source'))}) "
+            f"is past as of {as_of}, with no newer actual; {have_en}",
+            _cite(*(a.get("source") for _, a, _ in overdue), latest.get("source") if latest else None)))
+    return out
+
+
+def _newer(o: dict, own: list[dict], doc_date: date | None) -> bool:
+    """Whether o is newer than what the announcing document reported (a 確報値 replacing its 速報値 counts)."""
+    if not own:
+        return doc_date is None or o["as_of"] > doc_date
+    last = max(x["as_of"] for x in own)
+    if o["as_of"] > last:
+        return True
+    return o["as_of"] == last and o.get("status") == "final" and all(
+        x.get("status") != "final" for x in own if x["as_of"] == last)

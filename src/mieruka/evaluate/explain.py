@@ -1,0 +1,239 @@
+"""One plain sentence, in Japanese and in English, saying which numbers gave a KPI its code.
+A KPI that cannot be rated is told why; the forecast follows when there is one."""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from mieruka.evaluate import path as p
+from mieruka.evaluate.schemes import Scheme
+from mieruka.evaluate.series import Series
+from mieruka.jp import fiscal_year_of, format_yen
+
+if TYPE_CHECKING:
+    from mieruka.evaluate.rate import Facts
+
+
+def num(value: float, unit: str | None = None) -> str:
+    """A value with its unit as a reader expects it: 416団体, 40.1時間, 4,000億円, 99.2%."""
+    if unit == "円":
+        return format_yen(value)
+    v = round(value, 2)
+    text = f"{int(round(v)):,}" if v == int(v) or abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".")
+    return text + (unit or "")
+
+
+def pct(x: float) -> str:
+    return f"{x * 100:.0f}%"
+
+
+def _d(day: date | None) -> str:
+    return day.isoformat() if day else "時点不明"
+
+
+def _d_en(day: date | None) -> str:
+    return day.isoformat() if day else "undated"
+
+
+def at(source: dict | None) -> str:
+    return f"{source.get('document')} {source.get('line')}行" if source else "出典不明"
+
+
+def at_en(source: dict | None) -> str:
+    return f"{source.get('document')} line {source.get('line')}" if source else "an unknown place"
+
+
+def _cause(scheme: Scheme, index: int) -> str:
+    """What decided: the rule's metric, else its first flag ("not:flag" for unless), else "otherwise"."""
+    rule = scheme.rules[index]
+    if rule.metric:
+        return rule.metric
+    if rule.when:
+        return rule.when[0]
+    if rule.unless:
+        return "not:" + rule.unless[0]
+    return "otherwise"
+
+
+def explain(series: Series, facts: Facts, scheme: Scheme, index: int) -> tuple[str, str]:
+    rule = scheme.rules[index]
+    label = scheme.codes[rule.code]
+    ja, en = _situation(series, facts, _cause(scheme, index), scheme, label.judged)
+    # the rule's own words add something only when they differ from the code's label
+    crit_ja = f"（判定基準: {rule.ja}）" if rule.ja and rule.ja != label.ja else ""
+    crit_en = f" (criterion: {rule.en})" if rule.en and rule.en != label.en else ""
+    notes_ja, notes_en = _notes(series, facts)
+    fc_ja, fc_en = _forecast_text(series, facts)
+    return (f"{ja}ため、{rule.code}「{label.ja}」{crit_ja}。" + notes_ja + fc_ja,
+            f"{en[0].upper()}{en[1:]}, so {rule.code} ({label.en}){crit_en}." + notes_en + fc_en)
+
+
+def target_text(series: Series) -> tuple[str, str]:
+    goal, unit = series.target, series.unit
+    if goal is None:
+        return "目標", "the target"
+    if goal.improve_only:
+        word, word_en = ("向上", "a rise") if series.direction > 0 else ("低下", "a fall")
+        if series.baseline:
+            return f"目標（基準{num(series.baseline.value, unit)}からの{word}）", \
+                f"the target ({word_en} from the baseline {num(series.baseline.value, unit)})"
+        return f"目標（{word}）", f"the target ({word_en})"
+    rel = rel_en = ""
+    if goal.relative_factor is not None:
+        base = f"{goal.relative_base_label or '基準'}値{num(goal.relative_base, unit)}"
+        base_en = f"the {'FY' + goal.relative_base_label[:-2] + ' ' if goal.relative_base_label else 'base '}value " \
+                  f"{num(goal.relative_base, unit)}"
+        if goal.relative_factor == 1:
+            rel, rel_en = f"{base}と同等以上、", f"at least as good as {base_en}; "
+        else:
+            rel, rel_en = f"{base}の{goal.relative_factor:g}倍、", f"{goal.relative_factor:g} × {base_en}; "
+    when = _d(goal.deadline) if goal.deadline else "期限なし"
+    when_en = f"by {_d_en(goal.deadline)}" if goal.deadline else "no deadline"
+    return f"目標{num(goal.value, unit)}({rel}{when})", f"the target of {num(goal.value, unit)} ({rel_en}{when_en})"
+
+
+def _actual(series: Series, facts: Facts) -> tuple[str, str]:
+    a = facts.actual
+    if a is None:
+        return "実績なし", "no actual"
+    return f"{num(a.value, series.unit)}({_d(a.day)})", f"{num(a.value, series.unit)} ({_d_en(a.day)})"
+
+
+def _baseline(series: Series) -> tuple[str, str]:
+    b = series.baseline
+    return f"基準{num(b.value, series.unit)}({_d(b.day)})", f"the baseline {num(b.value, series.unit)} ({_d_en(b.day)})"
+
+
+def _situation(series: Series, facts: Facts, cause: str, scheme: Scheme, judged: bool) -> tuple[str, str]:
+    """The numbers behind the deciding condition, or why there are none; the Japanese clause takes ため after it."""
+    tgt, tgt_en = target_text(series)
+    if cause == "after_the_fact":
+        return "事後的に検証する指標で、数値による判定の対象ではない", "it is an indicator checked only after the fact"
+    if cause == "target_unset" or (cause == "no_target" and series.unset is not None):
+        u = series.unset
+        by = f"{_d(u.promised_by)}までに設定予定、" if u.promised_by else ""
+        by_en = f"promised by {_d_en(u.promised_by)}, " if u.promised_by else ""
+        return (f"目標値がまだ設定されていない（{by}「{u.text}」{at(u.source)}）",
+                f"the target is not set yet ({by_en}\"{u.text}\" at {at_en(u.source)})")
+    if cause == "no_target":
+        return "数値で判定できる目標が示されていない", "no numeric target is stated"
+    if cause == "no_observation":
+        extra = f"（単位が目標と異なる{'・'.join(series.excluded_units)}の実績は除外）" if series.excluded_units else ""
+        extra_en = f" (actuals in {', '.join(series.excluded_units)} left out: the unit differs from the target's)" \
+            if series.excluded_units else ""
+        return (f"{tgt}に対し、{series.as_of.isoformat()}時点で実績値がない{extra}",
+                f"there is no actual value as of {series.as_of.isoformat()} against {tgt_en}{extra_en}")
+    act, act_en = _actual(series, facts)
+    if cause == "target_met":
+        return f"{tgt}を{act}で達成している", f"{act_en} meets {tgt_en}"
+    if cause in ("observed_after_deadline", "deadline_passed"):
+        return f"{tgt}に対し、期限を過ぎた{act}でも届いていない", f"{act_en}, at or after the deadline, falls short of {tgt_en}"
+    if cause == "not:deadline_passed":
+        if series.target is None or series.target.deadline is None:
+            return f"{tgt}に期限がなく、目標期間が終わらない（最新の実績{act}）", \
+                f"{tgt_en} has no deadline, so its period never ends (latest actual {act_en})"
+        return (f"{tgt}の期限が{series.as_of.isoformat()}時点でまだ来ていない（最新の実績{act}）",
+                f"the deadline of {tgt_en} has not come by {series.as_of.isoformat()} (latest actual {act_en})")
+    if cause in ("no_baseline", "no_deadline"):
+        return _no_measure(series, facts, tgt, tgt_en, act, act_en)
+    if cause == "otherwise":
+        cause = next((m for m in _metrics_of(scheme) if facts.metrics[m] is not None), None) if judged else None
+        if cause is None:
+            return _no_measure(series, facts, tgt, tgt_en, act, act_en)
+    return _measure(cause, series, facts, tgt, tgt_en, act, act_en)
+
+
+def _metrics_of(scheme: Scheme) -> list[str]:
+    return list(dict.fromkeys(r.metric for r in scheme.rules if r.metric))
+
+
+def _measure(metric: str, series: Series, facts: Facts, tgt, tgt_en, act, act_en) -> tuple[str, str]:
+    m = facts.metrics[metric]
+    base, base_en = _baseline(series) if series.baseline else ("", "")
+    if metric == "path_share":
+        e, a = facts.expected, facts.actual.value
+        side = series.direction * (a - e)
+        rel = "上回る" if side > 0 else ("下回る" if side < 0 else "と同じ")
+        rel_en = "above" if side > 0 else ("below" if side < 0 else "level with")
+        return (f"{tgt}に対し、計画線上の想定{num(e, series.unit)}を{rel}{act}で、{base}からの進捗は計画の{pct(m)}である",
+                f"against {tgt_en}, {act_en} is {rel_en} the planned {num(e, series.unit)}; progress from {base_en} "
+                f"is {pct(m)} of plan")
+    if metric == "cagr_ratio":
+        b, a, goal = series.baseline, facts.actual, series.target
+        done = (a.day.toordinal() - b.day.toordinal()) / p.DAYS_PER_YEAR
+        plan = (goal.deadline.toordinal() - b.day.toordinal()) / p.DAYS_PER_YEAR
+        rate = ((a.value / b.value) ** (1 / done) - 1) * 100
+        need = ((goal.value / b.value) ** (1 / plan) - 1) * 100
+        return (f"{base}から{act}まで年平均{rate:+.1f}%で、{tgt}に必要な年{need:+.1f}%の{pct(m)}である",
+                f"from {base_en} to {act_en} the compound annual rate is {rate:+.1f}%, {pct(m)} of the "
+                f"{need:+.1f}% a year needed for {tgt_en}")
+    if metric == "change":
+        return (f"{base}から{act}への変化が目標の向きに{m * 100:+.0f}%である",
+                f"{act_en} differs from {base_en} by {m * 100:+.0f}% in the target's direction")
+    if metric == "achievement":
+        return (f"{tgt}に対し{act}で、{base}から目標までの達成度は{pct(m)}である",
+                f"{act_en} against {tgt_en} covers {pct(m)} of the way from {base_en}")
+    return f"{tgt}に対し{act}で、目標値の{pct(m)}である", f"{act_en} is {pct(m)} of {tgt_en}"
+
+
+def _no_measure(series: Series, facts: Facts, tgt, tgt_en, act, act_en) -> tuple[str, str]:
+    """No measure of progress could be computed: say which number is missing or breaks the arithmetic."""
+    b, goal = series.baseline, series.target
+    if facts.actual is None:
+        return f"{tgt}に対し、{series.as_of.isoformat()}時点で実績値がない", \
+            f"there is no actual value as of {series.as_of.isoformat()} against {tgt_en}"
+    if goal is not None and goal.improve_only and b is None:
+        return f"{tgt}に対し{act}だが、基準値がなく向上したか判定できない", \
+            f"{act_en} against {tgt_en}, but with no baseline a rise cannot be judged"
+    if b is None:
+        return f"{tgt}に対し{act}だが、基準値がなく計画線を引けない", \
+            f"{act_en} against {tgt_en}, but with no baseline no planned path can be drawn"
+    if b.day is None:
+        return f"{tgt}に対し{act}だが、基準値の時点が不明で計画線を引けない", \
+            f"{act_en} against {tgt_en}, but the baseline is undated, so no planned path can be drawn"
+    if goal is None or goal.deadline is None:
+        return f"{tgt}に対し{act}だが、達成期限がなく計画線を引けない", \
+            f"{act_en} against {tgt_en}, but with no deadline no planned path can be drawn"
+    if facts.actual.day <= b.day:
+        return (f"{tgt}に対し{act}だが、実績が基準の時点({_d(b.day)})以前で進捗を測れない",
+                f"{act_en} against {tgt_en} is not later than the baseline ({_d_en(b.day)}), so no progress can be measured")
+    return (f"{tgt}に対し{act}だが、値が正でないなど計算の前提を満たさない",
+            f"{act_en} against {tgt_en}, but the values do not allow the calculation (e.g. not positive)")
+
+
+def _notes(series: Series, facts: Facts) -> tuple[str, str]:
+    ja, en = [], []
+    if series.baseline_from_observation:
+        b = series.baseline
+        ja.append(f"基準値の記載がないため最初の実績{num(b.value, series.unit)}({_d(b.day)})を基準とした")
+        en.append(f"No baseline is stated, so the first actual {num(b.value, series.unit)} ({_d_en(b.day)}) stands in")
+    if series.forecasts_only:
+        ja.append("実績がないため見込み値で判定した")
+        en.append("There is no actual yet, so the forecast value (見込み) was used")
+    a = facts.actual
+    if a is not None and a.dated_by_document:
+        ja.append(f"実績に時点の記載がないため資料の日付{_d(a.day)}とした")
+        en.append(f"The actual is undated, so the document's date {_d_en(a.day)} was used")
+    return "".join(f"{s}。" for s in ja), "".join(f" {s}." for s in en)
+
+
+def _forecast_text(series: Series, facts: Facts) -> tuple[str, str]:
+    fc, goal = facts.forecast, series.target
+    if fc is None or goal is None or goal.value is None or facts.flags["target_met"]:
+        return "", ""
+    unit = series.unit
+    ja, en = [], []
+    if fc.value is not None:
+        gap = f"目標まで{num(fc.gap, unit)}不足" if fc.gap > 0 else f"目標を{num(-fc.gap, unit)}上回る"
+        gap_en = f"{num(fc.gap, unit)} short of the target" if fc.gap > 0 else f"{num(-fc.gap, unit)} beyond the target"
+        ja.append(f"加重最小二乗による予測は期限時点で{num(fc.value, unit)}（{gap}）")
+        en.append(f"Weighted least squares projects {num(fc.value, unit)} at the deadline ({gap_en})")
+    if fc.reached_on is not None:
+        fy = fiscal_year_of(fc.reached_on)
+        ja.append(f"現在のペースでの到達は{fy}年度（{fc.reached_on.isoformat()}頃）")
+        en.append(f"at the current pace the target is reached in FY{fy} (around {fc.reached_on.isoformat()})")
+    else:
+        ja.append("現在のペースでは目標に到達しない")
+        en.append("at the current pace the target is never reached")
+    en[0] = en[0][0].upper() + en[0][1:]
+    return "、".join(ja) + "。", " " + "; ".join(en) + "."

@@ -1,0 +1,65 @@
+"""Table downloads for every list page: CSV in UTF-8 with a BOM (so Excel reads Japanese), XLSX and JSON.
+Framework-free: returns the bytes, the media type and the file name; the web layer wraps them in a response."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Sequence
+
+from mieruka.export.formats import cell, columns_of, to_csv, to_json
+
+FORMATS = ("csv", "xlsx", "json")
+_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+# Excel's limit on a sheet name.
+_SHEET_NAME_MAX = 31
+
+
+@dataclass
+class Download:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def xlsx_value(value):
+    """Numbers, booleans and dates stay typed in the sheet; lists and dicts become their JSON text."""
+    if value is None or isinstance(value, (int, float, bool)):
+        return value
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return value
+    return cell(value)
+
+
+def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: str = "mieruka") -> bytes:
+    from openpyxl import Workbook
+
+    cols = columns_of(rows, columns)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=sheet[:_SHEET_NAME_MAX])
+    ws.append(cols)
+    for row in rows:
+        ws.append([xlsx_value(row.get(c)) for c in cols])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def make_download(rows: Sequence[dict], fmt: str, name: str, columns: Sequence[str] | None = None) -> Download:
+    """rows as a file called name.fmt; raises ValueError for a format other than csv, xlsx or json."""
+    if fmt == "csv":
+        content = to_csv(rows, columns, bom=True).encode("utf-8")
+    elif fmt == "xlsx":
+        content = to_xlsx(rows, columns, sheet=name)
+    elif fmt == "json":
+        cols = columns_of(rows, columns)
+        content = to_json([{c: row.get(c) for c in cols} for row in rows]).encode("utf-8")
+    else:
+        raise ValueError(f"unknown download format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return Download(content, _MEDIA[fmt], f"{name}.{fmt}")

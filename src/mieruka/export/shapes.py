@@ -1,0 +1,39 @@
+"""The public shape of each listing (CLI --format json/csv, API, downloads), projected from storage.queries rows."""
+from __future__ import annotations
+
+
+def _src(s: dict | None) -> dict | None:
+    return None if s is None else {"document": s["document"], "line": s["line"]}
+
+
+def kpi_listing(rows: list[dict]) -> list[dict]:
+    out = []
+    for k in rows:
+        b = k["baseline"]
+        out.append({
+            "id": k["id"], "name": k["name"], "tier": k["tier"], "reform_item": k["reform_item"], "unit": k["unit"],
+            "direction": k["direction"],
+            "baseline": None if b is None else {"value": b["value"], "as_of": b["as_of"]},
+            "targets": [{"value": t["value"], "unit": t["unit"], "deadline": t["deadline"], "comparator": t["comparator"],
+                         "relative": t["relative"], "unset": t["unset"], "promised_by": t["promised_by"],
+                         "interim": t["interim"], "edition": t["edition"], "text": t["text"], "source": _src(t["source"])}
+                        for t in k["targets"]],
+            "observations": [{"value": o["value"], "unit": o["unit"], "as_of": o["as_of"], "status": o["status"],
+                              "text": o["text"], "source": _src(o["source"])} for o in k["observations"]],
+            "ratings": [{"scheme": r["scheme"], "code": r["code"], "official": r["official"], "source": _src(r["source"])}
+                        for r in k["ratings"]],
+            "documents": [d["file_name"] for d in k["documents"]],
+        })
+    return out
+
+
+def measure_listing(rows: list[dict]) -> list[dict]:
+    keys = ("no", "code", "name", "pillar", "timing", "effects", "ministries", "kpi_progress", "kpi_effect", "urls")
+    return [{k: r[k] for k in keys} for r in rows]
+
+
+def case_listing(rows: list[dict]) -> list[dict]:
+    return [{"municipalities": r["municipalities"], "theme": r["theme"], "title": r["title"], "summary": r["summary"],
+             "effects": [{"amount_yen": e["amount_yen"], "change_percent": e["change_percent"],
+                          "period_years": e["period_years"], "text": e["text"]} for e in r["effects"]],
+             "source": _src(r["source"])} for r in rows]

@@ -1,0 +1,152 @@
+"""The whole database as tables for the office: an Excel workbook with one sheet per table, JSON, or CSV files.
+Every value keeps its source (document and line) so a reader can check it against the document."""
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from mieruka.export.downloads import xlsx_value
+from mieruka.export.formats import columns_of, to_csv, to_json
+
+# Sheet names as Japanese offices would label them; the key is the English file stem for CSV and JSON.
+SHEETS = {
+    "kpis": "KPI一覧",
+    "targets": "目標値",
+    "observations": "実績値",
+    "ratings": "評価",
+    "audit": "監査",
+    "measures": "国の施策",
+    "cases": "先進事例",
+    "documents": "文書",
+}
+
+
+def _where(source: dict | None) -> dict:
+    return {"document": source["document"], "line": source["line"]} if source else {"document": None, "line": None}
+
+
+def _latest(items: list[dict], key: str) -> dict | None:
+    dated = [x for x in items if x.get(key)]
+    return max(dated, key=lambda x: x[key]) if dated else (items[-1] if items else None)
+
+
+def kpi_tables(kpis: list[dict]) -> dict[str, list[dict]]:
+    summary, targets, observations, ratings = [], [], [], []
+    for k in kpis:
+        finals = [t for t in k["targets"] if not t["interim"]] or k["targets"]
+        target = _latest(finals, "deadline")
+        latest = _latest(k["observations"], "as_of")
+        official = [r for r in k["ratings"] if r["official"]]
+        computed = {r["scheme"]: r["code"] for r in k["ratings"] if not r["official"]}
+        b = k["baseline"]
+        summary.append({
+            "id": k["id"], "name": k["name"], "tier": k["tier"], "reform_item": k["reform_item"],
+            "organisation": k["organisation"], "unit": k["unit"], "direction": k["direction"],
+            "baseline": b["value"] if b else None, "baseline_as_of": b["as_of"] if b else None,
+            "target": target["value"] if target else None, "target_deadline": target["deadline"] if target else None,
+            "target_text": target["text"] if target else None,
+            "latest": latest["value"] if latest else None, "latest_as_of": latest["as_of"] if latest else None,
+            "latest_status": latest["status"] if latest else None,
+            "official_ratings": "、".join(f"{r['code']}（{r['source']['document']}）" for r in official if r["source"]),
+            **{f"computed:{scheme}": code for scheme, code in sorted(computed.items())},
+            "documents": "、".join(d["file_name"] for d in k["documents"]),
+        })
+        for t in k["targets"]:
+            rel = t["relative"] or {}
+            targets.append({"kpi_id": k["id"], "kpi": k["name"], "value": t["value"], "unit": t["unit"],
+                            "deadline": t["deadline"], "comparator": t["comparator"], "relative_factor": rel.get("factor"),
+                            "relative_base_year": rel.get("base_fiscal_year"), "unset": t["unset"],
+                            "promised_by": t["promised_by"], "interim": t["interim"], "edition": t["edition"],
+                            "text": t["text"], **_where(t["source"])})
+        for o in k["observations"]:
+            observations.append({"kpi_id": k["id"], "kpi": k["name"], "value": o["value"], "unit": o["unit"],
+                                 "as_of": o["as_of"], "status": o["status"], "text": o["text"], **_where(o["source"])})
+        for r in k["ratings"]:
+            ratings.append({"kpi_id": k["id"], "kpi": k["name"], "scheme": r["scheme"], "code": r["code"],
+                            "official": r["official"], "as_of": r["as_of"], "explanation": r["explanation"],
+                            **_where(r["source"])})
+    return {"kpis": summary, "targets": targets, "observations": observations, "ratings": ratings}
+
+
+def measure_table(measures: list[dict]) -> list[dict]:
+    return [{
+        "no": m["no"], "code": m["code"], "name": m["name"], "pillar": m["pillar"], "timing": m["timing"],
+        **{f"effect:{k}": v for k, v in m["effects"].items()},
+        "lead": "、".join(x["name"] for x in m["ministries"] if x["lead"]),
+        "ministries": "、".join(x["name"] for x in m["ministries"]),
+        "kpi_progress": m["kpi_progress"], "kpi_effect": m["kpi_effect"], "budget_programme": m["budget_programme"],
+        "urls": " ".join(m["urls"]), **_where(m["source"]),
+    } for m in measures]
+
+
+def case_table(cases: list[dict]) -> list[dict]:
+    rows = []
+    for c in cases:
+        base = {"case_id": c["id"], "title": c["title"], "municipalities": "、".join(c["municipalities"]),
+                "body_codes": " ".join(c["body_codes"]), "theme": c["theme"]}
+        for e in c["effects"] or [{"label": None, "amount_yen": None, "change_percent": None, "period_years": None,
+                                   "text": None}]:
+            rows.append({**base, "effect": e["label"], "amount_yen": e["amount_yen"],
+                         "change_percent": e["change_percent"], "period_years": e["period_years"],
+                         "effect_text": e["text"], **_where(c["source"])})
+    return rows
+
+
+def database_tables(session: Session, as_of: date, lang: str = "ja") -> dict[str, list[dict]]:
+    from mieruka.evaluate.findings import audit_session
+    from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
+
+    tables = kpi_tables(kpi_rows(session))
+    tables["audit"] = [{**{k: v for k, v in f.row(lang).items() if k != "sources"},
+                        "sources": "; ".join(f"{s['document']}:{s['line']}" for s in f.sources)}
+                       for f in audit_session(session, as_of)]
+    tables["measures"] = measure_table(measure_rows(session))
+    tables["cases"] = case_table(case_rows(session))
+    tables["documents"] = [{k: v for k, v in d.items() if k != "counts"} for d in document_rows(session)]
+    return tables
+
+
+def to_workbook(tables: dict[str, list[dict]]) -> bytes:
+    """One sheet per table, header row frozen and bold, columns sized to their content."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for key, rows in tables.items():
+        ws = wb.create_sheet(SHEETS.get(key, key)[:31])
+        cols = columns_of(rows, None) or ["(なし)"]
+        ws.append(cols)
+        for row in rows:
+            ws.append([xlsx_value(row.get(c)) for c in cols])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        for i, c in enumerate(cols, start=1):
+            longest = max([len(str(c))] + [len(str(r.get(c) or "")) for r in rows[:200]])
+            ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest * 1.6))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_export(tables: dict[str, list[dict]], out: Path) -> list[Path]:
+    """.xlsx → one workbook, .json → one object of tables, anything else → a folder of CSV files (UTF-8 with BOM)."""
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        out.write_bytes(to_workbook(tables))
+        return [out]
+    if suffix == ".json":
+        out.write_text(to_json(tables) + "\n", encoding="utf-8")
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key, rows in tables.items():
+        path = out / f"{key}.csv"
+        path.write_text(to_csv(rows, columns_of(rows, None)), encoding="utf-8-sig")
+        written.append(path)
+    return written

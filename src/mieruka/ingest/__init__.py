@@ -1,0 +1,1 @@
+"""Ingest: read documents of every family, extract records with provenance, load them in one transaction."""

@@ -1,0 +1,49 @@
+"""Canonical keys that link one KPI, reform item or theme across documents and editions.
+A key ignores numbering (①, - 1), markers (【再掲】), spacing, width and quote marks; aliases.toml joins rewordings."""
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+_ALIASES = Path(__file__).with_name("aliases.toml")
+_NOISE = re.compile(r"[\s　「」『』\"'“”・,、。:：]")
+_AFTER_THE_FACT = re.compile(r"[(（]事後的に検証する指標[)）]")
+_LEADING_NUMBER = re.compile(r"^\s*(?:[①-⑳]|[-－]\s*\d+|\(\d+\)|\d+[.)．])\s*")
+_MARKERS = re.compile(r"[【\[(（]\s*再掲\s*[】\])）]")
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, dict[str, str]]:
+    data = tomllib.loads(_ALIASES.read_text(encoding="utf-8"))
+    return {kind: {_fold(k): v for k, v in table.items()} for kind, table in data.items()}
+
+
+def alias_of(kind: str, name: str) -> str | None:
+    """The wording aliases.toml files this name under, if it names one."""
+    return _aliases().get(kind, {}).get(_fold(name))
+
+
+def _fold(name: str) -> str:
+    name = _LEADING_NUMBER.sub("", name)  # before NFKC, which would turn ④ into a plain 4
+    name = unicodedata.normalize("NFKC", name)
+    name = _MARKERS.sub("", name)
+    name = _LEADING_NUMBER.sub("", name)
+    name = _AFTER_THE_FACT.sub("", name)
+    return _NOISE.sub("", name)
+
+
+def is_after_the_fact(name: str) -> bool:
+    return bool(_AFTER_THE_FACT.search(unicodedata.normalize("NFKC", name)))
+
+
+def key_for(kind: str, name: str) -> str:
+    """kind is 'kpi', 'item' or 'theme'; aliases map a folded wording to the canonical folded key."""
+    alias = alias_of(kind, name)
+    return _fold(alias or name)
+
+
+def kpi_key(name: str) -> str:
+    return key_for("kpi", name)

@@ -1,0 +1,57 @@
+"""Reader for the reform-schedule progress documents (改革工程表 進捗): reform items, process steps,
+KPI status rows with targets, actuals and 区分, and the schedule tables of each plan edition."""
+from __future__ import annotations
+
+import re
+
+from mieruka.ingest.canonical import key_for
+from mieruka.ingest.records import Extraction
+from mieruka.jp import normalise_text
+
+from .reform_schedule_build import FAMILY
+from .reform_schedule_pdf import read_pdf_lines
+from .reform_schedule_tabbed import read_tabbed
+from .reform_schedule_values import fill_units
+
+__all__ = ["FAMILY", "matches", "read"]
+
+_VERTICAL_TIER = re.compile(r"第\s*\n\s*[一二]\s*\n\s*階\s*\n\s*層")
+_TABBED_KPI_HEADER = re.compile(r"^\s*(?:KPI|ＫＰＩ)\t", re.M)
+
+
+def matches(text: str) -> bool:
+    """A KPI status table ("KPIの状況") with tiers (第一階層, also written vertically) or 改革工程 progress."""
+    head = normalise_text(text[:200_000]) if "KPI" in text or "ＫＰＩ" in text else ""
+    if "KPIの状況" not in head:
+        return False
+    return "第一階層" in head or "第二階層" in head or "改革工程の進捗" in head or bool(_VERTICAL_TIER.search(text))
+
+
+def read(text: str) -> Extraction:
+    """Tab-separated tables when the KPI header is tabbed, else the one-cell-per-line PDF text."""
+    ex = read_tabbed(text) if _TABBED_KPI_HEADER.search(text) else read_pdf_lines(text)
+    _share_between_appearances(ex)
+    statements = ex.meta.pop("schedule_kpi_statements", 0)
+    ex.meta["kpi_rows"] = len(ex.kpis) - statements
+    ex.meta["schedule_kpi_statements"] = statements
+    return ex
+
+
+def _share_between_appearances(ex: Extraction) -> None:
+    """A schedule statement "窓口業務のアウトソーシング【208⇒416】" has no counter and sits in a column
+    whose tier the drifting header cannot be trusted for; the same KPI's row in the status table
+    states both (団体, 第一階層), so appearances of one KPI in one document share them."""
+    units: dict[str, str] = {}
+    tiers: dict[str, int] = {}
+    for kpi in ex.kpis:
+        key = key_for("kpi", kpi.name)
+        if kpi.unit:
+            units.setdefault(key, kpi.unit)
+        if kpi.tier and kpi.ratings:
+            tiers.setdefault(key, kpi.tier)
+    for kpi in ex.kpis:
+        key = key_for("kpi", kpi.name)
+        if units.get(key) and kpi.unit is None:
+            fill_units(kpi, units[key])
+        if key in tiers and not kpi.ratings:
+            kpi.tier = tiers[key]

@@ -1,0 +1,144 @@
+"""The KPI cells of the schedule tables (改革工程表): each KPI they name becomes a KpiRecord of the table's
+edition, with its baseline and target when the cell gives one ("name【208⇒416】") and without when it does not."""
+from __future__ import annotations
+
+import re
+
+from mieruka.ingest.canonical import is_after_the_fact, key_for
+from mieruka.ingest.records import BaselineRecord, KpiRecord, Source
+from mieruka.jp import ParseError, parse, parse_transition, strip_markers
+
+from .reform_schedule_build import Builder
+from .reform_schedule_values import add_target, fill_units, target_record
+
+_OFFICE_TAG = re.compile(r"^[^】]{0,10}(?:省|室|庁)$")
+_STATEMENT = re.compile(r"([^【】]*?)\s*【([^】]*)】")
+_BULLET = re.compile(r"(?:^|(?<=】)|(?<=\s))・")
+_EVERY = re.compile(r"^\(いずれも(.+?)\)\s*(\((?:再掲)\))?$")
+_AFTER_THE_FACT = "事後的に検証する指標"
+_REPEATED = "再掲"
+# A name's continuation on the next line or row: "(事後的に検証する指標)", "(再掲)".
+_NAME_TAIL = re.compile(r"^(?:\((?:事後的に検証する指標|再掲)\)\s*)+$")
+
+
+def is_kpi_line(line: str) -> bool:
+    """A KPI statement "name【target】" (not an office tag "【総務省】"), "(いずれも…)" or an outcome KPI."""
+    if any(not _OFFICE_TAG.match(c) for _n, c in _STATEMENT.findall(line)):
+        return True
+    return line.startswith("(いずれも") or (line.startswith("・") and _AFTER_THE_FACT in line)
+
+
+class Statements:
+    """Reads the KPI cells of one table. A name waits for its target in the row below ("・…の実施団体数(人口)"
+    then "【2018年度中に300団体…】"); one that gets none is a KPI the edition names without a target."""
+
+    def __init__(self, b: Builder, edition: str | None, item: str | None):
+        self.b, self.edition, self.item = b, edition, item
+        self.pending: dict[int, tuple[str, int | None, Source]] = {}
+
+    def cell(self, col: int, lines: list[str], source: Source, tier: int | None) -> None:
+        """"・name【target】", "(1)name【208⇒416】 name【185⇒370】", "(いずれも A⇒B)", "・name"."""
+        found: list[KpiRecord] = []
+        for line in lines:
+            every = _EVERY.match(line)
+            if every:
+                _apply_every(found, every.group(1), bool(every.group(2)))
+            elif _NAME_TAIL.match(line) and col in self.pending:
+                name, t, src = self.pending[col]
+                self.pending[col] = (f"{name}{line}", t, src)
+            else:
+                for part in (p.strip() for p in _BULLET.split(line)):
+                    found += self.statements(col, part, source, tier)
+        for kpi in found:
+            self.add(kpi)
+
+    def finish(self) -> None:
+        """Names still waiting at the end of the table have no target in this edition."""
+        for col in list(self.pending):
+            self.flush(col)
+
+    def flush(self, col: int) -> None:
+        name, tier, source = self.pending.pop(col)
+        self.add(self.kpi(name, source, tier))
+
+    def add(self, kpi: KpiRecord) -> None:
+        fill_units(kpi)
+        key = (self.edition, self.item, key_for("kpi", kpi.name), kpi.targets[0].text if kpi.targets else None)
+        if key not in self.b.statements_seen:
+            self.b.statements_seen.add(key)
+            (self.b.ex.kpis if kpi.targets else self.b.named_kpis).append(kpi)
+
+    def statements(self, col: int, part: str, source: Source, tier: int | None) -> list[KpiRecord]:
+        """The statements of one bullet; a bare "【target】" completes the name waiting in its column."""
+        out, end = [], 0
+        for m in _STATEMENT.finditer(part):
+            name, content = m.group(1).strip(), m.group(2).strip()
+            end = m.end()
+            if _OFFICE_TAG.match(content):
+                continue
+            if not name and col in self.pending:
+                name, tier, _src = self.pending.pop(col)
+            if not name:
+                continue
+            if content in (_AFTER_THE_FACT, _REPEATED):
+                # "・歳出効率化の成果 【事後的に検証する指標】": a marker in target brackets, no target
+                out.append(self.kpi(f"{name}({content})", source, tier))
+            else:
+                out.append(self.statement(name, content, source, tier))
+        rest = part[end:].strip()
+        if rest and not out and not rest.startswith("("):
+            if col in self.pending:
+                self.flush(col)
+            self.pending[col] = (rest, tier, source)
+        return out
+
+    def kpi(self, name: str, source: Source, tier: int | None) -> KpiRecord:
+        """A KPI as a schedule names it; an outcome KPI (事後的に検証する指標) is second-tier whatever its column."""
+        after = is_after_the_fact(name)
+        return KpiRecord(name=name, source=source, tier=2 if after else tier, reform_item=self.item,
+                         markers=strip_markers(name)[1], after_the_fact=after)
+
+    def statement(self, name: str, content: str, source: Source, tier: int | None) -> KpiRecord:
+        kpi = self.kpi(name, source, tier)
+        transition = _transition(content)
+        if transition:
+            base, target = transition
+            kpi.baseline = BaselineRecord(text=content, source=source, value=base.value, unit=base.unit,
+                                          as_of=base.as_of)
+            kpi.targets.append(target_record(target, content, source, self.edition))
+            return kpi
+        stated = re.match(r"^(.*?)\s*目標\s*[:：]\s*(.+)$", content)
+        if stated and stated.group(1):
+            kpi.baseline = _baseline(stated.group(1), content, source)
+        add_target(kpi, content, source, self.edition)
+        return kpi
+
+
+def _transition(content: str):
+    try:
+        return parse_transition(content)
+    except ParseError:
+        return None
+
+
+def _baseline(text: str, content: str, source: Source) -> BaselineRecord | None:
+    """"2012年度：1450" before 目標： is the figure the target starts from (dated at its fiscal year end)."""
+    try:
+        p = parse(text, "actual")
+    except ParseError:
+        return None
+    return BaselineRecord(text=content, source=source, value=p.value, unit=p.unit, as_of=p.as_of) \
+        if p.value is not None else None
+
+
+def _apply_every(found: list[KpiRecord], span: str, repeated: bool) -> None:
+    """"(いずれも2014年10月現在⇒2020年度)" dates the baselines and targets of the statements above it."""
+    pair = _transition(span)
+    for kpi in found:
+        if pair and kpi.baseline and kpi.baseline.as_of is None:
+            kpi.baseline.as_of = pair[0].as_of
+        if pair:
+            for t in kpi.targets:
+                t.deadline = t.deadline or pair[1].deadline
+        if repeated and _REPEATED not in kpi.markers:
+            kpi.markers.append(_REPEATED)

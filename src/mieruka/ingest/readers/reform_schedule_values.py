@@ -1,0 +1,224 @@
+"""Values of one KPI row of the reform-schedule tables: target, actuals, 区分 and next measurement.
+Both layouts hand their cells here, so a row reads the same whether it came from tabs or PDF lines."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mieruka.ingest.canonical import is_after_the_fact
+from mieruka.ingest.records import (BaselineRecord, KpiRecord, ObservationRecord, RatingRecord, Source,
+                                    TargetRecord)
+from mieruka.jp import ParseError, Parsed, fiscal_year_end, normalise_text, parse, strip_markers
+from mieruka.jp.dates import find_periods
+from mieruka.jp.text import prepare_cell
+
+from .reform_schedule_build import Builder
+
+RATINGS = ("A", "B", "N", "F")
+SCHEME = "reform-schedule"
+_BLANK = {"", "-", "－", "―", "ー", "—"}
+# A multi-valued actual cell ("2014年度：98.9％ 2016年度（見込み）：99.2％") starts a value at each "年度…："
+_YEAR_VALUE = re.compile(r"(?=\d{4}年度(?:\([^)]{0,8}\))?\s*:)")
+_LEADS_WITH_VALUE = re.compile(r"^(?:約|概ね)?\d")
+_AGAINST_YEAR = re.compile(r"^(\d{4})年度(?:と比べて|と比較して|比で?)")
+_MEASURE_VERB = re.compile(r"公表|把握|集計|検証|判明")
+_BEFORE_VERB = re.compile(r"^(?:頃|ごろ|を?目[途処]|めど)?(?:まで)?に?$")
+_QUALITATIVE = re.compile(r"^(?:向上|低下|増加|減少|改善|維持)")
+_OFFICE_TAG = re.compile(r"^\s*[【\[]([^】\]]{1,12}(?:省|室|庁|府|局))[】\]]")
+_NAME_UNITS = (("システム数", "システム"), ("圏域数", "圏域"), ("件数", "件"), ("団体数", "団体"),
+               ("市町村数", "団体"), ("自治体数", "団体"))
+
+
+@dataclass
+class RowCells:
+    """The cells of one KPI row, as written, each with the Source it came from."""
+
+    name: str
+    source: Source
+    tier: int | None = None
+    target: tuple[str, Source] | None = None
+    actual: tuple[str, Source] | None = None
+    rating: tuple[str, Source] | None = None
+    next: tuple[str, Source] | None = None
+
+
+def is_blank(text: str | None) -> bool:
+    return normalise_text(text or "") in _BLANK
+
+
+def is_rating(text: str | None) -> bool:
+    return normalise_text(text or "") in RATINGS
+
+
+def _parse(text: str, role: str) -> Parsed | None:
+    try:
+        return parse(text, role)
+    except ParseError:
+        return None
+
+
+def target_record(p: Parsed | None, text: str, source: Source, edition: str | None = None) -> TargetRecord:
+    """A target as the document states it; an unreadable statement keeps its text and no value."""
+    if p is None:
+        return TargetRecord(text=text, source=source, edition=edition)
+    rel = p.relative
+    return TargetRecord(text=text, source=source, value=p.value, unit=p.unit, deadline=p.deadline,
+                        comparator=p.comparator, relative_factor=rel.factor if rel else None,
+                        relative_kind=rel.kind if rel else None,
+                        relative_base_year=rel.base_fiscal_year if rel else None,
+                        relative_base_value=rel.base_value if rel else None,
+                        unset=p.unset, promised_by=p.promised_by, edition=edition)
+
+
+def relative_baseline(p: Parsed | None, text: str, source: Source) -> BaselineRecord | None:
+    """"…半減(2012年度:1450)": the base of a relative target is the KPI's baseline, dated at the
+    end of its fiscal year because the figure counts that whole year."""
+    rel = p.relative if p else None
+    if rel is None or rel.base_value is None:
+        return None
+    as_of = fiscal_year_end(rel.base_fiscal_year) if rel.base_fiscal_year else None
+    return BaselineRecord(text=text, source=source, value=rel.base_value, unit=rel.base_unit, as_of=as_of)
+
+
+def add_target(kpi: KpiRecord, text: str, source: Source, edition: str | None = None) -> TargetRecord:
+    """Add the target a cell states; its relative base becomes the KPI's baseline if it has none."""
+    p = _parse(text, "target")
+    target = target_record(p, normalise_text(text), source, edition)
+    if _QUALITATIVE.match(target.text):
+        # "向上（2015年度中に…「標準的な徴収率」を設定）" is rated A, not F: the target is the
+        # direction itself; what is promised for later is a yardstick, not the target.
+        target.unset, target.promised_by = False, None
+    kpi.targets.append(target)
+    if kpi.baseline is None:
+        kpi.baseline = relative_baseline(p, normalise_text(text), source)
+    if p is not None and p.direction_hint and kpi.direction is None:
+        kpi.direction = p.direction_hint
+    return target
+
+
+def _reduction_level(p: Parsed, text: str, kpi: KpiRecord) -> float | None:
+    """"2013年度と比べて257億円の削減(2015年度)" states how far the cost fell, not the cost. We store
+    the cost level (base − reduction) so the observation is in the KPI's own measure and compares with
+    the 3割圧縮 target; this needs the base of the same year from the row's target, else no value."""
+    m = _AGAINST_YEAR.match(text)
+    base = kpi.baseline
+    if not (m and p.reduction and base and base.value is not None and base.as_of):
+        return None
+    if fiscal_year_end(int(m.group(1))) != base.as_of or (base.unit and base.unit != p.unit):
+        return None
+    return base.value - p.value
+
+
+def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
+    """Observations from an 実績値 cell. Only a value the cell leads with is read: a sentence that
+    mentions a count in passing ("…23圏域において指標を設定済み") or a (参考) figure of another
+    measure is not this KPI's value; such cells are listed in meta instead. Of "430団体、約7,693万人"
+    only the headline counter is kept: the target is stated in 団体."""
+    clean = normalise_text(text)
+    for segment in (s.strip() for s in _YEAR_VALUE.split(clean)):
+        if not segment:
+            continue
+        p = _parse(segment, "actual") if _LEADS_WITH_VALUE.match(segment) else None
+        if p is None or p.value is None:
+            b.note("unread_actuals", {"kpi": kpi.name, "line": source.line, "text": segment})
+            continue
+        value = p.value
+        if _AGAINST_YEAR.match(segment):
+            value = _reduction_level(p, segment, kpi)
+            b.note("derived_values", {"kpi": kpi.name, "line": source.line, "text": segment,
+                                      "read_as": "base − reduction" if value is not None else "no value: base unknown"})
+        kpi.observations.append(ObservationRecord(text=segment, source=source, value=value,
+                                                  unit=p.unit, as_of=p.as_of, status=p.status))
+
+
+def next_measurement_date(text: str | None):
+    """The date given for the next figure: the period written just before 公表/把握/集計/検証
+    ("2018年3月頃に公表" → 2018-03-01). Relative timing ("翌年度末に把握") gives None."""
+    s = prepare_cell(text or "")
+    periods = find_periods(s)
+    for verb in _MEASURE_VERB.finditer(s):
+        before = [p for p in periods if p.end <= verb.start() and _BEFORE_VERB.match(s[p.end:verb.start()])]
+        if before:
+            return before[-1].point()
+    return None
+
+
+def organisation(text: str | None) -> str | None:
+    """"【総務省】…" / "[IT室]…": the office answering for the figure, when the cell names one first."""
+    m = _OFFICE_TAG.match(normalise_text(text or ""))
+    return m.group(1) if m else None
+
+
+def unit_from_name(name: str) -> str | None:
+    base = re.sub(r"\s*\([^)]*\)\s*$", "", strip_markers(name)[0])
+    return next((unit for suffix, unit in _NAME_UNITS if base.endswith(suffix)), None)
+
+
+def fill_units(kpi: KpiRecord, unit: str | None = None) -> None:
+    """Give the KPI and its unit-less figures the unit its other figures (or its name) use."""
+    values = [*kpi.targets, *kpi.observations, *([kpi.baseline] if kpi.baseline else [])]
+    kpi.unit = kpi.unit or next((v.unit for v in values if v.unit), None) or unit or unit_from_name(kpi.name)
+    for v in values:
+        if v.unit is None and v.value is not None:
+            v.unit = kpi.unit
+
+
+def build_kpi(b: Builder, row: RowCells, reform_item: str | None) -> KpiRecord:
+    """A KpiRecord with every value its row states; blank and "-" cells give nothing."""
+    kpi = KpiRecord(name=row.name, source=row.source, tier=row.tier, reform_item=reform_item,
+                    markers=strip_markers(row.name)[1], after_the_fact=is_after_the_fact(row.name))
+    if row.target and not is_blank(row.target[0]):
+        add_target(kpi, *row.target)
+    if row.actual and not is_blank(row.actual[0]):
+        add_actuals(b, kpi, *row.actual)
+    if row.rating and is_rating(row.rating[0]):
+        kpi.ratings.append(RatingRecord(scheme=SCHEME, code=normalise_text(row.rating[0]), source=row.rating[1]))
+    if row.next and not is_blank(row.next[0]):
+        text = normalise_text(row.next[0])
+        kpi.next_measurement = text
+        kpi.next_measurement_date = next_measurement_date(text)
+        kpi.organisation = organisation(text)
+        if kpi.next_measurement_date is None:
+            kpi.policy_text = text  # no timing in it: the cell is the 今後の方針 part of the column
+    fill_units(kpi)
+    return kpi
+
+
+def is_group_row(row: RowCells) -> bool:
+    """"…市町村数 - - - -": a heading row whose KPIs follow it (every value cell is a dash)."""
+    cells = [row.target, row.actual, row.rating, row.next]
+    texts = [normalise_text(c[0]) if c else "" for c in cells]
+    return all(t in _BLANK for t in texts) and any(t for t in texts)
+
+
+def add_rows(b: Builder, rows: list[RowCells], reform_item: str | None) -> list[KpiRecord]:
+    """Turn one KPI table's rows into KpiRecords and hand them to the builder; returns the new ones.
+
+    The tier carries down to rows that do not repeat it, and rows above the first tier label take
+    that label (a merged tier cell is printed beside one of its middle rows). A group row ("- - - -")
+    is the parent of every row after it in the same tier, numbered ("- 1", ①) or not: in the
+    documents "庶務業務の集約化" follows "- 2" unnumbered yet is listed with them under the parent
+    KPI in the schedule, and in the PDF ④⑤ sit under the same heading."""
+    tier = None
+    for r in rows:
+        tier = r.tier = r.tier or tier
+    first = next((r.tier for r in rows if r.tier), None)
+    for r in rows:
+        r.tier = r.tier or first
+    added, group = [], None
+    for r in rows:
+        parent = None
+        if is_group_row(r):
+            group = r
+        elif group is not None and group.tier == r.tier:
+            parent = group.name
+        else:
+            group = None
+        cells = tuple(c[0] if c else "" for c in (r.target, r.actual, r.rating, r.next))
+        if b.repeated_row(r.tier, r.name, cells, r.source.line):
+            continue
+        kpi = build_kpi(b, r, reform_item)
+        kpi.parent = parent
+        b.ex.kpis.append(kpi)
+        added.append(kpi)
+    return added

@@ -1,0 +1,78 @@
+"""Text clean-up shared by the Japanese parsers.
+NFKC folding, repair of PDF line joins, HTML cell residue and 【再掲】-style markers on KPI names."""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# NFKC would turn ① into "1"; in these documents a circled number is a list label, never a value.
+_CIRCLED = "\u2460-\u2473\u3251-\u325f\u32b1-\u32bf"
+_CIRCLED_SPLIT = re.compile(f"([{_CIRCLED}]+)")
+
+# Characters that never take a space between them in Japanese prose; a space next to one of them
+# in these files is a PDF line join or column padding.
+_JA = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u25a0-\u25ff" + _CIRCLED
+_JA_CHAR = f"[{_JA}]"
+_GLUE = r"[\d%().,:;/\-+~〜]"  # digits and punctuation sit tight against Japanese text
+_SPACE_AFTER_JA = re.compile(f"(?<={_JA_CHAR})\\s+(?=(?:{_JA_CHAR}|{_GLUE}))")
+_SPACE_BEFORE_JA = re.compile(f"(?<={_GLUE})\\s+(?={_JA_CHAR})")
+_WS = re.compile(r"\s+")
+_TAG = re.compile(r"<[^<>]{0,200}>")
+
+_MARKER_WORDS = ("一部再掲", "再掲", "新規", "追加", "拡充", "変更", "修正", "改定", "参考",
+                 "アウトプット指標", "アウトカム指標")
+_MARKER = re.compile(r"\s*[【\[(〔<]\s*(" + "|".join(_MARKER_WORDS) + r")\s*[】\])〕>]\s*")
+_LEADING = re.compile(
+    f"^(?:[{_CIRCLED}]|[-・○●■□◆◇※]\\s*\\d{{1,2}}(?!\\d)|\\(\\d{{1,2}}\\)|\\d{{1,2}}[.)](?!\\d)|[-・○●■□◆◇※])\\s*"
+)
+
+
+def _nfkc(s: str) -> str:
+    s = s.replace("\uff5e", "〜")  # full-width tilde is the Japanese range mark, not ASCII "~"
+    parts = _CIRCLED_SPLIT.split(s)
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+
+
+def normalise_text(s: str) -> str:
+    """NFKC-fold *s*, collapse whitespace and drop the spaces that PDF extraction puts inside
+    Japanese text ("設 定" → "設定"); spaces next to Latin words are kept."""
+    if s is None:
+        return ""
+    s = _nfkc(str(s))
+    s = s.replace("\u2212", "-").replace("\u2010", "-").replace("\u2011", "-")
+    s = _WS.sub(" ", s).strip()
+    s = _SPACE_AFTER_JA.sub("", s)
+    s = _SPACE_BEFORE_JA.sub("", s)
+    return s
+
+
+def prepare_cell(s: str) -> str:
+    """Normalised text of one table cell, with HTML tags and entities removed."""
+    s = html.unescape(str(s))
+    s = _TAG.sub(" ", s)
+    s = normalise_text(s)
+    # "2017年度未見込み" is an OCR slip for 年度末 seen in the reform-schedule tables.
+    return re.sub(r"年度未(?=見込|時点|現在|実績|まで|に)", "年度末", s)
+
+
+def strip_markers(name: str) -> tuple[str, list[str]]:
+    """Split a KPI or measure name into its clean form and its markers.
+
+    "①窓口業務のアウトソーシング【再掲】" → ("窓口業務のアウトソーシング", ["再掲"]).
+    """
+    s = normalise_text(html.unescape(str(name or "")))
+    markers: list[str] = []
+
+    def take(m: re.Match) -> str:
+        if m.group(1) not in markers:
+            markers.append(m.group(1))
+        return " "
+
+    s = _MARKER.sub(take, s)
+    while True:
+        stripped = _LEADING.sub("", s.strip(), count=1)
+        if stripped == s.strip():
+            break
+        s = stripped
+    return normalise_text(s).strip(" :・"), markers

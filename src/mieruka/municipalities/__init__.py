@@ -1,0 +1,1 @@
+"""municipalities package."""

@@ -1,0 +1,200 @@
+"""Prefecture outlines from the `japanmap` package as GeoJSON, and choropleth maps drawn from them as plain SVG.
+Everything is computed on this server from installed data, so a map page makes no outside request."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
+from typing import Callable, Mapping
+
+import japanmap
+
+# ColorBrewer "Blues", 5 classes: one hue from light to dark reads the same to colour-blind readers,
+# and the legend, the tooltips and the table beside each map carry the numbers as text as well.
+PALETTE = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+NO_DATA = "url(#nodata)"
+HIGHLIGHT = "#d95f02"
+
+# 沖縄県 is drawn in an inset in the empty sea at the top left, as printed maps of Japan do.
+_OKINAWA = "47"
+_OKINAWA_SHIFT = (2.0, 17.9)
+# Longitude degrees shrink with latitude; scaling by cos 36° (mid-Honshu) keeps shapes recognisable.
+_X_SCALE = math.cos(math.radians(36.0))
+
+
+def prefecture_names() -> dict[str, str]:
+    """Two-digit prefecture code → name, as japanmap orders them (the JIS order)."""
+    return {f"{i:02d}": name for i, name in enumerate(japanmap.pref_names) if i}
+
+
+@lru_cache(maxsize=1)
+def prefecture_geojson() -> dict:
+    """A FeatureCollection of the 47 prefectures (their main area, in longitude/latitude).
+
+    japanmap stores each boundary once, shared by the two prefectures it separates; a prefecture's
+    outline is its boundary pieces joined in order. Islands apart from the main area are not in it."""
+    points, outlines = japanmap.get_data()
+    names = prefecture_names()
+    features = []
+    for index, pieces in enumerate(outlines):
+        code = f"{index + 1:02d}"
+        ring = _ring([points[i][0] for _, piece in pieces for i in piece])
+        features.append({
+            "type": "Feature",
+            "id": code,
+            "properties": {"code": code, "name": names[code]},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _ring(coordinates: list[list[float]]) -> list[list[float]]:
+    ring: list[list[float]] = []
+    for lon, lat in coordinates:
+        point = [round(lon, 5), round(lat, 5)]
+        if not ring or ring[-1] != point:
+            ring.append(point)
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+    return ring
+
+
+@dataclass(frozen=True)
+class Bin:
+    low: float
+    high: float
+    colour: str
+
+
+def bins(values: list[float], count: int = len(PALETTE)) -> list[Bin]:
+    """Equal-width classes from the smallest to the largest value, darker for larger."""
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    if low == high:
+        return [Bin(low, high, PALETTE[-1])]
+    width = (high - low) / count
+    return [Bin(low + i * width, high if i == count - 1 else low + (i + 1) * width, PALETTE[i]) for i in range(count)]
+
+
+def colour_of(value: float | None, classes: list[Bin]) -> str:
+    if value is None or not classes:
+        return NO_DATA
+    for c in classes:
+        if value <= c.high:
+            return c.colour
+    return classes[-1].colour
+
+
+@dataclass(frozen=True)
+class _Frame:
+    west: float
+    north: float
+    scale: float
+    width: float
+    height: float
+
+    def xy(self, lon: float, lat: float) -> tuple[float, float]:
+        return (lon - self.west) * _X_SCALE * self.scale, (self.north - lat) * self.scale
+
+
+def _placed(code: str, ring: list[list[float]]) -> list[tuple[float, float]]:
+    if code != _OKINAWA:
+        return [(lon, lat) for lon, lat in ring]
+    dx, dy = _OKINAWA_SHIFT
+    return [(lon + dx, lat + dy) for lon, lat in ring]
+
+
+@lru_cache(maxsize=4)
+def _shapes(width: int) -> tuple[_Frame, tuple[tuple[str, str], ...], tuple[float, float, float, float]]:
+    """The SVG path of every prefecture at this width, and the box around the Okinawa inset."""
+    placed = {f["id"]: _placed(f["id"], f["geometry"]["coordinates"][0]) for f in prefecture_geojson()["features"]}
+    lons = [lon for ring in placed.values() for lon, _ in ring]
+    lats = [lat for ring in placed.values() for _, lat in ring]
+    margin = 0.3
+    west, east = min(lons) - margin, max(lons) + margin
+    south, north = min(lats) - margin, max(lats) + margin
+    scale = width / ((east - west) * _X_SCALE)
+    frame = _Frame(west, north, scale, width, (north - south) * scale)
+    paths = tuple((code, _path(frame, ring)) for code, ring in placed.items())
+    okinawa = placed[_OKINAWA]
+    x0, y0 = frame.xy(min(lon for lon, _ in okinawa) - 0.25, max(lat for _, lat in okinawa) + 0.25)
+    x1, y1 = frame.xy(max(lon for lon, _ in okinawa) + 0.25, min(lat for _, lat in okinawa) - 0.25)
+    return frame, paths, (x0, y0, x1 - x0, y1 - y0)
+
+
+def _path(frame: _Frame, ring: list[tuple[float, float]]) -> str:
+    steps = []
+    for i, (lon, lat) in enumerate(ring):
+        x, y = frame.xy(lon, lat)
+        steps.append(f"{'M' if i == 0 else 'L'}{x:.1f} {y:.1f}")
+    return "".join(steps) + "Z"
+
+
+def format_value(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "データなし"
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{text}{unit}"
+
+
+def choropleth_svg(
+    values: Mapping[str, float | None],
+    *,
+    unit: str = "",
+    title: str = "",
+    highlight: str | None = None,
+    link: Callable[[str], str] | None = None,
+    notes: Mapping[str, str] | None = None,
+    width: int = 560,
+) -> str:
+    """An SVG map shading each prefecture (two-digit code → value) by its value, with a legend.
+
+    `highlight` outlines one prefecture; `link` makes each prefecture a link; `notes` adds text to a
+    prefecture's tooltip (e.g. "12 / 40 団体"). Prefectures without a value are hatched, not coloured."""
+    names = prefecture_names()
+    present = [v for v in values.values() if v is not None]
+    classes = bins(present)
+    frame, paths, (bx, by, bw, bh) = _shapes(width)
+    legend_height = 22 * (len(classes) + 1) + 8
+    height = frame.height
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="choropleth" role="img" viewBox="0 0 {width} {height:.0f}"'
+        f' width="{width}" height="{height:.0f}" aria-label="{escape(title or "都道府県別の地図")}">',
+        f"<title>{escape(title or '都道府県別の地図')}</title>",
+        '<defs><pattern id="nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="6" height="6" fill="#f4f4f4"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9a9a9a" stroke-width="1.5"/>'
+        "</pattern></defs>",
+        f'<rect x="{bx:.1f}" y="{by:.1f}" width="{bw:.1f}" height="{bh:.1f}" fill="none" stroke="#888" stroke-dasharray="3 2"/>',
+    ]
+    highlighted = ""
+    for code, d in paths:
+        value = values.get(code)
+        label = f"{names[code]}: {format_value(value, unit)}"
+        if notes and notes.get(code):
+            label += f" ({notes[code]})"
+        shape = (f'<path d="{d}" fill="{colour_of(value, classes)}" stroke="#7f7f7f" stroke-width="0.5" data-code="{code}"'
+                 f' data-value="{"" if value is None else value}"><title>{escape(label)}</title></path>')
+        if link:
+            shape = f'<a href="{escape(link(code))}" aria-label="{escape(label)}">{shape}</a>'
+        parts.append(shape)
+        if code == highlight:
+            highlighted = f'<path d="{d}" fill="none" stroke="{HIGHLIGHT}" stroke-width="2.5" class="highlight" pointer-events="none"/>'
+    parts.append(highlighted)
+    parts.append(_legend(classes, unit, width - 170, height - legend_height))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _legend(classes: list[Bin], unit: str, x: float, y: float) -> str:
+    rows = [f'<g class="legend" transform="translate({x:.0f},{y:.0f})" font-size="12">']
+    for i, c in enumerate(reversed(classes)):
+        label = format_value(c.low, unit) if c.low == c.high else f"{format_value(c.low, unit)}–{format_value(c.high, unit)}"
+        rows.append(f'<rect x="0" y="{i * 22}" width="18" height="16" fill="{c.colour}" stroke="#666"/>'
+                    f'<text x="24" y="{i * 22 + 13}">{escape(label)}</text>')
+    i = len(classes)
+    rows.append(f'<rect x="0" y="{i * 22}" width="18" height="16" fill="{NO_DATA}" stroke="#666"/>'
+                f'<text x="24" y="{i * 22 + 13}">データなし</text>')
+    rows.append("</g>")
+    return "".join(rows)

@@ -1,0 +1,12 @@
+"""Storage: models, migrations and queries. The only package that talks SQL."""
+from mieruka.storage.db import (  # noqa: F401
+    current_revision,
+    downgrade,
+    dispose_engines,
+    ensure_schema,
+    get_engine,
+    resolve_url,
+    session_scope,
+    table_names,
+    upgrade,
+)

@@ -1,0 +1,198 @@
+"""Write one document and everything a reader extracted from it, inside the caller's transaction.
+Canonical rows (themes, reform items, KPIs, organisations) are shared; every appearance keeps its own source."""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mieruka.ingest import records as r
+from mieruka.ingest.canonical import alias_of
+from mieruka.jp import strip_markers
+from mieruka.storage import models as m
+
+
+class _Registry:
+    """get-or-create for shared rows, cached for the length of one load."""
+
+    def __init__(self, session: Session):
+        self.s = session
+        self.cache: dict[tuple, object] = {}
+
+    def get(self, model, lookup: dict, create: Callable[[], object]):
+        ck = (model.__name__, *sorted(lookup.items()))
+        if ck in self.cache:
+            return self.cache[ck]
+        obj = self.s.scalars(select(model).filter_by(**lookup)).first()
+        if obj is None:
+            obj = create()
+            self.s.add(obj)
+            self.s.flush()
+        self.cache[ck] = obj
+        return obj
+
+
+def find_document(session: Session, sha256: str) -> m.Document | None:
+    return session.scalars(select(m.Document).where(m.Document.sha256 == sha256)).first()
+
+
+def add_document(session: Session, **fields) -> m.Document:
+    doc = m.Document(**fields)
+    session.add(doc)
+    session.flush()
+    return doc
+
+
+def _prov(doc: m.Document, src: r.Source) -> dict:
+    return {"document_id": doc.id, "line_start": src.line, "line_end": src.line_end or src.line, "source_text": src.text}
+
+
+def store_extraction(session: Session, doc: m.Document, ex: r.Extraction,
+                     key_for: Callable[[str, str], str], is_after_the_fact: Callable[[str], bool]) -> dict[str, int]:
+    """Store the records of one Extraction; returns how many rows of each kind were written."""
+    reg = _Registry(session)
+    written = {"items": 0, "steps": 0, "schedules": 0, "kpis_new": 0, "appearances": 0, "targets": 0,
+               "observations": 0, "ratings": 0, "measures": 0, "cases": 0, "budgets": 0, "results": 0}
+
+    def theme(name: str | None) -> m.Theme | None:
+        if not name:
+            return None
+        key = key_for("theme", name)
+        return reg.get(m.Theme, {"key": key}, lambda: m.Theme(key=key, name=name))
+
+    def item(name: str | None, number: str | None = None, theme_name: str | None = None) -> m.ReformItem | None:
+        if not name:
+            return None
+        key = key_for("item", name)
+        obj = reg.get(m.ReformItem, {"key": key}, lambda: m.ReformItem(key=key, name=name, number=number))
+        if number and not obj.number:
+            obj.number = number
+        t = theme(theme_name)
+        if t is not None and obj.theme_id is None:
+            obj.theme_id = t.id
+        return obj
+
+    def edition(name: str | None, published) -> m.Edition | None:
+        if not name:
+            return None
+        plan_name = name.split(" ")[0].split("(")[0]
+        plan = reg.get(m.Plan, {"name": plan_name}, lambda: m.Plan(name=plan_name))
+        return reg.get(m.Edition, {"plan_id": plan.id, "published": published},
+                       lambda: m.Edition(plan_id=plan.id, name=name, published=published))
+
+    def organisation(name: str | None) -> m.Organisation | None:
+        if not name:
+            return None
+        return reg.get(m.Organisation, {"name": name}, lambda: m.Organisation(name=name))
+
+    editions_by_name: dict[str, m.Edition] = {}
+    for it in ex.items:
+        ri = item(it.name, it.number, it.theme)
+        written["items"] += 1
+        for st in it.steps:
+            session.add(m.ProcessStep(reform_item_id=ri.id, step=st.step, progress=st.progress, outlook=st.outlook,
+                                      status_word=st.status_word, **_prov(doc, st.source)))
+            written["steps"] += 1
+        for sc in it.schedules:
+            ed = edition(sc.edition, sc.edition_date)
+            if ed is not None:
+                editions_by_name[sc.edition] = ed
+            session.add(m.ScheduleEntry(reform_item_id=ri.id, edition_id=ed.id if ed else None, period=sc.period,
+                                        text=sc.text, offices=sc.offices, **_prov(doc, sc.source)))
+            written["schedules"] += 1
+
+    kpis_by_name: dict[str, m.Kpi] = {}
+    for k in ex.kpis:
+        key = key_for("kpi", k.name)
+        if not key:
+            continue
+        clean = alias_of("kpi", k.name) or strip_markers(k.name)[0]
+
+        def make(k=k, key=key, clean=clean) -> m.Kpi:
+            written["kpis_new"] += 1
+            return m.Kpi(key=key, name=clean, tier=k.tier, unit=k.unit, direction=k.direction or "up",
+                         after_the_fact=k.after_the_fact or is_after_the_fact(k.name))
+
+        kpi = reg.get(m.Kpi, {"key": key}, make)
+        if kpi.tier is None and k.tier is not None:
+            kpi.tier = k.tier
+        if kpi.unit is None and k.unit:
+            kpi.unit = k.unit
+        if k.direction == "down":  # "up" is only the default; any document saying "down" is evidence
+            kpi.direction = "down"
+        ri = item(k.reform_item)
+        if ri is not None and kpi.reform_item_id is None and "再掲" not in k.markers:
+            kpi.reform_item_id = ri.id
+        org = organisation(k.organisation)
+        if org is not None and kpi.organisation_id is None:
+            kpi.organisation_id = org.id
+        kpis_by_name[k.name] = kpi
+        session.add(m.KpiAppearance(kpi_id=kpi.id, name_as_written=k.name, markers=k.markers,
+                                    tier_as_written=str(k.tier) if k.tier else None,
+                                    next_measurement=k.next_measurement, next_measurement_date=k.next_measurement_date,
+                                    policy_text=k.policy_text, **_prov(doc, k.source)))
+        written["appearances"] += 1
+        if k.baseline is not None:
+            b = k.baseline
+            session.add(m.Baseline(kpi_id=kpi.id, value=b.value, unit=b.unit, as_of=b.as_of, text=b.text, **_prov(doc, b.source)))
+        for t in k.targets:
+            ed = editions_by_name.get(t.edition) if t.edition else None
+            session.add(m.Target(kpi_id=kpi.id, edition_id=ed.id if ed else None, value=t.value, unit=t.unit,
+                                 deadline=t.deadline, comparator=t.comparator, relative_factor=t.relative_factor,
+                                 relative_kind=t.relative_kind, relative_base_year=t.relative_base_year,
+                                 relative_base_value=t.relative_base_value, promised_by=t.promised_by, unset=t.unset,
+                                 interim=t.interim, text=t.text, **_prov(doc, t.source)))
+            written["targets"] += 1
+        for o in k.observations:
+            session.add(m.Observation(kpi_id=kpi.id, value=o.value, unit=o.unit, as_of=o.as_of, status=o.status,
+                                      text=o.text, **_prov(doc, o.source)))
+            written["observations"] += 1
+        first_obs = next((o for o in k.observations if o.as_of), None)
+        for rt in k.ratings:
+            session.add(m.Rating(kpi_id=kpi.id, scheme=rt.scheme, code=rt.code, official=True,
+                                 as_of=first_obs.as_of if first_obs else None, document_id=doc.id,
+                                 line_start=rt.source.line, line_end=rt.source.line_end or rt.source.line,
+                                 source_text=rt.source.text))
+            written["ratings"] += 1
+    for k in ex.kpis:
+        if k.parent and k.name in kpis_by_name:
+            parent = kpis_by_name.get(k.parent)
+            if parent is None:
+                pkey = key_for("kpi", k.parent)
+                parent = session.scalars(select(m.Kpi).where(m.Kpi.key == pkey)).first()
+            child = kpis_by_name[k.name]
+            if parent is not None and parent.id != child.id and child.parent_id is None:
+                child.parent_id = parent.id
+
+    for ms in ex.measures:
+        measure = m.Measure(no=ms.no, code=ms.code, name=ms.name, kpi_progress=ms.kpi_progress, kpi_effect=ms.kpi_effect,
+                            overview=ms.overview, pillar=ms.pillar, timing=ms.timing,
+                            effect_efficiency=ms.effects.get("efficiency", False),
+                            effect_economy=ms.effects.get("economy", False),
+                            effect_convenience=ms.effects.get("convenience", False),
+                            effect_safety=ms.effects.get("safety", False),
+                            support=ms.support, budget_programme=ms.budget_programme, urls=ms.urls, **_prov(doc, ms.source))
+        for pos, mn in enumerate(ms.ministries):
+            measure.ministries.append(m.MeasureMinistry(organisation_id=organisation(mn.name).id, lead=mn.lead, position=pos))
+        session.add(measure)
+        written["measures"] += 1
+
+    for c in ex.cases:
+        case = m.AdvancedCase(title=c.title, theme=c.theme, summary=c.summary, municipalities=c.municipalities,
+                              **_prov(doc, c.source))
+        for pos, e in enumerate(c.effects):
+            case.effects.append(m.CaseEffect(position=pos, label=e.label, amount_yen=e.amount_yen,
+                                             change_percent=e.change_percent, period_years=e.period_years, text=e.text))
+        session.add(case)
+        written["cases"] += 1
+
+    for b in ex.budgets:
+        session.add(m.BudgetLine(policy=b.policy, fiscal_year=b.fiscal_year, category=b.category, amount_yen=b.amount_yen,
+                                 **_prov(doc, b.source)))
+        written["budgets"] += 1
+    for res in ex.results:
+        session.add(m.PolicyResult(policy=res.policy, result=res.result, **_prov(doc, res.source)))
+        written["results"] += 1
+    session.flush()
+    return written

@@ -1,0 +1,215 @@
+"""Read-side queries the web pages need beyond storage.queries: reform items with their steps and schedules,
+ratings with explanations, one document with its text or facts, and what the last ingest run changed."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer
+
+from mieruka.storage import models as m
+
+# Documents ingested less than this apart belong to one run (the loader stores one file after another).
+RUN_GAP = timedelta(minutes=10)
+_YEAR = re.compile(r"\d{4}")
+
+
+def _source(doc_names: dict[int, str], document_id: int | None, line: int | None) -> dict | None:
+    if document_id is None:
+        return None
+    return {"document": doc_names.get(document_id), "document_id": document_id, "line": line}
+
+
+def _doc_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(m.Document.id, m.Document.file_name)).all())
+
+
+def totals(session: Session) -> dict[str, int]:
+    """How many rows of each kind the database holds."""
+    counted = {"documents": m.Document, "kpis": m.Kpi, "reform_items": m.ReformItem, "measures": m.Measure,
+               "cases": m.AdvancedCase, "observations": m.Observation}
+    return {name: session.scalar(select(func.count()).select_from(model)) for name, model in counted.items()}
+
+
+def data_version(session: Session) -> str:
+    """Changes whenever a document is added or removed or ratings are stored: a key for caching derived results."""
+    parts = []
+    for model in (m.Document, m.Rating):
+        n, top = session.execute(select(func.count(model.id), func.max(model.id))).one()
+        parts.append(f"{n}:{top}")
+    return "|".join(parts)
+
+
+def schemes_in_use(session: Session) -> list[str]:
+    return list(session.scalars(select(m.Rating.scheme).distinct().order_by(m.Rating.scheme)))
+
+
+def rating_rows(session: Session, scheme: str | None = None, official: bool | None = None,
+                kpi_ids: list[int] | None = None) -> list[dict]:
+    """Every rating (official and computed) with its KPI, explanation in both languages, details and source."""
+    docs = _doc_names(session)
+    q = (select(m.Rating, m.Kpi.name).join(m.Kpi, m.Kpi.id == m.Rating.kpi_id)
+         .order_by(m.Rating.kpi_id, m.Rating.scheme, m.Rating.official.desc(), m.Rating.id))
+    if scheme is not None:
+        q = q.where(m.Rating.scheme == scheme)
+    if official is not None:
+        q = q.where(m.Rating.official == official)
+    if kpi_ids is not None:
+        q = q.where(m.Rating.kpi_id.in_(kpi_ids))
+    return [{
+        "id": r.id, "kpi_id": r.kpi_id, "kpi": name, "scheme": r.scheme, "code": r.code, "official": r.official,
+        "as_of": r.as_of, "explanation": r.explanation, "explanation_en": r.explanation_en, "details": r.details,
+        "computed_at": r.computed_at, "source": _source(docs, r.document_id, r.line_start),
+    } for r, name in session.execute(q)]
+
+
+def _period_key(period: str) -> tuple[int, str]:
+    """Fiscal-year columns in time order: "2014・2015年度" < "2016年度" < "2020年度～"."""
+    year = _YEAR.search(period or "")
+    return (int(year.group()) if year else 9999, period or "")
+
+
+def reform_item_rows(session: Session) -> list[dict]:
+    """Every 改革項目 with its theme and how many KPIs, process steps and schedule cells it has."""
+    themes = dict(session.execute(select(m.Theme.id, m.Theme.name)).all())
+
+    def count_by(column):
+        return dict(session.execute(select(column, func.count()).group_by(column)).all())
+
+    kpis = count_by(m.Kpi.reform_item_id)
+    steps = count_by(m.ProcessStep.reform_item_id)
+    schedules = count_by(m.ScheduleEntry.reform_item_id)
+    words = defaultdict(list)
+    for item_id, word in session.execute(select(m.ProcessStep.reform_item_id, m.ProcessStep.status_word)
+                                         .order_by(m.ProcessStep.id)):
+        if word:
+            words[item_id].append(word)
+    items = session.scalars(select(m.ReformItem).order_by(m.ReformItem.id)).all()
+    return [{
+        "id": i.id, "number": i.number, "name": i.name, "theme": themes.get(i.theme_id),
+        "kpis": kpis.get(i.id, 0), "steps": steps.get(i.id, 0), "schedules": schedules.get(i.id, 0),
+        "status_words": list(dict.fromkeys(words.get(i.id, []))),
+    } for i in items]
+
+
+def reform_item_detail(session: Session, item_id: int) -> dict | None:
+    """One 改革項目: its process steps, the schedule of each edition in fiscal-year order, and its KPI ids."""
+    item = session.get(m.ReformItem, item_id)
+    if item is None:
+        return None
+    docs = _doc_names(session)
+    steps = session.scalars(select(m.ProcessStep).where(m.ProcessStep.reform_item_id == item_id)
+                            .order_by(m.ProcessStep.document_id, m.ProcessStep.line_start, m.ProcessStep.id)).all()
+    entries = session.scalars(select(m.ScheduleEntry).where(m.ScheduleEntry.reform_item_id == item_id)
+                              .order_by(m.ScheduleEntry.id)).all()
+    editions: dict[int | None, dict] = {}
+    for e in entries:
+        ed = editions.setdefault(e.edition_id, {
+            "name": e.edition.name if e.edition else None,
+            "published": e.edition.published if e.edition else None, "periods": {}})
+        ed["periods"].setdefault(e.period, []).append({
+            "text": e.text, "offices": e.offices or [], "source": _source(docs, e.document_id, e.line_start)})
+    schedule = [{"name": ed["name"], "published": ed["published"],
+                 "periods": [{"period": p, "entries": ed["periods"][p]} for p in sorted(ed["periods"], key=_period_key)]}
+                for ed in sorted(editions.values(), key=lambda x: (x["published"] is None, x["published"] or 0, x["name"] or ""))]
+    kpi_ids = list(session.scalars(select(m.Kpi.id).where(m.Kpi.reform_item_id == item_id).order_by(m.Kpi.id)))
+    return {
+        "id": item.id, "number": item.number, "name": item.name, "theme": item.theme.name if item.theme else None,
+        "steps": [{"step": s.step, "progress": s.progress, "outlook": s.outlook, "status_word": s.status_word,
+                   "source": _source(docs, s.document_id, s.line_start)} for s in steps],
+        "schedule": schedule,
+        "kpi_ids": kpi_ids,
+    }
+
+
+def _facts(session: Session, document_id: int) -> list[dict]:
+    """Every row extracted from one document, by line: what a document page shows when the text is not kept."""
+    facts = []
+
+    def add(kind: str, rows, label):
+        for row in rows:
+            facts.append({"kind": kind, "line": row.line_start, "line_end": row.line_end,
+                          "label": label(row), "text": row.source_text})
+
+    def of(model):
+        return session.scalars(select(model).where(model.document_id == document_id)).all()
+
+    add("kpi", of(m.KpiAppearance), lambda r: r.name_as_written)
+    add("baseline", of(m.Baseline), lambda r: r.text)
+    add("target", of(m.Target), lambda r: r.text)
+    add("observation", of(m.Observation), lambda r: r.text)
+    add("step", of(m.ProcessStep), lambda r: r.step)
+    add("schedule", of(m.ScheduleEntry), lambda r: r.period)
+    add("measure", of(m.Measure), lambda r: f"{r.no}. {r.name}")
+    add("case", of(m.AdvancedCase), lambda r: r.title)
+    add("budget", of(m.BudgetLine), lambda r: f"{r.fiscal_year} {r.category}")
+    add("result", of(m.PolicyResult), lambda r: r.result)
+    ratings = session.scalars(select(m.Rating).where(m.Rating.document_id == document_id, m.Rating.official)).all()
+    facts += [{"kind": "rating", "line": r.line_start, "line_end": r.line_end, "label": f"{r.scheme} {r.code}",
+               "text": r.source_text} for r in ratings]
+    return sorted(facts, key=lambda f: (f["line"] is None, f["line"] or 0, f["kind"]))
+
+
+def document_detail(session: Session, document_id: int) -> dict | None:
+    """One document with its text split into lines (None when only extracted facts were kept) and those facts."""
+    d = session.scalars(select(m.Document).options(defer(m.Document.raw)).where(m.Document.id == document_id)).first()
+    if d is None:
+        return None
+    return {
+        "id": d.id, "file_name": d.file_name, "family": d.family, "title": d.title, "doc_date": d.doc_date,
+        "sha256": d.sha256, "encoding": d.encoding, "media_type": d.media_type, "size_bytes": d.size_bytes,
+        "ingested_at": d.ingested_at, "report": d.report or {}, "meta": d.meta or {},
+        "lines": None if d.text is None else d.text.split("\n"),
+        "facts": _facts(session, d.id),
+    }
+
+
+def _runs(session: Session) -> list[list[tuple[int, str, datetime]]]:
+    """Documents (id, file name, ingested at) grouped into ingest runs, oldest run first."""
+    docs = session.execute(select(m.Document.id, m.Document.file_name, m.Document.ingested_at)
+                           .order_by(m.Document.ingested_at, m.Document.id)).all()
+    runs: list[list[tuple[int, str, datetime]]] = []
+    last = None
+    for doc_id, name, at in docs:
+        if last is None or at - last > RUN_GAP:
+            runs.append([])
+        runs[-1].append((doc_id, name, at))
+        last = at
+    return runs
+
+
+def last_ingest_changes(session: Session) -> dict | None:
+    """What the most recent ingest run added: its documents, KPIs seen for the first time, new observations of
+    KPIs already known, and official ratings that differ from the one an earlier document gave."""
+    runs = _runs(session)
+    if not runs:
+        return None
+    latest = runs[-1]
+    new_ids = {d for d, _, _ in latest}
+    earlier = {d for run in runs[:-1] for d, _, _ in run}
+    seen_before = set(session.scalars(select(m.KpiAppearance.kpi_id).where(m.KpiAppearance.document_id.in_(earlier))))
+    in_run = set(session.scalars(select(m.KpiAppearance.kpi_id).where(m.KpiAppearance.document_id.in_(new_ids))))
+    names = dict(session.execute(select(m.Kpi.id, m.Kpi.name)).all())
+    observations = session.scalars(select(m.Observation).where(
+        m.Observation.document_id.in_(new_ids), m.Observation.kpi_id.in_(seen_before)).order_by(m.Observation.id)).all()
+    changes = []
+    official = session.scalars(select(m.Rating).where(m.Rating.official).order_by(m.Rating.as_of, m.Rating.id)).all()
+    previous: dict[tuple[int, str], m.Rating] = {}
+    for r in official:
+        key = (r.kpi_id, r.scheme)
+        if r.document_id in new_ids and key in previous and previous[key].code != r.code:
+            changes.append({"kpi_id": r.kpi_id, "kpi": names.get(r.kpi_id), "scheme": r.scheme,
+                            "before": previous[key].code, "after": r.code})
+        if r.document_id in earlier:
+            previous[key] = r
+    return {
+        "at": latest[-1][2],
+        "first_run": not earlier,
+        "documents": [{"id": d, "file_name": name} for d, name, _ in latest],
+        "new_kpis": [{"id": k, "name": names.get(k)} for k in sorted(in_run - seen_before)],
+        "new_observations": [{"kpi_id": o.kpi_id, "kpi": names.get(o.kpi_id), "value": o.value, "unit": o.unit,
+                              "as_of": o.as_of, "status": o.status, "text": o.text} for o in observations],
+        "rating_changes": changes,
+    }

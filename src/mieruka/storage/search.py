@@ -1,0 +1,186 @@
+"""Japanese full-text search over national measures and advanced cases: SQLite FTS5 with the trigram tokenizer,
+PostgreSQL with pg_trgm (or plain ILIKE where the extension cannot be created), kept in step with the tables."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, selectinload
+
+from mieruka.jp import normalise_text
+from mieruka.storage import models as m
+
+KINDS = ("measure", "case")
+# A trigram index cannot find a term shorter than this; such terms fall back to a substring scan.
+TRIGRAM = 3
+_SNIPPET_CHARS = 40
+
+
+@dataclass
+class Hit:
+    kind: str
+    ref: int
+    title: str
+    snippet: str
+
+
+def _joined(parts) -> str:
+    """Indexed text: each part NFKC-folded like the queries (full-width digits and letters match ASCII ones)."""
+    return " / ".join(normalise_text(p) for p in parts if p)
+
+
+def _terms(query: str) -> list[str]:
+    # Split before normalising: normalise_text glues Japanese words a space separates, and here a space means AND.
+    return [t for t in (normalise_text(w) for w in (query or "").split()) if t]
+
+
+def _measure_entries(session: Session) -> list[tuple[str, int, str, str]]:
+    rows = session.scalars(select(m.Measure).options(
+        selectinload(m.Measure.ministries).selectinload(m.MeasureMinistry.organisation))).all()
+    out = []
+    for x in rows:
+        parts = [x.name, x.code, x.kpi_progress, x.kpi_effect, x.overview, x.pillar, x.timing, x.support,
+                 x.budget_programme, *(mm.organisation.name for mm in x.ministries)]
+        out.append(("measure", x.id, normalise_text(x.name), _joined(parts)))
+    return out
+
+
+def _case_entries(session: Session) -> list[tuple[str, int, str, str]]:
+    rows = session.scalars(select(m.AdvancedCase).options(selectinload(m.AdvancedCase.effects))).all()
+    out = []
+    for c in rows:
+        parts = [c.title, c.theme, c.summary, *(c.municipalities or []), *(e.text for e in c.effects)]
+        out.append(("case", c.id, normalise_text(c.title), _joined(parts)))
+    return out
+
+
+def _fingerprint(session: Session) -> str:
+    """Changes whenever measures or cases are added or removed (rows are never edited in place after ingest)."""
+    parts = []
+    for model in (m.Measure, m.AdvancedCase):
+        n, top, total = session.execute(select(func.count(model.id), func.max(model.id), func.sum(model.id))).one()
+        parts.append(f"{n}:{top}:{total}")
+    return "|".join(parts)
+
+
+class _Backend:
+    """What differs between SQLite and PostgreSQL: creating the index table and matching terms."""
+
+    def __init__(self, session: Session):
+        self.s = session
+
+    def create(self) -> None:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        self.s.execute(text("DELETE FROM search_entries"))
+
+    def insert(self, entries: list[tuple[str, int, str, str]]) -> None:
+        if entries:
+            self.s.execute(text("INSERT INTO search_entries (kind, ref, title, body) VALUES (:kind, :ref, :title, :body)"),
+                           [{"kind": k, "ref": r, "title": t, "body": b} for k, r, t, b in entries])
+
+    def find(self, terms: list[str], kinds: tuple[str, ...]) -> list[tuple[str, int, str, str]]:
+        raise NotImplementedError
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class _SQLite(_Backend):
+    def create(self) -> None:
+        self.s.execute(text("CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT)"))
+        self.s.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS search_entries USING fts5("
+                            "kind UNINDEXED, ref UNINDEXED, title, body, tokenize='trigram')"))
+
+    def find(self, terms, kinds):
+        # Terms of three or more characters go through the trigram index (ranked by bm25); shorter ones,
+        # common in Japanese (窓口, 税), are matched as substrings of the indexed text.
+        long_terms = [t for t in terms if len(t) >= TRIGRAM]
+        short_terms = [t for t in terms if len(t) < TRIGRAM]
+        where = [f"kind IN ({', '.join(f':k{i}' for i in range(len(kinds)))})"]
+        params: dict = {f"k{i}": k for i, k in enumerate(kinds)}
+        if long_terms:
+            where.append("search_entries MATCH :match")
+            params["match"] = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+        for i, t in enumerate(short_terms):
+            where.append(f"body LIKE :s{i} ESCAPE '\\'")
+            params[f"s{i}"] = _like(t)
+        order = "bm25(search_entries)" if long_terms else "kind, ref"
+        sql = f"SELECT kind, ref, title, body FROM search_entries WHERE {' AND '.join(where)} ORDER BY {order}"
+        return [tuple(r) for r in self.s.execute(text(sql), params)]
+
+
+class _Postgres(_Backend):
+    def create(self) -> None:
+        self.s.execute(text("CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT)"))
+        self.s.execute(text("CREATE TABLE IF NOT EXISTS search_entries "
+                            "(kind TEXT NOT NULL, ref INTEGER NOT NULL, title TEXT, body TEXT, PRIMARY KEY (kind, ref))"))
+        if self.trigram_available():
+            self.s.execute(text("CREATE INDEX IF NOT EXISTS search_entries_body_trgm "
+                                "ON search_entries USING gin (body gin_trgm_ops)"))
+
+    def trigram_available(self) -> bool:
+        """Create pg_trgm if this role may; without it ILIKE still finds every match, only unindexed."""
+        if self.s.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first():
+            return True
+        try:
+            with self.s.begin_nested():
+                self.s.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            return True
+        except DBAPIError:
+            return False
+
+    def find(self, terms, kinds):
+        where = ["kind = ANY(:kinds)"]
+        params: dict = {"kinds": list(kinds)}
+        for i, t in enumerate(terms):
+            where.append(f"body ILIKE :s{i} ESCAPE '\\'")
+            params[f"s{i}"] = _like(t)
+        sql = f"SELECT kind, ref, title, body FROM search_entries WHERE {' AND '.join(where)} ORDER BY kind, ref"
+        return [tuple(r) for r in self.s.execute(text(sql), params)]
+
+
+def _backend(session: Session) -> _Backend:
+    return _Postgres(session) if session.get_bind().dialect.name == "postgresql" else _SQLite(session)
+
+
+def ensure_search_index(session: Session) -> bool:
+    """Create the index tables if missing and rebuild the entries when measures or cases changed; True if rebuilt."""
+    backend = _backend(session)
+    backend.create()
+    current = _fingerprint(session)
+    stored = session.execute(text("SELECT value FROM search_meta WHERE key = 'fingerprint'")).scalar()
+    if stored == current:
+        return False
+    backend.clear()
+    backend.insert(_measure_entries(session) + _case_entries(session))
+    session.execute(text("DELETE FROM search_meta WHERE key = 'fingerprint'"))
+    session.execute(text("INSERT INTO search_meta (key, value) VALUES ('fingerprint', :v)"), {"v": current})
+    session.flush()
+    return True
+
+
+def _snippet(body: str, terms: list[str]) -> str:
+    low = body.casefold()
+    at = min((i for i in (low.find(t.casefold()) for t in terms) if i >= 0), default=0)
+    start = max(0, at - _SNIPPET_CHARS)
+    end = min(len(body), at + _SNIPPET_CHARS * 2)
+    return ("…" if start else "") + body[start:end] + ("…" if end < len(body) else "")
+
+
+def search(session: Session, query: str, kinds: tuple[str, ...] = KINDS) -> list[Hit]:
+    """Entries containing every whitespace-separated term of the query, best first; empty query, no hits."""
+    terms = _terms(query)
+    if not terms:
+        return []
+    ensure_search_index(session)
+    return [Hit(kind, int(ref), title, _snippet(body, terms)) for kind, ref, title, body in _backend(session).find(terms, kinds)]
+
+
+def search_ids(session: Session, query: str, kind: str) -> list[int]:
+    """Ids of the measures (kind "measure") or cases ("case") matching the query, best first."""
+    return [h.ref for h in search(session, query, (kind,))]

@@ -1,0 +1,58 @@
+"""How the pages write dates, money and quantities: Western date with 和暦 beside it, 億円/万円, units as written.
+Registered as Jinja filters by web.pages; nothing here touches the request."""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from mieruka.jp import format_date_ja, format_yen
+
+_YEN = ("円", "億円", "百万円", "千円", "万円")
+_JST = ZoneInfo("Asia/Tokyo")
+
+
+def date_ja(d: date | datetime | None) -> str:
+    """2017-04-01（平成29年4月1日）, or an empty string for no date."""
+    return "" if d is None else format_date_ja(d)
+
+
+def datetime_ja(at: datetime | None) -> str:
+    """A moment in Japan time: 2024-01-01 09:00（令和6年1月1日）; a naive datetime is taken as UTC (as stored)."""
+    if at is None:
+        return ""
+    local = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(_JST)
+    iso, wareki = format_date_ja(local.date()).split("（", 1)
+    return f"{iso} {local:%H:%M}（{wareki}"
+
+
+def yen(value: float | None) -> str:
+    return "" if value is None else format_yen(value)
+
+
+def number(value: float | None) -> str:
+    """1,234 or 12.5: thousands separated, no trailing zeros."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    value = round(float(value), 2)
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def quantity(value: float | None, unit: str | None, text: str | None = None) -> str:
+    """A KPI figure: money as 億円/万円, other units after the number; the text as written when nothing was read."""
+    if value is None:
+        return text or ""
+    if unit in _YEN:
+        return format_yen(value)
+    if unit in ("%", "％"):
+        return f"{number(value)}%"
+    return f"{number(value)}{unit or ''}"
+
+
+def percent(value: float | None) -> str:
+    """A change in percent the way the documents write it: ▲24% for a fall."""
+    if value is None:
+        return ""
+    return f"▲{number(-value)}%" if value < 0 else f"{number(value)}%"

@@ -1,0 +1,231 @@
+"""The tables behind the list pages, the API and the downloads: filters, facets, sorting and paging over storage rows.
+Pages, /api/ and the CSV/XLSX/JSON files all go through these functions, so they always agree."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from mieruka.jp import normalise_text
+from mieruka.web.ratings import DEFAULT_SCHEME
+PAGE_SIZE = 50
+EFFECTS = ("efficiency", "economy", "convenience", "safety")
+
+
+def _fold(s: str | None) -> str:
+    return normalise_text(s or "").casefold()
+
+
+def matches_text(query: str | None, *texts: str | None) -> bool:
+    """Every whitespace-separated term of the query occurs in one of the texts (NFKC, case-insensitive)."""
+    terms = [_fold(t) for t in (query or "").split() if t]
+    hay = " ".join(_fold(t) for t in texts if t)
+    return all(t in hay for t in terms)
+
+
+def _latest(items: list[dict], key: str) -> dict | None:
+    """The item with the latest date under key; on a tie (or no dates) the last one listed."""
+    best = None
+    for x in items:
+        if best is None or (x[key] or date.min) >= (best[key] or date.min):
+            best = x
+    return best
+
+
+def rating_under(kpi: dict, scheme: str, official: bool) -> dict | None:
+    return _latest([r for r in kpi["ratings"] if r["scheme"] == scheme and r["official"] == official], "as_of")
+
+
+def final_target(kpi: dict) -> dict | None:
+    """The target the KPI is held to: not a yearly interim one, from the newest edition that states one."""
+    targets = [t for t in kpi["targets"] if not t["interim"]] or kpi["targets"]
+    return _latest(targets, "edition_date") if targets else None
+
+
+def latest_observation(kpi: dict) -> dict | None:
+    with_value = [o for o in kpi["observations"] if o["value"] is not None] or kpi["observations"]
+    return _latest(with_value, "as_of") if with_value else None
+
+
+def next_measurement(kpi: dict) -> dict | None:
+    said = [a for a in kpi["appearances"] if a["next_measurement"] or a["next_measurement_date"]]
+    return _latest(said, "next_measurement_date") if said else None
+
+
+def kpi_summary(kpi: dict, scheme: str) -> dict:
+    """One flat row per KPI: what the list page, its downloads and the overview counts use."""
+    computed = rating_under(kpi, scheme, official=False)
+    official = rating_under(kpi, scheme, official=True)
+    b, t, o, nm = kpi["baseline"], final_target(kpi), latest_observation(kpi), next_measurement(kpi)
+    effective = computed or official
+    return {
+        "id": kpi["id"], "name": kpi["name"], "tier": kpi["tier"],
+        "reform_item_id": kpi["reform_item_id"], "reform_item_number": kpi["reform_item_number"],
+        "reform_item": kpi["reform_item"], "ministry": kpi["organisation"], "unit": kpi["unit"],
+        "direction": kpi["direction"], "after_the_fact": kpi["after_the_fact"],
+        "baseline_value": b["value"] if b else None, "baseline_as_of": b["as_of"] if b else None,
+        "baseline_text": b["text"] if b else None,
+        "latest_value": o["value"] if o else None, "latest_as_of": o["as_of"] if o else None,
+        "latest_status": o["status"] if o else None, "latest_text": o["text"] if o else None,
+        "target_value": t["value"] if t else None, "target_deadline": t["deadline"] if t else None,
+        "target_unset": t["unset"] if t else None, "target_text": t["text"] if t else None,
+        "scheme": scheme,
+        "rating": effective["code"] if effective else None,
+        "rating_computed": computed["code"] if computed else None,
+        "rating_official": official["code"] if official else None,
+        "next_measurement": nm["next_measurement"] if nm else None,
+        "next_measurement_date": nm["next_measurement_date"] if nm else None,
+        "search_text": " ".join([kpi["name"], kpi["reform_item"] or "", kpi["organisation"] or "",
+                                 *(a["name"] for a in kpi["appearances"])]),
+    }
+
+
+KPI_COLUMNS = ["id", "name", "tier", "reform_item_number", "reform_item", "ministry", "unit",
+               "baseline_value", "baseline_as_of", "latest_value", "latest_as_of", "latest_status",
+               "target_value", "target_deadline", "target_text", "scheme", "rating", "rating_computed",
+               "rating_official", "next_measurement", "next_measurement_date"]
+
+
+@dataclass
+class KpiFilter:
+    scheme: str = DEFAULT_SCHEME
+    item: int | None = None
+    ministry: str | None = None
+    tier: int | None = None
+    rating: str | None = None
+    q: str | None = None
+    sort: str = "id"
+    desc: bool = False
+
+
+_KPI_SORTS = {
+    "id": lambda r: r["id"],
+    "name": lambda r: _fold(r["name"]),
+    "item": lambda r: (r["reform_item_id"] is None, r["reform_item_id"] or 0, r["id"]),
+    "ministry": lambda r: (r["ministry"] is None, r["ministry"] or ""),
+    "tier": lambda r: (r["tier"] is None, r["tier"] or 0),
+    "rating": lambda r: (r["rating"] is None, r["rating"] or ""),
+    "latest": lambda r: (r["latest_as_of"] is None, r["latest_as_of"] or date.min),
+    "deadline": lambda r: (r["target_deadline"] is None, r["target_deadline"] or date.min),
+}
+KPI_SORTS = tuple(_KPI_SORTS)
+
+
+def kpi_table(kpis: list[dict], f: KpiFilter) -> list[dict]:
+    rows = [kpi_summary(k, f.scheme) for k in kpis]
+    rows = [r for r in rows
+            if (f.item is None or r["reform_item_id"] == f.item)
+            and (not f.ministry or r["ministry"] == f.ministry)
+            and (f.tier is None or r["tier"] == f.tier)
+            and (not f.rating or r["rating"] == f.rating)
+            and matches_text(f.q, r["search_text"])]
+    return sorted(rows, key=_KPI_SORTS.get(f.sort, _KPI_SORTS["id"]), reverse=f.desc)
+
+
+def cross_counts(rows: list[dict], group: str, label: str | None = None) -> list[dict]:
+    """Rating counts per value of one column (reform item, ministry): [{"key", "label", "total", "counts": {code: n}}]."""
+    out: dict = {}
+    for r in rows:
+        entry = out.setdefault(r[group], {"key": r[group], "label": r[label or group], "total": 0, "counts": Counter()})
+        entry["total"] += 1
+        entry["counts"][r["rating"]] += 1
+    return sorted(out.values(), key=lambda e: (e["key"] is None, str(e["key"] if e["key"] is not None else "")))
+
+
+@dataclass
+class MeasureFilter:
+    pillar: str | None = None
+    effect: str | None = None
+    ministry: str | None = None
+    lead: str | None = None
+    timing: str | None = None
+    q: str | None = None
+
+
+def _measure_facets(m: dict) -> dict[str, list[str]]:
+    return {
+        "pillar": [m["pillar"]] if m["pillar"] else [],
+        "effect": [e for e in EFFECTS if m["effects"].get(e)],
+        "ministry": [x["name"] for x in m["ministries"]],
+        "lead": [x["name"] for x in m["ministries"] if x["lead"]],
+        "timing": [m["timing"]] if m["timing"] else [],
+    }
+
+
+MEASURE_FACETS = ("pillar", "effect", "ministry", "lead", "timing")
+
+
+def measure_table(measures: list[dict], f: MeasureFilter, hit_ids: list[int] | None = None) -> tuple[list[dict], dict]:
+    """Measures passing every facet (and the full-text hits, best first, when a search ran) and, per facet,
+    how many measures each value would leave given the other facets."""
+    if hit_ids is not None:
+        rank = {mid: i for i, mid in enumerate(hit_ids)}
+        measures = sorted((m for m in measures if m["id"] in rank), key=lambda m: rank[m["id"]])
+    chosen = {name: getattr(f, name) for name in MEASURE_FACETS}
+    facets_of = {m["id"]: _measure_facets(m) for m in measures}
+
+    def passes(m: dict, skip: str | None = None) -> bool:
+        return all(not value or value in facets_of[m["id"]][name] for name, value in chosen.items() if name != skip)
+
+    rows = [m for m in measures if passes(m)]
+    facets = {}
+    for name in MEASURE_FACETS:
+        counts = Counter(v for m in measures if passes(m, skip=name) for v in facets_of[m["id"]][name])
+        order = EFFECTS if name == "effect" else sorted(counts)
+        facets[name] = [(v, counts[v]) for v in order if counts[v]]
+    return rows, facets
+
+
+def measure_flat(m: dict) -> dict:
+    """A measure as one row of a spreadsheet."""
+    return {
+        "id": m["id"], "no": m["no"], "code": m["code"], "name": m["name"], "pillar": m["pillar"], "timing": m["timing"],
+        **{f"effect_{e}": m["effects"].get(e, False) for e in EFFECTS},
+        "lead_ministry": "、".join(x["name"] for x in m["ministries"] if x["lead"]),
+        "ministries": "、".join(x["name"] for x in m["ministries"]),
+        "kpi_progress": m["kpi_progress"], "kpi_effect": m["kpi_effect"], "support": m["support"],
+        "budget_programme": m["budget_programme"], "urls": " ".join(m["urls"]),
+        "source_document": m["source"]["document"] if m["source"] else None,
+        "source_line": m["source"]["line"] if m["source"] else None,
+    }
+
+
+def case_table(cases: list[dict], theme: str | None = None, hit_ids: list[int] | None = None) -> list[dict]:
+    if hit_ids is not None:
+        rank = {cid: i for i, cid in enumerate(hit_ids)}
+        cases = sorted((c for c in cases if c["id"] in rank), key=lambda c: rank[c["id"]])
+    return [c for c in cases if not theme or c["theme"] == theme]
+
+
+def case_effect_rows(c: dict) -> list[dict]:
+    """A case as spreadsheet rows: one per effect (a case with no stated effect still gets one row)."""
+    base = {"id": c["id"], "title": c["title"], "municipalities": "、".join(c["municipalities"]), "theme": c["theme"],
+            "source_document": c["source"]["document"] if c["source"] else None,
+            "source_line": c["source"]["line"] if c["source"] else None}
+    empty = {"effect_label": None, "amount_yen": None, "change_percent": None, "period_years": None, "effect_text": None}
+    if not c["effects"]:
+        return [{**base, **empty}]
+    return [{**base, "effect_label": e["label"], "amount_yen": e["amount_yen"], "change_percent": e["change_percent"],
+             "period_years": e["period_years"], "effect_text": e["text"]} for e in c["effects"]]
+
+
+def document_flat(d: dict) -> dict:
+    counts = d["counts"] or {}
+    return {"id": d["id"], "file_name": d["file_name"], "family": d["family"], "title": d["title"],
+            "doc_date": d["doc_date"], "ingested_at": d["ingested_at"], "encoding": d["encoding"],
+            "size_bytes": d["size_bytes"], "sha256": d["sha256"],
+            **{f"count_{k}": counts.get(k) for k in ("items", "kpis", "observations", "measures", "cases", "unplaced")}}
+
+
+@dataclass
+class Page:
+    rows: list
+    total: int
+    page: int
+    pages: int
+
+
+def paginate(rows: list, page: int, size: int = PAGE_SIZE) -> Page:
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, page), pages)
+    return Page(rows[(page - 1) * size: page * size], len(rows), page, pages)

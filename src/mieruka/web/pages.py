@@ -1,0 +1,105 @@
+"""What every page shares: the Jinja environment, the language of the request, links that keep it, the session.
+Routers call `render(request, "name.html", {...})` and take `Session` and `Lang` as FastAPI dependencies."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Iterator
+from urllib.parse import urlencode
+
+from fastapi import Depends, HTTPException, Query, Request, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+from sqlalchemy.orm import Session
+
+from mieruka import storage
+from mieruka.export.downloads import FORMATS, make_download
+from mieruka.web import formatting
+from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
+from mieruka.web.ratings import rating_info
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+STATIC_DIR = Path(__file__).with_name("static")
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent"):
+    templates.env.filters[_name] = getattr(formatting, _name)
+
+
+def add_template_dir(path: Path) -> None:
+    """Let a plugged-in router keep its templates in its own package; web/templates stays first."""
+    loader = templates.env.loader
+    loaders = list(loader.loaders) if isinstance(loader, ChoiceLoader) else [loader]
+    if not any(isinstance(x, FileSystemLoader) and str(path) in x.searchpath for x in loaders):
+        templates.env.loader = ChoiceLoader([*loaders, FileSystemLoader(str(path))])
+
+
+def get_lang(lang: Annotated[str | None, Query(description="ja (default) or en")] = None) -> str:
+    return pick_lang(lang)
+
+
+Lang = Annotated[str, Depends(get_lang)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with storage.session_scope(request.app.state.db_url) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def href_for(lang: str):
+    """href("/kpis", item=3) → "/kpis?item=3", with lang=en added when the page is in English; None values dropped."""
+
+    def href(path: str, fragment: str | None = None, **params) -> str:
+        pairs = [(k, v) for k, v in params.items() if v is not None and v != ""]
+        if lang != DEFAULT_LANG:
+            pairs.append(("lang", lang))
+        url = path + ("?" + urlencode(pairs, doseq=True) if pairs else "")
+        return url + (f"#{fragment}" if fragment else "")
+
+    return href
+
+
+def current_url(request: Request, **changes) -> str:
+    """This page's path and query with some parameters changed (None removes one): sort links, pagers, downloads."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, v) for k, v in changes.items() if v is not None and v != ""]
+    query = urlencode(params, doseq=True)
+    return request.url.path + ("?" + query if query else "")
+
+
+def download_url(request: Request, fmt: str) -> str:
+    """The same table as a file: /kpis?tier=1 → /kpis.csv?tier=1 (paging dropped: a download holds every row)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]
+    query = urlencode(params, doseq=True)
+    return f"{request.url.path.rstrip('/')}.{fmt}" + ("?" + query if query else "")
+
+
+def render(request: Request, name: str, context: dict, status_code: int = 200):
+    lang = pick_lang(request.query_params.get("lang"))
+    other = "en" if lang == "ja" else "ja"
+    base = {
+        "lang": lang,
+        "t": translator(lang),
+        "href": href_for(lang),
+        "nav": request.app.state.nav,
+        "nav_label": lambda text: label(text, lang),
+        "rating_info": lambda scheme, code: rating_info(scheme, code, lang),
+        "current_path": request.url.path,
+        "switch_url": current_url(request, lang=None if other == DEFAULT_LANG else other),
+        "switch_lang": other,
+        "current_url": lambda **changes: current_url(request, **changes),
+        "download_url": lambda fmt: download_url(request, fmt),
+    }
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def download_response(rows: list[dict], fmt: str, name: str, columns: list[str] | None = None) -> Response:
+    """rows as an attachment (CSV with BOM, XLSX or JSON); 404 for any other extension."""
+    if fmt not in FORMATS:
+        raise HTTPException(404, f"no download format {fmt!r}")
+    d = make_download(rows, fmt, name, columns)
+    disposition = "inline" if fmt == "json" else "attachment"
+    return Response(d.content, media_type=d.media_type,
+                    headers={"Content-Disposition": f'{disposition}; filename="{d.filename}"'})

@@ -1,0 +1,45 @@
+"""Advanced case pages (先進・優良事例): the library with effects, search and downloads, and one page per case."""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+
+from mieruka.municipalities import registry
+from mieruka.storage.queries import case_rows
+from mieruka.storage.search import search_ids
+from mieruka.web.listings import case_effect_rows, case_table, paginate
+from mieruka.web.pages import DbSession, Lang, download_response, render
+from mieruka.web.routers import NavLink
+
+router = APIRouter(include_in_schema=False)
+NAV = [NavLink("/cases", "nav.cases", 50)]
+
+
+def filtered_cases(session, cases: list[dict], q: str | None, theme: str | None) -> list[dict]:
+    q = (q or "").strip()
+    return case_table(cases, theme or None, search_ids(session, q, "case") if q else None)
+
+
+@router.get("/cases.{fmt}")
+def case_download(fmt: str, session: DbSession, q: str | None = None, theme: str | None = None):
+    rows = [flat for c in filtered_cases(session, case_rows(session), q, theme) for flat in case_effect_rows(c)]
+    return download_response(rows, fmt, "cases")
+
+
+@router.get("/cases")
+def case_list(request: Request, session: DbSession, lang: Lang, q: str | None = None, theme: str | None = None,
+              page: int = 1):
+    everything = case_rows(session)
+    rows = filtered_cases(session, everything, q, theme)
+    return render(request, "cases.html", {
+        "q": q or "", "theme": theme or "", "page": paginate(rows, page),
+        "themes": sorted({c["theme"] for c in everything if c["theme"]}),
+    })
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int, session: DbSession, lang: Lang):
+    case = next((c for c in case_rows(session) if c["id"] == case_id), None)
+    if case is None:
+        raise HTTPException(404, f"case {case_id} not found")
+    bodies = [b for b in map(registry.by_code, case["body_codes"]) if b is not None]
+    return render(request, "case.html", {"c": case, "bodies": bodies})

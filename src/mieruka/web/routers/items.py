@@ -1,0 +1,34 @@
+"""Reform item (改革項目) pages: the list, and one item with its process steps, schedule timelines and KPIs."""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+
+from mieruka.storage.overview import reform_item_detail, reform_item_rows
+from mieruka.storage.queries import kpi_rows
+from mieruka.web.listings import KpiFilter, kpi_table
+from mieruka.web.pages import DbSession, Lang, download_response, render
+from mieruka.web.ratings import DEFAULT_SCHEME
+from mieruka.web.routers import NavLink
+
+router = APIRouter(include_in_schema=False)
+NAV = [NavLink("/items", "nav.items", 30)]
+ITEM_COLUMNS = ["id", "number", "name", "theme", "kpis", "steps", "schedules", "status_words"]
+
+
+@router.get("/items.{fmt}")
+def item_download(fmt: str, session: DbSession):
+    return download_response(reform_item_rows(session), fmt, "reform_items", ITEM_COLUMNS)
+
+
+@router.get("/items")
+def item_list(request: Request, session: DbSession, lang: Lang):
+    return render(request, "items.html", {"items": reform_item_rows(session)})
+
+
+@router.get("/items/{item_id}")
+def item_page(request: Request, item_id: int, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
+    item = reform_item_detail(session, item_id)
+    if item is None:
+        raise HTTPException(404, f"reform item {item_id} not found")
+    kpis = kpi_table(kpi_rows(session, item["kpi_ids"]), KpiFilter(scheme=scheme)) if item["kpi_ids"] else []
+    return render(request, "item.html", {"item": item, "kpis": kpis, "scheme": scheme})

@@ -1,0 +1,45 @@
+"""The overview page: KPI counts by rating for the chosen scheme, by reform item and by ministry, the audit
+findings and what the last ingest changed."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from mieruka.storage.overview import last_ingest_changes, schemes_in_use, totals
+from mieruka.storage.queries import kpi_rows
+from mieruka.web.evaluation import audit_findings
+from mieruka.web.listings import cross_counts, kpi_summary
+from mieruka.web.pages import DbSession, Lang, render
+from mieruka.web.ratings import DEFAULT_SCHEME, rating_info, scheme_choices, scheme_codes, scheme_label
+from mieruka.web.routers import NavLink
+
+router = APIRouter(include_in_schema=False)
+NAV = [NavLink("/", "nav.overview", 10)]
+
+
+def rating_distribution(rows: list[dict], scheme: str, lang: str) -> list[dict]:
+    """One line per code: how many KPIs show it (computed, else official), how many the computation gives it,
+    how many the documents gave it; a last line for KPIs without a rating."""
+    codes = scheme_codes(scheme)
+    seen = [c for r in rows for c in (r["rating_computed"], r["rating_official"]) if c]
+    codes += [c for c in dict.fromkeys(seen) if c not in codes]
+    return [{"code": c, **rating_info(scheme, c, lang), "shown": sum(r["rating"] == c for r in rows),
+             "computed": sum(r["rating_computed"] == c for r in rows),
+             "official": sum(r["rating_official"] == c for r in rows)} for c in codes + [None]]
+
+
+@router.get("/")
+def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
+    rows = [kpi_summary(k, scheme) for k in kpi_rows(session)]
+    schemes = scheme_choices(schemes_in_use(session))
+    distribution = rating_distribution(rows, scheme, lang)
+    return render(request, "overview.html", {
+        "totals": totals(session),
+        "scheme": scheme,
+        "schemes": [(s, scheme_label(s, lang)) for s in schemes],
+        "distribution": distribution,
+        "codes": [d["code"] for d in distribution if d["code"]],
+        "by_item": cross_counts(rows, "reform_item_id", "reform_item"),
+        "by_ministry": cross_counts(rows, "ministry"),
+        "findings": audit_findings(session, lang),
+        "changes": last_ingest_changes(session),
+    })

@@ -1,0 +1,266 @@
+"""Local-body pages: the body beside its 類似団体 group, prefecture maps of survey figures, bottom-up KPIs and the
+savings calculator. Maps are SVG drawn on the server (municipalities.mapdata), so no page fetches anything outside."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from mieruka.jp import ParseError, parse, parse_date
+from mieruka.municipalities import bottom_up, names, registry, savings, similar
+from mieruka.municipalities.mapdata import choropleth_svg, prefecture_geojson, prefecture_names
+from mieruka.storage import local_bodies as store
+from mieruka.web.pages import DbSession, Lang, download_response, href_for, render
+from mieruka.web.routers import NavLink
+
+router = APIRouter(include_in_schema=False)
+NAV = [NavLink("/local", {"ja": "地方公共団体", "en": "Local bodies"}, 60),
+       NavLink("/savings", {"ja": "削減効果の試算", "en": "Savings calculator"}, 61)]
+MESSAGES = Path(__file__).with_name("templates") / "local" / "messages.toml"
+
+_PREFECTURE_BODY = {p.prefecture_code: p.code for p in registry.prefectures()}
+
+
+# --- data the pages share -----------------------------------------------------------------------
+
+def _initiative(session, chosen: str | None) -> tuple[str | None, list[str]]:
+    """The initiative asked for, else the one surveyed most recently; and all surveyed initiatives."""
+    done = store.imports(session)
+    known = sorted({i["initiative"] for i in done})
+    if chosen in known:
+        return chosen, known
+    latest = max(done, key=lambda i: (i["as_of"], i["id"]), default=None)
+    return (latest["initiative"] if latest else None), known
+
+
+def _as_of(text: str | None) -> date | None:
+    return parse_date(text) if text else None
+
+
+def _adoption_map(session, initiative: str | None, as_of: date | None, lang: str, highlight: str | None = None) -> dict | None:
+    """The adoption rate by prefecture from the latest survey of the initiative (on or before as_of), as SVG and rows."""
+    if initiative is None:
+        return None
+    snapshots = [s for s in bottom_up.aggregate(store.adoption_counts(session, initiative), initiative, "rate")
+                 if as_of is None or s.as_of <= as_of]
+    if not snapshots:
+        return None
+    return _map_of(snapshots[-1], f"{initiative}: 導入率", lang, highlight)
+
+
+def _map_of(snapshot: bottom_up.Snapshot, title: str, lang: str, highlight: str | None = None) -> dict:
+    counts = bottom_up.municipality_counts()
+    href = href_for(lang)
+    values = {code: f.value for code, f in snapshot.prefectures.items()}
+    notes = {code: f"{f.adopted}/{counts[code]}" for code, f in snapshot.prefectures.items()}
+    rows = [{"prefecture_code": code, "prefecture": name, "value": values.get(code),
+             "adopted": snapshot.prefectures[code].adopted if code in snapshot.prefectures else None,
+             "answered": snapshot.prefectures[code].answered if code in snapshot.prefectures else 0,
+             "municipalities": counts[code]} for code, name in prefecture_names().items()]
+    svg = choropleth_svg(values, unit=snapshot.national.unit, title=f"{title} ({snapshot.as_of.isoformat()})",
+                         highlight=highlight, link=lambda code: href(f"/local/{_PREFECTURE_BODY[code]}"), notes=notes)
+    return {"svg": svg, "rows": rows, "snapshot": snapshot, "title": title, "measure": snapshot.measure}
+
+
+# --- index --------------------------------------------------------------------------------------
+
+@router.get("/local/prefectures.geojson")
+def prefectures_geojson() -> JSONResponse:
+    return JSONResponse(prefecture_geojson(), media_type="application/geo+json",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/local.{fmt}")
+def local_download(fmt: str, session: DbSession, initiative: str | None = None, as_of: str | None = None):
+    chosen, _ = _initiative(session, initiative)
+    found = _adoption_map(session, chosen, _as_of(as_of), "ja")
+    return download_response(found["rows"] if found else [], fmt, "adoption_by_prefecture")
+
+
+@router.get("/local")
+def local_index(request: Request, session: DbSession, lang: Lang, q: str | None = None,
+                initiative: str | None = None, as_of: str | None = None):
+    store.ensure_registry(session)
+    found, problem = [], None
+    if q and q.strip():
+        found, problem = _search(q.strip())
+        if len(found) == 1:
+            return RedirectResponse(href_for(lang)(f"/local/{found[0].code}"), status_code=303)
+    chosen, known = _initiative(session, initiative)
+    return render(request, "local/index.html", {
+        "q": q or "", "found": found, "problem": problem, "initiative": chosen, "initiatives": known,
+        "map": _adoption_map(session, chosen, _as_of(as_of), lang),
+        "kpis": store.survey_kpis(session), "prefectures": registry.prefectures(),
+    })
+
+
+def _search(text: str) -> tuple[list, str | None]:
+    """Bodies a search box entry names: a code, a name, or a name shared by several bodies (all listed)."""
+    try:
+        if text.isdigit():
+            body = registry.by_code(text)
+            return ([body], None) if body else ([], f"{text}: no local body has this code")
+        return names.resolve_many(text), None
+    except names.AmbiguousName as exc:
+        return exc.candidates, str(exc)
+    except (LookupError, ValueError) as exc:
+        return [], str(exc)
+
+
+# --- one body -----------------------------------------------------------------------------------
+
+def _group_rows(result: dict) -> list[dict]:
+    return [{"rank": x["rank"], "code": x["code"], "prefecture": x["prefecture"], "name": x["name"],
+             "population": x["population"], "adopted": x["adopted"], "cost": x["cost"],
+             "cost_per_resident": x["cost_per_resident"]} for x in result["members"]]
+
+
+@router.get("/local/{code}.{fmt}")
+def body_download(code: str, fmt: str, session: DbSession, initiative: str | None = None, as_of: str | None = None):
+    body = store.body(session, code)
+    if body is None:
+        raise HTTPException(404, f"no local body {code}")
+    chosen, _ = _initiative(session, initiative)
+    facts = store.body_facts(session, chosen, _as_of(as_of))
+    if body["kind"] == registry.PREFECTURE:
+        rows = [f for f in facts if f["prefecture_code"] == body["prefecture_code"]]
+        return download_response(rows, fmt, f"municipalities_{code}")
+    result = similar.compare(facts, code)
+    return download_response(_group_rows(result), fmt, f"similar_{code}")
+
+
+@router.get("/local/{code}")
+def body_page(request: Request, code: str, session: DbSession, lang: Lang, initiative: str | None = None,
+              as_of: str | None = None):
+    store.ensure_registry(session)
+    body = store.body(session, code)
+    if body is None:
+        raise HTTPException(404, f"no local body has the code {code}")
+    chosen, known = _initiative(session, initiative)
+    when = _as_of(as_of)
+    facts = store.body_facts(session, chosen, when)
+    context = {"body": body, "prefecture_body": _PREFECTURE_BODY[body["prefecture_code"]],
+               "initiative": chosen, "initiatives": known,
+               "survey": store.import_info(session, chosen, when) if chosen else None,
+               "map": _adoption_map(session, chosen, when, lang, highlight=body["prefecture_code"])}
+    if body["kind"] == registry.PREFECTURE:
+        members = [f for f in facts if f["prefecture_code"] == body["prefecture_code"]]
+        for f in members:
+            f["cost_per_resident"] = similar.cost_per_resident(f)
+        return render(request, "local/prefecture.html", {**context, "members": members})
+    result = similar.compare(facts, code)
+    return render(request, "local/body.html", {
+        **context, "result": result, "cases": store.cases_of_body(session, code),
+        "industry": similar.industry_label(body["kind"], body["industry"]) if body["industry"] else None,
+        "savings_link": _savings_link(result["body"], facts, code, lang),
+    })
+
+
+def _savings_link(member: dict, facts: list[dict], code: str, lang: str) -> str | None:
+    """The calculator filled with this body's own costs, when it answered both."""
+    fact = next(f for f in facts if f["code"] == code)
+    if fact["cost_before"] is None or fact["cost_after"] is None:
+        return None
+    return href_for(lang)("/savings", before=f"{fact['cost_before']:.0f}", after=f"{fact['cost_after']:.0f}",
+                          population=member["population"])
+
+
+# --- bottom-up KPIs -----------------------------------------------------------------------------
+
+def _kpi_snapshot(session, kpi_id: int, as_of: str | None):
+    report = bottom_up.kpi_report(session, kpi_id)
+    if report is None:
+        raise HTTPException(404, f"KPI {kpi_id} is not a bottom-up KPI")
+    when = _as_of(as_of)
+    chosen = [s for s in report["snapshots"] if when is None or s.as_of == when]
+    return report, (chosen[-1] if chosen else None)
+
+
+@router.get("/local/kpi/{kpi_id}.{fmt}")
+def kpi_download(kpi_id: int, fmt: str, session: DbSession, as_of: str | None = None):
+    report, snapshot = _kpi_snapshot(session, kpi_id, as_of)
+    rows = _map_of(snapshot, report["kpi"], "ja")["rows"] if snapshot else []
+    return download_response(rows, fmt, f"bottom_up_{kpi_id}")
+
+
+@router.get("/local/kpi/{kpi_id}/map.svg")
+def kpi_map_svg(kpi_id: int, session: DbSession, lang: Lang, as_of: str | None = None):
+    """The KPI's prefecture map alone, for pages (such as the KPI page) that embed it."""
+    report, snapshot = _kpi_snapshot(session, kpi_id, as_of)
+    if snapshot is None:
+        raise HTTPException(404, f"no survey for KPI {kpi_id}")
+    return Response(_map_of(snapshot, report["kpi"], lang)["svg"], media_type="image/svg+xml")
+
+
+@router.get("/local/kpi/{kpi_id}")
+def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang, as_of: str | None = None):
+    report, snapshot = _kpi_snapshot(session, kpi_id, as_of)
+    published = {p["as_of"]: p for p in report["published"]}
+    findings = {f["as_of"]: f for f in report["findings"]}
+    return render(request, "local/kpi.html", {
+        "report": report, "snapshot": snapshot, "published": published, "findings": findings,
+        "map": _map_of(snapshot, report["kpi"], lang) if snapshot else None,
+    })
+
+
+# --- savings calculator -------------------------------------------------------------------------
+
+def _amount(text: str | None, field: str, errors: list[str]) -> float | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        parsed = parse(text)
+    except ParseError:
+        parsed = None
+    if parsed is None or parsed.value is None or parsed.unit not in ("円", "人", None):
+        errors.append(field)
+        return None
+    return parsed.value
+
+
+def _case_choices(session) -> list[dict]:
+    choices = []
+    for c in store.find_cases(session, ""):
+        for i, e in enumerate(c["effects"]):
+            if e["amount_yen"] and e["change_percent"]:
+                choices.append({"value": f"{c['id']}-{i}", "label": f"{'・'.join(c['municipalities'])}: {e['text']}",
+                                "case": c, "effect": e})
+    return choices
+
+
+@router.get("/savings")
+def savings_page(request: Request, session: DbSession, lang: Lang, before: str | None = None, after: str | None = None,
+                 years: str | None = None, population: str | None = None, case: str | None = None):
+    store.ensure_registry(session)
+    choices = _case_choices(session)
+    picked = next((c for c in choices if c["value"] == case), None)
+    errors: list[str] = []
+    values = {"before": _amount(before, "before", errors), "after": _amount(after, "after", errors),
+              "years": _amount(years, "years", errors), "population": _amount(population, "population", errors)}
+    if picked:
+        values = _from_case(session, picked, values)
+    result, problem = None, None
+    if values["before"] is not None and values["after"] is not None and not errors:
+        try:
+            result = savings.calculate(values["before"], values["after"], values["years"] or 1.0,
+                                       round(values["population"]) if values["population"] else None)
+        except savings.SavingsError as exc:
+            problem = str(exc)
+    form = {k: ("" if v is None else f"{v:.0f}" if k != "years" else f"{v:g}") for k, v in values.items()}
+    return render(request, "local/savings.html", {
+        "choices": choices, "picked": picked, "form": form, "errors": errors, "problem": problem, "result": result,
+    })
+
+
+def _from_case(session, picked: dict, typed: dict) -> dict:
+    """Costs the chosen case implies; what the user typed wins, and the linked body's population fills a gap."""
+    e = picked["effect"]
+    implied = savings.from_case(e["amount_yen"], e["change_percent"], e["period_years"])
+    population = next((b["population"] for code in picked["case"]["body_codes"]
+                       for b in [store.body(session, code)] if b and b["population"]), None)
+    return {"before": typed["before"] if typed["before"] is not None else implied.before,
+            "after": typed["after"] if typed["after"] is not None else implied.after,
+            "years": typed["years"] if typed["years"] is not None else implied.years,
+            "population": typed["population"] if typed["population"] is not None else population}

@@ -1,0 +1,314 @@
+"""Response models of the JSON API, so the OpenAPI document at /api/openapi.json describes every field."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+
+def field_names(model: type[BaseModel]) -> list[str]:
+    """The model's fields, under pydantic 1 or 2."""
+    return list(getattr(model, "model_fields", None) or model.__fields__)
+
+
+def validate(model: type[BaseModel], data) -> BaseModel:
+    """Check data against a model, under pydantic 1 or 2 (the tests use it on every endpoint's output)."""
+    return model.model_validate(data) if hasattr(model, "model_validate") else model.parse_obj(data)
+
+
+class Page(BaseModel):
+    """limit/offset paging: total rows matching, and the rows of this page in items (typed by each subclass)."""
+
+    total: int
+    limit: int
+    offset: int
+
+
+class Source(BaseModel):
+    document: str | None
+    document_id: int | None = None
+    line: int | None
+
+
+class Relative(BaseModel):
+    factor: float | None
+    kind: str | None
+    base_fiscal_year: int | None
+    base_value: float | None
+
+
+class TargetOut(BaseModel):
+    value: float | None
+    unit: str | None
+    deadline: date | None
+    comparator: str | None
+    relative: Relative | None
+    unset: bool
+    promised_by: date | None
+    interim: bool
+    edition: str | None
+    text: str
+    source: Source | None
+
+
+class ObservationOut(BaseModel):
+    value: float | None
+    unit: str | None
+    as_of: date | None
+    status: str | None
+    text: str
+    source: Source | None
+
+
+class BaselineOut(BaseModel):
+    value: float | None
+    unit: str | None = None
+    as_of: date | None
+    text: str | None = None
+    source: Source | None = None
+
+
+class RatingOut(BaseModel):
+    scheme: str
+    code: str
+    official: bool
+    as_of: date | None = None
+    explanation: str | None = None
+    source: Source | None
+
+
+class RatingSummary(BaseModel):
+    """The KPI's rating under the scheme asked for: computed by mieruka, published in a document, and the one shown."""
+
+    scheme: str
+    code: str | None
+    computed: str | None
+    official: str | None
+
+
+class KpiOut(BaseModel):
+    id: int
+    name: str
+    tier: int | None
+    reform_item: str | None
+    reform_item_id: int | None
+    ministry: str | None
+    unit: str | None
+    direction: str
+    baseline: BaselineOut | None
+    targets: list[TargetOut]
+    observations: list[ObservationOut]
+    ratings: list[RatingOut]
+    rating: RatingSummary
+    next_measurement: str | None
+    next_measurement_date: date | None
+    documents: list[str]
+
+
+class AppearanceOut(BaseModel):
+    name: str
+    markers: list[str]
+    next_measurement: str | None
+    next_measurement_date: date | None
+    policy_text: str | None
+    source: Source | None
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    kpi_id: int
+    kpi: str
+    scheme: str
+    code: str
+    official: bool
+    as_of: date | None
+    explanation: str | None
+    explanation_en: str | None
+    details: dict | None
+    computed_at: datetime | None
+    source: Source | None
+
+
+class KpiDetail(KpiOut):
+    after_the_fact: bool
+    parent_id: int | None
+    baselines: list[BaselineOut]
+    appearances: list[AppearanceOut]
+    evaluations: list[EvaluationOut]
+
+
+class FindingOut(BaseModel):
+    kind: str
+    kpi_id: int | None = None
+    kpi: str | None = None
+    message: str
+    sources: list[Source]
+
+
+class Ministry(BaseModel):
+    name: str
+    lead: bool
+
+
+class Effects(BaseModel):
+    efficiency: bool
+    economy: bool
+    convenience: bool
+    safety: bool
+
+
+class MeasureOut(BaseModel):
+    id: int
+    no: int
+    code: str | None
+    name: str
+    pillar: str | None
+    timing: str | None
+    effects: Effects
+    ministries: list[Ministry]
+    kpi_progress: str | None
+    kpi_effect: str | None
+    overview: str | None
+    support: str | None
+    budget_programme: str | None
+    urls: list[str]
+    source: Source | None
+
+
+class EffectOut(BaseModel):
+    label: str | None
+    amount_yen: float | None
+    change_percent: float | None
+    period_years: float | None
+    text: str
+
+
+class CaseOut(BaseModel):
+    id: int
+    title: str
+    municipalities: list[str]
+    body_codes: list[str]
+    theme: str | None
+    summary: str | None
+    effects: list[EffectOut]
+    source: Source | None
+
+
+class DocumentOut(BaseModel):
+    id: int
+    file_name: str
+    family: str
+    title: str | None
+    doc_date: date | None
+    sha256: str
+    encoding: str | None
+    size_bytes: int
+    ingested_at: datetime
+    counts: dict
+
+
+class Fact(BaseModel):
+    kind: str
+    line: int | None
+    line_end: int | None
+    label: str | None
+    text: str | None
+
+
+class DocumentDetail(BaseModel):
+    id: int
+    file_name: str
+    family: str
+    title: str | None
+    doc_date: date | None
+    sha256: str
+    encoding: str | None
+    media_type: str | None
+    size_bytes: int
+    ingested_at: datetime
+    report: dict
+    meta: dict
+    lines: list[str] | None
+    facts: list[Fact]
+
+
+class ItemOut(BaseModel):
+    id: int
+    number: str | None
+    name: str
+    theme: str | None
+    kpis: int
+    steps: int
+    schedules: int
+    status_words: list[str]
+
+
+class StepOut(BaseModel):
+    step: str
+    progress: str | None
+    outlook: str | None
+    status_word: str | None
+    source: Source | None
+
+
+class ScheduleCell(BaseModel):
+    text: str
+    offices: list[str]
+    source: Source | None
+
+
+class SchedulePeriod(BaseModel):
+    period: str
+    entries: list[ScheduleCell]
+
+
+class EditionSchedule(BaseModel):
+    name: str | None
+    published: date | None
+    periods: list[SchedulePeriod]
+
+
+class ItemDetail(BaseModel):
+    id: int
+    number: str | None
+    name: str
+    theme: str | None
+    steps: list[StepOut]
+    schedule: list[EditionSchedule]
+    kpi_ids: list[int]
+
+
+class HitOut(BaseModel):
+    kind: str
+    ref: int
+    title: str
+    snippet: str
+    url: str
+
+
+class KpiPage(Page):
+    items: list[KpiOut]
+
+
+class EvaluationPage(Page):
+    items: list[EvaluationOut]
+
+
+class FindingPage(Page):
+    items: list[FindingOut]
+
+
+class MeasurePage(Page):
+    items: list[MeasureOut]
+
+
+class CasePage(Page):
+    items: list[CaseOut]
+
+
+class DocumentPage(Page):
+    items: list[DocumentOut]
+
+
+class ItemPage(Page):
+    items: list[ItemOut]

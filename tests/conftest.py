@@ -1,0 +1,71 @@
+"""Shared fixtures: the seed documents (when ../shared is beside the repo) and databases to test storage on.
+Every storage test runs on a fresh SQLite file, and on a fresh PostgreSQL schema when MIERUKA_TEST_DATABASE_URL is set."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from mieruka import storage
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+PG_URL = os.environ.get("MIERUKA_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def seeds() -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed documents not found at {SEEDS}")
+    return SEEDS
+
+
+@pytest.fixture
+def seed_file(seeds):
+    """seed_file("000") -> the path of the seed whose name starts with 000_."""
+    return lambda prefix: next(seeds.glob(f"{prefix}_*"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say in the log which databases the storage tests ran on, and how many passed on PostgreSQL."""
+    passed = terminalreporter.stats.get("passed", [])
+    on_pg = sum(1 for r in passed if "[postgresql]" in r.nodeid)
+    where = f"SQLite and PostgreSQL ({PG_URL}): {on_pg} passed on PostgreSQL" if PG_URL \
+        else "SQLite only (MIERUKA_TEST_DATABASE_URL not set)"
+    terminalreporter.write_line(f"mieruka storage tests ran on {where}")
+    terminalreporter.write_line(f"seed documents: {SEEDS if SEEDS.is_dir() else 'not found, seed tests skipped'}")
+
+
+def _backends():
+    yield "sqlite"
+    if PG_URL:
+        yield "postgresql"
+
+
+@pytest.fixture(params=list(_backends()))
+def db_url(request, tmp_path):
+    """An empty database URL; PostgreSQL gets a schema of its own, dropped afterwards."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        yield url
+        storage.dispose_engines()
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    storage.dispose_engines()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    yield url
+    storage.dispose_engines()

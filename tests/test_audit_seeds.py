@@ -1,0 +1,111 @@
+"""The audit of the five seed documents finds every case each kind has in them, citing the lines that disagree."""
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mieruka import storage
+from mieruka.evaluate import schemes
+from mieruka.evaluate.audit import audit
+from mieruka.ingest.loader import ingest_paths
+from mieruka.storage.queries import kpi_rows
+from mieruka.storage.ratings import policy_result_rows
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+A, B, C = "000_e89baf27ea3ff1c4.txt", "001_e45c8b7264fa866c.txt", "002_62d7159f10255d34.txt"
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory):
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed documents not found at {SEEDS}")
+    url = f"sqlite:///{tmp_path_factory.mktemp('seeds') / 'seeds.db'}"
+    ingest_paths([SEEDS], url)
+    with storage.session_scope(url) as s:
+        rows, results = kpi_rows(s), policy_result_rows(s)
+    yield audit(rows, [schemes.load(n) for n in schemes.available()], date(2025, 1, 1), results)
+    storage.dispose_engines()
+
+
+def _one(findings, kind, kpi):
+    """The one finding of kind on the KPI named kpi (or, for "…name", whose name ends so)."""
+    hits = [f for f in findings if f.kind == kind and (f.kpi.endswith(kpi[1:]) if kpi[0] == "…" else f.kpi == kpi)]
+    assert len(hits) == 1, (kind, kpi, [(f.kind, f.kpi) for f in findings])
+    return hits[0]
+
+
+def _cites(finding, *lines):
+    cited = {(s["document"], s["line"]) for s in finding.sources}
+    assert set(lines) <= cited, (finding.message, finding.sources)
+
+
+def test_rating_conflicts_between_000_and_001(findings):
+    f = _one(findings, "rating_conflict", "窓口業務のアウトソーシング")
+    assert f.message == f"同じ実績（2017-04-01: 301団体）に対して区分が食い違う: {A} 12行はB、{B} 32行はA"
+    _cites(f, (A, 12), (B, 32))
+    f = _one(findings, "rating_conflict", "総合窓口の導入")
+    _cites(f, (A, 13), (B, 44))
+    assert not [f for f in findings if f.kind == "rating_conflict" and f.kpi == "庶務業務の集約化"]  # both say A
+
+
+def test_rating_mismatches(findings):
+    window = _one(findings, "rating_mismatch", "窓口業務のアウトソーシング")
+    assert window.message.startswith(f"{A} 12行の区分はBだが、同じ数値からreform-scheduleで計算するとA")
+    one_stop = _one(findings, "rating_mismatch", "総合窓口の導入")
+    assert one_stop.message.startswith(f"{B} 44行の区分はAだが、同じ数値からreform-scheduleで計算するとB")
+    systems = _one(findings, "rating_mismatch", "政府情報システム数")
+    assert "想定967システムを下回る1,117システム(2017-03-31)" in systems.message
+    _cites(systems, (A, 332))
+    cost = _one(findings, "rating_mismatch", "政府情報システム運用コスト")
+    _cites(cost, (A, 333))
+    # the policy sheet's grades (電子決裁 ハ included) and its overall result agree with the numbers
+    assert not [f for f in findings if f.kind == "rating_mismatch" and (C in f.message)]
+
+
+def test_value_conflict_948_against_950(findings):
+    f = _one(findings, "value_conflict", "クラウド導入市区町村数")
+    assert f.message == f"2017-04-01時点の値が資料によって異なる: 948団体（{B} 65行）、950団体（{C} 44行）"
+    assert len([f for f in findings if f.kind == "value_conflict"]) == 1
+
+
+def test_target_conflicts(findings):
+    pooling = _one(findings, "target_conflict", "庶務業務の集約化")
+    assert pooling.message.startswith(f"目標が食い違う: 286団体(2021-03-31)（{A} 14行・{B} 50行）と288団体(2021-03-31)")
+    _cites(pooling, (A, 14), (B, 50), (A, 29))
+    advice = _one(findings, "target_conflict", "自治体にアドバイスや意見交換等を行った件数")
+    assert "未設定（2017-03-31までに設定予定）" in advice.message and "未設定（2019-03-31までに設定予定）" in advice.message
+    _cites(advice, (A, 183), (A, 219))
+
+
+def test_target_revised(findings):
+    f = _one(findings, "target_revised", "「連携中枢都市圏」の形成数")
+    assert f.message == ("2015-12-24版の未設定（2016-03-31までに設定予定）から2016-12-21版の30圏域(2021-03-31)へ: "
+                         "目標値が設定された（設定予定の2016-03-31より後）")
+    _cites(f, (A, 90), (A, 104))
+    it = _one(findings, "target_revised", "…IT化・BPRに取り組んだ自治体数")
+    assert it.message.endswith("設定予定時期が2017-03-31から2019-03-31に延期された")
+    _cites(it, (A, 182), (A, 194))
+
+
+def test_target_overdue(findings):
+    f = _one(findings, "target_overdue", "…IT化・BPRに取り組んだ自治体数")
+    assert f.message.startswith("目標は2017-03-31までに設定するとされた（")
+    assert f"{A} 210行でも未設定（「検討中(2016度中に設定)」）" in f.message
+    _cites(f, (A, 210))
+
+
+def test_stale_next_measurements(findings):
+    stale = {f.kpi: f for f in findings if f.kind == "stale"}
+    for name in ("窓口業務のアウトソーシング", "総合窓口の導入", "庶務業務の集約化", "標準委託仕様書等を使用するモデル自治体数",
+                 "「連携中枢都市圏」の形成数", "「定住自立圏」の協定締結等圏域数", "自治体にアドバイスや意見交換等を行った件数"):
+        assert name in stale, name
+    window = stale["窓口業務のアウトソーシング"]
+    assert window.message.startswith(f"次回の把握時期「2017年4月確報値は、2018年3月頃に公表。」（2018-03-01、{A} 12行）を"
+                                     f"2025-01-01時点で過ぎたが、新しい実績がない。最新の実績は301団体(2017-04-01")
+    _cites(window, (A, 12), (B, 23))
+    # 001 promised the FY2017 cloud figure for March 2019; 002 later gave 1,067 (H30.4.1): not stale
+    assert "クラウド導入市区町村数" not in stale
+
+
+def test_no_rating_above_or_below_what_the_numbers_say(findings):
+    assert not [f for f in findings if f.kind in ("achieved_but_rated_low", "missed_but_rated_high")]

@@ -1,0 +1,85 @@
+"""Every KPI of the five seed documents rated under each shipped scheme, with the numbers or the reason named."""
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mieruka import storage
+from mieruka.evaluate import schemes
+from mieruka.evaluate.rate import rate_all, roll_up
+from mieruka.ingest.loader import ingest_paths
+from mieruka.storage.queries import kpi_rows
+from mieruka.storage.ratings import policy_result_rows
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+AS_OF = date(2025, 1, 1)
+# a KPI that cannot be rated says why, in one of these ways
+REASONS = ("事後的に検証する指標", "目標値がまだ設定されていない", "数値で判定できる目標が示されていない", "実績値がない", "基準値がなく",
+           "期限がなく", "達成期限がなく")
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed documents not found at {SEEDS}")
+    url = f"sqlite:///{tmp_path_factory.mktemp('seeds') / 'seeds.db'}"
+    reports = ingest_paths([SEEDS], url)
+    assert all(r.status == "loaded" for r in reports), [(r.file, r.error) for r in reports]
+    with storage.session_scope(url) as s:
+        rows, results = kpi_rows(s), policy_result_rows(s)
+    yield rows, results
+    storage.dispose_engines()
+
+
+def _by_name(results, part):
+    (hit,) = [r for r in results if part in r.kpi and "など" not in r.kpi]
+    return hit
+
+
+@pytest.mark.parametrize("name", sorted(schemes.available()))
+def test_every_seed_kpi_gets_a_code_and_an_explanation(seeded, name):
+    rows, _ = seeded
+    scheme = schemes.load(name)
+    results = rate_all(rows, scheme, AS_OF)
+    assert len(results) == len(rows) > 20
+    for r in results:
+        assert r.code in scheme.codes
+        assert r.explanation.endswith("。") and r.explanation_en.endswith(".")
+        if r.judged:
+            assert re.search(r"\d", r.explanation), r.explanation  # the numbers it used
+        else:
+            assert any(reason in r.explanation for reason in REASONS), r.explanation
+
+
+def test_reform_schedule_codes_on_the_seeds(seeded):
+    rows, _ = seeded
+    results = rate_all(rows, schemes.load("reform-schedule"), AS_OF)
+    window = _by_name(results, "窓口業務のアウトソーシング")
+    assert window.code == "A" and window.expected == pytest.approx(288.03, abs=0.01)
+    assert window.explanation.startswith("目標416団体(2021-03-31)に対し、計画線上の想定288団体を上回る301団体(2017-04-01)で、"
+                                         "基準208団体(2014-10-01)から")
+    assert _by_name(results, "総合窓口の導入").code == "B"
+    assert _by_name(results, "庶務業務の集約化").code == "A"
+    systems = _by_name(results, "政府情報システム数")
+    assert (systems.code, systems.target) == ("B", 725)
+    assert _by_name(results, "標準委託仕様書等を使用するモデル自治体数").code == "B"
+    (unset,) = [r for r in results if r.kpi.endswith("IT化・BPRに取り組んだ自治体数")]
+    assert unset.code == "F" and "2017-03-31までに設定予定" in unset.explanation
+    assert _by_name(results, "歳出効率化の成果").code == "N"
+
+
+def test_policy_evaluation_codes_and_roll_up_on_the_seeds(seeded):
+    rows, policy_results = seeded
+    scheme = schemes.load("policy-evaluation")
+    results = rate_all(rows, scheme, date(2019, 8, 1))
+    hours = _by_name(results, "電子決裁に要する期間")
+    assert hours.code == "ハ" and hours.actual == 60.3 and hours.target == 32
+    assert "基準40.1時間(2015-03-31)から目標までの達成度は-249%" in hours.explanation
+    assert _by_name(results, "行政オンラインサービスの充実度ランキング").code == "イ"
+    assert _by_name(results, "クラウド導入市区町村数").code == "イ"
+    assert _by_name(results, "情報システム統一研修").code == "イ"
+    names = {r["source"]["document_id"]: r["policy"] for r in policy_results}
+    (group,) = roll_up(results, rows, scheme, names)
+    assert group.group == "政策8:電子政府・電子自治体の推進"
+    assert group.result.result == policy_results[0]["result"] == "相当程度進展あり"

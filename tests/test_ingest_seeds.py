@@ -1,0 +1,107 @@
+"""End to end on the five real seeds: every family loads, values as the documents state them, one canonical KPI
+for the same KPI across documents, and each appearance keeps its own source."""
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mieruka import storage
+from mieruka.ingest.canonical import kpi_key
+from mieruka.ingest.loader import ingest_paths
+from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    if not SEEDS.is_dir():
+        pytest.skip("seed documents not found")
+    url = f"sqlite:///{tmp_path_factory.mktemp('seeds') / 'seeds.db'}"
+    reports = ingest_paths([SEEDS], url)
+    with storage.session_scope(url) as s:
+        data = {"kpis": {k["key"]: k for k in kpi_rows(s)}, "measures": measure_rows(s), "cases": case_rows(s),
+                "documents": document_rows(s)}
+    storage.dispose_engines()
+    return reports, data
+
+
+def test_every_seed_loads_with_its_family(loaded):
+    reports, _ = loaded
+    assert [(r.file.rsplit("/", 1)[1][:3], r.status, r.family) for r in reports] == [
+        ("000", "loaded", "reform-schedule"), ("001", "loaded", "reform-schedule"),
+        ("002", "loaded", "policy-evaluation"), ("003", "loaded", "measure-catalogue"),
+        ("004", "loaded", "platform-presentation")]
+    assert all(r.counts["unplaced"] == 0 for r in reports)
+
+
+def test_same_kpi_across_documents_is_one_canonical_kpi(loaded):
+    _, data = loaded
+    cloud = data["kpis"][kpi_key("クラウド導入市区町村数")]
+    assert [d["file_name"][:3] for d in cloud["documents"]] == ["000", "001", "002", "004"]
+    values = sorted((o["as_of"], o["value"], o["source"]["document"][:3]) for o in cloud["observations"])
+    assert (date(2017, 4, 1), 948, "001") in values
+    assert (date(2017, 4, 1), 950, "002") in values
+    assert (date(2018, 4, 1), 1067, "002") in values
+    outsourcing = data["kpis"][kpi_key("窓口業務のアウトソーシング")]
+    assert [d["file_name"][:3] for d in outsourcing["documents"]] == ["000", "001", "004"]
+    ratings = sorted((r["source"]["document"][:3], r["code"]) for r in outsourcing["ratings"])
+    assert ratings == [("000", "B"), ("001", "A")]
+    assert {a["source"]["document"][:3] for a in outsourcing["appearances"]} == {"000", "001", "004"}
+    assert any("再掲" in a["markers"] for a in outsourcing["appearances"])
+
+
+def test_kpi_status_values_as_stated(loaded):
+    _, data = loaded
+    k = data["kpis"][kpi_key("窓口業務のアウトソーシング")]
+    t = next(t for t in k["targets"] if t["source"]["document"].startswith("000") and t["edition"] is None)
+    assert (t["value"], t["unit"], t["deadline"]) == (416, "団体", date(2021, 3, 31))
+    o = next(o for o in k["observations"] if o["source"]["document"].startswith("000"))
+    assert (o["value"], o["as_of"], o["status"]) == (301, date(2017, 4, 1), "preliminary")
+    systems = data["kpis"][kpi_key("政府情報システム数")]
+    assert any(t["relative"] and t["relative"]["factor"] == 0.5 for t in systems["targets"])
+    assert [(o["value"], o["as_of"]) for o in systems["observations"]] == [(1117, date(2017, 3, 31))]
+    unset = data["kpis"][kpi_key("IT化・BPRに取り組んだ自治体数")]
+    assert any(t["unset"] and t["promised_by"] == date(2017, 3, 31) for t in unset["targets"])
+    assert [r["code"] for r in unset["ratings"]] == ["F"]
+
+
+def test_policy_indicators_with_yearly_actuals(loaded):
+    _, data = loaded
+    hours = data["kpis"][kpi_key("電子決裁に要する期間")]
+    assert hours["direction"] == "down"
+    assert [o["value"] for o in hours["observations"]] == [56.9, 58.7, 60.3]
+    assert [r["code"] for r in hours["ratings"]] == ["ハ"]
+    final = [t for t in hours["targets"] if not t["interim"]]
+    assert [(t["value"], t["comparator"], t["deadline"]) for t in final] == [(32, "le", date(2019, 3, 31))]
+
+
+def test_measures_and_cases(loaded):
+    _, data = loaded
+    assert [m["no"] for m in data["measures"]] == list(range(1, 83))
+    ebina = next(c for c in data["cases"] if c["municipalities"] == ["神奈川県海老名市"])
+    assert [(e["amount_yen"], e["change_percent"], e["period_years"]) for e in ebina["effects"][:2]] == [
+        (50_000_000, -24.0, 1), (19_000_000, -20.0, 1)]
+    okazaki = next(c for c in data["cases"] if "愛知県岡崎市" in c["municipalities"])
+    assert okazaki["municipalities"] == ["愛知県岡崎市", "愛知県豊橋市"]
+    assert [(e["amount_yen"], e["change_percent"], e["period_years"]) for e in okazaki["effects"]] == [
+        (508_000_000, -46.0, 5), (1_097_000_000, -45.0, 5)]
+
+
+def test_documents_listing(loaded):
+    _, data = loaded
+    docs = data["documents"]
+    assert [d["family"] for d in docs] == ["reform-schedule", "reform-schedule", "policy-evaluation",
+                                           "measure-catalogue", "platform-presentation"]
+    assert all(len(d["sha256"]) == 64 for d in docs)
+    assert docs[3]["counts"]["measures"] == 82
+
+
+def test_cases_link_to_local_bodies(loaded):
+    reports, data = loaded
+    ebina = next(c for c in data["cases"] if c["municipalities"] == ["神奈川県海老名市"])
+    assert ebina["body_codes"] == ["142158"]
+    okazaki = next(c for c in data["cases"] if "愛知県岡崎市" in c["municipalities"])
+    assert okazaki["body_codes"] == ["232025", "232017"]
+    unresolved = {u["name"] for u in reports[4].unresolved_bodies}
+    assert unresolved == {"群馬県東部水道企業団", "埼玉県町村会"}

@@ -1,0 +1,89 @@
+"""Prefecture outlines converted from japanmap to GeoJSON, the colour classes, and the SVG choropleth.
+Point-in-polygon checks on real city coordinates prove the outlines sit where they should."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mieruka.municipalities.mapdata import (
+    NO_DATA,
+    PALETTE,
+    bins,
+    choropleth_svg,
+    colour_of,
+    prefecture_geojson,
+    prefecture_names,
+)
+
+
+def _inside(point, ring) -> bool:
+    """Ray casting: is (lon, lat) inside the closed ring?"""
+    x, y = point
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def _ring(code):
+    feature = next(f for f in prefecture_geojson()["features"] if f["id"] == code)
+    return feature["geometry"]["coordinates"][0]
+
+
+def test_47_features_in_code_order_with_names():
+    features = prefecture_geojson()["features"]
+    assert [f["id"] for f in features] == [f"{i:02d}" for i in range(1, 48)]
+    assert [features[i]["properties"]["name"] for i in (0, 12, 13, 26, 46)] == ["北海道", "東京都", "神奈川県", "大阪府", "沖縄県"]
+    assert prefecture_names()["14"] == "神奈川県"
+    for f in features:
+        ring = f["geometry"]["coordinates"][0]
+        assert ring[0] == ring[-1] and len(ring) > 10
+
+
+@pytest.mark.parametrize("code,lon,lat", [
+    ("13", 139.767, 35.681),  # 東京駅
+    ("01", 141.354, 43.062),  # 札幌
+    ("27", 135.500, 34.693),  # 大阪市役所
+    ("14", 139.391, 35.446),  # 海老名市役所
+    ("47", 127.681, 26.212),  # 那覇
+])
+def test_cities_fall_inside_their_own_prefecture_only(code, lon, lat):
+    assert _inside((lon, lat), _ring(code))
+    assert [c for c in prefecture_names() if _inside((lon, lat), _ring(c))] == [code]
+
+
+def test_equal_width_classes_darker_for_larger():
+    classes = bins([0, 10, 20, 30, 40, 50])
+    assert [(c.low, c.high) for c in classes] == [(0, 10), (10, 20), (20, 30), (30, 40), (40, 50)]
+    assert [colour_of(v, classes) for v in (0, 10, 10.5, 50)] == [PALETTE[0], PALETTE[0], PALETTE[1], PALETTE[4]]
+    assert colour_of(None, classes) == NO_DATA
+    assert [(c.low, c.high, c.colour) for c in bins([7, 7])] == [(7, 7, PALETTE[-1])]
+    assert bins([]) == []
+
+
+def test_svg_map_shades_links_and_highlights():
+    values = {code: float(i) for i, code in enumerate(prefecture_names())}
+    values["13"] = None
+    svg = choropleth_svg(values, unit="%", title="実施率 <2017>", highlight="14", link=lambda c: f"/local/pref/{c}",
+                         notes={"14": "5 / 33 団体"})
+    paths = re.findall(r'<path d="[^"]+" fill="([^"]+)"[^>]*data-code="(\d\d)" data-value="([^"]*)"><title>([^<]*)</title>', svg)
+    assert len(paths) == 47
+    shown = {code: (fill, value, title) for fill, code, value, title in paths}
+    assert shown["13"] == (NO_DATA, "", "東京都: データなし")
+    assert shown["01"] == (PALETTE[0], "0.0", "北海道: 0%")
+    assert shown["47"] == (PALETTE[4], "46.0", "沖縄県: 46%")
+    assert shown["14"][2] == "神奈川県: 13% (5 / 33 団体)"
+    assert 'href="/local/pref/14"' in svg
+    assert svg.count('class="highlight"') == 1
+    assert "実施率 &lt;2017&gt;" in svg
+    # Served as is: the only URL in it is the SVG namespace, nothing to fetch.
+    assert re.findall(r"https?://[^\"' ]+", svg) == ["http://www.w3.org/2000/svg"]
+
+
+def test_legend_lists_the_classes_and_no_data():
+    svg = choropleth_svg({"01": 1.0, "02": 3.0}, unit="団体")
+    legend = re.search(r'<g class="legend".*?</g>', svg).group(0)
+    assert re.findall(r"<text[^>]*>([^<]+)</text>", legend) == [
+        "2.6団体–3団体", "2.2団体–2.6団体", "1.8団体–2.2団体", "1.4団体–1.8団体", "1団体–1.4団体", "データなし"]

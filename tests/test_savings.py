@@ -1,0 +1,128 @@
+"""The savings calculator: cut in 円 and %, per year and per resident; costs implied by an advanced case;
+`mieruka savings` with amounts as written and with --case; advanced cases linked to their local bodies."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from mieruka import storage
+from mieruka.cli import app
+from mieruka.cli import municipalities as _commands  # noqa: F401  (registers the commands)
+from mieruka.municipalities.savings import SavingsError, calculate, from_case
+from mieruka.storage import local_bodies as store
+from mieruka.storage import models as m
+from mieruka.storage.load import add_document
+
+
+def test_cut_percent_per_year_and_per_resident():
+    s = calculate(before=1_104_347_826, after=596_347_826, years=5, population=386_000)
+    assert s.cut == 508_000_000
+    assert s.cut_percent == pytest.approx(46.0, abs=1e-6)
+    assert s.cut_per_year == 101_600_000
+    assert s.cut_per_resident == pytest.approx(1316.06, abs=0.01)
+    assert s.cut_per_resident_per_year == pytest.approx(263.21, abs=0.01)
+
+
+def test_without_population_there_is_no_per_resident_figure():
+    s = calculate(100, 75)
+    assert (s.cut, s.cut_percent, s.cut_per_year, s.cut_per_resident) == (25, 25.0, 25, None)
+
+
+def test_ebina_case_implies_its_costs():
+    # 0.5億円 (▲24%) over one year: 0.5億 is 24 % of the cost before.
+    s = from_case(50_000_000, -24.0, 1.0)
+    assert s.before == pytest.approx(208_333_333.33, abs=0.01)
+    assert s.after == pytest.approx(158_333_333.33, abs=0.01)
+    assert (s.cut, s.years) == (pytest.approx(50_000_000), 1.0)
+    assert s.cut_percent == pytest.approx(24.0)
+
+
+def test_a_cost_rise_is_a_negative_cut():
+    s = calculate(100_000, 120_000)
+    assert (s.cut, s.cut_percent) == (-20_000, -20.0)
+
+
+@pytest.mark.parametrize("args,message", [
+    ((0, 10), "cost before must be more than 0 円, got 0"),
+    ((100, -1), "cost after cannot be negative, got -1"),
+    ((100, 50, 0), "years must be more than 0, got 0"),
+    ((100, 50, 1, 0), "population must be more than 0, got 0"),
+])
+def test_inputs_that_make_no_sense(args, message):
+    with pytest.raises(SavingsError, match=message):
+        calculate(*args)
+
+
+def test_case_without_a_usable_percentage():
+    with pytest.raises(SavingsError, match="a cut of 0 % cannot give the cost before"):
+        from_case(1_000, 0)
+
+
+def _run(*args):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_reads_amounts_as_written():
+    result = _run("savings", "--before", "2.083億円", "--after", "1.583億円", "--population", "131000", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["cut"] == pytest.approx(50_000_000)
+    assert data["cut_percent"] == pytest.approx(24.0, abs=0.01)
+    assert data["cut_per_resident"] == pytest.approx(381.68, abs=0.01)
+    bad = _run("savings", "--before", "2.083億人", "--after", "1")
+    assert bad.exit_code == 1 and "--before: cannot read '2.083億人' as an amount of money" in bad.stderr
+    assert "give --before and --after, or --case" in _run("savings", "--before", "1").stderr
+
+
+def _case_db(url: str) -> None:
+    storage.upgrade(url)
+    with storage.session_scope(url) as s:
+        doc = add_document(s, file_name="cases.md", family="platform-presentation", sha256="1" * 64, raw=b"x")
+        case = m.AdvancedCase(title="神奈川県海老名市", theme="窓口業務のアウトソーシング", municipalities=["神奈川県海老名市"],
+                              document_id=doc.id, line_start=3)
+        case.effects.append(m.CaseEffect(position=0, label="市民総合窓口", amount_yen=50_000_000, change_percent=-24.0,
+                                         period_years=1.0, text="市民総合窓口 0.5億円 ▲24% 1年"))
+        s.add(case)
+        s.add(m.AdvancedCase(title="二つの市", municipalities=["愛知県岡崎市・豊橋市", "府中市"], document_id=doc.id))
+        store.sync_registry(s)
+        s.get(m.LocalBody, "142158").population = 131_000
+
+
+def test_cli_prefills_from_a_case_and_the_linked_body_population(tmp_path):
+    db = str(tmp_path / "case.db")
+    _case_db(db)
+    with storage.session_scope(db) as s:
+        assert store.link_cases(s) == [{"case_id": 2, "name": "府中市", "error":
+                                        "府中市 is ambiguous: 東京都府中市 (132063), 広島県府中市 (342084); give the prefecture"}]
+        assert [c["body_codes"] for c in store.find_cases(s, "市")] == [["142158"], ["232025", "232017"]]
+    data = json.loads(_run("savings", "--case", "海老名市", "--db", db, "--format", "json").stdout)
+    assert data["before"] == pytest.approx(208_333_333.33, abs=0.01)
+    assert data["after"] == pytest.approx(158_333_333.33, abs=0.01)
+    assert (data["years"], data["population"]) == (1.0, 131_000)
+    assert data["cut_per_resident"] == pytest.approx(381.68, abs=0.01)
+    assert data["case"] == "神奈川県海老名市: 市民総合窓口 0.5億円 ▲24% 1年"
+    overridden = json.loads(_run("savings", "--case", "海老名市", "--after", "1億円", "--db", db, "--format", "json").stdout)
+    assert overridden["cut"] == pytest.approx(108_333_333.33, abs=0.01)
+    missing = _run("savings", "--case", "夕張市", "--db", db)
+    assert missing.exit_code == 1
+    assert "no advanced case of '夕張市' states a saving with its percentage (no case mentions it" in missing.stderr
+    storage.dispose_engines()
+
+
+def test_seed_cases_link_to_their_bodies(seeds, sqlite_url):
+    from mieruka.ingest.loader import ingest_paths
+
+    storage.upgrade(sqlite_url)
+    ingest_paths([next(seeds.glob("004_*"))], sqlite_url, None)
+    with storage.session_scope(sqlite_url) as s:
+        unresolved = store.link_cases(s)
+        linked = {tuple(c["municipalities"]): c["body_codes"] for c in store.find_cases(s, "")}
+        assert store.cases_of_body(s, "085421")[0]["municipalities"][-1] == "茨城県五霞町"
+    assert linked[("神奈川県海老名市",)] == ["142158"]
+    assert linked[("愛知県岡崎市", "愛知県豊橋市")] == ["232025", "232017"]
+    assert linked[("鳥取県北栄町",)] == ["313726"]
+    assert linked[("埼玉県日高市",)] == ["112429"]
+    # A water-supply union (企業団) and an association of towns are not local bodies of the registry.
+    assert sorted(u["name"] for u in unresolved) == ["埼玉県町村会", "群馬県東部水道企業団"]

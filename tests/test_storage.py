@@ -1,0 +1,76 @@
+"""Migrations and the storage round trip, on SQLite and (when configured) PostgreSQL."""
+from datetime import date
+
+from sqlalchemy import select
+
+from mieruka import storage
+from mieruka.ingest import canonical
+from mieruka.ingest import records as r
+from mieruka.storage import models as m
+from mieruka.storage.load import add_document, find_document, store_extraction
+from mieruka.storage.queries import kpi_rows
+
+
+def test_migrations_go_up_and_down(db_url):
+    storage.upgrade(db_url)
+    assert storage.current_revision(db_url) is not None
+    tables = storage.table_names(db_url)
+    for name in ("documents", "kpis", "targets", "observations", "ratings", "measures", "advanced_cases", "local_bodies"):
+        assert name in tables
+    storage.downgrade(db_url, "base")
+    assert storage.current_revision(db_url) is None
+    assert storage.table_names(db_url) == ["alembic_version"]
+    storage.upgrade(db_url)
+    assert "kpis" in storage.table_names(db_url)
+
+
+def _extraction() -> r.Extraction:
+    src = r.Source(line=12, text="第一階層 - 1 窓口業務のアウトソーシング\t2020年度までに 416団体")
+    kpi = r.KpiRecord(
+        name="- 1 窓口業務のアウトソーシング", source=src, tier=1, reform_item="民間の大胆な活用による適正な民間委託等の加速",
+        parent="窓口業務のアウトソーシングなど汎用性のある先進的な改革に取り組む市町村数",
+        targets=[r.TargetRecord(text="2020年度までに 416団体", source=src, value=416, unit="団体",
+                                deadline=date(2021, 3, 31), comparator="eq")],
+        observations=[r.ObservationRecord(text="301団体 (2017年4月速報値)", source=src, value=301, unit="団体",
+                                          as_of=date(2017, 4, 1), status="preliminary")],
+        ratings=[r.RatingRecord(scheme="reform-schedule", code="B", source=src)])
+    parent = r.KpiRecord(name="窓口業務のアウトソーシングなど汎用性のある先進的な改革に取り組む市町村数",
+                         source=r.Source(line=11, text="…"))
+    item = r.ReformItemRecord(name="民間の大胆な活用による適正な民間委託等の加速", number="⑪", source=r.Source(line=5),
+                              theme="地方交付税をはじめとした地方の財政に係る制度の改革")
+    return r.Extraction(family="reform-schedule", title="t", items=[item], kpis=[parent, kpi])
+
+
+def test_store_and_query_round_trip(db_url):
+    storage.upgrade(db_url)
+    with storage.session_scope(db_url) as s:
+        doc = add_document(s, file_name="a.txt", family="reform-schedule", sha256="0" * 64, raw="生データ".encode())
+        written = store_extraction(s, doc, _extraction(), canonical.key_for, canonical.is_after_the_fact)
+    assert written["kpis_new"] == 2 and written["ratings"] == 1
+    with storage.session_scope(db_url) as s:
+        assert find_document(s, "0" * 64).raw.decode() == "生データ"
+        rows = {k["name"]: k for k in kpi_rows(s)}
+        child = rows["窓口業務のアウトソーシング"]
+        assert child["tier"] == 1
+        assert child["reform_item"] == "民間の大胆な活用による適正な民間委託等の加速"
+        assert child["targets"][0]["value"] == 416
+        assert child["targets"][0]["deadline"] == date(2021, 3, 31)
+        assert child["observations"][0]["status"] == "preliminary"
+        assert child["ratings"][0] == {"scheme": "reform-schedule", "code": "B", "official": True,
+                                       "as_of": date(2017, 4, 1), "explanation": None,
+                                       "source": {"document": "a.txt", "document_id": 1, "line": 12}}
+        assert child["parent_id"] == rows["窓口業務のアウトソーシングなど汎用性のある先進的な改革に取り組む市町村数"]["id"]
+        item = s.scalars(select(m.ReformItem)).one()
+        assert item.number == "⑪" and item.theme.name.startswith("地方交付税")
+
+
+def test_failed_transaction_leaves_nothing(db_url):
+    storage.upgrade(db_url)
+    try:
+        with storage.session_scope(db_url) as s:
+            add_document(s, file_name="b.txt", family="x", sha256="1" * 64, raw=b"x")
+            raise RuntimeError("reader broke half-way")
+    except RuntimeError:
+        pass
+    with storage.session_scope(db_url) as s:
+        assert s.scalars(select(m.Document)).all() == []

@@ -1,0 +1,176 @@
+"""The JSON API under /api/ and the table downloads (CSV with BOM, XLSX, JSON) on the web-test database."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+import webdata
+from mieruka import storage
+from mieruka.web import create_app
+from mieruka.web import schemas as s
+from mieruka.web.listings import KPI_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'api.db'}"
+    webdata.build(url)
+    yield TestClient(create_app(url))
+    storage.dispose_engines()
+
+
+def get(client, url: str):
+    r = client.get(url)
+    assert r.status_code == 200, r.text[:500]
+    return r.json()
+
+
+def test_kpis_are_paged_and_filtered(client):
+    body = get(client, "/api/kpis?limit=2&offset=2")
+    assert (body["total"], body["limit"], body["offset"]) == (4, 2, 2)
+    assert [k["id"] for k in body["items"]] == [3, 4]
+    assert [k["name"] for k in get(client, "/api/kpis?tier=2")["items"]] == ["歳出効率化の成果(事後的に検証する指標)"]
+    assert [k["id"] for k in get(client, "/api/kpis?rating=A&sort=name")["items"]] == [3, 1]
+    assert get(client, "/api/kpis?q=存在しない")["total"] == 0
+
+
+def test_kpi_item_carries_values_sources_and_the_rating_under_the_scheme(client):
+    k = get(client, "/api/kpis?limit=1")["items"][0]
+    assert k["rating"] == {"scheme": "reform-schedule", "code": "A", "computed": "A", "official": "B"}
+    assert k["baseline"]["value"] == 208.0 and k["baseline"]["as_of"] == "2015-03-31"
+    assert k["targets"][0]["deadline"] == "2021-03-31" and k["targets"][0]["source"]["line"] == 4
+    assert k["observations"][0] == {"value": 301.0, "unit": "団体", "as_of": "2017-04-01", "status": "preliminary",
+                                    "text": "301団体 (2017年4月速報値)",
+                                    "source": {"document": "schedule.txt", "document_id": 1, "line": 4}}
+    assert k["ministry"] == "総務省" and k["documents"] == ["schedule.txt"]
+    assert k["next_measurement_date"] == "2018-03-31"
+
+
+def test_kpi_detail_lists_every_evaluation(client):
+    k = get(client, "/api/kpis/1")
+    assert [(e["scheme"], e["code"], e["official"]) for e in k["evaluations"]] == [
+        ("reform-schedule", "B", True), ("reform-schedule", "A", False)]
+    assert k["evaluations"][1]["explanation_en"] == "301, above the planned 289"
+    assert k["appearances"][0]["name"] == "- 1 窓口業務のアウトソーシング"
+    r = client.get("/api/kpis/999")
+    assert r.status_code == 404 and r.json() == {"detail": "KPI 999 not found"}
+
+
+def test_evaluations_filter_by_scheme_official_and_code(client):
+    assert get(client, "/api/evaluations")["total"] == 6
+    computed = get(client, "/api/evaluations?official=false")["items"]
+    assert [(e["kpi"], e["code"]) for e in computed] == [("窓口業務のアウトソーシング", "A"), ("総合窓口の導入", "B")]
+    assert get(client, "/api/evaluations?official=true&code=B")["total"] == 2
+    assert get(client, "/api/evaluations?scheme=progress-cagr")["total"] == 0
+
+
+def test_audit_findings_cite_their_lines(client):
+    body = get(client, "/api/audit")
+    mismatch = [f for f in body["items"] if f["kind"] == "rating_mismatch"]
+    assert [(f["kpi_id"], f["sources"]) for f in mismatch] == [
+        (1, [{"document": "schedule.txt", "document_id": 1, "line": 4}])]
+    only_kpi_2 = get(client, "/api/audit?kpi=2")["items"]
+    assert {f["kpi_id"] for f in only_kpi_2} == {2}
+    assert get(client, "/api/audit?kind=stale&kpi=3")["total"] == 1
+    assert get(client, "/api/audit?kind=nonsense")["total"] == 0
+
+
+def test_measures_filters_and_search(client):
+    assert [m["no"] for m in get(client, "/api/measures")["items"]] == [1, 2, 3]
+    assert [m["no"] for m in get(client, "/api/measures?effect=convenience")["items"]] == [2]
+    assert [m["no"] for m in get(client, "/api/measures?lead=内閣府")["items"]] == [3]
+    assert [m["no"] for m in get(client, "/api/measures?q=電子調達")["items"]] == [1]
+    m = get(client, "/api/measures/1")
+    assert m["ministries"] == [{"name": "総務省", "lead": True}, {"name": "経済産業省", "lead": False}]
+    assert m["effects"] == {"efficiency": True, "economy": True, "convenience": False, "safety": False}
+
+
+def test_cases_documents_items_and_search(client):
+    cases = get(client, "/api/cases?q=海老名")["items"]
+    assert [(c["title"], c["effects"][0]["amount_yen"], c["effects"][0]["change_percent"]) for c in cases] == [
+        ("窓口業務の民間委託", 5.0e7, -24.0)]
+    docs = get(client, "/api/documents?family=measure-catalogue")["items"]
+    assert [(d["file_name"], d["counts"]["measures"]) for d in docs] == [("catalogue.json", 3)]
+    doc = get(client, "/api/documents/1")
+    assert doc["lines"][3].startswith("- 1 窓口業務のアウトソーシング")
+    assert get(client, "/api/documents/2")["lines"] is None
+    item = get(client, "/api/items/1")
+    assert [p["period"] for p in item["schedule"][0]["periods"]] == ["2016年度", "2017年度"]
+    assert item["steps"][0]["status_word"] == "順調"
+    hits = get(client, "/api/search?q=窓口")
+    assert [(h["kind"], h["url"]) for h in hits] == [("case", "/cases/1")]
+
+
+def test_openapi_describes_every_list_endpoint(client):
+    spec = get(client, "/api/openapi.json")
+    for path in ("/api/kpis", "/api/evaluations", "/api/audit", "/api/measures", "/api/cases", "/api/documents"):
+        params = {p["name"] for p in spec["paths"][path]["get"]["parameters"]}
+        assert {"limit", "offset"} <= params, path
+    assert spec["components"]["schemas"]["KpiPage"]["properties"]["items"]["items"] == {"$ref": "#/components/schemas/KpiOut"}
+    assert client.get("/api/kpis?limit=0").status_code == 422
+
+
+def test_kpi_csv_has_a_bom_and_the_filtered_rows(client):
+    r = client.get("/kpis.csv?tier=1&sort=name")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == 'attachment; filename="kpis.csv"'
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == KPI_COLUMNS
+    assert [row["name"] for row in rows] == ["庶務業務の集約化", "窓口業務のアウトソーシング", "総合窓口の導入"]
+    assert rows[1]["target_deadline"] == "2021-03-31" and rows[1]["rating_official"] == "B"
+
+
+def test_xlsx_download_keeps_numbers_and_dates_typed(client):
+    from datetime import datetime
+
+    r = client.get("/kpis.xlsx")
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet.title == "kpis"
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]]))
+    assert row["latest_value"] == 301 and row["latest_as_of"] == datetime(2017, 4, 1)
+    cases = load_workbook(io.BytesIO(client.get("/cases.xlsx").content)).active
+    assert [c.value for c in cases["D"]][1:] == ["窓口業務改革", "内部管理業務"]
+
+
+def test_json_and_other_table_downloads(client):
+    measures = json.loads(client.get("/measures.json?pillar=官民データの利活用").content)
+    assert [(m["no"], m["lead_ministry"], m["effect_safety"]) for m in measures] == [(3, "内閣府", True)]
+    documents = json.loads(client.get("/documents.json").content)
+    assert [d["file_name"] for d in documents] == ["schedule.txt", "catalogue.json", "platform.txt"]
+    items = client.get("/items.csv").content.decode("utf-8-sig").splitlines()
+    assert items[0] == "id,number,name,theme,kpis,steps,schedules,status_words"
+    assert client.get("/kpis.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("url, model, row", [
+    ("/api/kpis", s.KpiPage, s.KpiOut), ("/api/kpis/1", s.KpiDetail, None),
+    ("/api/evaluations", s.EvaluationPage, s.EvaluationOut), ("/api/audit", s.FindingPage, s.FindingOut),
+    ("/api/measures", s.MeasurePage, s.MeasureOut), ("/api/measures/1", s.MeasureOut, None),
+    ("/api/cases", s.CasePage, s.CaseOut), ("/api/cases/1", s.CaseOut, None),
+    ("/api/documents", s.DocumentPage, s.DocumentOut), ("/api/documents/1", s.DocumentDetail, None),
+    ("/api/items", s.ItemPage, s.ItemOut), ("/api/items/1", s.ItemDetail, None),
+])
+def test_every_endpoint_returns_what_its_response_model_documents(client, url, model, row):
+    body = get(client, url)
+    s.validate(model, body)
+    fields = s.field_names(model if row is None else row)
+    assert set(body if row is None else body["items"][0]) == set(fields), url
+
+
+def test_pages_and_api_answer_alike_on_each_backend(db_url):
+    """SQLite always; PostgreSQL too when MIERUKA_TEST_DATABASE_URL is set."""
+    webdata.build(db_url)
+    c = TestClient(create_app(db_url))
+    assert [k["name"] for k in get(c, "/api/kpis?rating=B")["items"]] == ["総合窓口の導入"]
+    assert [m["no"] for m in get(c, "/api/measures?q=電子調達")["items"]] == [1]
+    assert [x["title"] for x in get(c, "/api/cases?q=大阪")["items"]] == ["庶務業務の集約化"]
+    assert get(c, "/api/documents")["items"][0]["ingested_at"].startswith("2024-01-01T00:00:00")
+    for url in ("/", "/kpis/1", "/items/1", "/measures", "/cases/1", "/documents/1"):
+        assert c.get(url).status_code == 200, url
