@@ -19,6 +19,11 @@ CASES = [
     ("32時間以内", {"value": 32, "unit": "時間", "comparator": "le"}),
     ("平成33年度", {"value": None, "deadline": "2022-03-31"}),
     ("0.5億円(▲24%)", {"value": 50_000_000, "unit": "円"}),
+    # a month without a day is its first day, as a deadline as well as a point in time
+    ("2018年3月までに", {"deadline": "2018-03-01", "as_of": None}),
+    ("2018年3月末までに", {"deadline": "2018-03-31"}),
+    ("2016年度中", {"deadline": "2017-03-31"}),
+    ("2016年度末", {"deadline": "2017-03-31"}),
 ]
 
 

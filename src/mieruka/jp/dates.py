@@ -72,8 +72,9 @@ class Period:
         return date(self.year, 9, 30) if s in _FIRST_HALF else fiscal_year_end(self.year)
 
     def last(self) -> date:
-        """The last day the period covers: what a deadline "…までに" means."""
-        if self.kind == "month" and self.suffix not in _START:
+        """The day a deadline "…までに" means: a fiscal year its 31 March, a month its first day as the
+        documents' convention has it ("2018年3月" → 2018-03-01), unless 上旬/中旬/下旬/末 narrows it."""
+        if self.kind == "month" and self.suffix in ("上旬", "中旬", "下旬"):
             day = {"上旬": 10, "中旬": 20}.get(self.suffix) or calendar.monthrange(self.year, self.month)[1]
             return date(self.year, self.month, day)
         return self.point()
