@@ -1,19 +1,23 @@
 """The `mieruka` command: thin Typer commands over the library, one module per area.
-Each area module adds its commands to the shared `app` when imported."""
+Each area module adds its commands to the shared `app` when imported; `load_commands` imports them all."""
 from __future__ import annotations
+
+from importlib import import_module
 
 from mieruka.cli.app import app
 
+AREAS = ("core", "ingest", "evaluate", "web", "municipalities", "export")
+
+
+def load_commands():
+    """The application with every area's commands registered."""
+    for area in AREAS:
+        import_module(f"mieruka.cli.{area}")
+    return app
+
 
 def main() -> None:
-    from mieruka.cli import core  # noqa: F401  (registers commands)
-    for area in ("ingest", "evaluate", "web", "municipalities", "export"):
-        try:
-            __import__(f"mieruka.cli.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mieruka.cli.{area}":
-                raise
-    app()
+    load_commands()()
 
 
-__all__ = ["app", "main"]
+__all__ = ["app", "load_commands", "main"]
