@@ -74,3 +74,14 @@ def test_failed_transaction_leaves_nothing(db_url):
         pass
     with storage.session_scope(db_url) as s:
         assert s.scalars(select(m.Document)).all() == []
+
+
+def test_migrations_build_exactly_the_models(db_url):
+    """A model changed without a migration would work in tests on create_all and break users' databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    storage.upgrade(db_url)
+    with storage.get_engine(db_url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), m.Base.metadata)
+    assert diff == []
