@@ -59,6 +59,24 @@ def test_a_differing_published_count_is_a_finding():
                                   {"document": "s.csv", "survey_import_id": 7, "line": None}]
 
 
+def test_two_published_figures_for_one_date_are_both_named():
+    # The documents give クラウド導入 as 948 and as 950 団体 for 2017-04-01: a survey total of 15 differs
+    # from both, and one that matches 948 still differs from 950.
+    (snapshot,) = bottom_up.aggregate(COUNTS, "窓口委託", "count")
+    other = {**_published(950), "source": {"document": "002.txt", "document_id": 2, "line": 43}}
+    finding = bottom_up.compare(snapshot, [_published(948), other, _published(948)], KPI)
+    assert finding["message"] == ("調査の集計 15団体(15/1,741団体, 2017-04-01現在)は"
+                                  "公表値 948団体 と 933団体、公表値 950団体 と 935団体 異なる")
+    assert (finding["published"], finding["published_values"], finding["difference"]) == (948, [948, 950], -933.0)
+    assert [s["document"] for s in finding["sources"]] == ["000.txt", "000.txt", "002.txt", "s.csv"]
+    assert bottom_up.published_by_date([_published(948), other, _published(948), _published(12, date(2016, 4, 1))]) == {
+        AS_OF: [{"value": 948, "unit": "団体", "sources": [_published(948)["source"]] * 2},
+                {"value": 950, "unit": "団体", "sources": [other["source"]]}],
+        date(2016, 4, 1): [{"value": 12, "unit": "団体", "sources": [_published(12)["source"]]}]}
+    matching = bottom_up.aggregate([{**COUNTS[0], "adopted": 948}], "窓口委託", "count")[0]
+    assert bottom_up.compare(matching, [_published(948), other], KPI)["message"].endswith("は公表値 950団体 と 2団体 異なる")
+
+
 def test_agreeing_other_dated_or_other_unit_figures_give_no_finding():
     (snapshot,) = bottom_up.aggregate(COUNTS, "窓口委託", "count")
     assert bottom_up.compare(snapshot, [_published(15)], KPI) is None
@@ -126,7 +144,8 @@ def test_cli_define_list_and_values(tmp_path):
                                   "--format", "json"])
     assert json.loads(defined.stdout)[0]["kpi"] == "窓口業務のアウトソーシング"
     listing = json.loads(runner.invoke(app, ["survey", "kpis", "--db", db, "--format", "json"]).stdout)
-    assert [(x["as_of"], x["value"], x["published"]) for x in listing] == [("2017-04-01", 300.0, 301.0)]
+    assert [(x["as_of"], x["value"], x["published"], x["published_values"]) for x in listing] == [
+        ("2017-04-01", 300.0, 301.0, [301.0])]
     assert listing[0]["finding"].startswith("調査の集計 300団体")
     values = runner.invoke(app, ["survey", "values", "1", "--db", db, "--format", "csv"]).stdout.splitlines()
     assert values[0] == "prefecture_code,prefecture,value,adopted,answered,denominator"

@@ -55,12 +55,21 @@ def test_cities_fall_inside_their_own_prefecture_only(code, lon, lat):
 
 
 def test_equal_width_classes_darker_for_larger():
-    classes = bins([0, 10, 20, 30, 40, 50])
-    assert [(c.low, c.high) for c in classes] == [(0, 10), (10, 20), (20, 30), (30, 40), (40, 50)]
-    assert [colour_of(v, classes) for v in (0, 10, 10.5, 50)] == [PALETTE[0], PALETTE[0], PALETTE[1], PALETTE[4]]
+    classes = bins([0.5, 10, 20, 30, 40, 50.5])
+    assert [(c.low, c.high) for c in classes] == [(0.5, 10.5), (10.5, 20.5), (20.5, 30.5), (30.5, 40.5), (40.5, 50.5)]
+    assert [colour_of(v, classes) for v in (0.5, 10.5, 10.6, 50.5)] == [PALETTE[0], PALETTE[0], PALETTE[1], PALETTE[4]]
     assert colour_of(None, classes) == NO_DATA
     assert [(c.low, c.high, c.colour) for c in bins([7, 7])] == [(7, 7, PALETTE[-1])]
     assert bins([]) == []
+
+
+def test_whole_numbers_get_whole_classes_that_do_not_overlap():
+    # Counts of municipalities per prefecture, 1 to 29 団体 (the browser test's survey).
+    classes = bins([1.0, 7.0, 29.0, 12.0])
+    assert [(c.low, c.high) for c in classes] == [(1, 5), (6, 11), (12, 17), (18, 23), (24, 29)]
+    assert [colour_of(v, classes) for v in (5, 6, 29)] == [PALETTE[0], PALETTE[1], PALETTE[4]]
+    three = bins([0, 2])
+    assert [(c.low, c.high, c.colour) for c in three] == [(0, 0, PALETTE[0]), (1, 1, PALETTE[2]), (2, 2, PALETTE[4])]
 
 
 def test_svg_map_shades_links_and_highlights():
@@ -86,4 +95,7 @@ def test_legend_lists_the_classes_and_no_data():
     svg = choropleth_svg({"01": 1.0, "02": 3.0}, unit="団体")
     legend = re.search(r'<g class="legend".*?</g>', svg).group(0)
     assert re.findall(r"<text[^>]*>([^<]+)</text>", legend) == [
-        "2.6団体–3団体", "2.2団体–2.6団体", "1.8団体–2.2団体", "1.4団体–1.8団体", "1団体–1.4団体", "データなし"]
+        "3団体", "2団体", "1団体", "データなし"]
+    rates = choropleth_svg({"01": 5.3, "02": 42.1}, unit="%")
+    assert re.findall(r"<text[^>]*>([^<]+)</text>", re.search(r'<g class="legend".*?</g>', rates).group(0))[:2] == [
+        "34.7–42.1%", "27.4–34.7%"]

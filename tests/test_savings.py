@@ -126,3 +126,23 @@ def test_seed_cases_link_to_their_bodies(seeds, sqlite_url):
     assert linked[("埼玉県日高市",)] == ["112429"]
     # A water-supply union (企業団) and an association of towns are not local bodies of the registry.
     assert sorted(u["name"] for u in unresolved) == ["埼玉県町村会", "群馬県東部水道企業団"]
+
+
+def test_a_joint_case_is_per_resident_of_all_its_bodies(tmp_path):
+    # 岡崎市 and 豊橋市 share one system: its 5.08億円 over 5 years serves the residents of both.
+    db = str(tmp_path / "joint.db")
+    _case_db(db)
+    with storage.session_scope(db) as s:
+        joint = s.get(m.AdvancedCase, 2)
+        joint.effects.append(m.CaseEffect(position=0, label="国保", amount_yen=508_000_000, change_percent=-46.0,
+                                          period_years=5.0, text="国保 5.08億円 ▲46% 5年"))
+        s.get(m.LocalBody, "232025").population = 381_051
+        store.link_cases(s)
+        assert store.population_of(s, ["232025", "232017"]) is None  # 豊橋市 not imported yet
+        s.get(m.LocalBody, "232017").population = 374_765
+        assert store.population_of(s, ["232025", "232017"]) == 755_816
+    data = json.loads(_run("savings", "--case", "岡崎市", "--db", db, "--format", "json").stdout)
+    assert (data["years"], data["population"]) == (5.0, 755_816)
+    assert data["cut_per_resident"] == pytest.approx(672.12, abs=0.01)
+    assert data["cut_per_resident_per_year"] == pytest.approx(134.42, abs=0.01)
+    storage.dispose_engines()

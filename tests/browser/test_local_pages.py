@@ -101,6 +101,10 @@ def test_find_a_body_and_see_it_beside_its_group(local_site, page, shoot):
     expect(page.locator("figure.local-map path.highlight")).to_have_count(1)
     shoot(page, "local-02-body")
 
+    page.get_by_role("link", name="この効果で試算する").first.click()
+    expect(page.get_by_label("導入前の経費(円)")).to_have_value("208333333")
+    expect(page.locator("#cut")).to_have_text("5,000万円")
+    page.go_back()
     page.get_by_role("link", name="窓口業務の民間委託").click()
     expect(page.locator("h1")).to_have_text("窓口業務の民間委託")
     page.go_back()
@@ -122,6 +126,9 @@ def test_bottom_up_kpi_map_and_finding(local_site, page, shoot):
     expect(svg.locator("path[data-code]")).to_have_count(47)
     expect(svg.locator('path[fill="url(#nodata)"][data-code]')).to_have_count(0)  # every prefecture answered
     expect(svg.locator('path[data-code="01"] title')).to_have_text("北海道: 38団体 (38/179)")
+    # Counts get whole-number classes (2 to 38 団体 over the prefectures), darkest first.
+    expect(svg.locator("g.legend text")).to_have_text(["31–38団体", "24–30団体", "16–23団体", "9–15団体", "2–8団体", "データなし"])
+    expect(page.locator("#published")).to_contain_text("301団体")
     page.get_by_text("地図の値").click()
     expect(page.locator("details.map-values tbody tr").first).to_contain_text("北海道")
     shoot(page, "local-04-kpi")

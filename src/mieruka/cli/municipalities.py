@@ -178,7 +178,7 @@ def survey_define_kpi(
 @survey_app.command("kpis")
 def survey_kpis(db: str = DbOption, fmt: Format = FormatOption) -> None:
     """The bottom-up KPIs with their national value per survey and any mismatch with the published figure."""
-    from mieruka.municipalities.bottom_up import kpi_report
+    from mieruka.municipalities.bottom_up import kpi_report, published_by_date
     from mieruka.storage import local_bodies as store
 
     storage.ensure_schema(db)
@@ -187,14 +187,16 @@ def survey_kpis(db: str = DbOption, fmt: Format = FormatOption) -> None:
         for definition in store.survey_kpis(session):
             report = kpi_report(session, definition["kpi_id"])
             found = {f["as_of"]: f for f in report["findings"]}
-            published = {p["as_of"]: p["value"] for p in report["published"]}
+            published = {when: [f["value"] for f in figures]
+                         for when, figures in published_by_date(report["published"]).items()}
             for s in report["snapshots"] or [None]:
                 rows.append({"kpi_id": definition["kpi_id"], "kpi": definition["kpi"], "initiative": definition["initiative"],
                              "measure": definition["measure"], "as_of": s and s.as_of,
                              "value": s and s.national.value, "unit": s and s.national.unit,
                              "adopted": s and s.national.adopted, "answered": s and s.national.answered,
                              "denominator": s and s.national.denominator,
-                             "published": published.get(s.as_of) if s else None,
+                             "published": published[s.as_of][0] if s and s.as_of in published else None,
+                             "published_values": published.get(s.as_of, []) if s else [],
                              "finding": found[s.as_of]["message"] if s and s.as_of in found else None})
     print_rows(rows, fmt, table_columns=["kpi_id", "kpi", "as_of", "value", "unit", "published", "finding"])
 
@@ -342,8 +344,7 @@ def _case_savings(name: str, db: str | None) -> dict:
         for c in cases:
             for e in c["effects"]:
                 if e["amount_yen"] and e["change_percent"]:
-                    population = next((b["population"] for code in c["body_codes"]
-                                       for b in [store.body(session, code)] if b and b["population"]), None)
+                    population = store.population_of(session, c["body_codes"])
                     implied = savings.from_case(e["amount_yen"], e["change_percent"], e["period_years"], population)
                     return {"before": implied.before, "after": implied.after, "years": implied.years,
                             "population": population, "case": f"{'・'.join(c['municipalities'])}: {e['text']}"}

@@ -90,19 +90,33 @@ def compare(snapshot: Snapshot, published: list[dict], kpi: dict) -> dict | None
                  and _comparable(p["unit"], snapshot.measure) and abs(snapshot.national.value - p["value"]) > limit]
     if not differing:
         return None
-    # Several documents may repeat the same published figure: one finding cites them all.
-    value = differing[0]["value"]
-    difference = snapshot.national.value - value
+    # Documents may repeat one figure or publish two for the same date (948 and 950 団体): one finding per
+    # survey names every differing value and cites every document that gave one.
+    values = list(dict.fromkeys(p["value"] for p in differing))
     unit = snapshot.national.unit
+    against = "、".join(f"公表値 {format_value(v, unit)} と {format_value(abs(snapshot.national.value - v), unit)}"
+                       for v in values)
     message = (f"調査の集計 {format_value(snapshot.national.value, unit)}"
                f"({snapshot.national.adopted:,}/{snapshot.national.denominator:,}団体, {snapshot.as_of.isoformat()}現在)は"
-               f"公表値 {format_value(value, unit)} と {format_value(abs(difference), unit)} 異なる")
+               f"{against} 異なる")
     return {
         "kind": "bottom_up_mismatch", "kpi_id": kpi["kpi_id"], "kpi": kpi["kpi"], "message": message,
-        "as_of": snapshot.as_of, "published": value, "computed": snapshot.national.value, "difference": difference,
-        "sources": [p["source"] for p in differing if p["value"] == value]
+        "as_of": snapshot.as_of, "published": values[0], "published_values": values,
+        "computed": snapshot.national.value, "difference": snapshot.national.value - values[0],
+        "sources": [p["source"] for v in values for p in differing if p["value"] == v]
                    + [{"document": snapshot.file_name, "survey_import_id": snapshot.import_id, "line": None}],
     }
+
+
+def published_by_date(published: list[dict]) -> dict[date, list[dict]]:
+    """Date → the distinct figures the documents published for it (value, unit, every source), in the order
+    first seen: documents repeat a figure, and two may give different ones for one date (948 and 950 団体)."""
+    by_date: dict[date, dict] = {}
+    for p in published:
+        figures = by_date.setdefault(p["as_of"], {})
+        figure = figures.setdefault((p["value"], p["unit"]), {"value": p["value"], "unit": p["unit"], "sources": []})
+        figure["sources"].append(p["source"])
+    return {when: list(figures.values()) for when, figures in by_date.items()}
 
 
 def _comparable(unit: str | None, measure: str) -> bool:

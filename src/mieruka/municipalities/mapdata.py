@@ -68,14 +68,28 @@ class Bin:
 
 
 def bins(values: list[float], count: int = len(PALETTE)) -> list[Bin]:
-    """Equal-width classes from the smallest to the largest value, darker for larger."""
+    """Equal-width classes from the smallest to the largest value, darker for larger.
+
+    Whole numbers (counts of municipalities) get whole-number classes that do not share an end
+    (1–5, 6–11 団体), and no more classes than there are numbers between the two ends."""
     if not values:
         return []
     low, high = min(values), max(values)
     if low == high:
         return [Bin(low, high, PALETTE[-1])]
+    if all(float(v).is_integer() for v in values):
+        return _whole_bins(int(low), int(high), count)
     width = (high - low) / count
     return [Bin(low + i * width, high if i == count - 1 else low + (i + 1) * width, PALETTE[i]) for i in range(count)]
+
+
+def _whole_bins(low: int, high: int, count: int) -> list[Bin]:
+    span = high - low + 1
+    classes = min(count, span)
+    edges = [low + i * span // classes for i in range(classes + 1)]
+    # Fewer classes still run from the lightest to the darkest colour.
+    colours = [PALETTE[round(i * (len(PALETTE) - 1) / (classes - 1))] for i in range(classes)]
+    return [Bin(edges[i], edges[i + 1] - 1, colours[i]) for i in range(classes)]
 
 
 def colour_of(value: float | None, classes: list[Bin]) -> str:
@@ -190,7 +204,7 @@ def choropleth_svg(
 def _legend(classes: list[Bin], unit: str, x: float, y: float) -> str:
     rows = [f'<g class="legend" transform="translate({x:.0f},{y:.0f})" font-size="12">']
     for i, c in enumerate(reversed(classes)):
-        label = format_value(c.low, unit) if c.low == c.high else f"{format_value(c.low, unit)}–{format_value(c.high, unit)}"
+        label = format_value(c.low, unit) if c.low == c.high else f"{format_value(c.low)}–{format_value(c.high, unit)}"
         rows.append(f'<rect x="0" y="{i * 22}" width="18" height="16" fill="{c.colour}" stroke="#666"/>'
                     f'<text x="24" y="{i * 22 + 13}">{escape(label)}</text>')
     i = len(classes)

@@ -228,6 +228,16 @@ def cases_of_body(session: Session, code: str) -> list[dict]:
     return [c for c in case_rows(session) if code in c["body_codes"]]
 
 
+def population_of(session: Session, codes: list[str]) -> int | None:
+    """The residents of the bodies a case names together: a joint effort (岡崎市・豊橋市) serves them all,
+    so its cut per resident is over their sum; None unless every body's population is known."""
+    if not codes:
+        return None
+    known = dict(session.execute(select(m.LocalBody.code, m.LocalBody.population).where(m.LocalBody.code.in_(codes))).all())
+    populations = [known.get(code) for code in dict.fromkeys(codes)]
+    return None if any(not p for p in populations) else sum(populations)
+
+
 def find_cases(session: Session, name: str) -> list[dict]:
     """Cases whose municipality list or title mentions `name` (e.g. 海老名市), with their effects."""
     return [c for c in case_rows(session) if any(name in written for written in c["municipalities"]) or name in c["title"]]

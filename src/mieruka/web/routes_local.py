@@ -137,7 +137,12 @@ def body_page(request: Request, code: str, session: DbSession, lang: Lang, initi
     store.ensure_registry(session)
     body = store.body(session, code)
     if body is None:
-        raise HTTPException(404, f"no local body has the code {code}")
+        # Many lists print the 5-digit code without its check digit (14215 for 142158).
+        known = registry.by_code(code) if code.isdigit() and len(code) in (5, 6) else None
+        if known is None:
+            raise HTTPException(404, f"no local body has the code {code}")
+        return RedirectResponse(href_for(lang)(f"/local/{known.code}", initiative=initiative, as_of=as_of),
+                                status_code=301)
     chosen, known = _initiative(session, initiative)
     when = _as_of(as_of)
     facts = store.body_facts(session, chosen, when)
@@ -197,7 +202,7 @@ def kpi_map_svg(kpi_id: int, session: DbSession, lang: Lang, as_of: str | None =
 @router.get("/local/kpi/{kpi_id}")
 def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang, as_of: str | None = None):
     report, snapshot = _kpi_snapshot(session, kpi_id, as_of)
-    published = {p["as_of"]: p for p in report["published"]}
+    published = bottom_up.published_by_date(report["published"])
     findings = {f["as_of"]: f for f in report["findings"]}
     return render(request, "local/kpi.html", {
         "report": report, "snapshot": snapshot, "published": published, "findings": findings,
@@ -255,11 +260,10 @@ def savings_page(request: Request, session: DbSession, lang: Lang, before: str |
 
 
 def _from_case(session, picked: dict, typed: dict) -> dict:
-    """Costs the chosen case implies; what the user typed wins, and the linked body's population fills a gap."""
+    """Costs the chosen case implies; what the user typed wins, and the linked bodies' population fills a gap."""
     e = picked["effect"]
     implied = savings.from_case(e["amount_yen"], e["change_percent"], e["period_years"])
-    population = next((b["population"] for code in picked["case"]["body_codes"]
-                       for b in [store.body(session, code)] if b and b["population"]), None)
+    population = store.population_of(session, picked["case"]["body_codes"])
     return {"before": typed["before"] if typed["before"] is not None else implied.before,
             "after": typed["after"] if typed["after"] is not None else implied.after,
             "years": typed["years"] if typed["years"] is not None else implied.years,
