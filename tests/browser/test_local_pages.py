@@ -168,6 +168,7 @@ def test_english_and_keyboard(local_site, page):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#group")).to_contain_text("Similar bodies")
     expect(page.locator("#rank")).to_have_text("2 of 2")
+    expect(page.locator("figure.local-map figcaption")).to_contain_text("窓口委託: share adopted")
     link = page.locator('figure.local-map a:has(path[data-code="13"])')
     link.focus()
     page.keyboard.press("Enter")

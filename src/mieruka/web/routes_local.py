@@ -12,6 +12,7 @@ from mieruka.jp import ParseError, parse, parse_date
 from mieruka.municipalities import bottom_up, names, registry, savings, similar
 from mieruka.municipalities.mapdata import choropleth_svg, prefecture_geojson, prefecture_names
 from mieruka.storage import local_bodies as store
+from mieruka.web.i18n import translator
 from mieruka.web.pages import DbSession, Lang, download_response, href_for, render
 from mieruka.web.routers import NavLink
 
@@ -47,7 +48,7 @@ def _adoption_map(session, initiative: str | None, as_of: date | None, lang: str
                  if as_of is None or s.as_of <= as_of]
     if not snapshots:
         return None
-    return _map_of(snapshots[-1], f"{initiative}: 導入率", lang, highlight)
+    return _map_of(snapshots[-1], f"{initiative}: {translator(lang)('local.measure_rate')}", lang, highlight)
 
 
 def _map_of(snapshot: bottom_up.Snapshot, title: str, lang: str, highlight: str | None = None) -> dict:
