@@ -13,7 +13,7 @@ import webdata
 from mieruka import storage
 from mieruka.web import create_app
 from mieruka.web import schemas as s
-from mieruka.web.listings import KPI_COLUMNS
+from mieruka.web.listings import CASE_COLUMNS, DOCUMENT_COLUMNS, KPI_COLUMNS, MEASURE_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +147,54 @@ def test_json_and_other_table_downloads(client):
     items = client.get("/items.csv").content.decode("utf-8-sig").splitlines()
     assert items[0] == "id,number,name,theme,kpis,steps,schedules,status_words"
     assert client.get("/kpis.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("url, columns", [
+    ("/measures.csv?q=見つからない語", MEASURE_COLUMNS), ("/cases.csv?q=見つからない語", CASE_COLUMNS),
+    ("/kpis.csv?q=見つからない語", KPI_COLUMNS), ("/documents.csv", DOCUMENT_COLUMNS),
+])
+def test_a_download_keeps_its_header_row_when_no_row_matches(client, url, columns):
+    lines = client.get(url).content.decode("utf-8-sig").splitlines()
+    assert lines[0] == ",".join(columns)
+    assert len(lines) == (4 if url == "/documents.csv" else 1)
+    sheet = load_workbook(io.BytesIO(client.get(url.replace(".csv", ".xlsx")).content)).active
+    assert [c.value for c in sheet[1]] == columns
+
+
+def test_measure_download_columns_are_the_rows_keys(client):
+    everything = json.loads(client.get("/measures.json").content)
+    assert list(everything[0]) == MEASURE_COLUMNS
+    assert len(everything) == 3
+
+
+def test_audit_findings_download_in_the_pages_language(client):
+    r = client.get("/audit.csv")
+    assert r.headers["content-disposition"] == 'attachment; filename="audit.csv"'
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    api = get(client, "/api/audit")["items"]
+    assert len(rows) == len(api) > 0
+    assert rows[0]["message"] == api[0]["message"]
+    assert rows[0]["sources"] == "; ".join(f"{x['document']}:{x['line']}" for x in api[0]["sources"])
+    en = json.loads(client.get("/audit.json?lang=en").content)
+    assert en[0]["message"] == get(client, "/api/audit?lang=en")["items"][0]["message"] != rows[0]["message"]
+    # The overview links these files, keeping the language.
+    assert '<a href="/audit.csv?lang=en" download>CSV</a>' in client.get("/?lang=en").text
+
+
+@pytest.mark.parametrize("url", ["/api/kpis?scheme=no-such-scheme", "/api/kpis/1?scheme=no-such-scheme",
+                                 "/api/evaluations?scheme=no-such-scheme"])
+def test_an_unknown_scheme_is_refused_by_name(client, url):
+    r = client.get(url)
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("scheme: unknown rating scheme 'no-such-scheme'; use one of reform-schedule, ")
+
+
+@pytest.mark.parametrize("url", ["/?scheme=no-such-scheme", "/kpis?scheme=no-such-scheme", "/items/1?scheme=no-such-scheme",
+                                 "/kpis.csv?scheme=no-such-scheme"])
+def test_pages_refuse_an_unknown_scheme_too(client, url):
+    r = client.get(url)
+    assert r.status_code == 422
+    assert "unknown rating scheme &#39;no-such-scheme&#39;" in r.text or "unknown rating scheme 'no-such-scheme'" in r.text
 
 
 @pytest.mark.parametrize("url, model, row", [

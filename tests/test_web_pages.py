@@ -45,7 +45,8 @@ def test_overview_counts_ratings_computed_then_official(client):
 def test_overview_groups_by_item_and_ministry_and_reports_the_last_run(client):
     p = page(client, "/")
     by_item = next(t for t in p.tables.values() if t and t[0][0] == "区分" and "民間" in t[1][0])
-    assert by_item[1][:6] == ["民間の大胆な活用による適正な民間委託等の加速", "4", "2", "1", "1", ""]
+    # Named with its number, as the KPI list and the item page name it.
+    assert by_item[1][:6] == ["⑪民間の大胆な活用による適正な民間委託等の加速", "4", "2", "1", "1", ""]
     by_ministry = next(t for t in p.tables.values() if t and t[0][0] == "区分" and t[1][0] == "総務省")
     assert by_ministry[1][:5] == ["総務省", "3", "2", "1", ""]
     assert by_ministry[2][:2] == ["(未設定)", "1"]
@@ -73,7 +74,9 @@ def test_kpi_list_shows_values_with_wareki_and_both_ratings(client):
     assert first[5] == "208団体 2015-03-31（平成27年3月31日）"
     assert first[6] == "301団体 (速報値) 2017-04-01（平成29年4月1日）"
     assert first[7] == "416団体 2021-03-31（令和3年3月31日）"
-    assert first[8] == "A 順調（達成を含む） B 遅れ"  # computed, then official
+    # Which rating is which is written out, not left to the border style alone.
+    assert first[8] == "計算 A 順調（達成を含む） 公表 B 遅れ"
+    assert rows[3][8] == "公表 A 順調（達成を含む）"  # 庶務業務の集約化: no computed rating, the official one marked so
 
 
 def test_kpi_page_chart_ratings_appearances_and_next_measurement(client):

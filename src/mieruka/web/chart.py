@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from mieruka.web.formatting import quantity
+from mieruka.evaluate.series import Point, resolve_target
+from mieruka.web.formatting import YEN_UNITS, quantity
 from mieruka.web.i18n import translator
 
 # Okabe–Ito colours and marker shapes: every series differs in shape as well as colour.
@@ -38,6 +39,30 @@ def _line(name: str, points: list[dict], color: str, dash: str) -> dict:
             "y": [p["y"] for p in points], "hoverinfo": "skip", "line": {"color": color, "dash": dash, "width": 2}}
 
 
+def target_value(target: dict, kpi: dict) -> float | None:
+    """A stated target, or a relative one (3割圧縮, 倍増) worked out from its base the way the evaluator does."""
+    if target["value"] is not None or not target.get("relative"):
+        return target["value"]
+    known = [Point(float(o["value"]), o["as_of"]) for o in [kpi["baseline"] or {}, *kpi["observations"]]
+             if o.get("value") is not None and o.get("as_of")]
+    b = kpi["baseline"]
+    base = Point(float(b["value"]), b["as_of"]) if b and b["value"] is not None else None
+    goal = resolve_target(target, known, base, {})
+    return goal.value if goal else None
+
+
+# Money is charted in the unit the documents write it in, so the axis never reads "400B".
+_MONEY_SCALES = ((1e8, "億円"), (1e6, "百万円"), (1.0, "円"))
+
+
+def _money_scale(unit: str | None, values: list[float]) -> tuple[float, str | None]:
+    """(divisor, axis unit): 億円 or 百万円 for amounts in 円, else (1, the KPI's own unit)."""
+    if unit not in YEN_UNITS:
+        return 1.0, unit
+    top = max((abs(v) for v in values), default=0.0)
+    return next((scale, name) for scale, name in _MONEY_SCALES if top >= scale or scale == 1.0)
+
+
 def _planned_path(baseline: dict | None, targets: list[dict]) -> list[dict]:
     """Straight segments from the baseline through each dated target: the default (linear) planned path."""
     if baseline is None:
@@ -51,6 +76,8 @@ def _forecast(ratings: list[dict]) -> list[dict]:
     for r in ratings:
         d = r.get("details") or {}
         if all(d.get(k) is not None for k in ("actual", "actual_as_of", "forecast", "deadline")):
+            if str(d["actual_as_of"]) >= str(d["deadline"]):
+                return []  # measured at or after the deadline: nothing left to project
             return [{"x": str(d["actual_as_of"]), "y": d["actual"]}, {"x": str(d["deadline"]), "y": d["forecast"]}]
     return []
 
@@ -65,8 +92,8 @@ def kpi_chart(kpi: dict, ratings: list[dict], lang: str) -> dict:
     observations = list({(p["kind"], p["x"], p["y"]): p for p in (
         _point(o["status"] or "reported", o["as_of"], o["value"], o["unit"] or unit, o["text"])
         for o in kpi["observations"]) if p}.values())
-    targets = [p for p in (_point("interim" if x["interim"] else "target", x["deadline"], x["value"], x["unit"] or unit,
-                                  x["text"]) for x in kpi["targets"] if not x["unset"]) if p]
+    targets = [p for p in (_point("interim" if x["interim"] else "target", x["deadline"], target_value(x, kpi),
+                                  x["unit"] or unit, x["text"]) for x in kpi["targets"] if not x["unset"]) if p]
     distinct_targets = list({(p["x"], p["y"]): p for p in targets}.values())
     traces = []
     path = _planned_path(baseline, distinct_targets)
@@ -86,4 +113,8 @@ def kpi_chart(kpi: dict, ratings: list[dict], lang: str) -> dict:
         if pts:
             traces.append(_markers(t(f"chart.{kind}"), kind, pts))
     points = sorted([*([baseline] if baseline else []), *observations, *distinct_targets], key=lambda p: p["x"])
-    return {"traces": traces, "points": points, "unit": unit or ""}
+    scale, axis_unit = _money_scale(unit, [y for tr in traces for y in tr["y"]])
+    if scale != 1.0:
+        for tr in traces:
+            tr["y"] = [y / scale for y in tr["y"]]
+    return {"traces": traces, "points": points, "unit": axis_unit or ""}

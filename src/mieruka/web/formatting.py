@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from mieruka.jp import format_date_ja, format_yen
 
-_YEN = ("円", "億円", "百万円", "千円", "万円")
+# Units whose values are stored in 円 and written as 億円/万円.
+YEN_UNITS = ("円", "億円", "百万円", "千円", "万円")
 _JST = ZoneInfo("Asia/Tokyo")
 
 
@@ -44,7 +45,7 @@ def quantity(value: float | None, unit: str | None, text: str | None = None) -> 
     """A KPI figure: money as 億円/万円, other units after the number; the text as written when nothing was read."""
     if value is None:
         return text or ""
-    if unit in _YEN:
+    if unit in YEN_UNITS:
         return format_yen(value)
     if unit in ("%", "％"):
         return f"{number(value)}%"

@@ -190,6 +190,16 @@ def measure_flat(m: dict) -> dict:
     }
 
 
+# The download columns, so that a filter matching nothing still gives a file with its header row.
+MEASURE_COLUMNS = ["id", "no", "code", "name", "pillar", "timing", *(f"effect_{e}" for e in EFFECTS), "lead_ministry",
+                   "ministries", "kpi_progress", "kpi_effect", "support", "budget_programme", "urls",
+                   "source_document", "source_line"]
+CASE_COLUMNS = ["id", "title", "municipalities", "theme", "source_document", "source_line", "effect_label", "amount_yen",
+                "change_percent", "period_years", "effect_text"]
+DOCUMENT_COLUMNS = ["id", "file_name", "family", "title", "doc_date", "ingested_at", "encoding", "size_bytes", "sha256",
+                    *(f"count_{k}" for k in ("items", "kpis", "observations", "measures", "cases", "unplaced"))]
+
+
 def case_table(cases: list[dict], theme: str | None = None, hit_ids: list[int] | None = None) -> list[dict]:
     if hit_ids is not None:
         rank = {cid: i for i, cid in enumerate(hit_ids)}
@@ -215,6 +225,15 @@ def document_flat(d: dict) -> dict:
             "doc_date": d["doc_date"], "ingested_at": d["ingested_at"], "encoding": d["encoding"],
             "size_bytes": d["size_bytes"], "sha256": d["sha256"],
             **{f"count_{k}": counts.get(k) for k in ("items", "kpis", "observations", "measures", "cases", "unplaced")}}
+
+
+AUDIT_COLUMNS = ["kind", "kpi_id", "kpi", "message", "sources"]
+
+
+def finding_flat(f: dict) -> dict:
+    """An audit finding as one spreadsheet row: its sources as "document:line" joined by "; "."""
+    return {"kind": f["kind"], "kpi_id": f.get("kpi_id"), "kpi": f.get("kpi"), "message": f["message"],
+            "sources": "; ".join(f"{s['document']}:{s['line']}" for s in f["sources"])}
 
 
 @dataclass

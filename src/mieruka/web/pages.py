@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from mieruka import storage
 from mieruka.export.downloads import FORMATS, make_download
+from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
 from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
-from mieruka.web.ratings import rating_info
+from mieruka.web.ratings import rating_info, scheme_choices
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -46,6 +47,15 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_session)]
+
+
+def valid_scheme(session: Session, scheme: str) -> str:
+    """The scheme asked for, if a scheme file or a stored rating knows it; else a 422 naming the ones that exist
+    (an unknown name would silently show every KPI as unrated)."""
+    choices = scheme_choices(schemes_in_use(session))
+    if scheme not in choices:
+        raise HTTPException(422, f"scheme: unknown rating scheme {scheme!r}; use one of {', '.join(choices)}")
+    return scheme
 
 
 def href_for(lang: str):

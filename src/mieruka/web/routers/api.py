@@ -16,7 +16,7 @@ from mieruka.web import schemas as s
 from mieruka.web.evaluation import audit_findings
 from mieruka.web.i18n import LANGS
 from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_summary, kpi_table
-from mieruka.web.pages import DbSession
+from mieruka.web.pages import DbSession, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers.cases import filtered_cases
 from mieruka.web.routers.kpis import kpi_filter
@@ -72,7 +72,7 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: int | None 
              sort: KpiSort = "id", desc: bool = False,
              limit: Limit = 100, offset: Offset = 0):
     kpis = kpi_rows(session)
-    f = kpi_filter(scheme, str(item) if item is not None else None, ministry,
+    f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), str(item) if item is not None else None, ministry,
                    str(tier) if tier is not None else None, rating, q, sort, "1" if desc else None)
     by_id = {k["id"]: k for k in kpis}
     ordered = [by_id[r["id"]] for r in kpi_table(kpis, f)]
@@ -85,6 +85,7 @@ def api_kpi(kpi_id: int, session: DbSession, scheme: str = DEFAULT_SCHEME):
     found = kpi_rows(session, [kpi_id])
     if not found:
         raise HTTPException(404, f"KPI {kpi_id} not found")
+    scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     return as_json(kpi_out(found[0], scheme, KPI_DETAIL_FIELDS, evaluations=rating_rows(session, kpi_ids=[kpi_id])))
 
 
@@ -92,6 +93,8 @@ def api_kpi(kpi_id: int, session: DbSession, scheme: str = DEFAULT_SCHEME):
 def api_evaluations(session: DbSession, scheme: str | None = None,
                     official: Annotated[bool | None, Query(description="true: published; false: computed")] = None,
                     kpi: int | None = None, code: str | None = None, limit: Limit = 100, offset: Offset = 0):
+    if scheme is not None:
+        valid_scheme(session, scheme)
     rows = rating_rows(session, scheme, official, [kpi] if kpi is not None else None)
     return page_of([r for r in rows if code is None or r["code"] == code], limit, offset)
 

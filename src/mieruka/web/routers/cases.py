@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from mieruka.municipalities import registry
 from mieruka.storage.queries import case_rows
 from mieruka.storage.search import search_ids
-from mieruka.web.listings import case_effect_rows, case_table, paginate
+from mieruka.web.listings import CASE_COLUMNS, case_effect_rows, case_table, paginate
 from mieruka.web.pages import DbSession, Lang, download_response, render
 from mieruka.web.routers import NavLink
 
@@ -22,7 +22,7 @@ def filtered_cases(session, cases: list[dict], q: str | None, theme: str | None)
 @router.get("/cases.{fmt}")
 def case_download(fmt: str, session: DbSession, q: str | None = None, theme: str | None = None):
     rows = [flat for c in filtered_cases(session, case_rows(session), q, theme) for flat in case_effect_rows(c)]
-    return download_response(rows, fmt, "cases")
+    return download_response(rows, fmt, "cases", CASE_COLUMNS)
 
 
 @router.get("/cases")

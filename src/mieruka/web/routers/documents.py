@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from mieruka.storage.overview import document_detail
 from mieruka.storage.queries import document_rows
-from mieruka.web.listings import document_flat
+from mieruka.web.listings import DOCUMENT_COLUMNS, document_flat
 from mieruka.web.pages import DbSession, Lang, download_response, render
 from mieruka.web.routers import NavLink
 
@@ -16,7 +16,7 @@ NAV = [NavLink("/documents", "nav.documents", 60)]
 
 @router.get("/documents.{fmt}")
 def document_download(fmt: str, session: DbSession):
-    return download_response([document_flat(d) for d in document_rows(session)], fmt, "documents")
+    return download_response([document_flat(d) for d in document_rows(session)], fmt, "documents", DOCUMENT_COLUMNS)
 
 
 @router.get("/documents")

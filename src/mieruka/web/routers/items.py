@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from mieruka.storage.overview import reform_item_detail, reform_item_rows
 from mieruka.storage.queries import kpi_rows
 from mieruka.web.listings import KpiFilter, kpi_table
-from mieruka.web.pages import DbSession, Lang, download_response, render
+from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers import NavLink
 
@@ -27,6 +27,7 @@ def item_list(request: Request, session: DbSession, lang: Lang):
 
 @router.get("/items/{item_id}")
 def item_page(request: Request, item_id: int, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
+    scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     item = reform_item_detail(session, item_id)
     if item is None:
         raise HTTPException(404, f"reform item {item_id} not found")

@@ -6,9 +6,9 @@ from fastapi import APIRouter, HTTPException, Request
 from mieruka.municipalities.bottom_up import kpi_report
 from mieruka.storage.overview import rating_rows, reform_item_rows, schemes_in_use
 from mieruka.storage.queries import kpi_rows
-from mieruka.web.chart import kpi_chart
+from mieruka.web.chart import kpi_chart, target_value
 from mieruka.web.listings import KPI_COLUMNS, KPI_SORTS, KpiFilter, kpi_table, paginate
-from mieruka.web.pages import DbSession, Lang, download_response, render
+from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME, scheme_choices, scheme_label
 from mieruka.web.routers import NavLink
 
@@ -33,7 +33,7 @@ def kpi_filter(scheme: str = DEFAULT_SCHEME, item: str | None = None, ministry: 
 def kpi_download(fmt: str, session: DbSession, scheme: str = DEFAULT_SCHEME, item: str | None = None,
                  ministry: str | None = None, tier: str | None = None, rating: str | None = None,
                  q: str | None = None, sort: str = "id", desc: str | None = None):
-    f = kpi_filter(scheme, item, ministry, tier, rating, q, sort, desc)
+    f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc)
     return download_response(kpi_table(kpi_rows(session), f), fmt, "kpis", KPI_COLUMNS)
 
 
@@ -41,7 +41,7 @@ def kpi_download(fmt: str, session: DbSession, scheme: str = DEFAULT_SCHEME, ite
 def kpi_list(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME, item: str | None = None,
              ministry: str | None = None, tier: str | None = None, rating: str | None = None, q: str | None = None,
              sort: str = "id", desc: str | None = None, page: int = 1):
-    f = kpi_filter(scheme, item, ministry, tier, rating, q, sort, desc)
+    f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc)
     kpis = kpi_rows(session)
     everything = kpi_table(kpis, KpiFilter(scheme=f.scheme))
     rows = kpi_table(kpis, f)
@@ -80,6 +80,7 @@ def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang):
         "kpi": kpi,
         "schemes": sorted(by_scheme.values(), key=lambda x: order.index(x["scheme"])),
         "chart": kpi_chart(kpi, ratings, lang),
+        "target_values": [target_value(x, kpi) for x in kpi["targets"]],
         "parent": everything.get(kpi["parent_id"]),
         "children": [k for k in everything.values() if k["parent_id"] == kpi_id],
         "survey_map": has_survey_map(session, kpi_id),

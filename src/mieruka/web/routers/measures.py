@@ -5,7 +5,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from mieruka.storage.queries import measure_rows
 from mieruka.storage.search import search_ids
-from mieruka.web.listings import MEASURE_FACETS, MeasureFilter, measure_flat, measure_table, paginate
+from mieruka.web.listings import MEASURE_COLUMNS, MEASURE_FACETS, MeasureFilter, measure_flat, measure_table, paginate
 from mieruka.web.pages import DbSession, Lang, download_response, render
 from mieruka.web.routers import NavLink
 
@@ -29,7 +29,7 @@ def measure_download(fmt: str, session: DbSession, pillar: str | None = None, ef
                      ministry: str | None = None, lead: str | None = None, timing: str | None = None,
                      q: str | None = None):
     rows, _ = filtered_measures(session, measure_filter(pillar, effect, ministry, lead, timing, q))
-    return download_response([measure_flat(m) for m in rows], fmt, "measures")
+    return download_response([measure_flat(m) for m in rows], fmt, "measures", MEASURE_COLUMNS)
 
 
 @router.get("/measures")

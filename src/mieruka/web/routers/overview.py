@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from mieruka.storage.overview import last_ingest_changes, schemes_in_use, totals
 from mieruka.storage.queries import kpi_rows
 from mieruka.web.evaluation import audit_findings
-from mieruka.web.listings import cross_counts, kpi_summary
-from mieruka.web.pages import DbSession, Lang, render
+from mieruka.web.listings import AUDIT_COLUMNS, cross_counts, finding_flat, kpi_summary
+from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME, rating_info, scheme_choices, scheme_codes, scheme_label
 from mieruka.web.routers import NavLink
 
@@ -27,9 +27,19 @@ def rating_distribution(rows: list[dict], scheme: str, lang: str) -> list[dict]:
              "official": sum(r["rating_official"] == c for r in rows)} for c in codes + [None]]
 
 
+@router.get("/audit.{fmt}")
+def audit_download(fmt: str, session: DbSession, lang: Lang):
+    """The overview's table of audit findings as a file, its messages in the page's language."""
+    rows = [finding_flat(f) for f in audit_findings(session, lang)]
+    return download_response(rows, fmt, "audit", AUDIT_COLUMNS)
+
+
 @router.get("/")
 def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
+    scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     rows = [kpi_summary(k, scheme) for k in kpi_rows(session)]
+    for r in rows:  # the item as the other pages name it: ⑪民間の大胆な活用…
+        r["reform_item_label"] = (r["reform_item_number"] or "") + (r["reform_item"] or "")
     schemes = scheme_choices(schemes_in_use(session))
     distribution = rating_distribution(rows, scheme, lang)
     return render(request, "overview.html", {
@@ -38,7 +48,7 @@ def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEF
         "schemes": [(s, scheme_label(s, lang)) for s in schemes],
         "distribution": distribution,
         "codes": [d["code"] for d in distribution if d["code"]],
-        "by_item": cross_counts(rows, "reform_item_id", "reform_item"),
+        "by_item": cross_counts(rows, "reform_item_id", "reform_item_label"),
         "by_ministry": cross_counts(rows, "ministry"),
         "findings": audit_findings(session, lang),
         "changes": last_ingest_changes(session),

@@ -5,11 +5,21 @@
   var data = document.getElementById("chart-data");
   if (!holder || !data || typeof Plotly === "undefined") { return; }
   var spec = JSON.parse(data.textContent);
+  var ja = document.documentElement.lang !== "en";
+  // Plotly writes "Jan 2015" by default; a Japanese page reads 2015年1月 (the table below adds 和暦).
+  var dateTicks = ja ? [
+    { dtickrange: [null, 86400000], value: "%Y年%-m月%-d日" },
+    { dtickrange: [86400000, "M1"], value: "%-m月%-d日\n%Y年" },
+    { dtickrange: ["M1", "M11"], value: "%Y年%-m月" },
+    { dtickrange: ["M12", null], value: "%Y年" }
+  ] : undefined;
   var layout = {
-    margin: { l: 70, r: 20, t: 20, b: 50 },
-    xaxis: { title: { text: spec.labels.date }, type: "date" },
-    yaxis: { title: { text: spec.labels.value + (spec.unit ? " (" + spec.unit + ")" : "") }, rangemode: "tozero" },
-    legend: { orientation: "h", y: -0.2 },
+    margin: { l: 80, r: 20, t: 20, b: 60 },
+    xaxis: { title: { text: spec.labels.date }, type: "date", tickformatstops: dateTicks },
+    // Whole numbers with separators (1,000), never SI suffixes such as 400B: money comes already in 億円/百万円.
+    yaxis: { title: { text: spec.labels.value + (spec.unit ? " (" + spec.unit + ")" : "") }, rangemode: "tozero",
+             exponentformat: "none", separatethousands: true },
+    legend: { orientation: "h", y: -0.22 },
     font: { family: "Noto Sans CJK JP, Noto Sans JP, sans-serif" }
   };
   // No mode bar: its "send to cloud" style buttons and logo link point outside the server.
