@@ -58,6 +58,9 @@ def test_cagr_ratio_compares_actual_and_required_growth():
     assert p.cagr_ratio(90, a, 100, b, 200, t) < 0
     assert p.cagr_ratio(-1, a, 100, b, 200, t) is None
     assert p.cagr_ratio(150, b, 100, b, 200, t) is None
+    # a sevenfold rise needed within one day overflows: the required rate is infinite, the ratio 0 (as numpy gives)
+    assert p.cagr_ratio(1.0, b + 1, 1.0, b, 7.0, b + 1) == 0.0
+    assert p.annual_growth(7.0, 1 / 365.25) == float("inf")
 
 
 def _target(text: str) -> dict:

@@ -2,6 +2,7 @@
 Days are date ordinals and years 365.25 days, so that rate.py and bulk.py compute the same numbers."""
 from __future__ import annotations
 
+import math
 from datetime import date
 
 DAYS_PER_YEAR = 365.25
@@ -57,10 +58,20 @@ def cagr_ratio(actual: float, actual_day: int, baseline: float, baseline_day: in
         return None
     years_done = (actual_day - baseline_day) / DAYS_PER_YEAR
     years_planned = (deadline_day - baseline_day) / DAYS_PER_YEAR
-    required = (target / baseline) ** (1.0 / years_planned) - 1.0
+    required = annual_growth(target / baseline, years_planned)
     if required == 0:
         return None
-    return ((actual / baseline) ** (1.0 / years_done) - 1.0) / required
+    ratio = annual_growth(actual / baseline, years_done) / required
+    return None if math.isnan(ratio) else ratio
+
+
+def annual_growth(factor: float, years: float) -> float:
+    """Compound annual growth rate that multiplies by factor in years; inf where it overflows (a factor
+    of 7 over a single day), as numpy gives in bulk.py."""
+    try:
+        return factor ** (1.0 / years) - 1.0
+    except OverflowError:
+        return math.inf
 
 
 def reaches(value: float, target: float, direction: int) -> bool:
