@@ -72,8 +72,12 @@ def test_bulk_on_a_handful_of_known_series():
               "ratings": [], "appearances": [], "documents": []}
     unset = {**window, "baseline": None, "observations": [],
              "targets": [{"value": None, "unset": True, "promised_by": date(2017, 3, 31), "text": "検討中", "source": SRC}]}
-    result = rate_arrays(from_series([build_series(k, AS_OF, {}) for k in (window, unset)]), schemes.load("reform-schedule"))
+    reform = schemes.load("reform-schedule")
+    result = rate_arrays(from_series([build_series(k, date(2018, 1, 1), {}) for k in (window, unset)]), reform)
     assert list(result.codes) == ["A", "F"]
+    # by 2025 the deadline has passed with no actual since: N, as rate.py says
+    assert list(rate_arrays(from_series([build_series(k, AS_OF, {}) for k in (window, unset)]), reform).codes) == \
+        ["N", "F"]
     assert result.expected[0] == pytest.approx(208 + 208 * 913 / 2373)
     assert result.forecast[0] == pytest.approx(208 + 93 * 2373 / 913)
     assert np.isnan(result.expected[1]) and np.isnan(result.forecast[1])

@@ -68,7 +68,11 @@ def test_english_csv_and_the_policy_roll_up(db):
     assert out.exit_code == 0, out.output
     header, line = out.stdout.splitlines()[:2]
     assert header == "kpi_id,kpi,code,label,expected,actual,actual_as_of,target,deadline,forecast,explanation"
-    assert line.startswith("1,窓口業務のアウトソーシング,ハ,not achieved and not close,")
+    assert line.startswith("1,窓口業務のアウトソーシング,NA,cannot be judged,288.03,301,2017-04-01,416,2021-03-31,449.72,"
+                           "\"The deadline of the target of 416 bodies (by 2021-03-31) has passed by 2022-01-01 with no "
+                           "actual on or after it")
+    # the default date is today: a note says how old the newest actual is
+    assert "note: the newest actual is dated 2017-04-01, 4 year(s) before 2022-01-01" in out.stderr
     with storage.session_scope(db) as s:
         assert computed_ratings(s) == []
 

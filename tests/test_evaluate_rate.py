@@ -6,6 +6,7 @@ import pytest
 
 from mieruka.evaluate import schemes
 from mieruka.evaluate.rate import rate_kpi, roll_up
+from mieruka.evaluate.series import document_dates
 
 REFORM = schemes.load("reform-schedule")
 POLICY = schemes.load("policy-evaluation")
@@ -60,8 +61,28 @@ def test_above_the_planned_path_is_a_with_the_numbers_named():
     assert "現在のペースでの到達は2020年度" in r.explanation
     row = r.row("en")
     assert row["label"] == "on track or achieved" and row["expected"] == 288.03
-    assert row["explanation"].startswith("Against the target of 416団体 (by 2021-03-31), 301団体 (2017-04-01) is above "
-                                         "the planned 288団体")
+    assert row["explanation"].startswith("Against the target of 416 bodies (by 2021-03-31), 301 bodies (2017-04-01) is "
+                                         "above the planned 288 bodies; progress from the baseline 208 bodies (2014-10-01) "
+                                         "is 116% of plan, so A (on track or achieved; criterion: at or above the planned "
+                                         "path (100 % of planned progress or more)). Weighted least squares projects 450 "
+                                         "bodies at the deadline (34 bodies beyond the target)")
+    # the gap is shown at the precision of the projection beside it: 449.72 − 416 = 33.72 → 34
+    assert "予測は期限時点で450団体（目標を34団体上回る）" in r.explanation
+
+
+def test_past_the_deadline_with_no_actual_since_cannot_be_judged():
+    # as of 2025 the 2021-03-31 deadline has passed, and the last actual (2017) cannot say whether 416 was reached
+    for scheme, code in ((REFORM, "N"), (POLICY, "NA")):
+        r = rate_kpi(WINDOW, scheme, date(2025, 1, 1))
+        assert (r.code, r.judged) == (code, False)
+        assert r.explanation.startswith("目標416団体(2021-03-31)の期限を過ぎた2025-01-01時点で、期限以降の実績がなく"
+                                        "達成したか判断できない（最新の実績301団体(2017-04-01)）ため、")
+        assert "予測は期限時点で450団体（目標を34団体上回る）" in r.explanation  # what the trend said
+        assert r.explanation_en.startswith("The deadline of the target of 416 bodies (by 2021-03-31) has passed by "
+                                           "2025-01-01 with no actual on or after it to show whether the target was met")
+    # the deadline passing does not change a scale that compares with the baseline only
+    assert rate_kpi(WINDOW, SABC, date(2025, 1, 1)).code == "A"
+    assert rate_kpi(WINDOW, CAGR, date(2025, 1, 1)).code == "substantial"
 
 
 def test_below_the_planned_path_is_b():
@@ -93,6 +114,7 @@ def test_falling_kpi_that_rose_is_ha_and_b():
     assert r.facts.metrics["achievement"] == pytest.approx(-20.2 / 8.1)
     assert "基準40.1時間(2015-03-31)から目標までの達成度は-249%" in r.explanation
     assert "現在のペースでは目標に到達しない" in r.explanation
+    assert "予測は期限時点" not in r.explanation  # the deadline's own actual (60.3) says what happened
     b = rate_kpi(HOURS, REFORM, date(2019, 8, 1))
     assert b.code == "B" and "期限を過ぎた60.3時間(2019-03-31)でも届いていない" in b.explanation
 
@@ -157,8 +179,14 @@ def test_missing_baseline_says_why():
     assert r.code == "N"
     assert r.explanation == ("目標30圏域(2021-03-31)に対し23圏域(2017-10-01)だが、基準値がなく計画線を引けないため、"
                              "N「現時点で判断できない」。")
-    assert rate_kpi(k, POLICY, date(2022, 1, 1)).code == "ハ"  # 77 % of the target: under the 90 % stand-in
-    assert rate_kpi(k, SABC, AS_OF).code == "－"
+    assert rate_kpi(k, SABC, AS_OF).explanation.startswith(
+        "目標30圏域(2021-03-31)に対し23圏域(2017-10-01)だが、基準値がなく変化を測れないため、－「判定できない」")
+    assert "基準値がなく年平均成長率を比べられない" in rate_kpi(k, CAGR, AS_OF).explanation
+    at_deadline = {**k, "observations": [obs(23, date(2021, 3, 31), "圏域")]}
+    r = rate_kpi(at_deadline, POLICY, date(2022, 1, 1))
+    assert r.code == "ハ" and "目標値の77%" in r.explanation  # 23 of 30: under the 90 % stand-in for a baseline
+    at_deadline["observations"] = [obs(27, date(2021, 3, 31), "圏域")]
+    assert rate_kpi(at_deadline, POLICY, date(2022, 1, 1)).code == "ロ"  # 27 of 30 = 90 %
     k["observations"].insert(0, obs(18, date(2016, 10, 1), "圏域", line=5))
     r = rate_kpi(k, SABC, AS_OF)
     assert r.code == "A" and r.facts.metrics["change"] == pytest.approx(5 / 18)
@@ -172,14 +200,29 @@ def test_deadline_already_past_and_an_undated_actual():
     assert r.code == "B" and r.actual_as_of == date(2017, 10, 1)
     assert "期限を過ぎた4団体(2017-10-01)でも届いていない" in r.explanation
     assert "実績に時点の記載がないため資料の日付2017-10-01とした" in r.explanation
+    # a document with no date of its own is dated by the latest actual it reports, and the sentence says so
+    undated = kpi(None, [goal(6, date(2017, 3, 31))], [obs(4, None), obs(23, date(2017, 10, 1), line=9)])
+    dates = document_dates([undated])
+    assert dates == {1: date(2017, 10, 1)} and dates.inferred == {1}
+    undated["observations"].pop()
+    r = rate_kpi(undated, REFORM, date(2018, 1, 1), dates)
+    assert r.actual_as_of == date(2017, 10, 1)
+    assert "実績に時点の記載がなく資料にも日付がないため、資料中で最も新しい実績の時点2017-10-01とした" in r.explanation
 
 
 def test_target_not_set_after_the_fact_and_no_data():
     unset = kpi(None, [goal(None, None, None, unset=True, promised_by=date(2017, 3, 31), text="検討中(2016度中に設定)")])
     r = rate_kpi(unset, REFORM, AS_OF)
     assert r.code == "F"
-    assert r.explanation == ("目標値がまだ設定されていない（2017-03-31までに設定予定、「検討中(2016度中に設定)」progress.txt 3行）"
-                             "ため、F「目標未設定」。")
+    assert r.explanation == ("目標値がまだ設定されていない（設定予定の2017-03-31を過ぎている、「検討中(2016度中に設定)」"
+                             "progress.txt 3行）ため、F「目標未設定」。")
+    assert rate_kpi(unset, REFORM, date(2017, 1, 1)).explanation.startswith(
+        "目標値がまだ設定されていない（2017-03-31までに設定予定、「検討中(2016度中に設定)」")
+    assert rate_kpi(unset, SABC, AS_OF).explanation.startswith(
+        "目標値がまだ設定されておらず（設定予定の2017-03-31を過ぎている、「検討中(2016度中に設定)」progress.txt 3行）、"
+        "2018-01-01時点で実績値もないため、－「判定できない」")
+    assert rate_kpi(kpi(None, []), SABC, AS_OF).explanation == \
+        "数値で判定できる目標が示されておらず、2018-01-01時点で実績値もないため、－「判定できない」。"
     later = kpi(None, [goal(None, None, None, unset=True, promised_by=date(2017, 3, 31), edition_date=date(2015, 12, 24)),
                        goal(150, date(2019, 3, 31), "件", edition_date=date(2017, 6, 1))])
     assert rate_kpi(later, REFORM, AS_OF).code == "N"  # set since: no data yet
@@ -197,7 +240,9 @@ def test_forecast_values_stand_in_only_when_there_is_no_actual():
     r = rate_kpi(k, REFORM, AS_OF)
     assert r.series.forecasts_only and r.actual == 99.2 and "実績がないため見込み値で判定した" in r.explanation
     k["observations"].append(obs(98.9, date(2015, 3, 31), "%", line=8))
-    assert rate_kpi(k, REFORM, AS_OF).actual == 98.9
+    r = rate_kpi(k, REFORM, AS_OF)
+    assert r.actual == 98.9 and not r.series.forecasts_only
+    assert "より新しい見込み値99.2%(2017-03-31)は実績ではないため判定に用いていない" in r.explanation
 
 
 def test_municipal_scale_follows_the_kpi_direction():

@@ -15,8 +15,9 @@ from mieruka.storage.ratings import policy_result_rows
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 AS_OF = date(2025, 1, 1)
 # a KPI that cannot be rated says why, in one of these ways
-REASONS = ("事後的に検証する指標", "目標値がまだ設定されていない", "数値で判定できる目標が示されていない", "実績値がない", "基準値がなく",
-           "期限がなく", "達成期限がなく")
+REASONS = ("事後的に検証する指標", "目標値がまだ設定されていない", "目標値がまだ設定されておらず", "数値で判定できる目標が示されていない",
+           "数値で判定できる目標が示されておらず", "実績値がない", "基準値がなく", "期限がなく", "達成期限がなく",
+           "期限以降の実績がなく")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,8 @@ def test_every_seed_kpi_gets_a_code_and_an_explanation(seeded, name):
 
 def test_reform_schedule_codes_on_the_seeds(seeded):
     rows, _ = seeded
-    results = rate_all(rows, schemes.load("reform-schedule"), AS_OF)
+    scheme = schemes.load("reform-schedule")
+    results = rate_all(rows, scheme, date(2018, 6, 1))  # after the latest actual of 000/001, before their deadlines
     window = _by_name(results, "窓口業務のアウトソーシング")
     assert window.code == "A" and window.expected == pytest.approx(288.03, abs=0.01)
     assert window.explanation.startswith("目標416団体(2021-03-31)に対し、計画線上の想定288団体を上回る301団体(2017-04-01)で、"
@@ -65,8 +67,17 @@ def test_reform_schedule_codes_on_the_seeds(seeded):
     assert (systems.code, systems.target) == ("B", 725)
     assert _by_name(results, "標準委託仕様書等を使用するモデル自治体数").code == "B"
     (unset,) = [r for r in results if r.kpi.endswith("IT化・BPRに取り組んだ自治体数")]
-    assert unset.code == "F" and "2017-03-31までに設定予定" in unset.explanation
-    assert _by_name(results, "歳出効率化の成果").code == "N"
+    assert unset.code == "F" and "設定予定の2017-03-31を過ぎている" in unset.explanation
+    assert {r.code for r in results if r.kpi.startswith("歳出効率化の成果")} == {"N"}  # after the fact
+    tax = _by_name(results, "地方税の徴収率")  # 98.9 % (FY2014) is an actual, 99.2 % (FY2016) a 見込み
+    assert tax.code == "N" and "より新しい見込み値99.2%(2017-03-31)は実績ではないため判定に用いていない" in tax.explanation
+    # as of 2025 the FY2018-FY2021 deadlines have passed and no document reports an actual since
+    later = {r.kpi: r for r in rate_all(rows, scheme, AS_OF)}
+    assert later["窓口業務のアウトソーシング"].code == later["総合窓口の導入"].code == later["政府情報システム数"].code == "N"
+    assert later["政府情報システム数"].explanation.startswith(
+        "目標725システム(2012年度値1,450システムの0.5倍、2019-03-31)の期限を過ぎた2025-01-01時点で、期限以降の実績がなく"
+        "達成したか判断できない（最新の実績1,117システム(2017-03-31)）ため、N「現時点で判断できない」。")
+    assert later["庶務業務の集約化"].code == "A" and later["クラウド導入市区町村数"].code == "A"  # met before the deadline
 
 
 def test_policy_evaluation_codes_and_roll_up_on_the_seeds(seeded):

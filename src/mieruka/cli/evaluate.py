@@ -14,7 +14,7 @@ from mieruka.export.formats import Format, print_rows
 
 COLUMNS = ["kpi_id", "kpi", "code", "label", "expected", "actual", "actual_as_of", "target", "deadline", "forecast",
            "explanation"]
-TABLE_COLUMNS = ["kpi_id", "kpi", "code", "expected", "actual", "target", "deadline", "forecast", "explanation"]
+TABLE_COLUMNS = ["kpi_id", "kpi", "code", "label", "expected", "actual", "target", "deadline", "forecast", "explanation"]
 
 
 class Lang(str, Enum):
@@ -81,6 +81,12 @@ def evaluate_cmd(
     err.print(f"{len(results)} KPI(s) rated under {sch.name} as of {when.isoformat()}: "
               + ", ".join(f"{c} {n}" for c, n in tally.items())
               + ("" if store else " (not stored)"), highlight=False)
+    newest = max((r.actual_as_of for r in results if r.actual_as_of), default=None)
+    if newest and (when - newest).days > 365:
+        # the default date is today: say so when the data ends long before it, since deadlines may have passed since
+        err.print(f"note: the newest actual is dated {newest.isoformat()}, {(when - newest).days // 365} year(s) before "
+                  f"{when.isoformat()}; targets whose deadline has passed since are rated on no data after it "
+                  f"(give --as-of to rate as of an earlier date)", highlight=False)
 
 
 @app.command("audit")

@@ -23,6 +23,33 @@ def num(value: float, unit: str | None = None) -> str:
     return text + (unit or "")
 
 
+# Counters as an English sentence names them; a unit not listed here is kept as written.
+_UNITS_EN = {"団体": "bodies", "自治体": "bodies", "圏域": "areas", "システム": "systems", "件": "cases", "人": "people",
+             "名": "people", "時間": "hours", "日": "days", "回": "times", "か所": "sites", "箇所": "sites"}
+
+
+def num_en(value: float, unit: str | None = None) -> str:
+    """A value with its unit for an English sentence: 416 bodies, 40.1 hours, rank 9, ¥280 billion, 99.2%."""
+    if unit == "円":
+        v = abs(value)
+        scale, word = next(((s, w) for s, w in ((1e12, " trillion"), (1e9, " billion"), (1e6, " million"))
+                            if round(v / s, 2) >= 1), (1, ""))
+        amount = f"{v / scale:,.2f}".rstrip("0").rstrip(".")  # ¥374.3 billion: 3,743億円 keeps its digits
+        return ("−" if value < 0 else "") + "¥" + amount + word
+    if unit == "位":
+        return "rank " + num(value)
+    if unit in (None, "", "%"):
+        return num(value, unit)
+    return f"{num(value)} {_UNITS_EN.get(unit, unit)}"
+
+
+def _gap(gap: float, value: float, unit: str | None, en: bool = False) -> str:
+    """The gap to the target at the precision the forecast value is shown with (450団体, not 33.72団体 beside it)."""
+    if unit != "円" and abs(value) >= 100:
+        gap = round(gap)
+    return num_en(gap, unit) if en else num(gap, unit)
+
+
 def pct(x: float) -> str:
     return f"{x * 100:.0f}%"
 
@@ -61,11 +88,12 @@ def explain(series: Series, facts: Facts, scheme: Scheme, index: int) -> tuple[s
     ja, en = _situation(series, facts, _cause(scheme, index), scheme, label.judged)
     # the rule's own words add something only when they differ from the code's label
     crit_ja = f"（判定基準: {rule.ja}）" if rule.ja and rule.ja != label.ja else ""
-    crit_en = f" (criterion: {rule.en})" if rule.en and rule.en != label.en else ""
+    crit_en = f"; criterion: {rule.en}" if rule.en and rule.en != label.en else ""
+    named_en = f" ({label.en}{crit_en})" if label.en != rule.code or crit_en else ""
     notes_ja, notes_en = _notes(series, facts)
     fc_ja, fc_en = _forecast_text(series, facts)
     return (f"{ja}ため、{rule.code}「{label.ja}」{crit_ja}。" + notes_ja + fc_ja,
-            f"{en[0].upper()}{en[1:]}, so {rule.code} ({label.en}){crit_en}." + notes_en + fc_en)
+            f"{en[0].upper()}{en[1:]}, so {rule.code}{named_en}." + notes_en + fc_en)
 
 
 def target_text(series: Series) -> tuple[str, str]:
@@ -76,70 +104,91 @@ def target_text(series: Series) -> tuple[str, str]:
         word, word_en = ("向上", "a rise") if series.direction > 0 else ("低下", "a fall")
         if series.baseline:
             return f"目標（基準{num(series.baseline.value, unit)}からの{word}）", \
-                f"the target ({word_en} from the baseline {num(series.baseline.value, unit)})"
+                f"the target ({word_en} from the baseline {num_en(series.baseline.value, unit)})"
         return f"目標（{word}）", f"the target ({word_en})"
     rel = rel_en = ""
     if goal.relative_factor is not None:
         base = f"{goal.relative_base_label or '基準'}値{num(goal.relative_base, unit)}"
         base_en = f"the {'FY' + goal.relative_base_label[:-2] + ' ' if goal.relative_base_label else 'base '}value " \
-                  f"{num(goal.relative_base, unit)}"
+                  f"{num_en(goal.relative_base, unit)}"
         if goal.relative_factor == 1:
             rel, rel_en = f"{base}と同等以上、", f"at least as good as {base_en}; "
         else:
             rel, rel_en = f"{base}の{goal.relative_factor:g}倍、", f"{goal.relative_factor:g} × {base_en}; "
     when = _d(goal.deadline) if goal.deadline else "期限なし"
     when_en = f"by {_d_en(goal.deadline)}" if goal.deadline else "no deadline"
-    return f"目標{num(goal.value, unit)}({rel}{when})", f"the target of {num(goal.value, unit)} ({rel_en}{when_en})"
+    return f"目標{num(goal.value, unit)}({rel}{when})", f"the target of {num_en(goal.value, unit)} ({rel_en}{when_en})"
 
 
 def _actual(series: Series, facts: Facts) -> tuple[str, str]:
     a = facts.actual
     if a is None:
         return "実績なし", "no actual"
-    return f"{num(a.value, series.unit)}({_d(a.day)})", f"{num(a.value, series.unit)} ({_d_en(a.day)})"
+    return f"{num(a.value, series.unit)}({_d(a.day)})", f"{num_en(a.value, series.unit)} ({_d_en(a.day)})"
 
 
 def _baseline(series: Series) -> tuple[str, str]:
     b = series.baseline
-    return f"基準{num(b.value, series.unit)}({_d(b.day)})", f"the baseline {num(b.value, series.unit)} ({_d_en(b.day)})"
+    return (f"基準{num(b.value, series.unit)}({_d(b.day)})",
+            f"the baseline {num_en(b.value, series.unit)} ({_d_en(b.day)})")
+
+
+def _unset(series: Series) -> tuple[str, str]:
+    """"2019-03-31までに設定予定、「…」000.txt 181行" — and whether that date has passed by the evaluation date."""
+    u = series.unset
+    by = by_en = ""
+    if u.promised_by:
+        late = u.promised_by < series.as_of
+        by = f"設定予定の{_d(u.promised_by)}を過ぎている、" if late else f"{_d(u.promised_by)}までに設定予定、"
+        by_en = f"promised by {_d_en(u.promised_by)}{', a date now past' if late else ''}, "
+    return f"{by}「{u.text}」{at(u.source)}", f"{by_en}\"{u.text}\" at {at_en(u.source)}"
 
 
 def _situation(series: Series, facts: Facts, cause: str, scheme: Scheme, judged: bool) -> tuple[str, str]:
     """The numbers behind the deciding condition, or why there are none; the Japanese clause takes ため after it."""
     tgt, tgt_en = target_text(series)
+    when = series.as_of.isoformat()
     if cause == "after_the_fact":
         return "事後的に検証する指標で、数値による判定の対象ではない", "it is an indicator checked only after the fact"
     if cause == "target_unset" or (cause == "no_target" and series.unset is not None):
-        u = series.unset
-        by = f"{_d(u.promised_by)}までに設定予定、" if u.promised_by else ""
-        by_en = f"promised by {_d_en(u.promised_by)}, " if u.promised_by else ""
-        return (f"目標値がまだ設定されていない（{by}「{u.text}」{at(u.source)}）",
-                f"the target is not set yet ({by_en}\"{u.text}\" at {at_en(u.source)})")
+        u, u_en = _unset(series)
+        return f"目標値がまだ設定されていない（{u}）", f"the target is not set yet ({u_en})"
     if cause == "no_target":
         return "数値で判定できる目標が示されていない", "no numeric target is stated"
     if cause == "no_observation":
         extra = f"（単位が目標と異なる{'・'.join(series.excluded_units)}の実績は除外）" if series.excluded_units else ""
         extra_en = f" (actuals in {', '.join(series.excluded_units)} left out: the unit differs from the target's)" \
             if series.excluded_units else ""
-        return (f"{tgt}に対し、{series.as_of.isoformat()}時点で実績値がない{extra}",
-                f"there is no actual value as of {series.as_of.isoformat()} against {tgt_en}{extra_en}")
+        if series.target is None and series.unset is not None:
+            u, u_en = _unset(series)
+            return (f"目標値がまだ設定されておらず（{u}）、{when}時点で実績値もない",
+                    f"the target is not set yet ({u_en}) and there is no actual value as of {when}")
+        if series.target is None:
+            return (f"数値で判定できる目標が示されておらず、{when}時点で実績値もない",
+                    f"no numeric target is stated and there is no actual value as of {when}")
+        return (f"{tgt}に対し、{when}時点で実績値がない{extra}",
+                f"there is no actual value as of {when} against {tgt_en}{extra_en}")
     act, act_en = _actual(series, facts)
     if cause == "target_met":
         return f"{tgt}を{act}で達成している", f"{act_en} meets {tgt_en}"
+    if cause == "deadline_passed" and not facts.flags["observed_after_deadline"]:
+        return (f"{tgt}の期限を過ぎた{when}時点で、期限以降の実績がなく達成したか判断できない（最新の実績{act}）",
+                f"the deadline of {tgt_en} has passed by {when} with no actual on or after it to show whether "
+                f"the target was met (latest actual {act_en})")
     if cause in ("observed_after_deadline", "deadline_passed"):
         return f"{tgt}に対し、期限を過ぎた{act}でも届いていない", f"{act_en}, at or after the deadline, falls short of {tgt_en}"
     if cause == "not:deadline_passed":
         if series.target is None or series.target.deadline is None:
             return f"{tgt}に期限がなく、目標期間が終わらない（最新の実績{act}）", \
                 f"{tgt_en} has no deadline, so its period never ends (latest actual {act_en})"
-        return (f"{tgt}の期限が{series.as_of.isoformat()}時点でまだ来ていない（最新の実績{act}）",
-                f"the deadline of {tgt_en} has not come by {series.as_of.isoformat()} (latest actual {act_en})")
+        return (f"{tgt}の期限が{when}時点でまだ来ていない（最新の実績{act}）",
+                f"the deadline of {tgt_en} has not come by {when} (latest actual {act_en})")
     if cause in ("no_baseline", "no_deadline"):
-        return _no_measure(series, facts, tgt, tgt_en, act, act_en)
+        return _no_measure(series, facts, scheme, tgt, tgt_en, act, act_en)
     if cause == "otherwise":
         cause = next((m for m in _metrics_of(scheme) if facts.metrics[m] is not None), None) if judged else None
         if cause is None:
-            return _no_measure(series, facts, tgt, tgt_en, act, act_en)
+            return _no_measure(series, facts, scheme, tgt, tgt_en, act, act_en)
     return _measure(cause, series, facts, tgt, tgt_en, act, act_en)
 
 
@@ -156,14 +205,14 @@ def _measure(metric: str, series: Series, facts: Facts, tgt, tgt_en, act, act_en
         rel = "上回る" if side > 0 else ("下回る" if side < 0 else "と同じ")
         rel_en = "above" if side > 0 else ("below" if side < 0 else "level with")
         return (f"{tgt}に対し、計画線上の想定{num(e, series.unit)}を{rel}{act}で、{base}からの進捗は計画の{pct(m)}である",
-                f"against {tgt_en}, {act_en} is {rel_en} the planned {num(e, series.unit)}; progress from {base_en} "
+                f"against {tgt_en}, {act_en} is {rel_en} the planned {num_en(e, series.unit)}; progress from {base_en} "
                 f"is {pct(m)} of plan")
     if metric == "cagr_ratio":
         b, a, goal = series.baseline, facts.actual, series.target
         done = (a.day.toordinal() - b.day.toordinal()) / p.DAYS_PER_YEAR
         plan = (goal.deadline.toordinal() - b.day.toordinal()) / p.DAYS_PER_YEAR
-        rate = ((a.value / b.value) ** (1 / done) - 1) * 100
-        need = ((goal.value / b.value) ** (1 / plan) - 1) * 100
+        rate = p.annual_growth(a.value / b.value, done) * 100
+        need = p.annual_growth(goal.value / b.value, plan) * 100
         return (f"{base}から{act}まで年平均{rate:+.1f}%で、{tgt}に必要な年{need:+.1f}%の{pct(m)}である",
                 f"from {base_en} to {act_en} the compound annual rate is {rate:+.1f}%, {pct(m)} of the "
                 f"{need:+.1f}% a year needed for {tgt_en}")
@@ -176,9 +225,21 @@ def _measure(metric: str, series: Series, facts: Facts, tgt, tgt_en, act, act_en
     return f"{tgt}に対し{act}で、目標値の{pct(m)}である", f"{act_en} is {pct(m)} of {tgt_en}"
 
 
-def _no_measure(series: Series, facts: Facts, tgt, tgt_en, act, act_en) -> tuple[str, str]:
+# What a missing number keeps the scheme's first metric from measuring.
+_UNMEASURED = {
+    "path_share": ("計画線を引けない", "no planned path can be drawn"),
+    "cagr_ratio": ("年平均成長率を比べられない", "no compound growth rates can be compared"),
+    "change": ("変化を測れない", "no change can be measured"),
+    "achievement": ("達成度を測れない", "no share of the way to the target can be measured"),
+    "attainment": ("目標値に対する割合を測れない", "no share of the target can be measured"),
+}
+
+
+def _no_measure(series: Series, facts: Facts, scheme: Scheme, tgt, tgt_en, act, act_en) -> tuple[str, str]:
     """No measure of progress could be computed: say which number is missing or breaks the arithmetic."""
     b, goal = series.baseline, series.target
+    metrics = _metrics_of(scheme)
+    what, what_en = _UNMEASURED.get(metrics[0] if metrics else "", ("進捗を測れない", "no progress can be measured"))
     if facts.actual is None:
         return f"{tgt}に対し、{series.as_of.isoformat()}時点で実績値がない", \
             f"there is no actual value as of {series.as_of.isoformat()} against {tgt_en}"
@@ -186,14 +247,12 @@ def _no_measure(series: Series, facts: Facts, tgt, tgt_en, act, act_en) -> tuple
         return f"{tgt}に対し{act}だが、基準値がなく向上したか判定できない", \
             f"{act_en} against {tgt_en}, but with no baseline a rise cannot be judged"
     if b is None:
-        return f"{tgt}に対し{act}だが、基準値がなく計画線を引けない", \
-            f"{act_en} against {tgt_en}, but with no baseline no planned path can be drawn"
+        return f"{tgt}に対し{act}だが、基準値がなく{what}", f"{act_en} against {tgt_en}, but with no baseline {what_en}"
     if b.day is None:
-        return f"{tgt}に対し{act}だが、基準値の時点が不明で計画線を引けない", \
-            f"{act_en} against {tgt_en}, but the baseline is undated, so no planned path can be drawn"
+        return f"{tgt}に対し{act}だが、基準値の時点が不明で{what}", \
+            f"{act_en} against {tgt_en}, but the baseline is undated, so {what_en}"
     if goal is None or goal.deadline is None:
-        return f"{tgt}に対し{act}だが、達成期限がなく計画線を引けない", \
-            f"{act_en} against {tgt_en}, but with no deadline no planned path can be drawn"
+        return f"{tgt}に対し{act}だが、達成期限がなく{what}", f"{act_en} against {tgt_en}, but with no deadline {what_en}"
     if facts.actual.day <= b.day:
         return (f"{tgt}に対し{act}だが、実績が基準の時点({_d(b.day)})以前で進捗を測れない",
                 f"{act_en} against {tgt_en} is not later than the baseline ({_d_en(b.day)}), so no progress can be measured")
@@ -203,15 +262,25 @@ def _no_measure(series: Series, facts: Facts, tgt, tgt_en, act, act_en) -> tuple
 
 def _notes(series: Series, facts: Facts) -> tuple[str, str]:
     ja, en = [], []
+    unit = series.unit
     if series.baseline_from_observation:
         b = series.baseline
-        ja.append(f"基準値の記載がないため最初の実績{num(b.value, series.unit)}({_d(b.day)})を基準とした")
-        en.append(f"No baseline is stated, so the first actual {num(b.value, series.unit)} ({_d_en(b.day)}) stands in")
+        ja.append(f"基準値の記載がないため最初の実績{num(b.value, unit)}({_d(b.day)})を基準とした")
+        en.append(f"No baseline is stated, so the first actual {num_en(b.value, unit)} ({_d_en(b.day)}) stands in")
     if series.forecasts_only:
         ja.append("実績がないため見込み値で判定した")
         en.append("There is no actual yet, so the forecast value (見込み) was used")
+    if series.unused_forecasts:
+        f = series.unused_forecasts[-1]
+        ja.append(f"より新しい見込み値{num(f.value, unit)}({_d(f.day)})は実績ではないため判定に用いていない")
+        en.append(f"The newer forecast value (見込み) {num_en(f.value, unit)} ({_d_en(f.day)}) is not an actual and "
+                  f"was not rated")
     a = facts.actual
-    if a is not None and a.dated_by_document:
+    if a is not None and a.dated_by_document and a.document_date_inferred:
+        ja.append(f"実績に時点の記載がなく資料にも日付がないため、資料中で最も新しい実績の時点{_d(a.day)}とした")
+        en.append(f"The actual is undated and so is its document, so the date of the document's latest actual, "
+                  f"{_d_en(a.day)}, was used")
+    elif a is not None and a.dated_by_document:
         ja.append(f"実績に時点の記載がないため資料の日付{_d(a.day)}とした")
         en.append(f"The actual is undated, so the document's date {_d_en(a.day)} was used")
     return "".join(f"{s}。" for s in ja), "".join(f" {s}." for s in en)
@@ -223,11 +292,13 @@ def _forecast_text(series: Series, facts: Facts) -> tuple[str, str]:
         return "", ""
     unit = series.unit
     ja, en = [], []
-    if fc.value is not None:
-        gap = f"目標まで{num(fc.gap, unit)}不足" if fc.gap > 0 else f"目標を{num(-fc.gap, unit)}上回る"
-        gap_en = f"{num(fc.gap, unit)} short of the target" if fc.gap > 0 else f"{num(-fc.gap, unit)} beyond the target"
+    # an actual at or after the deadline says what happened; a projection to that date adds nothing
+    if fc.value is not None and not facts.flags["observed_after_deadline"]:
+        gap = f"目標まで{_gap(fc.gap, fc.value, unit)}不足" if fc.gap > 0 else f"目標を{_gap(-fc.gap, fc.value, unit)}上回る"
+        gap_en = (f"{_gap(fc.gap, fc.value, unit, True)} short of the target" if fc.gap > 0
+                  else f"{_gap(-fc.gap, fc.value, unit, True)} beyond the target")
         ja.append(f"加重最小二乗による予測は期限時点で{num(fc.value, unit)}（{gap}）")
-        en.append(f"Weighted least squares projects {num(fc.value, unit)} at the deadline ({gap_en})")
+        en.append(f"Weighted least squares projects {num_en(fc.value, unit)} at the deadline ({gap_en})")
     if fc.reached_on is not None:
         fy = fiscal_year_of(fc.reached_on)
         ja.append(f"現在のペースでの到達は{fy}年度（{fc.reached_on.isoformat()}頃）")

@@ -24,6 +24,7 @@ class Point:
     status: str | None = None
     unit: str | None = None
     dated_by_document: bool = False  # the value carried no date; the document's date stands in
+    document_date_inferred: bool = False  # ... and the document states none: its latest actual's date stands in
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Series:
     unset: Unset | None = None
     observations: list[Point] = field(default_factory=list)
     forecasts_only: bool = False  # no actual yet: 見込み values stand in
+    unused_forecasts: list[Point] = field(default_factory=list)  # 見込み values newer than the latest actual, not rated
     excluded_units: list[str] = field(default_factory=list)  # actuals left out because their unit differs
 
 
@@ -76,11 +78,19 @@ def doc_key(source: dict | None):
     return source.get("document_id") or source.get("document")
 
 
-def document_dates(kpis: list[dict]) -> dict:
+class DocDates(dict):
+    """doc_key → date; `inferred` holds the keys whose document states no date of its own."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inferred: set = set()
+
+
+def document_dates(kpis: list[dict]) -> DocDates:
     """Date of each document (by doc_key): its own date, else the latest actual it reports, since a
     document is no older than its data."""
     stated = {d["file_name"]: d["doc_date"] for k in kpis for d in k.get("documents", []) if d.get("doc_date")}
-    out: dict = {}
+    out = DocDates()
     for k in kpis:
         for part in ("observations", "targets", "ratings", "appearances", "baselines"):
             for row in k.get(part) or []:
@@ -92,6 +102,7 @@ def document_dates(kpis: list[dict]) -> dict:
                     out[key] = stated[src["document"]]
                 elif part == "observations" and row.get("as_of") and row.get("status") != "forecast":
                     out[key] = max(out.get(key, row["as_of"]), row["as_of"])
+                    out.inferred.add(key)
     return out
 
 
@@ -171,11 +182,12 @@ def _point(row: dict, doc_dates: dict) -> Point | None:
         return None
     day = row.get("as_of")
     by_doc = False
+    key = doc_key(row.get("source"))
     if day is None:
-        day = doc_dates.get(doc_key(row.get("source")))
+        day = doc_dates.get(key)
         by_doc = day is not None
     return Point(float(row["value"]), day, row.get("text") or "", row.get("source"), row.get("status"),
-                 row.get("unit"), by_doc)
+                 row.get("unit"), by_doc, by_doc and key in getattr(doc_dates, "inferred", ()))
 
 
 def _dedupe(points: list[Point]) -> list[Point]:
@@ -244,10 +256,12 @@ def build_series(kpi: dict, as_of: date, doc_dates: dict, missing_baseline: str 
     actuals = [p for p in points if p.status != "forecast"]
     forecasts_only = not actuals and bool(points)
     observations = _dedupe(actuals or points)
+    latest = max((p.day for p in actuals), default=None)
+    unused = _dedupe([p for p in points if p.status == "forecast" and latest and p.day > latest])
     series = Series(kpi_id=kpi.get("id"), name=kpi.get("name") or "", unit=kpi.get("unit") or target_unit,
                     direction=_direction(kpi, baseline, goal, comparator), after_the_fact=bool(kpi.get("after_the_fact")),
                     as_of=as_of, baseline=baseline, target=goal, unset=unset, observations=observations,
-                    forecasts_only=forecasts_only, excluded_units=excluded)
+                    forecasts_only=forecasts_only, unused_forecasts=unused, excluded_units=excluded)
     return with_missing_baseline(series, missing_baseline)
 
 
