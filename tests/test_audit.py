@@ -2,8 +2,8 @@
 from datetime import date
 
 from mieruka.evaluate import schemes
-from mieruka.evaluate.audit import audit, rating_conflicts, stale, target_conflicts, target_overdue, target_revisions, \
-    value_conflicts
+from mieruka.evaluate.audit import announced_due, audit, rating_conflicts, stale, target_conflicts, target_overdue, \
+    target_revisions, value_conflicts
 from mieruka.evaluate.series import document_dates
 
 SCHEMES = [schemes.load("reform-schedule"), schemes.load("policy-evaluation")]
@@ -236,3 +236,38 @@ def test_overall_result_against_the_roll_up():
                          "判定できる3指標のうちイ2件・ハ1件で、イ+ロの割合67%（基準50%以上）のため「相当程度進展あり」。")
     result[0]["result"] = "相当程度進展あり"
     assert audit(rows, SCHEMES, AS_OF, result) == []
+
+
+def test_announced_times_relative_to_the_year_measured():
+    assert announced_due("2018年度までに894システムの減(62%減)の見込み。2017年度末実績は翌年度末に把握。") == date(2019, 3, 31)
+    # several years: the first figure falls due first; a deadline (…までに) or a point of estimate (…時点) is no figure
+    assert announced_due("2021年度までに約29%の削減見込み(2016年度末時点) 2016年度実績及び2017年度実績はそれぞれ"
+                         "翌年度末に把握。") == date(2018, 3, 31)
+    assert announced_due("2016年度、2017年度実績については、翌年11月頃把握・公表。") == date(2017, 11, 1)
+    assert announced_due("マイナンバー制度の活用については、2017年度末を目途に効果試算を整理。") == date(2018, 3, 31)
+    assert announced_due("2018年度までに目標期限を設定予定") is None  # setting a deadline is no measurement
+    assert announced_due("翌年度末に把握") is None  # no year to count from
+    assert announced_due(None) is None
+
+
+def test_stale_from_a_relative_announcement():
+    appearance = {"name": "政府情報システム数", "markers": [], "next_measurement_date": None,
+                  "next_measurement": "2017年度末実績は翌年度末に把握。", "source": src("p.txt", 332)}
+    k = kpi(name="政府情報システム数", observations=[obs(1117, date(2017, 3, 31), line=332)], appearances=[appearance],
+            unit="システム")
+    k["observations"][0]["unit"] = "システム"
+    assert stale([k], document_dates([k]), date(2019, 3, 31)) == []  # due on the day itself: not past yet
+    (f,) = stale([k], document_dates([k]), date(2019, 4, 1))
+    assert f.message == ("次回の把握時期「2017年度末実績は翌年度末に把握。」（2019-03-31、p.txt 332行）を2019-04-01時点で過ぎたが、"
+                         "新しい実績がない。最新の実績は1,117システム(2017-03-31、p.txt 332行)")
+    assert f.message_en.endswith("with no newer actual; the latest actual is 1,117 systems (2017-03-31, p.txt line 332)")
+    k["observations"].append(obs(700, date(2018, 3, 31), doc="q.txt", line=9))
+    assert stale([k], document_dates([k]), date(2019, 4, 1)) == []  # the FY2017 figure came
+
+
+def test_english_messages_name_units_in_english():
+    k = kpi(name="クラウド導入市区町村数", observations=[obs(948, date(2017, 4, 1), line=65),
+                                               obs(950, date(2017, 4, 1), doc="q.txt", line=44)])
+    (f,) = value_conflicts([k])
+    assert f.message_en == "the value at 2017-04-01 differs between documents: 948 bodies (p.txt line 65); 950 bodies " \
+                           "(q.txt line 44)"

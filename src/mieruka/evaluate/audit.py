@@ -2,15 +2,19 @@
 Each finding names its kind, the KPI, a message in Japanese and English, and the lines (document, line) that disagree."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
 
-from mieruka.evaluate.explain import at, at_en, num
+from mieruka.evaluate.explain import at, at_en, num, num_en
 from mieruka.evaluate.rate import RatingResult, rate_kpi, roll_up_group
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Point, doc_key, document_dates, pick_baseline, resolve_target, stated_on
+from mieruka.jp import fiscal_year_end
+from mieruka.jp.dates import find_periods
+from mieruka.jp.text import prepare_cell
 
 KINDS = ("rating_mismatch", "rating_conflict", "value_conflict", "target_conflict", "target_revised",
          "target_overdue", "stale", "achieved_but_rated_low", "missed_but_rated_high")
@@ -101,22 +105,25 @@ def rating_findings(kpis: list[dict], scheme: Scheme, dates: dict, as_of: date) 
                     "achieved_but_rated_low", kpi["id"], kpi["name"],
                     f"実績{num(res.actual, res.unit)}({res.actual_as_of})は目標{_goal(res)}を達成しているのに、"
                     f"{where}の区分は{r['code']}",
-                    f"the actual {num(res.actual, res.unit)} ({res.actual_as_of}) meets the target {_goal(res)}, "
+                    f"the actual {num_en(res.actual, res.unit)} ({res.actual_as_of}) meets the target {_goal(res, True)}, "
                     f"yet {where_en} rates it {r['code']}", sources))
             if official in top and flags["observed_after_deadline"] and not flags["target_met"]:
                 out.append(Finding(
                     "missed_but_rated_high", kpi["id"], kpi["name"],
                     f"期限を過ぎた実績{num(res.actual, res.unit)}({res.actual_as_of})は目標{_goal(res)}に届いていないのに、"
                     f"{where}の区分は{r['code']}",
-                    f"the actual {num(res.actual, res.unit)} ({res.actual_as_of}), at or after the deadline, misses "
-                    f"the target {_goal(res)}, yet {where_en} rates it {r['code']}", sources))
+                    f"the actual {num_en(res.actual, res.unit)} ({res.actual_as_of}), at or after the deadline, misses "
+                    f"the target {_goal(res, True)}, yet {where_en} rates it {r['code']}", sources))
     return out
 
 
-def _goal(res: RatingResult) -> str:
+def _goal(res: RatingResult, en: bool = False) -> str:
     if res.target is None:
-        return "（向上）"
-    return f"{num(res.target, res.unit)}({res.deadline})" if res.deadline else num(res.target, res.unit)
+        return "(a rise)" if en else "（向上）"
+    value = num_en(res.target, res.unit) if en else num(res.target, res.unit)
+    if not res.deadline:
+        return value
+    return f"{value} (by {res.deadline})" if en else f"{value}({res.deadline})"
 
 
 def rollup_findings(kpis: list[dict], scheme: Scheme, dates: dict, results: list[dict], as_of: date) -> list[Finding]:
@@ -160,12 +167,13 @@ def rating_conflicts(kpis: list[dict]) -> list[Finding]:
                 continue
             obs = _observationsat(kpi, when)
             value = "・".join(sorted({num(o["value"], o.get("unit")) for o in obs})) or "値不明"
+            value_en = ", ".join(sorted({num_en(o["value"], o.get("unit")) for o in obs})) or "value unknown"
             parts = "、".join(f"{at(r.get('source'))}は{r['code']}" for r in rows)
             parts_en = "; ".join(f"{at_en(r.get('source'))} rates it {r['code']}" for r in rows)
             out.append(Finding(
                 "rating_conflict", kpi["id"], kpi["name"],
                 f"同じ実績（{when}: {value}）に対して区分が食い違う: {parts}",
-                f"the same observation ({when}: {value}) is rated differently: {parts_en}",
+                f"the same observation ({when}: {value_en}) is rated differently: {parts_en}",
                 _cite(*(r.get("source") for r in rows), *(o.get("source") for o in obs))))
     return out
 
@@ -200,8 +208,9 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
                 continue
             involved = [r for r in rows if any(r is a or r is b for a, b in pairs)]
             values = _distinct(involved)
-            parts = "、".join(f"{v}（{'・'.join(at(s) for s in srcs)}）" for v, srcs in values.items())
-            parts_en = "; ".join(f"{v} ({', '.join(at_en(s) for s in srcs)})" for v, srcs in values.items())
+            parts = "、".join(f"{v}（{'・'.join(at(s) for s, _ in srcs)}）" for v, srcs in values.items())
+            parts_en = "; ".join(f"{num_en(float(srcs[0][1]['value']), srcs[0][1].get('unit'))} "
+                                 f"({', '.join(at_en(s) for s, _ in srcs)})" for srcs in values.values())
             out.append(Finding("value_conflict", kpi["id"], kpi["name"],
                                f"{when}時点の値が資料によって異なる: {parts}",
                                f"the value at {when} differs between documents: {parts_en}",
@@ -217,10 +226,11 @@ def _values_conflict(a: dict, b: dict) -> bool:
     return _differ(float(a["value"]), float(b["value"]), _approx(a.get("text")) or _approx(b.get("text")))
 
 
-def _distinct(rows: list[dict]) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
+def _distinct(rows: list[dict]) -> dict[str, list[tuple[dict, dict]]]:
+    """Value as written → the (source, row) pairs that give it."""
+    out: dict[str, list[tuple[dict, dict]]] = {}
     for r in rows:
-        out.setdefault(num(float(r["value"]), r.get("unit")), []).append(r.get("source"))
+        out.setdefault(num(float(r["value"]), r.get("unit")), []).append((r.get("source"), r))
     return out
 
 
@@ -251,7 +261,7 @@ class _Statement:
         if self.value is None:
             promised = self.target.get("promised_by")
             return f"not set (promised by {promised})" if promised else "not set"
-        return f"{num(self.value, unit)} (by {self.deadline or 'no deadline'})"
+        return f"{num_en(self.value, unit)} (by {self.deadline or 'no deadline'})"
 
 
 def _statements(kpi: dict, dates: dict) -> list[_Statement]:
@@ -415,7 +425,7 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
         actuals = [o for o in actuals if o["as_of"]]
         overdue = []
         for a in kpi.get("appearances", []):
-            due = a.get("next_measurement_date")
+            due = a.get("next_measurement_date") or announced_due(a.get("next_measurement"))
             if due is None or due >= as_of:
                 continue
             doc = doc_key(a.get("source"))
@@ -428,7 +438,7 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
         latest = max(actuals, key=lambda o: o["as_of"]) if actuals else None
         have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({latest['as_of']}、{at(latest.get('source'))})" \
             if latest else "実績はまだない"
-        have_en = f"the latest actual is {num(latest['value'], latest.get('unit'))} ({latest['as_of']}, " \
+        have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({latest['as_of']}, " \
                   f"{at_en(latest.get('source'))})" if latest else "there is no actual yet"
         said = overdue[0][1]
         out.append(Finding(
@@ -439,6 +449,35 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
             f"is past as of {as_of}, with no newer actual; {have_en}",
             _cite(*(a.get("source") for _, a, _ in overdue), latest.get("source") if latest else None)))
     return out
+
+
+# "2017年度末実績は翌年度末に把握", "2016年度、2017年度実績については、翌年11月頃把握・公表": a time relative to
+# the fiscal year whose figure it announces, which the readers leave undated.
+_RELATIVE_DUE = re.compile(r"翌年度(?:末|中)?|翌年(\d{1,2})月")
+_MEASURED = re.compile(r"公表|把握|集計|判明")
+_NOT_FIGURE_YEAR = re.compile(r"まで|時点|現在|を目[途処]|めど")
+# "2017年度末を目途に効果試算を整理": an after-the-fact indicator's figure is an estimate (試算) of the effect.
+_ESTIMATE = re.compile(r"(?:頃|ごろ)?(?:を目[途処]に|をめどに|までに|中に|に)(?:効果)?試算")
+
+
+def announced_due(text: str | None) -> date | None:
+    """When a next measurement the reader left undated falls due: a time relative to the fiscal year it
+    measures (the earliest year where the text names several), or the date of an announced estimate (試算)."""
+    s = prepare_cell(text or "")
+    periods = find_periods(s)
+    m = _RELATIVE_DUE.search(s)
+    if m and _MEASURED.search(s, m.end()):
+        # the years of the figures: in the same sentence, not a deadline (…までに) or a point of estimate (…時点)
+        sentence = s.rfind("。", 0, m.start()) + 1
+        years = [p.year for p in periods if p.kind == "fy" and sentence <= p.start and p.end <= m.start()
+                 and not _NOT_FIGURE_YEAR.match(s, p.end)]
+        if years:
+            fy = min(years)
+            return date(fy + 1, int(m.group(1)), 1) if m.group(1) else fiscal_year_end(fy + 1)
+    for p in periods:
+        if _ESTIMATE.match(s, p.end):
+            return p.point()
+    return None
 
 
 def _newer(o: dict, own: list[dict], doc_date: date | None) -> bool:
