@@ -33,3 +33,8 @@ def test_an_alias_gives_the_canonical_wording():
 
     assert alias_of("kpi", "左記の取組促進策等に沿ってIT化・BPRに取り組んだ自治体数") == "IT化・BPRに取り組んだ自治体数"
     assert alias_of("kpi", "庶務業務の集約化") is None
+
+
+def test_schedule_wording_of_the_group_kpi_is_its_status_row():
+    assert kpi_key("・以下の汎用性のある先進的改革に取り組む市町村数") == \
+        kpi_key("窓口業務のアウトソーシングなど汎用性のある先進的な改革に取り組む市町村数")

@@ -51,6 +51,19 @@ def test_same_kpi_across_documents_is_one_canonical_kpi(loaded):
     assert any("再掲" in a["markers"] for a in outsourcing["appearances"])
 
 
+def test_group_kpi_is_one_kpi_under_its_status_and_schedule_wordings(loaded):
+    """The group KPI over 窓口業務のアウトソーシング etc.: "…など汎用性のある先進的な改革に取り組む市町村数" in the
+    status tables, "以下の汎用性のある先進的改革に取り組む市町村数" in the 2015 and 2016 schedule tables."""
+    _, data = loaded
+    group = data["kpis"][kpi_key("窓口業務のアウトソーシングなど汎用性のある先進的な改革に取り組む市町村数")]
+    assert [(a["source"]["line"], a["name"][:4]) for a in group["appearances"]] == [(11, "窓口業務"), (21, "以下の汎"),
+                                                                                   (28, "以下の汎")]
+    assert not [k for k in data["kpis"].values() if k["name"].startswith("以下の")]
+    children = {k["name"] for k in data["kpis"].values() if k["parent_id"] == group["id"]}
+    assert children == {"窓口業務のアウトソーシング", "総合窓口の導入", "庶務業務の集約化"}
+    assert len(data["kpis"]) == 31
+
+
 def test_kpi_status_values_as_stated(loaded):
     _, data = loaded
     k = data["kpis"][kpi_key("窓口業務のアウトソーシング")]
@@ -64,6 +77,11 @@ def test_kpi_status_values_as_stated(loaded):
     unset = data["kpis"][kpi_key("IT化・BPRに取り組んだ自治体数")]
     assert any(t["unset"] and t["promised_by"] == date(2017, 3, 31) for t in unset["targets"])
     assert [r["code"] for r in unset["ratings"]] == ["F"]
+    # an 実績値 cell that is a sentence is listed with its words and no value, on its own line
+    outcome = data["kpis"][kpi_key("社会人口増減など(事後的に検証する指標)")]
+    assert [(o["value"], o["as_of"], o["source"]["line"]) for o in outcome["observations"]] == [
+        (None, None, 127), (None, None, 159)]
+    assert [o["text"][:9] for o in outcome["observations"]] == ["連携中枢都市圏ビジ", "共生ビジョンを策定"]
 
 
 def test_policy_indicators_with_yearly_actuals(loaded):
@@ -74,6 +92,22 @@ def test_policy_indicators_with_yearly_actuals(loaded):
     assert [r["code"] for r in hours["ratings"]] == ["ハ"]
     final = [t for t in hours["targets"] if not t["interim"]]
     assert [(t["value"], t["comparator"], t["deadline"]) for t in final] == [(32, "le", date(2019, 3, 31))]
+
+
+def test_indicator_with_two_target_rows_is_one_kpi(loaded):
+    """002 indicator 2 states the FY2018 target and, on a second row, the FY2021 one (2x FY2016)."""
+    _, data = loaded
+    egov = [k for k in data["kpis"].values() if k["name"].startswith("電子政府の総合窓口(e-Gov)へのアクセス件数")]
+    assert [k["name"] for k in egov] == ["電子政府の総合窓口(e-Gov)へのアクセス件数"]
+    [k] = egov
+    assert [(a["source"]["document"][:3], a["source"]["line"]) for a in k["appearances"]] == [("002", 34), ("002", 36)]
+    assert (k["baseline"]["value"], k["baseline"]["as_of"]) == (412_533_000, date(2016, 3, 31))
+    assert [(t["value"], t["deadline"], t["source"]["line"]) for t in k["targets"] if not t["interim"]] == [
+        (534_521_000, date(2019, 3, 31), 34), (1_154_547_000, date(2022, 3, 31), 36)]
+    assert [(o["value"], o["as_of"]) for o in k["observations"]] == [
+        (577_273_000, date(2017, 3, 31)), (821_737_000, date(2018, 3, 31)), (1_506_096_000, date(2019, 3, 31))]
+    assert [(r["code"], r["source"]["line"]) for r in k["ratings"]] == [("イ", 34), ("イ", 36)]
+    assert sum(1 for x in data["kpis"].values() if any(d["file_name"][:3] == "002" for d in x["documents"])) == 10
 
 
 def test_measures_and_cases(loaded):

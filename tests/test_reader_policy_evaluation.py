@@ -67,7 +67,7 @@ def test_seed_indicator_names_numbers_and_grades(seed):
     assert [k.name for k in seed.kpis] == [
         "国際連合「電子政府ランキング」における行政オンラインサービスの充実度ランキング",
         "電子政府の総合窓口(e-Gov)へのアクセス件数",
-        "電子政府の総合窓口(e-Gov)へのアクセス件数 - 2",
+        "電子政府の総合窓口(e-Gov)へのアクセス件数",
         "情報システム統一研修(集合研修)の定員",
         "電子決裁に要する期間",
         "クラウド導入市区町村数",
@@ -81,8 +81,8 @@ def test_seed_indicator_names_numbers_and_grades(seed):
         ["イ"], ["イ"], ["イ"], ["イ"], ["ハ"], ["イ"], ["イ"], ["イ"], ["イ"], ["イ"], ["イ"]]
     assert {r.scheme for k in seed.kpis for r in k.ratings} == {"policy-evaluation"}
     numbers = [i["number"] for g in seed.meta["goals"] for i in g["indicators"]]
-    assert numbers == ["1", "2", "2", "③", "4", "⑤", "6", "7", "8", "9", "10"]
-    assert [len(g["indicators"]) for g in seed.meta["goals"]] == [5, 4, 2]
+    assert numbers == ["1", "2", "③", "4", "⑤", "6", "7", "8", "9", "10"]
+    assert [len(g["indicators"]) for g in seed.meta["goals"]] == [4, 4, 2]
     assert [k.source.line for k in seed.kpis] == [32, 34, 36, 38, 40, 43, 45, 46, 47, 49, 51]
     assert {k.organisation for k in seed.kpis} == {"総務省"}
 
@@ -102,6 +102,7 @@ def test_seed_un_ranking_improves_downward(seed):
 
 
 def test_seed_egov_access_and_its_second_target(seed):
+    """Indicator 2 has a second target row (FY2021: twice the FY2016 actual): the same KPI, appearing twice."""
     kpi, sub = seed.kpis[1], seed.kpis[2]
     assert kpi.markers == ["アウトプット指標"]
     assert (kpi.unit, kpi.direction) == ("件", "up")
@@ -113,7 +114,8 @@ def test_seed_egov_access_and_its_second_target(seed):
     ]
     assert _values(kpi.observations) == [(577_273_000, date(2017, 3, 31)), (821_737_000, date(2018, 3, 31))]
 
-    assert sub.parent == kpi.name
+    assert (sub.name, sub.parent, sub.markers) == (kpi.name, None, ["アウトプット指標"])
+    assert kpi_key(sub.name) == kpi_key(kpi.name) == kpi_key("電子政府の総合窓口(e-Gov)へのアクセス件数")
     assert (sub.baseline.value, sub.baseline.as_of) == (577_273_000, date(2017, 3, 31))
     final = sub.targets[-1]
     assert (final.value, final.deadline, final.interim) == (1_154_547_000, date(2022, 3, 31), False)
@@ -250,7 +252,7 @@ def test_fixture_shifted_actuals_sub_indicator_and_kanji_dash_grade():
     assert main.markers == ["主要", "アウトカム指標", "AP改革項目関連:窓口業務"]
     assert _values(main.observations) == [(301, date(2017, 4, 1)), (350, date(2018, 4, 1))]
     assert [r.code for r in main.ratings] == ["ー"]
-    assert (sub.name, sub.parent) == ("民間委託を導入した市町村数 - 2", "民間委託を導入した市町村数")
+    assert (sub.name, sub.parent, sub.markers) == (main.name, None, main.markers)
     assert (sub.baseline.value, sub.baseline.as_of) == (301, date(2018, 3, 31))
     assert [(t.value, t.relative_factor, t.deadline) for t in sub.targets] == [(452, 1.5, date(2021, 3, 31))]
     assert _values(sub.observations) == [(360, date(2019, 3, 31))]

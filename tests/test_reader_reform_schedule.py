@@ -177,12 +177,20 @@ def test_000_unset_target(seed000):
     kpi = row(seed000, "IT化・BPRに取り組んだ自治体数")
     t = kpi.targets[0]
     assert (t.unset, t.value, t.promised_by) == (True, None, date(2017, 3, 31))
-    assert [r.code for r in kpi.ratings] == ["F"] and kpi.observations == []
+    assert [r.code for r in kpi.ratings] == ["F"]
+    # the (参考) figures count another measure: kept as the cell's words, with no value of this KPI
+    [ref] = kpi.observations
+    assert (ref.value, ref.as_of, ref.text[:12]) == (None, None, "(参考)【番号室】子育て")
 
 
 def test_000_sentences_in_the_actual_column_are_not_values(seed000):
     kpi = row(seed000, "社会人口増減など(事後的に検証する指標)", line=127)
-    assert kpi.observations == [] and kpi.after_the_fact and kpi.tier == 2
+    assert kpi.after_the_fact and kpi.tier == 2
+    # what the 実績値 cell says is kept as words: "23圏域" is a count in passing, not this KPI's value
+    assert [(o.value, o.unit, o.as_of, o.status, o.text, o.source.line) for o in kpi.observations] == [
+        (None, None, None, None, "連携中枢都市圏ビジョンを策定している23圏域において指標を設定済み。", 127)]
+    assert [o.text for o in row(seed000, "自治体にアドバイスや意見交換等を行った件数", line=291).observations] == [
+        "2017年度末に集計予定"]
     assert {n["line"] for n in seed000.meta["unread_actuals"]} == {127, 159, 210, 291}
 
 
@@ -474,7 +482,8 @@ def test_fixture_tabbed_six_column_table_and_html_cells():
     assert conbini.reform_item == "自治体のIT化の推進"
     unset = row(ex, "IT化・BPRに取り組んだ自治体数")
     assert (unset.tier, unset.targets[0].unset, unset.targets[0].promised_by) == (1, True, date(2017, 3, 31))
-    assert unset.observations == [] and unset.organisation == "IT室"
+    assert [(o.value, o.text) for o in unset.observations] == [(None, "(参考)別の集計で152団体")]
+    assert unset.organisation == "IT室"
     systems = row(ex, "政府情報システム数")
     assert (systems.tier, systems.observations[0].value, systems.observations[0].unit) == (1, 1117, "システム")
     assert systems.next_measurement_date is None and systems.policy_text == "2017年度末実績は翌年度末に把握。"

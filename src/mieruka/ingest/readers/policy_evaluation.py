@@ -321,27 +321,26 @@ class _SheetReader:
         goals: dict[str, list[dict]] = {}
         for ind in indicators:
             kpi = self._kpi(ind, layout)
-            family = [kpi] + [self._kpi(sub, layout, name=f"{kpi.name} - {n}", parent=kpi)
-                              for n, sub in enumerate(ind.subs, start=2)]
-            self.ex.kpis.extend(family)
-            goals.setdefault(ind.goal or "", []).extend({"number": ind.number, "kpi": k.name} for k in family)
+            # A second target row measures the same quantity (e-Gov アクセス件数: the FY2021 goal after the
+            # FY2018 one), so it is a second appearance of the same KPI, under the same name.
+            self.ex.kpis += [kpi] + [self._kpi(sub, layout, main=kpi) for sub in ind.subs]
+            goals.setdefault(ind.goal or "", []).append({"number": ind.number, "kpi": kpi.name})
         self.ex.meta["goals"] = [{"goal": g, "indicators": listed} for g, listed in goals.items()]
         return j
 
-    def _kpi(self, ind: _Indicator, layout: _Layout, name: str | None = None,
-             parent: KpiRecord | None = None) -> KpiRecord:
+    def _kpi(self, ind: _Indicator, layout: _Layout, main: KpiRecord | None = None) -> KpiRecord:
+        """The KpiRecord of an indicator row; *main* is the indicator whose further target row this is."""
         row = ind.row
-        if parent is None:
+        if main is None:
             name, markers = _clean_name(row.cell(layout.name))
             if _CIRCLED.match(ind.number or ""):
                 markers.insert(0, MAJOR_MARKER)
         else:
-            markers = list(parent.markers)
+            name, markers = main.name, list(main.markers)
         last = ind.actual_rows[-1].line if ind.actual_rows else None
         kpi = KpiRecord(
-            name=name, source=Source(row.line, last, text=row.cell(layout.name) if parent is None else row.raw),
-            parent=parent.name if parent else None, markers=markers, policy_text=ind.measure,
-            organisation=self.ex.meta.get("organisation"))
+            name=name, source=Source(row.line, last, text=row.cell(layout.name) if main is None else row.raw),
+            markers=markers, policy_text=ind.measure, organisation=self.ex.meta.get("organisation"))
         grade_at = _grade_column(row, layout)
         final_at = None if grade_at == layout.final else layout.final
         merged = not ind.actual_rows

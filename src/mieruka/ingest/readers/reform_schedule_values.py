@@ -112,8 +112,9 @@ def _reduction_level(p: Parsed, text: str, kpi: KpiRecord) -> float | None:
 def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
     """Observations from an 実績値 cell. Only a value the cell leads with is read: a sentence that
     mentions a count in passing ("…23圏域において指標を設定済み") or a (参考) figure of another
-    measure is not this KPI's value; such cells are listed in meta instead. Of "430団体、約7,693万人"
-    only the headline counter is kept: the target is stated in 団体."""
+    measure is not this KPI's value. Such a cell is still what the document reports for the KPI, so
+    it is kept as an observation with its words only (no value, no point in time) and listed in meta.
+    Of "430団体、約7,693万人" only the headline counter is kept: the target is stated in 団体."""
     clean = normalise_text(text)
     for segment in (s.strip() for s in _YEAR_VALUE.split(clean)):
         if not segment:
@@ -121,6 +122,7 @@ def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
         p = _parse(segment, "actual") if _LEADS_WITH_VALUE.match(segment) else None
         if p is None or p.value is None:
             b.note("unread_actuals", {"kpi": kpi.name, "line": source.line, "text": segment})
+            kpi.observations.append(ObservationRecord(text=segment, source=source))
             continue
         value = p.value
         if _AGAINST_YEAR.match(segment):
