@@ -87,6 +87,9 @@ def ingest_file(path: str | Path, url: str | None = None, family: str | None = N
             record.report = report.to_dict()
     except UnreadableDocument as exc:
         report.error = exc.reason
+    except Exception as exc:  # the database refused a row: this document is rolled back, the run goes on
+        report.status, report.document_id, report.counts = "error", None, {}
+        report.error = f"could not be stored, nothing of it was kept ({type(exc).__name__}: {exc})"
     return _timed(report, t0, c0)
 
 
