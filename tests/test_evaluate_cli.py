@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from mieruka import storage
 from mieruka.cli import app
 from mieruka.cli import evaluate as _evaluate  # noqa: F401  (registers the commands)
+from mieruka.evaluate import schemes
 from mieruka.storage import models as m
 from mieruka.storage.ratings import computed_ratings, policy_result_rows, store_computed
 
@@ -112,3 +113,30 @@ def test_schemes_command_lists_the_shipped_schemes():
     out = _run("schemes", "--format", "json")
     names = [r["name"] for r in json.loads(out.stdout)]
     assert names == ["municipal-sabc", "policy-evaluation", "progress-cagr", "reform-schedule"]
+
+
+def test_a_scheme_written_by_the_user_rates_through_the_command(db, tmp_path):
+    # the shipped progress-cagr file with a stricter "substantial" step: 301 of 208 ⇒ 416 grew at 142 % of the
+    # required rate (+15.9 % a year against +11.3 %), which a 150 % threshold no longer calls substantial
+    shipped = (schemes.SHIPPED_DIR / "progress-cagr.toml").read_text(encoding="utf-8")
+    assert 'code = "substantial"\nmetric = "cagr_ratio"\nmin = 0.95' in shipped
+    strict = tmp_path / "strict-cagr.toml"
+    strict.write_text(shipped.replace('name = "progress-cagr"', 'name = "strict-cagr"')
+                      .replace('code = "substantial"\nmetric = "cagr_ratio"\nmin = 0.95',
+                               'code = "substantial"\nmetric = "cagr_ratio"\nmin = 1.5'), encoding="utf-8")
+    codes = {}
+    for scheme in ("progress-cagr", str(strict)):
+        out = _run("evaluate", "--scheme", scheme, "--as-of", "2018-01-01", "--db", db, "--format", "json")
+        assert out.exit_code == 0, out.output
+        (row,) = json.loads(out.stdout)
+        codes[scheme] = row["code"]
+    assert codes == {"progress-cagr": "substantial", str(strict): "moderate"}
+    with storage.session_scope(db) as s:  # stored under the file's own name, beside the shipped scheme's
+        assert [(r["scheme"], r["code"]) for r in computed_ratings(s)] == [("progress-cagr", "substantial"),
+                                                                          ("strict-cagr", "moderate")]
+    broken = tmp_path / "broken.toml"
+    broken.write_text(shipped.replace('metric = "cagr_ratio"\nmin = 0.95', 'metric = "speed"\nmin = 0.95'), encoding="utf-8")
+    out = _run("evaluate", "--scheme", str(broken), "--db", db)
+    assert out.exit_code == 1 and f"{broken}: rules[5]: unknown metric 'speed'" in out.output
+    with storage.session_scope(db) as s:
+        assert len(computed_ratings(s)) == 2  # a bad scheme file leaves the stored ratings as they were
