@@ -122,6 +122,29 @@ def test_measures_and_cases(loaded):
         (508_000_000, -46.0, 5), (1_097_000_000, -45.0, 5)]
 
 
+def test_terminal_tables_show_figures_not_nested_lists(loaded):
+    from mieruka.cli.ingest import _case_line, _kpi_line, _measure_line
+    from mieruka.export.shapes import case_listing, kpi_listing, measure_listing
+
+    _, data = loaded
+    lines = {k["name"]: _kpi_line(k) for k in kpi_listing(list(data["kpis"].values()))}
+    outsourcing = lines["窓口業務のアウトソーシング"]
+    assert outsourcing["baseline"] == "208団体 2014-10-01（平成26年10月1日）"
+    assert outsourcing["target"] == "2020年度までに416団体 ほか4件"
+    assert outsourcing["actual"] == "301団体 2017-04-01（平成29年4月1日）（速報値）"
+    assert (outsourcing["ratings"], outsourcing["documents"]) == ("B(000:12) A(001:32)", "000 001 004")
+    cost = lines["政府情報システム運用コスト"]
+    assert (cost["baseline"][:7], cost["actual"][:7]) == ("4,000億円", "3,743億円")
+    egov = lines["電子政府の総合窓口(e-Gov)へのアクセス件数"]
+    assert (egov["actual"], egov["ratings"]) == ("1,506,096,000件 2019-03-31（平成31年3月31日）", "イ(002:34) イ(002:36)")
+    assert egov["target"] == "1,154,547千件 (平成28年度実績値比2倍) 【33年度】 ほか4件"
+    assert lines["各種証明書のコンビニ交付の利用件数"]["actual"] == ""
+    [m14] = [_measure_line(m) for m in measure_listing(data["measures"]) if m["no"] == 14]
+    assert (m14["effects"], m14["ministries"]) == ("行政の効率化・地域の活性化", "◎内閣官房、全府省庁")
+    ebina = next(_case_line(c) for c in case_listing(data["cases"]) if c["title"] == "神奈川県海老名市")
+    assert ebina["effects"] == "5,000万円 ▲24% 1年間 / 1,900万円 ▲20% 1年間 / 市民の満足度が向上。"
+
+
 def test_documents_listing(loaded):
     _, data = loaded
     docs = data["documents"]

@@ -1,13 +1,16 @@
 """Commands that load documents and list what was extracted: ingest, kpis, measures, cases, documents, sample."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import typer
 
 from mieruka import storage
 from mieruka.cli.app import DbOption, FormatOption, app, err, fail
+from mieruka.evaluate.explain import num
 from mieruka.export.formats import Format, print_rows, to_json
+from mieruka.jp import format_date_ja, format_yen
 
 sample_app = typer.Typer(help="The bundled sample dataset: build it from documents, load it.", no_args_is_help=True)
 app.add_typer(sample_app, name="sample")
@@ -71,7 +74,9 @@ def kpis_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     from mieruka.storage.queries import kpi_rows
 
     rows = kpi_listing(_rows(kpi_rows, db))
-    print_rows(rows, fmt, table_columns=["id", "tier", "name", "unit", "targets", "observations", "ratings"])
+    if fmt is Format.table:
+        rows = [_kpi_line(k) for k in rows]
+    print_rows(rows, fmt, table_columns=["id", "tier", "name", "baseline", "target", "actual", "ratings", "documents"])
 
 
 @app.command("measures")
@@ -81,7 +86,9 @@ def measures_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     from mieruka.storage.queries import measure_rows
 
     rows = measure_listing(_rows(measure_rows, db))
-    print_rows(rows, fmt, table_columns=["no", "code", "name", "pillar", "timing", "ministries"])
+    if fmt is Format.table:
+        rows = [_measure_line(m) for m in rows]
+    print_rows(rows, fmt, table_columns=["no", "code", "name", "pillar", "timing", "effects", "ministries"])
 
 
 @app.command("cases")
@@ -91,6 +98,8 @@ def cases_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     from mieruka.storage.queries import case_rows
 
     rows = case_listing(_rows(case_rows, db))
+    if fmt is Format.table:
+        rows = [_case_line(c) for c in rows]
     print_rows(rows, fmt, table_columns=["municipalities", "theme", "effects"])
 
 
@@ -101,6 +110,53 @@ def documents_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
 
     rows = _rows(document_rows, db)
     print_rows(rows, fmt, table_columns=["id", "file_name", "family", "title", "doc_date", "sha256", "counts"])
+
+
+# The catalogue's four expected-effect columns, in its order.
+EFFECT_WORDS = {"efficiency": "行政の効率化", "economy": "地域の活性化", "convenience": "住民の利便性",
+                "safety": "安全・安心"}
+
+
+def _when(d) -> str:
+    return f" {format_date_ja(d)}" if d else ""
+
+
+def _kpi_line(k: dict) -> dict:
+    """One terminal line per KPI: the figures a reader looks for, not the nested lists (json and csv keep those)."""
+    unit = k["unit"]
+    b = k["baseline"]
+    finals = [t for t in k["targets"] if not t["interim"]] or k["targets"]
+    latest = max(finals, key=lambda t: (t["deadline"] is not None, t["deadline"] or date.min), default=None)
+    actual = max((o for o in k["observations"] if o["value"] is not None),
+                 key=lambda o: (o["as_of"] is not None, o["as_of"] or date.min), default=None)
+    status = {"preliminary": "（速報値）", "final": "（確報値）", "forecast": "（見込み）"}
+    return {
+        "id": k["id"], "tier": k["tier"], "name": k["name"],
+        "baseline": f"{num(b['value'], unit)}{_when(b['as_of'])}" if b and b["value"] is not None else "",
+        "target": (f"{latest['text']}" + (f" ほか{len(k['targets']) - 1}件" if len(k["targets"]) > 1 else ""))
+        if latest else "",
+        "actual": f"{num(actual['value'], actual['unit'] or unit)}{_when(actual['as_of'])}"
+                  f"{status.get(actual['status'], '')}" if actual else "",
+        "ratings": " ".join(f"{r['code']}({r['source']['document'][:3]}:{r['source']['line']})" for r in k["ratings"]),
+        "documents": " ".join(d[:3] for d in k["documents"]),
+    }
+
+
+def _measure_line(m: dict) -> dict:
+    return {**m, "effects": "・".join(EFFECT_WORDS[k] for k, on in m["effects"].items() if on),
+            "ministries": "、".join(("◎" if x["lead"] else "") + x["name"] for x in m["ministries"])}
+
+
+def _case_line(c: dict) -> dict:
+    return {**c, "municipalities": "、".join(c["municipalities"]),
+            "effects": " / ".join(_effect(e) for e in c["effects"])}
+
+
+def _effect(e: dict) -> str:
+    parts = [format_yen(e["amount_yen"]) if e["amount_yen"] is not None else "",
+             f"{'▲' if e['change_percent'] < 0 else '+'}{abs(e['change_percent']):g}%" if e["change_percent"] is not None
+             else "", f"{e['period_years']:g}年間" if e["period_years"] is not None else ""]
+    return " ".join(p for p in parts if p) or e["text"]
 
 
 @sample_app.command("build")
