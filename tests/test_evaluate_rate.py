@@ -230,6 +230,16 @@ def test_target_not_set_after_the_fact_and_no_data():
     after = kpi(None, [], [], after_the_fact=True, name="歳出効率化の成果(事後的に検証する指標)")
     assert rate_kpi(after, REFORM, AS_OF).explanation == "事後的に検証する指標で、数値による判定の対象ではないため、N「現時点で判断できない」。"
     assert rate_kpi(after, CAGR, AS_OF).code == "na"
+    # a target that gives no number is quoted: a share with no base, or words
+    share = kpi(None, [goal(None, None, None, text="3割圧縮(目標期限を集中改革期間中に設定)",
+                            relative={"factor": 0.7, "kind": "cut", "base_fiscal_year": None, "base_value": None})])
+    assert rate_kpi(share, REFORM, AS_OF).explanation == (
+        "数値で判定できる目標が示されていない（「3割圧縮(目標期限を集中改革期間中に設定)」progress.txt 3行は基準となる値が"
+        "示されていない）ため、N「現時点で判断できない」。")
+    words = kpi(None, [goal(None, date(2018, 3, 31), None, text="マイナンバーカードの有効性情報提供等のためのシステムの稼働 【29年度】")])
+    assert rate_kpi(words, POLICY, AS_OF).explanation_en == (
+        "No numeric target is stated (the target reads \"マイナンバーカードの有効性情報提供等のためのシステムの稼働…\" at "
+        "progress.txt line 3), so NA (cannot be judged).")
     nodata = rate_kpi(kpi(None, [goal(150, date(2019, 3, 31), "件")]), REFORM, AS_OF)
     assert nodata.code == "N" and "2018-01-01時点で実績値がない" in nodata.explanation
 

@@ -144,6 +144,20 @@ def _unset(series: Series) -> tuple[str, str]:
     return f"{by}「{u.text}」{at(u.source)}", f"{by_en}\"{u.text}\" at {at_en(u.source)}"
 
 
+def _unresolved(series: Series) -> tuple[str, str]:
+    """The target as the document words it when it gives no number: a share with no base (3割圧縮 of what?)
+    or a sentence; quoted short, with its line."""
+    t = series.unresolved_target
+    if not t:
+        return "", ""
+    text = t.get("text") or ""
+    quoted = text if len(text) <= 30 else text[:29] + "…"
+    if (t.get("relative") or {}).get("factor") is not None:
+        return (f"（「{quoted}」{at(t.get('source'))}は基準となる値が示されていない）",
+                f" (\"{quoted}\" at {at_en(t.get('source'))} names no base value)")
+    return f"（目標は「{quoted}」{at(t.get('source'))}）", f" (the target reads \"{quoted}\" at {at_en(t.get('source'))})"
+
+
 def _situation(series: Series, facts: Facts, cause: str, scheme: Scheme, judged: bool) -> tuple[str, str]:
     """The numbers behind the deciding condition, or why there are none; the Japanese clause takes ため after it."""
     tgt, tgt_en = target_text(series)
@@ -154,7 +168,8 @@ def _situation(series: Series, facts: Facts, cause: str, scheme: Scheme, judged:
         u, u_en = _unset(series)
         return f"目標値がまだ設定されていない（{u}）", f"the target is not set yet ({u_en})"
     if cause == "no_target":
-        return "数値で判定できる目標が示されていない", "no numeric target is stated"
+        why, why_en = _unresolved(series)
+        return f"数値で判定できる目標が示されていない{why}", f"no numeric target is stated{why_en}"
     if cause == "no_observation":
         extra = f"（単位が目標と異なる{'・'.join(series.excluded_units)}の実績は除外）" if series.excluded_units else ""
         extra_en = f" (actuals in {', '.join(series.excluded_units)} left out: the unit differs from the target's)" \
@@ -164,8 +179,9 @@ def _situation(series: Series, facts: Facts, cause: str, scheme: Scheme, judged:
             return (f"目標値がまだ設定されておらず（{u}）、{when}時点で実績値もない",
                     f"the target is not set yet ({u_en}) and there is no actual value as of {when}")
         if series.target is None:
-            return (f"数値で判定できる目標が示されておらず、{when}時点で実績値もない",
-                    f"no numeric target is stated and there is no actual value as of {when}")
+            why, why_en = _unresolved(series)
+            return (f"数値で判定できる目標が示されておらず{why}、{when}時点で実績値もない",
+                    f"no numeric target is stated{why_en} and there is no actual value as of {when}")
         return (f"{tgt}に対し、{when}時点で実績値がない{extra}",
                 f"there is no actual value as of {when} against {tgt_en}{extra_en}")
     act, act_en = _actual(series, facts)

@@ -69,6 +69,7 @@ class Series:
     observations: list[Point] = field(default_factory=list)
     forecasts_only: bool = False  # no actual yet: 見込み values stand in
     unused_forecasts: list[Point] = field(default_factory=list)  # 見込み values newer than the latest actual, not rated
+    unresolved_target: dict | None = None  # with no usable target: the latest statement that gave no number
     excluded_units: list[str] = field(default_factory=list)  # actuals left out because their unit differs
 
 
@@ -211,7 +212,7 @@ def pick_baseline(kpi: dict, as_of: date) -> Point | None:
 
 
 def _choose_target(kpi: dict, as_of: date, doc_dates: dict, document, known: list[Point],
-                   baseline: Point | None) -> tuple[Goal | None, Unset | None, str | None]:
+                   baseline: Point | None) -> tuple[Goal | None, Unset | None, str | None, dict | None]:
     """The standing target: from the most recent statement (final targets before yearly ones), latest deadline."""
     every = kpi.get("targets", [])
     # a target stated after as_of is not known yet, unless every statement is later (a sheet reprinting old targets)
@@ -220,24 +221,25 @@ def _choose_target(kpi: dict, as_of: date, doc_dates: dict, document, known: lis
         rows = [t for t in rows if doc_key(t.get("source")) == document]
     finals = [t for t in rows if not t.get("interim")]
     rows = finals or rows
-    candidates = []
+    candidates, unresolved = [], None
     for order, t in enumerate(rows):
         goal = resolve_target(t, known, baseline, doc_dates)
         if goal is None and not is_unset(t):
+            unresolved = t
             continue
         when = stated_on(t, doc_dates) or date.min
         candidates.append((when, order, t, goal))
     if not candidates:
-        return None, None, None
+        return None, None, None, unresolved
     newest = max(c[0] for c in candidates)
     recent = [c for c in candidates if c[0] == newest]
     goals = [c for c in recent if c[3] is not None]
     if goals:
         goals.sort(key=lambda c: (c[3].deadline or date.max, c[1]))
         _, _, t, goal = goals[-1]
-        return goal, None, t.get("comparator")
+        return goal, None, t.get("comparator"), None
     _, _, t, _ = recent[0]
-    return None, Unset(t.get("text") or "", t.get("source"), t.get("promised_by"), stated_on(t, doc_dates)), None
+    return None, Unset(t.get("text") or "", t.get("source"), t.get("promised_by"), stated_on(t, doc_dates)), None, None
 
 
 def build_series(kpi: dict, as_of: date, doc_dates: dict, missing_baseline: str = "cannot_judge",
@@ -249,7 +251,7 @@ def build_series(kpi: dict, as_of: date, doc_dates: dict, missing_baseline: str 
         points = [p for p in points if doc_key(p.source) == document]
     baseline = pick_baseline(kpi, as_of)
     known = ([baseline] if baseline else []) + sorted(points, key=lambda p: p.day)
-    goal, unset, comparator = _choose_target(kpi, as_of, doc_dates, document, known, baseline)
+    goal, unset, comparator, unresolved = _choose_target(kpi, as_of, doc_dates, document, known, baseline)
     target_unit = goal.unit if goal else None
     excluded = sorted({p.unit for p in points if target_unit and p.unit and p.unit != target_unit})
     points = [p for p in points if not (target_unit and p.unit and p.unit != target_unit)]
@@ -261,7 +263,8 @@ def build_series(kpi: dict, as_of: date, doc_dates: dict, missing_baseline: str 
     series = Series(kpi_id=kpi.get("id"), name=kpi.get("name") or "", unit=kpi.get("unit") or target_unit,
                     direction=_direction(kpi, baseline, goal, comparator), after_the_fact=bool(kpi.get("after_the_fact")),
                     as_of=as_of, baseline=baseline, target=goal, unset=unset, observations=observations,
-                    forecasts_only=forecasts_only, unused_forecasts=unused, excluded_units=excluded)
+                    forecasts_only=forecasts_only, unused_forecasts=unused, excluded_units=excluded,
+                    unresolved_target=unresolved)
     return with_missing_baseline(series, missing_baseline)
 
 
