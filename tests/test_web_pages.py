@@ -122,7 +122,10 @@ def test_reform_item_page_steps_timeline_in_fiscal_year_order_and_kpis(client):
     p = webdata.parse_html(r.text)
     assert "（順調）" in r.text
     periods = re.findall(r'<span class="period">(.*?)</span>', r.text)
-    assert periods == ["2016年度", "2017年度"]
+    # A cell the reader could not put under a fiscal year comes last, said in words rather than as "（列不明）".
+    assert periods == ["2016年度", "2017年度", "（年度の列を特定できない記載）"]
+    english = re.findall(r'<span class="period">(.*?)</span>', client.get("/items/1?lang=en").text)
+    assert english[-1] == "(fiscal-year column not identified)"
     assert "経済・財政再生計画 改革工程表(平成27年12月24日) (2015-12-24（平成27年12月24日）)" in "".join(p.text)
     kpis = next(t for t in p.tables.values() if t[0][0] == "KPI")
     assert first_column(kpis) == ["窓口業務のアウトソーシング", "総合窓口の導入", "庶務業務の集約化", "歳出効率化の成果(事後的に検証する指標)"]

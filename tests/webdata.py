@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from mieruka import storage
 from mieruka.ingest import canonical
 from mieruka.ingest import records as r
+from mieruka.ingest.readers.reform_schedule_columns import UNPLACED
 from mieruka.storage import models as m
 from mieruka.storage.load import add_document, store_extraction
 
@@ -24,6 +25,7 @@ SCHEDULE_TEXT = "\n".join([
     "モデル事業を進めている。(順調)",                                   # 8
     "2016年度\tモデル事業を6団体で実施",                                # 9
     "2017年度\t成果を全国に展開",                                       # 10
+    "《内閣府》\t窓口業務の改善を支援",                                 # 11: no fiscal-year column
 ])
 
 
@@ -60,7 +62,9 @@ def schedule_extraction() -> r.Extraction:
         schedules=[r.ScheduleRecord(edition=edition, edition_date=date(2015, 12, 24), period="2017年度",
                                     text="成果を全国に展開", offices=["総務省"], source=_src(10)),
                    r.ScheduleRecord(edition=edition, edition_date=date(2015, 12, 24), period="2016年度",
-                                    text="モデル事業を6団体で実施", offices=["総務省"], source=_src(9))])]
+                                    text="モデル事業を6団体で実施", offices=["総務省"], source=_src(9)),
+                   r.ScheduleRecord(edition=edition, edition_date=date(2015, 12, 24), period=UNPLACED,
+                                    text="窓口業務の改善を支援", offices=["内閣府"], source=_src(11))])]
     return r.Extraction(family="reform-schedule", title="改革工程表の進捗(試験用)", doc_date=date(2017, 10, 1),
                         items=items, kpis=kpis)
 

@@ -39,11 +39,19 @@ def xlsx_value(value):
 
 def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: str = "mieruka") -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
     cols = columns_of(rows, columns)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=sheet[:_SHEET_NAME_MAX])
-    ws.append(cols)
+    ws.freeze_panes = "A2"  # the header stays in view while scrolling, as in the full export workbook
+    header = []
+    for c in cols:
+        cell = WriteOnlyCell(ws, value=c)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    ws.append(header)
     for row in rows:
         ws.append([xlsx_value(row.get(c)) for c in cols])
     buf = io.BytesIO()

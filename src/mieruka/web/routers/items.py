@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 
+from mieruka.ingest.readers.reform_schedule_columns import UNPLACED
 from mieruka.storage.overview import reform_item_detail, reform_item_rows
 from mieruka.storage.queries import kpi_rows
 from mieruka.web.listings import KpiFilter, kpi_table
@@ -32,4 +33,4 @@ def item_page(request: Request, item_id: int, session: DbSession, lang: Lang, sc
     if item is None:
         raise HTTPException(404, f"reform item {item_id} not found")
     kpis = kpi_table(kpi_rows(session, item["kpi_ids"]), KpiFilter(scheme=scheme)) if item["kpi_ids"] else []
-    return render(request, "item.html", {"item": item, "kpis": kpis, "scheme": scheme})
+    return render(request, "item.html", {"item": item, "kpis": kpis, "scheme": scheme, "unplaced": UNPLACED})
