@@ -140,6 +140,20 @@ def test_measure_facets_count_under_the_other_facets(client):
     assert first_column(page(client, "/measures?lead=内閣官房").tables["measure-table"]) == ["2"]
 
 
+def test_measure_facets_in_catalogue_order_and_ministries_by_count(client):
+    from mieruka.web.listings import MeasureFilter, measure_table
+
+    html = client.get("/measures").text
+    pillar = html[html.index("<legend>対応する柱</legend>"):html.index("<legend>期待される効果</legend>")]
+    assert re.findall(r'>([^<>]+)</a> <span class="muted">\((\d+)\)', pillar) == [
+        ("手続における情報通信の技術の利用等", "2"), ("官民データの利活用", "1")]  # measures 1–2, then 3
+    ministry = html[html.index("<legend>府省庁</legend>"):html.index("<legend>主担当府省庁</legend>")]
+    assert re.findall(r'>([^<>]+)</a> <span class="muted">\((\d+)\)', ministry)[0] == ("総務省", "2")
+    rows = [{"id": 1, "no": 2, "pillar": "b", "timing": None, "effects": {}, "ministries": []},
+            {"id": 2, "no": 1, "pillar": "z", "timing": None, "effects": {}, "ministries": []}]
+    assert [v for v, _ in measure_table(rows, MeasureFilter())[1]["pillar"]] == ["z", "b"]
+
+
 @pytest.mark.parametrize("query, expected", [
     ("電子調達", ["1"]),               # trigram index
     ("オンライン化", ["2"]),           # overview text

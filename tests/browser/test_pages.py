@@ -117,3 +117,13 @@ def test_no_page_requests_anything_outside_the_server(site, page):
     assert hosts == {"127.0.0.1"}, sorted(u for u in page.requested if urlparse(u).hostname != "127.0.0.1")
     assert any(u.endswith("/vendor/plotly.min.js") for u in page.requested)
     assert len([u for u in page.requested if re.search(r"/(kpis|measures|cases|documents)", u)]) >= 9
+
+
+def test_document_text_shows_one_row_per_line(site, page):
+    """Blank lines of a document are one row high, not two: the list itself must not render its own newlines."""
+    page.goto(site + "/documents/3")  # platform.txt: 31 empty lines
+    tops = page.locator("ol.doc-lines > li").evaluate_all("items => items.map(li => li.getBoundingClientRect().top)")
+    assert len(tops) == 31
+    steps = {round(b - a) for a, b in zip(tops, tops[1:])}
+    line_height = page.locator("#L1").evaluate("li => parseFloat(getComputedStyle(li).lineHeight)")
+    assert steps == {round(line_height)}, (steps, line_height)

@@ -168,10 +168,22 @@ def measure_table(measures: list[dict], f: MeasureFilter, hit_ids: list[int] | N
         return all(not value or value in facets_of[m["id"]][name] for name, value in chosen.items() if name != skip)
 
     rows = [m for m in measures if passes(m)]
+    # Pillars and timings in the catalogue's own order (the number of the first measure under each), ministries
+    # with the most measures first: a sort by code point would put その他 before every pillar.
+    first_no = {}
+    for m in measures:
+        for name in ("pillar", "timing"):
+            for v in facets_of[m["id"]][name]:
+                first_no[(name, v)] = min(first_no.get((name, v), m["no"] or 0), m["no"] or 0)
     facets = {}
     for name in MEASURE_FACETS:
         counts = Counter(v for m in measures if passes(m, skip=name) for v in facets_of[m["id"]][name])
-        order = EFFECTS if name == "effect" else sorted(counts)
+        if name == "effect":
+            order = list(EFFECTS)
+        elif name in ("pillar", "timing"):
+            order = sorted(counts, key=lambda v: (first_no[(name, v)], v))
+        else:
+            order = sorted(counts, key=lambda v: (-counts[v], v))
         facets[name] = [(v, counts[v]) for v in order if counts[v]]
     return rows, facets
 
