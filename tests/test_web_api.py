@@ -103,7 +103,10 @@ def test_cases_documents_items_and_search(client):
     assert [p["period"] for p in item["schedule"][0]["periods"]] == ["2016年度", "2017年度", "（列不明）"]  # as stored
     assert item["steps"][0]["status_word"] == "順調"
     hits = get(client, "/api/search?q=窓口")
-    assert [(h["kind"], h["url"]) for h in hits] == [("case", "/cases/1")]
+    assert hits["total"] == 1 and [(h["kind"], h["url"]) for h in hits["items"]] == [("case", "/cases/1")]
+    # 手続 (two characters) is in the pillar of measures 1 and 2; the second page of one hit is measure 2.
+    second = get(client, "/api/search?q=手続&limit=1&offset=1")
+    assert (second["total"], second["offset"], [h["url"] for h in second["items"]]) == (2, 1, ["/measures/2"])
 
 
 def test_openapi_describes_every_list_endpoint(client):
@@ -205,6 +208,7 @@ def test_pages_refuse_an_unknown_scheme_too(client, url):
     ("/api/cases", s.CasePage, s.CaseOut), ("/api/cases/1", s.CaseOut, None),
     ("/api/documents", s.DocumentPage, s.DocumentOut), ("/api/documents/1", s.DocumentDetail, None),
     ("/api/items", s.ItemPage, s.ItemOut), ("/api/items/1", s.ItemDetail, None),
+    ("/api/search?q=窓口", s.HitPage, s.HitOut),
 ])
 def test_every_endpoint_returns_what_its_response_model_documents(client, url, model, row):
     body = get(client, url)

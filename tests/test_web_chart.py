@@ -69,3 +69,12 @@ def test_a_kpi_without_dated_figures_shows_no_empty_values_table(sample):
     html = client.get(f"/kpis/{ids['窓口業務のアウトソーシングなど汎用性のある先進的な改革に取り組む市町村数']}").text
     assert "日付の付いた数値がないため、グラフは表示できません。" in html
     assert "グラフの値" not in html
+
+
+def test_forecast_values_are_marked_apart_and_listed_after_actuals(sample):
+    client, ids = sample
+    # 地方税の徴収率: 2014年度 98.9% (actual), 2016年度(見込み) 99.2% (a forecast value).
+    chart = chart_of(client.get(f"/kpis/{ids['地方税の徴収率']}").text)
+    markers = [(t["name"], t["marker"]["symbol"], t["y"]) for t in chart["traces"] if t["mode"] == "markers"]
+    assert markers == [("実績", "triangle-up", [98.9]), ("見込み", "diamond-open", [99.2])]
+    assert chart["unit"] == "%"

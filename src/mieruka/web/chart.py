@@ -104,7 +104,7 @@ def kpi_chart(kpi: dict, ratings: list[dict], lang: str) -> dict:
         traces.append(_line(t("chart.forecast_line"), forecast, "#CC79A7", "dot"))
     if baseline:
         traces.append(_markers(t("chart.baseline"), "baseline", [baseline]))
-    for kind in ("final", "preliminary", "forecast", "reported"):
+    for kind in ("final", "preliminary", "reported", "forecast"):  # actual values before forecast ones
         pts = [p for p in observations if p["kind"] == kind]
         if pts:
             traces.append(_markers(t(f"chart.{kind}"), kind, pts))

@@ -286,6 +286,10 @@ class HitOut(BaseModel):
     url: str
 
 
+class HitPage(Page):
+    items: list[HitOut]
+
+
 class KpiPage(Page):
     items: list[KpiOut]
 

@@ -168,8 +168,9 @@ def api_item(item_id: int, session: DbSession):
     return as_json(found)
 
 
-@router.get("/search", response_model=list[s.HitOut], summary="Full-text search over measures and cases")
-def api_search(session: DbSession, q: str, kind: SearchKind | None = None):
+@router.get("/search", response_model=s.HitPage, summary="Full-text search over measures and cases, best first")
+def api_search(session: DbSession, q: Annotated[str, Query(description="words that must all occur (any length)")],
+               kind: SearchKind | None = None, limit: Limit = 100, offset: Offset = 0):
     hits = search(session, q, (kind,) if kind else SEARCH_KINDS)
-    return as_json([{"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,
-                     "url": f"/{'measures' if h.kind == 'measure' else 'cases'}/{h.ref}"} for h in hits])
+    return page_of([{"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,
+                     "url": f"/{'measures' if h.kind == 'measure' else 'cases'}/{h.ref}"} for h in hits], limit, offset)
