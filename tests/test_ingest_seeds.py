@@ -61,7 +61,15 @@ def test_group_kpi_is_one_kpi_under_its_status_and_schedule_wordings(loaded):
     assert not [k for k in data["kpis"].values() if k["name"].startswith("以下の")]
     children = {k["name"] for k in data["kpis"].values() if k["parent_id"] == group["id"]}
     assert children == {"窓口業務のアウトソーシング", "総合窓口の導入", "庶務業務の集約化"}
-    assert len(data["kpis"]) == 31
+    assert len(data["kpis"]) == 32
+
+
+def test_a_general_name_is_one_kpi_only_within_its_reform_item(loaded):
+    """歳出効率化の成果 is measured for ⑪ 窓口業務 (status lines 15 and 83, schedule lines 21 and 28) and for ⑮ 自治体クラウド (schedule lines 340, 346)."""
+    _, data = loaded
+    found = sorted((k["reform_item"], sorted({a["source"]["line"] for a in k["appearances"]}))
+                   for k in data["kpis"].values() if k["name"].startswith("歳出効率化の成果"))
+    assert [(item[:6], lines) for item, lines in found] == [("(地方)業務", [340, 346]), ("民間の大胆な", [15, 21, 28, 83])]
 
 
 def test_kpi_status_values_as_stated(loaded):

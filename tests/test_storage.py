@@ -4,7 +4,6 @@ from datetime import date
 from sqlalchemy import select
 
 from mieruka import storage
-from mieruka.ingest import canonical
 from mieruka.ingest import records as r
 from mieruka.storage import models as m
 from mieruka.storage.load import add_document, find_document, store_extraction
@@ -45,7 +44,7 @@ def test_store_and_query_round_trip(db_url):
     storage.upgrade(db_url)
     with storage.session_scope(db_url) as s:
         doc = add_document(s, file_name="a.txt", family="reform-schedule", sha256="0" * 64, raw="生データ".encode())
-        written = store_extraction(s, doc, _extraction(), canonical.key_for, canonical.is_after_the_fact)
+        written = store_extraction(s, doc, _extraction())
     assert written["kpis_new"] == 2 and written["ratings"] == 1
     with storage.session_scope(db_url) as s:
         assert find_document(s, "0" * 64).raw.decode() == "生データ"

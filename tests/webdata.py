@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from datetime import date, datetime, timedelta, timezone
 
 from mieruka import storage
-from mieruka.ingest import canonical
 from mieruka.ingest import records as r
 from mieruka.ingest.readers.reform_schedule_columns import UNPLACED
 from mieruka.storage import models as m
@@ -115,7 +114,7 @@ def store_document(url: str, name: str, ex: r.Extraction, text: str | None, inge
         doc = add_document(s, file_name=name, family=ex.family, title=ex.title, doc_date=ex.doc_date,
                            sha256=hashlib.sha256(raw).hexdigest(), encoding="utf-8", media_type="text/plain",
                            size_bytes=len(raw), raw=raw, text=text, meta={}, ingested_at=ingested_at)
-        store_extraction(s, doc, ex, canonical.key_for, canonical.is_after_the_fact)
+        store_extraction(s, doc, ex)
         doc.report = {"counts": ex.counts(), "unplaced": []}
         return doc.id
 

@@ -18,7 +18,13 @@ _MARKERS = re.compile(r"[【\[(（]\s*再掲\s*[】\])）]")
 @lru_cache(maxsize=1)
 def _aliases() -> dict[str, dict[str, str]]:
     data = tomllib.loads(_ALIASES.read_text(encoding="utf-8"))
-    return {kind: {_fold(k): v for k, v in table.items()} for kind, table in data.items()}
+    return {kind: {_fold(k): v for k, v in table.items()} for kind, table in data.items() if kind != "per_item"}
+
+
+@lru_cache(maxsize=1)
+def _per_item() -> frozenset[str]:
+    data = tomllib.loads(_ALIASES.read_text(encoding="utf-8"))
+    return frozenset(_fold(n) for n in data.get("per_item", {}).get("kpi", []))
 
 
 def alias_of(kind: str, name: str) -> str | None:
@@ -45,5 +51,15 @@ def key_for(kind: str, name: str) -> str:
     return _fold(alias or name)
 
 
-def kpi_key(name: str) -> str:
-    return key_for("kpi", name)
+def item_key(name: str) -> str:
+    # A schedule marker may add a trailing 等 to the heading's wording; both name one item.
+    return key_for("item", name).rstrip("等")
+
+
+def kpi_key(name: str, item: str | None = None) -> str:
+    """The KPI's key; a name aliases.toml lists as too general to tell two items' KPIs apart
+    (歳出効率化の成果) is keyed within its reform item."""
+    key = key_for("kpi", name)
+    if item and key in _per_item():
+        return f"{key}@{item_key(item)}"
+    return key

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from mieruka import storage
-from mieruka.ingest import canonical
 from mieruka.ingest.detect import detect_family, reader_for_family
 from mieruka.ingest.records import Extraction
 from mieruka.ingest.sources import DecodedDocument, UnreadableDocument, expand_paths, read_document
@@ -76,7 +75,7 @@ def ingest_file(path: str | Path, url: str | None = None, family: str | None = N
                                   doc_date=ex.doc_date, sha256=doc.sha256, encoding=doc.encoding,
                                   media_type=doc.media_type, size_bytes=len(doc.raw), raw=doc.raw, text=doc.text,
                                   meta={**ex.meta, "legends": ex.legends} if ex.legends else ex.meta)
-            written = store_extraction(session, record, ex, canonical.key_for, canonical.is_after_the_fact)
+            written = store_extraction(session, record, ex)
             if ex.cases:
                 from mieruka.storage.local_bodies import link_cases
 

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 from mieruka import storage
-from mieruka.ingest import canonical
 from mieruka.ingest import records as r
 from mieruka.ingest.loader import DocumentReport, extract
 from mieruka.ingest.sources import expand_paths, read_document
@@ -132,7 +131,7 @@ def load_sample(url: str | None = None, path: str | Path = SAMPLE_PATH) -> list[
                                    doc_date=ex.doc_date, sha256=sha, encoding="utf-8", media_type="application/json",
                                    size_bytes=len(raw), raw=raw, text=None,
                                    meta={**ex.meta, "legends": ex.legends, "sample_of": d["sha256"]})
-                store_extraction(session, doc, ex, canonical.key_for, canonical.is_after_the_fact)
+                store_extraction(session, doc, ex)
                 if ex.cases:
                     from mieruka.storage.local_bodies import link_cases
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mieruka.ingest import records as r
-from mieruka.ingest.canonical import alias_of
+from mieruka.ingest.canonical import alias_of, is_after_the_fact, key_for, kpi_key
 from mieruka.jp import strip_markers
 from mieruka.storage import models as m
 
@@ -48,8 +48,7 @@ def _prov(doc: m.Document, src: r.Source) -> dict:
     return {"document_id": doc.id, "line_start": src.line, "line_end": src.line_end or src.line, "source_text": src.text}
 
 
-def store_extraction(session: Session, doc: m.Document, ex: r.Extraction,
-                     key_for: Callable[[str, str], str], is_after_the_fact: Callable[[str], bool]) -> dict[str, int]:
+def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dict[str, int]:
     """Store the records of one Extraction; returns how many rows of each kind were written."""
     reg = _Registry(session)
     written = {"items": 0, "steps": 0, "schedules": 0, "kpis_new": 0, "appearances": 0, "targets": 0,
@@ -104,7 +103,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction,
 
     kpis_by_name: dict[str, m.Kpi] = {}
     for k in ex.kpis:
-        key = key_for("kpi", k.name)
+        key = kpi_key(k.name, k.reform_item)
         if not key:
             continue
         clean = alias_of("kpi", k.name) or strip_markers(k.name)[0]

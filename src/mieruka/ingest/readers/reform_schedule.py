@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mieruka.ingest.canonical import key_for
+from mieruka.ingest.canonical import kpi_key
 from mieruka.ingest.records import Extraction
 from mieruka.jp import normalise_text
 
@@ -44,13 +44,13 @@ def _share_between_appearances(ex: Extraction) -> None:
     units: dict[str, str] = {}
     tiers: dict[str, int] = {}
     for kpi in ex.kpis:
-        key = key_for("kpi", kpi.name)
+        key = kpi_key(kpi.name, kpi.reform_item)
         if kpi.unit:
             units.setdefault(key, kpi.unit)
         if kpi.tier and kpi.ratings:
             tiers.setdefault(key, kpi.tier)
     for kpi in ex.kpis:
-        key = key_for("kpi", kpi.name)
+        key = kpi_key(kpi.name, kpi.reform_item)
         if units.get(key) and kpi.unit is None:
             fill_units(kpi, units[key])
         if key in tiers and not kpi.ratings:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from mieruka.ingest.canonical import key_for
+from mieruka.ingest.canonical import item_key, key_for
 from mieruka.ingest.records import Extraction, KpiRecord, ReformItemRecord, Source
 from mieruka.jp import normalise_text
 
@@ -88,11 +88,6 @@ def status_word(text: str | None) -> str | None:
 def split_headings(text: str) -> list[str]:
     """Parts of a line that may glue several headings with markdown bold (**…**)."""
     return [p.strip() for p in text.split("**") if p.strip()]
-
-
-def item_key(name: str) -> str:
-    # A schedule marker may add a trailing 等 to the heading's wording; both name one item.
-    return key_for("item", name).rstrip("等")
 
 
 class Builder:
