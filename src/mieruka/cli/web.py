@@ -42,7 +42,9 @@ def demo_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption)
         reports = load_sample(db)
         err.print(f"loaded the bundled sample: {len(reports)} document(s)", highlight=False)
     with storage.session_scope(db) as session:
-        rated = rate_missing_schemes(session)
+        # The sample's figures end in 2019: rated as of today, every deadline since would read "no data" (N).
+        rated, when = rate_missing_schemes(session)
     if rated:
-        err.print(f"rated every KPI under {', '.join(rated)}", highlight=False, soft_wrap=True)
+        err.print(f"rated every KPI under {', '.join(rated)} as of {when} (the newest observation)",
+                  highlight=False, soft_wrap=True)
     _serve(db, host, port)

@@ -43,18 +43,24 @@ def _run_audit(session: Session, lang: str, as_of: date) -> list[dict]:
     return rows
 
 
-def rate_missing_schemes(session: Session, as_of: date | None = None) -> list[str]:
-    """Compute and store the ratings of each scheme file that has no computed rating yet; returns their names."""
+def newest_observation(kpis: list[dict]) -> date | None:
+    return max((o["as_of"] for k in kpis for o in k["observations"] if o["as_of"]), default=None)
+
+
+def rate_missing_schemes(session: Session, as_of: date | None = None) -> tuple[list[str], date]:
+    """Compute and store the ratings of each scheme file that has no computed rating yet; returns their names and
+    the date rated at: as_of, else the newest observation (as the documents' own ratings were made), else today."""
     done = {r["scheme"] for r in computed_ratings(session)}
     kpis = kpi_rows(session)
+    as_of = as_of or newest_observation(kpis) or date.today()
     rated = []
     for name in available():
         if name in done:
             continue
         scheme = load(name)
-        results = rate_all(kpis, scheme, as_of or date.today())
+        results = rate_all(kpis, scheme, as_of)
         store_computed(session, scheme.name, [{
             "kpi_id": r.kpi_id, "code": r.code, "explanation": r.explanation, "explanation_en": r.explanation_en,
             "as_of": r.as_of, "details": r.details()} for r in results])
         rated.append(scheme.name)
-    return rated
+    return rated, as_of
