@@ -51,11 +51,11 @@ def test_rating_mismatch_when_the_numbers_say_otherwise():
             ratings=[rating("B", date(2017, 4, 1))])
     (f,) = audit([k], SCHEMES, AS_OF)
     assert f.kind == "rating_mismatch" and f.kpi_id == 1
-    assert f.message.startswith("p.txt 4行の区分はBだが、同じ数値からreform-scheduleで計算するとA: 目標416団体(2021-03-31)に対し、"
+    assert f.message.startswith("p.txt 4行の区分はBだが、同じ数値から改革工程表のKPI区分（A/B/N/F）で計算するとA: 目標416団体(2021-03-31)に対し、"
                                 "計画線上の想定288団体を上回る301団体(2017-04-01)")
     assert f.sources == [{"document": "p.txt", "line": 4}, {"document": "p.txt", "line": 2},
                          {"document": "p.txt", "line": 3}]
-    assert f.row("en")["message"].startswith("p.txt line 4 rates it B, but reform-schedule computes A")
+    assert f.row("en")["message"].startswith("p.txt line 4 rates it B, but Reform schedule KPI status (A/B/N/F) computes A")
     k["ratings"] = [rating("A", date(2017, 4, 1))]
     assert audit([k], SCHEMES, AS_OF) == []
 

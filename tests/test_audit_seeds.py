@@ -50,9 +50,9 @@ def test_rating_conflicts_between_000_and_001(findings):
 
 def test_rating_mismatches(findings):
     window = _one(findings, "rating_mismatch", "窓口業務のアウトソーシング")
-    assert window.message.startswith(f"{A} 12行の区分はBだが、同じ数値からreform-scheduleで計算するとA")
+    assert window.message.startswith(f"{A} 12行の区分はBだが、同じ数値から改革工程表のKPI区分（A/B/N/F）で計算するとA")
     one_stop = _one(findings, "rating_mismatch", "総合窓口の導入")
-    assert one_stop.message.startswith(f"{B} 44行の区分はAだが、同じ数値からreform-scheduleで計算するとB")
+    assert one_stop.message.startswith(f"{B} 44行の区分はAだが、同じ数値から改革工程表のKPI区分（A/B/N/F）で計算するとB")
     systems = _one(findings, "rating_mismatch", "政府情報システム数")
     assert "想定967システムを下回る1,117システム(2017-03-31)" in systems.message
     _cites(systems, (A, 332))

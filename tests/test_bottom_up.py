@@ -67,6 +67,8 @@ def test_two_published_figures_for_one_date_are_both_named():
     finding = bottom_up.compare(snapshot, [_published(948), other, _published(948)], KPI)
     assert finding["message"] == ("調査の集計 15団体(15/1,741団体, 2017-04-01現在)は"
                                   "公表値 948団体 と 933団体、公表値 950団体 と 935団体 異なる")
+    assert finding["message_en"] == ("the survey total 15 bodies (15 of 1,741 bodies, as of 2017-04-01) differs from "
+                                     "the published 948 bodies by 933 bodies, the published 950 bodies by 935 bodies")
     assert (finding["published"], finding["published_values"], finding["difference"]) == (948, [948, 950], -933.0)
     assert [s["document"] for s in finding["sources"]] == ["000.txt", "000.txt", "002.txt", "s.csv"]
     assert bottom_up.published_by_date([_published(948), other, _published(948), _published(12, date(2016, 4, 1))]) == {
@@ -151,6 +153,12 @@ def test_cli_define_list_and_values(tmp_path):
     assert values[0] == "prefecture_code,prefecture,value,adopted,answered,denominator"
     assert values[5] == "05,秋田県,13,13,25,25"
     assert values[-1] == ",全国,300,300,1741,1741"
+    from mieruka.cli import load_commands
+    audit = runner.invoke(load_commands(), ["audit", "--db", db, "--as-of", "2017-05-01", "--format", "csv", "--lang", "en"])
+    (row,) = [line for line in audit.stdout.splitlines() if line.startswith("bottom_up_mismatch")]
+    # the survey is cited as a whole file, the document by its line
+    assert row.endswith(',"the survey total 300 bodies (300 of 1,741 bodies, as of 2017-04-01) differs from the published '
+                        '301 bodies by 1 body",000_schedule.txt:88; all.csv')
     assert runner.invoke(app, ["survey", "define-kpi", "--initiative", "x", "--measure", "share", "--name", "n",
                                "--db", db]).exit_code == 1
     missing = runner.invoke(app, ["survey", "define-kpi", "--initiative", "x", "--kpi", "nope", "--db", db])

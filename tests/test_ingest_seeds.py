@@ -130,6 +130,19 @@ def test_measures_and_cases(loaded):
         (508_000_000, -46.0, 5), (1_097_000_000, -45.0, 5)]
 
 
+def test_ministry_and_pillar_spellings_are_one_facet_each(loaded):
+    """003 writes 経産省 once beside 経済産業省, three spellings of 関係府省庁, and one pillar in two wordings."""
+    from collections import Counter
+
+    _, data = loaded
+    ministries = Counter(mn["name"] for ms in data["measures"] for mn in ms["ministries"])
+    assert (ministries["経済産業省"], ministries["関係府省庁"]) == (16, 12)
+    assert not {"経産省", "関係府省", "関係省庁"} & ministries.keys()
+    pillars = Counter(ms["pillar"] for ms in data["measures"])
+    assert pillars["情報システムに係る規格の整備及び互換性の確保等"] == 17
+    assert len([p for p in pillars if p]) == 7
+
+
 def test_terminal_tables_show_figures_not_nested_lists(loaded):
     from mieruka.cli.ingest import _case_line, _kpi_line, _measure_line
     from mieruka.export.shapes import case_listing, kpi_listing, measure_listing

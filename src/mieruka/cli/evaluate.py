@@ -110,7 +110,9 @@ def audit_cmd(
         findings = audit_session(session, when, schemes)
     rows = [f.row(lang.value) for f in findings]
     if fmt is not Format.json:
-        rows = [{**r, "sources": "; ".join(f"{s['document']}:{s['line']}" for s in r["sources"])} for r in rows]
+        # a survey is cited as a whole file: it has no line
+        rows = [{**r, "sources": "; ".join(s["document"] + (f":{s['line']}" if s.get("line") else "") for s in r["sources"])}
+                for r in rows]
     print_rows(rows, fmt, columns=["kind", "kpi_id", "kpi", "message", "sources"])
     tally = Counter(f.kind for f in findings)
     err.print(f"{len(findings)} finding(s) as of {when.isoformat()}"

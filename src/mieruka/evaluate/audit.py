@@ -96,8 +96,8 @@ def rating_findings(kpis: list[dict], scheme: Scheme, dates: dict, as_of: date) 
             if res.judged and code_key(res.code) != official:
                 out.append(Finding(
                     "rating_mismatch", kpi["id"], kpi["name"],
-                    f"{where}の区分は{r['code']}だが、同じ数値から{scheme.name}で計算すると{res.code}: {res.explanation}",
-                    f"{where_en} rates it {r['code']}, but {scheme.name} computes {res.code} from the same numbers: "
+                    f"{where}の区分は{r['code']}だが、同じ数値から{scheme.title_ja}で計算すると{res.code}: {res.explanation}",
+                    f"{where_en} rates it {r['code']}, but {scheme.title_en} computes {res.code} from the same numbers: "
                     f"{res.explanation_en}", sources))
             flags = res.facts.flags
             if flags["target_met"] and official not in top:

@@ -26,6 +26,7 @@ def num(value: float, unit: str | None = None) -> str:
 # Counters as an English sentence names them; a unit not listed here is kept as written.
 _UNITS_EN = {"団体": "bodies", "自治体": "bodies", "圏域": "areas", "システム": "systems", "件": "cases", "人": "people",
              "名": "people", "時間": "hours", "日": "days", "回": "times", "か所": "sites", "箇所": "sites"}
+_SINGULAR_EN = {"bodies": "body", "people": "person"}
 
 
 def num_en(value: float, unit: str | None = None) -> str:
@@ -40,7 +41,10 @@ def num_en(value: float, unit: str | None = None) -> str:
         return "rank " + num(value)
     if unit in (None, "", "%"):
         return num(value, unit)
-    return f"{num(value)} {_UNITS_EN.get(unit, unit)}"
+    word = _UNITS_EN.get(unit, unit)
+    if abs(value) == 1 and unit in _UNITS_EN:
+        word = _SINGULAR_EN.get(word, word.removesuffix("s"))
+    return f"{num(value)} {word}"
 
 
 def _gap(gap: float, value: float, unit: str | None, en: bool = False) -> str:

@@ -22,7 +22,5 @@ def audit_session(session: Session, as_of: date, schemes: list[Scheme] | None = 
     found = audit(kpi_rows(session), schemes or all_schemes(), as_of, policy_result_rows(session))
     for f in bottom_up_findings(session):
         found.append(Finding(kind=f["kind"], kpi_id=f["kpi_id"], kpi=f["kpi"], message=f["message"],
-                             message_en=(f"survey total {f['computed']:g} differs from the published {f['published']:g} "
-                                         f"by {abs(f['difference']):g} ({f['as_of'].isoformat()})"),
-                             sources=f["sources"]))
+                             message_en=f["message_en"], sources=f["sources"]))
     return found

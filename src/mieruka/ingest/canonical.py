@@ -32,6 +32,11 @@ def alias_of(kind: str, name: str) -> str | None:
     return _aliases().get(kind, {}).get(_fold(name))
 
 
+def canonical_name(kind: str, name: str | None) -> str | None:
+    """The name to store: the wording aliases.toml files it under, else the name as given."""
+    return (alias_of(kind, name) or name) if name else name
+
+
 def _fold(name: str) -> str:
     name = _LEADING_NUMBER.sub("", name)  # before NFKC, which would turn ④ into a plain 4
     name = unicodedata.normalize("NFKC", name)

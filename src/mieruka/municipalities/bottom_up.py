@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from mieruka.evaluate.explain import num_en
 from mieruka.municipalities import registry
 from mieruka.municipalities.mapdata import format_value
 from mieruka.storage import local_bodies as store
@@ -99,8 +100,13 @@ def compare(snapshot: Snapshot, published: list[dict], kpi: dict) -> dict | None
     message = (f"調査の集計 {format_value(snapshot.national.value, unit)}"
                f"({snapshot.national.adopted:,}/{snapshot.national.denominator:,}団体, {snapshot.as_of.isoformat()}現在)は"
                f"{against} 異なる")
+    against_en = ", ".join(f"the published {num_en(v, unit)} by {num_en(abs(snapshot.national.value - v), unit)}"
+                           for v in values)
+    message_en = (f"the survey total {num_en(snapshot.national.value, unit)} ({snapshot.national.adopted:,} of "
+                  f"{snapshot.national.denominator:,} bodies, as of {snapshot.as_of.isoformat()}) differs from {against_en}")
     return {
         "kind": "bottom_up_mismatch", "kpi_id": kpi["kpi_id"], "kpi": kpi["kpi"], "message": message,
+        "message_en": message_en,
         "as_of": snapshot.as_of, "published": values[0], "published_values": values,
         "computed": snapshot.national.value, "difference": snapshot.national.value - values[0],
         "sources": [p["source"] for v in values for p in differing if p["value"] == v]

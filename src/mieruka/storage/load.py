@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mieruka.ingest import records as r
-from mieruka.ingest.canonical import alias_of, is_after_the_fact, key_for, kpi_key
+from mieruka.ingest.canonical import alias_of, canonical_name, is_after_the_fact, key_for, kpi_key
 from mieruka.jp import strip_markers
 from mieruka.storage import models as m
 
@@ -83,6 +83,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
     def organisation(name: str | None) -> m.Organisation | None:
         if not name:
             return None
+        name = canonical_name("organisation", name)
         return reg.get(m.Organisation, {"name": name}, lambda: m.Organisation(name=name))
 
     editions_by_name: dict[str, m.Edition] = {}
@@ -166,7 +167,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
 
     for ms in ex.measures:
         measure = m.Measure(no=ms.no, code=ms.code, name=ms.name, kpi_progress=ms.kpi_progress, kpi_effect=ms.kpi_effect,
-                            overview=ms.overview, pillar=ms.pillar, timing=ms.timing,
+                            overview=ms.overview, pillar=canonical_name("pillar", ms.pillar), timing=ms.timing,
                             effect_efficiency=ms.effects.get("efficiency", False),
                             effect_economy=ms.effects.get("economy", False),
                             effect_convenience=ms.effects.get("convenience", False),
