@@ -84,3 +84,21 @@ def test_migrations_build_exactly_the_models(db_url):
     with storage.get_engine(db_url).connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), m.Base.metadata)
     assert diff == []
+
+
+def test_downgrade_refuses_to_drop_documents_without_yes(tmp_path):
+    from typer.testing import CliRunner
+
+    from mieruka.cli import load_commands
+
+    db = str(tmp_path / "kept.db")
+    storage.upgrade(db)
+    with storage.session_scope(db) as s:
+        add_document(s, file_name="000.txt", family="reform-schedule", sha256="0" * 64, raw=b"raw")
+    refused = CliRunner().invoke(load_commands(), ["db", "downgrade", "--db", db])
+    assert refused.exit_code == 1
+    assert "keeps 1 document(s) that a downgrade to base may drop" in refused.stderr
+    assert storage.current_revision(db) == "0001" and storage.document_count(db) == 1
+    done = CliRunner().invoke(load_commands(), ["db", "downgrade", "--db", db, "--yes"])
+    assert done.exit_code == 0 and storage.current_revision(db) is None
+    storage.dispose_engines()

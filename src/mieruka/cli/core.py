@@ -19,8 +19,14 @@ def db_upgrade(revision: str = typer.Argument("head"), db: str = DbOption) -> No
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: str = typer.Argument("base"), db: str = DbOption) -> None:
+def db_downgrade(revision: str = typer.Argument("base"), db: str = DbOption,
+                 yes: bool = typer.Option(False, "--yes", help="Drop what the tables hold, documents included")) -> None:
     """Revert migrations down to REVISION (default: empty database)."""
+    kept = storage.document_count(db)
+    if kept and not yes:
+        # a downgrade drops tables, and with them the raw documents users gave us
+        fail(f"{storage.resolve_url(db)} keeps {kept} document(s) that a downgrade to {revision} may drop; "
+             "save them first (mieruka documents --save DIR) and give --yes to go on")
     storage.downgrade(db, revision)
     print(f"database {storage.resolve_url(db)} at revision {storage.current_revision(db) or 'base'}")
 

@@ -104,11 +104,25 @@ def cases_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
 
 
 @app.command("documents")
-def documents_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
-    """List the ingested documents with family, sha256 and counts."""
-    from mieruka.storage.queries import document_rows
+def documents_cmd(
+    db: str = DbOption,
+    fmt: Format = FormatOption,
+    save: Path = typer.Option(None, "--save", help="Also write every document's original bytes into this folder"),
+) -> None:
+    """List the ingested documents with family, sha256 and counts; --save gives back the files as ingested."""
+    from mieruka.storage.queries import document_original, document_rows
 
     rows = _rows(document_rows, db)
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        with storage.session_scope(db) as session:
+            for row in rows:
+                doc = document_original(session, row["id"])
+                # two documents may share a file name (a revised edition): the id keeps both
+                target = save / f"{doc['id']:04d}_{Path(doc['file_name']).name}"
+                target.write_bytes(doc["raw"])
+                row["saved_as"] = str(target)
+        err.print(f"saved {len(rows)} document(s) in {save}", highlight=False)
     print_rows(rows, fmt, table_columns=["id", "file_name", "family", "title", "doc_date", "sha256", "counts"])
 
 

@@ -104,6 +104,18 @@ def table_names(url: str | None = None) -> list[str]:
     return sorted(inspect(get_engine(url)).get_table_names())
 
 
+def document_count(url: str | None = None) -> int:
+    """How many documents the database keeps (0 before the schema exists): what a downgrade would drop."""
+    from sqlalchemy import func, select
+
+    from mieruka.storage.models import Document
+
+    if "documents" not in table_names(url):
+        return 0
+    with session_scope(url) as session:
+        return session.scalar(select(func.count()).select_from(Document))
+
+
 def ensure_schema(url: str | None = None) -> None:
     """Bring the database to the newest schema; cheap when it is already there."""
     upgrade(url)

@@ -125,6 +125,14 @@ def case_rows(session: Session) -> list[dict]:
     } for c in cases]
 
 
+def document_original(session: Session, document_id: int) -> dict | None:
+    """The bytes a document was given to us as, with its file name and media type."""
+    d = session.get(m.Document, document_id)
+    if d is None:
+        return None
+    return {"id": d.id, "file_name": d.file_name, "media_type": d.media_type, "raw": d.raw}
+
+
 def document_rows(session: Session) -> list[dict]:
     docs = session.scalars(select(m.Document).options(defer(m.Document.raw), defer(m.Document.text)).order_by(m.Document.id)).all()
     return [{

@@ -2,10 +2,12 @@
 (where provenance links land); a document loaded from the bundled sample shows its extracted facts instead."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from mieruka.storage.overview import document_detail
-from mieruka.storage.queries import document_rows
+from mieruka.storage.queries import document_original, document_rows
 from mieruka.web.listings import DOCUMENT_COLUMNS, document_flat
 from mieruka.web.pages import DbSession, Lang, download_response, render
 from mieruka.web.routers import NavLink
@@ -30,3 +32,13 @@ def document_page(request: Request, document_id: int, session: DbSession, lang: 
     if doc is None:
         raise HTTPException(404, f"document {document_id} not found")
     return render(request, "document.html", {"doc": doc})
+
+
+@router.get("/documents/{document_id}/original")
+def document_original_file(document_id: int, session: DbSession):
+    """The document exactly as it was ingested, so nothing a user gave us is out of their reach."""
+    doc = document_original(session, document_id)
+    if doc is None:
+        raise HTTPException(404, f"document {document_id} not found")
+    return Response(doc["raw"], media_type=doc["media_type"] or "application/octet-stream",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc['file_name'])}"})
