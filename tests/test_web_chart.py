@@ -9,18 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mieruka import storage
-from mieruka.ingest.sample import load_sample
 from mieruka.storage.queries import kpi_rows
 from mieruka.web import create_app
-from mieruka.web.evaluation import rate_missing_schemes
+from mieruka.web.evaluation import demo_database
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('chart') / 'sample.db'}"
-    load_sample(url)
+    demo_database(url)
     with storage.session_scope(url) as s:
-        rate_missing_schemes(s)
         ids = {k["name"]: k["id"] for k in kpi_rows(s)}
     yield TestClient(create_app(url)), ids
     storage.dispose_engines()

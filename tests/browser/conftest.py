@@ -33,13 +33,10 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="session")
 def sample_site(tmp_path_factory):
     """The app over the bundled sample, rated under every scheme: what `make demo` serves."""
-    from mieruka.ingest.sample import load_sample
-    from mieruka.web.evaluation import rate_missing_schemes
+    from mieruka.web.evaluation import demo_database
 
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'sample.db'}"
-    load_sample(url)
-    with storage.session_scope(url) as session:
-        rate_missing_schemes(session)
+    demo_database(url)
     with serving(url) as base:
         yield base
     storage.dispose_engines()

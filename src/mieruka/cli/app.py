@@ -17,7 +17,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-err = Console(stderr=True)
+# Messages are not wrapped: a path or a line of a log must stay whole to be found again.
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = typer.Option(None, "--db", help="Database URL or SQLite path (default: $MIERUKA_DATABASE_URL or ./mieruka.db)")
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv")

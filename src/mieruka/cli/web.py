@@ -30,20 +30,11 @@ def serve_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption
 def demo_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption) -> None:
     """Serve the bundled sample: load it when the database has no document, rate it under every scheme file
     that has no computed rating yet, then serve."""
-    from mieruka import storage
-    from mieruka.ingest.sample import load_sample
-    from mieruka.storage.queries import document_rows
-    from mieruka.web.evaluation import rate_missing_schemes
+    from mieruka.web.evaluation import demo_database
 
-    storage.ensure_schema(db)
-    with storage.session_scope(db) as session:
-        empty = not document_rows(session)
-    if empty:
-        reports = load_sample(db)
-        err.print(f"loaded the bundled sample: {len(reports)} document(s)", highlight=False)
-    with storage.session_scope(db) as session:
-        # The sample's figures end in 2019: rated as of today, every deadline since would read "no data" (N).
-        rated, when = rate_missing_schemes(session)
+    loaded, rated, when = demo_database(db)
+    if loaded:
+        err.print(f"loaded the bundled sample: {loaded} document(s)", highlight=False)
     if rated:
         err.print(f"rated every KPI under {', '.join(rated)} as of {when} (the newest observation)",
                   highlight=False, soft_wrap=True)

@@ -64,3 +64,19 @@ def rate_missing_schemes(session: Session, as_of: date | None = None) -> tuple[l
             "as_of": r.as_of, "details": r.details()} for r in results])
         rated.append(scheme.name)
     return rated, as_of
+
+
+def demo_database(url: str) -> tuple[int, list[str], date]:
+    """What `mieruka demo` serves: the bundled sample loaded into an empty database and rated under every scheme.
+    Returns how many documents were loaded (0 when the database had some), the schemes rated and their date."""
+    from mieruka import storage
+    from mieruka.ingest.sample import load_sample
+
+    storage.ensure_schema(url)
+    with storage.session_scope(url) as session:
+        empty = not document_rows(session)
+    loaded = len(load_sample(url)) if empty else 0
+    with storage.session_scope(url) as session:
+        # The sample's figures end in 2019: rated as of today, every deadline since would read "no data" (N).
+        rated, when = rate_missing_schemes(session)
+    return loaded, rated, when
