@@ -57,6 +57,9 @@ def test_a_differing_published_count_is_a_finding():
     assert finding["message"] == "調査の集計 15団体(15/1,741団体, 2017-04-01現在)は公表値 301団体 と 286団体 異なる"
     assert finding["sources"] == [{"document": "000.txt", "document_id": 1, "line": 88},
                                   {"document": "s.csv", "survey_import_id": 7, "line": None}]
+    # the overview's audit download cites the survey as a whole file, as `mieruka audit` does
+    from mieruka.web.listings import finding_flat
+    assert finding_flat(finding)["sources"] == "000.txt:88; s.csv"
 
 
 def test_two_published_figures_for_one_date_are_both_named():

@@ -11,6 +11,7 @@ import typer
 from mieruka import storage
 from mieruka.cli.app import DbOption, FormatOption, app, err, fail
 from mieruka.export.formats import Format, print_rows
+from mieruka.export.shapes import cited
 
 COLUMNS = ["kpi_id", "kpi", "code", "label", "expected", "actual", "actual_as_of", "target", "deadline", "forecast",
            "explanation"]
@@ -110,9 +111,7 @@ def audit_cmd(
         findings = audit_session(session, when, schemes)
     rows = [f.row(lang.value) for f in findings]
     if fmt is not Format.json:
-        # a survey is cited as a whole file: it has no line
-        rows = [{**r, "sources": "; ".join(s["document"] + (f":{s['line']}" if s.get("line") else "") for s in r["sources"])}
-                for r in rows]
+        rows = [{**r, "sources": cited(r["sources"])} for r in rows]
     print_rows(rows, fmt, columns=["kind", "kpi_id", "kpi", "message", "sources"])
     tally = Counter(f.kind for f in findings)
     err.print(f"{len(findings)} finding(s) as of {when.isoformat()}"

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 
+def cited(sources: list[dict]) -> str:
+    """Sources as one cell, "000.txt:12; s.csv": a survey is cited as a whole file, having no line."""
+    return "; ".join(s["document"] + (f":{s['line']}" if s.get("line") else "") for s in sources)
+
+
 def _src(s: dict | None) -> dict | None:
     return None if s is None else {"document": s["document"], "line": s["line"]}
 

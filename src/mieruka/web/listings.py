@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from mieruka.export.shapes import cited
 from mieruka.jp import normalise_text
 from mieruka.web.ratings import DEFAULT_SCHEME
 PAGE_SIZE = 50
@@ -245,7 +246,7 @@ AUDIT_COLUMNS = ["kind", "kpi_id", "kpi", "message", "sources"]
 def finding_flat(f: dict) -> dict:
     """An audit finding as one spreadsheet row: its sources as "document:line" joined by "; "."""
     return {"kind": f["kind"], "kpi_id": f.get("kpi_id"), "kpi": f.get("kpi"), "message": f["message"],
-            "sources": "; ".join(f"{s['document']}:{s['line']}" for s in f["sources"])}
+            "sources": cited(f["sources"])}
 
 
 @dataclass
