@@ -16,15 +16,19 @@ _MARKERS = re.compile(r"[【\[(（]\s*再掲\s*[】\])）]")
 
 
 @lru_cache(maxsize=1)
+def _aliases_file() -> dict:
+    return tomllib.loads(_ALIASES.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def _aliases() -> dict[str, dict[str, str]]:
-    data = tomllib.loads(_ALIASES.read_text(encoding="utf-8"))
-    return {kind: {_fold(k): v for k, v in table.items()} for kind, table in data.items() if kind != "per_item"}
+    return {kind: {_fold(k): v for k, v in table.items()} for kind, table in _aliases_file().items()
+            if kind != "per_item"}
 
 
 @lru_cache(maxsize=1)
 def _per_item() -> frozenset[str]:
-    data = tomllib.loads(_ALIASES.read_text(encoding="utf-8"))
-    return frozenset(_fold(n) for n in data.get("per_item", {}).get("kpi", []))
+    return frozenset(_fold(n) for n in _aliases_file().get("per_item", {}).get("kpi", []))
 
 
 def alias_of(kind: str, name: str) -> str | None:
