@@ -13,7 +13,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from mieruka import storage
-from mieruka.ingest.sample import SAMPLE_PATH, load_sample
+from mieruka.ingest.sample import SAMPLE_PATH
+from mieruka.loading.sample import load_sample
 from mieruka.web import create_app
 from mieruka.web.evaluation import rate_missing_schemes
 
@@ -33,7 +34,7 @@ def load(url: str) -> str:
         load_sample(url)
         return f"bundled sample {SAMPLE_PATH.name}"
     if SEEDS.is_dir():
-        from mieruka.ingest.loader import ingest_paths
+        from mieruka.loading.documents import ingest_paths
 
         ingest_paths([SEEDS], url)
         return f"seed documents in {SEEDS} (no bundled sample yet)"

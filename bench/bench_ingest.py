@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from mieruka import storage
-from mieruka.ingest.loader import extract, ingest_paths
+from mieruka.ingest.extract import extract
+from mieruka.loading.documents import ingest_paths
 from mieruka.ingest.sources import expand_paths, read_document
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"

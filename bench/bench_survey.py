@@ -12,7 +12,7 @@ from datetime import date
 import openpyxl
 
 from mieruka import storage
-from mieruka.municipalities import registry
+from mieruka.bodies import registry
 from mieruka.municipalities.importing import import_survey
 
 TARGET_SECONDS = 5.0

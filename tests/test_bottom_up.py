@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from mieruka import storage
 from mieruka.cli import app
 from mieruka.cli import municipalities as _commands  # noqa: F401  (registers the commands)
-from mieruka.municipalities import bottom_up, registry
+from mieruka.bodies import registry
+from mieruka.evaluate import bottom_up
 from mieruka.municipalities.importing import import_survey
 from mieruka.storage import local_bodies as store
 from mieruka.storage import models as m

@@ -1,5 +1,5 @@
 """Canonical keys: one KPI under the different wordings documents give it."""
-from mieruka.ingest.canonical import is_after_the_fact, key_for, kpi_key
+from mieruka.records.canonical import is_after_the_fact, key_for, kpi_key
 
 
 def test_numbering_markers_and_width_are_ignored():
@@ -29,7 +29,7 @@ def test_distinct_kpis_stay_distinct():
 
 
 def test_an_alias_gives_the_canonical_wording():
-    from mieruka.ingest.canonical import alias_of
+    from mieruka.records.canonical import alias_of
 
     assert alias_of("kpi", "左記の取組促進策等に沿ってIT化・BPRに取り組んだ自治体数") == "IT化・BPRに取り組んだ自治体数"
     assert alias_of("kpi", "庶務業務の集約化") is None

@@ -8,7 +8,7 @@ import pytest
 from mieruka import storage
 from mieruka.evaluate import schemes
 from mieruka.evaluate.rate import rate_all, roll_up
-from mieruka.ingest.loader import ingest_paths
+from mieruka.loading.documents import ingest_paths
 from mieruka.storage.queries import kpi_rows
 from mieruka.storage.ratings import policy_result_rows
 

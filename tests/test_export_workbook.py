@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from mieruka.cli import app
 from mieruka.cli import core as _core, export as _export  # noqa: F401  (two commands: a group, not a lone command)
-from mieruka.ingest.sample import load_sample
+from mieruka.loading.sample import load_sample
 
 
 def _run(*args):

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from mieruka import storage
 from mieruka.cli import app
 from mieruka.cli import ingest as _ingest  # noqa: F401  (registers the commands)
-from mieruka.ingest.loader import ingest_paths
+from mieruka.loading.documents import ingest_paths
 from mieruka.storage import models as m
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from mieruka import storage
-from mieruka.ingest.loader import ingest_paths
+from mieruka.loading.documents import ingest_paths
 from mieruka.ingest.sources import read_document
 from mieruka.storage import models as m
 from mieruka.storage.queries import case_rows

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from mieruka import storage
-from mieruka.ingest.canonical import kpi_key
-from mieruka.ingest.loader import ingest_paths
+from mieruka.records.canonical import kpi_key
+from mieruka.loading.documents import ingest_paths
 from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"

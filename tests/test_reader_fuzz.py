@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mieruka.ingest.html_cells import cell_lines
 from mieruka.ingest.readers import measure_catalogue, policy_evaluation, presentation
-from mieruka.ingest.records import Source
+from mieruka.records.extraction import Source
 from mieruka.ingest.sources import NO_TEXT, UnreadableDocument, decode_document
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"

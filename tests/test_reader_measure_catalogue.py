@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mieruka.ingest.readers import measure_catalogue as reader
-from mieruka.ingest.records import MinistryRecord
+from mieruka.records.extraction import MinistryRecord
 
 FIXTURES = Path(__file__).parent / "fixtures" / "measure_catalogue"
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mieruka.ingest.canonical import kpi_key
+from mieruka.records.canonical import kpi_key
 from mieruka.ingest.readers import policy_evaluation, presentation
 
 FIXTURES = Path(__file__).parent / "fixtures" / "policy_evaluation"

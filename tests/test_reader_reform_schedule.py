@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mieruka.ingest.canonical import key_for
+from mieruka.records.canonical import key_for
 from mieruka.ingest.readers import reform_schedule as rs
-from mieruka.ingest.readers import reform_schedule_columns as columns
-from mieruka.ingest.readers.reform_schedule_tabbed import read_tabbed
+from mieruka.ingest.readers.reform_schedule import columns
+from mieruka.ingest.readers.reform_schedule.tabbed import read_tabbed
 from mieruka.jp import strip_markers
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"

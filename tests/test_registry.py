@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mieruka.municipalities.names import AmbiguousName, UnknownName, resolve, resolve_many, split_names
-from mieruka.municipalities.registry import (
+from mieruka.bodies.names import AmbiguousName, UnknownName, resolve, resolve_many, split_names
+from mieruka.bodies.registry import (
     LocalBodyInfo,
     all_bodies,
     by_code,

@@ -3,8 +3,9 @@ and the same KPIs, measures and cases as ingesting the seeds themselves."""
 import json
 
 from mieruka import storage
-from mieruka.ingest.loader import ingest_paths
-from mieruka.ingest.sample import MAX_FACT_CHARS, SAMPLE_PATH, build_sample, load_sample
+from mieruka.loading.documents import ingest_paths
+from mieruka.ingest.sample import MAX_FACT_CHARS, SAMPLE_PATH, build_sample
+from mieruka.loading.sample import load_sample
 from mieruka.storage.queries import case_rows, kpi_rows, measure_rows
 
 

@@ -112,7 +112,7 @@ def test_cli_prefills_from_a_case_and_the_linked_body_population(tmp_path):
 
 
 def test_seed_cases_link_to_their_bodies(seeds, sqlite_url):
-    from mieruka.ingest.loader import ingest_paths
+    from mieruka.loading.documents import ingest_paths
 
     storage.upgrade(sqlite_url)
     ingest_paths([next(seeds.glob("004_*"))], sqlite_url, None)

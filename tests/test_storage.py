@@ -4,7 +4,7 @@ from datetime import date
 from sqlalchemy import select
 
 from mieruka import storage
-from mieruka.ingest import records as r
+from mieruka.records import extraction as r
 from mieruka.storage import models as m
 from mieruka.storage.load import add_document, find_document, store_extraction
 from mieruka.storage.queries import kpi_rows

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mieruka import storage
-from mieruka.ingest.sample import load_sample
-from mieruka.municipalities import registry
+from mieruka.loading.sample import load_sample
+from mieruka.bodies import registry
 from mieruka.municipalities.importing import import_survey
 from mieruka.storage.local_bodies import define_survey_kpi
 from mieruka.storage.queries import case_rows, kpi_rows

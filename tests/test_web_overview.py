@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 import webdata
 from mieruka import storage
-from mieruka.ingest import records as r
+from mieruka.records import extraction as r
 from mieruka.storage.overview import data_version, last_ingest_changes
 
 

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 from datetime import date, datetime, timedelta, timezone
 
 from mieruka import storage
-from mieruka.ingest import records as r
-from mieruka.ingest.readers.reform_schedule_columns import UNPLACED
+from mieruka.records import extraction as r
+from mieruka.ingest.readers.reform_schedule.columns import UNPLACED
 from mieruka.storage import models as m
 from mieruka.storage.load import add_document, store_extraction
 

@@ -12,7 +12,7 @@ from live_server import serving
 from playwright.sync_api import expect
 
 from mieruka import storage
-from mieruka.municipalities import registry
+from mieruka.bodies import registry
 from mieruka.municipalities.importing import import_attributes, import_survey
 from mieruka.storage import local_bodies as store
 

@@ -24,7 +24,7 @@ def ingest_cmd(
     fmt: Format = FormatOption,
 ) -> None:
     """Read documents into the database, one transaction per document, and report what was found."""
-    from mieruka.ingest.loader import ingest_paths
+    from mieruka.loading.documents import ingest_paths
 
     reports = ingest_paths(paths, db, family, progress=_progress)
     if not reports:
@@ -189,7 +189,7 @@ def sample_build(
 @sample_app.command("load")
 def sample_load(db: str = DbOption, fmt: Format = FormatOption) -> None:
     """Load the bundled sample dataset into the database."""
-    from mieruka.ingest.sample import load_sample
+    from mieruka.loading.sample import load_sample
 
     reports = load_sample(db)
     print_rows([_report_row(r) for r in reports], fmt)

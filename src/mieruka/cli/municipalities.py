@@ -25,7 +25,7 @@ def municipalities_cmd(
     fmt: Format = FormatOption,
 ) -> None:
     """List the 47 prefectures and 1,741 municipalities with their JIS X 0402 codes."""
-    from mieruka.municipalities import names, registry
+    from mieruka.bodies import names, registry
 
     try:
         bodies = names.resolve_many(name, prefecture) if name else registry.all_bodies()
@@ -43,7 +43,7 @@ def municipalities_cmd(
 
 def _prefecture_code(text: str) -> str:
     """"東京都", "東京" or "13" → "13"."""
-    from mieruka.municipalities import registry
+    from mieruka.bodies import registry
 
     for p in registry.prefectures():
         if text in (p.name, p.prefecture_code, p.name if p.name == "北海道" else p.name[:-1]):
@@ -159,7 +159,7 @@ def survey_define_kpi(
     fmt: Format = FormatOption,
 ) -> None:
     """Define a bottom-up KPI: the count or rate of municipalities that adopted an initiative."""
-    from mieruka.municipalities.bottom_up import MEASURES
+    from mieruka.evaluate.bottom_up import MEASURES
     from mieruka.storage import local_bodies as store
 
     if measure not in MEASURES:
@@ -178,7 +178,7 @@ def survey_define_kpi(
 @survey_app.command("kpis")
 def survey_kpis(db: str = DbOption, fmt: Format = FormatOption) -> None:
     """The bottom-up KPIs with their national value per survey and any mismatch with the published figure."""
-    from mieruka.municipalities.bottom_up import kpi_report, published_by_date
+    from mieruka.evaluate.bottom_up import kpi_report, published_by_date
     from mieruka.storage import local_bodies as store
 
     storage.ensure_schema(db)
@@ -209,7 +209,7 @@ def survey_values(
     fmt: Format = FormatOption,
 ) -> None:
     """A bottom-up KPI per prefecture and nationally, for one survey date."""
-    from mieruka.municipalities.bottom_up import kpi_report, municipality_counts
+    from mieruka.evaluate.bottom_up import kpi_report, municipality_counts
     from mieruka.municipalities.mapdata import prefecture_names
 
     storage.ensure_schema(db)
@@ -266,7 +266,7 @@ def similar_cmd(
 
 
 def _body_code(text: str) -> str:
-    from mieruka.municipalities import names, registry
+    from mieruka.bodies import names, registry
 
     try:
         found = registry.by_code(text) if text.isdigit() else names.resolve(text)

@@ -3,15 +3,12 @@ A KPI that cannot be rated is told why; the forecast follows when there is one."
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from mieruka.evaluate import path as p
+from mieruka.evaluate.facts import Facts
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Series
 from mieruka.jp import fiscal_year_of, format_yen
-
-if TYPE_CHECKING:
-    from mieruka.evaluate.rate import Facts
 
 
 def num(value: float, unit: str | None = None) -> str:

@@ -15,7 +15,7 @@ def all_schemes() -> list[Scheme]:
 
 
 def audit_session(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> list[Finding]:
-    from mieruka.municipalities.bottom_up import findings as bottom_up_findings
+    from mieruka.evaluate.bottom_up import findings as bottom_up_findings
     from mieruka.storage.queries import kpi_rows
     from mieruka.storage.ratings import policy_result_rows
 

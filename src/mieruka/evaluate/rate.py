@@ -7,18 +7,10 @@ from datetime import date
 
 from mieruka.evaluate import path as p
 from mieruka.evaluate.explain import explain
+from mieruka.evaluate.facts import Facts
 from mieruka.evaluate.forecast import Forecast, forecast
 from mieruka.evaluate.schemes import Rollup, RollupResult, Scheme
 from mieruka.evaluate.series import Point, Series, build_series, doc_key, document_dates
-
-
-@dataclass
-class Facts:
-    flags: dict[str, bool]
-    metrics: dict[str, float | None]
-    expected: float | None = None  # the planned path at the latest actual's date
-    actual: Point | None = None
-    forecast: Forecast | None = None
 
 
 @dataclass

@@ -144,3 +144,11 @@ def format_yen(value: float) -> str:
     if text is None:
         text = f"{round(v):,}円"
     return sign + text
+
+
+def format_value(value: float | None, unit: str = "") -> str:
+    """A count or rate as maps and survey findings print it: 1,741団体, 62.5%; データなし when missing."""
+    if value is None:
+        return "データなし"
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{text}{unit}"

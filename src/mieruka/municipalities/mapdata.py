@@ -10,6 +10,8 @@ from typing import Callable, Mapping
 
 import japanmap
 
+from mieruka.jp import format_value
+
 # ColorBrewer "Blues", 5 classes: one hue from light to dark reads the same to colour-blind readers,
 # and the legend, the tooltips and the table beside each map carry the numbers as text as well.
 PALETTE = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
@@ -144,13 +146,6 @@ def _path(frame: _Frame, ring: list[tuple[float, float]]) -> str:
         x, y = frame.xy(lon, lat)
         steps.append(f"{'M' if i == 0 else 'L'}{x:.1f} {y:.1f}")
     return "".join(steps) + "Z"
-
-
-def format_value(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "データなし"
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    return f"{text}{unit}"
 
 
 def choropleth_svg(

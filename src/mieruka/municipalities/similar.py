@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mieruka.municipalities import registry
+from mieruka.bodies import registry
 
 # Population bands: (upper bound, exclusive; label). 都市 and 町村 have their own, as in MIC's tables.
 CITY_BANDS: tuple[tuple[int | None, str], ...] = ((50_000, "Ⅰ"), (100_000, "Ⅱ"), (150_000, "Ⅲ"), (None, "Ⅳ"))

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from mieruka.jp import ParseError, era_to_western, fiscal_year_of, parse
-from mieruka.municipalities import names, registry
-from mieruka.municipalities.registry import LocalBodyInfo
+from mieruka.bodies import names, registry
+from mieruka.bodies.registry import LocalBodyInfo
 
 # Header text (after NFKC, lower case, without spaces, 「」 or a trailing unit in brackets) → field.
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {

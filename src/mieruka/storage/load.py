@@ -7,8 +7,8 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mieruka.ingest import records as r
-from mieruka.ingest.canonical import alias_of, canonical_name, is_after_the_fact, key_for, kpi_key
+from mieruka.records import extraction as r
+from mieruka.records.canonical import alias_of, canonical_name, is_after_the_fact, key_for, kpi_key
 from mieruka.jp import strip_markers
 from mieruka.storage import models as m
 

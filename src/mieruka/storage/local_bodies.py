@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from mieruka.municipalities import names, registry
+from mieruka.bodies import names, registry
 from mieruka.storage import models as m
 from mieruka.storage.queries import case_rows
 

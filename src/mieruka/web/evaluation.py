@@ -70,7 +70,7 @@ def demo_database(url: str) -> tuple[int, list[str], date]:
     """What `mieruka demo` serves: the bundled sample loaded into an empty database and rated under every scheme.
     Returns how many documents were loaded (0 when the database had some), the schemes rated and their date."""
     from mieruka import storage
-    from mieruka.ingest.sample import load_sample
+    from mieruka.loading.sample import load_sample
 
     storage.ensure_schema(url)
     with storage.session_scope(url) as session:

@@ -9,7 +9,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from mieruka.jp import ParseError, parse, parse_date
-from mieruka.municipalities import bottom_up, names, registry, savings, similar
+from mieruka.bodies import names, registry
+from mieruka.evaluate import bottom_up
+from mieruka.municipalities import savings, similar
 from mieruka.municipalities.mapdata import choropleth_svg, prefecture_geojson, prefecture_names
 from mieruka.storage import local_bodies as store
 from mieruka.web.i18n import translator

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from mieruka.ingest.html_cells import cell_lines, cell_text, cell_urls, text_urls
-from mieruka.ingest.records import Extraction, MeasureRecord, MinistryRecord, Source
+from mieruka.records.extraction import Extraction, MeasureRecord, MinistryRecord, Source
 
 FAMILY = "measure-catalogue"
 

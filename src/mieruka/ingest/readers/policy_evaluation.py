@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from mieruka.ingest.html_cells import cell_lines
-from mieruka.ingest.records import (
+from mieruka.records.extraction import (
     BaselineRecord,
     BudgetRecord,
     Extraction,

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from mieruka.ingest.records import BaselineRecord, CaseRecord, EffectRecord, Extraction, KpiRecord, Source, TargetRecord
+from mieruka.records.extraction import BaselineRecord, CaseRecord, EffectRecord, Extraction, KpiRecord, Source, TargetRecord
 from mieruka.jp import Parsed, normalise_text, parse, parse_date, parse_transition
-from mieruka.municipalities.names import split_names
+from mieruka.bodies.names import split_names
 
 FAMILY = "platform-presentation"
 PLATFORM = "公共サービスイノベーション・プラットフォーム"

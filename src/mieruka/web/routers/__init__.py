@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 # Areas that plug pages in from their own package, imported when present (like the CLI areas).
-PLUGINS = ("mieruka.municipalities.web",)
+PLUGINS = ("mieruka.web.routes_local",)
 
 
 @dataclass(frozen=True)

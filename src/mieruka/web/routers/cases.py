@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 
-from mieruka.municipalities import registry
+from mieruka.bodies import registry
 from mieruka.storage.queries import case_rows
 from mieruka.storage.search import search_ids
 from mieruka.web.listings import CASE_COLUMNS, case_effect_rows, case_table, paginate

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 
-from mieruka.ingest.readers.reform_schedule_columns import UNPLACED
+from mieruka.ingest.readers.reform_schedule.columns import UNPLACED
 from mieruka.storage.overview import reform_item_detail, reform_item_rows
 from mieruka.storage.queries import kpi_rows
 from mieruka.web.listings import KpiFilter, kpi_table

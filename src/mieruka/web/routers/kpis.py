@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 
-from mieruka.municipalities.bottom_up import kpi_report
+from mieruka.evaluate.bottom_up import kpi_report
 from mieruka.storage.overview import rating_rows, reform_item_rows, schemes_in_use
 from mieruka.storage.queries import kpi_rows
 from mieruka.web.chart import kpi_chart, target_value

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from mieruka.ingest.records import Extraction, KpiRecord, Source, StepRecord
+from mieruka.records.extraction import Extraction, KpiRecord, Source, StepRecord
 from mieruka.jp import normalise_text
 
-from .reform_schedule_build import (SECTION_KPI, SECTION_STEPS, Builder, Line, clean_name, correct, split_headings,
+from .build import (SECTION_KPI, SECTION_STEPS, Builder, Line, clean_name, correct, split_headings,
                                     status_word)
-from .reform_schedule_values import RowCells, add_rows
+from .values import RowCells, add_rows
 
 _KPI_HEADER = {"KPI", "目標値", "(達成時期)", "KPIの進捗", "実績値", "(時点)", "区分次回の把握時期と今後の方針",
                "区分 次回の把握時期と今後の方針"}

@@ -1,5 +1,5 @@
 """The schedule tables (改革工程表) of the tab-separated layout: one ScheduleRecord per step cell with the
-period it covers (see reform_schedule_columns for how columns are placed) and the offices of its table, and
+period it covers (see columns.py for how columns are placed) and the offices of its table, and
 the KPIs of the KPI columns as edition-tagged statements."""
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from mieruka.ingest.records import ReformItemRecord, ScheduleRecord, Source
+from mieruka.records.extraction import ReformItemRecord, ScheduleRecord, Source
 from mieruka.jp import normalise_text, parse_date
 
-from .reform_schedule_build import Builder, Line, correct
-from .reform_schedule_columns import KPI_LABEL, YEAR_LABEL, Layout, Step, header_labels
-from .reform_schedule_statements import Statements, is_kpi_line
+from .build import Builder, Line, correct
+from .columns import KPI_LABEL, YEAR_LABEL, Layout, Step, header_labels
+from .statements import Statements, is_kpi_line
 
 EDITION = re.compile(r"^(.*改革工程表.*?)\s*[(（]([^()（）]*\d[^()（）]*)[)）]\s*$")
 _ECHO = re.compile(r"^(?:[～〜]?\d{4}(?:・\d{4})?年度[～〜]?|KPI\s*\(第[一二]階層\)|集中改革期間|《主担当府省庁等》|\s)+$")

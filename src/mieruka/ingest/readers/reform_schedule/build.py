@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from mieruka.ingest.canonical import item_key, key_for
-from mieruka.ingest.records import Extraction, KpiRecord, ReformItemRecord, Source
+from mieruka.records.canonical import item_key, key_for
+from mieruka.records.extraction import Extraction, KpiRecord, ReformItemRecord, Source
 from mieruka.jp import normalise_text
 
 FAMILY = "reform-schedule"
@@ -102,7 +102,7 @@ class Builder:
         self.statements_seen: set[tuple] = set()  # (edition, item, KPI key, target) of schedule KPIs
         self.named_kpis: list[KpiRecord] = []  # schedule KPIs with no target, listed after all others
         self.schedule_tables = 0
-        self.schedule_readings: list = []  # reform_schedule_plan.Reading, one per schedule record kept
+        self.schedule_readings: list = []  # plan.Reading, one per schedule record kept
         self.corrections: list[dict] = []
 
     # -- reform items -------------------------------------------------

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from mieruka.ingest.canonical import kpi_key
-from mieruka.ingest.records import Extraction
+from mieruka.records.canonical import kpi_key
+from mieruka.records.extraction import Extraction
 from mieruka.jp import normalise_text
 
-from .reform_schedule_build import FAMILY
-from .reform_schedule_pdf import read_pdf_lines
-from .reform_schedule_tabbed import read_tabbed
-from .reform_schedule_values import fill_units
+from .build import FAMILY
+from .pdf import read_pdf_lines
+from .tabbed import read_tabbed
+from .values import fill_units
 
 __all__ = ["FAMILY", "matches", "read"]
 

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from mieruka import storage
-from mieruka.ingest.detect import detect_family, reader_for_family
-from mieruka.ingest.records import Extraction
-from mieruka.ingest.sources import DecodedDocument, UnreadableDocument, expand_paths, read_document
+from mieruka.ingest.extract import extract
+from mieruka.ingest.sources import UnreadableDocument, expand_paths, read_document
 
 
 @dataclass
@@ -31,26 +30,6 @@ class DocumentReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def extract(doc: DecodedDocument, family: str | None = None) -> Extraction:
-    """Run the right reader over a decoded document; raises UnreadableDocument if no reader recognises it."""
-    if family:
-        reader = reader_for_family(family)
-    else:
-        reader = detect_family(doc.text)
-        if reader is None:
-            raise UnreadableDocument(doc.path, "not a document of a known family (reform schedule progress, policy "
-                                               "evaluation sheet, national measure catalogue, platform presentation)")
-    try:
-        ex = reader.read(doc.text)
-    except UnreadableDocument:
-        raise
-    except Exception as exc:  # a reader bug must not half-load a file: report it against the file
-        raise UnreadableDocument(doc.path, f"the {reader.FAMILY} reader failed: {type(exc).__name__}: {exc}") from exc
-    if not (ex.kpis or ex.items or ex.measures or ex.cases or ex.budgets or ex.results):
-        raise UnreadableDocument(doc.path, f"looks like a {reader.FAMILY} document but no records could be extracted")
-    return ex
 
 
 def ingest_file(path: str | Path, url: str | None = None, family: str | None = None) -> DocumentReport:

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from mieruka.municipalities.registry import LocalBodyInfo, by_code, municipalities, prefectures
+from mieruka.bodies.registry import LocalBodyInfo, by_code, municipalities, prefectures
 
 # Towns that became cities after the count reached 1,741 (2014-04-05): documents of that period
 # still use the old names. 福岡県那珂川町 shares its old name with 栃木県那珂川町, so a bare

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mieruka.ingest.canonical import is_after_the_fact
-from mieruka.ingest.records import (BaselineRecord, KpiRecord, ObservationRecord, RatingRecord, Source,
+from mieruka.records.canonical import is_after_the_fact
+from mieruka.records.extraction import (BaselineRecord, KpiRecord, ObservationRecord, RatingRecord, Source,
                                     TargetRecord)
 from mieruka.jp import ParseError, Parsed, fiscal_year_end, normalise_text, parse, strip_markers
 from mieruka.jp.dates import find_periods
 from mieruka.jp.text import prepare_cell
 
-from .reform_schedule_build import Builder
+from .build import Builder
 
 RATINGS = ("A", "B", "N", "F")
 SCHEME = "reform-schedule"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from mieruka.ingest.canonical import is_after_the_fact, key_for
-from mieruka.ingest.records import BaselineRecord, KpiRecord, Source
+from mieruka.records.canonical import is_after_the_fact, key_for
+from mieruka.records.extraction import BaselineRecord, KpiRecord, Source
 from mieruka.jp import ParseError, parse, parse_transition, strip_markers
 
-from .reform_schedule_build import Builder
-from .reform_schedule_values import add_target, fill_units, target_record
+from .build import Builder
+from .values import add_target, fill_units, target_record
 
 _OFFICE_TAG = re.compile(r"^[^】]{0,10}(?:省|室|庁)$")
 _STATEMENT = re.compile(r"([^【】]*?)\s*【([^】]*)】")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from mieruka.ingest.records import Extraction, Source, StepRecord
+from mieruka.records.extraction import Extraction, Source, StepRecord
 from mieruka.jp import normalise_text
 
-from .reform_schedule_build import (SECTION_KPI, SECTION_STEPS, Builder, Line, cell_lines, cell_text, clean_name,
+from .build import (SECTION_KPI, SECTION_STEPS, Builder, Line, cell_lines, cell_text, clean_name,
                                     correct, split_headings, status_word)
-from .reform_schedule_plan import ScheduleTable, drop_repeats, edition_heading, is_area, is_header, read_schedule
-from .reform_schedule_values import RowCells, add_rows, is_blank, is_rating
+from .plan import ScheduleTable, drop_repeats, edition_heading, is_area, is_header, read_schedule
+from .values import RowCells, add_rows, is_blank, is_rating
 
 _TIER = re.compile(r"^第\s*([一二12])\s*階層\s*")
 

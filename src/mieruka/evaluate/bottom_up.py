@@ -8,9 +8,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from mieruka.bodies import registry
 from mieruka.evaluate.explain import num_en
-from mieruka.municipalities import registry
-from mieruka.municipalities.mapdata import format_value
+from mieruka.jp import format_value
 from mieruka.storage import local_bodies as store
 
 MEASURES = ("count", "rate")
