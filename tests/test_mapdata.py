@@ -1,17 +1,22 @@
-"""Prefecture outlines converted from japanmap to GeoJSON, the colour classes, and the SVG choropleth.
+"""Prefecture outlines shipped as GeoJSON (exported from japanmap), the colour classes, and the SVG choropleth.
 Point-in-polygon checks on real city coordinates prove the outlines sit where they should."""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from pathlib import Path
 
 import pytest
 
+from mieruka.municipalities import mapdata
 from mieruka.municipalities.mapdata import (
     NO_DATA,
     PALETTE,
     bins,
     choropleth_svg,
     colour_of,
+    outline_source,
     prefecture_geojson,
     prefecture_names,
 )
@@ -99,3 +104,40 @@ def test_legend_lists_the_classes_and_no_data():
     rates = choropleth_svg({"01": 5.3, "02": 42.1}, unit="%")
     assert re.findall(r"<text[^>]*>([^<]+)</text>", re.search(r'<g class="legend".*?</g>', rates).group(0))[:2] == [
         "34.7–42.1%", "27.4–34.7%"]
+
+
+# sha256 of what the code drawing from the japanmap package produced, captured before the outlines became
+# mieruka's own file: the maps must not change by a byte.
+JAPANMAP_GEOJSON_SHA256 = "1ea56631e73efe378f272177861062877e2272891852c54510cceb44f74b88e4"
+JAPANMAP_SVG_SHA256 = {
+    "links": "8a288e766dfb318866021355845ecd219ab8941ee80ce7e5a145cc8f3a298c60",
+    "narrow": "8c21ec362faeb07428fad78f4a4d82550a70c91ffaba68276ce15c4f14c09e93",
+}
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_the_outlines_are_those_exported_from_japanmap():
+    features = prefecture_geojson()["features"]
+    assert sum(len(f["geometry"]["coordinates"][0]) for f in features) == 5500
+    assert _sha256(json.dumps(prefecture_geojson(), ensure_ascii=False, separators=(",", ":"))) == JAPANMAP_GEOJSON_SHA256
+
+
+def test_the_svg_maps_are_byte_identical_to_those_drawn_from_japanmap():
+    values = {code: float(i) for i, code in enumerate(prefecture_names())}
+    values["13"] = None
+    links = choropleth_svg(values, unit="%", title="実施率 <2017>", highlight="14", link=lambda c: f"/local/pref/{c}",
+                           notes={"14": "5 / 33 団体"})
+    narrow = choropleth_svg({"01": 1.0, "02": 3.0, "47": 2.0}, unit="団体", width=320)
+    assert (len(links), len(narrow)) == (75317, 70410)
+    assert {"links": _sha256(links), "narrow": _sha256(narrow)} == JAPANMAP_SVG_SHA256
+
+
+def test_the_outlines_record_their_source_and_licence():
+    source = outline_source()
+    assert source["source"] == "japanmap 0.6.0 (Saito Tsutomu), data file japanmap/japan.json"
+    assert source["licence"].startswith("Apache License 2.0")
+    licence_text = Path(mapdata.__file__).parent.joinpath("data", "prefectures-LICENSE.txt").read_text(encoding="utf-8")
+    assert "Apache License" in licence_text and "Copyright 2022 Saito Tsutomu" in licence_text

@@ -5,7 +5,7 @@ import socket
 import subprocess
 import sys
 
-import httpx
+import httpx2 as httpx
 
 import webdata
 from mieruka import storage

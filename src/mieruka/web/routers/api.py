@@ -49,8 +49,8 @@ def page_of(rows: list, limit: int, offset: int) -> Response:
     return as_json({"total": len(rows), "limit": limit, "offset": offset, "items": rows[offset: offset + limit]})
 
 
-KPI_FIELDS = s.field_names(s.KpiOut)
-KPI_DETAIL_FIELDS = s.field_names(s.KpiDetail)
+KPI_FIELDS = list(s.KpiOut.model_fields)
+KPI_DETAIL_FIELDS = list(s.KpiDetail.model_fields)
 
 
 def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> dict:
