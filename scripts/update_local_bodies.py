@@ -41,6 +41,8 @@ HEADERS = {
     "name_kana": "市区町村名(カナ)",
 }
 _HEADER_ROWS = 10
+# MIC's second sheet ("R6.1.1政令指定都市") lists the designated cities with their wards, which are not local bodies.
+_WARDS_SHEET = "政令指定都市"
 
 LICENCE = (
     "総務省ウェブサイトのコンテンツ利用ルール（政府標準利用規約（第2.0版）に準拠。"
@@ -114,6 +116,8 @@ def read_spreadsheet(path: Path) -> list[Body]:
         raise SpreadsheetError(f"{path}: not an .xlsx workbook ({error})") from None
     try:
         for sheet in workbook.worksheets:
+            if _WARDS_SHEET in sheet.title:
+                continue
             rows = sheet.iter_rows(values_only=True)
             for header_row, cells in enumerate(rows, start=1):
                 if header_row > _HEADER_ROWS:

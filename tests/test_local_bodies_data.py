@@ -98,20 +98,19 @@ def update():
 MIC_HEADER = ["団体コード", "都道府県名\n（漢字）", "市区町村名\n（漢字）", "都道府県名\n（カナ）", "市区町村名\n（カナ）"]
 
 
-def _mic_workbook(path: Path, rows: list[list], *, wards: bool = True, title: str = "R6.1.1現在の団体") -> Path:
-    """A workbook of MIC's shape: the bodies on the first sheet (codes as numbers, as Excel stores them, and
-    half-width kana), the designated cities' wards on a second sheet that must not be read."""
+def _mic_workbook(path: Path, rows: list[list], *, wards_first: bool = False) -> Path:
+    """A workbook of MIC's shape: the bodies on one sheet (codes as numbers, as Excel stores them, and
+    half-width kana), the designated cities with their wards on another that must not be read."""
     book = Workbook()
     sheet = book.active
-    sheet.title = title
+    sheet.title = "R6.1.1現在の団体"
     sheet.append(MIC_HEADER)
     for row in rows:
         sheet.append(row)
-    if wards:
-        ward_sheet = book.create_sheet("R6.1.1政令指定都市")
-        ward_sheet.append(["団体コード", "市区町村名\n（漢字）", "市区町村名\n（カナ）"])
-        ward_sheet.append([11002, "札幌市", "ｻｯﾎﾟﾛｼ"])
-        ward_sheet.append([11011, "札幌市中央区", "ｻｯﾎﾟﾛｼﾁｭｳｵｳｸ"])
+    ward_sheet = book.create_sheet("R6.1.1政令指定都市", 0 if wards_first else 1)
+    ward_sheet.append(MIC_HEADER)
+    ward_sheet.append([11002, "北海道", "札幌市", "ﾎｯｶｲﾄﾞｳ", "ｻｯﾎﾟﾛｼ"])
+    ward_sheet.append([11011, "北海道", "札幌市中央区", "ﾎｯｶｲﾄﾞｳ", "ｻｯﾎﾟﾛｼﾁｭｳｵｳｸ"])
     book.save(path)
     return path
 
@@ -167,6 +166,12 @@ def test_update_rebuilds_the_list_and_reports_added_removed_and_renamed(update, 
     assert sidecar["valid_from"] == dt.date(2024, 1, 1)
     assert sidecar["edition"] == "000730858.xlsx"
     assert sidecar["source_url"] == "https://www.soumu.go.jp/denshijiti/code.html"
+
+
+def test_the_designated_cities_sheet_is_not_read_wherever_it_sits(update, tmp_path):
+    workbook = _mic_workbook(tmp_path / "list.xlsx", NEW_ROWS, wards_first=True)
+    assert [b.code for b in update.read_spreadsheet(workbook)] == [
+        "010006", "011002", "131016", "132012", "282219", "402311"]
 
 
 def test_update_reports_kana_and_kind_changes_apart_from_renames(update, tmp_path):
