@@ -15,7 +15,8 @@ from mieruka.storage.search import KINDS as SEARCH_KINDS, search
 from mieruka.web import schemas as s
 from mieruka.web.evaluation import audit_findings
 from mieruka.web.i18n import LANGS
-from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_summary, kpi_table
+from mieruka.storage.summaries import kpi_count, kpi_page
+from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_list_item, kpi_query, kpi_summary
 from mieruka.web.pages import DbSession, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers.cases import filtered_cases
@@ -50,13 +51,16 @@ def page_of(rows: list, limit: int, offset: int) -> Response:
 
 
 KPI_FIELDS = s.field_names(s.KpiOut)
+KPI_LIST_FIELDS = s.field_names(s.KpiListItem)
+Include = Literal["observations"]
 KPI_DETAIL_FIELDS = s.field_names(s.KpiDetail)
 
 
 def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> dict:
     """A KPI in the API's shape: the model's fields only, with the rating under the scheme asked for."""
     summary = kpi_summary(kpi, scheme)
-    full = {**kpi, "ministry": kpi["organisation"],
+    lean = kpi_list_item(summary)
+    full = {**kpi, "ministry": kpi["organisation"], "latest": lean["latest"], "target": lean["target"],
             "documents": [d["file_name"] for d in kpi["documents"]],
             "next_measurement": summary["next_measurement"],
             "next_measurement_date": summary["next_measurement_date"],
@@ -65,19 +69,24 @@ def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> 
     return {k: full[k] for k in fields}
 
 
-@router.get("/kpis", response_model=s.KpiPage, summary="KPIs with targets, observations and ratings")
+@router.get("/kpis", response_model=s.KpiPage, summary="KPIs: baseline, latest actual, target and rating of each")
 def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: int | None = None, ministry: str | None = None,
              tier: int | None = None, rating: Annotated[str | None, Query(description="code under the scheme")] = None,
              q: Annotated[str | None, Query(description="words in the KPI's name, item or ministry")] = None,
              sort: KpiSort = "id", desc: bool = False,
+             include: Annotated[Include | None, Query(description="observations: each item also carries every "
+                                                      "target, observation and rating and its documents")] = None,
              limit: Limit = 100, offset: Offset = 0):
-    kpis = kpi_rows(session)
     f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), str(item) if item is not None else None, ministry,
                    str(tier) if tier is not None else None, rating, q, sort, "1" if desc else None)
-    by_id = {k["id"]: k for k in kpis}
-    ordered = [by_id[r["id"]] for r in kpi_table(kpis, f)]
-    return as_json({"total": len(ordered), "limit": limit, "offset": offset,
-                    "items": [kpi_out(k, f.scheme) for k in ordered[offset: offset + limit]]})
+    total = kpi_count(session, kpi_query(f))
+    rows = kpi_page(session, kpi_query(f), limit, offset) if offset < total else []
+    if include == "observations":
+        full = {k["id"]: k for k in kpi_rows(session, [r["id"] for r in rows])}
+        items = [kpi_out(full[r["id"]], f.scheme, KPI_FIELDS) for r in rows]
+    else:
+        items = [kpi_list_item(r) for r in rows]
+    return as_json({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
 @router.get("/kpis/{kpi_id}", response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
