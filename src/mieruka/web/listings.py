@@ -152,12 +152,14 @@ def kpi_table(kpis: list[dict], f: KpiFilter) -> list[dict]:
 
 
 def cross_counts(rows: list[dict], group: str, label: str | None = None) -> list[dict]:
-    """Rating counts per value of one column (reform item, ministry): [{"key", "label", "total", "counts": {code: n}}]."""
+    """Rating counts per value of one column (reform item, ministry): [{"key", "label", "total", "counts": {code: n}}].
+    A row stands for r["n"] KPIs when it has that key (the database's counts), else for one."""
     out: dict = {}
     for r in rows:
+        n = r.get("n", 1)
         entry = out.setdefault(r[group], {"key": r[group], "label": r[label or group], "total": 0, "counts": Counter()})
-        entry["total"] += 1
-        entry["counts"][r["rating"]] += 1
+        entry["total"] += n
+        entry["counts"][r["rating"]] += n
     return sorted(out.values(), key=lambda e: (e["key"] is None, str(e["key"] if e["key"] is not None else "")))
 
 
