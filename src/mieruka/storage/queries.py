@@ -105,24 +105,46 @@ def _kpi_dicts(session: Session, ids: list[int], docs) -> list[dict]:
     return rows
 
 
-def measure_rows(session: Session) -> list[dict]:
+def measure_rows(session: Session, ids: list[int] | None = None) -> list[dict]:
+    """Every measure (or those of ids, in that order) with its ministries and source."""
     docs = _docs(session)
-    measures = session.scalars(select(m.Measure).options(
-        selectinload(m.Measure.ministries).selectinload(m.MeasureMinistry.organisation)).order_by(m.Measure.no, m.Measure.id)).all()
-    return [{
-        "id": x.id, "no": x.no, "code": x.code, "name": x.name, "pillar": x.pillar, "timing": x.timing,
-        "effects": {"efficiency": x.effect_efficiency, "economy": x.effect_economy,
-                    "convenience": x.effect_convenience, "safety": x.effect_safety},
-        "ministries": [{"name": mm.organisation.name, "lead": mm.lead} for mm in x.ministries],
-        "kpi_progress": x.kpi_progress, "kpi_effect": x.kpi_effect, "overview": x.overview,
-        "support": x.support, "budget_programme": x.budget_programme, "urls": x.urls or [],
-        "source": _source(docs, x.document_id, x.line_start),
-    } for x in measures]
+    q = select(m.Measure.id, m.Measure.no, m.Measure.code, m.Measure.name, m.Measure.pillar, m.Measure.timing,
+               m.Measure.effect_efficiency, m.Measure.effect_economy, m.Measure.effect_convenience,
+               m.Measure.effect_safety, m.Measure.kpi_progress, m.Measure.kpi_effect, m.Measure.overview,
+               m.Measure.support, m.Measure.budget_programme, m.Measure.urls, m.Measure.document_id,
+               m.Measure.line_start)
+    mq = (select(m.MeasureMinistry.measure_id, m.Organisation.name, m.MeasureMinistry.lead)
+          .join(m.Organisation, m.Organisation.id == m.MeasureMinistry.organisation_id)
+          .order_by(m.MeasureMinistry.measure_id, m.MeasureMinistry.position, m.MeasureMinistry.id))
+    if ids is not None:
+        if not ids:
+            return []
+        q, mq = q.where(m.Measure.id.in_(ids)), mq.where(m.MeasureMinistry.measure_id.in_(ids))
+    else:
+        q = q.order_by(m.Measure.no, m.Measure.id)
+    ministries = defaultdict(list)
+    for measure_id, name, lead in session.execute(mq):
+        ministries[measure_id].append({"name": name, "lead": lead})
+    rows = [{
+        "id": x[0], "no": x[1], "code": x[2], "name": x[3], "pillar": x[4], "timing": x[5],
+        "effects": {"efficiency": x[6], "economy": x[7], "convenience": x[8], "safety": x[9]},
+        "ministries": ministries.get(x[0], []),
+        "kpi_progress": x[10], "kpi_effect": x[11], "overview": x[12],
+        "support": x[13], "budget_programme": x[14], "urls": x[15] or [],
+        "source": _source(docs, x[16], x[17]),
+    } for x in session.execute(q)]
+    if ids is not None:
+        order = {i: n for n, i in enumerate(ids)}
+        rows.sort(key=lambda r: order[r["id"]])
+    return rows
 
 
-def case_rows(session: Session) -> list[dict]:
+def case_rows(session: Session, ids: list[int] | None = None) -> list[dict]:
     docs = _docs(session)
-    cases = session.scalars(select(m.AdvancedCase).options(selectinload(m.AdvancedCase.effects)).order_by(m.AdvancedCase.id)).all()
+    q = select(m.AdvancedCase).options(selectinload(m.AdvancedCase.effects)).order_by(m.AdvancedCase.id)
+    if ids is not None:
+        q = q.where(m.AdvancedCase.id.in_(ids))
+    cases = session.scalars(q).all()
     return [{
         "id": c.id, "title": c.title, "municipalities": c.municipalities, "body_codes": c.body_codes or [],
         "theme": c.theme, "summary": c.summary,

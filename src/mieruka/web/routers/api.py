@@ -21,7 +21,7 @@ from mieruka.web.pages import DbSession, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers.cases import filtered_cases
 from mieruka.web.routers.kpis import kpi_filter
-from mieruka.web.routers.measures import filtered_measures, measure_filter
+from mieruka.web.routers.measures import measure_filter, measures_page
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -124,16 +124,16 @@ def api_measures(session: DbSession, pillar: str | None = None,
                  ministry: str | None = None, lead: Annotated[str | None, Query(description="lead ministry")] = None,
                  timing: str | None = None, q: Annotated[str | None, Query(description="full-text search")] = None,
                  limit: Limit = 100, offset: Offset = 0):
-    rows, _ = filtered_measures(session, measure_filter(pillar, effect, ministry, lead, timing, q))
-    return page_of(rows, limit, offset)
+    total, rows = measures_page(session, measure_filter(pillar, effect, ministry, lead, timing, q), limit, offset)
+    return as_json({"total": total, "limit": limit, "offset": offset, "items": rows})
 
 
 @router.get("/measures/{measure_id}", response_model=s.MeasureOut, summary="One national measure")
 def api_measure(measure_id: int, session: DbSession):
-    found = next((m for m in measure_rows(session) if m["id"] == measure_id), None)
-    if found is None:
+    found = measure_rows(session, [measure_id])
+    if not found:
         raise HTTPException(404, f"measure {measure_id} not found")
-    return as_json(found)
+    return as_json(found[0])
 
 
 @router.get("/cases", response_model=s.CasePage, summary="Advanced cases with their effects")
@@ -144,10 +144,10 @@ def api_cases(session: DbSession, q: Annotated[str | None, Query(description="fu
 
 @router.get("/cases/{case_id}", response_model=s.CaseOut, summary="One advanced case")
 def api_case(case_id: int, session: DbSession):
-    found = next((c for c in case_rows(session) if c["id"] == case_id), None)
-    if found is None:
+    found = case_rows(session, [case_id])
+    if not found:
         raise HTTPException(404, f"case {case_id} not found")
-    return as_json(found)
+    return as_json(found[0])
 
 
 @router.get("/documents", response_model=s.DocumentPage, summary="Ingested documents with their counts")
