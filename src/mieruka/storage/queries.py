@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from mieruka.storage import models as m
@@ -169,3 +169,24 @@ def document_rows(session: Session) -> list[dict]:
         "sha256": d.sha256, "encoding": d.encoding, "size_bytes": d.size_bytes,
         "ingested_at": d.ingested_at, "counts": (d.report or {}).get("counts", {}),
     } for d in docs]
+
+
+def document_date_facts(session: Session) -> tuple[dict[int, object], dict[int, object]]:
+    """What evaluate.series.document_dates works out from every KPI, in two queries: the stated date of each document
+    a KPI row cites (by the file names the KPIs appear in), and for the others the latest non-forecast actual."""
+    cited: set[int] = set()
+    for model in (m.Observation, m.Target, m.KpiAppearance, m.Baseline):
+        cited.update(session.scalars(select(model.document_id).distinct()))
+    cited.update(session.scalars(select(m.Rating.document_id).where(m.Rating.document_id.is_not(None)).distinct()))
+    stated_by_name = dict(session.execute(
+        select(m.Document.file_name, m.Document.doc_date)
+        .where(m.Document.doc_date.is_not(None),
+               m.Document.id.in_(select(m.KpiAppearance.document_id).distinct())).order_by(m.Document.id)).all())
+    names = dict(session.execute(select(m.Document.id, m.Document.file_name)).all())
+    stated = {d: stated_by_name[names[d]] for d in cited if names.get(d) in stated_by_name}
+    O = m.Observation
+    inferred = {d: when for d, when in session.execute(
+        select(O.document_id, func.max(O.as_of))
+        .where(O.as_of.is_not(None), func.coalesce(O.status, "") != "forecast").group_by(O.document_id))
+        if d not in stated}
+    return stated, inferred

@@ -237,3 +237,8 @@ def kpi_names(session: Session, ids: list[int]) -> dict[int, str]:
 def kpi_children(session: Session, kpi_id: int) -> list[dict]:
     return [{"id": i, "name": n} for i, n in
             session.execute(select(m.Kpi.id, m.Kpi.name).where(m.Kpi.parent_id == kpi_id).order_by(m.Kpi.id))]
+
+
+def newest_actual(session: Session):
+    """The date of the newest observation in the database."""
+    return session.scalar(select(func.max(m.Observation.as_of)))
