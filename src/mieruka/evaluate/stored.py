@@ -16,7 +16,7 @@ from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import document_date_facts, kpi_row_chunks, kpi_rows
 from mieruka.storage.ratings import (audit_data_key, audited_dates, policy_result_rows, rating_runs, record_rating_run,
-                                     replace_computed, stale_kpis, store_audit, stored_audit)
+                                     replace_computed, stale_kpis, store_audit, stored_audit, stored_audit_page)
 from mieruka.storage.summaries import ensure_summaries, kpi_versions
 
 CHUNK = 200
@@ -167,11 +167,15 @@ def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None 
     return found
 
 
-def stored_findings(session: Session, as_of: date) -> list[dict]:
-    """The audit as of a date as stored for the current data; audited (and stored) now only when it is not."""
-    found = stored_audit(session, as_of, _key(session, all_schemes()))
+def stored_findings(session: Session, as_of: date, limit: int | None = None, offset: int = 0, kind: str | None = None,
+                    kpi_id: int | None = None) -> tuple[int, list[dict]]:
+    """The audit as of a date as stored for the current data (how many findings match kind and KPI, and those from
+    offset); audited and stored now only when it is not."""
+    key = _key(session, all_schemes())
+    found = stored_audit_page(session, as_of, key, limit, offset, kind, kpi_id)
     if found is None:
-        found = audit_and_store(session, as_of)
+        audit_and_store(session, as_of)
+        found = stored_audit_page(session, as_of, key, limit, offset, kind, kpi_id)
     return found
 
 

@@ -111,17 +111,36 @@ def store_audit(session: Session, as_of, data_key: str, findings: list[dict], ke
     return run.id
 
 
+def _audit_run(session: Session, as_of, data_key: str) -> int | None:
+    return session.scalar(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of, m.AuditRun.data_key == data_key)
+                          .order_by(m.AuditRun.id.desc()).limit(1))
+
+
 def stored_audit(session: Session, as_of, data_key: str) -> list[dict] | None:
     """The stored findings of the audit as of that date over that data, in the audit's order; None if not stored."""
-    run_id = session.scalar(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of, m.AuditRun.data_key == data_key)
-                            .order_by(m.AuditRun.id.desc()).limit(1))
+    found = stored_audit_page(session, as_of, data_key)
+    return None if found is None else found[1]
+
+
+def stored_audit_page(session: Session, as_of, data_key: str, limit: int | None = None, offset: int = 0,
+                      kind: str | None = None, kpi_id: int | None = None) -> tuple[int, list[dict]] | None:
+    """How many stored findings match (kind, KPI) and those from offset in the audit's order; None if not stored."""
+    from sqlalchemy import func
+
+    run_id = _audit_run(session, as_of, data_key)
     if run_id is None:
         return None
     F = m.AuditFinding
-    return [{"kind": k, "kpi_id": kid, "kpi": name, "message": msg, "message_en": en, "sources": src or []}
-            for k, kid, name, msg, en, src in session.execute(
-                select(F.kind, F.kpi_id, F.kpi, F.message, F.message_en, F.sources)
-                .where(F.run_id == run_id).order_by(F.position))]
+    where = [F.run_id == run_id]
+    if kind is not None:
+        where.append(F.kind == kind)
+    if kpi_id is not None:
+        where.append(F.kpi_id == kpi_id)
+    total = session.scalar(select(func.count()).select_from(F).where(*where))
+    q = select(F.kind, F.kpi_id, F.kpi, F.message, F.message_en, F.sources).where(*where).order_by(F.position)
+    q = q.offset(offset) if limit is None else q.offset(offset).limit(limit)
+    return total, [{"kind": k, "kpi_id": kid, "kpi": name, "message": msg, "message_en": en, "sources": src or []}
+                   for k, kid, name, msg, en, src in session.execute(q)]
 
 
 def audited_dates(session: Session) -> list:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Iterator
 
-from sqlalchemy import and_, case, delete, func, insert, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, String, and_, bindparam, case, delete, func, insert, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from mieruka.jp import normalise_text
 from mieruka.storage import models as m
@@ -123,13 +124,12 @@ SUMMARY_FIELDS = ["baseline_value", "baseline_unit", "baseline_as_of", "baseline
                   "target_text", "next_measurement", "next_measurement_date"]
 
 
-def _rating_choice(scheme: str, official: bool):
-    """The latest rating per KPI under scheme (ties: the last stored), computed or official."""
-    R = m.Rating
-    rn = func.row_number().over(partition_by=R.kpi_id, order_by=[R.as_of.is_(None), R.as_of.desc(), R.id.desc()])
-    sub = (select(R.kpi_id, R.code, rn.label("rn"))
-           .where(R.scheme == scheme, R.official.is_(official)).subquery())
-    return select(sub.c.kpi_id, sub.c.code).where(sub.c.rn == 1).subquery()
+def _rating_code(scheme, official: bool):
+    """The code of the latest rating of the KPI under scheme (ties: the last stored), computed or official: a lookup
+    per KPI row through ix_ratings_kpi_id_scheme_official, evaluated only for the rows a query returns."""
+    R = aliased(m.Rating)
+    return (select(R.code).where(R.kpi_id == m.Kpi.id, R.scheme == scheme, R.official == official)
+            .order_by(R.as_of.is_(None), R.as_of.desc(), R.id.desc()).limit(1).correlate(m.Kpi).scalar_subquery())
 
 
 def _like_escape(term: str) -> str:
@@ -141,75 +141,91 @@ def _ordered(expr, dialect: str):
     return expr.collate("C") if dialect == "postgresql" else expr
 
 
-def _kpi_select(session: Session, f: KpiQuery):
+@lru_cache(maxsize=256)
+def _statements(dialect: str, sort: str, desc: bool, filters: tuple[str, ...], terms: int, limited: bool):
+    """The count and the page statements for one shape of filter, built once: the values are bound parameters.
+    Building SQLAlchemy constructs costs more than running these queries, so a request only binds values."""
     K, S, RI, O = m.Kpi, m.KpiSummary, m.ReformItem, m.Organisation
-    rc, ro = _rating_choice(f.scheme, False), _rating_choice(f.scheme, True)
-    shown = func.coalesce(rc.c.code, ro.c.code)
+    scheme = bindparam("scheme", type_=String)
+    rc, ro = _rating_code(scheme, False), _rating_code(scheme, True)
+    shown = func.coalesce(rc, ro)
     cols = [K.id, K.name, K.tier, K.reform_item_id, RI.number.label("reform_item_number"), RI.name.label("reform_item"),
             O.name.label("ministry"), K.unit, K.direction, K.after_the_fact, K.parent_id,
-            *(getattr(S, c) for c in SUMMARY_FIELDS), literal(f.scheme).label("scheme"), shown.label("rating"),
-            rc.c.code.label("rating_computed"), ro.c.code.label("rating_official")]
+            *(getattr(S, c) for c in SUMMARY_FIELDS), shown.label("rating"),
+            rc.label("rating_computed"), ro.label("rating_official")]
     q = (select(*cols).select_from(K)
-         .outerjoin(S, S.kpi_id == K.id).outerjoin(RI, RI.id == K.reform_item_id).outerjoin(O, O.id == K.organisation_id)
-         .outerjoin(rc, rc.c.kpi_id == K.id).outerjoin(ro, ro.c.kpi_id == K.id))
-    if f.item is not None:
-        q = q.where(K.reform_item_id == f.item)
-    if f.ministry:
-        q = q.where(O.name == f.ministry)
-    if f.tier is not None:
-        q = q.where(K.tier == f.tier)
-    if f.rating:
-        q = q.where(shown == f.rating)
-    if f.parent is not None:
-        q = q.where(K.parent_id == f.parent)
-    if f.ids is not None:
-        q = q.where(K.id.in_(f.ids))
-    for term in (fold(t) for t in (f.q or "").split() if t):
-        q = q.where(S.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
-    dialect = session.get_bind().dialect.name
+         .outerjoin(S, S.kpi_id == K.id).outerjoin(RI, RI.id == K.reform_item_id).outerjoin(O, O.id == K.organisation_id))
+    conditions = {"item": lambda: K.reform_item_id == bindparam("item"), "ministry": lambda: O.name == bindparam("ministry"),
+                  "tier": lambda: K.tier == bindparam("tier"), "rating": lambda: shown == bindparam("rating"),
+                  "parent": lambda: K.parent_id == bindparam("parent"),
+                  "ids": lambda: K.id.in_(bindparam("ids", expanding=True))}
+    for name in filters:
+        q = q.where(conditions[name]())
+    for i in range(terms):
+        q = q.where(S.search_text.like(bindparam(f"q{i}", type_=String), escape="\\"))
     keys = {"id": K.id, "name": _ordered(func.coalesce(S.name_folded, K.name), dialect), "item": K.reform_item_id,
             "ministry": _ordered(O.name, dialect), "tier": K.tier, "rating": _ordered(shown, dialect),
             "latest": S.latest_as_of, "deadline": S.target_deadline}
-    key = keys.get(f.sort, K.id)
-    if f.sort == "id":
-        order = [K.id.desc() if f.desc else K.id]
+    key = keys.get(sort, K.id)
+    if sort == "id":
+        order = [K.id.desc() if desc else K.id]
     else:
         # None last (first when descending), equal keys in id order: Python's stable sort, which the lists used to do.
         nulls = case((key.is_(None), 1), else_=0)
-        order = [nulls.desc(), key.desc()] if f.desc else [nulls, key]
-        order.append(K.id.desc() if f.desc and f.sort == "item" else K.id)
-    return q, order
+        order = [nulls.desc(), key.desc()] if desc else [nulls, key]
+        order.append(K.id.desc() if desc and sort == "item" else K.id)
+    count = q.with_only_columns(func.count(), maintain_column_froms=True)
+    page = q.order_by(*order)
+    if limited:
+        page = page.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+    return count, page
+
+
+def _bound(session: Session, f: KpiQuery, limited: bool):
+    values = {"item": f.item, "ministry": f.ministry or None, "tier": f.tier, "rating": f.rating or None,
+              "parent": f.parent, "ids": f.ids}
+    filters = tuple(k for k, v in values.items() if v is not None)
+    terms = [fold(t) for t in (f.q or "").split() if t]
+    params = {"scheme": f.scheme, **{k: values[k] for k in filters},
+              **{f"q{i}": f"%{_like_escape(t)}%" for i, t in enumerate(terms)}}
+    stmts = _statements(session.get_bind().dialect.name, f.sort if f.sort in KPI_SORT_KEYS else "id", bool(f.desc),
+                        filters, len(terms), limited)
+    return stmts, params
+
+
+KPI_SORT_KEYS = ("id", "name", "item", "ministry", "tier", "rating", "latest", "deadline")
+
+
+def _row(r, scheme: str) -> dict:
+    return {**r._mapping, "scheme": scheme}
 
 
 def kpi_count(session: Session, f: KpiQuery) -> int:
-    q, _ = _kpi_select(session, f)
-    return session.scalar(select(func.count()).select_from(q.subquery()))
+    (count, _), params = _bound(session, f, False)
+    return session.scalar(count, params)
 
 
 def kpi_page(session: Session, f: KpiQuery, limit: int | None, offset: int = 0) -> list[dict]:
     """The rows passing the filter from offset in order (limit of them; all when limit is None)."""
-    q, order = _kpi_select(session, f)
-    page = q.order_by(*order).offset(offset)
+    (_, page), params = _bound(session, f, limit is not None)
     if limit is not None:
-        page = page.limit(limit)
-    return [dict(r._mapping) for r in session.execute(page)]
+        params = {**params, "limit": limit, "offset": offset}
+    rows = session.execute(page, params)
+    return [_row(r, f.scheme) for r in rows] if limit is not None or not offset else [_row(r, f.scheme) for r in rows][offset:]
 
 
 def iter_kpi_rows(session: Session, f: KpiQuery, batch: int = 500) -> Iterator[dict]:
     """Every row passing the filter in order, fetched batch by batch (for downloads)."""
-    q, order = _kpi_select(session, f)
-    result = session.execute(q.order_by(*order).execution_options(yield_per=batch))
-    for r in result:
-        yield dict(r._mapping)
+    (_, page), params = _bound(session, f, False)
+    for r in session.execute(page.execution_options(yield_per=batch), params):
+        yield _row(r, f.scheme)
 
 
 def kpi_choices(session: Session, scheme: str) -> dict[str, list]:
     """What the list's filter menus offer: the ministries, tiers and shown rating codes among all KPIs."""
     K, O = m.Kpi, m.Organisation
-    rc, ro = _rating_choice(scheme, False), _rating_choice(scheme, True)
-    shown = func.coalesce(rc.c.code, ro.c.code)
-    codes = session.scalars(select(shown).select_from(K).outerjoin(rc, rc.c.kpi_id == K.id)
-                            .outerjoin(ro, ro.c.kpi_id == K.id).distinct())
+    codes = session.scalars(select(func.coalesce(_rating_code(scheme, False), _rating_code(scheme, True)))
+                            .select_from(K).distinct())
     return {
         "ministries": sorted(n for n in session.scalars(select(O.name).join(K, K.organisation_id == O.id).distinct()) if n),
         "tiers": sorted(t for t in session.scalars(select(K.tier).distinct()) if t is not None),
@@ -220,12 +236,15 @@ def kpi_choices(session: Session, scheme: str) -> dict[str, list]:
 def kpi_rating_counts(session: Session, scheme: str) -> list[dict]:
     """How many KPIs have each (reform item, ministry, shown, computed, official) combination: what the overview counts."""
     K, RI, O = m.Kpi, m.ReformItem, m.Organisation
-    rc, ro = _rating_choice(scheme, False), _rating_choice(scheme, True)
-    shown = func.coalesce(rc.c.code, ro.c.code)
-    q = (select(K.reform_item_id, RI.number, RI.name, O.name, shown, rc.c.code, ro.c.code, func.count())
-         .select_from(K).outerjoin(RI, RI.id == K.reform_item_id).outerjoin(O, O.id == K.organisation_id)
-         .outerjoin(rc, rc.c.kpi_id == K.id).outerjoin(ro, ro.c.kpi_id == K.id)
-         .group_by(K.reform_item_id, RI.number, RI.name, O.name, shown, rc.c.code, ro.c.code))
+    per_kpi = (select(K.reform_item_id.label("item_id"), RI.number.label("number"), RI.name.label("item"),
+                      O.name.label("ministry"), _rating_code(scheme, False).label("rc"),
+                      _rating_code(scheme, True).label("ro"))
+               .select_from(K).outerjoin(RI, RI.id == K.reform_item_id).outerjoin(O, O.id == K.organisation_id)
+               .subquery())
+    c = per_kpi.c
+    shown = func.coalesce(c.rc, c.ro)
+    q = (select(c.item_id, c.number, c.item, c.ministry, shown, c.rc, c.ro, func.count())
+         .group_by(c.item_id, c.number, c.item, c.ministry, shown, c.rc, c.ro))
     return [{"reform_item_id": a, "reform_item_number": b, "reform_item": c, "ministry": d, "rating": e,
              "rating_computed": f, "rating_official": g, "n": n} for a, b, c, d, e, f, g, n in session.execute(q)]
 

@@ -16,8 +16,17 @@ from mieruka.storage.ratings import computed_ratings
 def audit_findings(session: Session, lang: str = "ja", as_of: date | None = None) -> list[dict]:
     """Every finding as {kind, kpi_id, kpi, message, sources: [{document, document_id, line}]}, in the audit's order:
     the stored audit of that date (today by default) over the current data, audited and stored only when missing."""
-    as_of = as_of or date.today()
-    found = stored_findings(session, as_of)
+    return audit_page(session, lang, as_of)[1]
+
+
+def audit_page(session: Session, lang: str = "ja", as_of: date | None = None, limit: int | None = None,
+               offset: int = 0, kind: str | None = None, kpi_id: int | None = None) -> tuple[int, list[dict]]:
+    """How many findings match kind and KPI, and those from offset (limit of them), as audit_findings gives them."""
+    total, found = stored_findings(session, as_of or date.today(), limit, offset, kind, kpi_id)
+    return total, _shown(session, found, lang)
+
+
+def _shown(session: Session, found: list[dict], lang: str) -> list[dict]:
     # The audit cites documents by file name; the pages link to them by id (the newest document of that name).
     doc_ids = {d["file_name"]: d["id"] for d in document_rows(session)}
     return [{"kind": f["kind"], "kpi_id": f["kpi_id"], "kpi": f["kpi"],

@@ -13,7 +13,7 @@ from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_
 from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
 from mieruka.storage.search import KINDS as SEARCH_KINDS, search
 from mieruka.web import schemas as s
-from mieruka.web.evaluation import audit_findings
+from mieruka.web.evaluation import audit_page
 from mieruka.web.i18n import LANGS
 from mieruka.storage.summaries import kpi_count, kpi_page
 from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_list_item, kpi_query, kpi_summary
@@ -113,9 +113,8 @@ def api_audit(session: DbSession,
               kind: Annotated[str | None, Query(description="e.g. " + ", ".join(AUDIT_KINDS))] = None,
               kpi: int | None = None, lang: Lang = "ja",
               limit: Limit = 100, offset: Offset = 0):
-    findings = audit_findings(session, lang)
-    rows = [f for f in findings if (kind is None or f["kind"] == kind) and (kpi is None or f.get("kpi_id") == kpi)]
-    return page_of(rows, limit, offset)
+    total, rows = audit_page(session, lang, None, limit, offset, kind, kpi)
+    return as_json({"total": total, "limit": limit, "offset": offset, "items": rows})
 
 
 @router.get("/measures", response_model=s.MeasurePage, summary="National measures, faceted and searchable")
