@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sqlalchemy import case, exists, false, func, select
+from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import Session
 
 from mieruka.storage import models as m
@@ -16,10 +16,11 @@ M, MM, O = m.Measure, m.MeasureMinistry, m.Organisation
 
 
 def _named(value: str, lead: bool = False):
-    cond = [MM.measure_id == M.id, O.name == value]
+    """Measures naming that ministry (as the lead one): a set computed once, not a lookup per measure."""
+    cond = [O.name == value]
     if lead:
         cond.append(MM.lead.is_(True))
-    return exists(select(MM.id).join(O, O.id == MM.organisation_id).where(*cond))
+    return M.id.in_(select(MM.measure_id).join(O, O.id == MM.organisation_id).where(*cond))
 
 
 def _conditions(chosen: dict[str, str | None], hits: list[int] | None, skip: str | None = None) -> list:
