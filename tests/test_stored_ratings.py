@@ -28,7 +28,7 @@ class Calls:
         self.rated: Counter = Counter()
         self.audits = 0
         self.evaluations = 0
-        rate_series, audit_bulk, evaluate = rate.rate_series, stored.audit_bulk, stored.evaluate
+        rate_series, audit_stream, evaluate = rate.rate_series, stored.audit_stream, stored.evaluate
 
         def counted_rate(series, scheme):
             self.rated[series.kpi_id] += 1
@@ -36,14 +36,14 @@ class Calls:
 
         def counted_audit(*args, **kwargs):
             self.audits += 1
-            return audit_bulk(*args, **kwargs)
+            return audit_stream(*args, **kwargs)
 
         def counted_evaluate(*args, **kwargs):
             self.evaluations += 1
             return evaluate(*args, **kwargs)
 
         monkeypatch.setattr(rate, "rate_series", counted_rate)
-        monkeypatch.setattr(stored, "audit_bulk", counted_audit)
+        monkeypatch.setattr(stored, "audit_stream", counted_audit)
         monkeypatch.setattr(stored, "evaluate", counted_evaluate)
 
     def reset(self) -> None:

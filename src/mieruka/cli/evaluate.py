@@ -11,7 +11,7 @@ import typer
 
 from mieruka import storage
 from mieruka.cli.app import DbOption, FormatOption, app, err, fail
-from mieruka.export.formats import Format, print_rows
+from mieruka.export.formats import Format, print_rows, stream_rows
 from mieruka.export.shapes import cited
 
 COLUMNS = ["kpi_id", "kpi", "code", "label", "expected", "actual", "actual_as_of", "target", "deadline", "forecast",
@@ -107,17 +107,23 @@ def audit_cmd(
     schemes = [_scheme(n) for n in (scheme or sorted(available()))]
     when = _as_of(as_of)
     storage.ensure_schema(db)
+    tally: Counter = Counter()
+
+    def rows(found):
+        for f in found:
+            tally[f["kind"]] += 1
+            yield {"kind": f["kind"], "kpi_id": f["kpi_id"], "kpi": f["kpi"],
+                   "message": f["message_en"] if lang.value == "en" else f["message"],
+                   "sources": f["sources"] if fmt is Format.json else cited(f["sources"])}
+
+    columns = ["kind", "kpi_id", "kpi", "message", "sources"]
     with storage.session_scope(db) as session:
         # the default set of schemes is stored, so pages read these findings instead of auditing again
         found = audit_and_store(session, when, None if not scheme else schemes)
-    rows = [{"kind": f["kind"], "kpi_id": f["kpi_id"], "kpi": f["kpi"],
-             "message": f["message_en"] if lang.value == "en" else f["message"], "sources": f["sources"]} for f in found]
-    findings = found
-    if fmt is not Format.json:
-        rows = [{**r, "sources": cited(r["sources"])} for r in rows]
-    print_rows(rows, fmt, columns=["kind", "kpi_id", "kpi", "message", "sources"])
-    tally = Counter(f["kind"] for f in findings)
-    err.print(f"{len(findings)} finding(s) as of {when.isoformat()}"
+        if isinstance(found, int):  # stored: printed back a page at a time, never all in memory
+            found = _stored_findings(session, when, found)
+        stream_rows(rows(found), fmt, columns)
+    err.print(f"{sum(tally.values())} finding(s) as of {when.isoformat()}"
               + (": " + ", ".join(f"{k} {n}" for k, n in tally.items()) if tally else ""), highlight=False)
 
 
@@ -136,6 +142,13 @@ def schemes_cmd(fmt: Format = FormatOption) -> None:
             rows.append({"name": name, "title": None, "title_en": None, "codes": [], "official": None,
                          "file": str(path), "error": str(exc)})
     print_rows(rows, fmt)
+
+
+def _stored_findings(session, when: date, total: int, page: int = 1000):
+    from mieruka.evaluate.stored import stored_findings
+
+    for offset in range(0, total, page):
+        yield from stored_findings(session, when, page, offset)[1]
 
 
 def refresh_stored(db: str | None) -> None:

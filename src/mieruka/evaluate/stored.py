@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy.orm import Session
 
@@ -15,8 +16,9 @@ from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, rate_kp
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import document_date_facts, kpi_row_chunks, kpi_rows
-from mieruka.storage.ratings import (audit_data_key, audited_dates, policy_result_rows, rating_runs, record_rating_run,
-                                     replace_computed, stale_kpis, store_audit, stored_audit, stored_audit_page)
+from mieruka.storage.ratings import (add_audit_findings, audit_data_key, audited_dates, begin_audit, policy_result_rows,
+                                     rating_runs, record_rating_run, replace_computed, stale_kpis, stored_audit,
+                                     stored_audit_page)
 from mieruka.storage.summaries import ensure_summaries, kpi_versions
 
 CHUNK = 200
@@ -117,33 +119,50 @@ def all_schemes() -> list[Scheme]:
     return [load(name) for name in sorted(available())]
 
 
-def audit_bulk(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> list[Finding]:
-    """Every audit finding over the database, a chunk of KPIs at a time: the same findings, in the same order, as
-    evaluate.audit.audit over every KPI at once, then the bottom-up survey mismatches."""
+_KIND_SPAN = 1 << 26  # positions: kind rank × span, then findings without a KPI, then the rest in KPI order
+_LATE = 1 << 25
+
+
+def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> Iterator[list[tuple[int, Finding]]]:
+    """Every audit finding over the database, a chunk of KPIs at a time, each with its position in the order of
+    evaluate.audit.audit over every KPI at once (by kind, then KPI), the bottom-up survey mismatches last."""
     from mieruka.municipalities.bottom_up import findings as bottom_up_findings
 
     schemes = schemes or all_schemes()
     dates = document_dates_of(session)
     policy = policy_result_rows(session)
-    found: list[Finding] = []
     members: dict[str, dict] = {s.name: defaultdict(list) for s in schemes}
+    rank = {k: i for i, k in enumerate(KINDS)}
+    seq = {"early": 0, "late": 0}
+
+    def placed(found: list[Finding]) -> list[tuple[int, Finding]]:
+        out = []
+        for f in sorted(found, key=lambda f: (rank[f.kind], f.kpi_id or 0)):
+            part = "late" if f.kpi_id else "early"
+            seq[part] += 1
+            out.append((rank[f.kind] * _KIND_SPAN + (_LATE if f.kpi_id else 0) + seq[part], f))
+        return out
+
     for kpis in kpi_row_chunks(session, CHUNK):
-        found += audit(kpis, schemes, as_of, None, dates=dates)
+        yield placed(audit(kpis, schemes, as_of, None, dates=dates))
         for scheme in schemes:
             if scheme.official:
                 for doc, rated in rollup_members(kpis, scheme, dates, policy, as_of).items():
                     for r in rated:
                         r.series = None
                     members[scheme.name][doc].extend(rated)
-    for scheme in schemes:
-        if scheme.official:
-            found += rollup_compare(members[scheme.name], scheme, policy)
-    order = {k: i for i, k in enumerate(KINDS)}
-    found.sort(key=lambda f: (order[f.kind], f.kpi_id or 0))
-    for f in bottom_up_findings(session):
-        found.append(Finding(kind=f["kind"], kpi_id=f["kpi_id"], kpi=f["kpi"], message=f["message"],
-                             message_en=f["message_en"], sources=f["sources"]))
-    return found
+    yield placed([f for scheme in schemes if scheme.official
+                  for f in rollup_compare(members[scheme.name], scheme, policy)])
+    tail = len(KINDS) * _KIND_SPAN
+    yield [(tail + i, Finding(kind=f["kind"], kpi_id=f["kpi_id"], kpi=f["kpi"], message=f["message"],
+                              message_en=f["message_en"], sources=f["sources"]))
+           for i, f in enumerate(bottom_up_findings(session))]
+
+
+def audit_bulk(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> list[Finding]:
+    """Every audit finding over the database in the audit's order (all in memory: see audit_and_store for large ones)."""
+    found = [pf for batch in audit_stream(session, as_of, schemes) for pf in batch]
+    return [f for _, f in sorted(found, key=lambda pf: pf[0])]
 
 
 def _key(session: Session, schemes: list[Scheme]) -> str:
@@ -157,14 +176,19 @@ def _as_dicts(findings: list[Finding]) -> list[dict]:
              "sources": f.sources} for f in findings]
 
 
-def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> list[dict]:
-    """Audit as of a date and keep the findings; a custom set of schemes is audited but not kept."""
-    default = schemes is None
-    schemes = schemes or all_schemes()
-    found = _as_dicts(audit_bulk(session, as_of, schemes))
-    if default or [s.name for s in schemes] == [s.name for s in all_schemes()]:
-        store_audit(session, as_of, _key(session, schemes), found)
-    return found
+def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> int | list[dict]:
+    """Audit as of a date and keep the findings, written a chunk at a time (bounded memory); returns how many.
+    A set of schemes other than all of them is audited but not kept: then the findings themselves are returned."""
+    every = all_schemes()
+    if schemes is not None and [s.name for s in schemes] != [s.name for s in every]:
+        return _as_dicts(audit_bulk(session, as_of, schemes))
+    run_id = begin_audit(session, as_of, _key(session, every))
+    n = 0
+    for batch in audit_stream(session, as_of, every):
+        add_audit_findings(session, run_id, [{"position": pos, **d} for (pos, _), d in
+                                             zip(batch, _as_dicts([f for _, f in batch]))])
+        n += len(batch)
+    return n
 
 
 def stored_findings(session: Session, as_of: date, limit: int | None = None, offset: int = 0, kind: str | None = None,

@@ -89,13 +89,11 @@ def stale_kpis(session: Session, scheme: str) -> list[int]:
     return list(session.scalars(q))
 
 
-def store_audit(session: Session, as_of, data_key: str, findings: list[dict], keep: int = 4) -> int:
-    """Keep findings (dicts with kind, kpi_id, kpi, message, message_en, sources) as the audit as of a date over the
-    data named by data_key; older audits of that date go, and only the `keep` most recent dates stay."""
-    for run_id in session.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of)):
-        session.execute(delete(m.AuditFinding).where(m.AuditFinding.run_id == run_id))
-        session.execute(delete(m.AuditRun).where(m.AuditRun.id == run_id))
-    old = list(session.scalars(select(m.AuditRun.id).order_by(m.AuditRun.computed_at.desc(), m.AuditRun.id.desc())
+def begin_audit(session: Session, as_of, data_key: str, keep: int = 4) -> int:
+    """A new stored audit as of a date over the data named by data_key (findings follow by add_audit_findings); older
+    audits of that date go, and only the `keep` most recent dates stay."""
+    old = set(session.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of)))
+    old.update(session.scalars(select(m.AuditRun.id).order_by(m.AuditRun.computed_at.desc(), m.AuditRun.id.desc())
                                .offset(max(0, keep - 1))))
     if old:
         session.execute(delete(m.AuditFinding).where(m.AuditFinding.run_id.in_(old)))
@@ -103,12 +101,23 @@ def store_audit(session: Session, as_of, data_key: str, findings: list[dict], ke
     run = m.AuditRun(as_of=as_of, data_key=data_key, computed_at=datetime.now(timezone.utc))
     session.add(run)
     session.flush()
-    rows = [{"run_id": run.id, "position": i, "kind": f["kind"], "kpi_id": f.get("kpi_id"), "kpi": f.get("kpi"),
-             "message": f["message"], "message_en": f.get("message_en"), "sources": f.get("sources") or []}
-            for i, f in enumerate(findings)]
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(m.AuditFinding), rows[start:start + 5000])
     return run.id
+
+
+def add_audit_findings(session: Session, run_id: int, findings: list[dict]) -> None:
+    """Findings (dicts with position, kind, kpi_id, kpi, message, message_en, sources) of a stored audit."""
+    rows = [{"run_id": run_id, "position": f["position"], "kind": f["kind"], "kpi_id": f.get("kpi_id"),
+             "kpi": f.get("kpi"), "message": f["message"], "message_en": f.get("message_en"),
+             "sources": f.get("sources") or []} for f in findings]
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(m.AuditFinding), rows[start:start + 2000])
+
+
+def store_audit(session: Session, as_of, data_key: str, findings: list[dict], keep: int = 4) -> int:
+    """Keep findings (in the audit's order) as the audit as of a date over the data named by data_key."""
+    run_id = begin_audit(session, as_of, data_key, keep)
+    add_audit_findings(session, run_id, [{**f, "position": i} for i, f in enumerate(findings)])
+    return run_id
 
 
 def _audit_run(session: Session, as_of, data_key: str) -> int | None:
