@@ -192,11 +192,14 @@ def last_ingest_changes(session: Session) -> dict | None:
     seen_before = set(session.scalars(select(m.KpiAppearance.kpi_id).where(m.KpiAppearance.document_id.in_(earlier))))
     in_run = set(session.scalars(select(m.KpiAppearance.kpi_id).where(m.KpiAppearance.document_id.in_(new_ids))))
     names = dict(session.execute(select(m.Kpi.id, m.Kpi.name)).all())
+    # (with no KPI seen before there is nothing to look for: an empty IN still scans the run's observations)
     observations = session.scalars(select(m.Observation).where(
-        m.Observation.document_id.in_(new_ids), m.Observation.kpi_id.in_(seen_before)).order_by(m.Observation.id)).all()
+        m.Observation.document_id.in_(new_ids), m.Observation.kpi_id.in_(seen_before)).order_by(m.Observation.id)).all() \
+        if seen_before else []
     changes = []
-    official = session.scalars(select(m.Rating).where(m.Rating.official).order_by(m.Rating.as_of, m.Rating.id)).all()
-    previous: dict[tuple[int, str], m.Rating] = {}
+    official = session.execute(select(m.Rating.kpi_id, m.Rating.scheme, m.Rating.code, m.Rating.document_id)
+                               .where(m.Rating.official).order_by(m.Rating.as_of, m.Rating.id)).all()
+    previous: dict[tuple[int, str], tuple] = {}
     for r in official:
         key = (r.kpi_id, r.scheme)
         if r.document_id in new_ids and key in previous and previous[key].code != r.code:
