@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from mieruka.storage.overview import document_detail, rating_rows, reform_item_detail, reform_item_rows
+from mieruka.storage.overview import document_detail, rating_count, rating_rows, reform_item_detail, reform_item_rows
 from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
 from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
 from mieruka.storage.search import KINDS as SEARCH_KINDS, search
@@ -104,8 +104,9 @@ def api_evaluations(session: DbSession, scheme: str | None = None,
                     kpi: int | None = None, code: str | None = None, limit: Limit = 100, offset: Offset = 0):
     if scheme is not None:
         valid_scheme(session, scheme)
-    rows = rating_rows(session, scheme, official, [kpi] if kpi is not None else None)
-    return page_of([r for r in rows if code is None or r["code"] == code], limit, offset)
+    kpis = [kpi] if kpi is not None else None
+    return as_json({"total": rating_count(session, scheme, official, kpis, code), "limit": limit, "offset": offset,
+                    "items": rating_rows(session, scheme, official, kpis, code, limit, offset)})
 
 
 @router.get("/audit", response_model=s.FindingPage, summary="Audit findings with the sources that disagree")
