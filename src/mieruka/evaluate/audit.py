@@ -221,10 +221,11 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
             if o.get("value") is not None and o.get("as_of") is not None:
                 by_day.setdefault(o["as_of"], []).append(o)
         for when, rows in sorted(by_day.items()):
-            pairs = [(a, b) for a, b in combinations(rows, 2) if _values_conflict(a, b)]
-            if not pairs:
+            # the rows in at least one conflicting pair; any() stops at the first other row that disagrees, so a date
+            # with hundreds of differing values (one per local body) costs about n checks, not n²
+            involved = [r for r in rows if any(_values_conflict(r, other) for other in rows if other is not r)]
+            if not involved:
                 continue
-            involved = [r for r in rows if any(r is a or r is b for a, b in pairs)]
             values = _distinct(involved)
             parts = "、".join(f"{v}（{'・'.join(at(s) for s, _ in srcs)}）" for v, srcs in values.items())
             parts_en = "; ".join(f"{num_en(float(srcs[0][1]['value']), srcs[0][1].get('unit'))} "
