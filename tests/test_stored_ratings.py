@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +20,7 @@ from mieruka.storage.load import record_observation
 from mieruka.web import create_app
 
 AS_OF = "2019-03-31"
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
 class Calls:
@@ -55,8 +57,6 @@ class Calls:
 def rated_db(tmp_path_factory):
     """The seed documents ingested, rated under every scheme as of 2019-03-31 and audited as of today (what the
     overview shows) and as of 2019-03-31, all through the CLI."""
-    from conftest import SEEDS
-
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
     url = f"sqlite:///{tmp_path_factory.mktemp('stored') / 'seeds.db'}"
