@@ -41,8 +41,19 @@ def test_kpis_are_paged_and_filtered(client):
     assert get(client, "/api/kpis?q=存在しない")["total"] == 0
 
 
-def test_kpi_item_carries_values_sources_and_the_rating_under_the_scheme(client):
+def test_kpi_list_item_carries_what_the_list_shows(client):
     k = get(client, "/api/kpis?limit=1")["items"][0]
+    assert k["rating"] == {"scheme": "reform-schedule", "code": "A", "computed": "A", "official": "B"}
+    assert k["baseline"] == {"value": 208.0, "unit": "団体", "as_of": "2015-03-31", "text": "2014年度 208団体"}
+    assert k["latest"] == {"value": 301.0, "unit": "団体", "as_of": "2017-04-01", "status": "preliminary",
+                           "text": "301団体 (2017年4月速報値)"}
+    assert k["target"] == {"value": 416.0, "deadline": "2021-03-31", "unset": False, "text": "2020年度までに 416団体"}
+    assert "observations" not in k and "targets" not in k
+    assert k["ministry"] == "総務省" and k["next_measurement_date"] == "2018-03-31"
+
+
+def test_kpi_item_carries_values_sources_and_the_rating_under_the_scheme(client):
+    k = get(client, "/api/kpis?limit=1&include=observations")["items"][0]
     assert k["rating"] == {"scheme": "reform-schedule", "code": "A", "computed": "A", "official": "B"}
     assert k["baseline"]["value"] == 208.0 and k["baseline"]["as_of"] == "2015-03-31"
     assert k["targets"][0]["deadline"] == "2021-03-31" and k["targets"][0]["source"]["line"] == 4
@@ -116,7 +127,7 @@ def test_openapi_describes_every_list_endpoint(client):
     for path in ("/api/kpis", "/api/evaluations", "/api/audit", "/api/measures", "/api/cases", "/api/documents"):
         params = {p["name"] for p in spec["paths"][path]["get"]["parameters"]}
         assert {"limit", "offset"} <= params, path
-    assert spec["components"]["schemas"]["KpiPage"]["properties"]["items"]["items"] == {"$ref": "#/components/schemas/KpiOut"}
+    assert spec["components"]["schemas"]["KpiPage"]["properties"]["items"]["items"] == {"$ref": "#/components/schemas/KpiListItem"}
     assert client.get("/api/kpis?limit=0").status_code == 422
 
 
@@ -221,7 +232,8 @@ def test_pages_refuse_an_unknown_scheme_too(client, url):
 
 
 @pytest.mark.parametrize("url, model, row", [
-    ("/api/kpis", s.KpiPage, s.KpiOut), ("/api/kpis/1", s.KpiDetail, None),
+    ("/api/kpis", s.KpiPage, s.KpiListItem), ("/api/kpis?include=observations", s.KpiPage, s.KpiOut),
+    ("/api/kpis/1", s.KpiDetail, None),
     ("/api/evaluations", s.EvaluationPage, s.EvaluationOut), ("/api/audit", s.FindingPage, s.FindingOut),
     ("/api/measures", s.MeasurePage, s.MeasureOut), ("/api/measures/1", s.MeasureOut, None),
     ("/api/cases", s.CasePage, s.CaseOut), ("/api/cases/1", s.CaseOut, None),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from enum import Enum
+from pathlib import Path
 
 import typer
 
 from mieruka import storage
 from mieruka.cli.app import DbOption, FormatOption, app, err, fail
-from mieruka.export.formats import Format, print_rows
+from mieruka.export.formats import Format, print_rows, stream_rows
 from mieruka.export.shapes import cited
 
 COLUMNS = ["kpi_id", "kpi", "code", "label", "expected", "actual", "actual_as_of", "target", "deadline", "forecast",
@@ -60,22 +61,21 @@ def evaluate_cmd(
     fmt: Format = FormatOption,
 ) -> None:
     """Rate every KPI under a scheme, with the planned path, the forecast and a sentence explaining each code."""
-    from mieruka.evaluate.rate import rate_all, roll_up
-    from mieruka.storage.queries import kpi_rows
-    from mieruka.storage.ratings import policy_result_rows, store_computed
+    from mieruka.evaluate.stored import evaluate, evaluate_and_record, file_sha256
+    from mieruka.storage.ratings import policy_result_rows
 
     sch = _scheme(scheme)
     when = _as_of(as_of)
     storage.ensure_schema(db)
     with storage.session_scope(db) as session:
-        kpis = kpi_rows(session)
-        results = rate_all(kpis, sch, when)
         policies = {p["source"]["document_id"]: f"{p['policy']}（総合）" for p in policy_result_rows(session)}
-        groups = roll_up(results, kpis, sch, policies)
         if store:
-            store_computed(session, sch.name, [{
-                "kpi_id": r.kpi_id, "code": r.code, "explanation": r.explanation, "explanation_en": r.explanation_en,
-                "as_of": r.as_of, "details": r.details()} for r in results])
+            # a scheme given as a file path is kept under the hash of that file
+            sha = file_sha256(Path(scheme)) if Path(scheme).suffix in (".toml", ".yaml", ".yml") and Path(scheme).is_file() else None
+            done = evaluate_and_record(session, sch, when, sha, policies)
+        else:
+            done = evaluate(session, sch, when, store=False, policies=policies)
+    results, groups = done.results, done.groups
     rows = [r.row(lang.value) for r in results] + [g.row(lang.value) for g in groups]
     print_rows(rows, fmt, columns=COLUMNS, table_columns=TABLE_COLUMNS)
     tally = Counter(r.code for r in results)
@@ -101,20 +101,29 @@ def audit_cmd(
     fmt: Format = FormatOption,
 ) -> None:
     """List what the documents published that disagrees: with the numbers, with each other, with the calendar."""
-    from mieruka.evaluate.findings import audit_session
     from mieruka.evaluate.schemes import available
+    from mieruka.evaluate.stored import audit_and_store
 
     schemes = [_scheme(n) for n in (scheme or sorted(available()))]
     when = _as_of(as_of)
     storage.ensure_schema(db)
+    tally: Counter = Counter()
+
+    def rows(found):
+        for f in found:
+            tally[f["kind"]] += 1
+            yield {"kind": f["kind"], "kpi_id": f["kpi_id"], "kpi": f["kpi"],
+                   "message": f["message_en"] if lang.value == "en" else f["message"],
+                   "sources": f["sources"] if fmt is Format.json else cited(f["sources"])}
+
+    columns = ["kind", "kpi_id", "kpi", "message", "sources"]
     with storage.session_scope(db) as session:
-        findings = audit_session(session, when, schemes)
-    rows = [f.row(lang.value) for f in findings]
-    if fmt is not Format.json:
-        rows = [{**r, "sources": cited(r["sources"])} for r in rows]
-    print_rows(rows, fmt, columns=["kind", "kpi_id", "kpi", "message", "sources"])
-    tally = Counter(f.kind for f in findings)
-    err.print(f"{len(findings)} finding(s) as of {when.isoformat()}"
+        # the default set of schemes is stored, so pages read these findings instead of auditing again
+        found = audit_and_store(session, when, None if not scheme else schemes)
+        if isinstance(found, int):  # stored: printed back a page at a time, never all in memory
+            found = _stored_findings(session, when, found)
+        stream_rows(rows(found), fmt, columns)
+    err.print(f"{sum(tally.values())} finding(s) as of {when.isoformat()}"
               + (": " + ", ".join(f"{k} {n}" for k, n in tally.items()) if tally else ""), highlight=False)
 
 
@@ -133,3 +142,22 @@ def schemes_cmd(fmt: Format = FormatOption) -> None:
             rows.append({"name": name, "title": None, "title_en": None, "codes": [], "official": None,
                          "file": str(path), "error": str(exc)})
     print_rows(rows, fmt)
+
+
+def _stored_findings(session, when: date, total: int, page: int = 1000):
+    from mieruka.evaluate.stored import stored_findings
+
+    for offset in range(0, total, page):
+        yield from stored_findings(session, when, page, offset)[1]
+
+
+def refresh_stored(db: str | None) -> None:
+    """After a write: re-rate and re-audit what it changed (ratings and audits already kept), and say so."""
+    from mieruka.evaluate.stored import refresh
+
+    with storage.session_scope(db) as session:
+        done = refresh(session)
+    parts = [f"{n} KPI(s) re-rated under {s}" for s, n in done["ratings"].items()]
+    parts += [f"audit as of {d} redone" for d in done["audits"]]
+    if parts:
+        err.print("; ".join(parts), highlight=False)

@@ -29,6 +29,10 @@ def ingest_cmd(
     reports = ingest_paths(paths, db, family, progress=_progress)
     if not reports:
         fail(f"no supported files found in {', '.join(map(str, paths))}")
+    if any(r.status == "loaded" for r in reports):
+        from mieruka.cli.evaluate import refresh_stored
+
+        refresh_stored(db)
     if fmt is Format.json:
         print(to_json([r.to_dict() for r in reports]))
     else:

@@ -98,6 +98,9 @@ def survey_import(
             result = import_survey(session, raw, file.name, initiative, when)
     except SurveyError as exc:
         fail(str(exc))
+    from mieruka.cli.evaluate import refresh_stored
+
+    refresh_stored(db)
     _print_result(result, ("file", "status", "import_id", "replaced", "initiative", "as_of", "encoding",
                            "loaded", "unanswered", "rejected", "seconds"), fmt)
 
@@ -172,6 +175,9 @@ def survey_define_kpi(
             row = store.define_survey_kpi(session, initiative, measure, kpi, name)
     except LookupError as exc:
         fail(str(exc.args[0]))
+    from mieruka.cli.evaluate import refresh_stored
+
+    refresh_stored(db)
     print_rows([row], fmt)
 
 

@@ -49,9 +49,11 @@ def code_key(code: str) -> str:
     return unicodedata.normalize("NFKC", str(code)).strip().translate(_DASHES)
 
 
-def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: list[dict] | None = None) -> list[Finding]:
-    """Every finding of every kind; schemes with an `official` name are checked against the published ratings."""
-    dates = document_dates(kpis)
+def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: list[dict] | None = None,
+          dates: dict | None = None) -> list[Finding]:
+    """Every finding of every kind; schemes with an `official` name are checked against the published ratings.
+    dates: the documents' dates when kpis is a part of the database (evaluate.stored passes them)."""
+    dates = dates if dates is not None else document_dates(kpis)
     findings: list[Finding] = []
     for scheme in schemes:
         if scheme.official:
@@ -126,21 +128,32 @@ def _goal(res: RatingResult, en: bool = False) -> str:
     return f"{value} (by {res.deadline})" if en else f"{value}({res.deadline})"
 
 
-def rollup_findings(kpis: list[dict], scheme: Scheme, dates: dict, results: list[dict], as_of: date) -> list[Finding]:
+def rollup_members(kpis: list[dict], scheme: Scheme, dates: dict, results: list[dict], as_of: date) -> dict:
+    """For each sheet with a published overall result: its indicators rated on the sheet's own numbers."""
+    if scheme.rollup is None or scheme.rollup.group_by != "document" or not results:
+        return {}
+    docs = {doc_key(pr.get("source")) for pr in results}
+    out: dict = {}
+    seen: set = set()
+    for k in kpis:
+        for r in _official(k, scheme):
+            doc = doc_key(r.get("source"))
+            if doc in docs and (doc, k["id"]) not in seen:
+                seen.add((doc, k["id"]))
+                out.setdefault(doc, []).append(_recompute(k, r, scheme, dates, as_of))
+    return out
+
+
+def rollup_compare(members: dict, scheme: Scheme, results: list[dict]) -> list[Finding]:
     """The published overall result of a sheet against the scheme's roll-up of the same sheet's indicators."""
     if scheme.rollup is None or scheme.rollup.group_by != "document" or not results:
         return []
     out = []
     for pr in results:
         doc = doc_key(pr.get("source"))
-        members = [(k, r) for k in kpis for r in _official(k, scheme) if doc_key(r.get("source")) == doc]
-        if not members:
+        rated = members.get(doc)
+        if not rated:
             continue
-        rated, seen = [], set()
-        for k, r in members:
-            if k["id"] not in seen:
-                seen.add(k["id"])
-                rated.append(_recompute(k, r, scheme, dates, as_of))
         group = roll_up_group(pr["policy"], doc, rated, scheme.rollup)
         if group.result.judged and group.result.result != pr["result"]:
             out.append(Finding(
@@ -150,6 +163,11 @@ def rollup_findings(kpis: list[dict], scheme: Scheme, dates: dict, results: list
                 f"{at_en(pr['source'])} gives the overall result \"{pr['result']}\", but the {scheme.name} roll-up "
                 f"gives \"{group.result.result}\": {group.explanation_en}", _cite(pr["source"])))
     return out
+
+
+def rollup_findings(kpis: list[dict], scheme: Scheme, dates: dict, results: list[dict], as_of: date) -> list[Finding]:
+    """The published overall result of a sheet against the scheme's roll-up of the same sheet's indicators."""
+    return rollup_compare(rollup_members(kpis, scheme, dates, results, as_of), scheme, results)
 
 
 def rating_conflicts(kpis: list[dict]) -> list[Finding]:
@@ -203,10 +221,11 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
             if o.get("value") is not None and o.get("as_of") is not None:
                 by_day.setdefault(o["as_of"], []).append(o)
         for when, rows in sorted(by_day.items()):
-            pairs = [(a, b) for a, b in combinations(rows, 2) if _values_conflict(a, b)]
-            if not pairs:
+            # the rows in at least one conflicting pair; any() stops at the first other row that disagrees, so a date
+            # with hundreds of differing values (one per local body) costs about n checks, not n²
+            involved = [r for r in rows if any(_values_conflict(r, other) for other in rows if other is not r)]
+            if not involved:
                 continue
-            involved = [r for r in rows if any(r is a or r is b for a, b in pairs)]
             values = _distinct(involved)
             parts = "、".join(f"{v}（{'・'.join(at(s) for s, _ in srcs)}）" for v, srcs in values.items())
             parts_en = "; ".join(f"{num_en(float(srcs[0][1]['value']), srcs[0][1].get('unit'))} "

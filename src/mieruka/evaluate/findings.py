@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from mieruka.evaluate.audit import Finding, audit
+from mieruka.evaluate.audit import Finding
 from mieruka.evaluate.schemes import Scheme, available, load
 
 
@@ -15,12 +15,7 @@ def all_schemes() -> list[Scheme]:
 
 
 def audit_session(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> list[Finding]:
-    from mieruka.evaluate.bottom_up import findings as bottom_up_findings
-    from mieruka.storage.queries import kpi_rows
-    from mieruka.storage.ratings import policy_result_rows
+    """Audit now (nothing stored): a chunk of KPIs at a time, see evaluate.stored.audit_bulk."""
+    from mieruka.evaluate.stored import audit_bulk
 
-    found = audit(kpi_rows(session), schemes or all_schemes(), as_of, policy_result_rows(session))
-    for f in bottom_up_findings(session):
-        found.append(Finding(kind=f["kind"], kpi_id=f["kpi_id"], kpi=f["kpi"], message=f["message"],
-                             message_en=f["message_en"], sources=f["sources"]))
-    return found
+    return audit_bulk(session, as_of, schemes or all_schemes())

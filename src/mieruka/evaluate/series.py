@@ -183,8 +183,9 @@ def _point(row: dict, doc_dates: dict) -> Point | None:
         return None
     day = row.get("as_of")
     by_doc = False
-    key = doc_key(row.get("source"))
-    if day is None:
+    key = None
+    if day is None:  # only an undated value needs its document (this runs once per observation)
+        key = doc_key(row.get("source"))
         day = doc_dates.get(key)
         by_doc = day is not None
     return Point(float(row["value"]), day, row.get("text") or "", row.get("source"), row.get("status"),

@@ -2,12 +2,15 @@
 Framework-free: returns the bytes, the media type and the file name; the web layer wraps them in a response."""
 from __future__ import annotations
 
+import csv
 import io
+import json
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
-from mieruka.export.formats import cell, columns_of, to_csv, to_json
+from mieruka.export.formats import _default, cell, columns_of, to_csv, to_json
 
 FORMATS = ("csv", "xlsx", "json")
 _MEDIA = {
@@ -37,12 +40,11 @@ def xlsx_value(value):
     return cell(value)
 
 
-def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: str = "mieruka") -> bytes:
+def _write_xlsx(target, rows: Iterable[dict], cols: list[str], sheet: str) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    cols = columns_of(rows, columns)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=sheet[:_SHEET_NAME_MAX])
     ws.freeze_panes = "A2"  # the header stays in view while scrolling, as in the full export workbook
@@ -54,8 +56,12 @@ def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: s
     ws.append(header)
     for row in rows:
         ws.append([xlsx_value(row.get(c)) for c in cols])
+    wb.save(target)
+
+
+def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: str = "mieruka") -> bytes:
     buf = io.BytesIO()
-    wb.save(buf)
+    _write_xlsx(buf, rows, columns_of(rows, columns), sheet)
     return buf.getvalue()
 
 
@@ -71,3 +77,67 @@ def make_download(rows: Sequence[dict], fmt: str, name: str, columns: Sequence[s
     else:
         raise ValueError(f"unknown download format {fmt!r}: use one of {', '.join(FORMATS)}")
     return Download(content, _MEDIA[fmt], f"{name}.{fmt}")
+
+
+_CHUNK = 64 * 1024
+
+
+def stream_download(rows: Iterable[dict], fmt: str, name: str, columns: Sequence[str]) -> tuple[Iterator[bytes], str, str]:
+    """The same bytes as make_download, produced while rows are read: (chunks, media type, file name).
+    CSV and JSON go out row by row; XLSX is written to a temporary file (openpyxl's write-only mode) and sent from it."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown download format {fmt!r}: use one of {', '.join(FORMATS)}")
+    cols = list(columns)
+    chunks = {"csv": _csv_chunks, "json": _json_chunks, "xlsx": _xlsx_chunks}[fmt](rows, cols, name)
+    return chunks, _MEDIA[fmt], f"{name}.{fmt}"
+
+
+def _batched(lines: Iterator[str]) -> Iterator[bytes]:
+    buf, size = [], 0
+    for line in lines:
+        buf.append(line)
+        size += len(line)
+        if size >= _CHUNK:
+            yield "".join(buf).encode("utf-8")
+            buf, size = [], 0
+    if buf:
+        yield "".join(buf).encode("utf-8")
+
+
+def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[bytes]:
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        yield "\ufeff"
+        for values in _rows(cols, rows):
+            writer.writerow(values)
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    return _batched(lines())
+
+
+def _rows(cols: list[str], rows: Iterable[dict]):
+    yield cols
+    for r in rows:
+        yield [cell(r.get(c)) for c in cols]
+
+
+def _json_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[bytes]:
+    # json.dumps(list, indent=2) written one item at a time: the same text as make_download gives
+    def lines():
+        first = True
+        for r in rows:
+            item = json.dumps({c: r.get(c) for c in cols}, ensure_ascii=False, indent=2, default=_default)
+            yield ("[\n" if first else ",\n") + "\n".join("  " + x for x in item.split("\n"))
+            first = False
+        yield "[]" if first else "\n]"
+    return _batched(lines())
+
+
+def _xlsx_chunks(rows: Iterable[dict], cols: list[str], name: str) -> Iterator[bytes]:
+    with tempfile.TemporaryFile() as f:
+        _write_xlsx(f, rows, cols, name)
+        f.seek(0)
+        while chunk := f.read(_CHUNK):
+            yield chunk

@@ -89,5 +89,27 @@ def print_rows(rows: Iterable[dict], fmt: Format | str = Format.table, columns: 
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
+def stream_rows(rows: Iterable[dict], fmt: Format | str, columns: Sequence[str], out=None) -> None:
+    """print_rows for JSON and CSV written one row at a time (the same text), so a long listing is never held whole;
+    a table needs every row for its widths, so it is collected."""
+    fmt = Format(fmt)
+    out = out or sys.stdout
+    if fmt is Format.table:
+        print_rows(list(rows), fmt, columns=columns)
+        return
+    if fmt is Format.csv:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([cell(row.get(c)) for c in columns])
+        return
+    first = True
+    for row in rows:
+        item = json.dumps(row, ensure_ascii=False, indent=2, default=_default)
+        out.write(("[\n" if first else ",\n") + "\n".join("  " + x for x in item.split("\n")))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
 def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -31,12 +31,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 _engines: dict[str, Engine] = {}
+# A server answers many clients at once: more pooled connections than SQLAlchemy's 5 + 10, and a longer wait for one
+# before giving up (a request waiting for a connection is slow; one that gives up is a 500).
+POOL_SIZE = int(os.environ.get("MIERUKA_DB_POOL_SIZE", "20"))
+POOL_OVERFLOW = int(os.environ.get("MIERUKA_DB_POOL_OVERFLOW", "20"))
+POOL_TIMEOUT = 60
 
 
 def get_engine(url: str | None = None) -> Engine:
     url = resolve_url(url)
     if url not in _engines:
-        engine = create_engine(url, future=True)
+        memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+        pooled = {} if memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT}
+        engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"), **pooled)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         _engines[url] = engine

@@ -11,6 +11,7 @@ from mieruka.records import extraction as r
 from mieruka.records.canonical import alias_of, canonical_name, is_after_the_fact, key_for, kpi_key
 from mieruka.jp import strip_markers
 from mieruka.storage import models as m
+from mieruka.storage.summaries import refresh_summaries
 
 
 class _Registry:
@@ -195,4 +196,14 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         session.add(m.PolicyResult(policy=res.policy, result=res.result, **_prov(doc, res.source)))
         written["results"] += 1
     session.flush()
+    refresh_summaries(session, {k.id for k in kpis_by_name.values()})
     return written
+
+
+def record_observation(session: Session, kpi_id: int, document_id: int, value: float | None, as_of, text: str,
+                       unit: str | None = None, status: str | None = None, line: int | None = None) -> int:
+    """Add one observation of a KPI with its source (a correction is a new row, never an edit of a published one);
+    the KPI's list row and data version follow. Returns the new data version."""
+    session.add(m.Observation(kpi_id=kpi_id, document_id=document_id, value=value, as_of=as_of, text=text, unit=unit,
+                              status=status, line_start=line, line_end=line, source_text=text))
+    return refresh_summaries(session, [kpi_id])

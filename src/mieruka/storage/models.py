@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -133,13 +134,13 @@ class Kpi(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
     name: Mapped[str] = mapped_column(Text)
-    tier: Mapped[int | None] = mapped_column(Integer)
+    tier: Mapped[int | None] = mapped_column(Integer, index=True)
     unit: Mapped[str | None] = mapped_column(String(40))
     direction: Mapped[str] = mapped_column(String(8), default="up")
     after_the_fact: Mapped[bool] = mapped_column(Boolean, default=False)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("kpis.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("kpis.id", ondelete="SET NULL"), index=True)
     reform_item_id: Mapped[int | None] = mapped_column(ForeignKey("reform_items.id", ondelete="SET NULL"), index=True)
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
     reform_item: Mapped[ReformItem | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
     parent: Mapped[Kpi | None] = relationship(remote_side="Kpi.id")
@@ -189,6 +190,7 @@ class Target(Provenance, Base):
 
 class Observation(Provenance, Base):
     __tablename__ = "observations"
+    __table_args__ = (Index("ix_observations_kpi_id_as_of", "kpi_id", "as_of"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kpi_id: Mapped[int] = mapped_column(ForeignKey("kpis.id", ondelete="CASCADE"), index=True)
     value: Mapped[float | None] = mapped_column(Float)
@@ -199,9 +201,11 @@ class Observation(Provenance, Base):
 
 
 class Rating(Base):
-    """A rating under a scheme: official ones come from documents, computed ones from evaluate/."""
+    """A rating under a scheme: official ones come from documents, computed ones from evaluate/ (with the data
+    version of the KPI they were computed from, so a change to the KPI shows which ones are stale)."""
 
     __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_kpi_id_scheme_official", "kpi_id", "scheme", "official"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kpi_id: Mapped[int] = mapped_column(ForeignKey("kpis.id", ondelete="CASCADE"), index=True)
     scheme: Mapped[str] = mapped_column(String(60), index=True)
@@ -216,6 +220,66 @@ class Rating(Base):
     line_end: Mapped[int | None] = mapped_column(Integer)
     source_text: Mapped[str | None] = mapped_column(Text)
     computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    data_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class KpiSummary(Base):
+    """What a list row shows of one KPI, kept when its data is written: the baseline, the latest actual, the target it
+    is held to, the next measurement, and the text a list search matches. version grows with every change."""
+
+    __tablename__ = "kpi_summaries"
+    kpi_id: Mapped[int] = mapped_column(ForeignKey("kpis.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    name_folded: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str | None] = mapped_column(Text)
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    baseline_unit: Mapped[str | None] = mapped_column(String(40))
+    baseline_as_of: Mapped[date | None] = mapped_column(Date)
+    baseline_text: Mapped[str | None] = mapped_column(Text)
+    latest_value: Mapped[float | None] = mapped_column(Float)
+    latest_unit: Mapped[str | None] = mapped_column(String(40))
+    latest_as_of: Mapped[date | None] = mapped_column(Date)
+    latest_status: Mapped[str | None] = mapped_column(String(20))
+    latest_text: Mapped[str | None] = mapped_column(Text)
+    target_value: Mapped[float | None] = mapped_column(Float)
+    target_deadline: Mapped[date | None] = mapped_column(Date)
+    target_unset: Mapped[bool | None] = mapped_column(Boolean)
+    target_text: Mapped[str | None] = mapped_column(Text)
+    next_measurement: Mapped[str | None] = mapped_column(Text)
+    next_measurement_date: Mapped[date | None] = mapped_column(Date)
+
+
+class RatingRun(Base):
+    """The computed ratings of one scheme: the evaluation date and the scheme file (by hash) they were made with."""
+
+    __tablename__ = "rating_runs"
+    scheme: Mapped[str] = mapped_column(String(60), primary_key=True)
+    scheme_sha256: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AuditRun(Base):
+    """One stored audit: as of a date, over the data (and scheme files) named by data_key."""
+
+    __tablename__ = "audit_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    data_key: Mapped[str] = mapped_column(String(400))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AuditFinding(Base):
+    __tablename__ = "audit_findings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("audit_runs.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    kpi_id: Mapped[int | None] = mapped_column(Integer)
+    kpi: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    message_en: Mapped[str | None] = mapped_column(Text)
+    sources: Mapped[list | None] = mapped_column(JSON)
 
 
 class PolicyResult(Provenance, Base):
@@ -265,7 +329,7 @@ class MeasureMinistry(Base):
     __tablename__ = "measure_ministries"
     id: Mapped[int] = mapped_column(primary_key=True)
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), index=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     lead: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
     organisation: Mapped[Organisation] = relationship()

@@ -47,22 +47,42 @@ def schemes_in_use(session: Session) -> list[str]:
 
 
 def rating_rows(session: Session, scheme: str | None = None, official: bool | None = None,
-                kpi_ids: list[int] | None = None) -> list[dict]:
-    """Every rating (official and computed) with its KPI, explanation in both languages, details and source."""
+                kpi_ids: list[int] | None = None, code: str | None = None, limit: int | None = None,
+                offset: int = 0) -> list[dict]:
+    """Every rating (official and computed) with its KPI, explanation in both languages, details and source;
+    limit and offset page them in the database."""
     docs = _doc_names(session)
-    q = (select(m.Rating, m.Kpi.name).join(m.Kpi, m.Kpi.id == m.Rating.kpi_id)
-         .order_by(m.Rating.kpi_id, m.Rating.scheme, m.Rating.official.desc(), m.Rating.id))
-    if scheme is not None:
-        q = q.where(m.Rating.scheme == scheme)
-    if official is not None:
-        q = q.where(m.Rating.official == official)
-    if kpi_ids is not None:
-        q = q.where(m.Rating.kpi_id.in_(kpi_ids))
+    q = (select(m.Rating.id, m.Rating.kpi_id, m.Kpi.name, m.Rating.scheme, m.Rating.code, m.Rating.official,
+                m.Rating.as_of, m.Rating.explanation, m.Rating.explanation_en, m.Rating.details, m.Rating.computed_at,
+                m.Rating.document_id, m.Rating.line_start)
+         .join(m.Kpi, m.Kpi.id == m.Rating.kpi_id).where(*_rating_filters(scheme, official, kpi_ids, code))
+         .order_by(m.Rating.kpi_id, m.Rating.scheme, m.Rating.official.desc(), m.Rating.id).offset(offset))
+    if limit is not None:
+        q = q.limit(limit)
     return [{
-        "id": r.id, "kpi_id": r.kpi_id, "kpi": name, "scheme": r.scheme, "code": r.code, "official": r.official,
-        "as_of": r.as_of, "explanation": r.explanation, "explanation_en": r.explanation_en, "details": r.details,
-        "computed_at": r.computed_at, "source": _source(docs, r.document_id, r.line_start),
-    } for r, name in session.execute(q)]
+        "id": r[0], "kpi_id": r[1], "kpi": r[2], "scheme": r[3], "code": r[4], "official": r[5],
+        "as_of": r[6], "explanation": r[7], "explanation_en": r[8], "details": r[9],
+        "computed_at": r[10], "source": _source(docs, r[11], r[12]),
+    } for r in session.execute(q)]
+
+
+def _rating_filters(scheme, official, kpi_ids, code) -> list:
+    out = []
+    if scheme is not None:
+        out.append(m.Rating.scheme == scheme)
+    if official is not None:
+        out.append(m.Rating.official == official)
+    if kpi_ids is not None:
+        out.append(m.Rating.kpi_id.in_(kpi_ids))
+    if code is not None:
+        out.append(m.Rating.code == code)
+    return out
+
+
+def rating_count(session: Session, scheme: str | None = None, official: bool | None = None,
+                 kpi_ids: list[int] | None = None, code: str | None = None) -> int:
+    return session.scalar(select(func.count()).select_from(m.Rating).join(m.Kpi, m.Kpi.id == m.Rating.kpi_id)
+                          .where(*_rating_filters(scheme, official, kpi_ids, code)))
 
 
 def _period_key(period: str) -> tuple[int, str]:
@@ -192,11 +212,14 @@ def last_ingest_changes(session: Session) -> dict | None:
     seen_before = set(session.scalars(select(m.KpiAppearance.kpi_id).where(m.KpiAppearance.document_id.in_(earlier))))
     in_run = set(session.scalars(select(m.KpiAppearance.kpi_id).where(m.KpiAppearance.document_id.in_(new_ids))))
     names = dict(session.execute(select(m.Kpi.id, m.Kpi.name)).all())
+    # (with no KPI seen before there is nothing to look for: an empty IN still scans the run's observations)
     observations = session.scalars(select(m.Observation).where(
-        m.Observation.document_id.in_(new_ids), m.Observation.kpi_id.in_(seen_before)).order_by(m.Observation.id)).all()
+        m.Observation.document_id.in_(new_ids), m.Observation.kpi_id.in_(seen_before)).order_by(m.Observation.id)).all() \
+        if seen_before else []
     changes = []
-    official = session.scalars(select(m.Rating).where(m.Rating.official).order_by(m.Rating.as_of, m.Rating.id)).all()
-    previous: dict[tuple[int, str], m.Rating] = {}
+    official = session.execute(select(m.Rating.kpi_id, m.Rating.scheme, m.Rating.code, m.Rating.document_id)
+                               .where(m.Rating.official).order_by(m.Rating.as_of, m.Rating.id)).all()
+    previous: dict[tuple[int, str], tuple] = {}
     for r in official:
         key = (r.kpi_id, r.scheme)
         if r.document_id in new_ids and key in previous and previous[key].code != r.code:

@@ -3,8 +3,9 @@ A few set-based queries per listing, assembled in Python, so no listing makes a 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from mieruka.storage import models as m
@@ -19,103 +20,136 @@ def _source(docs, document_id: int | None, line: int | None) -> dict | None:
     if document_id is None:
         return None
     d = docs.get(document_id)
-    return {"document": d.file_name if d else None, "document_id": document_id, "line": line}
+    return {"document": d.file_name if d is not None else None, "document_id": document_id, "line": line}
 
 
 def kpi_rows(session: Session, kpi_ids: list[int] | None = None) -> list[dict]:
     """One dict per canonical KPI with every baseline, target, observation, rating and appearance, each with its source."""
-    docs = _docs(session)
-    q = select(m.Kpi).order_by(m.Kpi.id)
-    if kpi_ids is not None:
-        q = q.where(m.Kpi.id.in_(kpi_ids))
-    kpis = session.scalars(q).all()
-    ids = [k.id for k in kpis]
-    items = {i.id: i for i in session.scalars(select(m.ReformItem)).all()}
-    orgs = {o.id: o.name for o in session.scalars(select(m.Organisation)).all()}
+    if kpi_ids is None:
+        return [k for chunk in kpi_row_chunks(session) for k in chunk]
+    return _kpi_dicts(session, sorted(set(kpi_ids)), _docs(session))
 
-    def by_kpi(model, order):
+
+def kpi_row_chunks(session: Session, size: int = 200) -> Iterator[list[dict]]:
+    """kpi_rows of every KPI, size KPIs at a time in id order: what a pass over a large database holds at once."""
+    docs = _docs(session)
+    ids = list(session.scalars(select(m.Kpi.id).order_by(m.Kpi.id)))
+    for start in range(0, len(ids), size):
+        yield _kpi_dicts(session, ids[start:start + size], docs)
+
+
+def _kpi_dicts(session: Session, ids: list[int], docs) -> list[dict]:
+    # Plain column tuples, not ORM objects: a national database has a million observations.
+    if not ids:
+        return []
+    K, RI, O = m.Kpi, m.ReformItem, m.Organisation
+    kpis = session.execute(
+        select(K.id, K.key, K.name, K.tier, K.reform_item_id, RI.name, RI.number, O.name, K.parent_id, K.unit,
+               K.direction, K.after_the_fact)
+        .outerjoin(RI, RI.id == K.reform_item_id).outerjoin(O, O.id == K.organisation_id)
+        .where(K.id.in_(ids)).order_by(K.id)).all()
+    editions = {e[0]: (e[1], e[2]) for e in session.execute(select(m.Edition.id, m.Edition.name, m.Edition.published))}
+
+    conn = session.connection()  # Core rows: the ORM's loading adds a third to the time of a million of them
+
+    def by_kpi(stmt):
         out = defaultdict(list)
-        stmt = select(model).order_by(*order)
-        if kpi_ids is not None:
-            stmt = stmt.where(model.kpi_id.in_(ids))
-        for row in session.scalars(stmt):
-            out[row.kpi_id].append(row)
+        for row in conn.execute(stmt).all():  # fetchall: iterating the result fetches one row per call
+            out[row[0]].append(row)
         return out
 
-    baselines = by_kpi(m.Baseline, [m.Baseline.id])
-    targets = by_kpi(m.Target, [m.Target.id])
-    observations = by_kpi(m.Observation, [m.Observation.as_of, m.Observation.id])
-    ratings = by_kpi(m.Rating, [m.Rating.id])
-    appearances = by_kpi(m.KpiAppearance, [m.KpiAppearance.id])
+    B, T, Ob, R, A = m.Baseline, m.Target, m.Observation, m.Rating, m.KpiAppearance
+    baselines = by_kpi(select(B.kpi_id, B.value, B.unit, B.as_of, B.text, B.document_id, B.line_start)
+                       .where(B.kpi_id.in_(ids)).order_by(B.id))
+    targets = by_kpi(select(T.kpi_id, T.value, T.unit, T.deadline, T.comparator, T.relative_factor, T.relative_kind,
+                            T.relative_base_year, T.relative_base_value, T.unset, T.promised_by, T.interim,
+                            T.edition_id, T.text, T.document_id, T.line_start).where(T.kpi_id.in_(ids)).order_by(T.id))
+    observations = by_kpi(select(Ob.kpi_id, Ob.value, Ob.unit, Ob.as_of, Ob.status, Ob.text, Ob.document_id,
+                                 Ob.line_start).where(Ob.kpi_id.in_(ids)).order_by(Ob.kpi_id, Ob.as_of, Ob.id))
+    ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start)
+                     .where(R.kpi_id.in_(ids)).order_by(R.id))
+    appearances = by_kpi(select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,
+                                A.policy_text, A.document_id, A.line_start).where(A.kpi_id.in_(ids)).order_by(A.id))
+
+    names = {i: d.file_name for i, d in docs.items()}
+
+    def baseline(x):
+        return {"value": x[1], "unit": x[2], "as_of": x[3], "text": x[4], "source": _source(docs, x[5], x[6])}
 
     rows = []
-    for k in kpis:
-        item = items.get(k.reform_item_id)
-        base = baselines.get(k.id, [])
-        b = base[0] if base else None
-        apps = appearances.get(k.id, [])
-        doc_ids = list(dict.fromkeys(a.document_id for a in apps))
+    for kid, key, name, tier, item_id, item_name, item_number, org, parent_id, unit, direction, att in kpis:
+        base = [baseline(x) for x in baselines.get(kid, [])]
+        apps = appearances.get(kid, [])
+        doc_ids = list(dict.fromkeys(a[6] for a in apps))
         rows.append({
-            "id": k.id,
-            "key": k.key,
-            "name": k.name,
-            "tier": k.tier,
-            "reform_item": item.name if item else None,
-            "reform_item_id": k.reform_item_id,
-            "reform_item_number": item.number if item else None,
-            "organisation": orgs.get(k.organisation_id),
-            "parent_id": k.parent_id,
-            "unit": k.unit,
-            "direction": k.direction,
-            "after_the_fact": k.after_the_fact,
-            "baseline": None if b is None else {
-                "value": b.value, "unit": b.unit, "as_of": b.as_of, "text": b.text,
-                "source": _source(docs, b.document_id, b.line_start)},
-            "baselines": [{"value": x.value, "unit": x.unit, "as_of": x.as_of, "text": x.text,
-                           "source": _source(docs, x.document_id, x.line_start)} for x in base],
+            "id": kid, "key": key, "name": name, "tier": tier, "reform_item": item_name, "reform_item_id": item_id,
+            "reform_item_number": item_number, "organisation": org, "parent_id": parent_id, "unit": unit,
+            "direction": direction, "after_the_fact": att,
+            "baseline": base[0] if base else None,
+            "baselines": base,
             "targets": [{
-                "value": t.value, "unit": t.unit, "deadline": t.deadline, "comparator": t.comparator,
-                "relative": None if t.relative_factor is None else {
-                    "factor": t.relative_factor, "kind": t.relative_kind,
-                    "base_fiscal_year": t.relative_base_year, "base_value": t.relative_base_value},
-                "unset": t.unset, "promised_by": t.promised_by, "interim": t.interim,
-                "edition": t.edition.name if t.edition_id and t.edition else None,
-                "edition_date": t.edition.published if t.edition_id and t.edition else None,
-                "text": t.text, "source": _source(docs, t.document_id, t.line_start)} for t in targets.get(k.id, [])],
+                "value": t[1], "unit": t[2], "deadline": t[3], "comparator": t[4],
+                "relative": None if t[5] is None else {
+                    "factor": t[5], "kind": t[6], "base_fiscal_year": t[7], "base_value": t[8]},
+                "unset": t[9], "promised_by": t[10], "interim": t[11],
+                "edition": editions[t[12]][0] if t[12] in editions else None,
+                "edition_date": editions[t[12]][1] if t[12] in editions else None,
+                "text": t[13], "source": _source(docs, t[14], t[15])} for t in targets.get(kid, [])],
             "observations": [{
-                "value": o.value, "unit": o.unit, "as_of": o.as_of, "status": o.status, "text": o.text,
-                "source": _source(docs, o.document_id, o.line_start)} for o in observations.get(k.id, [])],
+                "value": o[1], "unit": o[2], "as_of": o[3], "status": o[4], "text": o[5],
+                "source": None if o[6] is None else {"document": names.get(o[6]), "document_id": o[6], "line": o[7]}}
+                for o in observations.get(kid, [])],
             "ratings": [{
-                "scheme": r.scheme, "code": r.code, "official": r.official, "as_of": r.as_of,
-                "explanation": r.explanation, "source": _source(docs, r.document_id, r.line_start)}
-                for r in ratings.get(k.id, [])],
+                "scheme": r[1], "code": r[2], "official": r[3], "as_of": r[4], "explanation": r[5],
+                "source": _source(docs, r[6], r[7])} for r in ratings.get(kid, [])],
             "appearances": [{
-                "name": a.name_as_written, "markers": a.markers or [], "next_measurement": a.next_measurement,
-                "next_measurement_date": a.next_measurement_date, "policy_text": a.policy_text,
-                "source": _source(docs, a.document_id, a.line_start)} for a in apps],
+                "name": a[1], "markers": a[2] or [], "next_measurement": a[3], "next_measurement_date": a[4],
+                "policy_text": a[5], "source": _source(docs, a[6], a[7])} for a in apps],
             "documents": [{"file_name": docs[i].file_name, "doc_date": docs[i].doc_date} for i in doc_ids if i in docs],
         })
     return rows
 
 
-def measure_rows(session: Session) -> list[dict]:
+def measure_rows(session: Session, ids: list[int] | None = None) -> list[dict]:
+    """Every measure (or those of ids, in that order) with its ministries and source."""
     docs = _docs(session)
-    measures = session.scalars(select(m.Measure).options(
-        selectinload(m.Measure.ministries).selectinload(m.MeasureMinistry.organisation)).order_by(m.Measure.no, m.Measure.id)).all()
-    return [{
-        "id": x.id, "no": x.no, "code": x.code, "name": x.name, "pillar": x.pillar, "timing": x.timing,
-        "effects": {"efficiency": x.effect_efficiency, "economy": x.effect_economy,
-                    "convenience": x.effect_convenience, "safety": x.effect_safety},
-        "ministries": [{"name": mm.organisation.name, "lead": mm.lead} for mm in x.ministries],
-        "kpi_progress": x.kpi_progress, "kpi_effect": x.kpi_effect, "overview": x.overview,
-        "support": x.support, "budget_programme": x.budget_programme, "urls": x.urls or [],
-        "source": _source(docs, x.document_id, x.line_start),
-    } for x in measures]
+    q = select(m.Measure.id, m.Measure.no, m.Measure.code, m.Measure.name, m.Measure.pillar, m.Measure.timing,
+               m.Measure.effect_efficiency, m.Measure.effect_economy, m.Measure.effect_convenience,
+               m.Measure.effect_safety, m.Measure.kpi_progress, m.Measure.kpi_effect, m.Measure.overview,
+               m.Measure.support, m.Measure.budget_programme, m.Measure.urls, m.Measure.document_id,
+               m.Measure.line_start)
+    mq = (select(m.MeasureMinistry.measure_id, m.Organisation.name, m.MeasureMinistry.lead)
+          .join(m.Organisation, m.Organisation.id == m.MeasureMinistry.organisation_id)
+          .order_by(m.MeasureMinistry.measure_id, m.MeasureMinistry.position, m.MeasureMinistry.id))
+    if ids is not None:
+        if not ids:
+            return []
+        q, mq = q.where(m.Measure.id.in_(ids)), mq.where(m.MeasureMinistry.measure_id.in_(ids))
+    else:
+        q = q.order_by(m.Measure.no, m.Measure.id)
+    ministries = defaultdict(list)
+    for measure_id, name, lead in session.execute(mq):
+        ministries[measure_id].append({"name": name, "lead": lead})
+    rows = [{
+        "id": x[0], "no": x[1], "code": x[2], "name": x[3], "pillar": x[4], "timing": x[5],
+        "effects": {"efficiency": x[6], "economy": x[7], "convenience": x[8], "safety": x[9]},
+        "ministries": ministries.get(x[0], []),
+        "kpi_progress": x[10], "kpi_effect": x[11], "overview": x[12],
+        "support": x[13], "budget_programme": x[14], "urls": x[15] or [],
+        "source": _source(docs, x[16], x[17]),
+    } for x in session.execute(q)]
+    if ids is not None:
+        order = {i: n for n, i in enumerate(ids)}
+        rows.sort(key=lambda r: order[r["id"]])
+    return rows
 
 
-def case_rows(session: Session) -> list[dict]:
+def case_rows(session: Session, ids: list[int] | None = None) -> list[dict]:
     docs = _docs(session)
-    cases = session.scalars(select(m.AdvancedCase).options(selectinload(m.AdvancedCase.effects)).order_by(m.AdvancedCase.id)).all()
+    q = select(m.AdvancedCase).options(selectinload(m.AdvancedCase.effects)).order_by(m.AdvancedCase.id)
+    if ids is not None:
+        q = q.where(m.AdvancedCase.id.in_(ids))
+    cases = session.scalars(q).all()
     return [{
         "id": c.id, "title": c.title, "municipalities": c.municipalities, "body_codes": c.body_codes or [],
         "theme": c.theme, "summary": c.summary,
@@ -140,3 +174,24 @@ def document_rows(session: Session) -> list[dict]:
         "sha256": d.sha256, "encoding": d.encoding, "size_bytes": d.size_bytes,
         "ingested_at": d.ingested_at, "counts": (d.report or {}).get("counts", {}),
     } for d in docs]
+
+
+def document_date_facts(session: Session) -> tuple[dict[int, object], dict[int, object]]:
+    """What evaluate.series.document_dates works out from every KPI, in two queries: the stated date of each document
+    a KPI row cites (by the file names the KPIs appear in), and for the others the latest non-forecast actual."""
+    cited: set[int] = set()
+    for model in (m.Observation, m.Target, m.KpiAppearance, m.Baseline):
+        cited.update(session.scalars(select(model.document_id).distinct()))
+    cited.update(session.scalars(select(m.Rating.document_id).where(m.Rating.document_id.is_not(None)).distinct()))
+    stated_by_name = dict(session.execute(
+        select(m.Document.file_name, m.Document.doc_date)
+        .where(m.Document.doc_date.is_not(None),
+               m.Document.id.in_(select(m.KpiAppearance.document_id).distinct())).order_by(m.Document.id)).all())
+    names = dict(session.execute(select(m.Document.id, m.Document.file_name)).all())
+    stated = {d: stated_by_name[names[d]] for d in cited if names.get(d) in stated_by_name}
+    O = m.Observation
+    inferred = {d: when for d, when in session.execute(
+        select(O.document_id, func.max(O.as_of))
+        .where(O.as_of.is_not(None), func.coalesce(O.status, "") != "forecast").group_by(O.document_id))
+        if d not in stated}
+    return stated, inferred

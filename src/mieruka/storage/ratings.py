@@ -45,3 +45,124 @@ def policy_result_rows(session: Session) -> list[dict]:
                     "source": {"document": name, "document_id": r.document_id, "line": r.line_start}})
     return out
 
+
+
+def replace_computed(session: Session, scheme: str, ratings: list[dict], kpi_ids: list[int],
+                     computed_at: datetime | None = None) -> int:
+    """Replace the computed ratings of scheme for these KPIs only (each rating dict may carry data_version: the
+    version of the KPI's data it was computed from). Official ratings are never touched."""
+    computed_at = computed_at or datetime.now(timezone.utc)
+    for start in range(0, len(kpi_ids), 500):
+        session.execute(delete(m.Rating).where(m.Rating.scheme == scheme, m.Rating.official.is_(False),
+                                               m.Rating.kpi_id.in_(kpi_ids[start:start + 500])))
+    rows = [{
+        "kpi_id": r["kpi_id"], "scheme": scheme, "code": r["code"], "official": False,
+        "explanation": r.get("explanation"), "explanation_en": r.get("explanation_en"), "as_of": r.get("as_of"),
+        "details": r.get("details"), "computed_at": computed_at, "data_version": r.get("data_version"),
+    } for r in ratings if r.get("kpi_id") is not None]
+    if rows:
+        session.execute(insert(m.Rating), rows)
+    return len(rows)
+
+
+def rating_runs(session: Session) -> list[dict]:
+    """Each scheme whose computed ratings are kept current: its evaluation date and the hash of its file."""
+    return [{"scheme": r.scheme, "sha256": r.scheme_sha256, "as_of": r.as_of, "computed_at": r.computed_at}
+            for r in session.scalars(select(m.RatingRun).order_by(m.RatingRun.scheme))]
+
+
+def record_rating_run(session: Session, scheme: str, sha256: str, as_of) -> None:
+    run = session.get(m.RatingRun, scheme)
+    if run is None:
+        session.add(m.RatingRun(scheme=scheme, scheme_sha256=sha256, as_of=as_of, computed_at=datetime.now(timezone.utc)))
+    else:
+        run.scheme_sha256, run.as_of, run.computed_at = sha256, as_of, datetime.now(timezone.utc)
+    session.flush()
+
+
+def stale_kpis(session: Session, scheme: str) -> list[int]:
+    """KPIs whose data changed since their computed rating under scheme was stored (or that have none)."""
+    S, R = m.KpiSummary, m.Rating
+    q = (select(S.kpi_id).outerjoin(R, (R.kpi_id == S.kpi_id) & (R.scheme == scheme) & R.official.is_(False))
+         .where((R.id.is_(None)) | (R.data_version.is_(None)) | (R.data_version < S.version))
+         .distinct().order_by(S.kpi_id))
+    return list(session.scalars(q))
+
+
+def begin_audit(session: Session, as_of, data_key: str, keep: int = 4) -> int:
+    """A new stored audit as of a date over the data named by data_key (findings follow by add_audit_findings); older
+    audits of that date go, and only the `keep` most recent dates stay."""
+    old = set(session.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of)))
+    old.update(session.scalars(select(m.AuditRun.id).order_by(m.AuditRun.computed_at.desc(), m.AuditRun.id.desc())
+                               .offset(max(0, keep - 1))))
+    if old:
+        session.execute(delete(m.AuditFinding).where(m.AuditFinding.run_id.in_(old)))
+        session.execute(delete(m.AuditRun).where(m.AuditRun.id.in_(old)))
+    run = m.AuditRun(as_of=as_of, data_key=data_key, computed_at=datetime.now(timezone.utc))
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def add_audit_findings(session: Session, run_id: int, findings: list[dict]) -> None:
+    """Findings (dicts with position, kind, kpi_id, kpi, message, message_en, sources) of a stored audit."""
+    rows = [{"run_id": run_id, "position": f["position"], "kind": f["kind"], "kpi_id": f.get("kpi_id"),
+             "kpi": f.get("kpi"), "message": f["message"], "message_en": f.get("message_en"),
+             "sources": f.get("sources") or []} for f in findings]
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(m.AuditFinding), rows[start:start + 2000])
+
+
+def store_audit(session: Session, as_of, data_key: str, findings: list[dict], keep: int = 4) -> int:
+    """Keep findings (in the audit's order) as the audit as of a date over the data named by data_key."""
+    run_id = begin_audit(session, as_of, data_key, keep)
+    add_audit_findings(session, run_id, [{**f, "position": i} for i, f in enumerate(findings)])
+    return run_id
+
+
+def _audit_run(session: Session, as_of, data_key: str) -> int | None:
+    return session.scalar(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of, m.AuditRun.data_key == data_key)
+                          .order_by(m.AuditRun.id.desc()).limit(1))
+
+
+def stored_audit(session: Session, as_of, data_key: str) -> list[dict] | None:
+    """The stored findings of the audit as of that date over that data, in the audit's order; None if not stored."""
+    found = stored_audit_page(session, as_of, data_key)
+    return None if found is None else found[1]
+
+
+def stored_audit_page(session: Session, as_of, data_key: str, limit: int | None = None, offset: int = 0,
+                      kind: str | None = None, kpi_id: int | None = None) -> tuple[int, list[dict]] | None:
+    """How many stored findings match (kind, KPI) and those from offset in the audit's order; None if not stored."""
+    from sqlalchemy import func
+
+    run_id = _audit_run(session, as_of, data_key)
+    if run_id is None:
+        return None
+    F = m.AuditFinding
+    where = [F.run_id == run_id]
+    if kind is not None:
+        where.append(F.kind == kind)
+    if kpi_id is not None:
+        where.append(F.kpi_id == kpi_id)
+    total = session.scalar(select(func.count()).select_from(F).where(*where))
+    q = select(F.kind, F.kpi_id, F.kpi, F.message, F.message_en, F.sources).where(*where).order_by(F.position)
+    q = q.offset(offset) if limit is None else q.offset(offset).limit(limit)
+    return total, [{"kind": k, "kpi_id": kid, "kpi": name, "message": msg, "message_en": en, "sources": src or []}
+                   for k, kid, name, msg, en, src in session.execute(q)]
+
+
+def audited_dates(session: Session) -> list:
+    return list(session.scalars(select(m.AuditRun.as_of).distinct().order_by(m.AuditRun.as_of)))
+
+
+def audit_data_key(session: Session) -> str:
+    """Names the data an audit reads: KPI data versions, documents, surveys and bottom-up definitions."""
+    from sqlalchemy import func
+
+    parts = [str(session.scalar(select(func.coalesce(func.max(m.KpiSummary.version), 0))))]
+    for model in (m.Document, m.SurveyImport, m.SurveyKpi, m.KpiSummary):
+        key = m.KpiSummary.kpi_id if model is m.KpiSummary else model.id
+        n, top = session.execute(select(func.count(key), func.max(key))).one()
+        parts.append(f"{n}:{top}")
+    return "|".join(parts)

@@ -2,6 +2,8 @@
 Swagger UI and ReDoc are off (they load scripts from a CDN); the OpenAPI document is at /api/openapi.json."""
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -10,16 +12,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mieruka import storage
 from mieruka.storage.search import ensure_search_index
+from mieruka.storage.summaries import ensure_summaries
 from mieruka.web.i18n import add_catalogue
 from mieruka.web.pages import STATIC_DIR, add_template_dir, render
 from mieruka.web.routers import nav_links, router_modules
 
 
 def _prepare_database(url: str) -> None:
-    """Newest schema and a current search index before the first request."""
+    """Newest schema, a current search index and a list row per KPI before the first request."""
     storage.ensure_schema(url)
     with storage.session_scope(url) as session:
         ensure_search_index(session)
+        ensure_summaries(session)
 
 
 def _wants_json(request: Request) -> bool:
@@ -65,4 +69,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_error_pages(app)
+    # What start-up loaded (templates, plotly, numpy, SQLAlchemy) lives as long as the process: keep the collector
+    # from walking it again on every full collection, which was the slowest 5 % of requests.
+    gc.collect()
+    gc.freeze()
     return app

@@ -7,61 +7,50 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from mieruka.evaluate.findings import audit_session
-from mieruka.evaluate.rate import rate_all
 from mieruka.evaluate.schemes import available, load
-from mieruka.storage.overview import data_version
-from mieruka.storage.queries import document_rows, kpi_rows
-from mieruka.storage.ratings import computed_ratings, store_computed
-
-
-# The audit reads every KPI; its findings only change with the data, the language and the day.
-_CACHE_SIZE = 8
-_cache: dict[tuple, list[dict]] = {}
+from mieruka.evaluate.stored import evaluate_and_record, stored_findings
+from mieruka.storage.queries import document_rows
+from mieruka.storage.ratings import computed_ratings
 
 
 def audit_findings(session: Session, lang: str = "ja", as_of: date | None = None) -> list[dict]:
-    """Every finding as {kind, kpi_id, kpi, message, sources: [{document, document_id, line}]}, in the audit's order."""
-    as_of = as_of or date.today()
-    key = (str(session.get_bind().url), data_version(session), lang, as_of)
-    if key not in _cache:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = _run_audit(session, lang, as_of)
-    return _cache[key]
+    """Every finding as {kind, kpi_id, kpi, message, sources: [{document, document_id, line}]}, in the audit's order:
+    the stored audit of that date (today by default) over the current data, audited and stored only when missing."""
+    return audit_page(session, lang, as_of)[1]
 
 
-def _run_audit(session: Session, lang: str, as_of: date) -> list[dict]:
-    findings = audit_session(session, as_of)
+def audit_page(session: Session, lang: str = "ja", as_of: date | None = None, limit: int | None = None,
+               offset: int = 0, kind: str | None = None, kpi_id: int | None = None) -> tuple[int, list[dict]]:
+    """How many findings match kind and KPI, and those from offset (limit of them), as audit_findings gives them."""
+    total, found = stored_findings(session, as_of or date.today(), limit, offset, kind, kpi_id)
+    return total, _shown(session, found, lang)
+
+
+def _shown(session: Session, found: list[dict], lang: str) -> list[dict]:
     # The audit cites documents by file name; the pages link to them by id (the newest document of that name).
     doc_ids = {d["file_name"]: d["id"] for d in document_rows(session)}
-    rows = []
-    for f in findings:
-        row = f.row(lang)
-        row["sources"] = [{**s, "document_id": doc_ids.get(s.get("document"))} for s in row["sources"]]
-        rows.append(row)
-    return rows
+    return [{"kind": f["kind"], "kpi_id": f["kpi_id"], "kpi": f["kpi"],
+             "message": f["message_en"] if lang == "en" else f["message"],
+             "sources": [{**s, "document_id": doc_ids.get(s.get("document"))} for s in f["sources"]]} for f in found]
 
 
-def newest_observation(kpis: list[dict]) -> date | None:
-    return max((o["as_of"] for k in kpis for o in k["observations"] if o["as_of"]), default=None)
+def newest_observation(session: Session) -> date | None:
+    from mieruka.storage.summaries import newest_actual
+
+    return newest_actual(session)
 
 
 def rate_missing_schemes(session: Session, as_of: date | None = None) -> tuple[list[str], date]:
     """Compute and store the ratings of each scheme file that has no computed rating yet; returns their names and
     the date rated at: as_of, else the newest observation (as the documents' own ratings were made), else today."""
     done = {r["scheme"] for r in computed_ratings(session)}
-    kpis = kpi_rows(session)
-    as_of = as_of or newest_observation(kpis) or date.today()
+    as_of = as_of or newest_observation(session) or date.today()
     rated = []
     for name in available():
         if name in done:
             continue
         scheme = load(name)
-        results = rate_all(kpis, scheme, as_of)
-        store_computed(session, scheme.name, [{
-            "kpi_id": r.kpi_id, "code": r.code, "explanation": r.explanation, "explanation_en": r.explanation_en,
-            "as_of": r.as_of, "details": r.details()} for r in results])
+        evaluate_and_record(session, scheme, as_of)
         rated.append(scheme.name)
     return rated, as_of
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from mieruka.export.shapes import cited
+from mieruka.storage.summaries import KpiQuery
 from mieruka.jp import normalise_text
 from mieruka.web.ratings import DEFAULT_SCHEME
 PAGE_SIZE = 50
@@ -65,8 +66,8 @@ def kpi_summary(kpi: dict, scheme: str) -> dict:
         "reform_item": kpi["reform_item"], "ministry": kpi["organisation"], "unit": kpi["unit"],
         "direction": kpi["direction"], "after_the_fact": kpi["after_the_fact"],
         "baseline_value": b["value"] if b else None, "baseline_as_of": b["as_of"] if b else None,
-        "baseline_text": b["text"] if b else None,
-        "latest_value": o["value"] if o else None, "latest_as_of": o["as_of"] if o else None,
+        "baseline_text": b["text"] if b else None, "baseline_unit": b["unit"] if b else None,
+        "latest_unit": o["unit"] if o else None, "latest_value": o["value"] if o else None, "latest_as_of": o["as_of"] if o else None,
         "latest_status": o["status"] if o else None, "latest_text": o["text"] if o else None,
         "target_value": t["value"] if t else None, "target_deadline": t["deadline"] if t else None,
         "target_unset": t["unset"] if t else None, "target_text": t["text"] if t else None,
@@ -112,6 +113,33 @@ _KPI_SORTS = {
 KPI_SORTS = tuple(_KPI_SORTS)
 
 
+def kpi_query(f: KpiFilter, **more) -> KpiQuery:
+    """The filter as the database runs it (storage.summaries)."""
+    return KpiQuery(scheme=f.scheme, item=f.item, ministry=f.ministry, tier=f.tier, rating=f.rating, q=f.q,
+                    sort=f.sort, desc=f.desc, **more)
+
+
+def kpi_list_item(row: dict) -> dict:
+    """A stored list row (storage.summaries) in the API's list shape (schemas.KpiListItem)."""
+    return {
+        "id": row["id"], "name": row["name"], "tier": row["tier"], "reform_item": row["reform_item"],
+        "reform_item_id": row["reform_item_id"], "ministry": row["ministry"], "unit": row["unit"],
+        "direction": row["direction"],
+        "baseline": None if row["baseline_text"] is None and row["baseline_value"] is None else {
+            "value": row["baseline_value"], "unit": row["baseline_unit"], "as_of": row["baseline_as_of"],
+            "text": row["baseline_text"]},
+        "latest": None if row["latest_text"] is None and row["latest_value"] is None else {
+            "value": row["latest_value"], "unit": row["latest_unit"], "as_of": row["latest_as_of"],
+            "status": row["latest_status"], "text": row["latest_text"]},
+        "target": None if row["target_text"] is None and row["target_value"] is None else {
+            "value": row["target_value"], "deadline": row["target_deadline"], "unset": row["target_unset"],
+            "text": row["target_text"]},
+        "rating": {"scheme": row["scheme"], "code": row["rating"], "computed": row["rating_computed"],
+                   "official": row["rating_official"]},
+        "next_measurement": row["next_measurement"], "next_measurement_date": row["next_measurement_date"],
+    }
+
+
 def kpi_table(kpis: list[dict], f: KpiFilter) -> list[dict]:
     rows = [kpi_summary(k, f.scheme) for k in kpis]
     rows = [r for r in rows
@@ -124,12 +152,14 @@ def kpi_table(kpis: list[dict], f: KpiFilter) -> list[dict]:
 
 
 def cross_counts(rows: list[dict], group: str, label: str | None = None) -> list[dict]:
-    """Rating counts per value of one column (reform item, ministry): [{"key", "label", "total", "counts": {code: n}}]."""
+    """Rating counts per value of one column (reform item, ministry): [{"key", "label", "total", "counts": {code: n}}].
+    A row stands for r["n"] KPIs when it has that key (the database's counts), else for one."""
     out: dict = {}
     for r in rows:
+        n = r.get("n", 1)
         entry = out.setdefault(r[group], {"key": r[group], "label": r[label or group], "total": 0, "counts": Counter()})
-        entry["total"] += 1
-        entry["counts"][r["rating"]] += 1
+        entry["total"] += n
+        entry["counts"][r["rating"]] += n
     return sorted(out.values(), key=lambda e: (e["key"] is None, str(e["key"] if e["key"] is not None else "")))
 
 
@@ -255,6 +285,12 @@ class Page:
     total: int
     page: int
     pages: int
+
+
+def page_bounds(total: int, page: int, size: int = PAGE_SIZE) -> tuple[int, int]:
+    """The page actually shown (clamped to 1..pages) and the number of pages, for a list of total rows."""
+    pages = max(1, -(-total // size))
+    return min(max(1, page), pages), pages
 
 
 def paginate(rows: list, page: int, size: int = PAGE_SIZE) -> Page:

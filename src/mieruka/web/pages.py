@@ -3,16 +3,17 @@ Routers call `render(request, "name.html", {...})` and take `Session` and `Lang`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Iterator
+from typing import Annotated, Callable, Iterable, Iterator
 from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy.orm import Session
 
 from mieruka import storage
-from mieruka.export.downloads import FORMATS, make_download
+from mieruka.export.downloads import FORMATS, make_download, stream_download
 from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
 from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
@@ -113,3 +114,21 @@ def download_response(rows: list[dict], fmt: str, name: str, columns: list[str] 
     disposition = "inline" if fmt == "json" else "attachment"
     return Response(d.content, media_type=d.media_type,
                     headers={"Content-Disposition": f'{disposition}; filename="{d.filename}"'})
+
+
+def streamed_download(request: Request, fmt: str, name: str, columns: list[str],
+                      rows: Callable[[Session], Iterable[dict]]) -> StreamingResponse:
+    """rows(session) as an attachment sent while it is read, in a session of its own (the request's may be closed
+    before the body is sent); 404 for an extension other than csv, xlsx or json."""
+    if fmt not in FORMATS:
+        raise HTTPException(404, f"no download format {fmt!r}")
+    url = request.app.state.db_url
+
+    def produce() -> Iterator[dict]:
+        with storage.session_scope(url) as session:
+            yield from rows(session)
+
+    chunks, media_type, filename = stream_download(produce(), fmt, name, columns)
+    disposition = "inline" if fmt == "json" else "attachment"
+    return StreamingResponse(chunks, media_type=media_type,
+                             headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})

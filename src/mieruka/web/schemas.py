@@ -76,7 +76,29 @@ class RatingSummary(BaseModel):
     official: str | None
 
 
-class KpiOut(BaseModel):
+class LatestOut(BaseModel):
+    """The latest actual: the newest observation with a value."""
+
+    value: float | None
+    unit: str | None
+    as_of: date | None
+    status: str | None
+    text: str | None
+
+
+class TargetSummary(BaseModel):
+    """The target the KPI is held to: the final one of the newest edition that states one."""
+
+    value: float | None
+    deadline: date | None
+    unset: bool | None
+    text: str | None
+
+
+class KpiListItem(BaseModel):
+    """A KPI as the list shows it; its observations, targets and ratings are at /api/kpis/{id}
+    (or in the list with include=observations)."""
+
     id: int
     name: str
     tier: int | None
@@ -86,12 +108,19 @@ class KpiOut(BaseModel):
     unit: str | None
     direction: str
     baseline: BaselineOut | None
-    targets: list[TargetOut]
-    observations: list[ObservationOut]
-    ratings: list[RatingOut]
+    latest: LatestOut | None
+    target: TargetSummary | None
     rating: RatingSummary
     next_measurement: str | None
     next_measurement_date: date | None
+
+
+class KpiOut(KpiListItem):
+    """A KPI with every target, observation and rating and the documents it appears in."""
+
+    targets: list[TargetOut]
+    observations: list[ObservationOut]
+    ratings: list[RatingOut]
     documents: list[str]
 
 
@@ -281,7 +310,7 @@ class HitPage(Page):
 
 
 class KpiPage(Page):
-    items: list[KpiOut]
+    items: list[KpiListItem]
 
 
 class EvaluationPage(Page):

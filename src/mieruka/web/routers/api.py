@@ -8,19 +8,20 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from mieruka.storage.overview import document_detail, rating_rows, reform_item_detail, reform_item_rows
+from mieruka.storage.overview import document_detail, rating_count, rating_rows, reform_item_detail, reform_item_rows
 from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
 from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
 from mieruka.storage.search import KINDS as SEARCH_KINDS, search
 from mieruka.web import schemas as s
-from mieruka.web.evaluation import audit_findings
+from mieruka.web.evaluation import audit_page
 from mieruka.web.i18n import LANGS
-from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_summary, kpi_table
+from mieruka.storage.summaries import kpi_count, kpi_page
+from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_list_item, kpi_query, kpi_summary
 from mieruka.web.pages import DbSession, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers.cases import filtered_cases
 from mieruka.web.routers.kpis import kpi_filter
-from mieruka.web.routers.measures import filtered_measures, measure_filter
+from mieruka.web.routers.measures import measure_filter, measures_page
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -50,13 +51,16 @@ def page_of(rows: list, limit: int, offset: int) -> Response:
 
 
 KPI_FIELDS = list(s.KpiOut.model_fields)
+KPI_LIST_FIELDS = list(s.KpiListItem.model_fields)
+Include = Literal["observations"]
 KPI_DETAIL_FIELDS = list(s.KpiDetail.model_fields)
 
 
 def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> dict:
     """A KPI in the API's shape: the model's fields only, with the rating under the scheme asked for."""
     summary = kpi_summary(kpi, scheme)
-    full = {**kpi, "ministry": kpi["organisation"],
+    lean = kpi_list_item(summary)
+    full = {**kpi, "ministry": kpi["organisation"], "latest": lean["latest"], "target": lean["target"],
             "documents": [d["file_name"] for d in kpi["documents"]],
             "next_measurement": summary["next_measurement"],
             "next_measurement_date": summary["next_measurement_date"],
@@ -65,19 +69,24 @@ def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> 
     return {k: full[k] for k in fields}
 
 
-@router.get("/kpis", response_model=s.KpiPage, summary="KPIs with targets, observations and ratings")
+@router.get("/kpis", response_model=s.KpiPage, summary="KPIs: baseline, latest actual, target and rating of each")
 def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: int | None = None, ministry: str | None = None,
              tier: int | None = None, rating: Annotated[str | None, Query(description="code under the scheme")] = None,
              q: Annotated[str | None, Query(description="words in the KPI's name, item or ministry")] = None,
              sort: KpiSort = "id", desc: bool = False,
+             include: Annotated[Include | None, Query(description="observations: each item also carries every "
+                                                      "target, observation and rating and its documents")] = None,
              limit: Limit = 100, offset: Offset = 0):
-    kpis = kpi_rows(session)
     f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), str(item) if item is not None else None, ministry,
                    str(tier) if tier is not None else None, rating, q, sort, "1" if desc else None)
-    by_id = {k["id"]: k for k in kpis}
-    ordered = [by_id[r["id"]] for r in kpi_table(kpis, f)]
-    return as_json({"total": len(ordered), "limit": limit, "offset": offset,
-                    "items": [kpi_out(k, f.scheme) for k in ordered[offset: offset + limit]]})
+    total = kpi_count(session, kpi_query(f))
+    rows = kpi_page(session, kpi_query(f), limit, offset) if offset < total else []
+    if include == "observations":
+        full = {k["id"]: k for k in kpi_rows(session, [r["id"] for r in rows])}
+        items = [kpi_out(full[r["id"]], f.scheme, KPI_FIELDS) for r in rows]
+    else:
+        items = [kpi_list_item(r) for r in rows]
+    return as_json({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
 @router.get("/kpis/{kpi_id}", response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
@@ -95,8 +104,9 @@ def api_evaluations(session: DbSession, scheme: str | None = None,
                     kpi: int | None = None, code: str | None = None, limit: Limit = 100, offset: Offset = 0):
     if scheme is not None:
         valid_scheme(session, scheme)
-    rows = rating_rows(session, scheme, official, [kpi] if kpi is not None else None)
-    return page_of([r for r in rows if code is None or r["code"] == code], limit, offset)
+    kpis = [kpi] if kpi is not None else None
+    return as_json({"total": rating_count(session, scheme, official, kpis, code), "limit": limit, "offset": offset,
+                    "items": rating_rows(session, scheme, official, kpis, code, limit, offset)})
 
 
 @router.get("/audit", response_model=s.FindingPage, summary="Audit findings with the sources that disagree")
@@ -104,9 +114,8 @@ def api_audit(session: DbSession,
               kind: Annotated[str | None, Query(description="e.g. " + ", ".join(AUDIT_KINDS))] = None,
               kpi: int | None = None, lang: Lang = "ja",
               limit: Limit = 100, offset: Offset = 0):
-    findings = audit_findings(session, lang)
-    rows = [f for f in findings if (kind is None or f["kind"] == kind) and (kpi is None or f.get("kpi_id") == kpi)]
-    return page_of(rows, limit, offset)
+    total, rows = audit_page(session, lang, None, limit, offset, kind, kpi)
+    return as_json({"total": total, "limit": limit, "offset": offset, "items": rows})
 
 
 @router.get("/measures", response_model=s.MeasurePage, summary="National measures, faceted and searchable")
@@ -115,16 +124,16 @@ def api_measures(session: DbSession, pillar: str | None = None,
                  ministry: str | None = None, lead: Annotated[str | None, Query(description="lead ministry")] = None,
                  timing: str | None = None, q: Annotated[str | None, Query(description="full-text search")] = None,
                  limit: Limit = 100, offset: Offset = 0):
-    rows, _ = filtered_measures(session, measure_filter(pillar, effect, ministry, lead, timing, q))
-    return page_of(rows, limit, offset)
+    total, rows = measures_page(session, measure_filter(pillar, effect, ministry, lead, timing, q), limit, offset)
+    return as_json({"total": total, "limit": limit, "offset": offset, "items": rows})
 
 
 @router.get("/measures/{measure_id}", response_model=s.MeasureOut, summary="One national measure")
 def api_measure(measure_id: int, session: DbSession):
-    found = next((m for m in measure_rows(session) if m["id"] == measure_id), None)
-    if found is None:
+    found = measure_rows(session, [measure_id])
+    if not found:
         raise HTTPException(404, f"measure {measure_id} not found")
-    return as_json(found)
+    return as_json(found[0])
 
 
 @router.get("/cases", response_model=s.CasePage, summary="Advanced cases with their effects")
@@ -135,10 +144,10 @@ def api_cases(session: DbSession, q: Annotated[str | None, Query(description="fu
 
 @router.get("/cases/{case_id}", response_model=s.CaseOut, summary="One advanced case")
 def api_case(case_id: int, session: DbSession):
-    found = next((c for c in case_rows(session) if c["id"] == case_id), None)
-    if found is None:
+    found = case_rows(session, [case_id])
+    if not found:
         raise HTTPException(404, f"case {case_id} not found")
-    return as_json(found)
+    return as_json(found[0])
 
 
 @router.get("/documents", response_model=s.DocumentPage, summary="Ingested documents with their counts")

@@ -38,8 +38,9 @@ def case_list(request: Request, session: DbSession, lang: Lang, q: str | None = 
 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: int, session: DbSession, lang: Lang):
-    case = next((c for c in case_rows(session) if c["id"] == case_id), None)
-    if case is None:
+    found = case_rows(session, [case_id])
+    if not found:
         raise HTTPException(404, f"case {case_id} not found")
+    case = found[0]
     bodies = [b for b in map(registry.by_code, case["body_codes"]) if b is not None]
     return render(request, "case.html", {"c": case, "bodies": bodies})

@@ -5,8 +5,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from mieruka.ingest.readers.reform_schedule.columns import UNPLACED
 from mieruka.storage.overview import reform_item_detail, reform_item_rows
-from mieruka.storage.queries import kpi_rows
-from mieruka.web.listings import KpiFilter, kpi_table
+from mieruka.storage.summaries import KpiQuery, kpi_page
 from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers import NavLink
@@ -32,5 +31,5 @@ def item_page(request: Request, item_id: int, session: DbSession, lang: Lang, sc
     item = reform_item_detail(session, item_id)
     if item is None:
         raise HTTPException(404, f"reform item {item_id} not found")
-    kpis = kpi_table(kpi_rows(session, item["kpi_ids"]), KpiFilter(scheme=scheme)) if item["kpi_ids"] else []
+    kpis = kpi_page(session, KpiQuery(scheme=scheme, item=item_id), None) if item["kpi_ids"] else []
     return render(request, "item.html", {"item": item, "kpis": kpis, "scheme": scheme, "unplaced": UNPLACED})

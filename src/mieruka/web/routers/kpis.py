@@ -6,9 +6,10 @@ from fastapi import APIRouter, HTTPException, Request
 from mieruka.evaluate.bottom_up import kpi_report
 from mieruka.storage.overview import rating_rows, reform_item_rows, schemes_in_use
 from mieruka.storage.queries import kpi_rows
+from mieruka.storage.summaries import iter_kpi_rows, kpi_children, kpi_choices, kpi_count, kpi_names, kpi_page as kpi_page_rows
 from mieruka.web.chart import kpi_chart, target_value
-from mieruka.web.listings import KPI_COLUMNS, KPI_SORTS, KpiFilter, kpi_table, paginate
-from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
+from mieruka.web.listings import KPI_COLUMNS, KPI_SORTS, PAGE_SIZE, KpiFilter, Page, kpi_query, page_bounds
+from mieruka.web.pages import DbSession, Lang, render, streamed_download, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME, scheme_choices, scheme_label
 from mieruka.web.routers import NavLink
 
@@ -30,11 +31,19 @@ def kpi_filter(scheme: str = DEFAULT_SCHEME, item: str | None = None, ministry: 
 
 
 @router.get("/kpis.{fmt}")
-def kpi_download(fmt: str, session: DbSession, scheme: str = DEFAULT_SCHEME, item: str | None = None,
+def kpi_download(fmt: str, request: Request, session: DbSession, scheme: str = DEFAULT_SCHEME, item: str | None = None,
                  ministry: str | None = None, tier: str | None = None, rating: str | None = None,
                  q: str | None = None, sort: str = "id", desc: str | None = None):
     f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc)
-    return download_response(kpi_table(kpi_rows(session), f), fmt, "kpis", KPI_COLUMNS)
+    return streamed_download(request, fmt, "kpis", KPI_COLUMNS, lambda s: iter_kpi_rows(s, kpi_query(f)))
+
+
+def kpi_list_page(session, f: KpiFilter, page: int) -> Page:
+    """One page of the filtered list, counted, sorted and cut in the database."""
+    total = kpi_count(session, kpi_query(f))
+    page, pages = page_bounds(total, page)
+    rows = kpi_page_rows(session, kpi_query(f), PAGE_SIZE, (page - 1) * PAGE_SIZE) if total else []
+    return Page(rows, total, page, pages)
 
 
 @router.get("/kpis")
@@ -42,16 +51,12 @@ def kpi_list(request: Request, session: DbSession, lang: Lang, scheme: str = DEF
              ministry: str | None = None, tier: str | None = None, rating: str | None = None, q: str | None = None,
              sort: str = "id", desc: str | None = None, page: int = 1):
     f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc)
-    kpis = kpi_rows(session)
-    everything = kpi_table(kpis, KpiFilter(scheme=f.scheme))
-    rows = kpi_table(kpis, f)
+    choices = kpi_choices(session, f.scheme)
     return render(request, "kpis.html", {
         "f": f,
-        "page": paginate(rows, page),
+        "page": kpi_list_page(session, f, page),
         "items": [i for i in reform_item_rows(session) if i["kpis"]],
-        "ministries": sorted({r["ministry"] for r in everything if r["ministry"]}),
-        "tiers": sorted({r["tier"] for r in everything if r["tier"] is not None}),
-        "ratings": sorted({r["rating"] for r in everything if r["rating"]}),
+        **choices,
         "schemes": [(s, scheme_label(s, lang)) for s in scheme_choices(schemes_in_use(session))],
         "sorts": KPI_SORTS,
     })
@@ -65,10 +70,11 @@ def has_survey_map(session, kpi_id: int) -> bool:
 
 @router.get("/kpis/{kpi_id}")
 def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang):
-    everything = {k["id"]: k for k in kpi_rows(session)}
-    kpi = everything.get(kpi_id)
-    if kpi is None:
+    found = kpi_rows(session, [kpi_id])
+    if not found:
         raise HTTPException(404, f"KPI {kpi_id} not found")
+    kpi = found[0]
+    parent = kpi_names(session, [kpi["parent_id"]]) if kpi["parent_id"] else {}
     ratings = rating_rows(session, kpi_ids=[kpi_id])
     by_scheme: dict[str, dict] = {}
     for r in ratings:
@@ -81,7 +87,7 @@ def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang):
         "schemes": sorted(by_scheme.values(), key=lambda x: order.index(x["scheme"])),
         "chart": kpi_chart(kpi, ratings, lang),
         "target_values": [target_value(x, kpi) for x in kpi["targets"]],
-        "parent": everything.get(kpi["parent_id"]),
-        "children": [k for k in everything.values() if k["parent_id"] == kpi_id],
+        "parent": {"id": kpi["parent_id"], "name": parent[kpi["parent_id"]]} if parent else None,
+        "children": kpi_children(session, kpi_id),
         "survey_map": has_survey_map(session, kpi_id),
     })

@@ -1,0 +1,219 @@
+"""Ratings and audit findings computed when data changes and stored, so pages and the API only read them.
+A pass over the database reads KPIs a chunk at a time (plain tuples), in bounded memory."""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy.orm import Session
+
+from mieruka.evaluate.audit import KINDS, Finding, audit, rollup_compare, rollup_members
+from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, rate_kpi, roll_up_group
+from mieruka.evaluate.schemes import Scheme, available, load
+from mieruka.evaluate.series import DocDates
+from mieruka.storage.queries import document_date_facts, kpi_row_chunks, kpi_rows
+from mieruka.storage.ratings import (add_audit_findings, audit_data_key, audited_dates, begin_audit, policy_result_rows,
+                                     rating_runs, record_rating_run, replace_computed, stale_kpis, stored_audit,
+                                     stored_audit_page)
+from mieruka.storage.summaries import ensure_summaries, kpi_versions
+
+CHUNK = 200
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def scheme_file(scheme: Scheme) -> Path | None:
+    return available().get(scheme.name)
+
+
+def document_dates_of(session: Session) -> DocDates:
+    """evaluate.series.document_dates over the whole database, without reading every KPI."""
+    stated, inferred = document_date_facts(session)
+    out = DocDates(stated)
+    out.update(inferred)
+    out.inferred.update(inferred)
+    return out
+
+
+@dataclass
+class Evaluation:
+    """What one pass of a scheme gave: a result per KPI (without its series) and the roll-up groups."""
+
+    scheme: str
+    as_of: date
+    results: list[RatingResult] = field(default_factory=list)
+    groups: list[GroupResult] = field(default_factory=list)
+
+
+def _stored(r: RatingResult, version: int | None) -> dict:
+    return {"kpi_id": r.kpi_id, "code": r.code, "explanation": r.explanation, "explanation_en": r.explanation_en,
+            "as_of": r.as_of, "details": r.details(), "data_version": version}
+
+
+def evaluate(session: Session, scheme: Scheme, as_of: date, kpi_ids: list[int] | None = None, store: bool = True,
+             policies: dict | None = None) -> Evaluation:
+    """Rate the KPIs (all when kpi_ids is None) under scheme as of a date, a chunk at a time; with store, replace their
+    computed ratings, each marked with the data version it was computed from. Results keep no series (memory)."""
+    dates = document_dates_of(session)
+    out = Evaluation(scheme.name, as_of)
+    grouped: dict = {}
+    if kpi_ids is None:
+        chunks = kpi_row_chunks(session, CHUNK)
+    else:
+        ids = sorted(set(kpi_ids))
+        chunks = (kpi_rows(session, ids[i:i + CHUNK]) for i in range(0, len(ids), CHUNK))
+    for kpis in chunks:
+        versions = kpi_versions(session, [k["id"] for k in kpis])
+        results = [rate_kpi(k, scheme, as_of, dates) for k in kpis]
+        if store:
+            replace_computed(session, scheme.name, [_stored(r, versions.get(r.kpi_id)) for r in results],
+                             [k["id"] for k in kpis])
+        for res, kpi in zip(results, kpis):
+            if scheme.rollup is not None:
+                for key, name in group_keys(kpi, scheme):
+                    grouped.setdefault(key, ((policies or {}).get(key, name), []))[1].append(res)
+            res.series = None  # the actuals of a KPI are the bulk of its memory; nothing after this reads them
+        out.results.extend(results)
+    if scheme.rollup is not None:
+        out.groups = [roll_up_group(name, key, members, scheme.rollup) for key, (name, members) in grouped.items()]
+    return out
+
+
+def evaluate_and_record(session: Session, scheme: Scheme, as_of: date, sha256: str | None = None,
+                        policies: dict | None = None) -> Evaluation:
+    """`mieruka evaluate`: rate every KPI, store the ratings and remember the date and scheme file, so that later
+    changes to the data (or to the file) re-rate what they affect."""
+    result = evaluate(session, scheme, as_of, policies=policies)
+    path = scheme_file(scheme)
+    record_rating_run(session, scheme.name, sha256 or (file_sha256(path) if path else ""), as_of)
+    return result
+
+
+def refresh_ratings(session: Session) -> dict[str, int]:
+    """Re-rate, for each scheme whose ratings are kept, the KPIs whose data changed since (all of them when the scheme
+    file changed); returns how many KPIs each scheme re-rated."""
+    ensure_summaries(session)
+    done = {}
+    for run in rating_runs(session):
+        path = available().get(run["scheme"])
+        if path is None:
+            continue  # a scheme given as a file outside the scheme folders: re-rated only by `mieruka evaluate`
+        sha = file_sha256(path)
+        scheme = load(path)
+        ids = None if sha != run["sha256"] else stale_kpis(session, scheme.name)
+        if ids == []:
+            continue
+        result = evaluate(session, scheme, run["as_of"], ids)
+        record_rating_run(session, scheme.name, sha, run["as_of"])
+        done[scheme.name] = len(result.results)
+    return done
+
+
+def all_schemes() -> list[Scheme]:
+    return [load(name) for name in sorted(available())]
+
+
+_KIND_SPAN = 1 << 26  # positions: kind rank × span, then findings without a KPI, then the rest in KPI order
+_LATE = 1 << 25
+
+
+def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> Iterator[list[tuple[int, Finding]]]:
+    """Every audit finding over the database, a chunk of KPIs at a time, each with its position in the order of
+    evaluate.audit.audit over every KPI at once (by kind, then KPI), the bottom-up survey mismatches last."""
+    from mieruka.evaluate.bottom_up import findings as bottom_up_findings
+
+    schemes = schemes or all_schemes()
+    dates = document_dates_of(session)
+    policy = policy_result_rows(session)
+    members: dict[str, dict] = {s.name: defaultdict(list) for s in schemes}
+    rank = {k: i for i, k in enumerate(KINDS)}
+    seq = {"early": 0, "late": 0}
+
+    def placed(found: list[Finding]) -> list[tuple[int, Finding]]:
+        out = []
+        for f in sorted(found, key=lambda f: (rank[f.kind], f.kpi_id or 0)):
+            part = "late" if f.kpi_id else "early"
+            seq[part] += 1
+            out.append((rank[f.kind] * _KIND_SPAN + (_LATE if f.kpi_id else 0) + seq[part], f))
+        return out
+
+    for kpis in kpi_row_chunks(session, CHUNK):
+        yield placed(audit(kpis, schemes, as_of, None, dates=dates))
+        for scheme in schemes:
+            if scheme.official:
+                for doc, rated in rollup_members(kpis, scheme, dates, policy, as_of).items():
+                    for r in rated:
+                        r.series = None
+                    members[scheme.name][doc].extend(rated)
+    yield placed([f for scheme in schemes if scheme.official
+                  for f in rollup_compare(members[scheme.name], scheme, policy)])
+    tail = len(KINDS) * _KIND_SPAN
+    yield [(tail + i, Finding(kind=f["kind"], kpi_id=f["kpi_id"], kpi=f["kpi"], message=f["message"],
+                              message_en=f["message_en"], sources=f["sources"]))
+           for i, f in enumerate(bottom_up_findings(session))]
+
+
+def audit_bulk(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> list[Finding]:
+    """Every audit finding over the database in the audit's order (all in memory: see audit_and_store for large ones)."""
+    found = [pf for batch in audit_stream(session, as_of, schemes) for pf in batch]
+    return [f for _, f in sorted(found, key=lambda pf: pf[0])]
+
+
+def _key(session: Session, schemes: list[Scheme]) -> str:
+    files = [available().get(s.name) for s in schemes]
+    return audit_data_key(session) + "|" + ",".join(
+        f"{s.name}:{file_sha256(p)[:12] if p else '-'}" for s, p in zip(schemes, files))
+
+
+def _as_dicts(findings: list[Finding]) -> list[dict]:
+    return [{"kind": f.kind, "kpi_id": f.kpi_id, "kpi": f.kpi, "message": f.message, "message_en": f.message_en,
+             "sources": f.sources} for f in findings]
+
+
+def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> int | list[dict]:
+    """Audit as of a date and keep the findings, written a chunk at a time (bounded memory); returns how many.
+    A set of schemes other than all of them is audited but not kept: then the findings themselves are returned."""
+    every = all_schemes()
+    if schemes is not None and [s.name for s in schemes] != [s.name for s in every]:
+        return _as_dicts(audit_bulk(session, as_of, schemes))
+    run_id = begin_audit(session, as_of, _key(session, every))
+    n = 0
+    for batch in audit_stream(session, as_of, every):
+        add_audit_findings(session, run_id, [{"position": pos, **d} for (pos, _), d in
+                                             zip(batch, _as_dicts([f for _, f in batch]))])
+        n += len(batch)
+    return n
+
+
+def stored_findings(session: Session, as_of: date, limit: int | None = None, offset: int = 0, kind: str | None = None,
+                    kpi_id: int | None = None) -> tuple[int, list[dict]]:
+    """The audit as of a date as stored for the current data (how many findings match kind and KPI, and those from
+    offset); audited and stored now only when it is not."""
+    key = _key(session, all_schemes())
+    found = stored_audit_page(session, as_of, key, limit, offset, kind, kpi_id)
+    if found is None:
+        audit_and_store(session, as_of)
+        found = stored_audit_page(session, as_of, key, limit, offset, kind, kpi_id)
+    return found
+
+
+def refresh_audits(session: Session) -> list[date]:
+    """Audit again, as of each date an audit is kept for, when the data or a scheme file changed since."""
+    redone = []
+    key = _key(session, all_schemes())
+    for when in audited_dates(session):
+        if stored_audit(session, when, key) is None:
+            audit_and_store(session, when)
+            redone.append(when)
+    return redone
+
+
+def refresh(session: Session) -> dict:
+    """After a write (ingest, survey import, a scheme file changing): re-rate and re-audit what it affected."""
+    return {"ratings": refresh_ratings(session), "audits": [d.isoformat() for d in refresh_audits(session)]}
