@@ -9,8 +9,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mieruka import storage
-from mieruka.storage.search import ensure_search_index
-from mieruka.web.i18n import add_catalogue
+from mieruka.storage.search import SearchQueryError, ensure_search_index
+from mieruka.web.i18n import add_catalogue, pick_lang, translator
 from mieruka.web.pages import STATIC_DIR, add_template_dir, render
 from mieruka.web.routers import nav_links, router_modules
 
@@ -33,6 +33,13 @@ def _add_error_pages(app: FastAPI) -> None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         return render(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
                       status_code=exc.status_code)
+
+    @app.exception_handler(SearchQueryError)
+    async def search_refused(request: Request, exc: SearchQueryError):
+        detail = translator(pick_lang(request.query_params.get("lang")))(exc.key, **exc.fields)
+        if _wants_json(request):
+            return JSONResponse({"detail": detail}, status_code=422)
+        return render(request, "error.html", {"status": 422, "detail": detail}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
