@@ -27,6 +27,14 @@ def resolve_url(url: str | None = None) -> str:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
+    # Write-ahead log: readers go on reading while an ingest writes (no "database is locked" on a page), and a
+    # commit costs one sync of the log instead of three. A database that cannot hold the log beside it (a
+    # read-only folder) stays in its journal mode. Waiting a while for a lock beats failing at once.
+    cur.execute("PRAGMA busy_timeout=10000")
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    except Exception:  # noqa: BLE001 - sqlite3.OperationalError: the mode is kept, reading still works
+        pass
     cur.close()
 
 
