@@ -24,6 +24,13 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
+def resolve_read_url(url: str | None = None, read_url: str | None = None) -> str:
+    """Where read-only work (every web request) goes: `read_url`, then MIERUKA_READ_DATABASE_URL (a read replica
+    of the database), else the database itself."""
+    replica = read_url or os.environ.get("MIERUKA_READ_DATABASE_URL")
+    return resolve_url(replica) if replica else resolve_url(url)
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
@@ -41,10 +48,18 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 _engines: dict[str, Engine] = {}
 
 
+# A server runs synchronous requests on up to 40 threads (anyio's default): with fewer connections than threads,
+# the 16th concurrent client waited for the pool and got a 500. PostgreSQL keeps 5 open and opens the rest
+# only under load (each worker process may hold 40: see docs/web.md for max_connections).
+_POOL = {"sqlite": {"pool_size": 40, "max_overflow": 0}, "postgresql": {"pool_size": 5, "max_overflow": 35}}
+
+
 def get_engine(url: str | None = None) -> Engine:
     url = resolve_url(url)
     if url not in _engines:
-        engine = create_engine(url, future=True)
+        backend = url.split(":", 1)[0].split("+", 1)[0]
+        pooled = _POOL.get(backend, {}) if ":memory:" not in url and url not in ("sqlite://", "sqlite:///") else {}
+        engine = create_engine(url, future=True, pool_pre_ping=backend == "postgresql", **pooled)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         _engines[url] = engine

@@ -49,10 +49,14 @@ def _add_error_pages(app: FastAPI) -> None:
         return render(request, "error.html", {"status": 422, "detail": detail}, status_code=422)
 
 
-def create_app(db_url: str | None = None) -> FastAPI:
-    """The whole site over the database at db_url (default: $MIERUKA_DATABASE_URL or ./mieruka.db)."""
+def create_app(db_url: str | None = None, read_url: str | None = None, prepare: bool = True) -> FastAPI:
+    """The whole site over the database at db_url (default: $MIERUKA_DATABASE_URL or ./mieruka.db).
+
+    Requests (all of them read) go to read_url, default $MIERUKA_READ_DATABASE_URL, else db_url itself.
+    `prepare` brings the schema and the search index up to date first (in the writer, on db_url)."""
     url = storage.resolve_url(db_url)
-    _prepare_database(url)
+    if prepare:
+        _prepare_database(url)
     app = FastAPI(
         title="mieruka 見える化 API",
         description="KPIs, ratings, audit findings, national measures, advanced cases and documents.",
@@ -62,6 +66,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.db_url = url
+    app.state.read_url = storage.resolve_read_url(url, read_url)
     modules = router_modules()
     app.state.nav = nav_links(modules)
     for module in modules:
@@ -72,4 +77,14 @@ def create_app(db_url: str | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_error_pages(app)
+    return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several `mieruka serve --workers N` processes: the URLs come from the environment the
+    parent set, and the parent prepared the database once (workers starting together would race to)."""
+    import gc
+
+    app = create_app(prepare=False)
+    gc.freeze()  # as in a single-process `mieruka serve`
     return app
