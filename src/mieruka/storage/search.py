@@ -189,8 +189,9 @@ def _backend(session: Session) -> _Backend:
 
 
 def _store_fingerprint(session: Session, value: str) -> None:
-    session.execute(text("DELETE FROM search_meta WHERE key = 'fingerprint'"))
-    session.execute(text("INSERT INTO search_meta (key, value) VALUES ('fingerprint', :v)"), {"v": value})
+    # An upsert: two ingests committing together must not both insert the row (the second would fail).
+    session.execute(text("INSERT INTO search_meta (key, value) VALUES ('fingerprint', :v) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"v": value})
 
 
 def _stored_fingerprint(session: Session) -> str | None:
