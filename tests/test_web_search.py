@@ -13,7 +13,8 @@ from mieruka import storage
 from mieruka.ingest import records as r
 from mieruka.storage import models as m
 from mieruka.storage.load import add_document, store_extraction
-from mieruka.storage.search import MAX_QUERY_CHARS, MAX_TERMS, SearchQueryError, ensure_search_index, search, search_ids
+from mieruka.storage.search import (MAX_QUERY_CHARS, MAX_TERMS, SearchQueryError, ensure_search_index, search,
+                                    search_count, search_ids)
 from mieruka.web import create_app
 
 
@@ -147,3 +148,16 @@ def test_oversized_queries_get_a_422_in_the_page_language(loaded):
     assert api.status_code == 422
     assert api.json() == {"detail": f"The search (q) is too long ({MAX_QUERY_CHARS + 1} characters); use at most {MAX_QUERY_CHARS}."}
     assert client.get("/api/measures", params={"q": long_q}).json()["detail"].startswith("検索語が長すぎます")
+
+
+def test_the_api_pages_search_hits_in_the_database(loaded):
+    client = TestClient(create_app(loaded))
+    every = client.get("/api/search", params={"q": "手続における情報通信"}).json()
+    assert every["total"] == 2 and sorted(h["ref"] for h in every["items"]) == [1, 2]
+    second = client.get("/api/search", params={"q": "手続における情報通信", "limit": 1, "offset": 1}).json()
+    assert (second["total"], second["limit"], second["offset"]) == (2, 1, 1)
+    assert second["items"] == every["items"][1:]
+    short = client.get("/api/search", params={"q": "防災", "kind": "measure", "limit": 5}).json()
+    assert short["total"] == 1 and [(h["ref"], h["url"]) for h in short["items"]] == [(3, "/measures/3")]
+    with storage.session_scope(loaded) as s:
+        assert search_count(s, "手続における情報通信", ("case",)) == 0

@@ -105,8 +105,22 @@ class _Backend:
             self.s.execute(text("INSERT INTO search_entries (kind, ref, title, body) VALUES (:kind, :ref, :title, :body)"),
                            [{"kind": k, "ref": r, "title": t, "body": b} for k, r, t, b in entries])
 
-    def find(self, terms: list[str], kinds: tuple[str, ...]) -> list[tuple[str, int, str, str]]:
+    def conditions(self, terms: list[str], kinds: tuple[str, ...]) -> tuple[str, dict, str]:
+        """The WHERE clause, its parameters and the ORDER BY of a query for every term."""
         raise NotImplementedError
+
+    def find(self, terms: list[str], kinds: tuple[str, ...], limit: int | None = None,
+             offset: int = 0) -> list[tuple[str, int, str, str]]:
+        where, params, order = self.conditions(terms, kinds)
+        sql = f"SELECT kind, ref, title, body FROM search_entries WHERE {where} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT :limit OFFSET :offset"
+            params = {**params, "limit": limit, "offset": offset}
+        return [tuple(r) for r in self.s.execute(text(sql), params)]
+
+    def count(self, terms: list[str], kinds: tuple[str, ...]) -> int:
+        where, params, _ = self.conditions(terms, kinds)
+        return self.s.execute(text(f"SELECT count(*) FROM search_entries WHERE {where}"), params).scalar()
 
     def exists(self) -> bool:
         raise NotImplementedError
@@ -126,9 +140,10 @@ class _SQLite(_Backend):
         self.s.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS search_entries USING fts5("
                             "kind UNINDEXED, ref UNINDEXED, title, body, tokenize='trigram')"))
 
-    def find(self, terms, kinds):
+    def conditions(self, terms, kinds):
         # Terms of three or more characters go through the trigram index (ranked by bm25); shorter ones,
-        # common in Japanese (窓口, 税), are matched as substrings of the indexed text.
+        # common in Japanese (窓口, 税), are matched as substrings of the indexed text. The ESCAPE clause also
+        # keeps FTS5 from taking the LIKE over: its trigram LIKE finds no row for a pattern under 3 characters.
         long_terms = [t for t in terms if len(t) >= TRIGRAM]
         short_terms = [t for t in terms if len(t) < TRIGRAM]
         where = [f"kind IN ({', '.join(f':k{i}' for i in range(len(kinds)))})"]
@@ -139,9 +154,8 @@ class _SQLite(_Backend):
         for i, t in enumerate(short_terms):
             where.append(f"body LIKE :s{i} ESCAPE '\\'")
             params[f"s{i}"] = _like(t)
-        order = "bm25(search_entries)" if long_terms else "kind, ref"
-        sql = f"SELECT kind, ref, title, body FROM search_entries WHERE {' AND '.join(where)} ORDER BY {order}"
-        return [tuple(r) for r in self.s.execute(text(sql), params)]
+        order = "bm25(search_entries), kind, ref" if long_terms else "kind, ref"
+        return " AND ".join(where), params, order
 
 
 class _Postgres(_Backend):
@@ -174,14 +188,13 @@ class _Postgres(_Backend):
             return None
         return self.s.execute(find).scalar()
 
-    def find(self, terms, kinds):
+    def conditions(self, terms, kinds):
         where = ["kind = ANY(:kinds)"]
         params: dict = {"kinds": list(kinds)}
         for i, t in enumerate(terms):
             where.append(f"body ILIKE :s{i} ESCAPE '\\'")
             params[f"s{i}"] = _like(t)
-        sql = f"SELECT kind, ref, title, body FROM search_entries WHERE {' AND '.join(where)} ORDER BY kind, ref"
-        return [tuple(r) for r in self.s.execute(text(sql), params)]
+        return " AND ".join(where), params, "kind, ref"
 
 
 def _backend(session: Session) -> _Backend:
@@ -240,13 +253,25 @@ def _snippet(body: str, terms: list[str]) -> str:
     return ("…" if start else "") + body[start:end] + ("…" if end < len(body) else "")
 
 
-def search(session: Session, query: str, kinds: tuple[str, ...] = KINDS) -> list[Hit]:
-    """Entries containing every whitespace-separated term of the query, best first; empty query, no hits."""
+def search(session: Session, query: str, kinds: tuple[str, ...] = KINDS, limit: int | None = None,
+           offset: int = 0) -> list[Hit]:
+    """Entries containing every whitespace-separated term of the query, best first (`limit` of them from
+    `offset` when given); empty query, no hits. SearchQueryError when the query is too long."""
     terms = _terms(query)
     backend = _backend(session)
     if not terms or not backend.exists():  # no index yet: no measure or case was ever written through storage
         return []
-    return [Hit(kind, int(ref), title, _snippet(body, terms)) for kind, ref, title, body in backend.find(terms, kinds)]
+    return [Hit(kind, int(ref), title, _snippet(body, terms))
+            for kind, ref, title, body in backend.find(terms, kinds, limit, offset)]
+
+
+def search_count(session: Session, query: str, kinds: tuple[str, ...] = KINDS) -> int:
+    """How many entries `search` finds for the query."""
+    terms = _terms(query)
+    backend = _backend(session)
+    if not terms or not backend.exists():
+        return 0
+    return backend.count(terms, kinds)
 
 
 def search_ids(session: Session, query: str, kind: str) -> list[int]:
