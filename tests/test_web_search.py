@@ -161,3 +161,42 @@ def test_the_api_pages_search_hits_in_the_database(loaded):
     assert short["total"] == 1 and [(h["ref"], h["url"]) for h in short["items"]] == [(3, "/measures/3")]
     with storage.session_scope(loaded) as s:
         assert search_count(s, "手続における情報通信", ("case",)) == 0
+
+
+def test_two_writers_committing_together_both_index_their_rows(db_url):
+    """The second writer waits for the first one's fingerprint row, then updates it (no duplicate key)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer at a time into the database: nothing to interleave")
+    import threading
+    import time
+
+    webdata.build(db_url)
+    first_stored, errors = threading.Event(), []
+    with storage.session_scope(db_url) as s:
+        doc = add_document(s, file_name="a.json", family="measure-catalogue", sha256="a" * 64, raw=b"x")
+        store_extraction(s, doc, _catalogue_with("公共施設の予約のオンライン化"))
+
+        def second():
+            try:
+                first_stored.wait()
+                _store(db_url, "b" * 64, _catalogue_with("図書館の蔵書検索の共同化"))
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        first_stored.set()
+        waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND query LIKE '%search_meta%' AND pid <> pg_backend_pid()")
+        for _ in range(300):  # until the second writer waits on the first one's fingerprint row
+            with storage.get_engine(db_url).connect() as conn:
+                if conn.execute(waiting).scalar():
+                    break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the second writer never waited for the first")
+    thread.join(timeout=60)
+    assert errors == [] and not thread.is_alive()
+    with storage.session_scope(db_url) as s:
+        assert len(search_ids(s, "施設の予約", "measure")) == 1
+        assert len(search_ids(s, "蔵書検索", "measure")) == 1

@@ -235,7 +235,9 @@ def index_written(session: Session, measure_ids: list[int], case_ids: list[int])
         return
     session.flush()
     backend = _backend(session)
-    backend.create()
+    if not backend.exists():  # no DDL on the usual path: on PostgreSQL it would queue every writer behind another
+        ensure_search_index(session)
+        return
     before = _fingerprint(session, exclude={"measure": measure_ids, "case": case_ids})
     if _stored_fingerprint(session) != before:
         ensure_search_index(session)
