@@ -157,6 +157,8 @@ def test_the_api_pages_search_hits_in_the_database(loaded):
     second = client.get("/api/search", params={"q": "手続における情報通信", "limit": 1, "offset": 1}).json()
     assert (second["total"], second["limit"], second["offset"]) == (2, 1, 1)
     assert second["items"] == every["items"][1:]
+    beyond = client.get("/api/search", params={"q": "手続における情報通信", "offset": 5}).json()
+    assert (beyond["total"], beyond["items"]) == (2, [])
     short = client.get("/api/search", params={"q": "防災", "kind": "measure", "limit": 5}).json()
     assert short["total"] == 1 and [(h["ref"], h["url"]) for h in short["items"]] == [(3, "/measures/3")]
     with storage.session_scope(loaded) as s:

@@ -173,6 +173,7 @@ def api_search(session: DbSession, q: Annotated[str, Query(description="words th
                kind: SearchKind | None = None, limit: Limit = 100, offset: Offset = 0):
     kinds = (kind,) if kind else SEARCH_KINDS
     hits = search(session, q, kinds, limit, offset)  # the page only: a query may match every entry
-    return as_json({"total": search_count(session, q, kinds), "limit": limit, "offset": offset, "items": [
+    total = offset + len(hits) if len(hits) < limit and (hits or not offset) else search_count(session, q, kinds)
+    return as_json({"total": total, "limit": limit, "offset": offset, "items": [
         {"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,
          "url": f"/{'measures' if h.kind == 'measure' else 'cases'}/{h.ref}"} for h in hits]})
