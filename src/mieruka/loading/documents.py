@@ -58,7 +58,7 @@ def ingest_file(path: str | Path, url: str | None = None, family: str | None = N
             if ex.cases:
                 from mieruka.storage.local_bodies import link_cases
 
-                report.unresolved_bodies = link_cases(session)
+                report.unresolved_bodies = link_cases(session, record.id)
             report.counts = {**ex.counts(), "kpis_new": written["kpis_new"]}
             report.status, report.document_id = "loaded", record.id
             _timed(report, t0, c0)

@@ -71,7 +71,7 @@ def load_sample(url: str | None = None, path: str | Path = SAMPLE_PATH) -> list[
                 if ex.cases:
                     from mieruka.storage.local_bodies import link_cases
 
-                    report.unresolved_bodies = link_cases(session)
+                    report.unresolved_bodies = link_cases(session, doc.id)
                 report.document_id = doc.id
                 doc.report = report.to_dict()
         reports.append(report)

@@ -6,6 +6,7 @@ from mieruka.storage.db import (  # noqa: F401
     dispose_engines,
     ensure_schema,
     get_engine,
+    resolve_read_url,
     resolve_url,
     session_scope,
     table_names,

@@ -24,26 +24,42 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
+def resolve_read_url(url: str | None = None, read_url: str | None = None) -> str:
+    """Where read-only work (every web request) goes: `read_url`, then MIERUKA_READ_DATABASE_URL (a read replica
+    of the database), else the database itself."""
+    replica = read_url or os.environ.get("MIERUKA_READ_DATABASE_URL")
+    return resolve_url(replica) if replica else resolve_url(url)
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
+    # Write-ahead log: readers go on reading while an ingest writes (no "database is locked" on a page), and a
+    # commit costs one sync of the log instead of three. A database that cannot hold the log beside it (a
+    # read-only folder) stays in its journal mode. Waiting a while for a lock beats failing at once.
+    cur.execute("PRAGMA busy_timeout=10000")
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    except Exception:  # noqa: BLE001 - sqlite3.OperationalError: the mode is kept, reading still works
+        pass
     cur.close()
 
 
 _engines: dict[str, Engine] = {}
-# A server answers many clients at once: more pooled connections than SQLAlchemy's 5 + 10, and a longer wait for one
-# before giving up (a request waiting for a connection is slow; one that gives up is a 500).
-POOL_SIZE = int(os.environ.get("MIERUKA_DB_POOL_SIZE", "20"))
-POOL_OVERFLOW = int(os.environ.get("MIERUKA_DB_POOL_OVERFLOW", "20"))
-POOL_TIMEOUT = 60
+
+
+# A server runs synchronous requests on up to 40 threads (anyio's default): with fewer connections than threads,
+# the 16th concurrent client waited for the pool and got a 500. PostgreSQL keeps 5 open and opens the rest
+# only under load (each worker process may hold 40: see docs/web.md for max_connections).
+_POOL = {"sqlite": {"pool_size": 40, "max_overflow": 0}, "postgresql": {"pool_size": 5, "max_overflow": 35}}
 
 
 def get_engine(url: str | None = None) -> Engine:
     url = resolve_url(url)
     if url not in _engines:
-        memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
-        pooled = {} if memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT}
-        engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"), **pooled)
+        backend = url.split(":", 1)[0].split("+", 1)[0]
+        pooled = _POOL.get(backend, {}) if ":memory:" not in url and url not in ("sqlite://", "sqlite:///") else {}
+        engine = create_engine(url, future=True, pool_pre_ping=backend == "postgresql", **pooled)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         _engines[url] = engine

@@ -12,6 +12,7 @@ from mieruka.records.canonical import alias_of, canonical_name, is_after_the_fac
 from mieruka.jp import strip_markers
 from mieruka.storage import models as m
 from mieruka.storage.summaries import refresh_summaries
+from mieruka.storage.search import index_written
 
 
 class _Registry:
@@ -166,6 +167,8 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
             if parent is not None and parent.id != child.id and child.parent_id is None:
                 child.parent_id = parent.id
 
+    measures: list[m.Measure] = []
+    cases: list[m.AdvancedCase] = []
     for ms in ex.measures:
         measure = m.Measure(no=ms.no, code=ms.code, name=ms.name, kpi_progress=ms.kpi_progress, kpi_effect=ms.kpi_effect,
                             overview=ms.overview, pillar=canonical_name("pillar", ms.pillar), timing=ms.timing,
@@ -177,6 +180,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         for pos, mn in enumerate(ms.ministries):
             measure.ministries.append(m.MeasureMinistry(organisation_id=organisation(mn.name).id, lead=mn.lead, position=pos))
         session.add(measure)
+        measures.append(measure)
         written["measures"] += 1
 
     for c in ex.cases:
@@ -186,6 +190,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
             case.effects.append(m.CaseEffect(position=pos, label=e.label, amount_yen=e.amount_yen,
                                              change_percent=e.change_percent, period_years=e.period_years, text=e.text))
         session.add(case)
+        cases.append(case)
         written["cases"] += 1
 
     for b in ex.budgets:
@@ -197,6 +202,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         written["results"] += 1
     session.flush()
     refresh_summaries(session, {k.id for k in kpis_by_name.values()})
+    index_written(session, [x.id for x in measures], [c.id for c in cases])
     return written
 
 

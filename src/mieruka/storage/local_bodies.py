@@ -44,13 +44,18 @@ def ensure_registry(session: Session) -> None:
         sync_registry(session)
 
 
-def link_cases(session: Session) -> list[dict]:
+def link_cases(session: Session, document_id: int | None = None) -> list[dict]:
     """Fill AdvancedCase.body_codes by resolving each case's municipality names; returns what did not resolve.
 
-    A name that is ambiguous or unknown is left out of body_codes and reported, never guessed."""
+    With `document_id`, only that document's cases (what an ingest adds: its cost follows the new document, not
+    every case stored before). A name that is ambiguous or unknown is left out of body_codes and reported, never
+    guessed."""
     ensure_registry(session)
     unresolved = []
-    for c in session.scalars(select(m.AdvancedCase)):
+    q = select(m.AdvancedCase)
+    if document_id is not None:
+        q = q.where(m.AdvancedCase.document_id == document_id)
+    for c in session.scalars(q):
         codes: list[str] = []
         for written in c.municipalities or []:
             try:

@@ -11,9 +11,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mieruka import storage
-from mieruka.storage.search import ensure_search_index
+from mieruka.storage.search import SearchQueryError, ensure_search_index
 from mieruka.storage.summaries import ensure_summaries
-from mieruka.web.i18n import add_catalogue
+from mieruka.web.i18n import add_catalogue, pick_lang, translator
 from mieruka.web.pages import STATIC_DIR, add_template_dir, render
 from mieruka.web.routers import nav_links, router_modules
 
@@ -38,6 +38,13 @@ def _add_error_pages(app: FastAPI) -> None:
         return render(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
                       status_code=exc.status_code)
 
+    @app.exception_handler(SearchQueryError)
+    async def search_refused(request: Request, exc: SearchQueryError):
+        detail = translator(pick_lang(request.query_params.get("lang")))(exc.key, **exc.fields)
+        if _wants_json(request):
+            return JSONResponse({"detail": detail}, status_code=422)
+        return render(request, "error.html", {"status": 422, "detail": detail}, status_code=422)
+
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
         if _wants_json(request):
@@ -46,10 +53,14 @@ def _add_error_pages(app: FastAPI) -> None:
         return render(request, "error.html", {"status": 422, "detail": detail}, status_code=422)
 
 
-def create_app(db_url: str | None = None) -> FastAPI:
-    """The whole site over the database at db_url (default: $MIERUKA_DATABASE_URL or ./mieruka.db)."""
+def create_app(db_url: str | None = None, read_url: str | None = None, prepare: bool = True) -> FastAPI:
+    """The whole site over the database at db_url (default: $MIERUKA_DATABASE_URL or ./mieruka.db).
+
+    Requests (all of them read) go to read_url, default $MIERUKA_READ_DATABASE_URL, else db_url itself.
+    `prepare` brings the schema and the search index up to date first (in the writer, on db_url)."""
     url = storage.resolve_url(db_url)
-    _prepare_database(url)
+    if prepare:
+        _prepare_database(url)
     app = FastAPI(
         title="mieruka 見える化 API",
         description="KPIs, ratings, audit findings, national measures, advanced cases and documents.",
@@ -59,6 +70,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.db_url = url
+    app.state.read_url = storage.resolve_read_url(url, read_url)
     modules = router_modules()
     app.state.nav = nav_links(modules)
     for module in modules:
@@ -73,4 +85,14 @@ def create_app(db_url: str | None = None) -> FastAPI:
     # from walking it again on every full collection, which was the slowest 5 % of requests.
     gc.collect()
     gc.freeze()
+    return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several `mieruka serve --workers N` processes: the URLs come from the environment the
+    parent set, and the parent prepared the database once (workers starting together would race to)."""
+    import gc
+
+    app = create_app(prepare=False)
+    gc.freeze()  # as in a single-process `mieruka serve`
     return app

@@ -43,7 +43,9 @@ Lang = Annotated[str, Depends(get_lang)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with storage.session_scope(request.app.state.db_url) as session:
+    """A session for one request: every page and API answer only reads, so it goes to the read URL (a replica when
+    MIERUKA_READ_DATABASE_URL is set)."""
+    with storage.session_scope(request.app.state.read_url) as session:
         yield session
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from mieruka.storage.overview import document_detail, rating_count, rating_rows, reform_item_detail, reform_item_rows
 from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
 from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
-from mieruka.storage.search import KINDS as SEARCH_KINDS, search
+from mieruka.storage.search import KINDS as SEARCH_KINDS, search, search_count
 from mieruka.web import schemas as s
 from mieruka.web.evaluation import audit_page
 from mieruka.web.i18n import LANGS
@@ -180,6 +180,9 @@ def api_item(item_id: int, session: DbSession):
 @router.get("/search", response_model=s.HitPage, summary="Full-text search over measures and cases, best first")
 def api_search(session: DbSession, q: Annotated[str, Query(description="words that must all occur (any length)")],
                kind: SearchKind | None = None, limit: Limit = 100, offset: Offset = 0):
-    hits = search(session, q, (kind,) if kind else SEARCH_KINDS)
-    return page_of([{"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,
-                     "url": f"/{'measures' if h.kind == 'measure' else 'cases'}/{h.ref}"} for h in hits], limit, offset)
+    kinds = (kind,) if kind else SEARCH_KINDS
+    hits = search(session, q, kinds, limit, offset)  # the page only: a query may match every entry
+    total = offset + len(hits) if len(hits) < limit and (hits or not offset) else search_count(session, q, kinds)
+    return as_json({"total": total, "limit": limit, "offset": offset, "items": [
+        {"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,
+         "url": f"/{'measures' if h.kind == 'measure' else 'cases'}/{h.ref}"} for h in hits]})
