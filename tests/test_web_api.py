@@ -136,7 +136,7 @@ def test_openapi_document_is_valid_openapi_3_1(client):
     assert spec["openapi"].startswith("3.1.")
     validate_openapi(spec)  # raises OpenAPIValidationError naming the path of the first fault
     # pydantic 2: a nullable field without a default is still required, so clients can rely on the key.
-    kpi = spec["components"]["schemas"]["KpiOut"]
+    kpi = spec["components"]["schemas"]["KpiDetail"]
     assert "next_measurement_date" in kpi["required"]
     assert kpi["properties"]["next_measurement_date"]["anyOf"] == [{"type": "string", "format": "date"}, {"type": "null"}]
 
