@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from mieruka import storage
-from mieruka.cli.app import DbOption, FormatOption, app, err, fail
+from mieruka.cli.app import DbOption, FormatOption, app, err, fail, labelled
 from mieruka.export.formats import Format, print_rows, to_json
 
 survey_app = typer.Typer(help="Per-municipality surveys: import, template, attributes, bottom-up KPIs.", no_args_is_help=True)
@@ -75,7 +75,7 @@ def _print_result(result: dict, keys: tuple[str, ...], fmt: Format) -> None:
     else:
         print_rows([{"field": k, "value": result[k]} for k in keys], fmt)
     for e in result["errors"]:
-        err.print(f"[yellow]skipped[/] line {e['line']}: {e['message']}", highlight=False, soft_wrap=True)
+        err.print(labelled("skipped", "yellow", f"line {e['line']}: {e['message']}"))
 
 
 @survey_app.command("import")

@@ -26,15 +26,22 @@ class Download:
     filename: str
 
 
+def _control_picture(m) -> str:
+    return chr(0x2400 + ord(m.group()))
+
+
 def xlsx_value(value):
-    """Numbers, booleans and dates stay typed in the sheet; lists and dicts become their JSON text."""
+    """Numbers, booleans and dates stay typed in the sheet; lists and dicts become their JSON text. The control
+    characters XML cannot hold (BEL, ESC...) become their Unicode pictures (␇, ␛) rather than fail the workbook."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if value is None or isinstance(value, (int, float, bool)):
         return value
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     if isinstance(value, date):
         return value
-    return cell(value)
+    return ILLEGAL_CHARACTERS_RE.sub(_control_picture, cell(value))
 
 
 def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: str = "mieruka") -> bytes:

@@ -70,6 +70,9 @@ def print_rows(rows: Iterable[dict], fmt: Format | str = Format.table, columns: 
     """Print rows in the chosen format; table_columns picks the narrower set a terminal can show."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from mieruka.jp import visible
 
     rows = list(rows)
     fmt = Format(fmt)
@@ -80,11 +83,12 @@ def print_rows(rows: Iterable[dict], fmt: Format | str = Format.table, columns: 
         print(to_csv(rows, columns), end="")
         return
     cols = list(table_columns or columns_of(rows, columns))
-    table = Table(title=title, show_lines=False)
+    # Text, not str: a value is shown as written, never read as rich markup, with its control characters made visible
+    table = Table(title=Text(visible(title)) if title else None, show_lines=False)
     for c in cols:
-        table.add_column(c, overflow="fold")
+        table.add_column(Text(visible(c)), overflow="fold")
     for row in rows:
-        table.add_row(*[_short(cell(row.get(c))) for c in cols])
+        table.add_row(*[Text(_short(visible(cell(row.get(c))))) for c in cols])
     # a pipe or log has no width of its own: give tables room rather than 80 folded columns
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
