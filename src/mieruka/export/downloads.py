@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Sequence
 
-from mieruka.export.formats import cell, columns_of, to_csv, to_json
+from mieruka.export.formats import cell, columns_of, formula_like, to_csv, to_json
 
 FORMATS = ("csv", "xlsx", "json")
 _MEDIA = {
@@ -44,6 +44,21 @@ def xlsx_value(value):
     return ILLEGAL_CHARACTERS_RE.sub(_control_picture, cell(value))
 
 
+def xlsx_cell(ws, value):
+    """xlsx_value(), and text a spreadsheet would take for a formula ("=HYPERLINK(...)", "@SUM(...)") written as a
+    text cell with Excel's quote prefix: shown exactly as written, never run, not even once the cell is edited."""
+    value = xlsx_value(value)
+    if not (isinstance(value, str) and formula_like(value)):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    text = WriteOnlyCell(ws)
+    text._value = value  # the value setter would type a leading "=" as a formula
+    text.data_type = "s"
+    text.quotePrefix = True
+    return text
+
+
 def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: str = "mieruka") -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -55,12 +70,12 @@ def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: s
     ws.freeze_panes = "A2"  # the header stays in view while scrolling, as in the full export workbook
     header = []
     for c in cols:
-        cell = WriteOnlyCell(ws, value=c)
+        cell = WriteOnlyCell(ws, value=xlsx_value(c))
         cell.font = Font(bold=True)
         header.append(cell)
     ws.append(header)
     for row in rows:
-        ws.append([xlsx_value(row.get(c)) for c in cols])
+        ws.append([xlsx_cell(ws, row.get(c)) for c in cols])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
