@@ -25,9 +25,9 @@ _TAG = re.compile(r"<[^<>]{0,200}>")
 INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
              "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0")
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
-# C0 and C1 controls but the newline: a terminal acts on them (BEL rings, ESC starts a command) and XML 1.0,
+# C0 and C1 controls but tab and newline: a terminal acts on them (BEL rings, ESC starts a command) and XML 1.0,
 # so XLSX, cannot hold most of them.
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def strip_invisible(s: str) -> str:
@@ -37,15 +37,13 @@ def strip_invisible(s: str) -> str:
 
 def _picture(m: re.Match) -> str:
     code = ord(m.group())
-    if code == 0x09:
-        return " "
     if code < 0x20:
         return chr(0x2400 + code)  # ␇ for BEL, ␛ for ESC: the control shown, not obeyed
     return "\u2421" if code == 0x7f else "\ufffd"
 
 
 def visible(s: str) -> str:
-    """*s* safe to show: invisible characters dropped, control characters (tab but not newline) shown as
+    """*s* safe to show: invisible characters dropped, control characters (but tab and newline) shown as
     their Unicode control pictures, so nothing in a value can ring, move the cursor or reorder the line."""
     return _CONTROL.sub(_picture, _INVISIBLE.sub("", s))
 

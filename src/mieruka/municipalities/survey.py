@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mieruka.jp import ParseError, era_to_western, fiscal_year_of, parse
+from mieruka.jp import ParseError, era_to_western, fiscal_year_of, parse, strip_invisible
 from mieruka.municipalities import names, registry
 from mieruka.municipalities.registry import LocalBodyInfo
 
@@ -219,7 +219,7 @@ def _with_header(rows: list[tuple[int, list[Any]]], file_name: str, encoding: st
 
 
 def _header_text(value: Any) -> str:
-    return "" if value is None else unicodedata.normalize("NFKC", str(value)).strip()
+    return "" if value is None else unicodedata.normalize("NFKC", strip_invisible(str(value))).strip()
 
 
 def _header_key(header: str) -> tuple[str, str | None]:

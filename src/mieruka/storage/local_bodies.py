@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from mieruka.jp import strip_invisible
 from mieruka.municipalities import names, registry
 from mieruka.storage import models as m
 from mieruka.storage.queries import case_rows
@@ -68,6 +69,7 @@ def link_cases(session: Session) -> list[dict]:
 # --- survey imports ---------------------------------------------------------------------------
 
 def find_import(session: Session, initiative: str, as_of: date) -> m.SurveyImport | None:
+    initiative = strip_invisible(initiative)  # a zero-width space must not make a second initiative
     return session.scalars(select(m.SurveyImport).where(
         m.SurveyImport.initiative == initiative, m.SurveyImport.as_of == as_of).order_by(m.SurveyImport.id.desc())).first()
 
@@ -78,6 +80,7 @@ def store_survey(session: Session, *, file_name: str, raw: bytes, initiative: st
 
     `rows` hold body_code, line and the answer fields. The same file imported again for the same
     initiative and date changes nothing. Bodies' populations follow the newest survey that gives one."""
+    initiative = strip_invisible(initiative)
     sync_registry(session)
     sha = hashlib.sha256(raw).hexdigest()
     previous = find_import(session, initiative, as_of)
@@ -145,6 +148,7 @@ def store_attributes(session: Session, rows: list[dict], as_of: date | None = No
 
 
 def imports(session: Session, initiative: str | None = None) -> list[dict]:
+    initiative = strip_invisible(initiative) if initiative is not None else None
     q = select(m.SurveyImport.id, m.SurveyImport.file_name, m.SurveyImport.initiative, m.SurveyImport.as_of,
                m.SurveyImport.sha256, m.SurveyImport.imported_at, m.SurveyImport.report,
                func.count(m.SurveyResponse.id).label("responses")).outerjoin(
@@ -159,6 +163,7 @@ def imports(session: Session, initiative: str | None = None) -> list[dict]:
 
 def adoption_counts(session: Session, initiative: str) -> list[dict]:
     """Per import of the initiative and per prefecture: how many municipalities answered and how many adopted."""
+    initiative = strip_invisible(initiative)
     adopted = func.sum(case((m.SurveyResponse.adopted.is_(True), 1), else_=0))
     answered = func.sum(case((m.SurveyResponse.adopted.is_not(None), 1), else_=0))
     q = (select(m.SurveyImport.id, m.SurveyImport.as_of, m.SurveyImport.file_name, m.LocalBody.prefecture_code,
@@ -173,6 +178,7 @@ def adoption_counts(session: Session, initiative: str) -> list[dict]:
 
 
 def latest_import(session: Session, initiative: str, as_of: date | None = None) -> m.SurveyImport | None:
+    initiative = strip_invisible(initiative)
     q = select(m.SurveyImport).where(m.SurveyImport.initiative == initiative)
     if as_of is not None:
         q = q.where(m.SurveyImport.as_of <= as_of)
@@ -249,6 +255,8 @@ def define_survey_kpi(session: Session, initiative: str, measure: str, kpi: str 
                       name: str | None = None) -> dict:
     """Attach a count or rate over the survey of `initiative` to a KPI: an existing one (id or key),
     whose published observations it will be compared with, or a new one named `name`."""
+    initiative = strip_invisible(initiative)
+    name = strip_invisible(name) if name else name
     if kpi is not None:
         target = _find_kpi(session, kpi)
         if target is None:
