@@ -94,7 +94,7 @@ def survey_import(
     raw = _read(file)
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db) as session:
+        with storage.session_scope(db, write=True) as session:
             result = import_survey(session, raw, file.name, initiative, when)
     except SurveyError as exc:
         fail(str(exc))
@@ -131,7 +131,7 @@ def survey_attributes(
     raw = _read(file)
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db) as session:
+        with storage.session_scope(db, write=True) as session:
             result = import_attributes(session, raw, file.name, when)
     except SurveyError as exc:
         fail(str(exc))
@@ -168,7 +168,7 @@ def survey_define_kpi(
         fail("give --kpi (an existing KPI's id or key) or --name (a new KPI)")
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db) as session:
+        with storage.session_scope(db, write=True) as session:
             row = store.define_survey_kpi(session, initiative, measure, kpi, name)
     except LookupError as exc:
         fail(str(exc.args[0]))
@@ -247,7 +247,7 @@ def similar_cmd(
     code = _body_code(body)
     when = _date(as_of, "--as-of") if as_of else None
     storage.ensure_schema(db)
-    with storage.session_scope(db) as session:
+    with storage.session_scope(db, write=True) as session:
         store.sync_registry(session)
         result = similar.compare(store.body_facts(session, initiative, when), code)
     if result is None:
@@ -358,7 +358,7 @@ def link_cases_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     from mieruka.storage import local_bodies as store
 
     storage.ensure_schema(db)
-    with storage.session_scope(db) as session:
+    with storage.session_scope(db, write=True) as session:
         synced = store.sync_registry(session)
         unresolved = store.link_cases(session)
     err.print(f"local bodies: {synced['total']} ({synced['added']} added, {synced['updated']} updated); "

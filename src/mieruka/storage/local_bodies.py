@@ -17,6 +17,18 @@ _REGISTRY_FIELDS = ("prefecture_code", "prefecture", "name", "kana", "kind", "de
 _RESPONSE_FIELDS = ("adopted", "year_started", "cost_before", "cost_after", "population")
 
 
+def _insert_new(session: Session, model):
+    """INSERT that skips rows whose key another transaction has committed meanwhile (two imports at once)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        return insert(model)
+    return upsert(model).on_conflict_do_nothing()
+
+
 def sync_registry(session: Session) -> dict[str, int]:
     """Make local_bodies hold every body of the registry; idempotent, and it keeps imported attributes.
 
@@ -32,7 +44,7 @@ def sync_registry(session: Session) -> dict[str, int]:
         elif any(getattr(row, f) != values[f] for f in _REGISTRY_FIELDS):
             changed.append(values)
     if added:
-        session.execute(insert(m.LocalBody), added)
+        session.execute(_insert_new(session, m.LocalBody), added)
     if changed:
         session.execute(update(m.LocalBody), changed)
     session.flush()
