@@ -7,11 +7,25 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperGroup
 
 from mieruka.export.formats import Format
 from mieruka.jp import visible
 
+class _Commands(TyperGroup):
+    """Every command: a database left with a partial schema is explained, not shown as a traceback."""
+
+    def invoke(self, ctx):
+        from mieruka.storage.db import SchemaError
+
+        try:
+            return super().invoke(ctx)
+        except SchemaError as exc:
+            fail(str(exc))
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="mieruka",
     help="見える化: reform-progress documents into one database, rated, audited and shown.",
     no_args_is_help=True,

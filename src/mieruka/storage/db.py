@@ -164,14 +164,16 @@ def repair(url: str | None = None) -> dict:
     url = resolve_url(url)
     with get_engine(url).execution_options(writer=True).begin() as conn:
         tables = _partial_tables(conn)
-        meta = MetaData()
-        meta.reflect(conn, only=tables)
-        rows = {t: conn.scalar(select(func.count()).select_from(meta.tables[t])) for t in tables}
-        kept = {t: n for t, n in rows.items() if n}
-        if kept:
-            raise SchemaError(f"{url}: no schema revision, and {', '.join(f'{t} holds {n} row(s)' for t, n in kept.items())}; "
-                              "nothing was dropped. Save the file and load its documents into a new database.")
-        meta.drop_all(conn)
+        if tables:
+            meta = MetaData()
+            meta.reflect(conn, only=tables)
+            rows = {t: conn.scalar(select(func.count()).select_from(meta.tables[t])) for t in tables}
+            kept = {t: n for t, n in rows.items() if n}
+            if kept:
+                raise SchemaError(f"{url} has no schema revision, and "
+                                  f"{', '.join(f'{t} holds {n} row(s)' for t, n in kept.items())}: nothing was dropped. "
+                                  "Keep the file and load its documents into a new database.")
+            meta.drop_all(conn)
     upgrade(url)
     return {"dropped": tables, "revision": current_revision(url)}
 
