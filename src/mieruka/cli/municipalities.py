@@ -15,6 +15,7 @@ survey_app = typer.Typer(help="Per-municipality surveys: import, template, attri
 app.add_typer(survey_app, name="survey")
 
 _BODY_COLUMNS = ["code", "prefecture", "name", "kana", "kind"]
+_SHOWN_ERRORS = 20  # rejected lines printed after an import; the rest are counted
 
 
 @app.command("municipalities")
@@ -61,8 +62,14 @@ def _date(text: str, option: str) -> date:
 
 
 def _read(path: Path) -> bytes:
+    from mieruka.municipalities.survey import MAX_SURVEY_BYTES
+
     if not path.is_file():
         fail(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > MAX_SURVEY_BYTES:  # refused before it is read into memory
+        fail(f"{path}: the file is {size / 2**20:,.0f} MB; a survey of every municipality is far smaller, and the "
+             f"limit is {MAX_SURVEY_BYTES // 2**20} MB")
     return path.read_bytes()
 
 
@@ -74,8 +81,11 @@ def _print_result(result: dict, keys: tuple[str, ...], fmt: Format) -> None:
         print_rows([{k: result[k] for k in keys}], fmt)
     else:
         print_rows([{"field": k, "value": result[k]} for k in keys], fmt)
-    for e in result["errors"]:
+    for e in result["errors"][:_SHOWN_ERRORS]:
         err.print(labelled("skipped", "yellow", f"line {e['line']}: {e['message']}"))
+    if result["rejected"] > _SHOWN_ERRORS:
+        err.print(labelled("skipped", "yellow", f"{result['rejected'] - _SHOWN_ERRORS:,} more line(s); the first "
+                                                f"{len(result['errors'])} are kept with the import (--format json)"))
 
 
 @survey_app.command("import")

@@ -170,7 +170,7 @@ def imports(session: Session, initiative: str | None = None) -> list[dict]:
     q = q.order_by(m.SurveyImport.initiative, m.SurveyImport.as_of, m.SurveyImport.id)
     return [{"id": r.id, "file_name": r.file_name, "initiative": r.initiative, "as_of": r.as_of, "sha256": r.sha256,
              "imported_at": r.imported_at, "responses": r.responses,
-             "rejected": len((r.report or {}).get("errors", []))} for r in session.execute(q)]
+             "rejected": (r.report or {}).get("rejected", len((r.report or {}).get("errors", [])))} for r in session.execute(q)]
 
 
 def adoption_counts(session: Session, initiative: str) -> list[dict]:
