@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -121,3 +123,60 @@ def test_every_trigger_is_text_in_xlsx_and_numbers_stay_numbers(write):
     assert sorted(k for k, c in cells.items() if c.quotePrefix) == ["at", "cr", "formula", "minus", "plus", "tab"]
     assert cells["negative"].data_type == "n"
     assert all(c.data_type == "s" for k, c in cells.items() if k != "negative")
+
+
+def _hostile_family_documents(tmp_path: Path) -> list[Path]:
+    """A document of every family with formula text where a name or a sentence goes."""
+    edits = {
+        "reform_schedule/tabbed.txt": [("庶務業務の集約化", HYPERLINK), ("総合窓口の導入", DDE)],
+        "policy_evaluation/heisei_sheet.txt": [("研修の受講者数", "=1+1 研修の受講者数"),
+                                               ("委託の拡大が進んだ。", "@SUM(1+1) 委託の拡大")],
+        "measure_catalogue/two_layouts.txt": [("電子調達の利用件数", HYPERLINK), ("産業保安手続のスマート化", DDE)],
+        "presentation/platform_slides.txt": [("二つの市で窓口の手順をそろえた", "=HYPERLINK(\"http://x\",\"手順\")")],
+    }
+    out = []
+    for name, replacements in edits.items():
+        text = (FIXTURES / name).read_text(encoding="utf-8")
+        for old, new in replacements:
+            assert old in text, (name, old)
+            text = text.replace(old, new)
+        path = tmp_path / Path(name).name
+        path.write_text(text, encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def test_every_download_of_a_database_holding_a_hostile_document_of_every_family_has_no_live_formula(tmp_path):
+    from mieruka.web import create_app
+
+    db = f"sqlite:///{tmp_path / 'all.db'}"
+    loaded = cli("ingest", *_hostile_family_documents(tmp_path), "--db", db, "--format", "json")
+    assert loaded.exit_code == 0, loaded.output
+    survey = tmp_path / "survey.csv"
+    survey.write_text("団体コード,導入\n142158,○\n142123,×\n", encoding="utf-8")
+    assert cli("survey", "import", survey, "--initiative", HYPERLINK, "--as-of", "2017-04-01", "--db", db).exit_code == 0
+    defined = cli("survey", "define-kpi", "--initiative", HYPERLINK, "--name", DDE, "--db", db, "--format", "json")
+    kpi_id = json.loads(defined.stdout)[0]["kpi_id"]
+    assert cli("evaluate", "--scheme", "municipal-sabc", "--as-of", "2018-03-31", "--db", db,
+               "--format", "json").exit_code == 0
+
+    client = TestClient(create_app(db))
+    query = "?" + urlencode({"initiative": HYPERLINK})
+    pages = ["/kpis", "/items", "/measures", "/cases", "/documents", "/audit", f"/local{query}",
+             f"/local/142158{query}", f"/local/kpi/{kpi_id}"]
+    quoted = 0
+    for page in pages:
+        path, _, q = page.partition("?")
+        for fmt in ("csv", "xlsx"):
+            response = client.get(f"{path}.{fmt}" + (f"?{q}" if q else ""))
+            assert response.status_code == 200, (page, fmt, response.text[:200])
+            if fmt == "xlsx":
+                quoted += _assert_no_live_formula(load_workbook(io.BytesIO(response.content)))
+            else:
+                cells = [c for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for c in row]
+                assert [c for c in cells if formula_like(c)] == [], (page, fmt)
+                quoted += sum(c.startswith("'") and formula_like(c[1:]) for c in cells)
+    out = tmp_path / "export.xlsx"
+    assert cli("export", out, "--db", db, "--as-of", "2018-03-31").exit_code == 0
+    quoted += _assert_no_live_formula(load_workbook(out))
+    assert quoted >= 20  # the hostile text reached the downloads, and every time as text
