@@ -182,3 +182,17 @@ def test_html_of_unclosed_tags_is_read_in_one_pass(tmp_path, db):
                                                      "presentation)")
     assert sources.html_to_text("<p>a<script>x</script>b<STYLE>y</style>c<td>1</td> <td>2</td>") == "abc1\t2\n"
     assert _counts(db) == EMPTY
+
+
+def test_a_document_report_keeps_the_first_unplaced_lines_and_their_count(tmp_path, db, monkeypatch):
+    from mieruka.ingest import loader
+
+    monkeypatch.setattr(loader, "REPORTED_UNPLACED", 2)
+    result = cli("ingest", Path(__file__).parent / "fixtures" / "reform_schedule" / "broken.txt", "--db", db,
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.stdout)
+    assert (report["counts"]["unplaced"], len(report["unplaced"])) == (4, 2)
+    with sqlite3.connect(db) as conn:
+        [(stored,)] = conn.execute("SELECT report FROM documents").fetchall()
+    assert len(json.loads(stored)["unplaced"]) == 2

@@ -13,6 +13,9 @@ from mieruka.ingest.records import Extraction
 from mieruka.ingest.sources import DecodedDocument, UnreadableDocument, expand_paths, read_document
 
 
+REPORTED_UNPLACED = 100
+
+
 @dataclass
 class DocumentReport:
     file: str
@@ -80,7 +83,8 @@ def _store(session, doc: DecodedDocument, path, family, report: DocumentReport, 
         return _timed(report, t0, c0)
     ex = extract(doc, family)
     report.family, report.title = ex.family, ex.title
-    report.unplaced = [{"line": s.line, "text": s.text[:200]} for s in ex.unplaced]
+    # the first lines only, and their count in counts["unplaced"]: the report is stored with the document
+    report.unplaced = [{"line": s.line, "text": s.text[:200]} for s in ex.unplaced[:REPORTED_UNPLACED]]
     record = add_document(session, file_name=Path(path).name, family=ex.family, title=ex.title,
                           doc_date=ex.doc_date, sha256=doc.sha256, encoding=doc.encoding,
                           media_type=doc.media_type, size_bytes=len(doc.raw), raw=doc.raw, text=doc.text,
