@@ -112,3 +112,11 @@ def test_the_kpi_table_lists_computed_ratings_by_scheme_after_evaluate(hostile_d
     ratings = {row[0]: row[6] for row in cells if row[0]}
     assert ratings["2"] == "B(hos:10) A[municipal-sabc]"
     assert ratings["3"] == "B(hos:11) －[municipal-sabc]"
+
+
+def test_the_survey_template_names_an_initiative_with_control_characters(tmp_path):
+    out = tmp_path / "template.xlsx"
+    result = cli("survey", "template", out, "--initiative", "窓口\x07委託[/]")
+    assert result.exit_code == 0, result.output
+    notes = load_workbook(out)["記入方法"]
+    assert notes["A1"].value == "「窓口␇委託[/]」の導入状況調査票"

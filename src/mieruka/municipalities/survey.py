@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mieruka.jp import ParseError, era_to_western, fiscal_year_of, parse, strip_invisible
+from mieruka.jp import ParseError, era_to_western, fiscal_year_of, parse, strip_invisible, visible
 from mieruka.municipalities import names, registry
 from mieruka.municipalities.registry import LocalBodyInfo
 
@@ -490,6 +490,8 @@ def write_template(out: str | Path | BinaryIO, initiative: str | None = None) ->
     from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    if initiative:
+        initiative = visible(initiative)  # XML cannot hold a BEL or an ESC: written as their pictures (␇, ␛)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "調査票"
