@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -211,6 +212,7 @@ def document_count(url: str | None = None) -> int:
         return session.scalar(select(func.count()).select_from(Document))
 
 
+@lru_cache(maxsize=1)
 def _head() -> str:
     from alembic.script import ScriptDirectory
 
