@@ -130,6 +130,8 @@ def _kill_upgrades(tmp_path, forks):
         assert again.exit_code == 0, again.output
         assert _state(path)[0] == schema
         storage.dispose_engines()
+    print(f"db upgrade killed {TRIES} times: {outcomes.count('none')} left no table, {outcomes.count('whole')} the whole "
+          f"schema (an uninterrupted upgrade took {whole:.2f} s)")
     assert "none" in outcomes and "whole" in outcomes, outcomes  # the kills fell inside the upgrade's work
 
 
@@ -175,6 +177,8 @@ def test_kill_9_during_a_survey_import_leaves_all_of_it_or_none(tmp_path, forks)
         assert json.loads(again.stdout)["status"] == ("loaded" if state[0] == 0 else "unchanged")
         assert _survey_state(path) == (1, bodies, len(registry.all_bodies()))
         storage.dispose_engines()
+    print(f"survey import killed {TRIES} times: {outcomes.count('none')} left nothing, {outcomes.count('whole')} all of "
+          f"it (an uninterrupted import took {whole:.2f} s)")
     assert "none" in outcomes and "whole" in outcomes, outcomes
 
 
