@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from mieruka.export.formats import Format
 from mieruka.jp import visible
 
+
 class _Commands(TyperGroup):
     """Every command: a database left with a partial schema is explained, not shown as a traceback."""
 
@@ -51,6 +52,7 @@ err = _Messages(stderr=True, soft_wrap=True)
 def labelled(label: str, style: str, message: str) -> Text:
     """"error: message" with the label styled and the message shown exactly (no markup, controls made visible)."""
     return Text.assemble((label, style), " ", visible(str(message)))
+
 
 DbOption = typer.Option(None, "--db", help="Database URL or SQLite path (default: $MIERUKA_DATABASE_URL or ./mieruka.db)")
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv")
