@@ -1,5 +1,6 @@
 """Storage: models, migrations and queries. The only package that talks SQL."""
 from mieruka.storage.db import (  # noqa: F401
+    SchemaError,
     current_revision,
     document_count,
     downgrade,
@@ -7,6 +8,8 @@ from mieruka.storage.db import (  # noqa: F401
     ensure_schema,
     get_engine,
     resolve_read_url,
+    in_transaction,
+    repair,
     resolve_url,
     session_scope,
     table_names,

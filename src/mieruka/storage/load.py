@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mieruka.records import extraction as r
@@ -16,11 +17,14 @@ from mieruka.storage.search import index_written
 
 
 class _Registry:
-    """get-or-create for shared rows, cached for the length of one load."""
+    """get-or-create for shared rows, cached for the length of one load, safe against a concurrent load creating
+    the same row: the insert runs in a savepoint, and a unique-key violation means the other load committed it
+    first (PostgreSQL waits on the key until it does), so the row is read back instead."""
 
     def __init__(self, session: Session):
         self.s = session
         self.cache: dict[tuple, object] = {}
+        self.created: dict[str, int] = {}
 
     def get(self, model, lookup: dict, create: Callable[[], object]):
         ck = (model.__name__, *sorted(lookup.items()))
@@ -28,9 +32,13 @@ class _Registry:
             return self.cache[ck]
         obj = self.s.scalars(select(model).filter_by(**lookup)).first()
         if obj is None:
-            obj = create()
-            self.s.add(obj)
-            self.s.flush()
+            try:
+                with self.s.begin_nested():
+                    obj = create()
+                    self.s.add(obj)
+                self.created[model.__name__] = self.created.get(model.__name__, 0) + 1
+            except IntegrityError:
+                obj = self.s.scalars(select(model).filter_by(**lookup)).one()
         self.cache[ck] = obj
         return obj
 
@@ -112,7 +120,6 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         clean = alias_of("kpi", k.name) or strip_markers(k.name)[0]
 
         def make(k=k, key=key, clean=clean) -> m.Kpi:
-            written["kpis_new"] += 1
             return m.Kpi(key=key, name=clean, tier=k.tier, unit=k.unit, direction=k.direction or "up",
                          after_the_fact=k.after_the_fact or is_after_the_fact(k.name))
 
@@ -201,6 +208,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         session.add(m.PolicyResult(policy=res.policy, result=res.result, **_prov(doc, res.source)))
         written["results"] += 1
     session.flush()
+    written["kpis_new"] = reg.created.get("Kpi", 0)
     refresh_summaries(session, {k.id for k in kpis_by_name.values()})
     index_written(session, [x.id for x in measures], [c.id for c in cases])
     return written

@@ -10,10 +10,12 @@ from fastapi import Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from mieruka import storage
 from mieruka.export.downloads import FORMATS, make_download, stream_download
+from mieruka.jp import visible
 from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
 from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
@@ -23,6 +25,17 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def _shown(value):
+    """Every value a page prints, without zero-width and bidirectional controls (a right-to-left override would
+    reverse the rest of the line) and with control characters as their pictures."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    return visible(value) if isinstance(value, str) else value
+
+
+templates.env.finalize = _shown  # before any template is compiled: finalize is built into the compiled code
 for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent"):
     templates.env.filters[_name] = getattr(formatting, _name)
 
