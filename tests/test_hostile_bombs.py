@@ -185,7 +185,7 @@ def test_html_of_unclosed_tags_is_read_in_one_pass(tmp_path, db):
 
 
 def test_a_document_report_keeps_the_first_unplaced_lines_and_their_count(tmp_path, db, monkeypatch):
-    from mieruka.ingest import loader
+    from mieruka.loading import documents as loader
 
     monkeypatch.setattr(loader, "REPORTED_UNPLACED", 2)
     result = cli("ingest", Path(__file__).parent / "fixtures" / "reform_schedule" / "broken.txt", "--db", db,

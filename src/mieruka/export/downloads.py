@@ -2,7 +2,6 @@
 Framework-free: returns the bytes, the media type and the file name; the web layer wraps them in a response."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 import tempfile
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from mieruka.export.formats import _default, cell, columns_of, formula_like, to_csv, to_json
+from mieruka.export.formats import _default, cell, columns_of, csv_cell, csv_row_writer, formula_like, to_csv, to_json
 
 FORMATS = ("csv", "xlsx", "json")
 _MEDIA = {
@@ -129,10 +128,10 @@ def _batched(lines: Iterator[str]) -> Iterator[bytes]:
 def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[bytes]:
     def lines():
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        write = csv_row_writer(out)
         yield "\ufeff"
         for values in _rows(cols, rows):
-            writer.writerow(values)
+            write(values)
             yield out.getvalue()
             out.seek(0)
             out.truncate()
@@ -140,9 +139,9 @@ def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[b
 
 
 def _rows(cols: list[str], rows: Iterable[dict]):
-    yield cols
+    yield [csv_cell(c) for c in cols]
     for r in rows:
-        yield [cell(r.get(c)) for c in cols]
+        yield [csv_cell(r.get(c)) for c in cols]
 
 
 def _json_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[bytes]:

@@ -78,12 +78,18 @@ def to_csv(rows: Sequence[dict], columns: Sequence[str] | None = None, bom: bool
     buf = io.StringIO()
     if bom:
         buf.write("\ufeff")
-    writer = csv.writer(buf, lineterminator="\n")
-    # csv quotes a field holding the line terminator, "\n", but not a bare CR, which ends a line for Excel
-    quoted = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    write = csv_row_writer(buf)
     for cells in ([csv_cell(c) for c in cols], *([csv_cell(row.get(c)) for c in cols] for row in rows)):
-        (quoted if any("\r" in c for c in cells) else writer).writerow(cells)
+        write(cells)
     return buf.getvalue()
+
+
+def csv_row_writer(out):
+    """A function writing one row of csv_cell() texts to out: every CSV writer of mieruka goes through it."""
+    writer = csv.writer(out, lineterminator="\n")
+    # csv quotes a field holding the line terminator, "\n", but not a bare CR, which ends a line for Excel
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    return lambda cells: (quoted if any("\r" in c for c in cells) else writer).writerow(cells)
 
 
 def print_rows(rows: Iterable[dict], fmt: Format | str = Format.table, columns: Sequence[str] | None = None,
@@ -123,10 +129,10 @@ def stream_rows(rows: Iterable[dict], fmt: Format | str, columns: Sequence[str],
         print_rows(list(rows), fmt, columns=columns)
         return
     if fmt is Format.csv:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
+        write = csv_row_writer(out)
+        write([csv_cell(c) for c in columns])
         for row in rows:
-            writer.writerow([cell(row.get(c)) for c in columns])
+            write([csv_cell(row.get(c)) for c in columns])
         return
     first = True
     for row in rows:

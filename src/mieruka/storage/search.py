@@ -181,11 +181,15 @@ class _Postgres(_Backend):
         schema = self.s.execute(find).scalar()
         if schema is not None:
             return schema
-        try:
-            with self.s.begin_nested():
-                self.s.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-        except DBAPIError:
-            return None
+        # In public when there is one: created in the first schema of the search path, the extension would go
+        # when that schema is dropped, taking every other schema's trigram index with it.
+        for statement in ("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public", "CREATE EXTENSION IF NOT EXISTS pg_trgm"):
+            try:
+                with self.s.begin_nested():
+                    self.s.execute(text(statement))
+                break
+            except DBAPIError:
+                continue
         return self.s.execute(find).scalar()
 
     def conditions(self, terms, kinds):
