@@ -58,7 +58,7 @@ def test_kpi_detail_lists_every_evaluation(client):
     assert k["evaluations"][1]["explanation_en"] == "301, above the planned 289"
     assert k["appearances"][0]["name"] == "- 1 窓口業務のアウトソーシング"
     r = client.get("/api/kpis/999")
-    assert r.status_code == 404 and r.json() == {"detail": "KPI 999 not found"}
+    assert r.status_code == 404 and r.json() == {"detail": "KPI 999 not found", "errors": []}
 
 
 def test_evaluations_filter_by_scheme_official_and_code(client):

@@ -6,6 +6,7 @@ from mieruka.storage.db import (  # noqa: F401
     dispose_engines,
     ensure_schema,
     get_engine,
+    reader_timeout_ms,
     resolve_url,
     session_scope,
     table_names,

@@ -7,10 +7,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///mieruka.db"
+# Readers (the web app) give every PostgreSQL statement this long, so no one request can hold the server;
+# writers (ingest, migrations) are not limited, as they may wait for one another's locks.
+READER_TIMEOUT_MS = 15_000
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -30,17 +33,38 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-_engines: dict[str, Engine] = {}
+def reader_timeout_ms() -> int:
+    """$MIERUKA_STATEMENT_TIMEOUT_MS (0: no limit), else READER_TIMEOUT_MS."""
+    configured = os.environ.get("MIERUKA_STATEMENT_TIMEOUT_MS", "").strip()
+    if not configured:
+        return READER_TIMEOUT_MS
+    if not configured.isdigit():
+        raise ValueError(f"MIERUKA_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds, got {configured!r}")
+    return int(configured)
 
 
-def get_engine(url: str | None = None) -> Engine:
+def _connect_args(url: str, timeout_ms: int | None) -> dict:
+    """PostgreSQL's statement_timeout as a connect option, added to any options the URL already sets."""
+    if not timeout_ms or not url.startswith("postgresql"):
+        return {}
+    given = make_url(url).query.get("options") or ""
+    given = " ".join(given) if isinstance(given, tuple) else given
+    return {"options": f"{given} -c statement_timeout={int(timeout_ms)}".strip()}
+
+
+_engines: dict[tuple[str, int | None], Engine] = {}
+
+
+def get_engine(url: str | None = None, timeout_ms: int | None = None) -> Engine:
+    """One engine per database and statement time limit (timeout_ms applies to PostgreSQL only)."""
     url = resolve_url(url)
-    if url not in _engines:
-        engine = create_engine(url, future=True)
+    key = (url, timeout_ms or None)
+    if key not in _engines:
+        engine = create_engine(url, future=True, connect_args=_connect_args(url, timeout_ms))
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
-        _engines[url] = engine
-    return _engines[url]
+        _engines[key] = engine
+    return _engines[key]
 
 
 def dispose_engines() -> None:
@@ -50,9 +74,10 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back on any error."""
-    factory = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+def session_scope(url: str | None = None, timeout_ms: int | None = None) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back on any error; on PostgreSQL each statement
+    is cancelled after timeout_ms when given."""
+    factory = sessionmaker(bind=get_engine(url, timeout_ms), expire_on_commit=False)
     session = factory()
     try:
         yield session

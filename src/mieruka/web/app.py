@@ -2,16 +2,17 @@
 Swagger UI and ReDoc are off (they load scripts from a CDN); the OpenAPI document is at /api/openapi.json."""
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from typing import Iterable
+
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from mieruka import storage
 from mieruka.storage.search import ensure_search_index
+from mieruka.web.guards import RequestGuard, add_error_handlers, allowed_hosts
 from mieruka.web.i18n import add_catalogue
-from mieruka.web.pages import STATIC_DIR, add_template_dir, render
+from mieruka.web.pages import STATIC_DIR, add_template_dir
 from mieruka.web.routers import nav_links, router_modules
 
 
@@ -22,28 +23,9 @@ def _prepare_database(url: str) -> None:
         ensure_search_index(session)
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path.endswith(".json")
-
-
-def _add_error_pages(app: FastAPI) -> None:
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        if _wants_json(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return render(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
-                      status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, exc: RequestValidationError):
-        if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
-        detail = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
-        return render(request, "error.html", {"status": 422, "detail": detail}, status_code=422)
-
-
-def create_app(db_url: str | None = None) -> FastAPI:
-    """The whole site over the database at db_url (default: $MIERUKA_DATABASE_URL or ./mieruka.db)."""
+def create_app(db_url: str | None = None, hosts: Iterable[str] = ()) -> FastAPI:
+    """The whole site over the database at db_url (default: $MIERUKA_DATABASE_URL or ./mieruka.db), answering
+    requests for the host names of guards.allowed_hosts (plus `hosts`) only."""
     url = storage.resolve_url(db_url)
     _prepare_database(url)
     app = FastAPI(
@@ -55,6 +37,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.db_url = url
+    app.state.timeout_ms = storage.reader_timeout_ms()
     modules = router_modules()
     app.state.nav = nav_links(modules)
     for module in modules:
@@ -64,5 +47,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
             add_catalogue(module.MESSAGES)
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    _add_error_pages(app)
+    add_error_handlers(app)
+    # The guard is added last, so it is outermost: it also adds its headers to the host check's refusals.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(hosts), www_redirect=False)
+    app.add_middleware(RequestGuard)
     return app

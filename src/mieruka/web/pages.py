@@ -42,7 +42,7 @@ Lang = Annotated[str, Depends(get_lang)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with storage.session_scope(request.app.state.db_url) as session:
+    with storage.session_scope(request.app.state.db_url, request.app.state.timeout_ms) as session:
         yield session
 
 

@@ -14,6 +14,7 @@ from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
 from mieruka.storage.search import KINDS as SEARCH_KINDS, search
 from mieruka.web import schemas as s
 from mieruka.web.evaluation import audit_findings
+from mieruka.web.guards import MAX_ID, MAX_SEARCH_CHARS, SEARCH_PATTERN, SearchText, path_id, query_id
 from mieruka.web.i18n import LANGS
 from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_summary, kpi_table
 from mieruka.web.pages import DbSession, valid_scheme
@@ -30,7 +31,9 @@ KpiSort = Literal[KPI_SORTS]
 Effect = Literal[EFFECTS]
 SearchKind = Literal[SEARCH_KINDS]
 Lang = Literal[LANGS]
-Offset = Annotated[int, Query(ge=0, description="rows to skip")]
+SearchQuery = Annotated[str, Query(max_length=MAX_SEARCH_CHARS, pattern=SEARCH_PATTERN,
+                                   description="words that must all occur (any length)")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="rows to skip")]
 
 
 def as_json(data) -> Response:
@@ -66,9 +69,9 @@ def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> 
 
 
 @router.get("/kpis", response_model=s.KpiPage, summary="KPIs with targets, observations and ratings")
-def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: int | None = None, ministry: str | None = None,
-             tier: int | None = None, rating: Annotated[str | None, Query(description="code under the scheme")] = None,
-             q: Annotated[str | None, Query(description="words in the KPI's name, item or ministry")] = None,
+def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: query_id("reform item") = None, ministry: str | None = None,
+             tier: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, rating: Annotated[str | None, Query(description="code under the scheme")] = None,
+             q: SearchText = None,
              sort: KpiSort = "id", desc: bool = False,
              limit: Limit = 100, offset: Offset = 0):
     kpis = kpi_rows(session)
@@ -81,7 +84,7 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: int | None 
 
 
 @router.get("/kpis/{kpi_id}", response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
-def api_kpi(kpi_id: int, session: DbSession, scheme: str = DEFAULT_SCHEME):
+def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SCHEME):
     found = kpi_rows(session, [kpi_id])
     if not found:
         raise HTTPException(404, f"KPI {kpi_id} not found")
@@ -92,7 +95,7 @@ def api_kpi(kpi_id: int, session: DbSession, scheme: str = DEFAULT_SCHEME):
 @router.get("/evaluations", response_model=s.EvaluationPage, summary="Ratings: computed and official")
 def api_evaluations(session: DbSession, scheme: str | None = None,
                     official: Annotated[bool | None, Query(description="true: published; false: computed")] = None,
-                    kpi: int | None = None, code: str | None = None, limit: Limit = 100, offset: Offset = 0):
+                    kpi: query_id("KPI") = None, code: str | None = None, limit: Limit = 100, offset: Offset = 0):
     if scheme is not None:
         valid_scheme(session, scheme)
     rows = rating_rows(session, scheme, official, [kpi] if kpi is not None else None)
@@ -102,7 +105,7 @@ def api_evaluations(session: DbSession, scheme: str | None = None,
 @router.get("/audit", response_model=s.FindingPage, summary="Audit findings with the sources that disagree")
 def api_audit(session: DbSession,
               kind: Annotated[str | None, Query(description="e.g. " + ", ".join(AUDIT_KINDS))] = None,
-              kpi: int | None = None, lang: Lang = "ja",
+              kpi: query_id("KPI") = None, lang: Lang = "ja",
               limit: Limit = 100, offset: Offset = 0):
     findings = audit_findings(session, lang)
     rows = [f for f in findings if (kind is None or f["kind"] == kind) and (kpi is None or f.get("kpi_id") == kpi)]
@@ -113,14 +116,14 @@ def api_audit(session: DbSession,
 def api_measures(session: DbSession, pillar: str | None = None,
                  effect: Effect | None = None,
                  ministry: str | None = None, lead: Annotated[str | None, Query(description="lead ministry")] = None,
-                 timing: str | None = None, q: Annotated[str | None, Query(description="full-text search")] = None,
+                 timing: str | None = None, q: SearchText = None,
                  limit: Limit = 100, offset: Offset = 0):
     rows, _ = filtered_measures(session, measure_filter(pillar, effect, ministry, lead, timing, q))
     return page_of(rows, limit, offset)
 
 
 @router.get("/measures/{measure_id}", response_model=s.MeasureOut, summary="One national measure")
-def api_measure(measure_id: int, session: DbSession):
+def api_measure(measure_id: path_id("measure"), session: DbSession):
     found = next((m for m in measure_rows(session) if m["id"] == measure_id), None)
     if found is None:
         raise HTTPException(404, f"measure {measure_id} not found")
@@ -128,13 +131,13 @@ def api_measure(measure_id: int, session: DbSession):
 
 
 @router.get("/cases", response_model=s.CasePage, summary="Advanced cases with their effects")
-def api_cases(session: DbSession, q: Annotated[str | None, Query(description="full-text search")] = None,
+def api_cases(session: DbSession, q: SearchText = None,
               theme: str | None = None, limit: Limit = 100, offset: Offset = 0):
     return page_of(filtered_cases(session, case_rows(session), q, theme), limit, offset)
 
 
 @router.get("/cases/{case_id}", response_model=s.CaseOut, summary="One advanced case")
-def api_case(case_id: int, session: DbSession):
+def api_case(case_id: path_id("case"), session: DbSession):
     found = next((c for c in case_rows(session) if c["id"] == case_id), None)
     if found is None:
         raise HTTPException(404, f"case {case_id} not found")
@@ -148,7 +151,7 @@ def api_documents(session: DbSession, family: str | None = None, limit: Limit = 
 
 
 @router.get("/documents/{document_id}", response_model=s.DocumentDetail, summary="One document: text lines and facts")
-def api_document(document_id: int, session: DbSession):
+def api_document(document_id: path_id("document"), session: DbSession):
     found = document_detail(session, document_id)
     if found is None:
         raise HTTPException(404, f"document {document_id} not found")
@@ -161,7 +164,7 @@ def api_items(session: DbSession, limit: Limit = 100, offset: Offset = 0):
 
 
 @router.get("/items/{item_id}", response_model=s.ItemDetail, summary="One reform item: steps and schedules")
-def api_item(item_id: int, session: DbSession):
+def api_item(item_id: path_id("reform item"), session: DbSession):
     found = reform_item_detail(session, item_id)
     if found is None:
         raise HTTPException(404, f"reform item {item_id} not found")
@@ -169,7 +172,7 @@ def api_item(item_id: int, session: DbSession):
 
 
 @router.get("/search", response_model=s.HitPage, summary="Full-text search over measures and cases, best first")
-def api_search(session: DbSession, q: Annotated[str, Query(description="words that must all occur (any length)")],
+def api_search(session: DbSession, q: SearchQuery,
                kind: SearchKind | None = None, limit: Limit = 100, offset: Offset = 0):
     hits = search(session, q, (kind,) if kind else SEARCH_KINDS)
     return page_of([{"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,

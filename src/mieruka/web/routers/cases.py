@@ -6,12 +6,14 @@ from fastapi import APIRouter, HTTPException, Request
 from mieruka.municipalities import registry
 from mieruka.storage.queries import case_rows
 from mieruka.storage.search import search_ids
+from mieruka.web.guards import PageNumber, SearchText, path_id
 from mieruka.web.listings import CASE_COLUMNS, case_effect_rows, case_table, paginate
 from mieruka.web.pages import DbSession, Lang, download_response, render
 from mieruka.web.routers import NavLink
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavLink("/cases", "nav.cases", 50)]
+CaseId = path_id("case")
 
 
 def filtered_cases(session, cases: list[dict], q: str | None, theme: str | None) -> list[dict]:
@@ -20,14 +22,14 @@ def filtered_cases(session, cases: list[dict], q: str | None, theme: str | None)
 
 
 @router.get("/cases.{fmt}")
-def case_download(fmt: str, session: DbSession, q: str | None = None, theme: str | None = None):
+def case_download(fmt: str, session: DbSession, q: SearchText = None, theme: str | None = None):
     rows = [flat for c in filtered_cases(session, case_rows(session), q, theme) for flat in case_effect_rows(c)]
     return download_response(rows, fmt, "cases", CASE_COLUMNS)
 
 
 @router.get("/cases")
-def case_list(request: Request, session: DbSession, lang: Lang, q: str | None = None, theme: str | None = None,
-              page: int = 1):
+def case_list(request: Request, session: DbSession, lang: Lang, q: SearchText = None, theme: str | None = None,
+              page: PageNumber = 1):
     everything = case_rows(session)
     rows = filtered_cases(session, everything, q, theme)
     return render(request, "cases.html", {
@@ -37,7 +39,7 @@ def case_list(request: Request, session: DbSession, lang: Lang, q: str | None = 
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, session: DbSession, lang: Lang):
+def case_page(request: Request, case_id: CaseId, session: DbSession, lang: Lang):
     case = next((c for c in case_rows(session) if c["id"] == case_id), None)
     if case is None:
         raise HTTPException(404, f"case {case_id} not found")

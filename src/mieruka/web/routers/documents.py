@@ -8,12 +8,14 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from mieruka.storage.overview import document_detail
 from mieruka.storage.queries import document_original, document_rows
+from mieruka.web.guards import path_id
 from mieruka.web.listings import DOCUMENT_COLUMNS, document_flat
 from mieruka.web.pages import DbSession, Lang, download_response, render
 from mieruka.web.routers import NavLink
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavLink("/documents", "nav.documents", 60)]
+DocumentId = path_id("document")
 
 
 @router.get("/documents.{fmt}")
@@ -27,7 +29,7 @@ def document_list(request: Request, session: DbSession, lang: Lang):
 
 
 @router.get("/documents/{document_id}")
-def document_page(request: Request, document_id: int, session: DbSession, lang: Lang):
+def document_page(request: Request, document_id: DocumentId, session: DbSession, lang: Lang):
     doc = document_detail(session, document_id)
     if doc is None:
         raise HTTPException(404, f"document {document_id} not found")
@@ -35,7 +37,7 @@ def document_page(request: Request, document_id: int, session: DbSession, lang: 
 
 
 @router.get("/documents/{document_id}/original")
-def document_original_file(document_id: int, session: DbSession):
+def document_original_file(document_id: DocumentId, session: DbSession):
     """The document exactly as it was ingested, so nothing a user gave us is out of their reach."""
     doc = document_original(session, document_id)
     if doc is None:

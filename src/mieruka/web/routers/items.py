@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from mieruka.ingest.readers.reform_schedule_columns import UNPLACED
 from mieruka.storage.overview import reform_item_detail, reform_item_rows
 from mieruka.storage.queries import kpi_rows
+from mieruka.web.guards import path_id
 from mieruka.web.listings import KpiFilter, kpi_table
 from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
@@ -13,6 +14,7 @@ from mieruka.web.routers import NavLink
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavLink("/items", "nav.items", 30)]
+ItemId = path_id("reform item")
 ITEM_COLUMNS = ["id", "number", "name", "theme", "kpis", "steps", "schedules", "status_words"]
 
 
@@ -27,7 +29,7 @@ def item_list(request: Request, session: DbSession, lang: Lang):
 
 
 @router.get("/items/{item_id}")
-def item_page(request: Request, item_id: int, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
+def item_page(request: Request, item_id: ItemId, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
     scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     item = reform_item_detail(session, item_id)
     if item is None:
