@@ -49,7 +49,9 @@ def query_id(what: str):
     return Annotated[int | None, Query(ge=1, le=MAX_ID, description=f"id of the {what}")]
 
 
+# Tab and line breaks may be typed into a search box; nothing else below space, in a value or anywhere in a path.
 CONTROL_CHARS = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+PATH_CONTROL_CHARS = CONTROL_CHARS | set("\t\n\r")
 
 
 class RequestRefused(Exception):
@@ -99,7 +101,7 @@ def check_query(scope: Scope) -> RequestRefused | None:
     """What no route of this app may be asked: NUL and other control characters in the path or a parameter,
     an over-long query, too many parameters, a value too long, search text with too many words."""
     path = scope.get("path", "")
-    if any(ch in CONTROL_CHARS for ch in path):
+    if any(ch in PATH_CONTROL_CHARS for ch in path):
         return RequestRefused(400, "path_control")
     raw = scope.get("query_string", b"")
     if len(raw) > MAX_QUERY_BYTES:
