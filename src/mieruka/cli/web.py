@@ -14,7 +14,7 @@ def _serve(db: str | None, host: str, port: int) -> None:
 
     from mieruka.web import create_app
 
-    web_app = create_app(db)
+    web_app = create_app(db, hosts=[host])  # the address asked for is a host name the app answers
     shown = f"[{host}]" if ":" in host else host
     print(f"mieruka: serving {web_app.state.db_url} at http://{shown}:{port}/ (Ctrl+C stops)", flush=True)
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
