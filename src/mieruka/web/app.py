@@ -10,9 +10,12 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from mieruka import storage
 from mieruka.storage.search import ensure_search_index
-from mieruka.web.guards import RequestGuard, add_error_handlers, allowed_hosts
+from mieruka.storage.overview import schemes_in_use
+from mieruka.web.guards import RequestGuard, add_error_handlers, allowed_hosts, document_bounds
 from mieruka.web.i18n import add_catalogue
 from mieruka.web.pages import STATIC_DIR, add_template_dir
+from mieruka.web.ratings import scheme_choices
+from mieruka.web.schemas import nullable_fields
 from mieruka.web.routers import nav_links, router_modules
 
 
@@ -21,6 +24,21 @@ def _prepare_database(url: str) -> None:
     storage.ensure_schema(url)
     with storage.session_scope(url) as session:
         ensure_search_index(session)
+
+
+def _documented(app: FastAPI):
+    """The OpenAPI document with what FastAPI leaves out: nullable fields under pydantic 1, the bounds the guard
+    enforces, and the rating schemes this database knows (read on each call: an ingest may add one)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = nullable_fields(generate())
+        with storage.session_scope(app.state.db_url) as session:
+            schemes = scheme_choices(schemes_in_use(session))
+        return document_bounds(app.openapi_schema, schemes)
+
+    return openapi
 
 
 def create_app(db_url: str | None = None, hosts: Iterable[str] = ()) -> FastAPI:
@@ -36,6 +54,7 @@ def create_app(db_url: str | None = None, hosts: Iterable[str] = ()) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    app.openapi = _documented(app)
     app.state.db_url = url
     app.state.timeout_ms = storage.reader_timeout_ms()
     modules = router_modules()

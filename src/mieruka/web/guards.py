@@ -32,8 +32,22 @@ MAX_PAGE = 1_000_000
 # Amounts typed into the savings calculator: up to 1京円 (10^16), more than any public budget.
 MAX_AMOUNT = 1e16
 
-# Search text may hold at most MAX_SEARCH_TERMS words (the schema says so too, for API clients and schemathesis).
-SEARCH_PATTERN = rf"^\s*(\S+\s+){{0,{MAX_SEARCH_TERMS - 1}}}\S*$"
+# Control characters refused in any value: below space except the whitespace ones (tab, line breaks, form feed,
+# the separators \x1c-\x1f), and DEL; in a path, every one of them.
+CONTROL_CHARS = {chr(c) for c in range(32) if not chr(c).isspace()} | {"\x7f"}
+PATH_CONTROL_CHARS = {chr(c) for c in range(32)} | {"\x7f"}
+# What str.split() splits search text on, so the schema's pattern and the count agree.
+_SPACES = "".join(chr(c) for c in range(0x10000) if chr(c).isspace())
+
+
+def _class(chars) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in sorted(chars))
+
+
+# The same rules as patterns for the OpenAPI document (ECMA and Python regular expressions alike).
+VALUE_PATTERN = f"^[^{_class(CONTROL_CHARS)}]*$"
+SEARCH_PATTERN = (f"^[{_class(_SPACES)}]*([^{_class(_SPACES)}{_class(CONTROL_CHARS)}]+[{_class(_SPACES)}]+)"
+                  f"{{0,{MAX_SEARCH_TERMS - 1}}}[^{_class(_SPACES)}{_class(CONTROL_CHARS)}]*$")
 SearchText = Annotated[str | None, Query(
     max_length=MAX_SEARCH_CHARS, pattern=SEARCH_PATTERN,
     description=f"words that must all occur (at most {MAX_SEARCH_TERMS} words, {MAX_SEARCH_CHARS} characters)")]
@@ -48,10 +62,6 @@ def path_id(what: str):
 def query_id(what: str):
     return Annotated[int | None, Query(ge=1, le=MAX_ID, description=f"id of the {what}")]
 
-
-# Tab and line breaks may be typed into a search box; nothing else below space, in a value or anywhere in a path.
-CONTROL_CHARS = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
-PATH_CONTROL_CHARS = CONTROL_CHARS | set("\t\n\r")
 
 
 class RequestRefused(Exception):
@@ -282,6 +292,26 @@ class RequestGuard:
             if started:
                 raise
             await server_error(Request(scope), exc)(scope, receive, send_guarded)
+
+
+def document_bounds(spec: dict, schemes: list[str]) -> dict:
+    """Write into the OpenAPI document what check_query enforces on every parameter (no control character, at most
+    MAX_VALUE_CHARS characters), that /api/ paths refuse control characters (400), and the rating schemes
+    a `scheme` parameter may name (those of the scheme files and the stored ratings)."""
+    for ops in spec.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                schema = param.get("schema", {})
+                strings = [x for x in [schema, *schema.get("anyOf", [])] if x.get("type") == "string"]
+                for x in strings:
+                    x.setdefault("pattern", VALUE_PATTERN)
+                    x.setdefault("maxLength", MAX_VALUE_CHARS)
+                if param["name"] == "scheme" and strings:
+                    strings[0]["enum"] = list(schemes)
+            if op.get("responses", {}).get("422"):
+                op["responses"].setdefault("400", {**op["responses"]["422"],
+                                                   "description": "a control character in the path"})
+    return spec
 
 
 DEFAULT_HOSTS = ("localhost", "127.0.0.1")

@@ -3,7 +3,7 @@ each list with the same filters as its page and limit/offset paging."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -23,7 +23,10 @@ from mieruka.web.routers.cases import filtered_cases
 from mieruka.web.routers.kpis import kpi_filter
 from mieruka.web.routers.measures import filtered_measures, measure_filter
 
-router = APIRouter(prefix="/api", tags=["api"])
+ERRORS = {422: {"model": s.ErrorOut, "description": "a parameter out of its bounds or of the wrong type"},
+          503: {"model": s.ErrorOut, "description": "the query took too long, or the database is busy"}}
+NOT_FOUND = {404: {"model": s.ErrorOut, "description": "no row has this id"}}
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="rows per page")]
 # Literal types make FastAPI both list the allowed values in the OpenAPI document and reject any other.
@@ -43,7 +46,10 @@ def as_json(data) -> Response:
 
 
 def _iso(value):
-    if isinstance(value, (date, datetime)):
+    if isinstance(value, datetime):
+        # Timestamps are stored in UTC; SQLite gives them back without their zone.
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
@@ -75,7 +81,7 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: query_id("r
              sort: KpiSort = "id", desc: bool = False,
              limit: Limit = 100, offset: Offset = 0):
     kpis = kpi_rows(session)
-    f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), str(item) if item is not None else None, ministry,
+    f = kpi_filter(valid_scheme(session, scheme), str(item) if item is not None else None, ministry,
                    str(tier) if tier is not None else None, rating, q, sort, "1" if desc else None)
     by_id = {k["id"]: k for k in kpis}
     ordered = [by_id[r["id"]] for r in kpi_table(kpis, f)]
@@ -83,12 +89,12 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: query_id("r
                     "items": [kpi_out(k, f.scheme) for k in ordered[offset: offset + limit]]})
 
 
-@router.get("/kpis/{kpi_id}", response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
+@router.get("/kpis/{kpi_id}", responses=NOT_FOUND, response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
 def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SCHEME):
     found = kpi_rows(session, [kpi_id])
     if not found:
         raise HTTPException(404, f"KPI {kpi_id} not found")
-    scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
+    scheme = valid_scheme(session, scheme)
     return as_json(kpi_out(found[0], scheme, KPI_DETAIL_FIELDS, evaluations=rating_rows(session, kpi_ids=[kpi_id])))
 
 
@@ -122,7 +128,7 @@ def api_measures(session: DbSession, pillar: str | None = None,
     return page_of(rows, limit, offset)
 
 
-@router.get("/measures/{measure_id}", response_model=s.MeasureOut, summary="One national measure")
+@router.get("/measures/{measure_id}", responses=NOT_FOUND, response_model=s.MeasureOut, summary="One national measure")
 def api_measure(measure_id: path_id("measure"), session: DbSession):
     found = next((m for m in measure_rows(session) if m["id"] == measure_id), None)
     if found is None:
@@ -136,7 +142,7 @@ def api_cases(session: DbSession, q: SearchText = None,
     return page_of(filtered_cases(session, case_rows(session), q, theme), limit, offset)
 
 
-@router.get("/cases/{case_id}", response_model=s.CaseOut, summary="One advanced case")
+@router.get("/cases/{case_id}", responses=NOT_FOUND, response_model=s.CaseOut, summary="One advanced case")
 def api_case(case_id: path_id("case"), session: DbSession):
     found = next((c for c in case_rows(session) if c["id"] == case_id), None)
     if found is None:
@@ -150,7 +156,7 @@ def api_documents(session: DbSession, family: str | None = None, limit: Limit = 
     return page_of(rows, limit, offset)
 
 
-@router.get("/documents/{document_id}", response_model=s.DocumentDetail, summary="One document: text lines and facts")
+@router.get("/documents/{document_id}", responses=NOT_FOUND, response_model=s.DocumentDetail, summary="One document: text lines and facts")
 def api_document(document_id: path_id("document"), session: DbSession):
     found = document_detail(session, document_id)
     if found is None:
@@ -163,7 +169,7 @@ def api_items(session: DbSession, limit: Limit = 100, offset: Offset = 0):
     return page_of(reform_item_rows(session), limit, offset)
 
 
-@router.get("/items/{item_id}", response_model=s.ItemDetail, summary="One reform item: steps and schedules")
+@router.get("/items/{item_id}", responses=NOT_FOUND, response_model=s.ItemDetail, summary="One reform item: steps and schedules")
 def api_item(item_id: path_id("reform item"), session: DbSession):
     found = reform_item_detail(session, item_id)
     if found is None:
