@@ -42,7 +42,7 @@ def unchanged_database():
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_schema(case):
     case.call_and_validate(checks=EVERY_CHECK)
 

@@ -9,8 +9,7 @@ import re
 import pytest
 from fastapi.routing import APIRoute
 
-from hostile import built_database, database_fingerprint, hostile_client
-from mieruka import storage
+from hostile import BACKENDS, database_fingerprint, hostile_client, hostile_database
 from webdata import parse_html
 
 PAST = {"2^31": "2147483648", "2^63": "9223372036854775808", "40 digits": "9" * 40}
@@ -21,11 +20,10 @@ ID_FIELD = {"kpis": "kpi_id", "documents": "document_id", "measures": "measure_i
             "items": "item_id", "local": "kpi_id"}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    url = built_database(tmp_path_factory, "ids.db")
-    yield url, hostile_client(url)
-    storage.dispose_engines()
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(request, tmp_path_factory):
+    with hostile_database(request.param, tmp_path_factory, "ids.db") as url:
+        yield url, hostile_client(url)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import os
 import pytest
 from sqlalchemy import text
 
-from hostile import built_database, database_fingerprint, hostile_client
+from hostile import BACKENDS, built_database, database_fingerprint, hostile_client, hostile_database, postgres_schema
 from mieruka import storage
 from mieruka.web.guards import MAX_PARAMS, MAX_QUERY_BYTES, MAX_SEARCH_CHARS, MAX_SEARCH_TERMS
 from mieruka.web.pages import DbSession
@@ -19,14 +19,13 @@ from webdata import parse_html
 PG_URL = os.environ.get("MIERUKA_TEST_DATABASE_URL")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    url = built_database(tmp_path_factory, "requests.db")
-    client = hostile_client(url)
-    before = database_fingerprint(url)
-    yield client
-    assert database_fingerprint(url) == before, "a refused request changed the database"
-    storage.dispose_engines()
+@pytest.fixture(scope="module", params=BACKENDS)
+def site(request, tmp_path_factory):
+    with hostile_database(request.param, tmp_path_factory, "requests.db") as url:
+        client = hostile_client(url)
+        before = database_fingerprint(url)
+        yield client
+        assert database_fingerprint(url) == before, "a refused request changed the database"
 
 
 def page_error(r) -> str:
@@ -177,9 +176,12 @@ def test_an_integer_past_sqlite_s_range_is_a_422_even_past_the_edge(tmp_path_fac
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="needs MIERUKA_TEST_DATABASE_URL")
-def test_a_statement_past_its_time_limit_is_a_503(db_url, monkeypatch):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("statement_timeout is PostgreSQL's")
+def test_a_statement_past_its_time_limit_is_a_503(monkeypatch):
+    with postgres_schema() as db_url:
+        _time_limited(db_url, monkeypatch)
+
+
+def _time_limited(db_url, monkeypatch):
     monkeypatch.setenv("MIERUKA_STATEMENT_TIMEOUT_MS", "200")
     client = hostile_client(db_url)
     assert client.app.state.timeout_ms == 200

@@ -1,11 +1,14 @@
 """Commands that serve the web application: `mieruka serve` over any database, `mieruka demo` as `make demo` runs it."""
 from __future__ import annotations
 
+import os
+
 import typer
 
 from mieruka.cli.app import DbOption, app, err
 
-HostOption = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)")
+HostOption = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only); "
+                          "on 0.0.0.0, set MIERUKA_ALLOWED_HOSTS to the host names users will type")
 PortOption = typer.Option(8000, "--port", help="TCP port")
 
 
@@ -16,6 +19,10 @@ def _serve(db: str | None, host: str, port: int) -> None:
 
     web_app = create_app(db, hosts=[host])  # the address asked for is a host name the app answers
     shown = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::") and not os.environ.get("MIERUKA_ALLOWED_HOSTS"):
+        err.print("mieruka: only requests for localhost and 127.0.0.1 are answered; set MIERUKA_ALLOWED_HOSTS to the "
+                  "names users will type (e.g. MIERUKA_ALLOWED_HOSTS=mieruka.example.lg.jp)", highlight=False,
+                  soft_wrap=True)
     print(f"mieruka: serving {web_app.state.db_url} at http://{shown}:{port}/ (Ctrl+C stops)", flush=True)
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
 
