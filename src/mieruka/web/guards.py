@@ -1,6 +1,6 @@
 """The web app's edge against hostile requests: bounds on what one request may ask for, security headers, HEAD,
 allowed Host names, and every error (4xx, database time-outs, any unexpected exception) as a page or JSON in the
-request's language. Routers declare their own bounds with the Annotated types below (SearchText, Id, PageNumber)."""
+request's language. Routers declare their own bounds with the types below (SearchText, PageNumber, path_id, query_id)."""
 from __future__ import annotations
 
 import logging

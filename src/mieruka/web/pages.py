@@ -15,6 +15,7 @@ from mieruka import storage
 from mieruka.export.downloads import FORMATS, make_download
 from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
+from mieruka.web.guards import RequestRefused
 from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
 from mieruka.web.ratings import rating_info, scheme_choices
 
@@ -54,7 +55,7 @@ def valid_scheme(session: Session, scheme: str) -> str:
     (an unknown name would silently show every KPI as unrated)."""
     choices = scheme_choices(schemes_in_use(session))
     if scheme not in choices:
-        raise HTTPException(422, f"scheme: unknown rating scheme {scheme!r}; use one of {', '.join(choices)}")
+        raise RequestRefused(422, "unknown_scheme", field="scheme", value=scheme[:40], choices=", ".join(choices))
     return scheme
 
 

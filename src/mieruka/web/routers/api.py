@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime, timezone
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from mieruka.storage.overview import document_detail, rating_rows, reform_item_detail, reform_item_rows
 from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
@@ -14,7 +14,8 @@ from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
 from mieruka.storage.search import KINDS as SEARCH_KINDS, search
 from mieruka.web import schemas as s
 from mieruka.web.evaluation import audit_findings
-from mieruka.web.guards import MAX_ID, MAX_SEARCH_CHARS, SEARCH_PATTERN, SearchText, path_id, query_id
+from mieruka.web.guards import (MAX_ID, MAX_SEARCH_CHARS, SEARCH_PATTERN, RequestRefused, SearchText, path_id,
+                                query_id)
 from mieruka.web.i18n import LANGS
 from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_summary, kpi_table
 from mieruka.web.pages import DbSession, valid_scheme
@@ -93,7 +94,7 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: query_id("r
 def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SCHEME):
     found = kpi_rows(session, [kpi_id])
     if not found:
-        raise HTTPException(404, f"KPI {kpi_id} not found")
+        raise RequestRefused(404, "no_kpi", id=kpi_id)
     scheme = valid_scheme(session, scheme)
     return as_json(kpi_out(found[0], scheme, KPI_DETAIL_FIELDS, evaluations=rating_rows(session, kpi_ids=[kpi_id])))
 
@@ -132,7 +133,7 @@ def api_measures(session: DbSession, pillar: str | None = None,
 def api_measure(measure_id: path_id("measure"), session: DbSession):
     found = next((m for m in measure_rows(session) if m["id"] == measure_id), None)
     if found is None:
-        raise HTTPException(404, f"measure {measure_id} not found")
+        raise RequestRefused(404, "no_measure", id=measure_id)
     return as_json(found)
 
 
@@ -146,7 +147,7 @@ def api_cases(session: DbSession, q: SearchText = None,
 def api_case(case_id: path_id("case"), session: DbSession):
     found = next((c for c in case_rows(session) if c["id"] == case_id), None)
     if found is None:
-        raise HTTPException(404, f"case {case_id} not found")
+        raise RequestRefused(404, "no_case", id=case_id)
     return as_json(found)
 
 
@@ -160,7 +161,7 @@ def api_documents(session: DbSession, family: str | None = None, limit: Limit = 
 def api_document(document_id: path_id("document"), session: DbSession):
     found = document_detail(session, document_id)
     if found is None:
-        raise HTTPException(404, f"document {document_id} not found")
+        raise RequestRefused(404, "no_document", id=document_id)
     return as_json(found)
 
 
@@ -173,7 +174,7 @@ def api_items(session: DbSession, limit: Limit = 100, offset: Offset = 0):
 def api_item(item_id: path_id("reform item"), session: DbSession):
     found = reform_item_detail(session, item_id)
     if found is None:
-        raise HTTPException(404, f"reform item {item_id} not found")
+        raise RequestRefused(404, "no_item", id=item_id)
     return as_json(found)
 
 

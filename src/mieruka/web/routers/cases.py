@@ -1,12 +1,12 @@
 """Advanced case pages (先進・優良事例): the library with effects, search and downloads, and one page per case."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from mieruka.municipalities import registry
 from mieruka.storage.queries import case_rows
 from mieruka.storage.search import search_ids
-from mieruka.web.guards import PageNumber, SearchText, path_id
+from mieruka.web.guards import PageNumber, RequestRefused, SearchText, path_id
 from mieruka.web.listings import CASE_COLUMNS, case_effect_rows, case_table, paginate
 from mieruka.web.pages import DbSession, Lang, download_response, render
 from mieruka.web.routers import NavLink
@@ -42,6 +42,6 @@ def case_list(request: Request, session: DbSession, lang: Lang, q: SearchText = 
 def case_page(request: Request, case_id: CaseId, session: DbSession, lang: Lang):
     case = next((c for c in case_rows(session) if c["id"] == case_id), None)
     if case is None:
-        raise HTTPException(404, f"case {case_id} not found")
+        raise RequestRefused(404, "no_case", id=case_id)
     bodies = [b for b in map(registry.by_code, case["body_codes"]) if b is not None]
     return render(request, "case.html", {"c": case, "bodies": bodies})

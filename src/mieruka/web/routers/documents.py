@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from mieruka.storage.overview import document_detail
 from mieruka.storage.queries import document_original, document_rows
-from mieruka.web.guards import path_id
+from mieruka.web.guards import RequestRefused, path_id
 from mieruka.web.listings import DOCUMENT_COLUMNS, document_flat
 from mieruka.web.pages import DbSession, Lang, download_response, render
 from mieruka.web.routers import NavLink
@@ -33,7 +33,7 @@ def document_list(request: Request, session: DbSession, lang: Lang):
 def document_page(request: Request, document_id: DocumentId, session: DbSession, lang: Lang):
     doc = document_detail(session, document_id)
     if doc is None:
-        raise HTTPException(404, f"document {document_id} not found")
+        raise RequestRefused(404, "no_document", id=document_id)
     return render(request, "document.html", {"doc": doc})
 
 
@@ -55,7 +55,7 @@ def document_original_file(document_id: DocumentId, session: DbSession):
     (attachment, never a type a browser renders as a page, and sandboxed should a browser open it anyway)."""
     doc = document_original(session, document_id)
     if doc is None:
-        raise HTTPException(404, f"document {document_id} not found")
+        raise RequestRefused(404, "no_document", id=document_id)
     # Content-Type given as a header: media_type= would add "charset=utf-8" to a text file that may be CP932.
     disposition = f"attachment; filename*=UTF-8''{quote(doc['file_name'], safe='')}"
     return Response(doc["raw"], headers={"Content-Type": download_media_type(doc["media_type"]),

@@ -1,12 +1,12 @@
 """Reform item (改革項目) pages: the list, and one item with its process steps, schedule timelines and KPIs."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from mieruka.ingest.readers.reform_schedule_columns import UNPLACED
 from mieruka.storage.overview import reform_item_detail, reform_item_rows
 from mieruka.storage.queries import kpi_rows
-from mieruka.web.guards import path_id
+from mieruka.web.guards import RequestRefused, path_id
 from mieruka.web.listings import KpiFilter, kpi_table
 from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
@@ -33,6 +33,6 @@ def item_page(request: Request, item_id: ItemId, session: DbSession, lang: Lang,
     scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     item = reform_item_detail(session, item_id)
     if item is None:
-        raise HTTPException(404, f"reform item {item_id} not found")
+        raise RequestRefused(404, "no_item", id=item_id)
     kpis = kpi_table(kpi_rows(session, item["kpi_ids"]), KpiFilter(scheme=scheme)) if item["kpi_ids"] else []
     return render(request, "item.html", {"item": item, "kpis": kpis, "scheme": scheme, "unplaced": UNPLACED})

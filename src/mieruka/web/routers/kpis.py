@@ -1,7 +1,7 @@
 """KPI pages: the filterable list (with downloads) and one KPI with its chart, ratings and every appearance."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from mieruka.municipalities.bottom_up import kpi_report
 from mieruka.storage.overview import rating_rows, reform_item_rows, schemes_in_use
@@ -78,7 +78,7 @@ def kpi_page(request: Request, kpi_id: KpiId, session: DbSession, lang: Lang):
     everything = {k["id"]: k for k in kpi_rows(session)}
     kpi = everything.get(kpi_id)
     if kpi is None:
-        raise HTTPException(404, f"KPI {kpi_id} not found")
+        raise RequestRefused(404, "no_kpi", id=kpi_id)
     ratings = rating_rows(session, kpi_ids=[kpi_id])
     by_scheme: dict[str, dict] = {}
     for r in ratings:

@@ -1,11 +1,11 @@
 """National measure pages (国の施策一覧): facets, Japanese full-text search, downloads and one page per measure."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from mieruka.storage.queries import measure_rows
 from mieruka.storage.search import search_ids
-from mieruka.web.guards import PageNumber, SearchText, path_id
+from mieruka.web.guards import PageNumber, RequestRefused, SearchText, path_id
 from mieruka.web.listings import MEASURE_COLUMNS, MEASURE_FACETS, MeasureFilter, measure_flat, measure_table, paginate
 from mieruka.web.pages import DbSession, Lang, download_response, render
 from mieruka.web.routers import NavLink
@@ -48,5 +48,5 @@ def measure_list(request: Request, session: DbSession, lang: Lang, pillar: str |
 def measure_page(request: Request, measure_id: MeasureId, session: DbSession, lang: Lang):
     measure = next((m for m in measure_rows(session) if m["id"] == measure_id), None)
     if measure is None:
-        raise HTTPException(404, f"measure {measure_id} not found")
+        raise RequestRefused(404, "no_measure", id=measure_id)
     return render(request, "measure.html", {"m": measure})
