@@ -205,3 +205,23 @@ def _time_limited(db_url, monkeypatch):
         assert s.execute(text("SHOW statement_timeout")).scalar() == "0"
     with storage.session_scope(db_url, 200) as s:
         assert s.execute(text("SHOW statement_timeout")).scalar() == "200ms"
+
+
+def test_a_locked_sqlite_file_is_a_503_and_the_reason_is_logged(tmp_path_factory, caplog):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    url = built_database(tmp_path_factory, "locked.db")
+    client = hostile_client(url)
+
+    @client.app.get("/api/locked")
+    def locked():
+        raise OperationalError("UPDATE kpis SET name = ?", {}, sqlite3.OperationalError("database is locked"))
+
+    with caplog.at_level(logging.WARNING, logger="mieruka.web"):
+        r = client.get("/api/locked")
+    assert r.status_code == 503
+    assert r.json()["detail"] == "データベースが他の処理で使用中です。しばらくしてから、もう一度お試しください。"
+    assert any("database is locked" in rec.getMessage() for rec in caplog.records)
+    storage.dispose_engines()
