@@ -12,8 +12,8 @@ from mieruka.jp import ParseError, parse, parse_date
 from mieruka.municipalities import bottom_up, names, registry, savings, similar
 from mieruka.municipalities.mapdata import choropleth_svg, prefecture_geojson, prefecture_names
 from mieruka.storage import local_bodies as store
-from mieruka.web.i18n import translator
 from mieruka.web.guards import RequestRefused, SearchText, finite_amount, path_id
+from mieruka.web.i18n import translator
 from mieruka.web.pages import DbSession, Lang, download_response, href_for, render
 from mieruka.web.routers import NavLink
 
