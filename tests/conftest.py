@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, text
 
 from mieruka import storage
 
+# The test client asks for host "testserver"; the app answers loopback names only unless told otherwise.
+os.environ.setdefault("MIERUKA_ALLOWED_HOSTS", "localhost 127.0.0.1 testserver")
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 PG_URL = os.environ.get("MIERUKA_TEST_DATABASE_URL")
 

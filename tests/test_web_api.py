@@ -71,7 +71,8 @@ def test_kpi_detail_lists_every_evaluation(client):
     assert k["evaluations"][1]["explanation_en"] == "301, above the planned 289"
     assert k["appearances"][0]["name"] == "- 1 窓口業務のアウトソーシング"
     r = client.get("/api/kpis/999")
-    assert r.status_code == 404 and r.json() == {"detail": "KPI 999 not found"}
+    assert r.status_code == 404 and r.json() == {"detail": "KPI 999 は見つかりません。", "errors": []}
+    assert client.get("/api/kpis/999?lang=en").json()["detail"] == "KPI 999 not found"
 
 
 def test_evaluations_filter_by_scheme_official_and_code(client):
@@ -218,15 +219,21 @@ def test_audit_findings_download_in_the_pages_language(client):
 @pytest.mark.parametrize("url", ["/api/kpis?scheme=no-such-scheme", "/api/kpis/1?scheme=no-such-scheme",
                                  "/api/evaluations?scheme=no-such-scheme"])
 def test_an_unknown_scheme_is_refused_by_name(client, url):
-    r = client.get(url)
+    r = client.get(url + "&lang=en")
     assert r.status_code == 422
     assert r.json()["detail"].startswith("scheme: unknown rating scheme 'no-such-scheme'; use one of reform-schedule, ")
+    r = client.get(url)
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("scheme: 評価方式「no-such-scheme」はありません。次のいずれかを指定してください: reform-schedule, ")
 
 
 @pytest.mark.parametrize("url", ["/?scheme=no-such-scheme", "/kpis?scheme=no-such-scheme", "/items/1?scheme=no-such-scheme",
                                  "/kpis.csv?scheme=no-such-scheme"])
 def test_pages_refuse_an_unknown_scheme_too(client, url):
     r = client.get(url)
+    assert r.status_code == 422
+    assert "scheme: 評価方式「no-such-scheme」はありません。" in r.text
+    r = client.get(url + "&lang=en")
     assert r.status_code == 422
     assert "unknown rating scheme &#39;no-such-scheme&#39;" in r.text or "unknown rating scheme 'no-such-scheme'" in r.text
 

@@ -1,11 +1,14 @@
 """Commands that serve the web application: `mieruka serve` over any database, `mieruka demo` as `make demo` runs it."""
 from __future__ import annotations
 
+import os
+
 import typer
 
 from mieruka.cli.app import DbOption, app, err
 
-HostOption = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)")
+HostOption = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only); "
+                          "on 0.0.0.0, set MIERUKA_ALLOWED_HOSTS to the host names users will type")
 PortOption = typer.Option(8000, "--port", help="TCP port")
 
 
@@ -24,8 +27,12 @@ def _serve(db: str | None, host: str, port: int, workers: int = 1, read_db: str 
     from mieruka import storage
     from mieruka.web import create_app
 
-    web_app = create_app(db, read_db)
+    web_app = create_app(db, read_db, hosts=[host])  # the address asked for is a host name the app answers
     shown = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::") and not os.environ.get("MIERUKA_ALLOWED_HOSTS"):
+        err.print("mieruka: only requests for localhost and 127.0.0.1 are answered; set MIERUKA_ALLOWED_HOSTS to the "
+                  "names users will type (e.g. MIERUKA_ALLOWED_HOSTS=mieruka.example.lg.jp)", highlight=False,
+                  soft_wrap=True)
     read = "" if web_app.state.read_url == web_app.state.db_url else f", reading from {web_app.state.read_url}"
     several = f" with {workers} workers" if workers > 1 else ""
     print(f"mieruka: serving {web_app.state.db_url}{read} at http://{shown}:{port}/{several} (Ctrl+C stops)",
@@ -34,6 +41,7 @@ def _serve(db: str | None, host: str, port: int, workers: int = 1, read_db: str 
         # Each worker builds its app from the environment (uvicorn starts them from an import string).
         os.environ["MIERUKA_DATABASE_URL"] = web_app.state.db_url
         os.environ["MIERUKA_READ_DATABASE_URL"] = web_app.state.read_url
+        os.environ["MIERUKA_SERVE_HOST"] = host
         storage.dispose_engines()
         uvicorn.run("mieruka.web.app:worker_app", factory=True, workers=workers, host=host, port=port,
                     log_level="warning")

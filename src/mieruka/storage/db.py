@@ -8,11 +8,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///mieruka.db"
+# Readers (the web app) give every PostgreSQL statement this long, so no one request can hold the server;
+# writers (ingest, migrations) are not limited, as they may wait for one another's locks.
+READER_TIMEOUT_MS = 15_000
 _MIGRATIONS = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 # How long a SQLite writer waits for another to commit before giving up: longer than one large document takes
@@ -61,7 +64,26 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
 
 
-_engines: dict[str, Engine] = {}
+def reader_timeout_ms() -> int:
+    """$MIERUKA_STATEMENT_TIMEOUT_MS (0: no limit), else READER_TIMEOUT_MS."""
+    configured = os.environ.get("MIERUKA_STATEMENT_TIMEOUT_MS", "").strip()
+    if not configured:
+        return READER_TIMEOUT_MS
+    if not configured.isdigit():
+        raise ValueError(f"MIERUKA_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds, got {configured!r}")
+    return int(configured)
+
+
+def _connect_args(url: str, timeout_ms: int | None) -> dict:
+    """PostgreSQL's statement_timeout as a connect option, added to any options the URL already sets."""
+    if not timeout_ms or not url.startswith("postgresql"):
+        return {}
+    given = make_url(url).query.get("options") or ""
+    given = " ".join(given) if isinstance(given, tuple) else given
+    return {"options": f"{given} -c statement_timeout={int(timeout_ms)}".strip()}
+
+
+_engines: dict[tuple[str, int | None], Engine] = {}
 
 
 # A server runs synchronous requests on up to 40 threads (anyio's default): with fewer connections than threads,
@@ -70,17 +92,20 @@ _engines: dict[str, Engine] = {}
 _POOL = {"sqlite": {"pool_size": 40, "max_overflow": 0}, "postgresql": {"pool_size": 5, "max_overflow": 35}}
 
 
-def get_engine(url: str | None = None) -> Engine:
+def get_engine(url: str | None = None, timeout_ms: int | None = None) -> Engine:
+    """One engine per database and statement time limit (timeout_ms applies to PostgreSQL only)."""
     url = resolve_url(url)
-    if url not in _engines:
+    key = (url, timeout_ms or None)
+    if key not in _engines:
         backend = url.split(":", 1)[0].split("+", 1)[0]
         pooled = _POOL.get(backend, {}) if ":memory:" not in url and url not in ("sqlite://", "sqlite:///") else {}
-        engine = create_engine(url, future=True, pool_pre_ping=backend == "postgresql", **pooled)
+        engine = create_engine(url, future=True, pool_pre_ping=backend == "postgresql",
+                               connect_args=_connect_args(url, timeout_ms), **pooled)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
-        _engines[url] = engine
-    return _engines[url]
+        _engines[key] = engine
+    return _engines[key]
 
 
 def dispose_engines() -> None:
@@ -90,10 +115,11 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def session_scope(url: str | None = None, write: bool = False) -> Iterator[Session]:
+def session_scope(url: str | None = None, timeout_ms: int | None = None, write: bool = False) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back on any error. A writer (write=True) that reads
-    before it writes waits on SQLite for any other writer to finish first; readers never wait."""
-    engine = get_engine(url)
+    before it writes waits on SQLite for any other writer to finish first; readers never wait. On PostgreSQL each
+    statement is cancelled after timeout_ms when given."""
+    engine = get_engine(url, timeout_ms)
     factory = sessionmaker(bind=engine.execution_options(writer=True) if write else engine, expire_on_commit=False)
     session = factory()
     try:

@@ -3,6 +3,7 @@ targets, the planned path and the evaluator's forecast. The page draws them with
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 
 from mieruka.evaluate.series import Point, resolve_target
 from mieruka.web.formatting import YEN_UNITS, quantity
@@ -26,10 +27,18 @@ def _point(kind: str, d: date | None, value: float | None, unit: str | None, tex
     return {"kind": kind, "date": d, "x": d.isoformat(), "y": value, "label": quantity(value, unit, text), "text": text or ""}
 
 
+def _plotly_text(value: str) -> str:
+    """Plotly reads <a href>, <b> and <br> in hover text as markup and shows entities as characters: a document's
+    own text is escaped, so a value such as <a href="javascript:…"> stays text."""
+    return escape(value, quote=False)
+
+
 def _markers(name: str, kind: str, points: list[dict]) -> dict:
     style = _STYLE[kind]
+    name = _plotly_text(name)
     return {"type": "scatter", "mode": "markers", "name": name, "x": [p["x"] for p in points],
-            "y": [p["y"] for p in points], "text": [f'{p["label"]}<br>{p["text"]}' for p in points],
+            "y": [p["y"] for p in points],
+            "text": [f'{_plotly_text(p["label"])}<br>{_plotly_text(p["text"])}' for p in points],
             "hovertemplate": "%{x}<br>%{text}<extra>" + name + "</extra>",
             "marker": {"color": style["color"], "symbol": style["symbol"], "size": 12, "line": {"width": 2, "color": style["color"]}}}
 

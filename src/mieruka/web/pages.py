@@ -18,6 +18,7 @@ from mieruka.export.downloads import FORMATS, make_download, stream_download
 from mieruka.jp import visible
 from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
+from mieruka.web.guards import RequestRefused
 from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
 from mieruka.web.ratings import rating_info, scheme_choices
 
@@ -57,8 +58,8 @@ Lang = Annotated[str, Depends(get_lang)]
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session for one request: every page and API answer only reads, so it goes to the read URL (a replica when
-    MIERUKA_READ_DATABASE_URL is set)."""
-    with storage.session_scope(request.app.state.read_url) as session:
+    MIERUKA_READ_DATABASE_URL is set); on PostgreSQL each statement has the reader's time limit."""
+    with storage.session_scope(request.app.state.read_url, request.app.state.timeout_ms) as session:
         yield session
 
 
@@ -70,7 +71,7 @@ def valid_scheme(session: Session, scheme: str) -> str:
     (an unknown name would silently show every KPI as unrated)."""
     choices = scheme_choices(schemes_in_use(session))
     if scheme not in choices:
-        raise HTTPException(422, f"scheme: unknown rating scheme {scheme!r}; use one of {', '.join(choices)}")
+        raise RequestRefused(422, "unknown_scheme", field="scheme", value=scheme[:40], choices=", ".join(choices))
     return scheme
 
 
