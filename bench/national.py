@@ -370,7 +370,8 @@ def measure(args, url: str, size: Size, sqlite_file: Path | None) -> None:
                                          "--setting", "facet_time_limit_ms", "120000",
                                          "--setting", "max_returned_rows", "1000"], "/-/versions.json")
     db_name = sqlite_file.stem if sqlite_file else ""
-    requests = requests_for(size, kpi_id=size.kpis // 2)
+    requests = [r for r in requests_for(size, kpi_id=size.kpis // 2)
+                if not args.only or any(word in r.label for word in args.only)]
     try:
         print(f"\nrequests (median of up to {args.runs} at 1 client; {args.clients} clients x {args.per_client} "
               f"requests when one request takes under {args.concurrent_limit:g} s)")
@@ -439,6 +440,8 @@ def main() -> int:
     parser.add_argument("--concurrent-limit", type=float, default=2.0,
                         help="skip the concurrent run of a URL whose single request takes this many seconds or more")
     parser.add_argument("--skip-commands", action="store_true", help="no evaluate, audit and ingest")
+    parser.add_argument("--only", nargs="*", metavar="WORD",
+                        help="measure only the requests whose label holds one of these words (e.g. search KPI)")
     args = parser.parse_args()
     size = SMALL if args.small else NATIONAL
     tmp = None
