@@ -145,7 +145,7 @@ def test_openapi_document_is_valid_openapi_3_1(client):
 def test_the_openapi_validator_catches_a_broken_document(client):
     spec = get(client, "/api/openapi.json")
     del spec["paths"]["/api/kpis"]["get"]["parameters"][0]["in"]  # a parameter must say where it goes
-    with pytest.raises(OpenAPIValidationError, match="'in' is a required property"):
+    with pytest.raises(OpenAPIValidationError, match="[\"']in[\"'] is a required property"):
         validate_openapi(spec)
 
 

@@ -16,8 +16,8 @@ KINDS = ("measure", "case")
 TRIGRAM = 3
 _SNIPPET_CHARS = 40
 # Bounds on what one query may ask: every term is one more condition over the whole index.
-MAX_QUERY_CHARS = 100
-MAX_TERMS = 8
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 16
 
 
 class SearchQueryError(ValueError):

@@ -16,7 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mieruka.storage.search import MAX_QUERY_CHARS, MAX_TERMS
 from mieruka.web.i18n import pick_lang, translator
+from mieruka.web.refusal import RequestRefused
 
 log = logging.getLogger("mieruka.web")
 
@@ -24,8 +26,8 @@ log = logging.getLogger("mieruka.web")
 MAX_QUERY_BYTES = 8192
 MAX_PARAMS = 40
 MAX_VALUE_CHARS = 500
-MAX_SEARCH_CHARS = 200
-MAX_SEARCH_TERMS = 16
+# the search's own bounds (storage.search refuses the same), checked here before any route runs
+MAX_SEARCH_CHARS, MAX_SEARCH_TERMS = MAX_QUERY_CHARS, MAX_TERMS
 # Row ids are INTEGER columns: PostgreSQL's is 32-bit, so no id past 2^31 - 1 can exist on either database.
 MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
@@ -64,14 +66,6 @@ def query_id(what: str):
 
 
 
-class RequestRefused(Exception):
-    """Input a route will not work on: answered with `status` and the catalogue message error.<key>."""
-
-    def __init__(self, status: int, key: str, **fields):
-        super().__init__(key)
-        self.status, self.key, self.fields = status, key, fields
-
-
 def wants_json(path: str) -> bool:
     return path.startswith("/api/") or path.endswith((".json", ".geojson"))
 
@@ -81,7 +75,7 @@ def error_response(request: Request, status: int, message: str, errors: list[dic
     """The one error shape: JSON {"detail": message, "errors": [{"field", "message"}]} under /api/, else a page."""
     if wants_json(request.url.path):
         return JSONResponse({"detail": message, "errors": errors or []}, status_code=status, headers=headers)
-    from mieruka.web.pages import render  # pages imports this module's types
+    from mieruka.web.pages import render  # imported when first needed: pages is built after the guards
 
     try:
         response = render(request, "error.html", {"status": status, "detail": message, "errors": errors or []},
@@ -157,7 +151,10 @@ def _limit(ctx: dict):
 
 def _choices(ctx: dict) -> str:
     given = ctx.get("permitted") or ctx.get("expected") or ""
-    return ", ".join(map(str, given)) if isinstance(given, (list, tuple)) else str(given)
+    if isinstance(given, (list, tuple)):
+        return ", ".join(map(str, given))
+    # pydantic 2 spells the choices out in English ("'id', 'name' or 'deadline'"): keep only the names
+    return ", ".join(part.strip().strip("'\"") for part in str(given).replace(" or ", ", ").split(","))
 
 
 def validation_messages(errors: Iterable[dict], lang: str) -> list[dict]:

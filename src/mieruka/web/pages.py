@@ -18,7 +18,7 @@ from mieruka.export.downloads import FORMATS, make_download, stream_download
 from mieruka.jp import visible
 from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
-from mieruka.web.guards import RequestRefused
+from mieruka.web.refusal import RequestRefused
 from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
 from mieruka.web.ratings import rating_info, scheme_choices
 
