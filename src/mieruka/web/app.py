@@ -63,6 +63,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
         if hasattr(module, "MESSAGES"):
             add_catalogue(module.MESSAGES)
         app.include_router(module.router)
+        if hasattr(module, "install"):  # middleware or exception handlers a router needs (web/routers/account.py)
+            module.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_error_pages(app)
     return app
