@@ -217,11 +217,12 @@ def state_label(state: str, lang: str) -> str:
 
 def _record(session: Session, report: Report, actor: str, via: str, action: str, changes: dict,
             comment: str | None = None) -> None:
+    report_id = report.id
     report.updated_by, report.updated_at = actor, now()
     try:
         session.flush()
     except StaleDataError:
-        raise LostRace(report.id) from None
+        raise LostRace(report_id) from None
     session.add(ReportVersion(report_id=report.id, version=report.version, at=report.updated_at, actor=actor, via=via,
                               action=action, changes={k: [_json(a), _json(b)] for k, (a, b) in changes.items()} or None,
                               comment=comment))
