@@ -232,3 +232,19 @@ def events(session: Session, limit: int | None = None, event: str | None = None)
 
 def cookie_secret(session: Session) -> str:
     return store.secret(session, "session-cookie", lambda: secrets.token_urlsafe(48))
+
+
+def demo_admin(session: Session) -> tuple[str, str] | None:
+    """For `mieruka demo`: an admin account `admin` with a random password, returned once to be printed; None when
+    an admin exists already (its password is never shown again; there is no default password)."""
+    if any(u.role == "admin" for u in store.all_users(session)):
+        return None
+    while True:
+        password = secrets.token_urlsafe(15)
+        try:
+            passwords.check(password, "admin")
+            break
+        except passwords.WeakPassword:
+            continue
+    create_user(session, "admin", "管理者 (demo)", password, "admin", actor="demo")
+    return "admin", password
