@@ -79,8 +79,8 @@ def _users_page(request, session, lang, p, error: str | None = None, done: str |
 
 @router.get("/admin/users")
 def users_page(request: Request, session: DbSession, lang: Lang,
-               p: Annotated[Principal, Depends(auth.page_for("admin"))]):
-    return _users_page(request, session, lang, p)
+               p: Annotated[Principal, Depends(auth.page_for("admin"))], done: str | None = None):
+    return _users_page(request, session, lang, p, done=done[:80] if done else None)
 
 
 def _orgs(text: str) -> list[str]:
@@ -103,7 +103,7 @@ def users_add(request: Request, session: DbSession, lang: Lang, p: Annotated[Pri
                 "local_body": local_body}
         return _users_page(request, session, lang, p, error=f"{exc.field}: {exc.message[lang]}", form=form,
                            status=422)
-    return _users_page(request, session, lang, p, done=created.login)
+    return RedirectResponse(href_for(lang)("/admin/users", done=created.login), status_code=303)
 
 
 @router.post("/admin/users/{login}/role")
@@ -117,7 +117,7 @@ def users_role(request: Request, login: str, session: DbSession, lang: Lang,
     except AccountError as exc:
         session.rollback()
         return _users_page(request, session, lang, p, error=f"{exc.field}: {exc.message[lang]}", status=422)
-    return _users_page(request, session, lang, p, done=login)
+    return RedirectResponse(href_for(lang)("/admin/users", done=login), status_code=303)
 
 
 @router.post("/admin/users/{login}/active")
@@ -133,4 +133,4 @@ def users_active(request: Request, login: str, session: DbSession, lang: Lang,
     except AccountError as exc:
         session.rollback()
         return _users_page(request, session, lang, p, error=exc.message[lang], status=404)
-    return _users_page(request, session, lang, p, done=login)
+    return RedirectResponse(href_for(lang)("/admin/users", done=login), status_code=303)
