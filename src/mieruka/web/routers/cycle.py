@@ -70,7 +70,7 @@ def _report_page(request, session, lang, p, report, *, problems=None, conflict=N
                  notice=None):
     rnd = store.round_by_id(session, report.round_id)
     kpi = kpi_rows(session, [report.kpi_id])[0]
-    shown = reports.values(report)
+    shown = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in reports.values(report).items()}
     if form:
         shown.update({k: v for k, v in form.items() if k in FIELDS})
     return render(request, "cycle/report.html", {
@@ -79,7 +79,7 @@ def _report_page(request, session, lang, p, report, *, problems=None, conflict=N
         "codes": _codes(), "state_label": reports.state_label(report.state, lang),
         "findings": checks.findings(session, report, lang), "history": _history(session, report, lang),
         "problems": [x.text(lang) for x in problems or []], "conflict": conflict, "notice": notice,
-        "editable": _editable(p, report, rnd), "reviewable": p.role == "secretariat" and report.state == "submitted"
+        "editable": _editable(p, report, rnd), "actions": _actions(lang), "reviewable": p.role == "secretariat" and report.state == "submitted"
         and rnd.state != "published",
     }, status_code=status)
 
@@ -266,8 +266,13 @@ def kpi_history(request: Request, kpi_id: int, session: DbSession, lang: Lang):
     owner = store.owners(session).get(kpi_id)
     staff = p is not None and (p.role == "secretariat" or p.can_edit_org(owner))
     chain = reports.history(session, kpi_id, staff=staff)
-    actions = {"open": ("ラウンド開始", "round opened"), "save": ("保存", "saved"), "submit": ("提出", "submitted"),
-               "return": ("差戻し", "returned"), "approve": ("承認", "approved"), "publish": ("公表", "published")}
     return render(request, "cycle/history.html", {
-        "kpi": rows[0], "chain": chain, "staff": staff, "labels": _labels(lang),
-        "actions": {k: v[0 if lang == "ja" else 1] for k, v in actions.items()}})
+        "kpi": rows[0], "chain": chain, "staff": staff, "labels": _labels(lang), "actions": _actions(lang)})
+
+
+ACTIONS = {"open": ("ラウンド開始", "round opened"), "save": ("保存", "saved"), "submit": ("提出", "submitted"),
+           "return": ("差戻し", "returned"), "approve": ("承認", "approved"), "publish": ("公表", "published")}
+
+
+def _actions(lang: str) -> dict[str, str]:
+    return {k: v[0 if lang == "ja" else 1] for k, v in ACTIONS.items()}
