@@ -42,6 +42,7 @@ def signin(request: Request, session: DbSession, lang: Lang, login: Annotated[st
            password: Annotated[str, Form(max_length=1000)] = "", csrf_token: Annotated[str, Form()] = "",
            next: Annotated[str, Form(max_length=500)] = "/my"):
     auth.check_signin_csrf(request, csrf_token)
+    service.sign_out(session, auth.session_token(request), auth.client_of(request))  # never two sessions in one browser
     try:
         principal, token = service.sign_in(session, login, password, auth.client_of(request))
     except service.SignInRefused as exc:

@@ -13,6 +13,7 @@ from mieruka.accounts.service import Principal
 from mieruka.storage import workflow as store
 from mieruka.storage.queries import kpi_rows
 from mieruka.web import auth
+from mieruka.web.i18n import pick_lang
 from mieruka.web.pages import DbSession, Lang, href_for, render
 from mieruka.workflow import checks, reports, rounds
 from mieruka.workflow.reports import FIELDS, LABELS, STATUSES, Conflict, InvalidReport, LostRace, WorkflowError
@@ -192,7 +193,11 @@ def rounds_page(request: Request, session: DbSession, lang: Lang, p: Secretariat
 def _rounds_page(request, session, p, error: str | None = None, status: int = 200, form=None):
     return render(request, "cycle/rounds.html", {
         "p": p, "rounds": [rounds.status(session, r) for r in store.all_rounds(session)], "error": error,
-        "form": form or {}}, status_code=status)
+        "form": form or {}, "state_label": lambda state: reports.state_label(state, pick_lang(
+            request.query_params.get("lang"))), "round_states": ROUND_STATES}, status_code=status)
+
+
+ROUND_STATES = {"open": ("受付中", "open"), "closed": ("受付終了", "closed"), "published": ("公表済み", "published")}
 
 
 def _form_date(text: str | None) -> date | None:
