@@ -80,8 +80,9 @@ def _report_page(request, session, lang, p, report, *, problems=None, conflict=N
         "codes": _codes(), "state_label": reports.state_label(report.state, lang),
         "findings": checks.findings(session, report, lang), "history": _history(session, report, lang),
         "problems": [x.text(lang) for x in problems or []], "conflict": conflict, "notice": notice,
-        "editable": _editable(p, report, rnd), "actions": _actions(lang), "reviewable": p.role == "secretariat" and report.state == "submitted"
-        and rnd.state != "published",
+        "editable": _editable(p, report, rnd), "actions": _actions(lang),
+        "reviewable": p.role == "secretariat" and report.state == "submitted" and rnd.state != "published",
+        "returnable": p.role == "secretariat" and report.state in ("submitted", "approved") and rnd.state != "published",
     }, status_code=status)
 
 
