@@ -9,6 +9,7 @@ from mieruka.evaluate.audit import audit
 from mieruka.evaluate.findings import all_schemes
 from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report
+from mieruka.storage.overview import data_version
 from mieruka.storage.queries import kpi_rows
 from mieruka.workflow.reports import RATING_SCHEME
 
@@ -38,8 +39,22 @@ def with_report(kpi: dict, report: Report, round_name: str, round_as_of) -> dict
     return kpi
 
 
+_CACHE_SIZE = 256
+_cache: dict[tuple, list[dict]] = {}
+
+
 def findings(session: Session, report: Report, lang: str = "ja") -> list[dict]:
-    """Every audit finding on the report's KPI, those that cite the report first (mine=True)."""
+    """Every audit finding on the report's KPI, those that cite the report first (mine=True). Computed once per
+    version of the report and of the published data (a page view between saves recomputes nothing)."""
+    key = (str(session.get_bind().url), report.id, report.version, data_version(session), lang)
+    if key not in _cache:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = _findings(session, report, lang)
+    return _cache[key]
+
+
+def _findings(session: Session, report: Report, lang: str) -> list[dict]:
     rnd = store.round_by_id(session, report.round_id)
     rows = kpi_rows(session, [report.kpi_id])
     if not rows:
