@@ -80,6 +80,10 @@ def test_one_cell_is_read_and_bad_fields_are_named_with_nothing_saved(db):
         assert caught.value.problems[3].text("en") == "proposed rating: a rating is one of A, B, N, F."
         assert (r.value, r.version) == (330.0, 2)
         with pytest.raises(InvalidReport) as caught:
+            reports.save(s, who(s, "rep"), r, {"rating_reason": '=HYPERLINK("http://x")', "value": "-3"}, 2)
+        assert [(p.field, p.en) for p in caught.value.problems] == \
+            [("rating_reason", "may not begin with = + - or @ (write a decrease as ▲).")]
+        with pytest.raises(InvalidReport) as caught:
             reports.save(s, who(s, "rep"), r, {"target_text": "2020年度までに 450団体", "target_reason": ""}, 2)
         assert [p.field for p in caught.value.problems] == ["target_reason"]
 

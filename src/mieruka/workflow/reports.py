@@ -21,6 +21,7 @@ FIELDS = ("actual_text", "value", "unit", "as_of", "status", "next_measurement",
 STATUSES = {"preliminary": ("速報値", "preliminary"), "final": ("確報値", "final"), "forecast": ("見込み", "forecast")}
 RATING_SCHEME = "reform-schedule"
 MAX_TEXT = 2000
+FORMULA_START = ("=", "+", "-", "@")
 EDITABLE = {"reporter": ("draft", "returned"), "secretariat": ("draft", "returned", "submitted")}
 LABELS = {
     "actual_text": ("実績値(1セルの記載)", "actual as one cell"), "value": ("実績値", "actual value"),
@@ -114,6 +115,11 @@ def read_fields(form: dict[str, str | None]) -> tuple[dict, list[FieldProblem]]:
         value = value.strip()
         if len(value) > MAX_TEXT:
             problems.append(FieldProblem(name, f"{MAX_TEXT}文字以内にしてください。", f"at most {MAX_TEXT} characters."))
+            return None
+        if value.startswith(FORMULA_START) and name not in ("value", "target_value"):
+            # published text reaches CSV and XLSX downloads, where such a cell would run as a formula
+            problems.append(FieldProblem(name, "先頭に = + - @ は使えません(減少は ▲ で書けます)。",
+                                         "may not begin with = + - or @ (write a decrease as ▲)."))
             return None
         return value
 
