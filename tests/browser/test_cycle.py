@@ -53,6 +53,7 @@ def test_whole_cycle_through_the_pages(browser, cycle_site, shoot):
     base = cycle_site
     admin = sign_in(browser, base, "root", ADMIN_PASSWORD)
     admin.goto(f"{base}/admin/users")
+    admin.wait_for_load_state()
     for login, name, password, role, org in (
             ("somu", "総務 太郎", REPORTER_PASSWORD, "reporter", "総務省"),
             ("jimu", "事務局 花子", SECRETARIAT_PASSWORD, "secretariat", "")):
@@ -63,6 +64,8 @@ def test_whole_cycle_through_the_pages(browser, cycle_site, shoot):
         form.get_by_label("役割").select_option(role)
         form.get_by_label("報告する府省庁").fill(org)
         form.get_by_role("button", name="追加").click()
+        admin.wait_for_url(f"**/admin/users?done={login}")
+        admin.wait_for_load_state()
         expect(admin.get_by_role("status")).to_have_text(f"「{login}」を保存しました。")
     expect(admin.locator("#users tbody tr")).to_have_count(3)
     shoot(admin, "cycle-01-accounts")
