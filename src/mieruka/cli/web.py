@@ -71,4 +71,16 @@ def demo_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption)
     if rated:
         err.print(f"rated every KPI under {', '.join(rated)} as of {when} (the newest observation)",
                   highlight=False, soft_wrap=True)
+    _demo_admin(db)
     _serve(db, host, port)
+
+
+def _demo_admin(db: str | None) -> None:
+    from mieruka import storage
+    from mieruka.accounts.service import demo_admin
+
+    with storage.session_scope(db) as session:
+        made = demo_admin(session)
+    if made:
+        # printed this once only: the database keeps nothing but its Argon2 hash
+        print(f"mieruka: sign in at /signin as {made[0]} with the password {made[1]} (shown only now)", flush=True)

@@ -412,3 +412,7 @@ class SurveyKpi(Base):
     kpi_id: Mapped[int] = mapped_column(ForeignKey("kpis.id", ondelete="CASCADE"), unique=True)
     initiative: Mapped[str] = mapped_column(String(200))
     measure: Mapped[str] = mapped_column(String(20), default="count")
+
+
+# The reporting cycle's tables live in their own module; importing it here puts them in Base.metadata.
+from mieruka.storage import cycle_models  # noqa: E402,F401

@@ -81,6 +81,8 @@ def create_app(db_url: str | None = None, read_url: str | None = None, prepare: 
         if hasattr(module, "MESSAGES"):
             add_catalogue(module.MESSAGES)
         app.include_router(module.router)
+        if hasattr(module, "install"):  # middleware or exception handlers a router needs (web/routers/account.py)
+            module.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_error_handlers(app)
     _add_search_refusal(app)

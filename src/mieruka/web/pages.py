@@ -118,6 +118,7 @@ def render(request: Request, name: str, context: dict, status_code: int = 200):
         "switch_lang": other,
         "current_url": lambda **changes: current_url(request, **changes),
         "download_url": lambda fmt: download_url(request, fmt),
+        "principal": getattr(request.state, "principal", None),
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
