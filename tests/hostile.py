@@ -89,8 +89,8 @@ def hostile_database(backend: str, tmp_path_factory, name: str) -> Iterator[str]
         yield built_database(tmp_path_factory, name, url)
 
 
-def get_routes(app) -> list:
-    """Every APIRoute answering GET, inside the routers FastAPI keeps whole when it includes them (no router of
+def get_routes(app, method: str = "GET") -> list:
+    """Every APIRoute answering method, inside the routers FastAPI keeps whole when it includes them (no router of
     mieruka has a prefix, so a route's path is its URL)."""
     from fastapi.routing import APIRoute
 
@@ -101,7 +101,7 @@ def get_routes(app) -> list:
             inner = getattr(route, "original_router", None)
             if inner is not None:
                 walk(inner.routes)
-            elif isinstance(route, APIRoute) and "GET" in route.methods:
+            elif isinstance(route, APIRoute) and method in route.methods:
                 found.append(route)
 
     walk(app.routes)

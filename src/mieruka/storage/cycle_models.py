@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mieruka.storage.models import Base, _now
+from mieruka.storage.base import Base, _now
 
 ROLES = ("admin", "secretariat", "reporter", "local")
 

@@ -21,12 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    pass
+from mieruka.storage.base import Base, _now  # noqa: E402  (re-exported: every model module builds on them)
 
 
 class Provenance:

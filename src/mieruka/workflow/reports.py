@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from mieruka.accounts.service import Principal, now
@@ -228,6 +229,13 @@ def _record(session: Session, report: Report, actor: str, via: str, action: str,
     try:
         session.flush()
     except StaleDataError:
+        raise LostRace(report_id) from None
+    except OperationalError as exc:
+        # SQLite in WAL mode refuses at once to write from a snapshot another writer has moved past
+        # (SQLITE_BUSY_SNAPSHOT): the same lost race the version column catches on PostgreSQL
+        if session.get_bind().dialect.name != "sqlite" or "locked" not in str(exc.orig):
+            raise
+        session.rollback()
         raise LostRace(report_id) from None
     session.add(ReportVersion(report_id=report.id, version=report.version, at=report.updated_at, actor=actor, via=via,
                               action=action, changes={k: [_json(a), _json(b)] for k, (a, b) in changes.items()} or None,
