@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from mieruka.publish import kpi_sheet, kpi_table, policy_table
 from mieruka.publish.render import html_to_pdf
-from mieruka.publish.sources import resolve_edition, resolve_kpi, resolve_policy
+from mieruka.publish.sources import (UnknownReportSource, document_source, resolve_edition, resolve_kpi,
+                                     resolve_policy)
+from mieruka.storage.overview import schemes_in_use
 from mieruka.storage.publishing import kpi_status_rows, policy_indicator_rows, report_sources
 from mieruka.storage.queries import kpi_rows
 
@@ -42,10 +44,15 @@ def _out(fmt: str, stem: str, html: str | None, xlsx) -> Report:
     return Report(html.encode("utf-8"), f"{stem}.html", MEDIA[fmt])
 
 
-def kpi_table_report(session: Session, edition: str, fmt: str, computed_scheme: str | None = None,
+def kpi_table_report(session: Session, edition: str | int, fmt: str, computed_scheme: str | None = None,
                      at: datetime | None = None) -> Report:
+    """The KPI status table of an edition (by year, id or name; a str) or of one document (by its id; an int)."""
     _check(fmt)
-    source = resolve_edition(report_sources(session), edition)
+    if computed_scheme is not None and computed_scheme not in (schemes := schemes_in_use(session)):
+        raise UnknownReportSource(f"no ratings under scheme '{computed_scheme}' / 評価方式「{computed_scheme}」の評価は"
+                                  f"ありません。 Schemes there are / あるもの: {', '.join(schemes) or '(none)'}")
+    sources = report_sources(session)
+    source = document_source(sources, edition) if isinstance(edition, int) else resolve_edition(sources, edition)
     table = kpi_table.build_kpi_status_table(source, kpi_status_rows(session, source.document_id), computed_scheme)
     stem = f"kpi-table-{source.document_id}"
     html = None if fmt == "xlsx" else kpi_table.to_html(table, at)

@@ -70,6 +70,19 @@ def resolve_edition(sources: dict, wanted: str) -> TableSource:
         f" Editions and reform-schedule documents there are / あるもの:\n{_listing(edition_choices(sources))}")
 
 
+def document_source(sources: dict, document_id: int) -> TableSource:
+    """The KPI status table of one reform-schedule document, as the document page offers it."""
+    found = [d for d in sources["documents"] if d["id"] == document_id]
+    if not found:
+        raise UnknownReportSource(
+            f"document {document_id} is not a reform-schedule document / 文書{document_id}は改革工程表ではありません。"
+            f" Editions and reform-schedule documents there are / あるもの:\n{_listing(edition_choices(sources))}")
+    d = found[0]
+    e = next((e for e in sources["editions"] if e["id"] == d["edition_id"]), None)
+    return TableSource(d["id"], d["file_name"], d["title"], e["name"] if e else None,
+                       e["published"] if e else d["doc_date"])
+
+
 def resolve_policy(sources: dict, wanted: str) -> dict:
     """A policy evaluation sheet by document id, file name (or its start), or the policy's name or number (政策8)."""
     wanted = str(wanted).strip()
