@@ -43,22 +43,42 @@ def render_html(template: str, *, title: str, source: str, notes: list[str] | No
                                               generated=generated_at(at), **context)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Print the HTML to PDF with the page size, margins and page numbers its CSS @page asks for."""
-    if not Path(CHROMIUM).exists():
-        raise PdfUnavailable(f"Chromium not found at {CHROMIUM}: run `make browser` (Debian package chromium "
-                             "and fonts-noto-cjk), or set MIERUKA_CHROMIUM / PDFの作成にはChromiumが必要です")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as e:  # pragma: no cover - playwright is a dependency
-        raise PdfUnavailable("the Python package playwright is not installed: pip install playwright") from e
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=_CHROMIUM_ARGS)
+class PdfPrinter:
+    """One Chromium kept open for many PDFs (the static site prints every report): `with PdfPrinter() as p:
+    p.print(html)`. Playwright's sync objects belong to the thread that opened them."""
+
+    def __enter__(self) -> "PdfPrinter":
+        if not Path(CHROMIUM).exists():
+            raise PdfUnavailable(f"Chromium not found at {CHROMIUM}: run `make browser` (Debian package chromium "
+                                 "and fonts-noto-cjk), or set MIERUKA_CHROMIUM / PDFの作成にはChromiumが必要です")
         try:
-            page = browser.new_page()
+            from playwright.sync_api import sync_playwright
+        except ImportError as e:  # pragma: no cover - playwright is a dependency
+            raise PdfUnavailable("the Python package playwright is not installed: pip install playwright") from e
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=_CHROMIUM_ARGS)
+        except Exception:
+            self._playwright.stop()
+            raise
+        return self
+
+    def print(self, html: str) -> bytes:
+        """The HTML as PDF with the page size, margins and page numbers its CSS @page asks for."""
+        page = self._browser.new_page()
+        try:
             # Nothing outside the document is fetched: the HTML carries its stylesheet and SVG inline.
             page.route("**/*", lambda route: route.abort())
             page.set_content(html, wait_until="load")
             return page.pdf(prefer_css_page_size=True, print_background=True)
         finally:
-            browser.close()
+            page.close()
+
+    def __exit__(self, *exc) -> None:
+        self._browser.close()
+        self._playwright.stop()
+
+
+def html_to_pdf(html: str) -> bytes:
+    with PdfPrinter() as printer:
+        return printer.print(html)
