@@ -3,6 +3,7 @@ Debian's Chromium through Playwright: the browser the tests already drive, with 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -45,12 +46,22 @@ def render_html(template: str, *, title: str, source: str, notes: list[str] | No
 
 class PdfPrinter:
     """One Chromium kept open for many PDFs (the static site prints every report): `with PdfPrinter() as p:
-    p.print(html)`. Playwright's sync objects belong to the thread that opened them."""
+    p.print(html)`. Playwright's sync API runs on a thread of its own, so a caller inside an event loop (a test
+    already driving a browser, a server) can print too."""
 
     def __enter__(self) -> "PdfPrinter":
         if not Path(CHROMIUM).exists():
             raise PdfUnavailable(f"Chromium not found at {CHROMIUM}: run `make browser` (Debian package chromium "
                                  "and fonts-noto-cjk), or set MIERUKA_CHROMIUM / PDFの作成にはChromiumが必要です")
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mieruka-pdf")
+        try:
+            self._thread.submit(self._start).result()
+        except BaseException:
+            self._thread.shutdown()
+            raise
+        return self
+
+    def _start(self) -> None:
         try:
             from playwright.sync_api import sync_playwright
         except ImportError as e:  # pragma: no cover - playwright is a dependency
@@ -61,10 +72,8 @@ class PdfPrinter:
         except Exception:
             self._playwright.stop()
             raise
-        return self
 
-    def print(self, html: str) -> bytes:
-        """The HTML as PDF with the page size, margins and page numbers its CSS @page asks for."""
+    def _print(self, html: str) -> bytes:
         page = self._browser.new_page()
         try:
             # Nothing outside the document is fetched: the HTML carries its stylesheet and SVG inline.
@@ -74,9 +83,19 @@ class PdfPrinter:
         finally:
             page.close()
 
-    def __exit__(self, *exc) -> None:
+    def print(self, html: str) -> bytes:
+        """The HTML as PDF with the page size, margins and page numbers its CSS @page asks for."""
+        return self._thread.submit(self._print, html).result()
+
+    def _stop(self) -> None:
         self._browser.close()
         self._playwright.stop()
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._thread.submit(self._stop).result()
+        finally:
+            self._thread.shutdown()
 
 
 def html_to_pdf(html: str) -> bytes:
