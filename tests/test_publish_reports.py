@@ -2,6 +2,7 @@
 edition in the sample, the policy evaluation sheet's indicators, and one indicator sheet, in HTML, XLSX and PDF."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import datetime, timezone
@@ -11,7 +12,6 @@ import pytest
 
 from mieruka import storage
 from mieruka.publish import reports
-from mieruka.publish.kpi_table import XLSX_HEAD_ROW
 from mieruka.publish.sources import UnknownReportSource
 from mieruka.publish.workbook import WAREKI_FORMAT
 from publish_helpers import html_rows, norm, pdf_tables, pdf_text, xlsx_rows
@@ -85,27 +85,30 @@ def test_kpi_table_html_holds_the_2016_table(rated):
     html = report.content.decode("utf-8")
     assert report.file_name == "kpi-table-1.html"
     rows = [r for r in html_rows(html) if "data-kpi" in r["attrs"]]
-    cells = [r["cells"][-8:] for r in rows]  # the item cell opens only the first row of its group
-    _same([(c[1], c[2], c[3], c[6]) for c in cells])
-    items = [r["cells"][0] for r in rows if len(r["cells"]) == 9]
-    assert [(i[0], n) for i, (_, n) in zip(items, ITEMS_2016)] == ITEMS_2016
-    assert 'rowspan="8"' in html and 'rowspan="4"' in html and 'rowspan="5"' in html
+    cells = [r["cells"][-5:] for r in rows]  # a tier cell opens only the first row of its tier
+    _same([(c[0], c[1], c[2], c[3]) for c in cells])
+    assert re.findall(r"改革項目：([①-⑳])", html) == ["⑪", "⑫", "⑬", "⑭"]  # one table per 改革項目
+    assert html.count("重要課題：地方交付税をはじめとした地方の財政に係る制度の改革") == 4
+    tiers = [r["cells"][0] for r in rows if len(r["cells"]) == 6]
+    assert tiers == ["第一階層", "第二階層", "第一階層", "第二階層", "第一階層", "第二階層", "第一階層", "第二階層",
+                     "第一階層", "第二階層", "第一階層", "第二階層", "第一階層", "第二階層"]
+    assert 'rowspan="4"' in html  # 第一階層 over the first four rows of ⑪
     # print layout: A4 landscape, page numbers, header repeated, the edition's date both ways, no script, no chrome
     assert "size: A4 landscape" in html and "counter(page)" in html and "table-header-group" in html
     assert "2016-12-21（平成28年12月21日）" in html
     assert "<script" not in html and "<nav" not in html and "<a " not in html
     assert "2026-04-01（令和8年4月1日） 12:00" in html  # generated at, Japan time
-    assert [c[5] for c in cells[1:4]] == ["速報値"] * 3
-    assert cells[1][4] == "2017-04-01（平成29年4月1日）"
-    assert "mieruka" not in "".join(r["cells"][0] for r in html_rows(html) if not r["attrs"])  # no recomputation unasked
+    assert cells[1][2] == "301団体(2017年4月速報値)時点 2017-04-01（平成29年4月1日） 速報値"
+    assert cells[9][2].endswith("時点 2017-10-01（平成29年10月1日）") or "2017-10-01" in cells[8][2]
+    assert "mieruka" not in "".join(c for r in html_rows(html) if not r["attrs"] for c in r["cells"])
 
 
 def test_kpi_table_shows_the_recomputation_only_when_asked(rated):
     html = _report(rated, "kpi_table_report", "2016", "html", computed_scheme="reform-schedule").content.decode()
-    heads = [c for r in html_rows(html) for c in r["cells"] if not r["attrs"]]
+    heads = [c for r in html_rows(html) if not r["attrs"] for c in r["cells"]]
     assert "mieruka再計算" in heads
-    rows = [r["cells"][-9:] for r in html_rows(html) if "data-kpi" in r["attrs"]]
-    official, computed = [r[6] for r in rows], [r[7] for r in rows]
+    rows = [r["cells"][-6:] for r in html_rows(html) if "data-kpi" in r["attrs"]]
+    official, computed = [r[3] for r in rows], [r[4] for r in rows]
     assert official == [w[3] for w in EXPECTED_2016]
     assert set(computed) - {""} <= {"A", "B", "C", "D", "N", "F"} and any(computed)
 
@@ -114,28 +117,27 @@ def test_kpi_table_xlsx_holds_the_2016_table(rated):
     report = _report(rated, "kpi_table_report", "2016", "xlsx")
     _save("kpi-table-2016.xlsx", report.content)
     values, ws = xlsx_rows(report.content)
-    body = values[XLSX_HEAD_ROW + 1:]
-    kpi_rows = [r for r in body if r[7] in ("A", "B", "N", "F", "-") and r[2]]
-    _same([(r[2], r[3], r[4], r[7]) for r in kpi_rows])
+    kpi_rows = [r for r in values if r[4] in ("A", "B", "N", "F", "-") and r[1]]
+    _same([(r[1], r[2], r[3], r[4]) for r in kpi_rows])
+    items = [r[0] for r in values if r[0] and str(r[0]).startswith("改革項目：")]
+    assert [i[5] for i in items] == ["⑪", "⑫", "⑬", "⑭"]
     merged = {str(m) for m in ws.merged_cells.ranges}
-    first = XLSX_HEAD_ROW + 3  # title, blank, two header rows, the theme row
-    assert f"A{first}:A{first + 7}" in merged  # ⑪ over its 8 rows
-    assert f"A{XLSX_HEAD_ROW + 2}:I{XLSX_HEAD_ROW + 2}" in merged  # the 重要課題 row
-    assert ws.print_title_rows == f"${XLSX_HEAD_ROW}:${XLSX_HEAD_ROW + 1}"
+    assert "A3:F3" in merged and "A4:F4" in merged  # 重要課題, 改革項目 over the table's width
+    assert "A6:B6" in merged and "A7:A10" in merged  # the KPI header over two columns; 第一階層 over four rows
+    assert ws.print_title_rows == "$6:$6"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     assert ws.sheet_properties.pageSetUpPr.fitToPage
-    date_cell = ws.cell(first + 1, 6)
-    assert date_cell.value.date().isoformat() == "2017-04-01" and date_cell.number_format == WAREKI_FORMAT
-    assert ws.cell(first, 3).border.left.style == "thin"
-    assert ws.cell(1, 9).value == "2016-12-21（平成28年12月21日）"
+    assert ws.cell(8, 4).value == "301団体(2017年4月速報値) ／ 時点 2017-04-01（平成29年4月1日） 速報値"
+    assert ws.cell(7, 2).border.left.style == "thin"
+    assert ws.cell(1, 6).value == "2016-12-21（平成28年12月21日）"
 
 
 @pytest.mark.browser
 def test_kpi_table_pdf_holds_the_2016_table_as_text(rated):
     report = _report(rated, "kpi_table_report", "2016", "pdf")
     path = _save("kpi-table-2016.pdf", report.content)
-    rows = [r for r in pdf_tables(report.content) if r[7] in ("A", "B", "N", "F", "-") and r[2]]
-    _same([(r[2], r[3], r[4], r[7]) for r in rows])
+    rows = [r[-5:] for r in pdf_tables(report.content) if r[-2] in ("A", "B", "N", "F", "-") and r[-5]]
+    _same([(r[0], r[1], r[2], r[3]) for r in rows])
     text = norm(pdf_text(report.content))
     assert "重要課題:地方交付税をはじめとした地方の財政に係る制度の改革" in text
     assert norm("2016-12-21（平成28年12月21日）") in text
@@ -232,3 +234,42 @@ def test_a_document_without_an_edition_is_found_by_file_name(rated):
     html = _report(rated, "kpi_table_report", "001", "html").content.decode()
     codes = [r["cells"][-2] for r in html_rows(html) if "data-kpi" in r["attrs"]]
     assert codes == ["-", "A", "A", "A", "A", "N", "N", "A"]
+
+
+def _table_facts(url: str, wanted) -> list[tuple]:
+    from mieruka.publish.kpi_table import build_kpi_status_table
+    from mieruka.publish.sources import document_source, resolve_edition
+    from mieruka.storage.publishing import kpi_status_rows, report_sources
+
+    with storage.session_scope(url) as s:
+        sources = report_sources(s)
+        source = document_source(sources, wanted) if isinstance(wanted, int) else resolve_edition(sources, wanted)
+        raw = kpi_status_rows(s, source.document_id)
+        table = build_kpi_status_table(source, raw)
+    facts = []
+    for item in (i for t in table.themes for i in t.items):
+        for row, r in zip(item.rows, [x for x in raw if (x["item_number"], x["item_name"]) == (item.number, item.name)]):
+            facts.append((item.number, norm(row.name), row.tier, row.rating, row.repeated,
+                          [(o["value"], o["as_of"], o["status"]) for o in r["observations"]],
+                          [(t["value"], t["deadline"]) for t in r["targets"]]))
+    return facts
+
+
+def test_round_trip_ingesting_our_xlsx_gives_back_the_table(rated, tmp_path):
+    """mieruka reads what it publishes: the XLSX of the 2016 table, ingested into an empty database, is the same
+    table — KPIs, tiers, values, dates, kinds of value, targets, ratings, 【再掲】."""
+    from mieruka.loading.documents import ingest_paths
+
+    path = tmp_path / "kpi-table-2016.xlsx"
+    path.write_bytes(_report(rated, "kpi_table_report", "2016", "xlsx").content)
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    reports_ = ingest_paths([path], url)
+    assert [r.status for r in reports_] == ["loaded"] and reports_[0].family == "reform-schedule"
+    original, again = _table_facts(rated, "2016"), _table_facts(url, "kpi-table-2016.xlsx")
+    assert len(again) == len(original) == 19
+    for a, b in zip(again, original):
+        assert a == b
+    with storage.session_scope(url) as s:
+        from mieruka.storage.queries import kpi_rows
+
+        assert len(kpi_rows(s)) == 16  # a KPI printed twice (【再掲】) is one KPI again

@@ -145,50 +145,78 @@ def to_html(table: KpiStatusTable, at=None) -> str:
     if table.computed_scheme:
         notes.append(f"mieruka再計算: mierukaが評価方式 {table.computed_scheme} に従って計算した区分（公表された区分ではない）。")
     return render_html("kpi_table.html", title=table.title, source=_source_line(table), notes=notes, at=at,
-                       table=table)
+                       table=table, tier_runs=tier_runs, as_of_note=as_of_note)
 
 
-XLSX_HEAD_ROW = 3
+def as_of_note(row: KpiStatusRow) -> str:
+    """The point in time of the actual, Western and 和暦, with its kind: 時点 2017-04-01（平成29年4月1日） 速報値."""
+    if row.as_of is None:
+        return row.status or ""
+    from mieruka.jp import format_date_ja
+
+    return f"時点 {format_date_ja(row.as_of)}" + (f" {row.status}" if row.status else "")
+
+
+def actual_cell(row: KpiStatusRow) -> str:
+    """The actual as the document wrote it, then the point in time read from it (one cell, as the official
+    table has; mieruka reads the first value and date of the cell back)."""
+    note = as_of_note(row)
+    return f"{row.actual or '-'} ／ {note}" if note else (row.actual or "-")
+
+
+def tier_runs(rows: list[KpiStatusRow]) -> list[int]:
+    """For each row, how many rows its tier cell spans (0 for a row under the cell above), as the official table
+    prints one 第一階層/第二階層 cell over consecutive rows of a tier."""
+    spans = [0] * len(rows)
+    i = 0
+    while i < len(rows):
+        j = i + 1
+        while j < len(rows) and rows[j].tier == rows[i].tier:
+            j += 1
+        spans[i] = j - i
+        i = j
+    return spans
 
 
 def to_xlsx(table: KpiStatusTable) -> bytes:
+    """Each 改革項目 as the reform schedule prints it — 重要課題 and 改革項目 above, KPIの状況, then the six columns
+    (階層 | KPI | 目標値 | 実績値（時点） | 区分 | 次回の把握時期と今後の方針) — so `mieruka ingest` reads it back."""
     from mieruka.publish import workbook as w
 
-    schemes = [table.computed_scheme] if table.computed_scheme else []
-    width = 9 + len(schemes)
+    width = 6 + (1 if table.computed_scheme else 0)
     wb, ws = w.new_sheet("KPIの状況")
     w.heading(ws, table.title, table.source.published, width)
-    w.header_rows(ws, XLSX_HEAD_ROW, [
-        [("改革項目", 2, 1), ("階層", 2, 1), ("KPI", 2, 1), ("目標値（達成時期）", 2, 1), ("KPIの進捗", 1, 5 + len(schemes))],
-        [("実績値", 1, 1), ("時点", 1, 1), ("速報・確報", 1, 1), ("区分", 1, 1)]
-        + [("mieruka再計算", 1, 1) for s in schemes] + [("次回の把握時期と今後の方針", 1, 1)],
-    ])
-    row = XLSX_HEAD_ROW + 2
+    row, first_header = 3, None
     for theme in table.themes:
-        for col in range(1, width + 1):
-            w.body_cell(ws, row, col, None).fill = w.GROUP_FILL
-        ws.cell(row, 1, f"重要課題：{theme.label}").font = w.Font(name=w.FONT, size=9, bold=True)
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-        row += 1
         for item in theme.items:
-            first = row
-            for r in item.rows:
-                w.body_cell(ws, row, 1, item.label if row == first else None, bold=True)
-                w.body_cell(ws, row, 2, r.tier_label)
-                w.body_cell(ws, row, 3, r.label)
-                w.body_cell(ws, row, 4, r.target or "-")
-                w.body_cell(ws, row, 5, r.actual or "-")
-                w.body_cell(ws, row, 6, r.as_of, wareki=True)
-                w.body_cell(ws, row, 7, r.status)
-                w.body_cell(ws, row, 8, r.rating or "-", align=w.CENTER, bold=True)
-                if schemes:
-                    w.body_cell(ws, row, 9, r.computed, align=w.CENTER)
-                w.body_cell(ws, row, 9 + len(schemes), r.next_measurement or "-")
+            for text, size in ((f"重要課題：{theme.label}", 10), (f"改革項目：{item.label}", 11), ("KPIの状況", 10)):
+                ws.cell(row, 1, text).font = w.Font(name=w.FONT, size=size, bold=True)
+                ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
                 row += 1
-            w.merge_down(ws, 1, first, row - 1)
-    row += 1
+            heads = [("KPI", 1, 2), ("目標値（達成時期）", 1, 1), ("実績値（時点）", 1, 1), ("区分", 1, 1)] \
+                + ([("mieruka再計算", 1, 1)] if table.computed_scheme else []) + [("次回の把握時期と今後の方針", 1, 1)]
+            w.header_rows(ws, row, [heads])
+            first_header = first_header or row
+            row += 1
+            spans = tier_runs(item.rows)
+            for r, span in zip(item.rows, spans):
+                w.body_cell(ws, row, 1, r.tier_label if span else None, align=w.CENTER)
+                if span > 1:
+                    w.merge_down(ws, 1, row, row + span - 1)
+                w.body_cell(ws, row, 2, r.label)
+                w.body_cell(ws, row, 3, r.target or "-")
+                w.body_cell(ws, row, 4, actual_cell(r))
+                w.body_cell(ws, row, 5, r.rating or "-", align=w.CENTER, bold=True)
+                if table.computed_scheme:
+                    w.body_cell(ws, row, 6, r.computed, align=w.CENTER)
+                w.body_cell(ws, row, width, r.next_measurement or "-")
+                row += 1
+            row += 1  # a blank row ends the table
+    if first_header:
+        ws.print_title_rows = f"{first_header}:{first_header}"
+        ws.freeze_panes = None
     for note in NOTES + [f"出典: {_source_line(table)}"]:
         ws.cell(row, 1, note).font = w.Font(name=w.FONT, size=8)
         row += 1
-    w.widths(ws, [22, 9, 30, 18, 24, 14, 9, 6] + [9] * len(schemes) + [36])
+    w.widths(ws, [10, 34, 22, 34, 6] + ([9] if table.computed_scheme else []) + [40])
     return w.to_bytes(wb)
