@@ -17,7 +17,7 @@ LAYERS = (
     ("storage",),
     ("loading", "evaluate"),
     ("municipalities", "accounts"),
-    ("export", "workflow"),
+    ("export", "workflow", "publish"),
     ("web",),
     ("cli",),
 )
