@@ -16,6 +16,7 @@ from mieruka.municipalities.mapdata import choropleth_svg, prefecture_geojson, p
 from mieruka.storage import local_bodies as store
 from mieruka.web.i18n import translator
 from mieruka.web.pages import DbSession, Lang, download_response, href_for, render
+from mieruka.web.routes_plans import body_plans
 from mieruka.web.routers import NavLink
 
 router = APIRouter(include_in_schema=False)
@@ -163,6 +164,7 @@ def body_page(request: Request, code: str, session: DbSession, lang: Lang, initi
         **context, "result": result, "cases": store.cases_of_body(session, code),
         "industry": similar.industry_label(body["kind"], body["industry"]) if body["industry"] else None,
         "savings_link": _savings_link(result["body"], facts, code, lang),
+        "body_plans": body_plans(session, code),
     })
 
 
