@@ -6,7 +6,7 @@ from importlib import import_module
 
 from mieruka.cli.app import app
 
-AREAS = ("core", "ingest", "evaluate", "web", "municipalities", "export")
+AREAS = ("core", "ingest", "evaluate", "web", "municipalities", "export", "plans")
 
 
 def load_commands():
