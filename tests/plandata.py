@@ -1,5 +1,5 @@
 """A database holding only the national measure catalogue of the bundled sample (82 measures, seed 003), for the
-plan tests; and the five measures from three pillars the plan tests choose for 海老名市."""
+plan tests; and the five measures from three pillars the plan tests choose for 海老名市 (15 and 12, 32, 3 and 10: three pillars)."""
 from __future__ import annotations
 
 import json
@@ -19,8 +19,8 @@ CHOICES = [
      "令和6年度: 交付手数料の見直し\n令和7年度: 周知の強化"),
     (3, "手続における情報通信の技術の利用等", "デジタル推進課", "オンラインで申請できる手続の数", "2023年度 120手続",
      "2028年度までに 300手続", "", "令和6年度: 手続の棚卸\n令和7年度: 電子申請システムの更新\n令和8年度: 対象手続の拡大"),
-    (46, "情報システムに係る規格の整備及び互換性の確保等", "情報政策課", "クラウドへ移行した業務システムの数",
-     "2023年度 4システム", "2026年度 20システム", "", "令和6年度: 移行計画の策定\n令和7年度: 基幹業務の移行"),
+    (10, "手続における情報通信の技術の利用等", "税務課", "特別徴収税額通知を電子で送付した件数", "2023年度 1,200件",
+     "2027年度までに 3,000件", "", "令和6年度: eLTAXの利用案内\n令和7年度: 事業者への周知"),
 ]
 
 

@@ -47,7 +47,7 @@ def test_new_add_show_export(db, tmp_path):
     _add_all(db)
     shown = run("plan", "show", 1, "--format", "json", "--db", db)
     plan = json.loads(shown.stdout)
-    assert [m["measure_no"] for m in plan["measures"]] == [15, 12, 32, 3, 46]
+    assert [m["measure_no"] for m in plan["measures"]] == [15, 12, 32, 3, 10]
     assert plan["measures"][2]["kpi"] == "コンビニ交付の交付通数の割合"
     assert plan["measures"][2]["schedule"] == [{"fiscal_year": 2024, "text": "交付手数料の見直し"},
                                                {"fiscal_year": 2025, "text": "周知の強化"}]
@@ -61,7 +61,7 @@ def test_new_add_show_export(db, tmp_path):
     doc = Document(str(tmp_path / "ebina.docx"))
     assert [r.cells[4].text for r in doc.tables[0].rows[1:]][2] == "コンビニ交付の交付通数の割合"
     ws = load_workbook(tmp_path / "ebina.xlsx").active
-    assert [r[0] for r in ws.iter_rows(min_row=3, values_only=True)] == [15, 12, 32, 3, 46]
+    assert [r[0] for r in ws.iter_rows(min_row=3, values_only=True)] == [15, 12, 32, 3, 10]
     assert run("plan", "export", 1, tmp_path / "x.pdf", "--db", db).exit_code == 1
     listed = run("plan", "list", "--format", "csv", "--db", db).stdout.splitlines()
     assert listed[1].startswith("1,142158,神奈川県海老名市,海老名市官民データ活用推進計画,5,municipal-sabc,県 情報政策課,")

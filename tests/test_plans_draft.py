@@ -35,7 +35,7 @@ def test_docx_has_the_seven_chapters_and_prompts(files):
     prompts = [p.text for p in doc.paragraphs if p.text.startswith("【記入してください】")]
     assert len(prompts) == 6
     texts = [p.text for p in doc.paragraphs]
-    assert "個別施策の担当課: 情報政策課、市民課、デジタル推進課、@総務課" in texts
+    assert "個別施策の担当課: 情報政策課、市民課、デジタル推進課、税務課、@総務課" in texts
     assert "選んだ国の施策の分野: 官民データの容易な利用等、個人番号カードの普及及び活用、手続における情報通信の技術の利用等、" \
            "情報システムに係る規格の整備及び互換性の確保等" in texts
     assert doc.paragraphs[0].text == "海老名市官民データ活用推進計画"
@@ -47,7 +47,7 @@ def test_docx_measure_table_and_annex(files):
     measures, annex = doc.tables
     rows = [[c.text for c in r.cells] for r in measures.rows]
     assert rows[0] == list(draft.MEASURE_HEADER)
-    assert [r[0] for r in rows[1:]] == ["15", "12", "32", "3", "46", "45"]
+    assert [r[0] for r in rows[1:]] == ["15", "12", "32", "3", "10", "45"]
     assert rows[1][1:5] == ["02-05", plan["measures"][0]["measure_name"], "情報政策課", "本市のオープンデータ公開数"]
     assert rows[1][5:8] == ["2023年度 40件", "2027年度までに 100件", "2027年度（令和9年度）末"]
     assert rows[1][8].split("\n") == ["2024年度（令和6年度）: 推奨データセットの公開", "2025年度（令和7年度）: 公開データの拡充",
@@ -79,7 +79,7 @@ def test_xlsx_one_row_per_measure(files):
     header = rows[1]
     assert header[:14] == draft.XLSX_HEADER
     assert header[14:] == ("2024年度（令和6年度）", "2025年度（令和7年度）", "2026年度（令和8年度）")
-    assert [r[0] for r in rows[2:]] == [15, 12, 32, 3, 46, 45]
+    assert [r[0] for r in rows[2:]] == [15, 12, 32, 3, 10, 45]
     first = dict(zip(header, rows[2]))
     assert (first["KPI"], first["基準値（数値）"], first["目標値（数値）"], first["単位"], first["担当課"]) == \
         ("本市のオープンデータ公開数", 40, 100, "件", "情報政策課")

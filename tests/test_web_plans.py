@@ -85,15 +85,15 @@ def test_add_measures_and_download(site):
         assert r.status_code == 303, r.text[:300]
     p = webdata.parse_html(client.get(plan).text)
     rows = p.tables["chosen-table"]
-    assert [r[0] for r in rows[1:]] == ["15", "12", "32", "3", "46"]
+    assert [r[0] for r in rows[1:]] == ["15", "12", "32", "3", "10"]
     assert rows[1][2:7] == ["情報政策課", "本市のオープンデータ公開数", "2023年度 40件", "2027年度までに 100件", "2028-03-31（令和10年3月31日）"]
     assert rows[1][7] == "2024年度（令和6年度）: 推奨データセットの公開2025年度（令和7年度）: 公開データの拡充2026年度（令和8年度）: 利用者との意見交換"
     docx = client.get(plan + ".docx")
     assert docx.status_code == 200 and docx.headers["content-disposition"] == 'attachment; filename="plan-142158-1.docx"'
     table = Document(io.BytesIO(docx.content)).tables[0]
-    assert [r.cells[0].text for r in table.rows[1:]] == ["15", "12", "32", "3", "46"]
+    assert [r.cells[0].text for r in table.rows[1:]] == ["15", "12", "32", "3", "10"]
     xlsx = load_workbook(io.BytesIO(client.get(plan + ".xlsx").content)).active
-    assert [r[0] for r in xlsx.iter_rows(min_row=3, values_only=True)] == [15, 12, 32, 3, 46]
+    assert [r[0] for r in xlsx.iter_rows(min_row=3, values_only=True)] == [15, 12, 32, 3, 10]
     assert client.get(plan + ".pdf").status_code == 404
     log = webdata.parse_html(client.get(plan).text).tables["change-log"]
     assert [r[1:4] for r in log[1:]][0] == ["山田", "web", "施策の追加"]
