@@ -167,6 +167,10 @@ def test_wrong_plan_ids_and_oversized_forms(site):
     assert client.get("/local/142166/plan/1").status_code == 404  # the plan is 海老名市's, not 座間市's
     assert client.get("/local/999999/plan").status_code == 404
     assert client.get(plan + "/measures/99").status_code == 404
+    assert client.get("/local/142158/plan/99999999999999999999").status_code == 404
+    assert client.get("/local/142158/plan/99999999999999999999.docx").status_code == 404
+    assert client.get(plan + "/measures/99999999999999999999").status_code == 404
+    assert client.get(plan + "/add", params={"measure": "0"}).status_code == 422
     assert client.get(plan + "/add", params={"measure": "x"}).status_code == 422
     big = client.post(plan + "/measures", content=b"a=" + b"x" * 70000,
                       headers={"content-type": "application/x-www-form-urlencoded"})

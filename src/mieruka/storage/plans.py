@@ -14,6 +14,14 @@ MEASURE_FIELDS = ("section", "kpi", "national_kpi", "baseline_text", "baseline_v
                   "target_value", "unit", "deadline_text", "deadline", "direction", "schedule")
 
 
+# Ids come from URLs and the shell; one past a 64-bit integer would make the database driver raise instead of find nothing.
+_MAX_ID = 2**63 - 1
+
+
+def _id_ok(value: int) -> bool:
+    return isinstance(value, int) and 0 < value <= _MAX_ID
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -42,6 +50,8 @@ def _touch(plan: m.LocalPlan, actor: str, at: datetime) -> None:
 
 def catalogue_measure(session: Session, no: int | None = None, code: str | None = None) -> dict | None:
     """The national measure with this number (1–82 in the 2019 catalogue) or code ("01-11"), newest document first."""
+    if no is not None and not _id_ok(no):
+        return None
     q = select(m.Measure).options(selectinload(m.Measure.ministries).selectinload(m.MeasureMinistry.organisation))
     q = q.where(m.Measure.no == no) if no is not None else q.where(m.Measure.code == code)
     found = session.scalars(q.order_by(m.Measure.document_id.desc(), m.Measure.id.desc()).limit(1)).first()
@@ -108,6 +118,8 @@ def _plan_dicts(session: Session, plans: list[m.LocalPlan]) -> list[dict]:
 
 
 def plan(session: Session, plan_id: int) -> dict | None:
+    if not _id_ok(plan_id):
+        return None
     found = session.get(m.LocalPlan, plan_id)
     return _plan_dicts(session, [found])[0] if found else None
 
@@ -121,6 +133,8 @@ def plans(session: Session, body_code: str | None = None) -> list[dict]:
 
 
 def plan_measure(session: Session, plan_measure_id: int) -> dict | None:
+    if not _id_ok(plan_measure_id):
+        return None
     pm = session.get(m.LocalPlanMeasure, plan_measure_id)
     if pm is None:
         return None
@@ -169,6 +183,8 @@ def add_measure(session: Session, plan_id: int, measure: dict, fields: dict, act
 
 
 def measure_in_plan(session: Session, plan_id: int, measure_no: int) -> int | None:
+    if not (_id_ok(plan_id) and _id_ok(measure_no)):
+        return None
     return session.scalar(select(m.LocalPlanMeasure.id).where(m.LocalPlanMeasure.plan_id == plan_id,
                                                               m.LocalPlanMeasure.measure_no == measure_no))
 
