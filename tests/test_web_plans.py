@@ -176,3 +176,35 @@ def test_wrong_plan_ids_and_oversized_forms(site):
                       headers={"content-type": "application/x-www-form-urlencoded"})
     assert big.status_code == 413
     assert _plan(url)["measures"] == []
+
+
+def test_body_page_counts_other_bodies_with_the_same_measure(site):
+    url, client = site
+    plan = _start(client)
+    client.post(plan + "/measures", data={**plandata.form(plandata.CHOICES[0]), "actor": "山田"})
+    zama = client.post("/local/142166/plan", data={"actor": "座間"}, follow_redirects=False).headers["location"]
+    client.post(zama + "/measures", data={**plandata.form(plandata.CHOICES[0]), "actor": "座間"})
+    zama_pm = _plan(url)["measures"][0]["id"] + 1
+    client.post(f"{zama}/measures/{zama_pm}/actuals", data={"value": "41件", "as_of": "2025-03-31", "actor": "座間"})
+    row = webdata.parse_html(client.get("/local/142158").text).tables["plan-kpis-1"][1]
+    # no population imported: no similar group, so only the national count
+    assert row[6] == "全国: 1団体（B 1）"
+    other = webdata.parse_html(client.get("/local/142166?lang=en").text).tables["plan-kpis-2"][1]
+    assert other[6] == "All: 1 bodies（－ 1）"
+
+
+def test_similar_bodies_with_the_same_measure(site):
+    from pathlib import Path
+
+    from mieruka.municipalities.importing import import_attributes
+
+    url, client = site
+    attributes = Path(__file__).with_name("fixtures") / "surveys" / "attributes.csv"
+    with storage.session_scope(url) as s:
+        import_attributes(s, attributes.read_bytes(), "attributes.csv")
+    for code, actor in (("142158", "山田"), ("142166", "座間"), ("142182", "綾瀬")):
+        plan = client.post(f"/local/{code}/plan", data={"actor": actor}, follow_redirects=False).headers["location"]
+        client.post(plan + "/measures", data={**plandata.form(plandata.CHOICES[0]), "actor": actor})
+    # 海老名市 and 座間市 are both 都市 Ⅲ-3 (100,000–150,000 people, Ⅱ次+Ⅲ次 ≥ 95 %, Ⅲ次 ≥ 65 %); 綾瀬市 is not
+    row = webdata.parse_html(client.get("/local/142158").text).tables["plan-kpis-1"][1]
+    assert row[6] == "全国: 2団体（－ 2） 類似団体: 1団体（－ 1）"

@@ -142,6 +142,20 @@ def plan_measure(session: Session, plan_measure_id: int) -> dict | None:
     return _measure_dict(pm, list(actuals))
 
 
+def measure_uptake(session: Session, numbers: list[int]) -> dict[int, list[dict]]:
+    """For each national measure number, every plan KPI built on it: body code and stored rating (one query)."""
+    if not numbers:
+        return {}
+    rows = session.execute(select(m.LocalPlanMeasure.measure_no, m.LocalPlan.body_code, m.LocalPlanMeasure.rating_code)
+                           .join(m.LocalPlan, m.LocalPlan.id == m.LocalPlanMeasure.plan_id)
+                           .where(m.LocalPlanMeasure.measure_no.in_(numbers))
+                           .order_by(m.LocalPlanMeasure.measure_no, m.LocalPlan.body_code)).all()
+    out: dict[int, list[dict]] = {}
+    for no, code, rating in rows:
+        out.setdefault(no, []).append({"body_code": code, "rating": rating})
+    return out
+
+
 def changes(session: Session, plan_id: int) -> list[dict]:
     rows = session.scalars(select(m.LocalPlanChange).where(m.LocalPlanChange.plan_id == plan_id)
                            .order_by(m.LocalPlanChange.id)).all()

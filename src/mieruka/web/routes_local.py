@@ -164,7 +164,7 @@ def body_page(request: Request, code: str, session: DbSession, lang: Lang, initi
         **context, "result": result, "cases": store.cases_of_body(session, code),
         "industry": similar.industry_label(body["kind"], body["industry"]) if body["industry"] else None,
         "savings_link": _savings_link(result["body"], facts, code, lang),
-        "body_plans": body_plans(session, code),
+        "body_plans": body_plans(session, code, [x["code"] for x in result["members"]] if result["group"] else None),
     })
 
 

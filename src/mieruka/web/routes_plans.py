@@ -218,6 +218,22 @@ async def add_actual(request: Request, code: str, plan_id: int, pm_id: int, sess
 
 # --- on the body's page ---------------------------------------------------------------------------
 
-def body_plans(session, code: str) -> list[dict]:
-    """The body's plans with each KPI's stored rating and the national measure and KPI it feeds (for /local/{code})."""
-    return store.plans(session, code)
+def body_plans(session, code: str, group: list[str] | None = None) -> dict:
+    """The body's plans with each KPI's stored rating and the national measure and KPI it feeds, and for each measure
+    the other bodies whose plans take it up — all of them, and those of the body's similar group (for /local/{code})."""
+    plans = store.plans(session, code)
+    uptake = store.measure_uptake(session, sorted({pm["measure_no"] for p in plans for pm in p["measures"]}))
+    peers = set(group or ()) - {code}
+    others = {}
+    for no, rows in uptake.items():
+        rows = [r for r in rows if r["body_code"] != code]
+        similar = [r for r in rows if r["body_code"] in peers]
+        others[no] = {"all": _tally(rows), "similar": _tally(similar) if group else None}
+    return {"plans": plans, "others": others}
+
+
+def _tally(rows: list[dict]) -> dict:
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["rating"] or "－"] = counts.get(r["rating"] or "－", 0) + 1
+    return {"bodies": len({r["body_code"] for r in rows}), "ratings": dict(sorted(counts.items()))}
