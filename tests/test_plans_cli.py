@@ -146,3 +146,14 @@ def test_bulk_import_with_bad_rows_writes_nothing(db, tmp_path):
     nohead.write_text("a,b\n1,2\n", encoding="utf-8")
     out = run("plan", "import", nohead, "--actor", "x", "--db", db)
     assert out.exit_code == 1 and "nohead.csv: no header row naming 施策番号 and 団体コード or 団体名" in out.stderr
+
+
+def test_remove(db):
+    _add_all(db)
+    out = run("plan", "remove", 1, "--measure", 10, "--actor", "x", "--db", db)
+    assert out.stdout == "measure 10 taken out of plan 1\n"
+    run("plan", "actual", 1, "--measure", 32, "--value", "2024年度 21%", "--actor", "x", "--db", db)
+    kept = run("plan", "remove", 1, "--measure", 32, "--actor", "x", "--db", db)
+    assert kept.exit_code == 1 and "measure 32 has 1 actual(s) entered, so it stays in the plan" in kept.stderr
+    with storage.session_scope(db) as s:
+        assert [m["measure_no"] for m in store.plan(s, 1)["measures"]] == [15, 12, 32, 3]

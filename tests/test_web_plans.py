@@ -208,3 +208,28 @@ def test_similar_bodies_with_the_same_measure(site):
     # 海老名市 and 座間市 are both 都市 Ⅲ-3 (100,000–150,000 people, Ⅱ次+Ⅲ次 ≥ 95 %, Ⅲ次 ≥ 65 %); 綾瀬市 is not
     row = webdata.parse_html(client.get("/local/142158").text).tables["plan-kpis-1"][1]
     assert row[6] == "全国: 2団体（－ 2） 類似団体: 1団体（－ 1）"
+
+
+def test_remove_measure_unless_it_has_actuals(site):
+    url, client = site
+    plan = _start(client)
+    for choice in plandata.CHOICES[:2]:
+        client.post(plan + "/measures", data={**plandata.form(choice), "actor": "山田"})
+    first, second = (m["id"] for m in _plan(url)["measures"])
+    client.post(f"{plan}/measures/{first}/actuals", data={"value": "43件", "as_of": "2025-03-31", "actor": "山田"})
+    assert 'id="remove-form"' not in client.get(f"{plan}/measures/{first}").text
+    refused = client.post(f"{plan}/measures/{first}/remove", data={"actor": "山田"})
+    assert refused.status_code == 422
+    assert "施策番号: 施策15のKPIには実績が1件あるため、計画から外せません" in refused.text
+    assert 'id="remove-form"' in client.get(f"{plan}/measures/{second}").text
+    done = client.post(f"{plan}/measures/{second}/remove", data={"actor": "佐藤"}, follow_redirects=False)
+    assert done.status_code == 303
+    assert [m["measure_no"] for m in _plan(url)["measures"]] == [15]
+    with storage.session_scope(url) as s:
+        last = store.changes(s, 1)[-1]
+    assert (last["action"], last["actor"], last["new"]) == ("remove", "佐藤", None)
+    assert (last["old"]["measure_no"], last["old"]["kpi"], last["old"]["target_text"]) == (12, _NATIONAL_12, "150件")
+
+
+_NATIONAL_12 = ("各府省庁における棚卸リストの更新・公開(令和元年中に官民データに関する相談窓口ウ…／"
+                "各府省庁における公開要望を踏まえて各府省庁が公開したオープンデータ数")

@@ -1,4 +1,4 @@
-"""Plan commands: `mieruka plan new|add|edit|actual|show|list|export|import` — a body's own plan from national
+"""Plan commands: `mieruka plan new|add|edit|remove|actual|show|list|export|import` — a body's own plan from national
 measures, from the shell and in bulk from a spreadsheet of choices. Thin wrappers over mieruka.plans."""
 from __future__ import annotations
 
@@ -114,6 +114,16 @@ def plan_edit(plan_id: int = typer.Argument(...), measure: str = typer.Option(..
         print(f"{name}: {old} → {new}")
     if not diff:
         err.print("nothing changed", highlight=False)
+
+
+@plan_app.command("remove")
+def plan_remove(plan_id: int = typer.Argument(...), measure: str = typer.Option(..., "--measure"),
+                actor: str = ActorOption, db: str = DbOption) -> None:
+    """Take a chosen measure out of the plan (refused once actuals were entered for its KPI)."""
+    from mieruka.plans import editing
+
+    _run(db, lambda s: editing.remove_measure(s, _plan_measure_id(s, plan_id, measure), actor, VIA))
+    print(f"measure {measure} taken out of plan {plan_id}")
 
 
 @plan_app.command("actual")

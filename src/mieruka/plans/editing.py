@@ -88,6 +88,17 @@ def edit_measure(session: Session, plan_measure_id: int, form: dict, actor: str,
     return diff
 
 
+def remove_measure(session: Session, plan_measure_id: int, actor: str, via: str) -> None:
+    """Take a chosen measure out of the plan, unless actuals were entered for its KPI (those are never dropped)."""
+    pm = store.plan_measure(session, plan_measure_id)
+    if pm is None:
+        raise PlanInputError("measure", f"計画の施策 {plan_measure_id} はありません", f"no plan measure {plan_measure_id}")
+    if pm["actuals"]:
+        raise PlanInputError("measure", f"施策{pm['measure_no']}のKPIには実績が{len(pm['actuals'])}件あるため、計画から外せません",
+                             f"measure {pm['measure_no']} has {len(pm['actuals'])} actual(s) entered, so it stays in the plan")
+    store.remove_measure(session, plan_measure_id, _actor(actor), via)
+
+
 def record_actual(session: Session, plan_measure_id: int, value: str, as_of: str | None, actor: str,
                   via: str) -> dict | None:
     """Enter one actual of a plan KPI and rate the KPI again; returns the stored rating."""

@@ -220,6 +220,18 @@ def update_measure(session: Session, plan_measure_id: int, fields: dict, actor: 
     return diff
 
 
+def remove_measure(session: Session, plan_measure_id: int, actor: str, via: str) -> None:
+    """Take a measure out of its plan; what it held is kept in the log of changes (old)."""
+    pm = session.get(m.LocalPlanMeasure, plan_measure_id)
+    at = _now()
+    old = {"measure_no": pm.measure_no, **{f: getattr(pm, f) for f in MEASURE_FIELDS}}
+    plan_id = pm.plan_id
+    session.delete(pm)
+    _touch(session.get(m.LocalPlan, plan_id), actor, at)
+    _log(session, plan_id, "remove", actor, via, old, None, plan_measure_id=plan_measure_id, at=at)
+    session.flush()
+
+
 def add_actual(session: Session, plan_measure_id: int, text: str, value: float, unit: str | None, as_of: date,
                actor: str, via: str) -> int:
     at = _now()

@@ -201,6 +201,21 @@ async def edit_measure(request: Request, code: str, plan_id: int, pm_id: int, se
     return RedirectResponse(_plan_url(lang, code, plan_id, fragment="chosen"), status_code=303)
 
 
+@router.post("/local/{code}/plan/{plan_id}/measures/{pm_id}/remove")
+async def remove_measure(request: Request, code: str, plan_id: int, pm_id: int, session: DbSession, lang: Lang):
+    body = _body(session, code)
+    plan = _plan_of(session, code, plan_id)
+    _plan_measure(session, plan, pm_id)
+    form = await _form(request)
+    try:
+        editing.remove_measure(session, pm_id, form.get("actor", ""), VIA)
+    except PlanInputError as exc:
+        session.rollback()
+        return _plan_page(request, session, body, _plan_of(session, code, plan_id), status_code=422,
+                          error=exc.message(lang))
+    return RedirectResponse(_plan_url(lang, code, plan_id, fragment="chosen"), status_code=303)
+
+
 @router.post("/local/{code}/plan/{plan_id}/measures/{pm_id}/actuals")
 async def add_actual(request: Request, code: str, plan_id: int, pm_id: int, session: DbSession, lang: Lang):
     body = _body(session, code)
