@@ -69,8 +69,7 @@ def add_measure(session: Session, plan_id: int, form: dict, actor: str, via: str
         raise PlanInputError("measure", f"施策{measure['no']}はこの計画にすでにあります（編集してください）",
                              f"measure {measure['no']} is already in this plan (edit it instead)")
     fields = inputs.measure_fields(form, national_kpi(measure))
-    pm_id = store.add_measure(session, plan["id"], measure, fields, _actor(actor), via)
-    return pm_id
+    return store.add_measure(session, plan["id"], measure, fields, _actor(actor), via)
 
 
 def edit_measure(session: Session, plan_measure_id: int, form: dict, actor: str, via: str) -> dict:

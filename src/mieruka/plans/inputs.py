@@ -43,7 +43,7 @@ class Reading:
 
 def text(value, field: str, required: bool = False) -> str | None:
     """A free-text field, trimmed; too long or missing when required is an error."""
-    s = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    s = "" if value is None else str(value).strip()
     if not s:
         if required:
             raise PlanInputError(field, "入力してください", "is required")
