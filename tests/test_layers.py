@@ -16,7 +16,7 @@ LAYERS = (
     ("ingest",),
     ("storage",),
     ("loading", "evaluate"),
-    ("municipalities", "accounts"),
+    ("municipalities", "accounts", "plans"),
     ("export", "workflow", "publish"),
     ("web",),
     ("cli",),

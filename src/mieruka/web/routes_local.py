@@ -17,6 +17,7 @@ from mieruka.storage import local_bodies as store
 from mieruka.web.guards import RequestRefused, SearchText, finite_amount, path_id
 from mieruka.web.i18n import translator
 from mieruka.web.pages import DbSession, Lang, download_response, href_for, render
+from mieruka.web.routes_plans import body_plans
 from mieruka.web.routers import NavLink
 
 router = APIRouter(include_in_schema=False)
@@ -171,6 +172,7 @@ def body_page(request: Request, code: str, session: DbSession, lang: Lang, initi
         **context, "result": result, "cases": store.cases_of_body(session, code),
         "industry": similar.industry_label(body["kind"], body["industry"]) if body["industry"] else None,
         "savings_link": _savings_link(result["body"], facts, code, lang),
+        "body_plans": body_plans(session, code, [x["code"] for x in result["members"]] if result["group"] else None),
     })
 
 
