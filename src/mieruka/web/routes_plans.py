@@ -15,7 +15,9 @@ from mieruka.storage import plans as store
 from mieruka.web.listings import MeasureFilter
 from mieruka.web.pages import DbSession, Lang, href_for, render, templates
 from mieruka.web.routers import NavLink
-from mieruka.web.routers.measures import filtered_measures
+from mieruka.storage.measure_lists import measure_facets
+from mieruka.storage.measure_lists import measure_page as measure_rows_page
+from mieruka.web.routers.measures import chosen as chosen_facets, hits_of
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavLink("/plans", {"ja": "団体の計画", "en": "Local plans"}, 62)]
@@ -90,12 +92,17 @@ async def start_plan(request: Request, code: str, session: DbSession, lang: Lang
     return RedirectResponse(_plan_url(lang, code, plan_id), status_code=303)
 
 
+CATALOGUE_ROWS = 1000
+
+
 # --- one plan -------------------------------------------------------------------------------------
 
 def _catalogue(session, params) -> tuple[MeasureFilter, list[dict], dict]:
     f = MeasureFilter(**{k: (params.get(k) or "").strip()[:200] or None for k in FILTERS})
-    rows, facets = filtered_measures(session, f)
-    return f, rows, facets
+    hits = hits_of(session, f)
+    # the whole filtered catalogue (82 measures today), counted and faceted in the database as /measures does
+    _, rows = measure_rows_page(session, chosen_facets(f), hits, CATALOGUE_ROWS, 0)
+    return f, rows, measure_facets(session, chosen_facets(f), hits)
 
 
 def _plan_page(request, session, body: dict, plan: dict, status_code: int = 200, **extra):
