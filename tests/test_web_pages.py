@@ -73,7 +73,7 @@ def test_kpi_list_shows_values_with_wareki_and_both_ratings(client):
     first = rows[1]
     assert first[5] == "208団体 2015-03-31（平成27年3月31日）"
     assert first[6] == "301団体 (速報値) 2017-04-01（平成29年4月1日）"
-    assert first[7] == "416団体 2021-03-31（令和3年3月31日）"
+    assert first[7] == "416団体以上 2021-03-31（令和3年3月31日）"
     # Which rating is which is written out, not left to the border style alone.
     assert first[8] == "計算 A 順調（達成を含む） 公表 B 遅れ"
     assert rows[3][8] == "公表 A 順調（達成を含む）"  # 庶務業務の集約化: no computed rating, the official one marked so

@@ -9,6 +9,7 @@ from mieruka.evaluate import path as p
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Series
 from mieruka.jp import fiscal_year_of, format_yen
+from mieruka.jp.numbers import bound_word
 
 if TYPE_CHECKING:
     from mieruka.evaluate.rate import Facts
@@ -116,7 +117,7 @@ def target_text(series: Series) -> tuple[str, str]:
         base_en = f"the {'FY' + goal.relative_base_label[:-2] + ' ' if goal.relative_base_label else 'base '}value " \
                   f"{num_en(goal.relative_base, unit)}"
         if goal.relative_factor == 1:
-            rel, rel_en = f"{base}と同等以上、", f"at least as good as {base_en}; "
+            rel, rel_en = f"{base}{bound_word(unit, series.direction < 0)}、", f"at least as good as {base_en}; "
         else:
             rel, rel_en = f"{base}の{goal.relative_factor:g}倍、", f"{goal.relative_factor:g} × {base_en}; "
     when = _d(goal.deadline) if goal.deadline else "期限なし"

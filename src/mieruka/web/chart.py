@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from mieruka.evaluate.series import Point, resolve_target
+from mieruka.evaluate.series import FALLING_UNITS, Point, resolve_target
 from mieruka.web.formatting import YEN_UNITS, quantity
 from mieruka.web.i18n import translator
 
@@ -63,12 +63,21 @@ def _money_scale(unit: str | None, values: list[float]) -> tuple[float, str | No
     return next((scale, name) for scale, name in _MONEY_SCALES if top >= scale or scale == 1.0)
 
 
-def _planned_path(baseline: dict | None, targets: list[dict]) -> list[dict]:
-    """Straight segments from the baseline through each dated target: the default (linear) planned path."""
-    if baseline is None:
+def _planned_path(baseline: dict | None, targets: list[dict], falling: bool) -> list[dict]:
+    """Straight segments from the baseline through each dated target: the default (linear) planned path. The path
+    only runs in the KPI's direction: a later target that asks for less than the path already reached (平成28年度値以上
+    after the rank improved to 4位, now 16位以内) starts a new segment at the previous point's date, with a gap
+    between (a break of the line, never a planned decline)."""
+    if baseline is None or not targets:
         return []
-    steps = sorted(targets, key=lambda p: p["x"])
-    return [baseline, *steps] if steps else []
+    path = [baseline]
+    for step in sorted(targets, key=lambda p: p["x"]):
+        here = path[-1]
+        backwards = step["y"] > here["y"] if falling else step["y"] < here["y"]
+        if backwards:
+            path += [{"x": None, "y": None}, {**step, "x": here["x"], "date": here["date"]}]
+        path.append(step)
+    return path
 
 
 def _forecast(ratings: list[dict]) -> list[dict]:
@@ -96,7 +105,8 @@ def kpi_chart(kpi: dict, ratings: list[dict], lang: str) -> dict:
                                   x["unit"] or unit, x["text"]) for x in kpi["targets"] if not x["unset"]) if p]
     distinct_targets = list({(p["x"], p["y"]): p for p in targets}.values())
     traces = []
-    path = _planned_path(baseline, distinct_targets)
+    falling = kpi["direction"] == "down"
+    path = _planned_path(baseline, distinct_targets, falling)
     if path:
         traces.append(_line(t("chart.path"), path, "#009E73", "dash"))
     forecast = _forecast(ratings)
@@ -113,8 +123,9 @@ def kpi_chart(kpi: dict, ratings: list[dict], lang: str) -> dict:
         if pts:
             traces.append(_markers(t(f"chart.{kind}"), kind, pts))
     points = sorted([*([baseline] if baseline else []), *observations, *distinct_targets], key=lambda p: p["x"])
-    scale, axis_unit = _money_scale(unit, [y for tr in traces for y in tr["y"]])
+    scale, axis_unit = _money_scale(unit, [y for tr in traces for y in tr["y"] if y is not None])
     if scale != 1.0:
         for tr in traces:
-            tr["y"] = [y / scale for y in tr["y"]]
-    return {"traces": traces, "points": points, "unit": axis_unit or ""}
+            tr["y"] = [None if y is None else y / scale for y in tr["y"]]
+    # A rank improves downward: its axis runs with the best (1位) at the top.
+    return {"traces": traces, "points": points, "unit": axis_unit or "", "reversed": unit in FALLING_UNITS}

@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from mieruka.jp import format_date_ja, format_yen
+from mieruka.jp.numbers import bound_word
 
 # Units whose values are stored in 円 and written as 億円/万円.
 YEN_UNITS = ("円", "億円", "百万円", "千円", "万円")
@@ -57,3 +58,27 @@ def percent(value: float | None) -> str:
     if value is None:
         return ""
     return f"▲{number(-value)}%" if value < 0 else f"{number(value)}%"
+
+
+
+def bound_of(unit: str | None, comparator: str | None, direction: str | None) -> str:
+    """以上, 以内 or 以下 for a target that is a bound, following the KPI's direction; "" for a plain figure."""
+    if comparator not in ("ge", "le"):
+        return ""
+    falling = direction == "down" if direction in ("up", "down") else comparator == "le"
+    return bound_word(unit, falling)
+
+
+def bounded(value: float | None, unit: str | None, comparator: str | None, direction: str | None,
+            lang: str = "ja", text: str | None = None) -> str:
+    """A target that is a bound, read in the KPI's direction: 416団体以上, 16位以内, 32時間以内, 725システム以下
+    (English: at least 416団体, 16位 or better). A target stated as a plain figure stays a plain figure."""
+    shown = quantity(value, unit, text)
+    word = bound_of(unit, comparator, direction)
+    if value is None or not word:
+        return shown
+    if lang == "en":
+        if unit == "位":
+            return f"{shown} or better"
+        return f"at least {shown}" if word == "以上" else f"at most {shown}"
+    return shown + word

@@ -70,6 +70,7 @@ def kpi_summary(kpi: dict, scheme: str) -> dict:
         "latest_status": o["status"] if o else None, "latest_text": o["text"] if o else None,
         "target_value": t["value"] if t else None, "target_deadline": t["deadline"] if t else None,
         "target_unset": t["unset"] if t else None, "target_text": t["text"] if t else None,
+        "target_comparator": t["comparator"] if t else None,
         "scheme": scheme,
         "rating": effective["code"] if effective else None,
         "rating_computed": computed["code"] if computed else None,

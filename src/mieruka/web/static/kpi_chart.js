@@ -22,6 +22,8 @@
     legend: { orientation: "h", y: -0.22 },
     font: { family: "Noto Sans CJK JP, Noto Sans JP, sans-serif" }
   };
+  // A rank improves downward: 1位 at the top, so "up" on the chart is always "better".
+  if (spec.reversed) { layout.yaxis.autorange = "reversed"; layout.yaxis.rangemode = "normal"; }
   // No mode bar: its "send to cloud" style buttons and logo link point outside the server.
   Plotly.newPlot(holder, spec.traces, layout, { displayModeBar: false, responsive: true, displaylogo: false });
 })();
