@@ -41,7 +41,7 @@ def test_kpis_are_paged_and_filtered(client):
 
 def test_kpi_item_carries_values_sources_and_the_rating_under_the_scheme(client):
     k = get(client, "/api/kpis?limit=1")["items"][0]
-    assert k["rating"] == {"scheme": "reform-schedule", "code": "A", "computed": "A", "official": "B"}
+    assert k["rating"] == {"scheme": "reform-schedule", "code": "A", "basis": "computed", "computed": "A", "official": "B"}
     assert k["baseline"]["value"] == 208.0 and k["baseline"]["as_of"] == "2015-03-31"
     assert k["targets"][0]["deadline"] == "2021-03-31" and k["targets"][0]["source"]["line"] == 4
     assert k["observations"][0] == {"value": 301.0, "unit": "団体", "as_of": "2017-04-01", "status": "preliminary",

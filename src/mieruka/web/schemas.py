@@ -78,10 +78,12 @@ class RatingOut(BaseModel):
 
 
 class RatingSummary(BaseModel):
-    """The KPI's rating under the scheme asked for: computed by mieruka, published in a document, and the one shown."""
+    """The KPI's rating under the scheme asked for: `official` as a document published it, `computed` as mieruka
+    recomputed it, and `code`, the one the list filters and sorts on, whose origin `basis` names."""
 
     scheme: str
     code: str | None
+    basis: str | None = None  # "official" (published) or "computed" (mieruka's recomputation): where code comes from
     computed: str | None
     official: str | None
 

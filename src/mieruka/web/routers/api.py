@@ -53,14 +53,15 @@ KPI_FIELDS = s.field_names(s.KpiOut)
 KPI_DETAIL_FIELDS = s.field_names(s.KpiDetail)
 
 
-def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> dict:
+def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, basis: str | None = None, **extra) -> dict:
     """A KPI in the API's shape: the model's fields only, with the rating under the scheme asked for."""
-    summary = kpi_summary(kpi, scheme)
+    summary = kpi_summary(kpi, scheme, basis)
     full = {**kpi, "ministry": kpi["organisation"],
             "documents": [d["file_name"] for d in kpi["documents"]],
             "next_measurement": summary["next_measurement"],
             "next_measurement_date": summary["next_measurement_date"],
-            "rating": {"scheme": scheme, "code": summary["rating"], "computed": summary["rating_computed"],
+            "rating": {"scheme": scheme, "code": summary["rating"], "basis": summary["rating_basis"],
+                       "computed": summary["rating_computed"],
                        "official": summary["rating_official"]}, **extra}
     return {k: full[k] for k in fields}
 
@@ -70,14 +71,17 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: int | None 
              tier: int | None = None, rating: Annotated[str | None, Query(description="code under the scheme")] = None,
              q: Annotated[str | None, Query(description="words in the KPI's name, item or ministry")] = None,
              sort: KpiSort = "id", desc: bool = False,
+             basis: Annotated[Literal["official", "computed"] | None, Query(
+                 description="filter and sort on the published (official) rating or mieruka's recomputation "
+                             "(default: computed, else official)")] = None,
              limit: Limit = 100, offset: Offset = 0):
     kpis = kpi_rows(session)
     f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), str(item) if item is not None else None, ministry,
-                   str(tier) if tier is not None else None, rating, q, sort, "1" if desc else None)
+                   str(tier) if tier is not None else None, rating, q, sort, "1" if desc else None, basis)
     by_id = {k["id"]: k for k in kpis}
     ordered = [by_id[r["id"]] for r in kpi_table(kpis, f)]
     return as_json({"total": len(ordered), "limit": limit, "offset": offset,
-                    "items": [kpi_out(k, f.scheme) for k in ordered[offset: offset + limit]]})
+                    "items": [kpi_out(k, f.scheme, basis=f.basis) for k in ordered[offset: offset + limit]]})
 
 
 @router.get("/kpis/{kpi_id}", response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")

@@ -7,7 +7,7 @@ from mieruka.municipalities.bottom_up import kpi_report
 from mieruka.storage.overview import rating_rows, reform_item_rows, schemes_in_use
 from mieruka.storage.queries import kpi_rows
 from mieruka.web.chart import kpi_chart, target_value
-from mieruka.web.listings import KPI_COLUMNS, KPI_SORTS, KpiFilter, kpi_table, paginate
+from mieruka.web.listings import KPI_COLUMNS, KPI_SORTS, RATING_BASES, KpiFilter, kpi_table, paginate
 from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME, scheme_choices, scheme_label
 from mieruka.web.routers import NavLink
@@ -23,27 +23,27 @@ def as_int(value: str | None) -> int | None:
 
 def kpi_filter(scheme: str = DEFAULT_SCHEME, item: str | None = None, ministry: str | None = None,
                tier: str | None = None, rating: str | None = None, q: str | None = None,
-               sort: str = "id", desc: str | None = None) -> KpiFilter:
+               sort: str = "id", desc: str | None = None, basis: str | None = None) -> KpiFilter:
     return KpiFilter(scheme=scheme or DEFAULT_SCHEME, item=as_int(item), ministry=ministry or None, tier=as_int(tier),
                      rating=rating or None, q=q or None, sort=sort if sort in KPI_SORTS else "id",
-                     desc=desc in ("1", "true", "on"))
+                     desc=desc in ("1", "true", "on"), basis=basis if basis in RATING_BASES else None)
 
 
 @router.get("/kpis.{fmt}")
 def kpi_download(fmt: str, session: DbSession, scheme: str = DEFAULT_SCHEME, item: str | None = None,
                  ministry: str | None = None, tier: str | None = None, rating: str | None = None,
-                 q: str | None = None, sort: str = "id", desc: str | None = None):
-    f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc)
+                 q: str | None = None, sort: str = "id", desc: str | None = None, basis: str | None = None):
+    f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc, basis)
     return download_response(kpi_table(kpi_rows(session), f), fmt, "kpis", KPI_COLUMNS)
 
 
 @router.get("/kpis")
 def kpi_list(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME, item: str | None = None,
              ministry: str | None = None, tier: str | None = None, rating: str | None = None, q: str | None = None,
-             sort: str = "id", desc: str | None = None, page: int = 1):
-    f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc)
+             sort: str = "id", desc: str | None = None, page: int = 1, basis: str | None = None):
+    f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc, basis)
     kpis = kpi_rows(session)
-    everything = kpi_table(kpis, KpiFilter(scheme=f.scheme))
+    everything = kpi_table(kpis, KpiFilter(scheme=f.scheme, basis=f.basis))
     rows = kpi_table(kpis, f)
     return render(request, "kpis.html", {
         "f": f,

@@ -17,14 +17,20 @@ NAV = [NavLink("/", "nav.overview", 10)]
 
 
 def rating_distribution(rows: list[dict], scheme: str, lang: str) -> list[dict]:
-    """One line per code: how many KPIs show it (computed, else official), how many the computation gives it,
-    how many the documents gave it; a last line for KPIs without a rating."""
+    """One line per code: how many KPIs the documents rated so (official: the headline), how many mieruka's
+    recomputation rates so (computed), and how many the page's basis shows (the bar); a last line for no rating."""
     codes = scheme_codes(scheme)
     seen = [c for r in rows for c in (r["rating_computed"], r["rating_official"]) if c]
     codes += [c for c in dict.fromkeys(seen) if c not in codes]
     return [{"code": c, **rating_info(scheme, c, lang), "shown": sum(r["rating"] == c for r in rows),
              "computed": sum(r["rating_computed"] == c for r in rows),
              "official": sum(r["rating_official"] == c for r in rows)} for c in codes + [None]]
+
+
+def headline_basis(kpis: list[dict], scheme: str) -> str:
+    """The published ratings head the page; a scheme no document publishes (municipal-sabc) has only mieruka's."""
+    published = any(r["official"] and r["scheme"] == scheme for k in kpis for r in k["ratings"])
+    return "official" if published else "computed"
 
 
 @router.get("/audit.{fmt}")
@@ -37,7 +43,9 @@ def audit_download(fmt: str, session: DbSession, lang: Lang):
 @router.get("/")
 def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
     scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
-    rows = [kpi_summary(k, scheme) for k in kpi_rows(session)]
+    kpis = kpi_rows(session)
+    basis = headline_basis(kpis, scheme)
+    rows = [kpi_summary(k, scheme, basis) for k in kpis]
     for r in rows:  # the item as the other pages name it: ⑪民間の大胆な活用…
         r["reform_item_label"] = (r["reform_item_number"] or "") + (r["reform_item"] or "")
     schemes = scheme_choices(schemes_in_use(session))
@@ -45,6 +53,7 @@ def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEF
     return render(request, "overview.html", {
         "totals": totals(session),
         "scheme": scheme,
+        "basis": basis,
         "schemes": [(s, scheme_label(s, lang)) for s in schemes],
         "distribution": distribution,
         "codes": [d["code"] for d in distribution if d["code"]],
