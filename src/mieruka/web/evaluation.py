@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from mieruka.evaluate.findings import audit_session
@@ -41,6 +42,75 @@ def _run_audit(session: Session, lang: str, as_of: date) -> list[dict]:
         row["sources"] = [{**s, "document_id": doc_ids.get(s.get("document"))} for s in row["sources"]]
         rows.append(row)
     return rows
+
+
+def parse_as_of(text: str | None) -> date | None:
+    """The page's ?as_of=YYYY-MM-DD; a 422 naming the field for anything else (never a guess)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise HTTPException(422, f"as_of: 日付はYYYY-MM-DDの形で指定してください（例: 2019-03-31）: {text[:40]!r}")
+
+
+def stored_as_of(kpis: list[dict]) -> date | None:
+    """The date the stored computed ratings were made at (mieruka evaluate --as-of, or the demo's newest observation)."""
+    return max((r["as_of"] for k in kpis for r in k["ratings"] if not r["official"] and r["as_of"]), default=None)
+
+
+def evaluation_date(kpis: list[dict], requested: date | None) -> date:
+    """One date for a whole page: the one asked for, else that of the stored ratings, else the newest observation."""
+    return requested or stored_as_of(kpis) or newest_observation(kpis) or date.today()
+
+
+_rated_cache: dict[tuple, dict[int, list[dict]]] = {}
+
+
+def _computed_as_of(session: Session, kpis: list[dict], scheme_name: str, as_of: date) -> dict[int, list[dict]]:
+    key = (str(session.get_bind().url), data_version(session), scheme_name, as_of)
+    if key not in _rated_cache:
+        if len(_rated_cache) >= _CACHE_SIZE * 4:
+            _rated_cache.pop(next(iter(_rated_cache)))
+        scheme = load(scheme_name)
+        out: dict[int, list[dict]] = {}
+        for r in rate_all(kpis, scheme, as_of):
+            out.setdefault(r.kpi_id, []).append({
+                "scheme": scheme.name, "code": r.code, "official": False, "as_of": r.as_of,
+                "explanation": r.explanation, "explanation_en": r.explanation_en, "details": r.details(),
+                "source": None})
+        _rated_cache[key] = out
+    return _rated_cache[key]
+
+
+def recomputed(session: Session, kpis: list[dict], as_of: date, schemes: list[str]) -> dict[str, dict[int, list[dict]]]:
+    """mieruka's ratings as of as_of for each scheme whose stored ratings were made at another date (or not at all),
+    computed once per data version and date: {scheme: {kpi_id: [rating]}}. A scheme without a file is left out."""
+    files = set(available())
+    redo = [name for name in schemes if name in files and
+            {r["as_of"] for k in kpis for r in k["ratings"] if r["scheme"] == name and not r["official"]} != {as_of}]
+    return {name: _computed_as_of(session, kpis, name, as_of) for name in redo}
+
+
+def _known_by(r: dict, as_of: date, fresh: dict) -> bool:
+    if r["official"]:
+        return r["as_of"] is None or r["as_of"] <= as_of  # published by then (an undated one counts)
+    return r["scheme"] not in fresh
+
+
+def kpis_as_of(session: Session, kpis: list[dict], as_of: date, schemes: list[str]) -> list[dict]:
+    """The KPIs as a page dated as_of shows them: the published ratings known by then, and mieruka's ratings of each
+    scheme as of that date (the stored ones when they were computed at it, else recomputed)."""
+    fresh = recomputed(session, kpis, as_of, schemes)
+    return [{**k, "ratings": [r for r in k["ratings"] if _known_by(r, as_of, fresh)]
+             + [x for name in fresh for x in fresh[name].get(k["id"], [])]} for k in kpis]
+
+
+def ratings_as_of(session: Session, kpis: list[dict], kpi_id: int, stored: list[dict], as_of: date) -> list[dict]:
+    """One KPI's ratings (rating_rows shape, explanations and details included) as a page dated as_of shows them."""
+    fresh = recomputed(session, kpis, as_of, list(dict.fromkeys(r["scheme"] for r in stored if not r["official"])))
+    return [r for r in stored if _known_by(r, as_of, fresh)] + [
+        {**x, "kpi_id": kpi_id, "computed_at": None} for name in fresh for x in fresh[name].get(kpi_id, [])]
 
 
 def newest_observation(kpis: list[dict]) -> date | None:

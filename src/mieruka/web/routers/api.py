@@ -13,7 +13,7 @@ from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_
 from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
 from mieruka.storage.search import KINDS as SEARCH_KINDS, search
 from mieruka.web import schemas as s
-from mieruka.web.evaluation import audit_findings
+from mieruka.web.evaluation import audit_findings, evaluation_date, parse_as_of
 from mieruka.web.i18n import LANGS
 from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_summary, kpi_table
 from mieruka.web.pages import DbSession, valid_scheme
@@ -107,8 +107,10 @@ def api_evaluations(session: DbSession, scheme: str | None = None,
 def api_audit(session: DbSession,
               kind: Annotated[str | None, Query(description="e.g. " + ", ".join(AUDIT_KINDS))] = None,
               kpi: int | None = None, lang: Lang = "ja",
+              as_of: Annotated[str | None, Query(description="evaluation date YYYY-MM-DD (default: that of the "
+                                                             "stored ratings, as on the overview)")] = None,
               limit: Limit = 100, offset: Offset = 0):
-    findings = audit_findings(session, lang)
+    findings = audit_findings(session, lang, evaluation_date(kpi_rows(session), parse_as_of(as_of)))
     rows = [f for f in findings if (kind is None or f["kind"] == kind) and (kpi is None or f.get("kpi_id") == kpi)]
     return page_of(rows, limit, offset)
 

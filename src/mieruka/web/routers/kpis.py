@@ -7,6 +7,7 @@ from mieruka.municipalities.bottom_up import kpi_report
 from mieruka.storage.overview import rating_rows, reform_item_rows, schemes_in_use
 from mieruka.storage.queries import kpi_rows
 from mieruka.web.chart import kpi_chart, target_value
+from mieruka.web.evaluation import evaluation_date, kpis_as_of, parse_as_of, ratings_as_of
 from mieruka.web.listings import KPI_COLUMNS, KPI_SORTS, RATING_BASES, KpiFilter, kpi_table, paginate
 from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME, scheme_choices, scheme_label
@@ -40,9 +41,12 @@ def kpi_download(fmt: str, session: DbSession, scheme: str = DEFAULT_SCHEME, ite
 @router.get("/kpis")
 def kpi_list(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME, item: str | None = None,
              ministry: str | None = None, tier: str | None = None, rating: str | None = None, q: str | None = None,
-             sort: str = "id", desc: str | None = None, page: int = 1, basis: str | None = None):
+             sort: str = "id", desc: str | None = None, page: int = 1, basis: str | None = None,
+             as_of: str | None = None):
     f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc, basis)
     kpis = kpi_rows(session)
+    when = evaluation_date(kpis, parse_as_of(as_of))
+    kpis = kpis_as_of(session, kpis, when, [f.scheme])
     everything = kpi_table(kpis, KpiFilter(scheme=f.scheme, basis=f.basis))
     rows = kpi_table(kpis, f)
     return render(request, "kpis.html", {
@@ -54,6 +58,7 @@ def kpi_list(request: Request, session: DbSession, lang: Lang, scheme: str = DEF
         "ratings": sorted({r["rating"] for r in everything if r["rating"]}),
         "schemes": [(s, scheme_label(s, lang)) for s in scheme_choices(schemes_in_use(session))],
         "sorts": KPI_SORTS,
+        "as_of": when,
     })
 
 
@@ -64,12 +69,14 @@ def has_survey_map(session, kpi_id: int) -> bool:
 
 
 @router.get("/kpis/{kpi_id}")
-def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang):
-    everything = {k["id"]: k for k in kpi_rows(session)}
+def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang, as_of: str | None = None):
+    kpis = kpi_rows(session)
+    everything = {k["id"]: k for k in kpis}
     kpi = everything.get(kpi_id)
     if kpi is None:
         raise HTTPException(404, f"KPI {kpi_id} not found")
-    ratings = rating_rows(session, kpi_ids=[kpi_id])
+    when = evaluation_date(kpis, parse_as_of(as_of))
+    ratings = ratings_as_of(session, kpis, kpi_id, rating_rows(session, kpi_ids=[kpi_id]), when)
     by_scheme: dict[str, dict] = {}
     for r in ratings:
         entry = by_scheme.setdefault(r["scheme"], {"scheme": r["scheme"], "label": scheme_label(r["scheme"], lang),
@@ -84,4 +91,5 @@ def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang):
         "parent": everything.get(kpi["parent_id"]),
         "children": [k for k in everything.values() if k["parent_id"] == kpi_id],
         "survey_map": has_survey_map(session, kpi_id),
+        "as_of": when,
     })

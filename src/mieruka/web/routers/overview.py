@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from mieruka.storage.overview import last_ingest_changes, schemes_in_use, totals
 from mieruka.storage.queries import kpi_rows
-from mieruka.web.evaluation import audit_findings
+from mieruka.web.evaluation import audit_findings, evaluation_date, kpis_as_of, parse_as_of
 from mieruka.web.listings import AUDIT_COLUMNS, cross_counts, finding_flat, kpi_summary
 from mieruka.web.pages import DbSession, Lang, download_response, render, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME, rating_info, scheme_choices, scheme_codes, scheme_label
@@ -34,16 +34,20 @@ def headline_basis(kpis: list[dict], scheme: str) -> str:
 
 
 @router.get("/audit.{fmt}")
-def audit_download(fmt: str, session: DbSession, lang: Lang):
-    """The overview's table of audit findings as a file, its messages in the page's language."""
-    rows = [finding_flat(f) for f in audit_findings(session, lang)]
+def audit_download(fmt: str, session: DbSession, lang: Lang, as_of: str | None = None):
+    """The overview's table of audit findings as a file, its messages in the page's language, as of the page's date."""
+    when = evaluation_date(kpi_rows(session), parse_as_of(as_of))
+    rows = [finding_flat(f) for f in audit_findings(session, lang, when)]
     return download_response(rows, fmt, "audit", AUDIT_COLUMNS)
 
 
 @router.get("/")
-def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
+def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME, as_of: str | None = None):
     scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     kpis = kpi_rows(session)
+    # One evaluation date for the whole page: the ratings, their counts and the audit.
+    when = evaluation_date(kpis, parse_as_of(as_of))
+    kpis = kpis_as_of(session, kpis, when, [scheme])
     basis = headline_basis(kpis, scheme)
     rows = [kpi_summary(k, scheme, basis) for k in kpis]
     for r in rows:  # the item as the other pages name it: ⑪民間の大胆な活用…
@@ -59,6 +63,7 @@ def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEF
         "codes": [d["code"] for d in distribution if d["code"]],
         "by_item": cross_counts(rows, "reform_item_id", "reform_item_label"),
         "by_ministry": cross_counts(rows, "ministry"),
-        "findings": audit_findings(session, lang),
+        "findings": audit_findings(session, lang, when),
+        "as_of": when,
         "changes": last_ingest_changes(session),
     })
