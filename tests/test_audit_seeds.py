@@ -54,7 +54,7 @@ def test_rating_mismatches(findings):
     one_stop = _one(findings, "rating_mismatch", "総合窓口の導入")
     assert one_stop.message.startswith(f"{B} 44行の区分はAだが、同じ数値から改革工程表のKPI区分（A/B/N/F）で計算するとB")
     systems = _one(findings, "rating_mismatch", "政府情報システム数")
-    assert "想定967システムを下回る1,117システム(2017-03-31)" in systems.message
+    assert "想定967システムを下回る1,117システム(2016年度末)" in systems.message
     _cites(systems, (A, 332))
     cost = _one(findings, "rating_mismatch", "政府情報システム運用コスト")
     _cites(cost, (A, 333))

@@ -73,10 +73,10 @@ def test_seed_kpi_page_rates_as_of_the_date_asked(seeded):
     with storage.session_scope(url) as s:
         kid = next(k["id"] for k in kpi_rows(s) if k["name"] == "電子決裁に要する期間")
     stored = client.get(f"/kpis/{kid}").text
-    assert "60.3時間(2019-03-31)" in stored and 'value="2019-03-31"' in stored
+    assert "60.3時間(2018年度末)" in stored and 'value="2019-03-31"' in stored
     earlier = client.get(f"/kpis/{kid}?as_of=2018-06-01").text
     # As of 2018-06-01 the latest actual is 58.7時間 (FY2017, 002 l.41) and the FY2018 target period is not over.
-    assert "58.7時間(2018-03-31)" in earlier and "60.3時間(2019-03-31)で" not in earlier
+    assert "58.7時間(2017年度末)" in earlier and "60.3時間(2018年度末)で" not in earlier
     assert 'value="2018-06-01"' in earlier
 
 

@@ -46,7 +46,8 @@ def test_kpi_item_carries_values_sources_and_the_rating_under_the_scheme(client)
     assert k["targets"][0]["deadline"] == "2021-03-31" and k["targets"][0]["source"]["line"] == 4
     assert k["observations"][0] == {"value": 301.0, "unit": "団体", "as_of": "2017-04-01", "status": "preliminary",
                                     "text": "301団体 (2017年4月速報値)",
-                                    "source": {"document": "schedule.txt", "document_id": 1, "line": 4}}
+                                    "source": {"document": "schedule.txt", "document_id": 1, "line": 4},
+                                    "as_of_precision": None}
     assert k["ministry"] == "総務省" and k["documents"] == ["schedule.txt"]
     assert k["next_measurement_date"] == "2018-03-31"
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from mieruka.evaluate import path as p
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Series
-from mieruka.jp import fiscal_year_of, format_yen
+from mieruka.jp import fiscal_year_of, format_period_en, format_period_ja, format_yen
 from mieruka.jp.numbers import bound_word
 
 if TYPE_CHECKING:
@@ -59,12 +59,19 @@ def pct(x: float) -> str:
     return f"{x * 100:.0f}%"
 
 
-def _d(day: date | None) -> str:
-    return day.isoformat() if day else "時点不明"
+def _d(day: date | None, precision: str | None = None) -> str:
+    """A date no more precise than the document gave it: 2020年度末, 2017年4月, else 2017-04-01."""
+    if not day:
+        return "時点不明"
+    if precision in ("fiscal_year", "month", "year"):
+        return format_period_ja(day, precision).split("（", 1)[0]
+    return day.isoformat()
 
 
-def _d_en(day: date | None) -> str:
-    return day.isoformat() if day else "undated"
+def _d_en(day: date | None, precision: str | None = None) -> str:
+    if not day:
+        return "undated"
+    return format_period_en(day, precision)
 
 
 def at(source: dict | None) -> str:
@@ -120,8 +127,8 @@ def target_text(series: Series) -> tuple[str, str]:
             rel, rel_en = f"{base}{bound_word(unit, series.direction < 0)}、", f"at least as good as {base_en}; "
         else:
             rel, rel_en = f"{base}の{goal.relative_factor:g}倍、", f"{goal.relative_factor:g} × {base_en}; "
-    when = _d(goal.deadline) if goal.deadline else "期限なし"
-    when_en = f"by {_d_en(goal.deadline)}" if goal.deadline else "no deadline"
+    when = _d(goal.deadline, goal.deadline_precision) if goal.deadline else "期限なし"
+    when_en = f"by {_d_en(goal.deadline, goal.deadline_precision)}" if goal.deadline else "no deadline"
     return f"目標{num(goal.value, unit)}({rel}{when})", f"the target of {num_en(goal.value, unit)} ({rel_en}{when_en})"
 
 
@@ -129,13 +136,14 @@ def _actual(series: Series, facts: Facts) -> tuple[str, str]:
     a = facts.actual
     if a is None:
         return "実績なし", "no actual"
-    return f"{num(a.value, series.unit)}({_d(a.day)})", f"{num_en(a.value, series.unit)} ({_d_en(a.day)})"
+    return (f"{num(a.value, series.unit)}({_d(a.day, a.precision)})",
+            f"{num_en(a.value, series.unit)} ({_d_en(a.day, a.precision)})")
 
 
 def _baseline(series: Series) -> tuple[str, str]:
     b = series.baseline
-    return (f"基準{num(b.value, series.unit)}({_d(b.day)})",
-            f"the baseline {num_en(b.value, series.unit)} ({_d_en(b.day)})")
+    return (f"基準{num(b.value, series.unit)}({_d(b.day, b.precision)})",
+            f"the baseline {num_en(b.value, series.unit)} ({_d_en(b.day, b.precision)})")
 
 
 def _unset(series: Series) -> tuple[str, str]:
@@ -144,8 +152,9 @@ def _unset(series: Series) -> tuple[str, str]:
     by = by_en = ""
     if u.promised_by:
         late = u.promised_by < series.as_of
-        by = f"設定予定の{_d(u.promised_by)}を過ぎている、" if late else f"{_d(u.promised_by)}までに設定予定、"
-        by_en = f"promised by {_d_en(u.promised_by)}{', a date now past' if late else ''}, "
+        by = (f"設定予定の{_d(u.promised_by, u.precision)}を過ぎている、" if late
+              else f"{_d(u.promised_by, u.precision)}までに設定予定、")
+        by_en = f"promised by {_d_en(u.promised_by, u.precision)}{', a date now past' if late else ''}, "
     return f"{by}「{u.text}」{at(u.source)}", f"{by_en}\"{u.text}\" at {at_en(u.source)}"
 
 
@@ -275,8 +284,8 @@ def _no_measure(series: Series, facts: Facts, scheme: Scheme, tgt, tgt_en, act, 
     if goal is None or goal.deadline is None:
         return f"{tgt}に対し{act}だが、達成期限がなく{what}", f"{act_en} against {tgt_en}, but with no deadline {what_en}"
     if facts.actual.day <= b.day:
-        return (f"{tgt}に対し{act}だが、実績が基準の時点({_d(b.day)})以前で進捗を測れない",
-                f"{act_en} against {tgt_en} is not later than the baseline ({_d_en(b.day)}), so no progress can be measured")
+        return (f"{tgt}に対し{act}だが、実績が基準の時点({_d(b.day, b.precision)})以前で進捗を測れない",
+                f"{act_en} against {tgt_en} is not later than the baseline ({_d_en(b.day, b.precision)}), so no progress can be measured")
     return (f"{tgt}に対し{act}だが、値が正でないなど計算の前提を満たさない",
             f"{act_en} against {tgt_en}, but the values do not allow the calculation (e.g. not positive)")
 
@@ -286,15 +295,15 @@ def _notes(series: Series, facts: Facts) -> tuple[str, str]:
     unit = series.unit
     if series.baseline_from_observation:
         b = series.baseline
-        ja.append(f"基準値の記載がないため最初の実績{num(b.value, unit)}({_d(b.day)})を基準とした")
-        en.append(f"No baseline is stated, so the first actual {num_en(b.value, unit)} ({_d_en(b.day)}) stands in")
+        ja.append(f"基準値の記載がないため最初の実績{num(b.value, unit)}({_d(b.day, b.precision)})を基準とした")
+        en.append(f"No baseline is stated, so the first actual {num_en(b.value, unit)} ({_d_en(b.day, b.precision)}) stands in")
     if series.forecasts_only:
         ja.append("実績がないため見込み値で判定した")
         en.append("There is no actual yet, so the forecast value (見込み) was used")
     if series.unused_forecasts:
         f = series.unused_forecasts[-1]
-        ja.append(f"より新しい見込み値{num(f.value, unit)}({_d(f.day)})は実績ではないため判定に用いていない")
-        en.append(f"The newer forecast value (見込み) {num_en(f.value, unit)} ({_d_en(f.day)}) is not an actual and "
+        ja.append(f"より新しい見込み値{num(f.value, unit)}({_d(f.day, f.precision)})は実績ではないため判定に用いていない")
+        en.append(f"The newer forecast value (見込み) {num_en(f.value, unit)} ({_d_en(f.day, f.precision)}) is not an actual and "
                   f"was not rated")
     a = facts.actual
     if a is not None and a.dated_by_document and a.document_date_inferred:
@@ -322,8 +331,9 @@ def _forecast_text(series: Series, facts: Facts) -> tuple[str, str]:
         en.append(f"Weighted least squares projects {num_en(fc.value, unit)} at the deadline ({gap_en})")
     if fc.reached_on is not None:
         fy = fiscal_year_of(fc.reached_on)
-        ja.append(f"現在のペースでの到達は{fy}年度（{fc.reached_on.isoformat()}頃）")
-        en.append(f"at the current pace the target is reached in FY{fy} (around {fc.reached_on.isoformat()})")
+        # A line through a few yearly points tells the fiscal year at best, never the day.
+        ja.append(f"現在のペースでの到達は{fy}年度頃")
+        en.append(f"at the current pace the target is reached around FY{fy}")
     else:
         ja.append("現在のペースでは目標に到達しない")
         en.append("at the current pace the target is never reached")

@@ -25,6 +25,7 @@ class Point:
     unit: str | None = None
     dated_by_document: bool = False  # the value carried no date; the document's date stands in
     document_date_inferred: bool = False  # ... and the document states none: its latest actual's date stands in
+    precision: str | None = None  # how precisely the document gave the date: day | month | fiscal_year | year
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Goal:
     improve_only: bool = False
     approx: bool = False
     unit: str | None = None
+    deadline_precision: str | None = None  # day | month | fiscal_year | year
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Unset:
     source: dict | None
     promised_by: date | None
     stated_on: date | None
+    precision: str | None = None  # of promised_by
 
 
 @dataclass
@@ -135,7 +138,7 @@ def resolve_target(t: dict, known: list[Point], baseline: Point | None, doc_date
     """A target as a number: stated, or relative (半減, 3割圧縮, 倍増, 平成26年度値以上) to its base value."""
     text = t.get("text") or ""
     common = dict(deadline=t.get("deadline"), text=text, source=t.get("source"), stated_on=stated_on(t, doc_dates),
-                  approx=bool(_APPROX.search(text)), unit=t.get("unit"))
+                  approx=bool(_APPROX.search(text)), unit=t.get("unit"), deadline_precision=t.get("deadline_precision"))
     if t.get("value") is not None:
         return Goal(value=float(t["value"]), **common)
     rel = t.get("relative")
@@ -188,7 +191,8 @@ def _point(row: dict, doc_dates: dict) -> Point | None:
         day = doc_dates.get(key)
         by_doc = day is not None
     return Point(float(row["value"]), day, row.get("text") or "", row.get("source"), row.get("status"),
-                 row.get("unit"), by_doc, by_doc and key in getattr(doc_dates, "inferred", ()))
+                 row.get("unit"), by_doc, by_doc and key in getattr(doc_dates, "inferred", ()),
+                 None if by_doc else row.get("as_of_precision"))
 
 
 def _dedupe(points: list[Point]) -> list[Point]:
@@ -208,7 +212,8 @@ def pick_baseline(kpi: dict, as_of: date) -> Point | None:
     if not usable:
         return None
     r = usable[0]
-    return Point(float(r["value"]), r.get("as_of"), r.get("text") or "", r.get("source"), unit=r.get("unit"))
+    return Point(float(r["value"]), r.get("as_of"), r.get("text") or "", r.get("source"), unit=r.get("unit"),
+                 precision=r.get("as_of_precision"))
 
 
 def _choose_target(kpi: dict, as_of: date, doc_dates: dict, document, known: list[Point],
@@ -239,7 +244,8 @@ def _choose_target(kpi: dict, as_of: date, doc_dates: dict, document, known: lis
         _, _, t, goal = goals[-1]
         return goal, None, t.get("comparator"), None
     _, _, t, _ = recent[0]
-    return None, Unset(t.get("text") or "", t.get("source"), t.get("promised_by"), stated_on(t, doc_dates)), None, None
+    return None, Unset(t.get("text") or "", t.get("source"), t.get("promised_by"), stated_on(t, doc_dates),
+                       t.get("promised_by_precision")), None, None
 
 
 def build_series(kpi: dict, as_of: date, doc_dates: dict, missing_baseline: str = "cannot_judge",

@@ -131,22 +131,25 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         session.add(m.KpiAppearance(kpi_id=kpi.id, name_as_written=k.name, markers=k.markers,
                                     tier_as_written=str(k.tier) if k.tier else None,
                                     next_measurement=k.next_measurement, next_measurement_date=k.next_measurement_date,
+                                    next_measurement_precision=k.next_measurement_precision,
                                     policy_text=k.policy_text, **_prov(doc, k.source)))
         written["appearances"] += 1
         if k.baseline is not None:
             b = k.baseline
-            session.add(m.Baseline(kpi_id=kpi.id, value=b.value, unit=b.unit, as_of=b.as_of, text=b.text, **_prov(doc, b.source)))
+            session.add(m.Baseline(kpi_id=kpi.id, value=b.value, unit=b.unit, as_of=b.as_of, text=b.text,
+                                   as_of_precision=b.as_of_precision, **_prov(doc, b.source)))
         for t in k.targets:
             ed = editions_by_name.get(t.edition) if t.edition else None
             session.add(m.Target(kpi_id=kpi.id, edition_id=ed.id if ed else None, value=t.value, unit=t.unit,
                                  deadline=t.deadline, comparator=t.comparator, relative_factor=t.relative_factor,
                                  relative_kind=t.relative_kind, relative_base_year=t.relative_base_year,
                                  relative_base_value=t.relative_base_value, promised_by=t.promised_by, unset=t.unset,
-                                 interim=t.interim, text=t.text, **_prov(doc, t.source)))
+                                 interim=t.interim, text=t.text, deadline_precision=t.deadline_precision,
+                                 promised_by_precision=t.promised_by_precision, **_prov(doc, t.source)))
             written["targets"] += 1
         for o in k.observations:
             session.add(m.Observation(kpi_id=kpi.id, value=o.value, unit=o.unit, as_of=o.as_of, status=o.status,
-                                      text=o.text, **_prov(doc, o.source)))
+                                      text=o.text, as_of_precision=o.as_of_precision, **_prov(doc, o.source)))
             written["observations"] += 1
         first_obs = next((o for o in k.observations if o.as_of), None)
         for rt in k.ratings:

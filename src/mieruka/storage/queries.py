@@ -69,9 +69,10 @@ def kpi_rows(session: Session, kpi_ids: list[int] | None = None) -> list[dict]:
             "direction": k.direction,
             "after_the_fact": k.after_the_fact,
             "baseline": None if b is None else {
-                "value": b.value, "unit": b.unit, "as_of": b.as_of, "text": b.text,
+                "value": b.value, "unit": b.unit, "as_of": b.as_of, "text": b.text, "as_of_precision": b.as_of_precision,
                 "source": _source(docs, b.document_id, b.line_start)},
             "baselines": [{"value": x.value, "unit": x.unit, "as_of": x.as_of, "text": x.text,
+                           "as_of_precision": x.as_of_precision,
                            "source": _source(docs, x.document_id, x.line_start)} for x in base],
             "targets": [{
                 "value": t.value, "unit": t.unit, "deadline": t.deadline, "comparator": t.comparator,
@@ -79,11 +80,13 @@ def kpi_rows(session: Session, kpi_ids: list[int] | None = None) -> list[dict]:
                     "factor": t.relative_factor, "kind": t.relative_kind,
                     "base_fiscal_year": t.relative_base_year, "base_value": t.relative_base_value},
                 "unset": t.unset, "promised_by": t.promised_by, "interim": t.interim,
+                "deadline_precision": t.deadline_precision, "promised_by_precision": t.promised_by_precision,
                 "edition": t.edition.name if t.edition_id and t.edition else None,
                 "edition_date": t.edition.published if t.edition_id and t.edition else None,
                 "text": t.text, "source": _source(docs, t.document_id, t.line_start)} for t in targets.get(k.id, [])],
             "observations": [{
                 "value": o.value, "unit": o.unit, "as_of": o.as_of, "status": o.status, "text": o.text,
+                "as_of_precision": o.as_of_precision,
                 "source": _source(docs, o.document_id, o.line_start)} for o in observations.get(k.id, [])],
             "ratings": [{
                 "scheme": r.scheme, "code": r.code, "official": r.official, "as_of": r.as_of,
@@ -92,6 +95,7 @@ def kpi_rows(session: Session, kpi_ids: list[int] | None = None) -> list[dict]:
             "appearances": [{
                 "name": a.name_as_written, "markers": a.markers or [], "next_measurement": a.next_measurement,
                 "next_measurement_date": a.next_measurement_date, "policy_text": a.policy_text,
+                "next_measurement_precision": a.next_measurement_precision,
                 "source": _source(docs, a.document_id, a.line_start)} for a in apps],
             "documents": [{"file_name": docs[i].file_name, "doc_date": docs[i].doc_date} for i in doc_ids if i in docs],
         })

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from mieruka.evaluate.series import FALLING_UNITS, Point, resolve_target
+from mieruka.jp import fiscal_year_of
 from mieruka.web.formatting import YEN_UNITS, quantity
 from mieruka.web.i18n import translator
 
@@ -20,10 +21,22 @@ _STYLE = {
 }
 
 
-def _point(kind: str, d: date | None, value: float | None, unit: str | None, text: str | None) -> dict | None:
+def _point(kind: str, d: date | None, value: float | None, unit: str | None, text: str | None,
+           precision: str | None = None) -> dict | None:
     if d is None or value is None:
         return None
-    return {"kind": kind, "date": d, "x": d.isoformat(), "y": value, "label": quantity(value, unit, text), "text": text or ""}
+    return {"kind": kind, "date": d, "x": d.isoformat(), "y": value, "label": quantity(value, unit, text), "text": text or "",
+            "precision": precision}
+
+
+def fiscal_year_ticks(points: list[dict], lang: str) -> list[dict]:
+    """A yearly KPI (every point given to the fiscal year) is charted on fiscal years: a tick at each 31 March
+    labelled 2016年度 (FY2016), from the first point's year to the last."""
+    if not points or any(p.get("precision") != "fiscal_year" for p in points):
+        return []
+    years = [fiscal_year_of(p["date"]) for p in points]
+    return [{"x": date(fy + 1, 3, 31).isoformat(), "label": f"FY{fy}" if lang == "en" else f"{fy}年度"}
+            for fy in range(min(years), max(years) + 1)]
 
 
 def _markers(name: str, kind: str, points: list[dict]) -> dict:
@@ -96,13 +109,14 @@ def kpi_chart(kpi: dict, ratings: list[dict], lang: str) -> dict:
     t = translator(lang)
     unit = kpi["unit"]
     b = kpi["baseline"]
-    baseline = _point("baseline", b["as_of"], b["value"], b["unit"] or unit, b["text"]) if b else None
+    baseline = _point("baseline", b["as_of"], b["value"], b["unit"] or unit, b["text"], b.get("as_of_precision")) if b else None
     # The same figure repeated by several documents is one point of the chart.
     observations = list({(p["kind"], p["x"], p["y"]): p for p in (
-        _point(o["status"] or "reported", o["as_of"], o["value"], o["unit"] or unit, o["text"])
+        _point(o["status"] or "reported", o["as_of"], o["value"], o["unit"] or unit, o["text"], o.get("as_of_precision"))
         for o in kpi["observations"]) if p}.values())
     targets = [p for p in (_point("interim" if x["interim"] else "target", x["deadline"], target_value(x, kpi),
-                                  x["unit"] or unit, x["text"]) for x in kpi["targets"] if not x["unset"]) if p]
+                                  x["unit"] or unit, x["text"], x.get("deadline_precision"))
+                           for x in kpi["targets"] if not x["unset"]) if p]
     distinct_targets = list({(p["x"], p["y"]): p for p in targets}.values())
     traces = []
     falling = kpi["direction"] == "down"
@@ -128,4 +142,5 @@ def kpi_chart(kpi: dict, ratings: list[dict], lang: str) -> dict:
         for tr in traces:
             tr["y"] = [None if y is None else y / scale for y in tr["y"]]
     # A rank improves downward: its axis runs with the best (1位) at the top.
-    return {"traces": traces, "points": points, "unit": axis_unit or "", "reversed": unit in FALLING_UNITS}
+    return {"traces": traces, "points": points, "unit": axis_unit or "", "reversed": unit in FALLING_UNITS,
+            "fiscal_years": fiscal_year_ticks(points, lang)}

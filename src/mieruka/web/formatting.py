@@ -6,7 +6,7 @@ import math
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from mieruka.jp import format_date_ja, format_yen
+from mieruka.jp import format_date_ja, format_period_en, format_period_ja, format_yen
 from mieruka.jp.numbers import bound_word
 
 # Units whose values are stored in 円 and written as 億円/万円.
@@ -14,9 +14,20 @@ YEN_UNITS = ("円", "億円", "百万円", "千円", "万円")
 _JST = ZoneInfo("Asia/Tokyo")
 
 
-def date_ja(d: date | datetime | None) -> str:
-    """2017-04-01（平成29年4月1日）, or an empty string for no date."""
-    return "" if d is None else format_date_ja(d)
+def date_ja(d: date | datetime | None, precision: str | None = None) -> str:
+    """2017-04-01（平成29年4月1日）, or an empty string for no date; a date the document gave only to the fiscal year,
+    month or year is written so: 2020年度末（令和2年度末）, 2018年3月（平成30年3月）, 2018年（平成30年）."""
+    return "" if d is None else format_period_ja(d, precision)
+
+
+def period(d: date | datetime | None, precision: str | None = None, lang: str = "ja") -> str:
+    """date_ja on a Japanese page; on an English one a fiscal year, month or year in English (end of FY2020, Mar 2018)
+    and a day as before (ISO date with 和暦 beside it)."""
+    if d is None:
+        return ""
+    if lang == "en" and precision in ("fiscal_year", "month", "year"):
+        return format_period_en(d, precision)
+    return format_period_ja(d, precision)
 
 
 def datetime_ja(at: datetime | None) -> str:

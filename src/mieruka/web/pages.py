@@ -22,7 +22,7 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent", "bounded", "bound_of"):
+for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent", "bounded", "bound_of", "period"):
     templates.env.filters[_name] = getattr(formatting, _name)
 
 

@@ -49,6 +49,8 @@ class TargetOut(BaseModel):
     edition: str | None
     text: str
     source: Source | None
+    deadline_precision: str | None = None  # day | month | fiscal_year | year: how precisely the document gave it
+    promised_by_precision: str | None = None
 
 
 class ObservationOut(BaseModel):
@@ -58,6 +60,7 @@ class ObservationOut(BaseModel):
     status: str | None
     text: str
     source: Source | None
+    as_of_precision: str | None = None  # day | month | fiscal_year | year
 
 
 class BaselineOut(BaseModel):
@@ -66,6 +69,7 @@ class BaselineOut(BaseModel):
     as_of: date | None
     text: str | None = None
     source: Source | None = None
+    as_of_precision: str | None = None  # day | month | fiscal_year | year
 
 
 class RatingOut(BaseModel):
