@@ -114,7 +114,7 @@ def test_stale_next_measurements(findings):
     # times relative to the year measured: "2017年度末実績は翌年度末に把握" is due 2019-03-31
     systems = stale["政府情報システム数"]
     assert "2017年度末実績は翌年度末に把握。」（2018年度末、" in systems.message
-    assert systems.message.endswith(f"最新の実績は1,117システム(2017-03-31、{A} 332行)")
+    assert systems.message.endswith(f"最新の実績は1,117システム(2016年度末、{A} 332行)")
     assert "（2017年度末、" in stale["政府情報システム運用コスト"].message  # the FY2016 figure, due at the end of FY2017
     tax = stale["地方税の徴収率"]  # "2016年度、2017年度実績については、翌年11月頃把握・公表": FY2016's due November 2017
     assert "（2017-11-01、" in tax.message and "最新の実績は98.9%(2014年度末" in tax.message
