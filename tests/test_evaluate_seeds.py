@@ -66,7 +66,12 @@ def test_reform_schedule_codes_on_the_seeds(seeded):
     assert _by_name(results, "総合窓口の導入").code == "B"
     assert _by_name(results, "庶務業務の集約化").code == "A"
     systems = _by_name(results, "政府情報システム数")
-    assert (systems.code, systems.target) == ("B", 725)
+    # 000 l.332 prints 「2018年度までに894システムの減(62%減)の見込み」: 1,450 − 894 = 556 ≤ 725 by the deadline.
+    assert (systems.code, systems.target) == ("A", 725)
+    assert ("000_e89baf27ea3ff1c4.txt 332行が示す期限時点の見込み556システム(2018年度末)で目標を達成するため、A"
+            in systems.explanation)
+    assert rate_all([r for r in rows if r["name"] == "政府情報システム数"], schemes.load("policy-evaluation"),
+                    date(2018, 6, 1))[0].explanation.count("見込み556システム(2018年度末)は、この評価方式では判定に用いない") == 1
     assert _by_name(results, "標準委託仕様書等を使用するモデル自治体数").code == "B"
     (unset,) = [r for r in results if r.kpi.endswith("IT化・BPRに取り組んだ自治体数")]
     assert unset.code == "F" and "設定予定の2016年度末を過ぎている" in unset.explanation

@@ -46,7 +46,7 @@ def test_seed_overview_states_its_date_and_the_audit_uses_it(seeded):
     text = "".join(p.text)
     # The newest observation in the seeds is 9位 (002 l.33) and 60.3時間 (l.41), both FY2018: 2019-03-31.
     assert "評価日: 2019-03-31（平成31年3月31日）" in text
-    assert "25件の指摘があります。" in text and "（2019-03-31時点で判定）" in text
+    assert "24件の指摘があります。" in text and "（2019-03-31時点で判定）" in text
     assert str(date.today().year) + "-" not in text.split("監査の指摘")[1].split("前回の取り込み")[0]
     # 000 l.12 announces 2017年4月確報値は2018年3月頃に公表: overdue as of the page's date.
     assert "を2019-03-31時点で過ぎたが、新しい実績がない" in text
@@ -58,13 +58,14 @@ def test_seed_reader_changes_the_date_and_everything_follows(seeded):
     p, rows = _counts(client, "/?as_of=2018-06-01")
     text = "".join(p.text)
     assert "評価日: 2018-06-01（平成30年6月1日）" in text
-    # Recomputed as of 2018-06-01: 電子決裁 and others have no FY2018 actual yet; B 5, N 16 instead of B 4, N 17.
-    assert {c: rows[c][1] for c in "ABNF"} == {"A": "9", "B": "5", "N": "16", "F": "2"}
-    assert "23件の指摘があります。" in text and "（2018-06-01時点で判定）" in text
+    # Recomputed as of 2018-06-01, before the FY2018 deadlines: 政府情報システム数 is A on its printed 見込み (556 by
+    # FY2018, 000 l.332) and not yet N for a passed deadline; A 10, N 16 instead of A 9, N 17.
+    assert {c: rows[c][1] for c in "ABNF"} == {"A": "10", "B": "4", "N": "16", "F": "2"}
+    assert "22件の指摘があります。" in text and "（2018-06-01時点で判定）" in text
     # The links keep the date: the counts' KPI list and the audit download are as of the same day.
     html = client.get("/?as_of=2018-06-01").text
     assert "/audit.csv?as_of=2018-06-01" in html and "basis=computed&amp;as_of=2018-06-01" in html
-    assert len(client.get("/audit.json?as_of=2018-06-01").json()) == 23
+    assert len(client.get("/audit.json?as_of=2018-06-01").json()) == 22
 
 
 def test_seed_kpi_page_rates_as_of_the_date_asked(seeded):
@@ -98,7 +99,7 @@ def test_seed_cli_evaluate_and_audit_agree_with_the_page(seeded):
     assert {c: str(codes[c]) for c in "ABNF"} == {c: rows[c][1] for c in "ABNF"}
     au = run.invoke(app, ["audit", "--as-of", "平成31年3月31日", "--db", url, "--format", "json"])
     assert au.exit_code == 0, au.output
-    assert len(json.loads(au.stdout)) == 25 == len(client.get("/audit.json?as_of=2019-03-31").json())
+    assert len(json.loads(au.stdout)) == 24 == len(client.get("/audit.json?as_of=2019-03-31").json())
     assert "as of 2019-03-31" in au.stderr and "as of 2019-03-31" in ev.stderr
 
 

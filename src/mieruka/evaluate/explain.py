@@ -2,6 +2,7 @@
 A KPI that cannot be rated is told why; the forecast follows when there is one."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -102,10 +103,34 @@ def explain(series: Series, facts: Facts, scheme: Scheme, index: int) -> tuple[s
     crit_ja = f"（判定基準: {rule.ja}）" if rule.ja and rule.ja != label.ja else ""
     crit_en = f"; criterion: {rule.en}" if rule.en and rule.en != label.en else ""
     named_en = f" ({label.en}{crit_en})" if label.en != rule.code or crit_en else ""
+    pf = series.printed_forecast
+    if pf is not None:  # named once, as the forecast used or not used, not again as an unused 見込み
+        series = replace(series, unused_forecasts=[f for f in series.unused_forecasts if f != pf])
     notes_ja, notes_en = _notes(series, facts)
+    pf_ja, pf_en = _printed_forecast_note(series, facts, scheme, _cause(scheme, index))
     fc_ja, fc_en = _forecast_text(series, facts)
-    return (f"{ja}ため、{rule.code}「{label.ja}」{crit_ja}。" + notes_ja + fc_ja,
-            f"{en[0].upper()}{en[1:]}, so {rule.code}{named_en}." + notes_en + fc_en)
+    return (f"{ja}ため、{rule.code}「{label.ja}」{crit_ja}。" + notes_ja + pf_ja + fc_ja,
+            f"{en[0].upper()}{en[1:]}, so {rule.code}{named_en}." + notes_en + pf_en + fc_en)
+
+
+def _printed(series: Series) -> tuple[str, str]:
+    pf = series.printed_forecast
+    return (f"{at(pf.source)}が示す期限時点の見込み{num(pf.value, series.unit)}({_d(pf.day, pf.precision)})",
+            f"the forecast printed for the deadline in {at_en(pf.source)}, {num_en(pf.value, series.unit)} "
+            f"({_d_en(pf.day, pf.precision)}),")
+
+
+def _printed_forecast_note(series: Series, facts: Facts, scheme: Scheme, cause: str) -> tuple[str, str]:
+    """Which printed 見込み the rating used, or that it was left out and why."""
+    if series.printed_forecast is None or cause == "printed_forecast_met":
+        return "", ""
+    said, said_en = _printed(series)
+    if not scheme.printed_forecasts:
+        return (f"{said}は、この評価方式では判定に用いない。",
+                f" {said_en[0].upper()}{said_en[1:]} is not used: this scheme rates actuals only.")
+    if facts.flags.get("printed_forecast_met"):
+        return f"{said}でも目標に届く。", f" {said_en[0].upper()}{said_en[1:]} also meets the target."
+    return f"{said}は目標に届かない。", f" {said_en[0].upper()}{said_en[1:]} falls short of the target."
 
 
 def target_text(series: Series) -> tuple[str, str]:
@@ -199,6 +224,10 @@ def _situation(series: Series, facts: Facts, cause: str, scheme: Scheme, judged:
         return (f"{tgt}に対し、{when}時点で実績値がない{extra}",
                 f"there is no actual value as of {when} against {tgt_en}{extra_en}")
     act, act_en = _actual(series, facts)
+    if cause == "printed_forecast_met":
+        said, said_en = _printed(series)
+        return (f"{tgt}に対し最新の実績は{act}だが、{said}で目標を達成する",
+                f"against {tgt_en} the latest actual is {act_en}, but {said_en} meets the target")
     if cause == "target_met":
         return f"{tgt}を{act}で達成している", f"{act_en} meets {tgt_en}"
     if cause == "deadline_passed" and not facts.flags["observed_after_deadline"]:

@@ -72,6 +72,7 @@ class Series:
     observations: list[Point] = field(default_factory=list)
     forecasts_only: bool = False  # no actual yet: 見込み values stand in
     unused_forecasts: list[Point] = field(default_factory=list)  # 見込み values newer than the latest actual, not rated
+    printed_forecast: Point | None = None  # the 見込み a document printed for the target's deadline, stated by as_of
     unresolved_target: dict | None = None  # with no usable target: the latest statement that gave no number
     excluded_units: list[str] = field(default_factory=list)  # actuals left out because their unit differs
 
@@ -266,12 +267,35 @@ def build_series(kpi: dict, as_of: date, doc_dates: dict, missing_baseline: str 
     observations = _dedupe(actuals or points)
     latest = max((p.day for p in actuals), default=None)
     unused = _dedupe([p for p in points if p.status == "forecast" and latest and p.day > latest])
+    printed = _printed_forecast(kpi, as_of, doc_dates, document, goal)
     series = Series(kpi_id=kpi.get("id"), name=kpi.get("name") or "", unit=kpi.get("unit") or target_unit,
                     direction=_direction(kpi, baseline, goal, comparator), after_the_fact=bool(kpi.get("after_the_fact")),
                     as_of=as_of, baseline=baseline, target=goal, unset=unset, observations=observations,
                     forecasts_only=forecasts_only, unused_forecasts=unused, excluded_units=excluded,
+                    printed_forecast=printed,
                     unresolved_target=unresolved)
     return with_missing_baseline(series, missing_baseline)
+
+
+def _printed_forecast(kpi: dict, as_of: date, doc_dates: dict, document, goal: Goal | None) -> Point | None:
+    """The 見込み a document printed for the target's own deadline ("2018年度までに894システムの減の見込み"), from the
+    latest document stated by as_of (its date, not the date it forecasts, is when it was known); with document, that
+    document's only."""
+    if goal is None or goal.deadline is None or goal.value is None:
+        return None
+    found = []
+    for o in kpi.get("observations", []):
+        p = _point(o, doc_dates)
+        if p is None or p.status != "forecast" or p.day != goal.deadline:
+            continue
+        key = doc_key(p.source)
+        if document is not None and key != document:
+            continue
+        stated = doc_dates.get(key)
+        if stated is not None and stated > as_of:
+            continue
+        found.append((stated or date.min, p))
+    return max(found, key=lambda x: x[0])[1] if found else None
 
 
 def with_missing_baseline(series: Series, policy: str) -> Series:

@@ -114,7 +114,9 @@ def ratings_as_of(session: Session, kpis: list[dict], kpi_id: int, stored: list[
 
 
 def newest_observation(kpis: list[dict]) -> date | None:
-    return max((o["as_of"] for k in kpis for o in k["observations"] if o["as_of"]), default=None)
+    """The date of the newest actual (a printed 見込み forecasts a later date: it is not an observation made by then)."""
+    return max((o["as_of"] for k in kpis for o in k["observations"] if o["as_of"] and o.get("status") != "forecast"),
+               default=None)
 
 
 def rate_missing_schemes(session: Session, as_of: date | None = None) -> tuple[list[str], date]:

@@ -44,7 +44,9 @@ def final_target(kpi: dict) -> dict | None:
 
 
 def latest_observation(kpi: dict) -> dict | None:
-    with_value = [o for o in kpi["observations"] if o["value"] is not None] or kpi["observations"]
+    """The latest actual; a printed 見込み (forecast) only when the KPI has no actual."""
+    valued = [o for o in kpi["observations"] if o["value"] is not None]
+    with_value = [o for o in valued if o["status"] != "forecast"] or valued or kpi["observations"]
     return _latest(with_value, "as_of") if with_value else None
 
 

@@ -9,7 +9,7 @@ from mieruka.ingest.canonical import is_after_the_fact
 from mieruka.ingest.records import (BaselineRecord, KpiRecord, ObservationRecord, RatingRecord, Source,
                                     TargetRecord)
 from mieruka.jp import ParseError, Parsed, fiscal_year_end, normalise_text, parse, strip_markers
-from mieruka.jp.dates import find_periods
+from mieruka.jp.dates import find_periods, precision_of
 from mieruka.jp.text import prepare_cell
 
 from .reform_schedule_build import Builder
@@ -133,6 +133,35 @@ def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
                                                   unit=p.unit, as_of=p.as_of, status=p.status))
 
 
+_FORECAST_SENTENCE = re.compile(r"[^。]*見込み?[^。]*")
+
+
+def add_printed_forecasts(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
+    """The 見込み a progress column prints for the deadline ("2018年度までに894システムの減(62%減)の見込み",
+    "2021年度までに約29%の削減見込み(2016年度末時点)") as forecast observations at that deadline, in the KPI's own
+    measure: the base less the reduction, or the base times what is left of it. Without a base of the same unit
+    nothing is guessed: the sentence is noted and left out."""
+    base = kpi.baseline
+    for m in _FORECAST_SENTENCE.finditer(normalise_text(text)):
+        sentence = m.group().strip()
+        p = _parse(sentence, "actual")
+        if p is None or p.status != "forecast" or p.deadline is None:
+            continue
+        value = None
+        if base is not None and base.value is not None:
+            rel = p.relative
+            if p.value is not None and p.reduction and p.unit and base.unit in (None, p.unit):
+                value = base.value - p.value
+            elif rel is not None and rel.kind == "cut" and p.value is None:
+                value = base.value * rel.factor
+        b.note("printed_forecasts", {"kpi": kpi.name, "line": source.line, "text": sentence,
+                                     "read_as": "forecast at the deadline" if value is not None else "no value: base unknown"})
+        if value is not None:
+            kpi.observations.append(ObservationRecord(text=sentence, source=source, value=value, unit=base.unit or p.unit,
+                                                      as_of=p.deadline, status="forecast",
+                                                      as_of_precision=precision_of(sentence, p.deadline)))
+
+
 def next_measurement_date(text: str | None):
     """The date given for the next figure: the period written just before 公表/把握/集計/検証
     ("2018年3月頃に公表" → 2018-03-01). Relative timing ("翌年度末に把握") gives None."""
@@ -182,6 +211,8 @@ def build_kpi(b: Builder, row: RowCells, reform_item: str | None) -> KpiRecord:
         kpi.organisation = organisation(text)
         if kpi.next_measurement_date is None:
             kpi.policy_text = text  # no timing in it: the cell is the 今後の方針 part of the column
+        if "見込" in text:
+            add_printed_forecasts(b, kpi, text, row.next[1])
     fill_units(kpi)
     return kpi
 
