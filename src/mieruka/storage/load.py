@@ -125,8 +125,8 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         if ri is not None and kpi.reform_item_id is None and "再掲" not in k.markers:
             kpi.reform_item_id = ri.id
         org = organisation(k.organisation)
-        if org is not None and kpi.organisation_id is None:
-            kpi.organisation_id = org.id
+        if org is not None and (kpi.organisation_id is None or kpi.organisation_inferred):
+            kpi.organisation_id, kpi.organisation_inferred = org.id, False  # a document's word beats an inference
         kpis_by_name[k.name] = kpi
         session.add(m.KpiAppearance(kpi_id=kpi.id, name_as_written=k.name, markers=k.markers,
                                     tier_as_written=str(k.tier) if k.tier else None,
@@ -198,4 +198,42 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         session.add(m.PolicyResult(policy=res.policy, result=res.result, **_prov(doc, res.source)))
         written["results"] += 1
     session.flush()
+    written["ministries_inferred"] = infer_ministries(session, organisation)
     return written
+
+
+def _first_period(period: str) -> bool:
+    """The schedule column printed with 《主担当府省庁等》: the first one, 2014・2015年度 or ～2016年度."""
+    return period.startswith(("2014・2015年度", "～2016年度"))
+
+
+def lead_offices(session: Session) -> dict[int, str]:
+    """Each reform item's 《主担当府省庁等》: the office named in the first column of its first schedule row, from the
+    newest edition that names one."""
+    entries = session.execute(
+        select(m.ScheduleEntry.reform_item_id, m.ScheduleEntry.period, m.ScheduleEntry.offices, m.Edition.published,
+               m.ScheduleEntry.document_id, m.ScheduleEntry.line_start, m.ScheduleEntry.id)
+        .outerjoin(m.Edition, m.Edition.id == m.ScheduleEntry.edition_id)
+        .where(m.ScheduleEntry.reform_item_id.is_not(None))).all()
+    best: dict[int, tuple] = {}
+    for item_id, period, offices, published, doc_id, line, eid in entries:
+        if not offices or not _first_period(period or ""):
+            continue
+        rank = (-(published.toordinal() if published else 0), doc_id, line or 0, eid)
+        if item_id not in best or rank < best[item_id][0]:
+            best[item_id] = (rank, offices[0])
+    return {item_id: office for item_id, (_, office) in best.items()}
+
+
+def infer_ministries(session: Session, organisation: Callable[[str], m.Organisation]) -> int:
+    """KPIs no document gives a ministry take their reform item's 《主担当府省庁等》, marked as inferred (never over a
+    ministry a document names). Returns how many were set."""
+    leads = lead_offices(session)
+    if not leads:
+        return 0
+    kpis = session.scalars(select(m.Kpi).where(m.Kpi.reform_item_id.in_(leads),
+                                               (m.Kpi.organisation_id.is_(None)) | m.Kpi.organisation_inferred)).all()
+    for k in kpis:
+        k.organisation_id, k.organisation_inferred = organisation(leads[k.reform_item_id]).id, True
+    session.flush()
+    return len(kpis)

@@ -64,6 +64,7 @@ def kpi_rows(session: Session, kpi_ids: list[int] | None = None) -> list[dict]:
             "reform_item_id": k.reform_item_id,
             "reform_item_number": item.number if item else None,
             "organisation": orgs.get(k.organisation_id),
+            "organisation_inferred": bool(k.organisation_inferred),  # from the reform item's 《主担当府省庁等》
             "parent_id": k.parent_id,
             "unit": k.unit,
             "direction": k.direction,

@@ -75,6 +75,7 @@ def kpi_summary(kpi: dict, scheme: str, basis: str | None = None) -> dict:
         "id": kpi["id"], "name": kpi["name"], "tier": kpi["tier"],
         "reform_item_id": kpi["reform_item_id"], "reform_item_number": kpi["reform_item_number"],
         "reform_item": kpi["reform_item"], "ministry": kpi["organisation"], "unit": kpi["unit"],
+        "ministry_inferred": kpi.get("organisation_inferred", False),
         "direction": kpi["direction"], "after_the_fact": kpi["after_the_fact"],
         "baseline_value": b["value"] if b else None, "baseline_as_of": b["as_of"] if b else None,
         "baseline_text": b["text"] if b else None, "baseline_as_of_precision": b.get("as_of_precision") if b else None,
@@ -97,7 +98,7 @@ def kpi_summary(kpi: dict, scheme: str, basis: str | None = None) -> dict:
     }
 
 
-KPI_COLUMNS = ["id", "name", "tier", "reform_item_number", "reform_item", "ministry", "unit",
+KPI_COLUMNS = ["id", "name", "tier", "reform_item_number", "reform_item", "ministry", "ministry_inferred", "unit",
                "baseline_value", "baseline_as_of", "latest_value", "latest_as_of", "latest_status",
                "target_value", "target_deadline", "target_text", "scheme", "rating", "rating_basis", "rating_computed",
                "rating_official", "next_measurement", "next_measurement_date"]

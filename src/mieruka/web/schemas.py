@@ -99,6 +99,7 @@ class KpiOut(BaseModel):
     reform_item: str | None
     reform_item_id: int | None
     ministry: str | None
+    ministry_inferred: bool = False  # no document names it: taken from the reform item's 《主担当府省庁等》
     unit: str | None
     direction: str
     baseline: BaselineOut | None

@@ -56,7 +56,7 @@ KPI_DETAIL_FIELDS = s.field_names(s.KpiDetail)
 def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, basis: str | None = None, **extra) -> dict:
     """A KPI in the API's shape: the model's fields only, with the rating under the scheme asked for."""
     summary = kpi_summary(kpi, scheme, basis)
-    full = {**kpi, "ministry": kpi["organisation"],
+    full = {**kpi, "ministry": kpi["organisation"], "ministry_inferred": kpi.get("organisation_inferred", False),
             "documents": [d["file_name"] for d in kpi["documents"]],
             "next_measurement": summary["next_measurement"],
             "next_measurement_date": summary["next_measurement_date"],

@@ -63,6 +63,7 @@ def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEF
         "codes": [d["code"] for d in distribution if d["code"]],
         "by_item": cross_counts(rows, "reform_item_id", "reform_item_label"),
         "by_ministry": cross_counts(rows, "ministry"),
+        "ministries_inferred": sum(bool(r["ministry_inferred"]) for r in rows),
         "findings": audit_findings(session, lang, when),
         "as_of": when,
         "changes": last_ingest_changes(session),
