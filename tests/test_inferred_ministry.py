@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 import webdata
-from conftest import SEEDS
 from mieruka import storage
 from mieruka.ingest import records as r
 from mieruka.ingest.loader import ingest_paths
@@ -18,6 +18,9 @@ from mieruka.storage.load import add_document, store_extraction
 from mieruka.storage.queries import kpi_rows
 from mieruka.web import create_app
 
+
+# the seeds beside the clone, as tests/conftest.py finds them (module-scoped fixtures cannot use its `seeds`)
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):

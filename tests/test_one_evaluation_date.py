@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import webdata
-from conftest import SEEDS
 from mieruka import storage
 from mieruka.cli import app
 from mieruka.cli import evaluate as _evaluate  # noqa: F401  (registers the commands)
@@ -21,6 +21,9 @@ from mieruka.ingest.loader import ingest_paths
 from mieruka.web import create_app
 from mieruka.web.evaluation import rate_missing_schemes
 
+
+# the seeds beside the clone, as tests/conftest.py finds them (module-scoped fixtures cannot use its `seeds`)
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):

@@ -4,17 +4,20 @@ On the five seeds rated as of 2019-03-31 (the demo), and on the small three-docu
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 import webdata
-from conftest import SEEDS
 from mieruka import storage
 from mieruka.ingest.loader import ingest_paths
 from mieruka.web import create_app
 from mieruka.web.evaluation import rate_missing_schemes
 
+
+# the seeds beside the clone, as tests/conftest.py finds them (module-scoped fixtures cannot use its `seeds`)
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
