@@ -100,3 +100,16 @@ def test_small_document_with_other_numbers(sqlite_url, tmp_path):
     assert c.code == "B" and "見込み480億円(2022年度末)は目標に届かない" in c.explanation
     found = audit(kpis, [load("reform-schedule")], date(2019, 6, 1))
     assert [f.kpi for f in found if f.kind == "rating_mismatch"] == ["業務システム運用コスト"]
+
+
+def test_a_scheduling_note_in_the_value_column_is_not_an_observation(tmp_path):
+    """Issue 11, class 9 (one case): 「2019年度末に集計予定」 in the 実績値 column is noted, never stored as a value."""
+    from mieruka.ingest.loader import extract
+    from mieruka.ingest.sources import read_document
+
+    doc = tmp_path / "note.txt"
+    doc.write_text(SMALL.replace("700 (2017年度末)", "2019年度末に集計予定"), encoding="utf-8")
+    ex = extract(read_document(doc))
+    systems = next(k for k in ex.kpis if k.name == "業務システム数")
+    assert [o.status for o in systems.observations] == ["forecast"]  # only the printed 見込み remains
+    assert ex.meta["scheduling_notes"] == [{"kpi": "業務システム数", "line": 9, "text": "2019年度末に集計予定"}]

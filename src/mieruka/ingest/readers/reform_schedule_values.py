@@ -109,6 +109,9 @@ def _reduction_level(p: Parsed, text: str, kpi: KpiRecord) -> float | None:
     return base.value - p.value
 
 
+_SCHEDULING_NOTE = re.compile(r"(?:公表|把握|集計|判明|検証|調査)(?:を)?(?:予定|する予定|の予定)$|予定$")
+
+
 def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
     """Observations from an 実績値 cell. Only a value the cell leads with is read: a sentence that
     mentions a count in passing ("…23圏域において指標を設定済み") or a (参考) figure of another
@@ -120,6 +123,10 @@ def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
         if not segment:
             continue
         p = _parse(segment, "actual") if _LEADS_WITH_VALUE.match(segment) else None
+        if (p is None or p.value is None) and _SCHEDULING_NOTE.search(segment) and find_periods(prepare_cell(segment)):
+            # "2017年度末に集計予定" in the 実績値 column says when a figure will come, not a figure: no observation
+            b.note("scheduling_notes", {"kpi": kpi.name, "line": source.line, "text": segment})
+            continue
         if p is None or p.value is None:
             b.note("unread_actuals", {"kpi": kpi.name, "line": source.line, "text": segment})
             kpi.observations.append(ObservationRecord(text=segment, source=source))
@@ -133,7 +140,8 @@ def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
                                                   unit=p.unit, as_of=p.as_of, status=p.status))
 
 
-_FORECAST_SENTENCE = re.compile(r"[^。]*見込み?[^。]*")
+# up to the 見込み and the bracket after it: "…約29%の削減見込み(2016年度末時点)", not the sentence that follows unstopped
+_FORECAST_SENTENCE = re.compile(r"[^。]*?見込み?(?:\([^)]*\))?")
 
 
 def add_printed_forecasts(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
