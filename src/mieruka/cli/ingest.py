@@ -145,7 +145,9 @@ def _kpi_line(k: dict) -> dict:
     b = k["baseline"]
     finals = [t for t in k["targets"] if not t["interim"]] or k["targets"]
     latest = max(finals, key=lambda t: (t["deadline"] is not None, t["deadline"] or date.min), default=None)
-    actual = max((o for o in k["observations"] if o["value"] is not None),
+    valued = [o for o in k["observations"] if o["value"] is not None]
+    # the latest actual; a printed 見込み only when there is no actual at all
+    actual = max([o for o in valued if o["status"] != "forecast"] or valued,
                  key=lambda o: (o["as_of"] is not None, o["as_of"] or date.min), default=None)
     status = {"preliminary": "（速報値）", "final": "（確報値）", "forecast": "（見込み）"}
     return {

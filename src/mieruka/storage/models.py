@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -136,6 +137,8 @@ class Kpi(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("kpis.id", ondelete="SET NULL"), index=True)
     reform_item_id: Mapped[int | None] = mapped_column(ForeignKey("reform_items.id", ondelete="SET NULL"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
+    # True when no document names the KPI's ministry and it was taken from its reform item's 《主担当府省庁等》.
+    organisation_inferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reform_item: Mapped[ReformItem | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
     parent: Mapped[Kpi | None] = relationship(remote_side="Kpi.id")
@@ -150,6 +153,8 @@ class KpiAppearance(Provenance, Base):
     tier_as_written: Mapped[str | None] = mapped_column(String(40))
     next_measurement: Mapped[str | None] = mapped_column(Text)
     next_measurement_date: Mapped[date | None] = mapped_column(Date)
+    # How precisely the document gave the date: day | month | fiscal_year | year (None: as stored, to the day).
+    next_measurement_precision: Mapped[str | None] = mapped_column(String(12))
     policy_text: Mapped[str | None] = mapped_column(Text)
 
 
@@ -160,6 +165,7 @@ class Baseline(Provenance, Base):
     value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(40))
     as_of: Mapped[date | None] = mapped_column(Date)
+    as_of_precision: Mapped[str | None] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text)
 
 
@@ -180,6 +186,8 @@ class Target(Provenance, Base):
     unset: Mapped[bool] = mapped_column(Boolean, default=False)
     interim: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str] = mapped_column(Text)
+    deadline_precision: Mapped[str | None] = mapped_column(String(12))
+    promised_by_precision: Mapped[str | None] = mapped_column(String(12))
     edition: Mapped[Edition | None] = relationship()
 
 
@@ -193,6 +201,7 @@ class Observation(Provenance, Base):
     as_of: Mapped[date | None] = mapped_column(Date, index=True)
     status: Mapped[str | None] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
+    as_of_precision: Mapped[str | None] = mapped_column(String(12))
 
 
 class Rating(Base):
