@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from mieruka.evaluate.schemes import available, load

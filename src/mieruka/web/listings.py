@@ -45,9 +45,7 @@ def final_target(kpi: dict) -> dict | None:
 
 
 def latest_observation(kpi: dict) -> dict | None:
-    """The latest actual; a printed 見込み (forecast) only when the KPI has no actual."""
-    valued = [o for o in kpi["observations"] if o["value"] is not None]
-    with_value = [o for o in valued if o["status"] != "forecast"] or valued or kpi["observations"]
+    with_value = [o for o in kpi["observations"] if o["value"] is not None] or kpi["observations"]
     return _latest(with_value, "as_of") if with_value else None
 
 
@@ -56,41 +54,25 @@ def next_measurement(kpi: dict) -> dict | None:
     return _latest(said, "next_measurement_date") if said else None
 
 
-RATING_BASES = ("official", "computed")
-
-
-def kpi_summary(kpi: dict, scheme: str, basis: str | None = None) -> dict:
-    """One flat row per KPI: what the list page, its downloads and the overview counts use. "rating" is the published
-    (official) rating with basis="official", mieruka's recomputation with basis="computed", else the computed one when
-    there is one; "rating_basis" says which it is."""
+def kpi_summary(kpi: dict, scheme: str) -> dict:
+    """One flat row per KPI: what the list page, its downloads and the overview counts use."""
     computed = rating_under(kpi, scheme, official=False)
     official = rating_under(kpi, scheme, official=True)
     b, t, o, nm = kpi["baseline"], final_target(kpi), latest_observation(kpi), next_measurement(kpi)
-    if basis == "official":
-        effective = official
-    elif basis == "computed":
-        effective = computed
-    else:
-        effective = computed or official
+    effective = computed or official
     return {
         "id": kpi["id"], "name": kpi["name"], "tier": kpi["tier"],
         "reform_item_id": kpi["reform_item_id"], "reform_item_number": kpi["reform_item_number"],
         "reform_item": kpi["reform_item"], "ministry": kpi["organisation"], "unit": kpi["unit"],
-        "ministry_inferred": kpi.get("organisation_inferred", False),
         "direction": kpi["direction"], "after_the_fact": kpi["after_the_fact"],
         "baseline_value": b["value"] if b else None, "baseline_as_of": b["as_of"] if b else None,
         "baseline_text": b["text"] if b else None, "baseline_unit": b["unit"] if b else None,
-        "baseline_as_of_precision": b.get("as_of_precision") if b else None,
         "latest_unit": o["unit"] if o else None, "latest_value": o["value"] if o else None, "latest_as_of": o["as_of"] if o else None,
         "latest_status": o["status"] if o else None, "latest_text": o["text"] if o else None,
-        "latest_as_of_precision": o.get("as_of_precision") if o else None,
         "target_value": t["value"] if t else None, "target_deadline": t["deadline"] if t else None,
         "target_unset": t["unset"] if t else None, "target_text": t["text"] if t else None,
-        "target_comparator": t["comparator"] if t else None,
-        "target_deadline_precision": t.get("deadline_precision") if t else None,
         "scheme": scheme,
         "rating": effective["code"] if effective else None,
-        "rating_basis": None if effective is None else ("official" if effective["official"] else "computed"),
         "rating_computed": computed["code"] if computed else None,
         "rating_official": official["code"] if official else None,
         "next_measurement": nm["next_measurement"] if nm else None,
@@ -100,9 +82,9 @@ def kpi_summary(kpi: dict, scheme: str, basis: str | None = None) -> dict:
     }
 
 
-KPI_COLUMNS = ["id", "name", "tier", "reform_item_number", "reform_item", "ministry", "ministry_inferred", "unit",
+KPI_COLUMNS = ["id", "name", "tier", "reform_item_number", "reform_item", "ministry", "unit",
                "baseline_value", "baseline_as_of", "latest_value", "latest_as_of", "latest_status",
-               "target_value", "target_deadline", "target_text", "scheme", "rating", "rating_basis", "rating_computed",
+               "target_value", "target_deadline", "target_text", "scheme", "rating", "rating_computed",
                "rating_official", "next_measurement", "next_measurement_date"]
 
 
@@ -116,7 +98,6 @@ class KpiFilter:
     q: str | None = None
     sort: str = "id"
     desc: bool = False
-    basis: str | None = None  # the rating filtered and sorted on: official, computed, or None (computed, else official)
 
 
 _KPI_SORTS = {
@@ -160,7 +141,7 @@ def kpi_list_item(row: dict) -> dict:
 
 
 def kpi_table(kpis: list[dict], f: KpiFilter) -> list[dict]:
-    rows = [kpi_summary(k, f.scheme, f.basis) for k in kpis]
+    rows = [kpi_summary(k, f.scheme) for k in kpis]
     rows = [r for r in rows
             if (f.item is None or r["reform_item_id"] == f.item)
             and (not f.ministry or r["ministry"] == f.ministry)

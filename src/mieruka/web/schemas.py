@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 def nullable_fields(spec: dict) -> dict:
@@ -68,8 +68,6 @@ class TargetOut(BaseModel):
     edition: str | None
     text: str
     source: Source | None
-    deadline_precision: str | None = None  # day | month | fiscal_year | year: how precisely the document gave it
-    promised_by_precision: str | None = None
 
 
 class ObservationOut(BaseModel):
@@ -79,7 +77,6 @@ class ObservationOut(BaseModel):
     status: str | None
     text: str
     source: Source | None
-    as_of_precision: str | None = None  # day | month | fiscal_year | year
 
 
 class BaselineOut(BaseModel):
@@ -88,7 +85,6 @@ class BaselineOut(BaseModel):
     as_of: date | None
     text: str | None = None
     source: Source | None = None
-    as_of_precision: str | None = None  # day | month | fiscal_year | year
 
 
 class RatingOut(BaseModel):
@@ -101,12 +97,10 @@ class RatingOut(BaseModel):
 
 
 class RatingSummary(BaseModel):
-    """The KPI's rating under the scheme asked for: `official` as a document published it, `computed` as mieruka
-    recomputed it, and `code`, the one the list filters and sorts on, whose origin `basis` names."""
+    """The KPI's rating under the scheme asked for: computed by mieruka, published in a document, and the one shown."""
 
     scheme: str
     code: str | None
-    basis: str | None = None  # "official" (published) or "computed" (mieruka's recomputation): where code comes from
     computed: str | None
     official: str | None
 
@@ -140,7 +134,6 @@ class KpiListItem(BaseModel):
     reform_item: str | None
     reform_item_id: int | None
     ministry: str | None
-    ministry_inferred: bool = False  # no document names it: taken from the reform item's 《主担当府省庁等》
     unit: str | None
     direction: str
     baseline: BaselineOut | None
@@ -186,6 +179,8 @@ class EvaluationOut(BaseModel):
 
 class KpiDetail(KpiOut):
     after_the_fact: bool
+    ministry_inferred: bool = Field(False, description="the ministry is the reform item's 《主担当府省庁等》: no document "
+                                                       "names one for this KPI")
     parent_id: int | None
     baselines: list[BaselineOut]
     appearances: list[AppearanceOut]

@@ -66,16 +66,16 @@ Include = Literal["observations"]
 KPI_DETAIL_FIELDS = list(s.KpiDetail.model_fields)
 
 
-def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, basis: str | None = None, **extra) -> dict:
+def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> dict:
     """A KPI in the API's shape: the model's fields only, with the rating under the scheme asked for."""
     summary = kpi_summary(kpi, scheme)
     lean = kpi_list_item(summary)
-    full = {**kpi, "ministry": kpi["organisation"], "latest": lean["latest"], "target": lean["target"],
+    full = {**kpi, "ministry": kpi["organisation"], "ministry_inferred": bool(kpi.get("organisation_inferred")),
+            "latest": lean["latest"], "target": lean["target"],
             "documents": [d["file_name"] for d in kpi["documents"]],
             "next_measurement": summary["next_measurement"],
             "next_measurement_date": summary["next_measurement_date"],
-            "rating": {"scheme": scheme, "code": summary["rating"], "basis": summary["rating_basis"],
-                       "computed": summary["rating_computed"],
+            "rating": {"scheme": scheme, "code": summary["rating"], "computed": summary["rating_computed"],
                        "official": summary["rating_official"]}, **extra}
     return {k: full[k] for k in fields}
 

@@ -37,7 +37,7 @@ def kpi_filter(scheme: str = DEFAULT_SCHEME, item: str | None = None, ministry: 
     return KpiFilter(scheme=scheme or DEFAULT_SCHEME, item=as_int(item, "item"), ministry=ministry or None,
                      tier=as_int(tier, "tier"),
                      rating=rating or None, q=q or None, sort=sort if sort in KPI_SORTS else "id",
-                     desc=desc in ("1", "true", "on"), basis=basis if basis in RATING_BASES else None)
+                     desc=desc in ("1", "true", "on"))
 
 
 @router.get("/kpis.{fmt}")
@@ -69,7 +69,6 @@ def kpi_list(request: Request, session: DbSession, lang: Lang, scheme: str = DEF
         **choices,
         "schemes": [(s, scheme_label(s, lang)) for s in scheme_choices(schemes_in_use(session))],
         "sorts": KPI_SORTS,
-        "as_of": when,
     })
 
 
@@ -101,5 +100,4 @@ def kpi_page(request: Request, kpi_id: KpiId, session: DbSession, lang: Lang):
         "parent": {"id": kpi["parent_id"], "name": parent[kpi["parent_id"]]} if parent else None,
         "children": kpi_children(session, kpi_id),
         "survey_map": has_survey_map(session, kpi_id),
-        "as_of": when,
     })

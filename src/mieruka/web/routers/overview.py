@@ -28,12 +28,6 @@ def rating_distribution(rows: list[dict], scheme: str, lang: str) -> list[dict]:
              "official": sum(r["n"] for r in rows if r["rating_official"] == c)} for c in codes + [None]]
 
 
-def headline_basis(kpis: list[dict], scheme: str) -> str:
-    """The published ratings head the page; a scheme no document publishes (municipal-sabc) has only mieruka's."""
-    published = any(r["official"] and r["scheme"] == scheme for k in kpis for r in k["ratings"])
-    return "official" if published else "computed"
-
-
 @router.get("/audit.{fmt}")
 def audit_download(fmt: str, request: Request, session: DbSession, lang: Lang):
     """The overview's table of audit findings as a file, its messages in the page's language."""
@@ -50,7 +44,7 @@ def audit_download(fmt: str, request: Request, session: DbSession, lang: Lang):
 
 
 @router.get("/")
-def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME, as_of: str | None = None):
+def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
     scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     rows = kpi_rating_counts(session, scheme)
     for r in rows:  # the item as the other pages name it: ⑪民間の大胆な活用…
@@ -60,7 +54,6 @@ def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEF
     return render(request, "overview.html", {
         "totals": totals(session),
         "scheme": scheme,
-        "basis": basis,
         "schemes": [(s, scheme_label(s, lang)) for s in schemes],
         "distribution": distribution,
         "codes": [d["code"] for d in distribution if d["code"]],
