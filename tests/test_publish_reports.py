@@ -250,7 +250,9 @@ def _table_facts(url: str, wanted) -> list[tuple]:
     for item in (i for t in table.themes for i in t.items):
         for row, r in zip(item.rows, [x for x in raw if (x["item_number"], x["item_name"]) == (item.number, item.name)]):
             facts.append((item.number, norm(row.name), row.tier, row.rating, row.repeated,
-                          [(o["value"], o["as_of"], o["status"]) for o in r["observations"]],
+                          # a 見込み printed in the progress text outside the table (000 l.333) is not the table's
+                          [(o["value"], o["as_of"], o["status"]) for o in r["observations"]
+                           if o["status"] != "forecast" or all(x["status"] == "forecast" for x in r["observations"])],
                           [(t["value"], t["deadline"]) for t in r["targets"]]))
     return facts
 

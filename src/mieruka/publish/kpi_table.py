@@ -91,7 +91,10 @@ def _tier(row: dict) -> int | None:
 
 
 def _status(observations: list[dict]) -> str | None:
-    for o in observations:
+    """The kind of the row's actual (速報値, 確報値); 見込み only when the row has nothing but a forecast: a 見込み
+    printed beside an actual is a sentence of its own in the cell, which says so itself."""
+    actuals = [o for o in observations if o.get("status") != "forecast"] or observations
+    for o in actuals:
         if o.get("status") in STATUS_JA:
             return STATUS_JA[o["status"]]
     return None
@@ -109,13 +112,14 @@ def build_kpi_status_table(source: TableSource, rows: list[dict], computed_schem
         if not theme.items or (theme.items[-1].number, theme.items[-1].name) != (r.get("item_number"), r.get("item_name")):
             theme.items.append(ItemGroup(r.get("item_number"), r.get("item_name")))
         name, marked = display_name(r["name"])
-        obs = r.get("observations") or []
+        # the table's 実績値 cell: a 見込み printed in the progress text beside the table is not part of it
+        obs = [o for o in r.get("observations") or [] if o.get("status") != "forecast"] or r.get("observations") or []
         official = r.get("official") or []
         computed = next((c["code"] for c in r.get("computed") or [] if c["scheme"] == computed_scheme), None)
         theme.items[-1].rows.append(KpiStatusRow(
             kpi_id=r["kpi_id"], name=name, tier=_tier(r),
             target="\n".join(t["text"] for t in r.get("targets") or []),
-            actual="\n".join(o["text"] for o in obs),
+            actual="\n".join(o["text"] for o in obs) or "\n".join(r.get("scheduling_notes") or []),
             as_of=next((o["as_of"] for o in obs if o.get("as_of")), None),
             status=_status(obs),
             rating=official[0]["code"] if official else None,

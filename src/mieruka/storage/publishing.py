@@ -78,6 +78,9 @@ def kpi_status_rows(session: Session, document_id: int) -> list[dict]:
         return _by_kpi(session.scalars(select(model).where(model.document_id == document_id).order_by(model.id)))
 
     targets, observations = of(m.Target), of(m.Observation)
+    # what the 実績値 column says instead of a figure ("2017年度末に集計予定"): kept by the reader as a note, not a value
+    meta = session.scalar(select(m.Document.meta).where(m.Document.id == document_id)) or {}
+    notes = meta.get("scheduling_notes", []) if isinstance(meta, dict) else []
     official = _by_kpi(session.scalars(select(m.Rating).where(m.Rating.document_id == document_id, m.Rating.official)
                                        .order_by(m.Rating.id)))
     computed: dict[int, dict[str, m.Rating]] = defaultdict(dict)
@@ -115,6 +118,8 @@ def kpi_status_rows(session: Session, document_id: int) -> list[dict]:
             "computed": [{"scheme": r.scheme, "code": r.code, "explanation": r.explanation, "as_of": r.as_of}
                          for r in computed.get(k.id, {}).values()],
             "next_measurement": a.next_measurement, "next_measurement_date": a.next_measurement_date,
+            "scheduling_notes": [n["text"] for n in notes if a.line_start is not None and
+                                 a.line_start <= (n.get("line") or 0) <= (a.line_end or a.line_start)],
         })
     return out
 
