@@ -63,7 +63,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# Ended (committed) when the route returns, before the answer is sent: a browser that follows a POST's redirect at
+# once must find what the POST wrote. Streamed downloads read in a session of their own (streamed_download).
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def valid_scheme(session: Session, scheme: str) -> str:

@@ -176,33 +176,32 @@ def publish(session: Session, p: Principal, rnd: Round) -> Published:
         session.add(ReportVersion(report_id=r.id, version=r.version, at=at, actor=p.login, via="web",
                                   action="publish", changes={"state": ["approved", "published"]}))
     session.flush()
-    rerated = rerate(session, rnd.as_of)
+    rerated = rerate(session, rnd.as_of, sorted({r.kpi_id for r in approved}))
     accounts.log(session, "publish", p.login, rnd.name, reports=len(approved), document=doc.file_name,
                  sha256=doc.sha256)
     return Published(rnd, len(approved), counts["observation"], counts["target"], counts["rating"], rerated)
 
 
-def rerate(session: Session, as_of: date) -> list[str]:
-    """Recompute the stored computed ratings of every scheme already rated, with the published values in."""
-    from mieruka.evaluate.rate import rate_all
+def rerate(session: Session, as_of: date, kpi_ids: list[int]) -> list[str]:
+    """The published values in the KPI list rows, and every scheme already rated re-rated as of the round's date
+    (stored with their data versions, as mieruka evaluate stores them), and the kept audits redone."""
     from mieruka.evaluate.schemes import load
-    from mieruka.storage.queries import kpi_rows
-    from mieruka.storage.ratings import computed_ratings, store_computed
+    from mieruka.evaluate.stored import evaluate_and_record, refresh_audits
+    from mieruka.storage.ratings import computed_ratings
+    from mieruka.storage.summaries import refresh_summaries
 
+    refresh_summaries(session, kpi_ids)
     schemes = sorted({r["scheme"] for r in computed_ratings(session)})
-    if not schemes:
-        return []
-    kpis = kpi_rows(session)
+    rated = []
     for name in schemes:
         try:
             scheme = load(name)
         except Exception:  # a scheme given once by --scheme FILE is no longer at hand: keep its ratings
             continue
-        results = rate_all(kpis, scheme, as_of)
-        store_computed(session, scheme.name, [{
-            "kpi_id": r.kpi_id, "code": r.code, "explanation": r.explanation, "explanation_en": r.explanation_en,
-            "as_of": r.as_of, "details": r.details()} for r in results])
-    return schemes
+        evaluate_and_record(session, scheme, as_of)
+        rated.append(name)
+    refresh_audits(session)
+    return rated
 
 
 def status(session: Session, rnd: Round) -> dict:
