@@ -118,8 +118,10 @@ def test_every_trigger_is_quoted_in_csv_and_numbers_stay_numbers():
 def test_every_trigger_is_text_in_xlsx_and_numbers_stay_numbers(write):
     ws = load_workbook(io.BytesIO(write([ROW]))).worksheets[0]
     cells = dict(zip((c.value for c in ws[1]), ws[2]))
-    # XML reads a carriage return back as a newline
-    assert {k: c.value for k, c in cells.items()} == {**ROW, "negative": -5, "cr": "\n=1"}
+    values = {k: c.value for k, c in cells.items()}
+    # a carriage return comes back as written, or as a newline where the XML reader folds line ends
+    assert values.pop("cr") in ("\r=1", "\n=1")
+    assert values == {**{k: v for k, v in ROW.items() if k != "cr"}, "negative": -5}
     assert sorted(k for k, c in cells.items() if c.quotePrefix) == ["at", "cr", "formula", "minus", "plus", "tab"]
     assert cells["negative"].data_type == "n"
     assert all(c.data_type == "s" for k, c in cells.items() if k != "negative")

@@ -155,6 +155,11 @@ def _stamp(page: str, at: datetime) -> str:
     return page.replace("</body>", line + "</body>", 1) if "</body>" in page else page + line
 
 
+# The reporting cycle's pages (sign-in, reports, review, rounds, accounts) belong to the server, not to a read-only
+# copy: a static sign-in form could never sign anyone in, and its one-time token would change the page every run.
+STAFF_PAGES = ("/signin", "/signout", "/my", "/review", "/rounds", "/reports", "/admin", "/en/signin")
+
+
 def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: list[dict],
                  at: datetime | None = None, pdf: bool = True, exclude: tuple[str, ...] = ()) -> PublishResult:
     """Crawl the application from its front pages (Japanese and English) and its API, and write the site to OUT.
@@ -165,11 +170,13 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
 
     started = time.perf_counter()
     at = at or datetime.now(timezone.utc)
+    exclude = tuple(exclude) + STAFF_PAGES
     previous = check_target(out)
     out.mkdir(parents=True, exist_ok=True)
     result = PublishResult()
     writer = _Writer(out, previous, result)
-    client = TestClient(app, raise_server_exceptions=False)
+    # localhost: a host name the app answers whatever MIERUKA_ALLOWED_HOSTS lists for its readers
+    client = TestClient(app, base_url="http://localhost", raise_server_exceptions=False)
     assets: dict[str, str] = {}  # asset URL path → hashed file name
     pdf_urls: list[str] = []
 
@@ -272,7 +279,7 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
 
 def _api_paths(app, client) -> list[tuple[str, tuple]]:
     """Every GET endpoint of the API: lists as they are, one-item endpoints for every id their list gives."""
-    routes = [r for r in app.routes if getattr(r, "path", "").startswith("/api/") and "GET" in getattr(r, "methods", ())]
+    routes = [r for r in _routes(app.routes) if getattr(r, "path", "").startswith("/api/") and "GET" in getattr(r, "methods", ())]
     plain = [r.path for r in routes if "{" not in r.path]
     out = [(p, ()) for p in plain if not _needs_query(r for r in routes if r.path == p)]
     for r in routes:
@@ -300,7 +307,11 @@ def _needs_query(routes) -> bool:
     """An endpoint with a required query parameter (search needs q) has no one answer to write."""
     for r in routes:
         for p in getattr(getattr(r, "dependant", None), "query_params", []):
-            if p.required:
+            # pydantic 2's ModelField says so through field_info; pydantic 1's had .required
+            required = getattr(p, "required", None)
+            if required is None:
+                required = p.field_info.is_required()
+            if required:
                 return True
     return False
 
@@ -473,3 +484,12 @@ def _finish(out: Path, previous: dict, writer: _Writer, result: PublishResult, a
     manifest = {"generator": GENERATOR, "generated_at": at.isoformat() if result.written or result.removed
                 else previous.get("generated_at", at.isoformat()), "files": dict(sorted(writer.files.items()))}
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+
+
+def _routes(routes) -> list:
+    """Every route, inside the routers FastAPI keeps whole when it includes them (no router of mieruka has a prefix)."""
+    found = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        found.extend(_routes(inner.routes) if inner is not None else [route])
+    return found
