@@ -63,7 +63,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": committed when the route returns, before the answer is sent. With the default (after the answer is
+# sent) a browser following a POST's redirect could read before the write was committed (signed in, yet shown the page
+# of an anonymous reader), and a failed commit would follow an answer that had already said "done".
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def valid_scheme(session: Session, scheme: str) -> str:
