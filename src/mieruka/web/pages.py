@@ -63,8 +63,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-# Ended (committed) when the route returns, before the answer is sent: a browser that follows a POST's redirect at
-# once must find what the POST wrote. Streamed downloads read in a session of their own (streamed_download).
+# scope="function": committed when the route returns, before the answer is sent. With the default (after the answer is
+# sent) a browser following a POST's redirect could read before the write was committed (signed in, yet shown the page
+# of an anonymous reader), and a failed commit would follow an answer that had already said "done".
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 

@@ -1,5 +1,6 @@
 """A body's own plan on the web: start one, choose national measures by pillar, effect, ministry and words, type the
-body's KPI, enter actuals, download the draft (DOCX, XLSX). Forms post plain fields; no page runs a script."""
+body's KPI, enter actuals, download the draft (DOCX, XLSX). Forms post plain fields; no page runs a script.
+Anyone may read a plan; only the body's own `local` users, the secretariat and admins may change one (signed in, CSRF)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,10 +9,13 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from mieruka.accounts.service import Principal
 from mieruka.plans import draft, editing
 from mieruka.plans.inputs import PlanInputError
 from mieruka.storage import local_bodies
 from mieruka.storage import plans as store
+from mieruka.web import auth
+from mieruka.web.i18n import translator
 from mieruka.web.listings import MeasureFilter
 from mieruka.web.pages import DbSession, Lang, href_for, render, templates
 from mieruka.web.routers import NavLink
@@ -27,6 +31,25 @@ MAX_FORM_BYTES = 64 * 1024
 FILTERS = ("pillar", "effect", "ministry", "q")
 VIA = "web"
 templates.env.filters["fiscal_year"] = draft.fiscal_year_label
+# who may change a body's plans: its own local users (checked against the body) and these roles for every body
+EDITORS = ("local", "secretariat", "admin")
+ALL_BODIES = ("secretariat", "admin")
+
+
+def may_edit(p: Principal | None, code: str) -> bool:
+    return p is not None and (p.role in ALL_BODIES or (p.role == "local" and p.local_body == code))
+
+
+async def _signed_form(request: Request, code: str, lang: str, back: str) -> tuple[Principal, dict[str, str]]:
+    """The guard of every plan POST, before anything is looked up or written: a session (else sign-in, then back to
+    the page `back`), the session's CSRF token in the form, and a user allowed to edit this body's plans (else 403)."""
+    if auth.principal_of(request) is None:
+        raise auth.SignInRequired(href_for(lang)(back))
+    form = await _form(request)
+    p = auth.check_writer(request, form.get("csrf_token"), EDITORS, href_for(lang)(back))
+    if not may_edit(p, code):
+        raise HTTPException(403, translator(lang)("plans.not_this_body", code=code))
+    return p, form
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -44,6 +67,12 @@ async def _form(request: Request) -> dict[str, str]:
     except (UnicodeDecodeError, ValueError):
         raise HTTPException(400, "form: not UTF-8 form fields") from None
     return {k: v[0] for k, v in fields.items()}
+
+
+def _render(request: Request, name: str, context: dict, status_code: int = 200):
+    """A page of one body's plans: its forms only for those who may edit them (`editable`), a notice for others."""
+    editable = may_edit(auth.principal_of(request), context["body"]["code"])
+    return render(request, name, {**context, "editable": editable}, status_code=status_code)
 
 
 def _body(session, code: str) -> dict:
@@ -75,19 +104,19 @@ def plan_list(request: Request, session: DbSession, lang: Lang):
 @router.get("/local/{code}/plan")
 def body_plan_list(request: Request, code: str, session: DbSession, lang: Lang):
     body = _body(session, code)
-    return render(request, "plans/body.html", {"body": body, "plans": store.plans(session, code), "error": None,
+    return _render(request, "plans/body.html", {"body": body, "plans": store.plans(session, code), "error": None,
                                                "form": {}})
 
 
 @router.post("/local/{code}/plan")
 async def start_plan(request: Request, code: str, session: DbSession, lang: Lang):
+    p, form = await _signed_form(request, code, lang, f"/local/{code}/plan")
     body = _body(session, code)
-    form = await _form(request)
     try:
-        plan_id = editing.new_plan(session, code, form.get("actor", ""), VIA, title=form.get("title"))
+        plan_id = editing.new_plan(session, code, p.login, VIA, title=form.get("title"))
     except PlanInputError as exc:
         session.rollback()
-        return render(request, "plans/body.html", {"body": body, "plans": store.plans(session, code),
+        return _render(request, "plans/body.html", {"body": body, "plans": store.plans(session, code),
                                                    "error": exc.message(lang), "form": form}, status_code=422)
     return RedirectResponse(_plan_url(lang, code, plan_id), status_code=303)
 
@@ -108,7 +137,7 @@ def _catalogue(session, params) -> tuple[MeasureFilter, list[dict], dict]:
 def _plan_page(request, session, body: dict, plan: dict, status_code: int = 200, **extra):
     f, rows, facets = _catalogue(session, request.query_params)
     chosen = {pm["measure_no"] for pm in plan["measures"]}
-    return render(request, "plans/plan.html", {
+    return _render(request, "plans/plan.html", {
         "body": body, "plan": plan, "f": f, "results": rows, "facets": facets, "chosen": chosen,
         "changes": store.changes(session, plan["id"]), "error": None, "error_for": None, "form": {}, **extra,
     }, status_code=status_code)
@@ -145,24 +174,24 @@ def add_page(request: Request, code: str, plan_id: int, session: DbSession, lang
     except PlanInputError as exc:
         return _plan_page(request, session, body, plan, status_code=422, error=exc.message(lang))
     form = {"measure": str(found["no"]), "kpi": editing.national_kpi(found) or ""}
-    return render(request, "plans/measure_form.html", {"body": body, "plan": plan, "measure": found, "form": form,
+    return _render(request, "plans/measure_form.html", {"body": body, "plan": plan, "measure": found, "form": form,
                                                        "error": None, "pm": None})
 
 
 @router.post("/local/{code}/plan/{plan_id}/measures")
 async def add_measure(request: Request, code: str, plan_id: int, session: DbSession, lang: Lang):
+    p, form = await _signed_form(request, code, lang, f"/local/{code}/plan/{plan_id}")
     body = _body(session, code)
     plan = _plan_of(session, code, plan_id)
-    form = await _form(request)
     try:
-        editing.add_measure(session, plan_id, form, form.get("actor", ""), VIA)
+        editing.add_measure(session, plan_id, form, p.login, VIA)
     except PlanInputError as exc:
         session.rollback()
         try:
             found = editing.find_measure(session, form.get("measure"))
         except PlanInputError:
             found = None
-        return render(request, "plans/measure_form.html", {"body": body, "plan": plan, "measure": found,
+        return _render(request, "plans/measure_form.html", {"body": body, "plan": plan, "measure": found,
                                                            "form": form, "error": exc.message(lang),
                                                            "error_field": exc.field, "pm": None}, status_code=422)
     return RedirectResponse(_plan_url(lang, code, plan_id, fragment="chosen"), status_code=303)
@@ -185,23 +214,23 @@ def edit_page(request: Request, code: str, plan_id: int, pm_id: int, session: Db
             "deadline": pm["deadline_text"] or "",
             "schedule": "\n".join(f"{s['fiscal_year']}年度: {s['text']}" for s in pm["schedule"])}
     measure = store.catalogue_measure(session, no=pm["measure_no"])
-    return render(request, "plans/measure_form.html", {"body": body, "plan": plan, "measure": measure, "form": form,
+    return _render(request, "plans/measure_form.html", {"body": body, "plan": plan, "measure": measure, "form": form,
                                                        "error": None, "pm": pm})
 
 
 @router.post("/local/{code}/plan/{plan_id}/measures/{pm_id}")
 async def edit_measure(request: Request, code: str, plan_id: int, pm_id: int, session: DbSession, lang: Lang):
+    p, form = await _signed_form(request, code, lang, f"/local/{code}/plan/{plan_id}/measures/{pm_id}")
     body = _body(session, code)
     plan = _plan_of(session, code, plan_id)
     pm = _plan_measure(session, plan, pm_id)
-    form = await _form(request)
     fields = {k: form.get(k, "") for k in ("section", "kpi", "baseline", "target", "deadline", "schedule")}
     try:
-        editing.edit_measure(session, pm_id, fields, form.get("actor", ""), VIA)
+        editing.edit_measure(session, pm_id, fields, p.login, VIA)
     except PlanInputError as exc:
         session.rollback()
         measure = store.catalogue_measure(session, no=pm["measure_no"])
-        return render(request, "plans/measure_form.html", {"body": body, "plan": plan, "measure": measure,
+        return _render(request, "plans/measure_form.html", {"body": body, "plan": plan, "measure": measure,
                                                            "form": {**form, "measure": str(pm["measure_no"])},
                                                            "error": exc.message(lang), "error_field": exc.field,
                                                            "pm": pm}, status_code=422)
@@ -210,12 +239,12 @@ async def edit_measure(request: Request, code: str, plan_id: int, pm_id: int, se
 
 @router.post("/local/{code}/plan/{plan_id}/measures/{pm_id}/remove")
 async def remove_measure(request: Request, code: str, plan_id: int, pm_id: int, session: DbSession, lang: Lang):
+    p, _ = await _signed_form(request, code, lang, f"/local/{code}/plan/{plan_id}/measures/{pm_id}")
     body = _body(session, code)
     plan = _plan_of(session, code, plan_id)
     _plan_measure(session, plan, pm_id)
-    form = await _form(request)
     try:
-        editing.remove_measure(session, pm_id, form.get("actor", ""), VIA)
+        editing.remove_measure(session, pm_id, p.login, VIA)
     except PlanInputError as exc:
         session.rollback()
         return _plan_page(request, session, body, _plan_of(session, code, plan_id), status_code=422,
@@ -225,12 +254,12 @@ async def remove_measure(request: Request, code: str, plan_id: int, pm_id: int, 
 
 @router.post("/local/{code}/plan/{plan_id}/measures/{pm_id}/actuals")
 async def add_actual(request: Request, code: str, plan_id: int, pm_id: int, session: DbSession, lang: Lang):
+    p, form = await _signed_form(request, code, lang, f"/local/{code}/plan/{plan_id}")
     body = _body(session, code)
     plan = _plan_of(session, code, plan_id)
     _plan_measure(session, plan, pm_id)
-    form = await _form(request)
     try:
-        editing.record_actual(session, pm_id, form.get("value", ""), form.get("as_of"), form.get("actor", ""), VIA)
+        editing.record_actual(session, pm_id, form.get("value", ""), form.get("as_of"), p.login, VIA)
     except PlanInputError as exc:
         session.rollback()
         return _plan_page(request, session, body, _plan_of(session, code, plan_id), status_code=422,
