@@ -28,18 +28,21 @@ DERIVED_TABLES = {"audit_runs", "audit_findings"}
 
 
 def database_fingerprint(url: str) -> str:
-    """A hash of every row of every table (the derived audit cache aside), in primary-key order."""
+    """A hash of every row of each table (the derived audit cache aside), in primary-key order: "table:hash …", so
+    that a difference names the table that changed."""
     meta = MetaData()
     engine = storage.get_engine(url)
     meta.reflect(engine)
-    digest = hashlib.sha256()
+    parts = []
     with engine.connect() as conn:
         for name in sorted(set(meta.tables) - DERIVED_TABLES):
             table = meta.tables[name]
             order = list(table.primary_key.columns) or list(table.columns)
+            digest = hashlib.sha256()
             for row in conn.execute(select(table).order_by(*order)):
-                digest.update(repr((name, tuple(row))).encode())
-    return digest.hexdigest()
+                digest.update(repr(tuple(row)).encode())
+            parts.append(f"{name}:{digest.hexdigest()[:12]}")
+    return " ".join(parts)
 
 
 def built_database(tmp_path_factory, name: str, url: str | None = None) -> str:

@@ -22,11 +22,15 @@ from mieruka.web.routers import nav_links, router_modules
 
 
 def _prepare_database(url: str) -> None:
-    """Newest schema, a current search index and a list row per KPI before the first request."""
+    """Newest schema, a current search index, a list row per KPI and the key session cookies are signed with, before
+    the first request: a reading request then writes nothing."""
+    from mieruka.accounts.service import cookie_secret
+
     storage.ensure_schema(url)
     with storage.session_scope(url) as session:
         ensure_search_index(session)
         ensure_summaries(session)
+        cookie_secret(session)
 
 
 def _documented(app: FastAPI):
