@@ -19,13 +19,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# Debian's Chromium for the browser tests; Playwright's own browser download cannot work offline.
+# Debian's Chromium for the browser tests and the PDF reports (Playwright's own browser download cannot work
+# offline), the Japanese fonts they embed, and poppler-utils (pdftoppm) for the tests' first-page images.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftoppm ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) >/dev/null \
-	      || echo "could not install Debian chromium: browser tests will fail"; \
-	  else echo "not root: install Debian chromium (apt-get install chromium) for the browser tests"; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils) >/dev/null \
+	      || echo "could not install Debian chromium: browser tests and PDF reports will fail"; \
+	  else echo "not root: install Debian chromium, fonts-noto-cjk and poppler-utils (apt-get install ...) for the browser tests and PDF reports"; fi; \
 	fi
 
 # A fresh database each time: load the bundled sample, rate it under every scheme, serve it.

@@ -7,12 +7,19 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from mieruka import storage
 
+# The test client asks for host "testserver"; the app answers loopback names only unless told otherwise.
+os.environ.setdefault("MIERUKA_ALLOWED_HOSTS", "localhost 127.0.0.1 testserver")
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 PG_URL = os.environ.get("MIERUKA_TEST_DATABASE_URL")
+
+# Property tests check what is computed, not how fast: on 2 shared cores a busy moment is not a failure.
+settings.register_profile("mieruka", deadline=None)
+settings.load_profile("mieruka")
 
 
 @pytest.fixture

@@ -189,7 +189,7 @@ def test_stale_when_the_announced_measurement_has_passed():
                   "next_measurement_date": date(2018, 3, 1), "source": src("p.txt", 12)}
     k = kpi(observations=[obs(301, date(2017, 4, 1), line=12, status="preliminary")], appearances=[appearance])
     (f,) = stale([k], document_dates([k]), date(2019, 1, 1))
-    assert f.message == ("次回の把握時期「2017年4月確報値は、2018年3月頃に公表。」（2018-03-01、p.txt 12行）を2019-01-01時点で"
+    assert f.message == ("次回の把握時期「2017年4月確報値は、2018年3月頃に公表。」（2018年3月、p.txt 12行）を2019-01-01時点で"
                          "過ぎたが、新しい実績がない。最新の実績は301団体(2017-04-01、p.txt 12行)")
     assert f.sources == [{"document": "p.txt", "line": 12}]
     assert stale([k], document_dates([k]), date(2018, 2, 1)) == []  # not due yet
@@ -258,7 +258,7 @@ def test_stale_from_a_relative_announcement():
     k["observations"][0]["unit"] = "システム"
     assert stale([k], document_dates([k]), date(2019, 3, 31)) == []  # due on the day itself: not past yet
     (f,) = stale([k], document_dates([k]), date(2019, 4, 1))
-    assert f.message == ("次回の把握時期「2017年度末実績は翌年度末に把握。」（2019-03-31、p.txt 332行）を2019-04-01時点で過ぎたが、"
+    assert f.message == ("次回の把握時期「2017年度末実績は翌年度末に把握。」（2018年度末、p.txt 332行）を2019-04-01時点で過ぎたが、"
                          "新しい実績がない。最新の実績は1,117システム(2017-03-31、p.txt 332行)")
     assert f.message_en.endswith("with no newer actual; the latest actual is 1,117 systems (2017-03-31, p.txt line 332)")
     k["observations"].append(obs(700, date(2018, 3, 31), doc="q.txt", line=9))

@@ -153,7 +153,7 @@ def test_relative_targets_half_and_rank():
                [obs(16, date(2017, 3, 31), "位"), obs(9, date(2019, 3, 31), "位")], unit="位")
     r = rate_kpi(rank, POLICY, date(2019, 8, 1))
     assert (r.code, r.target) == ("イ", 16)
-    assert r.explanation.startswith("目標16位(2016年度値16位と同等以上、2019-03-31)を9位(2019-03-31)で達成している")
+    assert r.explanation.startswith("目標16位(2016年度値16位以内、2019-03-31)を9位(2019-03-31)で達成している")
 
 
 def test_cut_by_thirty_percent_and_doubling():

@@ -59,24 +59,31 @@ def test_reform_schedule_codes_on_the_seeds(seeded):
     results = rate_all(rows, scheme, date(2018, 6, 1))  # after the latest actual of 000/001, before their deadlines
     window = _by_name(results, "窓口業務のアウトソーシング")
     assert window.code == "A" and window.expected == pytest.approx(288.03, abs=0.01)
-    assert window.explanation.startswith("目標416団体(2021-03-31)に対し、計画線上の想定288団体を上回る301団体(2017-04-01)で、"
+    # 2020年度までに → 2020年度末, 2017年4月速報値 → 2017年4月: dates no more precise than the documents give them.
+    assert window.explanation.startswith("目標416団体(2020年度末)に対し、計画線上の想定288団体を上回る301団体(2017年4月)で、"
                                          "基準208団体(2014-10-01)から")
+    assert window.explanation.endswith("現在のペースでの到達は2020年度頃。")
     assert _by_name(results, "総合窓口の導入").code == "B"
     assert _by_name(results, "庶務業務の集約化").code == "A"
     systems = _by_name(results, "政府情報システム数")
-    assert (systems.code, systems.target) == ("B", 725)
+    # 000 l.332 prints 「2018年度までに894システムの減(62%減)の見込み」: 1,450 − 894 = 556 ≤ 725 by the deadline.
+    assert (systems.code, systems.target) == ("A", 725)
+    assert ("000_e89baf27ea3ff1c4.txt 332行が示す期限時点の見込み556システム(2018年度末)で目標を達成するため、A"
+            in systems.explanation)
+    assert rate_all([r for r in rows if r["name"] == "政府情報システム数"], schemes.load("policy-evaluation"),
+                    date(2018, 6, 1))[0].explanation.count("見込み556システム(2018年度末)は、この評価方式では判定に用いない") == 1
     assert _by_name(results, "標準委託仕様書等を使用するモデル自治体数").code == "B"
     (unset,) = [r for r in results if r.kpi.endswith("IT化・BPRに取り組んだ自治体数")]
-    assert unset.code == "F" and "設定予定の2017-03-31を過ぎている" in unset.explanation
+    assert unset.code == "F" and "設定予定の2016年度末を過ぎている" in unset.explanation
     assert {r.code for r in results if r.kpi.startswith("歳出効率化の成果")} == {"N"}  # after the fact
     tax = _by_name(results, "地方税の徴収率")  # 98.9 % (FY2014) is an actual, 99.2 % (FY2016) a 見込み
-    assert tax.code == "N" and "より新しい見込み値99.2%(2017-03-31)は実績ではないため判定に用いていない" in tax.explanation
+    assert tax.code == "N" and "より新しい見込み値99.2%(2016年度末)は実績ではないため判定に用いていない" in tax.explanation
     # as of 2025 the FY2018-FY2021 deadlines have passed and no document reports an actual since
     later = {r.kpi: r for r in rate_all(rows, scheme, AS_OF)}
     assert later["窓口業務のアウトソーシング"].code == later["総合窓口の導入"].code == later["政府情報システム数"].code == "N"
     assert later["政府情報システム数"].explanation.startswith(
-        "目標725システム(2012年度値1,450システムの0.5倍、2019-03-31)の期限を過ぎた2025-01-01時点で、期限以降の実績がなく"
-        "達成したか判断できない（最新の実績1,117システム(2017-03-31)）ため、N「現時点で判断できない」。")
+        "目標725システム(2012年度値1,450システムの0.5倍、2018年度末)の期限を過ぎた2025-01-01時点で、期限以降の実績がなく"
+        "達成したか判断できない（最新の実績1,117システム(2016年度末)）ため、N「現時点で判断できない」。")
     assert later["庶務業務の集約化"].code == "A" and later["クラウド導入市区町村数"].code == "A"  # met before the deadline
 
 
@@ -86,7 +93,7 @@ def test_policy_evaluation_codes_and_roll_up_on_the_seeds(seeded):
     results = rate_all(rows, scheme, date(2019, 8, 1))
     hours = _by_name(results, "電子決裁に要する期間")
     assert hours.code == "ハ" and hours.actual == 60.3 and hours.target == 32
-    assert "基準40.1時間(2015-03-31)から目標までの達成度は-249%" in hours.explanation
+    assert "基準40.1時間(2014年度末)から目標までの達成度は-249%" in hours.explanation
     assert _by_name(results, "行政オンラインサービスの充実度ランキング").code == "イ"
     assert _by_name(results, "クラウド導入市区町村数").code == "イ"
     assert _by_name(results, "情報システム統一研修").code == "イ"

@@ -16,8 +16,8 @@ LAYERS = (
     ("ingest",),
     ("storage",),
     ("loading", "evaluate"),
-    ("municipalities", "accounts"),
-    ("export", "workflow"),
+    ("municipalities", "accounts", "plans"),
+    ("export", "workflow", "publish"),
     ("web",),
     ("cli",),
 )

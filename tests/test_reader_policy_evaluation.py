@@ -93,9 +93,9 @@ def test_seed_un_ranking_improves_downward(seed):
     assert (kpi.baseline.value, kpi.baseline.unit, kpi.baseline.as_of) == (4.0, "位", date(2015, 3, 31))
     assert [(t.text, t.interim, t.deadline, t.comparator, t.relative_kind, t.relative_base_year)
             for t in kpi.targets] == [
-        ("平成26年度値以上", True, date(2017, 3, 31), "ge", "at_least_base", 2014),
-        ("平成28年度値以上", True, date(2019, 3, 31), "ge", "at_least_base", 2016),
-        ("平成28年度値以上 【30年度】", False, date(2019, 3, 31), "ge", "at_least_base", 2016),
+        ("平成26年度値以上", True, date(2017, 3, 31), "le", "at_least_base", 2014),
+        ("平成28年度値以上", True, date(2019, 3, 31), "le", "at_least_base", 2016),
+        ("平成28年度値以上 【30年度】", False, date(2019, 3, 31), "le", "at_least_base", 2016),
     ]
     assert _values(kpi.observations) == [(16.0, date(2017, 3, 31)), (9.0, date(2019, 3, 31))]
     assert (kpi.source.line, kpi.source.line_end) == (32, 33)

@@ -189,9 +189,11 @@ def test_000_sentences_in_the_actual_column_are_not_values(seed000):
     # what the 実績値 cell says is kept as words: "23圏域" is a count in passing, not this KPI's value
     assert [(o.value, o.unit, o.as_of, o.status, o.text, o.source.line) for o in kpi.observations] == [
         (None, None, None, None, "連携中枢都市圏ビジョンを策定している23圏域において指標を設定済み。", 127)]
-    assert [o.text for o in row(seed000, "自治体にアドバイスや意見交換等を行った件数", line=291).observations] == [
-        "2017年度末に集計予定"]
-    assert {n["line"] for n in seed000.meta["unread_actuals"]} == {127, 159, 210, 291}
+    # "2017年度末に集計予定" in the 実績値 column (l.291) says when a figure will come: a note, not an observation
+    assert row(seed000, "自治体にアドバイスや意見交換等を行った件数", line=291).observations == []
+    assert seed000.meta["scheduling_notes"] == [
+        {"kpi": "自治体にアドバイスや意見交換等を行った件数", "line": 291, "text": "2017年度末に集計予定"}]
+    assert {n["line"] for n in seed000.meta["unread_actuals"]} == {127, 159, 210}
 
 
 def test_000_items_themes_and_steps(seed000):

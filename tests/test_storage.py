@@ -93,6 +93,7 @@ def test_downgrade_refuses_to_drop_documents_without_yes(tmp_path):
 
     db = str(tmp_path / "kept.db")
     storage.upgrade(db)
+    head = storage.current_revision(db)
     with storage.session_scope(db) as s:
         add_document(s, file_name="000.txt", family="reform-schedule", sha256="0" * 64, raw=b"raw")
     head = storage.current_revision(db)

@@ -58,7 +58,7 @@ def test_kpi_item_carries_values_sources_and_the_rating_under_the_scheme(client)
     assert k["baseline"]["value"] == 208.0 and k["baseline"]["as_of"] == "2015-03-31"
     assert k["targets"][0]["deadline"] == "2021-03-31" and k["targets"][0]["source"]["line"] == 4
     assert k["observations"][0] == {"value": 301.0, "unit": "団体", "as_of": "2017-04-01", "status": "preliminary",
-                                    "text": "301団体 (2017年4月速報値)",
+                                    "text": "301団体 (2017年4月速報値)", "as_of_precision": None,
                                     "source": {"document": "schedule.txt", "document_id": 1, "line": 4}}
     assert k["ministry"] == "総務省" and k["documents"] == ["schedule.txt"]
     assert k["next_measurement_date"] == "2018-03-31"
@@ -71,7 +71,8 @@ def test_kpi_detail_lists_every_evaluation(client):
     assert k["evaluations"][1]["explanation_en"] == "301, above the planned 289"
     assert k["appearances"][0]["name"] == "- 1 窓口業務のアウトソーシング"
     r = client.get("/api/kpis/999")
-    assert r.status_code == 404 and r.json() == {"detail": "KPI 999 not found"}
+    assert r.status_code == 404 and r.json() == {"detail": "KPI 999 は見つかりません。", "errors": []}
+    assert client.get("/api/kpis/999?lang=en").json()["detail"] == "KPI 999 not found"
 
 
 def test_evaluations_filter_by_scheme_official_and_code(client):
@@ -144,7 +145,7 @@ def test_openapi_document_is_valid_openapi_3_1(client):
 def test_the_openapi_validator_catches_a_broken_document(client):
     spec = get(client, "/api/openapi.json")
     del spec["paths"]["/api/kpis"]["get"]["parameters"][0]["in"]  # a parameter must say where it goes
-    with pytest.raises(OpenAPIValidationError, match="'in' is a required property"):
+    with pytest.raises(OpenAPIValidationError, match="[\"']in[\"'] is a required property"):
         validate_openapi(spec)
 
 
@@ -218,15 +219,21 @@ def test_audit_findings_download_in_the_pages_language(client):
 @pytest.mark.parametrize("url", ["/api/kpis?scheme=no-such-scheme", "/api/kpis/1?scheme=no-such-scheme",
                                  "/api/evaluations?scheme=no-such-scheme"])
 def test_an_unknown_scheme_is_refused_by_name(client, url):
-    r = client.get(url)
+    r = client.get(url + "&lang=en")
     assert r.status_code == 422
     assert r.json()["detail"].startswith("scheme: unknown rating scheme 'no-such-scheme'; use one of reform-schedule, ")
+    r = client.get(url)
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("scheme: 評価方式「no-such-scheme」はありません。次のいずれかを指定してください: reform-schedule, ")
 
 
 @pytest.mark.parametrize("url", ["/?scheme=no-such-scheme", "/kpis?scheme=no-such-scheme", "/items/1?scheme=no-such-scheme",
                                  "/kpis.csv?scheme=no-such-scheme"])
 def test_pages_refuse_an_unknown_scheme_too(client, url):
     r = client.get(url)
+    assert r.status_code == 422
+    assert "scheme: 評価方式「no-such-scheme」はありません。" in r.text
+    r = client.get(url + "&lang=en")
     assert r.status_code == 422
     assert "unknown rating scheme &#39;no-such-scheme&#39;" in r.text or "unknown rating scheme 'no-such-scheme'" in r.text
 

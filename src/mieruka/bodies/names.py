@@ -138,6 +138,9 @@ def _candidates(rest: str) -> list[LocalBodyInfo]:
     return []
 
 
+# The close-match hint compares with all 1,741 names (difflib): the same unknown name, met in every copy of a
+# document, is worked out once.
+@lru_cache(maxsize=4096)
 def _unknown_message(name: str, rest: str) -> str:
     ward = _WARD.fullmatch(rest)
     cities = _name_index().get(_lookup_key(ward["city"]), []) if ward else []

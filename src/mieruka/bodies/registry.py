@@ -61,11 +61,22 @@ def all_bodies() -> list[LocalBodyInfo]:
 
 
 def prefectures() -> list[LocalBodyInfo]:
-    return [body for body in _bodies() if body.is_prefecture]
+    return list(_prefectures())
 
 
 def municipalities() -> list[LocalBodyInfo]:
-    return [body for body in _bodies() if not body.is_prefecture]
+    return list(_municipalities())
+
+
+# Name resolution asks for the prefectures once per name it reads: cached, not rescanned over 1,788 bodies.
+@lru_cache(maxsize=1)
+def _prefectures() -> tuple[LocalBodyInfo, ...]:
+    return tuple(body for body in _bodies() if body.is_prefecture)
+
+
+@lru_cache(maxsize=1)
+def _municipalities() -> tuple[LocalBodyInfo, ...]:
+    return tuple(body for body in _bodies() if not body.is_prefecture)
 
 
 def by_code(code: str) -> LocalBodyInfo | None:

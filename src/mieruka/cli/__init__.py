@@ -6,7 +6,8 @@ from importlib import import_module
 
 from mieruka.cli.app import app
 
-AREAS = ("core", "ingest", "evaluate", "web", "municipalities", "export")
+AREAS = ("core", "ingest", "evaluate", "web", "municipalities", "export", "accounts", "cycle", "report", "publish",
+         "plans")
 
 
 def load_commands():

@@ -6,10 +6,27 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
 
 from mieruka.export.formats import Format
+from mieruka.jp import visible
+
+
+class _Commands(TyperGroup):
+    """Every command: a database left with a partial schema is explained, not shown as a traceback."""
+
+    def invoke(self, ctx):
+        from mieruka.storage.db import SchemaError
+
+        try:
+            return super().invoke(ctx)
+        except SchemaError as exc:
+            fail(str(exc))
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="mieruka",
     help="見える化: reform-progress documents into one database, rated, audited and shown.",
     no_args_is_help=True,
@@ -17,8 +34,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+class _Messages(Console):
+    """stderr for messages: a string is printed as written, never read as rich markup (a survey may name a column
+    "[/]"), and its control characters are shown, not obeyed; style goes in a Text, as labelled() builds."""
+
+    def print(self, *objects, **kwargs) -> None:
+        kwargs.setdefault("markup", False)
+        kwargs.setdefault("highlight", False)
+        super().print(*(visible(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
 # Messages are not wrapped: a path or a line of a log must stay whole to be found again.
-err = Console(stderr=True, soft_wrap=True)
+err = _Messages(stderr=True, soft_wrap=True)
+
+
+def labelled(label: str, style: str, message: str) -> Text:
+    """"error: message" with the label styled and the message shown exactly (no markup, controls made visible)."""
+    return Text.assemble((label, style), " ", visible(str(message)))
+
 
 DbOption = typer.Option(None, "--db", help="Database URL or SQLite path (default: $MIERUKA_DATABASE_URL or ./mieruka.db)")
 FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv")
@@ -26,5 +60,5 @@ FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a clear error on stderr and exit non-zero."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(labelled("error:", "bold red", message))
     sys.exit(code)

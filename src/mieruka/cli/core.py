@@ -18,6 +18,17 @@ def db_upgrade(revision: str = typer.Argument("head"), db: str = DbOption) -> No
     print(f"database {storage.resolve_url(db)} at revision {storage.current_revision(db)}")
 
 
+@db_app.command("repair")
+def db_repair(db: str = DbOption) -> None:
+    """Drop the empty tables an interrupted first upgrade left (no schema revision), then upgrade."""
+    done = storage.repair(db)
+    if not done["dropped"]:
+        print(f"database {storage.resolve_url(db)} needs no repair: at revision {done['revision']}")
+        return
+    print(f"dropped {len(done['dropped'])} empty table(s) left without a schema revision; "
+          f"database {storage.resolve_url(db)} at revision {done['revision']}")
+
+
 @db_app.command("downgrade")
 def db_downgrade(revision: str = typer.Argument("base"), db: str = DbOption,
                  yes: bool = typer.Option(False, "--yes", help="Drop what the tables hold, documents included")) -> None:

@@ -67,7 +67,7 @@ def evaluate_cmd(
     sch = _scheme(scheme)
     when = _as_of(as_of)
     storage.ensure_schema(db)
-    with storage.session_scope(db) as session:
+    with storage.session_scope(db, write=store) as session:
         policies = {p["source"]["document_id"]: f"{p['policy']}（総合）" for p in policy_result_rows(session)}
         if store:
             # a scheme given as a file path is kept under the hash of that file

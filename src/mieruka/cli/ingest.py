@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from mieruka import storage
-from mieruka.cli.app import DbOption, FormatOption, app, err, fail
+from mieruka.cli.app import DbOption, FormatOption, app, err, fail, labelled
 from mieruka.evaluate.explain import num
 from mieruka.export.formats import Format, print_rows, to_json
 from mieruka.jp import format_date_ja, format_yen
@@ -44,7 +44,7 @@ def ingest_cmd(
               f"{total:.3f} s CPU", highlight=False)
     for r in reports:
         if r.status == "error":
-            err.print(f"[red]error:[/] {r.file}: {r.error}", highlight=False)
+            err.print(labelled("error:", "red", f"{r.file}: {r.error}"))
     if any(r.status == "error" for r in reports):
         raise typer.Exit(1)
 
@@ -145,7 +145,9 @@ def _kpi_line(k: dict) -> dict:
     b = k["baseline"]
     finals = [t for t in k["targets"] if not t["interim"]] or k["targets"]
     latest = max(finals, key=lambda t: (t["deadline"] is not None, t["deadline"] or date.min), default=None)
-    actual = max((o for o in k["observations"] if o["value"] is not None),
+    valued = [o for o in k["observations"] if o["value"] is not None]
+    # the latest actual; a printed 見込み only when there is no actual at all
+    actual = max([o for o in valued if o["status"] != "forecast"] or valued,
                  key=lambda o: (o["as_of"] is not None, o["as_of"] or date.min), default=None)
     status = {"preliminary": "（速報値）", "final": "（確報値）", "forecast": "（見込み）"}
     return {
@@ -155,9 +157,18 @@ def _kpi_line(k: dict) -> dict:
         if latest else "",
         "actual": f"{num(actual['value'], actual['unit'] or unit)}{_when(actual['as_of'])}"
                   f"{status.get(actual['status'], '')}" if actual else "",
-        "ratings": " ".join(f"{r['code']}({r['source']['document'][:3]}:{r['source']['line']})" for r in k["ratings"]),
+        "ratings": " ".join(_rating_mark(r) for r in k["ratings"]),
         "documents": " ".join(d[:3] for d in k["documents"]),
     }
+
+
+def _rating_mark(r: dict) -> str:
+    """A published rating cites its document and line (A(000:12)); a computed one, stored by `mieruka evaluate`,
+    has no source and names its scheme instead (A[municipal-sabc])."""
+    src = r["source"]
+    if src is None:
+        return f"{r['code']}[{r['scheme']}]"
+    return f"{r['code']}({src['document'][:3]}" + (f":{src['line']})" if src.get("line") else ")")
 
 
 def _measure_line(m: dict) -> dict:

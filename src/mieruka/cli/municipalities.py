@@ -8,13 +8,14 @@ from pathlib import Path
 import typer
 
 from mieruka import storage
-from mieruka.cli.app import DbOption, FormatOption, app, err, fail
+from mieruka.cli.app import DbOption, FormatOption, app, err, fail, labelled
 from mieruka.export.formats import Format, print_rows, to_json
 
 survey_app = typer.Typer(help="Per-municipality surveys: import, template, attributes, bottom-up KPIs.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
 
 _BODY_COLUMNS = ["code", "prefecture", "name", "kana", "kind"]
+_SHOWN_ERRORS = 20  # rejected lines printed after an import; the rest are counted
 
 
 @app.command("municipalities")
@@ -61,8 +62,14 @@ def _date(text: str, option: str) -> date:
 
 
 def _read(path: Path) -> bytes:
+    from mieruka.municipalities.survey import MAX_SURVEY_BYTES
+
     if not path.is_file():
         fail(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > MAX_SURVEY_BYTES:  # refused before it is read into memory
+        fail(f"{path}: the file is {size / 2**20:,.0f} MB; a survey of every municipality is far smaller, and the "
+             f"limit is {MAX_SURVEY_BYTES // 2**20} MB")
     return path.read_bytes()
 
 
@@ -74,8 +81,11 @@ def _print_result(result: dict, keys: tuple[str, ...], fmt: Format) -> None:
         print_rows([{k: result[k] for k in keys}], fmt)
     else:
         print_rows([{"field": k, "value": result[k]} for k in keys], fmt)
-    for e in result["errors"]:
-        err.print(f"[yellow]skipped[/] line {e['line']}: {e['message']}", highlight=False, soft_wrap=True)
+    for e in result["errors"][:_SHOWN_ERRORS]:
+        err.print(labelled("skipped", "yellow", f"line {e['line']}: {e['message']}"))
+    if result["rejected"] > _SHOWN_ERRORS:
+        err.print(labelled("skipped", "yellow", f"{result['rejected'] - _SHOWN_ERRORS:,} more line(s); the first "
+                                                f"{len(result['errors'])} are kept with the import (--format json)"))
 
 
 @survey_app.command("import")
@@ -94,7 +104,7 @@ def survey_import(
     raw = _read(file)
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db) as session:
+        with storage.session_scope(db, write=True) as session:
             result = import_survey(session, raw, file.name, initiative, when)
     except SurveyError as exc:
         fail(str(exc))
@@ -134,7 +144,7 @@ def survey_attributes(
     raw = _read(file)
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db) as session:
+        with storage.session_scope(db, write=True) as session:
             result = import_attributes(session, raw, file.name, when)
     except SurveyError as exc:
         fail(str(exc))
@@ -171,7 +181,7 @@ def survey_define_kpi(
         fail("give --kpi (an existing KPI's id or key) or --name (a new KPI)")
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db) as session:
+        with storage.session_scope(db, write=True) as session:
             row = store.define_survey_kpi(session, initiative, measure, kpi, name)
     except LookupError as exc:
         fail(str(exc.args[0]))
@@ -253,7 +263,7 @@ def similar_cmd(
     code = _body_code(body)
     when = _date(as_of, "--as-of") if as_of else None
     storage.ensure_schema(db)
-    with storage.session_scope(db) as session:
+    with storage.session_scope(db, write=True) as session:
         store.sync_registry(session)
         result = similar.compare(store.body_facts(session, initiative, when), code)
     if result is None:
@@ -364,7 +374,7 @@ def link_cases_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     from mieruka.storage import local_bodies as store
 
     storage.ensure_schema(db)
-    with storage.session_scope(db) as session:
+    with storage.session_scope(db, write=True) as session:
         synced = store.sync_registry(session)
         unresolved = store.link_cases(session)
     err.print(f"local bodies: {synced['total']} ({synced['added']} added, {synced['updated']} updated); "

@@ -1,29 +1,62 @@
 """Commands that serve the web application: `mieruka serve` over any database, `mieruka demo` as `make demo` runs it."""
 from __future__ import annotations
 
+import os
+
 import typer
 
 from mieruka.cli.app import DbOption, app, err
 
-HostOption = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)")
+HostOption = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only); "
+                          "on 0.0.0.0, set MIERUKA_ALLOWED_HOSTS to the host names users will type")
 PortOption = typer.Option(8000, "--port", help="TCP port")
 
 
-def _serve(db: str | None, host: str, port: int) -> None:
+WorkersOption = typer.Option(1, "--workers", min=1, max=64,
+                             help="Server processes sharing the port (use PostgreSQL as the store beyond one)")
+ReadDbOption = typer.Option(None, "--read-db", envvar="MIERUKA_READ_DATABASE_URL",
+                            help="Database URL the requests read from (a read replica); default: --db")
+
+
+def _serve(db: str | None, host: str, port: int, workers: int = 1, read_db: str | None = None) -> None:
+    import gc
+    import os
+
     import uvicorn
 
+    from mieruka import storage
     from mieruka.web import create_app
 
-    web_app = create_app(db)
+    web_app = create_app(db, read_db, hosts=[host])  # the address asked for is a host name the app answers
     shown = f"[{host}]" if ":" in host else host
-    print(f"mieruka: serving {web_app.state.db_url} at http://{shown}:{port}/ (Ctrl+C stops)", flush=True)
+    if host in ("0.0.0.0", "::") and not os.environ.get("MIERUKA_ALLOWED_HOSTS"):
+        err.print("mieruka: only requests for localhost and 127.0.0.1 are answered; set MIERUKA_ALLOWED_HOSTS to the "
+                  "names users will type (e.g. MIERUKA_ALLOWED_HOSTS=mieruka.example.lg.jp)", highlight=False,
+                  soft_wrap=True)
+    read = "" if web_app.state.read_url == web_app.state.db_url else f", reading from {web_app.state.read_url}"
+    several = f" with {workers} workers" if workers > 1 else ""
+    print(f"mieruka: serving {web_app.state.db_url}{read} at http://{shown}:{port}/{several} (Ctrl+C stops)",
+          flush=True)
+    if workers > 1:
+        # Each worker builds its app from the environment (uvicorn starts them from an import string).
+        os.environ["MIERUKA_DATABASE_URL"] = web_app.state.db_url
+        os.environ["MIERUKA_READ_DATABASE_URL"] = web_app.state.read_url
+        os.environ["MIERUKA_SERVE_HOST"] = host
+        storage.dispose_engines()
+        uvicorn.run("mieruka.web.app:worker_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning")
+        return
+    # The ~140k objects alive after start-up (plotly, numpy, SQLAlchemy) are never garbage: keeping them out of
+    # the collector's full passes takes its ~100 ms pauses off the requests.
+    gc.freeze()
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
 
 
 @app.command("serve")
-def serve_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption) -> None:
+def serve_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption, workers: int = WorkersOption,
+              read_db: str = ReadDbOption) -> None:
     """Serve the pages and the JSON API (/api/) over the database."""
-    _serve(db, host, port)
+    _serve(db, host, port, workers, read_db)
 
 
 @app.command("demo")
@@ -38,4 +71,16 @@ def demo_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption)
     if rated:
         err.print(f"rated every KPI under {', '.join(rated)} as of {when} (the newest observation)",
                   highlight=False, soft_wrap=True)
+    _demo_admin(db)
     _serve(db, host, port)
+
+
+def _demo_admin(db: str | None) -> None:
+    from mieruka import storage
+    from mieruka.accounts.service import demo_admin
+
+    with storage.session_scope(db) as session:
+        made = demo_admin(session)
+    if made:
+        # printed this once only: the database keeps nothing but its Argon2 hash
+        print(f"mieruka: sign in at /signin as {made[0]} with the password {made[1]} (shown only now)", flush=True)

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
 
-from mieruka.evaluate.explain import at, at_en, num, num_en
+from mieruka.evaluate.explain import _d, _d_en, at, at_en, num, num_en
 from mieruka.evaluate.rate import RatingResult, rate_kpi, roll_up_group
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Point, doc_key, document_dates, pick_baseline, resolve_target, stated_on
 from mieruka.jp import fiscal_year_end
-from mieruka.jp.dates import find_periods
+from mieruka.jp.dates import find_periods, precision_of
 from mieruka.jp.text import prepare_cell
 
 KINDS = ("rating_mismatch", "rating_conflict", "value_conflict", "target_conflict", "target_revised",
@@ -455,16 +455,21 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
             continue
         due = min(d for d, _, _ in overdue)
         latest = max(actuals, key=lambda o: o["as_of"]) if actuals else None
-        have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({latest['as_of']}、{at(latest.get('source'))})" \
+        if latest:
+            when = (latest["as_of"], latest.get("as_of_precision"))
+        have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({_d(*when)}、{at(latest.get('source'))})" \
             if latest else "実績はまだない"
-        have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({latest['as_of']}, " \
+        have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({_d_en(*when)}, " \
                   f"{at_en(latest.get('source'))})" if latest else "there is no actual yet"
         said = overdue[0][1]
+        # written as precisely as announced: 2018年3月頃 → 2018年3月, 翌年度末 → 2018年度末
+        precision = said.get("next_measurement_precision") or precision_of(said.get("next_measurement"), due)
         out.append(Finding(
             "stale", kpi["id"], kpi["name"],
-            f"次回の把握時期「{said.get('next_measurement')}」（{due}、{at(said.get('source'))}）を{as_of}時点で過ぎたが、"
-            f"新しい実績がない。{have}",
-            f"the next measurement announced as \"{said.get('next_measurement')}\" ({due}, {at_en(said.get('source'))}) "
+            f"次回の把握時期「{said.get('next_measurement')}」（{_d(due, precision)}、{at(said.get('source'))}）を"
+            f"{as_of}時点で過ぎたが、新しい実績がない。{have}",
+            f"the next measurement announced as \"{said.get('next_measurement')}\" ({_d_en(due, precision)}, "
+            f"{at_en(said.get('source'))}) "
             f"is past as of {as_of}, with no newer actual; {have_en}",
             _cite(*(a.get("source") for _, a, _ in overdue), latest.get("source") if latest else None)))
     return out

@@ -27,6 +27,7 @@ class SeriesArrays:
     obs_day: np.ndarray  # int, increasing within a series
     obs_value: np.ndarray  # float
     as_of: int
+    printed_forecast: np.ndarray | None = None  # float: the 見込み printed for the deadline (NaN: none)
 
     @property
     def n(self) -> int:
@@ -62,6 +63,7 @@ def from_series(series: list[Series]) -> SeriesArrays:
         obs_day=np.array([o[1] for o in obs], dtype=np.int64),
         obs_value=np.array([o[2] for o in obs], dtype=float),
         as_of=series[0].as_of.toordinal() if series else 0,
+        printed_forecast=np.array([s.printed_forecast.value if s.printed_forecast else np.nan for s in series]),
     )
 
 
@@ -78,7 +80,8 @@ def _fallback_baseline(x: SeriesArrays, scheme: Scheme) -> SeriesArrays:
     keep = np.ones(len(x.obs_series), dtype=bool)
     keep[first] = False
     return SeriesArrays(x.direction, x.after_the_fact, x.target_unset, x.target, x.improve_only, x.deadline,
-                        baseline, baseline_day, x.obs_series[keep], x.obs_day[keep], x.obs_value[keep], x.as_of)
+                        baseline, baseline_day, x.obs_series[keep], x.obs_day[keep], x.obs_value[keep], x.as_of,
+                        x.printed_forecast)
 
 
 def _forecast(x: SeriesArrays, has_base: np.ndarray, half_life: float) -> np.ndarray:
@@ -157,12 +160,20 @@ def rate_arrays(x: SeriesArrays, scheme: Scheme) -> BulkResult:
         "deadline_passed": (td > 0) & ~no_target & (x.as_of >= td),
         "observed_after_deadline": (td > 0) & ~no_target & has_obs & (ta >= td),
         "forecast_met": has_t & ~np.isnan(fc) & (d * (fc - t) >= 0),
+        "printed_forecast_met": _printed_met(x, scheme, has_t, t, d),
     }
     metrics = {"path_share": path_share, "achievement": achievement, "attainment": attainment,
                "change": change, "cagr_ratio": cagr}
     rules = _assign(scheme, flags, metrics, n)
     names = np.array([r.code for r in scheme.rules], dtype=object)
     return BulkResult(names[rules], rules, flags, metrics, expected, fc)
+
+
+def _printed_met(x: SeriesArrays, scheme: Scheme, has_t: np.ndarray, t: np.ndarray, d: np.ndarray) -> np.ndarray:
+    if not scheme.printed_forecasts or x.printed_forecast is None:
+        return np.zeros(x.n, dtype=bool)
+    pf = x.printed_forecast
+    return has_t & ~np.isnan(pf) & (d * (pf - t) >= 0)
 
 
 def _assign(scheme: Scheme, flags: dict[str, np.ndarray], metrics: dict[str, np.ndarray], n: int) -> np.ndarray:

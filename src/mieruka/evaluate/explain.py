@@ -2,13 +2,15 @@
 A KPI that cannot be rated is told why; the forecast follows when there is one."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from mieruka.evaluate import path as p
 from mieruka.evaluate.facts import Facts
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Series
-from mieruka.jp import fiscal_year_of, format_yen
+from mieruka.jp import fiscal_year_of, format_period_en, format_period_ja, format_yen
+from mieruka.jp.numbers import bound_word
 
 
 def num(value: float, unit: str | None = None) -> str:
@@ -55,12 +57,19 @@ def pct(x: float) -> str:
     return f"{x * 100:.0f}%"
 
 
-def _d(day: date | None) -> str:
-    return day.isoformat() if day else "時点不明"
+def _d(day: date | None, precision: str | None = None) -> str:
+    """A date no more precise than the document gave it: 2020年度末, 2017年4月, else 2017-04-01."""
+    if not day:
+        return "時点不明"
+    if precision in ("fiscal_year", "month", "year"):
+        return format_period_ja(day, precision).split("（", 1)[0]
+    return day.isoformat()
 
 
-def _d_en(day: date | None) -> str:
-    return day.isoformat() if day else "undated"
+def _d_en(day: date | None, precision: str | None = None) -> str:
+    if not day:
+        return "undated"
+    return format_period_en(day, precision)
 
 
 def at(source: dict | None) -> str:
@@ -91,10 +100,34 @@ def explain(series: Series, facts: Facts, scheme: Scheme, index: int) -> tuple[s
     crit_ja = f"（判定基準: {rule.ja}）" if rule.ja and rule.ja != label.ja else ""
     crit_en = f"; criterion: {rule.en}" if rule.en and rule.en != label.en else ""
     named_en = f" ({label.en}{crit_en})" if label.en != rule.code or crit_en else ""
+    pf = series.printed_forecast
+    if pf is not None:  # named once, as the forecast used or not used, not again as an unused 見込み
+        series = replace(series, unused_forecasts=[f for f in series.unused_forecasts if f != pf])
     notes_ja, notes_en = _notes(series, facts)
+    pf_ja, pf_en = _printed_forecast_note(series, facts, scheme, _cause(scheme, index))
     fc_ja, fc_en = _forecast_text(series, facts)
-    return (f"{ja}ため、{rule.code}「{label.ja}」{crit_ja}。" + notes_ja + fc_ja,
-            f"{en[0].upper()}{en[1:]}, so {rule.code}{named_en}." + notes_en + fc_en)
+    return (f"{ja}ため、{rule.code}「{label.ja}」{crit_ja}。" + notes_ja + pf_ja + fc_ja,
+            f"{en[0].upper()}{en[1:]}, so {rule.code}{named_en}." + notes_en + pf_en + fc_en)
+
+
+def _printed(series: Series) -> tuple[str, str]:
+    pf = series.printed_forecast
+    return (f"{at(pf.source)}が示す期限時点の見込み{num(pf.value, series.unit)}({_d(pf.day, pf.precision)})",
+            f"the forecast printed for the deadline in {at_en(pf.source)}, {num_en(pf.value, series.unit)} "
+            f"({_d_en(pf.day, pf.precision)}),")
+
+
+def _printed_forecast_note(series: Series, facts: Facts, scheme: Scheme, cause: str) -> tuple[str, str]:
+    """Which printed 見込み the rating used, or that it was left out and why."""
+    if series.printed_forecast is None or cause == "printed_forecast_met":
+        return "", ""
+    said, said_en = _printed(series)
+    if not scheme.printed_forecasts:
+        return (f"{said}は、この評価方式では判定に用いない。",
+                f" {said_en[0].upper()}{said_en[1:]} is not used: this scheme rates actuals only.")
+    if facts.flags.get("printed_forecast_met"):
+        return f"{said}でも目標に届く。", f" {said_en[0].upper()}{said_en[1:]} also meets the target."
+    return f"{said}は目標に届かない。", f" {said_en[0].upper()}{said_en[1:]} falls short of the target."
 
 
 def target_text(series: Series) -> tuple[str, str]:
@@ -113,11 +146,11 @@ def target_text(series: Series) -> tuple[str, str]:
         base_en = f"the {'FY' + goal.relative_base_label[:-2] + ' ' if goal.relative_base_label else 'base '}value " \
                   f"{num_en(goal.relative_base, unit)}"
         if goal.relative_factor == 1:
-            rel, rel_en = f"{base}と同等以上、", f"at least as good as {base_en}; "
+            rel, rel_en = f"{base}{bound_word(unit, series.direction < 0)}、", f"at least as good as {base_en}; "
         else:
             rel, rel_en = f"{base}の{goal.relative_factor:g}倍、", f"{goal.relative_factor:g} × {base_en}; "
-    when = _d(goal.deadline) if goal.deadline else "期限なし"
-    when_en = f"by {_d_en(goal.deadline)}" if goal.deadline else "no deadline"
+    when = _d(goal.deadline, goal.deadline_precision) if goal.deadline else "期限なし"
+    when_en = f"by {_d_en(goal.deadline, goal.deadline_precision)}" if goal.deadline else "no deadline"
     return f"目標{num(goal.value, unit)}({rel}{when})", f"the target of {num_en(goal.value, unit)} ({rel_en}{when_en})"
 
 
@@ -125,13 +158,14 @@ def _actual(series: Series, facts: Facts) -> tuple[str, str]:
     a = facts.actual
     if a is None:
         return "実績なし", "no actual"
-    return f"{num(a.value, series.unit)}({_d(a.day)})", f"{num_en(a.value, series.unit)} ({_d_en(a.day)})"
+    return (f"{num(a.value, series.unit)}({_d(a.day, a.precision)})",
+            f"{num_en(a.value, series.unit)} ({_d_en(a.day, a.precision)})")
 
 
 def _baseline(series: Series) -> tuple[str, str]:
     b = series.baseline
-    return (f"基準{num(b.value, series.unit)}({_d(b.day)})",
-            f"the baseline {num_en(b.value, series.unit)} ({_d_en(b.day)})")
+    return (f"基準{num(b.value, series.unit)}({_d(b.day, b.precision)})",
+            f"the baseline {num_en(b.value, series.unit)} ({_d_en(b.day, b.precision)})")
 
 
 def _unset(series: Series) -> tuple[str, str]:
@@ -140,8 +174,9 @@ def _unset(series: Series) -> tuple[str, str]:
     by = by_en = ""
     if u.promised_by:
         late = u.promised_by < series.as_of
-        by = f"設定予定の{_d(u.promised_by)}を過ぎている、" if late else f"{_d(u.promised_by)}までに設定予定、"
-        by_en = f"promised by {_d_en(u.promised_by)}{', a date now past' if late else ''}, "
+        by = (f"設定予定の{_d(u.promised_by, u.precision)}を過ぎている、" if late
+              else f"{_d(u.promised_by, u.precision)}までに設定予定、")
+        by_en = f"promised by {_d_en(u.promised_by, u.precision)}{', a date now past' if late else ''}, "
     return f"{by}「{u.text}」{at(u.source)}", f"{by_en}\"{u.text}\" at {at_en(u.source)}"
 
 
@@ -186,6 +221,10 @@ def _situation(series: Series, facts: Facts, cause: str, scheme: Scheme, judged:
         return (f"{tgt}に対し、{when}時点で実績値がない{extra}",
                 f"there is no actual value as of {when} against {tgt_en}{extra_en}")
     act, act_en = _actual(series, facts)
+    if cause == "printed_forecast_met":
+        said, said_en = _printed(series)
+        return (f"{tgt}に対し最新の実績は{act}だが、{said}で目標を達成する",
+                f"against {tgt_en} the latest actual is {act_en}, but {said_en} meets the target")
     if cause == "target_met":
         return f"{tgt}を{act}で達成している", f"{act_en} meets {tgt_en}"
     if cause == "deadline_passed" and not facts.flags["observed_after_deadline"]:
@@ -271,8 +310,8 @@ def _no_measure(series: Series, facts: Facts, scheme: Scheme, tgt, tgt_en, act, 
     if goal is None or goal.deadline is None:
         return f"{tgt}に対し{act}だが、達成期限がなく{what}", f"{act_en} against {tgt_en}, but with no deadline {what_en}"
     if facts.actual.day <= b.day:
-        return (f"{tgt}に対し{act}だが、実績が基準の時点({_d(b.day)})以前で進捗を測れない",
-                f"{act_en} against {tgt_en} is not later than the baseline ({_d_en(b.day)}), so no progress can be measured")
+        return (f"{tgt}に対し{act}だが、実績が基準の時点({_d(b.day, b.precision)})以前で進捗を測れない",
+                f"{act_en} against {tgt_en} is not later than the baseline ({_d_en(b.day, b.precision)}), so no progress can be measured")
     return (f"{tgt}に対し{act}だが、値が正でないなど計算の前提を満たさない",
             f"{act_en} against {tgt_en}, but the values do not allow the calculation (e.g. not positive)")
 
@@ -282,15 +321,15 @@ def _notes(series: Series, facts: Facts) -> tuple[str, str]:
     unit = series.unit
     if series.baseline_from_observation:
         b = series.baseline
-        ja.append(f"基準値の記載がないため最初の実績{num(b.value, unit)}({_d(b.day)})を基準とした")
-        en.append(f"No baseline is stated, so the first actual {num_en(b.value, unit)} ({_d_en(b.day)}) stands in")
+        ja.append(f"基準値の記載がないため最初の実績{num(b.value, unit)}({_d(b.day, b.precision)})を基準とした")
+        en.append(f"No baseline is stated, so the first actual {num_en(b.value, unit)} ({_d_en(b.day, b.precision)}) stands in")
     if series.forecasts_only:
         ja.append("実績がないため見込み値で判定した")
         en.append("There is no actual yet, so the forecast value (見込み) was used")
     if series.unused_forecasts:
         f = series.unused_forecasts[-1]
-        ja.append(f"より新しい見込み値{num(f.value, unit)}({_d(f.day)})は実績ではないため判定に用いていない")
-        en.append(f"The newer forecast value (見込み) {num_en(f.value, unit)} ({_d_en(f.day)}) is not an actual and "
+        ja.append(f"より新しい見込み値{num(f.value, unit)}({_d(f.day, f.precision)})は実績ではないため判定に用いていない")
+        en.append(f"The newer forecast value (見込み) {num_en(f.value, unit)} ({_d_en(f.day, f.precision)}) is not an actual and "
                   f"was not rated")
     a = facts.actual
     if a is not None and a.dated_by_document and a.document_date_inferred:
@@ -318,8 +357,9 @@ def _forecast_text(series: Series, facts: Facts) -> tuple[str, str]:
         en.append(f"Weighted least squares projects {num_en(fc.value, unit)} at the deadline ({gap_en})")
     if fc.reached_on is not None:
         fy = fiscal_year_of(fc.reached_on)
-        ja.append(f"現在のペースでの到達は{fy}年度（{fc.reached_on.isoformat()}頃）")
-        en.append(f"at the current pace the target is reached in FY{fy} (around {fc.reached_on.isoformat()})")
+        # A line through a few yearly points tells the fiscal year at best, never the day.
+        ja.append(f"現在のペースでの到達は{fy}年度頃")
+        en.append(f"at the current pace the target is reached around FY{fy}")
     else:
         ja.append("現在のペースでは目標に到達しない")
         en.append("at the current pace the target is never reached")

@@ -115,6 +115,8 @@ def facts_of(series: Series, scheme: Scheme) -> Facts:
         "deadline_passed": deadline is not None and series.as_of >= deadline,
         "observed_after_deadline": deadline is not None and actual is not None and actual.day >= deadline,
         "forecast_met": bool(fc and fc.value is not None and target is not None and p.reaches(fc.value, target, d)),
+        "printed_forecast_met": bool(scheme.printed_forecasts and series.printed_forecast is not None
+                                     and target is not None and p.reaches(series.printed_forecast.value, target, d)),
     }
     return Facts(flags, metrics, expected, actual, fc)
 

@@ -24,6 +24,8 @@ FLAGS = {
     "deadline_passed": "the evaluation date is on or after the deadline",
     "observed_after_deadline": "the latest actual is dated on or after the deadline",
     "forecast_met": "the weighted least-squares forecast at the deadline reaches the target",
+    "printed_forecast_met": "a forecast the documents print for the deadline (見込み) reaches the target; never holds "
+                            "in a scheme whose printed_forecasts is false",
 }
 METRICS = {
     "path_share": "(actual − baseline) ÷ (planned-path value at the actual's date − baseline)",
@@ -102,6 +104,7 @@ class Scheme:
     half_life_years: float = 2.0
     rollup: Rollup | None = None
     source: str = ""
+    printed_forecasts: bool = False  # whether a 見込み the documents print for the deadline may decide a rating
 
     def assign(self, flags: Mapping[str, bool], metrics: Mapping[str, float | None]) -> tuple[int, str]:
         """Index and code of the first rule that matches."""
@@ -243,7 +246,14 @@ def from_dict(data: dict, source: str = "<scheme>", default_name: str | None = N
         missing_baseline=_choice(f"{source}: missing_baseline", data.get("missing_baseline", "cannot_judge"),
                                  MISSING_BASELINE),
         official=data.get("official"), half_life_years=half_life,
-        rollup=_rollup(data.get("rollup"), source, codes), source=source)
+        rollup=_rollup(data.get("rollup"), source, codes), source=source,
+        printed_forecasts=_flag(f"{source}: printed_forecasts", data.get("printed_forecasts", False)))
+
+
+def _flag(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SchemeError(f"{where} must be true or false, not {value!r}")
+    return value
 
 
 def _rollup(spec: Any, source: str, codes: dict[str, Code]) -> Rollup | None:

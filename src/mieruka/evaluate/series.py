@@ -25,6 +25,7 @@ class Point:
     unit: str | None = None
     dated_by_document: bool = False  # the value carried no date; the document's date stands in
     document_date_inferred: bool = False  # ... and the document states none: its latest actual's date stands in
+    precision: str | None = None  # how precisely the document gave the date: day | month | fiscal_year | year
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Goal:
     improve_only: bool = False
     approx: bool = False
     unit: str | None = None
+    deadline_precision: str | None = None  # day | month | fiscal_year | year
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Unset:
     source: dict | None
     promised_by: date | None
     stated_on: date | None
+    precision: str | None = None  # of promised_by
 
 
 @dataclass
@@ -69,6 +72,7 @@ class Series:
     observations: list[Point] = field(default_factory=list)
     forecasts_only: bool = False  # no actual yet: 見込み values stand in
     unused_forecasts: list[Point] = field(default_factory=list)  # 見込み values newer than the latest actual, not rated
+    printed_forecast: Point | None = None  # the 見込み a document printed for the target's deadline, stated by as_of
     unresolved_target: dict | None = None  # with no usable target: the latest statement that gave no number
     excluded_units: list[str] = field(default_factory=list)  # actuals left out because their unit differs
 
@@ -135,7 +139,7 @@ def resolve_target(t: dict, known: list[Point], baseline: Point | None, doc_date
     """A target as a number: stated, or relative (半減, 3割圧縮, 倍増, 平成26年度値以上) to its base value."""
     text = t.get("text") or ""
     common = dict(deadline=t.get("deadline"), text=text, source=t.get("source"), stated_on=stated_on(t, doc_dates),
-                  approx=bool(_APPROX.search(text)), unit=t.get("unit"))
+                  approx=bool(_APPROX.search(text)), unit=t.get("unit"), deadline_precision=t.get("deadline_precision"))
     if t.get("value") is not None:
         return Goal(value=float(t["value"]), **common)
     rel = t.get("relative")
@@ -189,7 +193,8 @@ def _point(row: dict, doc_dates: dict) -> Point | None:
         day = doc_dates.get(key)
         by_doc = day is not None
     return Point(float(row["value"]), day, row.get("text") or "", row.get("source"), row.get("status"),
-                 row.get("unit"), by_doc, by_doc and key in getattr(doc_dates, "inferred", ()))
+                 row.get("unit"), by_doc, by_doc and key in getattr(doc_dates, "inferred", ()),
+                 None if by_doc else row.get("as_of_precision"))
 
 
 def _dedupe(points: list[Point]) -> list[Point]:
@@ -209,7 +214,8 @@ def pick_baseline(kpi: dict, as_of: date) -> Point | None:
     if not usable:
         return None
     r = usable[0]
-    return Point(float(r["value"]), r.get("as_of"), r.get("text") or "", r.get("source"), unit=r.get("unit"))
+    return Point(float(r["value"]), r.get("as_of"), r.get("text") or "", r.get("source"), unit=r.get("unit"),
+                 precision=r.get("as_of_precision"))
 
 
 def _choose_target(kpi: dict, as_of: date, doc_dates: dict, document, known: list[Point],
@@ -240,7 +246,8 @@ def _choose_target(kpi: dict, as_of: date, doc_dates: dict, document, known: lis
         _, _, t, goal = goals[-1]
         return goal, None, t.get("comparator"), None
     _, _, t, _ = recent[0]
-    return None, Unset(t.get("text") or "", t.get("source"), t.get("promised_by"), stated_on(t, doc_dates)), None, None
+    return None, Unset(t.get("text") or "", t.get("source"), t.get("promised_by"), stated_on(t, doc_dates),
+                       t.get("promised_by_precision")), None, None
 
 
 def build_series(kpi: dict, as_of: date, doc_dates: dict, missing_baseline: str = "cannot_judge",
@@ -261,12 +268,35 @@ def build_series(kpi: dict, as_of: date, doc_dates: dict, missing_baseline: str 
     observations = _dedupe(actuals or points)
     latest = max((p.day for p in actuals), default=None)
     unused = _dedupe([p for p in points if p.status == "forecast" and latest and p.day > latest])
+    printed = _printed_forecast(kpi, as_of, doc_dates, document, goal)
     series = Series(kpi_id=kpi.get("id"), name=kpi.get("name") or "", unit=kpi.get("unit") or target_unit,
                     direction=_direction(kpi, baseline, goal, comparator), after_the_fact=bool(kpi.get("after_the_fact")),
                     as_of=as_of, baseline=baseline, target=goal, unset=unset, observations=observations,
                     forecasts_only=forecasts_only, unused_forecasts=unused, excluded_units=excluded,
+                    printed_forecast=printed,
                     unresolved_target=unresolved)
     return with_missing_baseline(series, missing_baseline)
+
+
+def _printed_forecast(kpi: dict, as_of: date, doc_dates: dict, document, goal: Goal | None) -> Point | None:
+    """The 見込み a document printed for the target's own deadline ("2018年度までに894システムの減の見込み"), from the
+    latest document stated by as_of (its date, not the date it forecasts, is when it was known); with document, that
+    document's only."""
+    if goal is None or goal.deadline is None or goal.value is None:
+        return None
+    found = []
+    for o in kpi.get("observations", []):
+        p = _point(o, doc_dates)
+        if p is None or p.status != "forecast" or p.day != goal.deadline:
+            continue
+        key = doc_key(p.source)
+        if document is not None and key != document:
+            continue
+        stated = doc_dates.get(key)
+        if stated is not None and stated > as_of:
+            continue
+        found.append((stated or date.min, p))
+    return max(found, key=lambda x: x[0])[1] if found else None
 
 
 def with_missing_baseline(series: Series, policy: str) -> Series:

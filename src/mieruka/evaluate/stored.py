@@ -89,6 +89,7 @@ def evaluate_and_record(session: Session, scheme: Scheme, as_of: date, sha256: s
                         policies: dict | None = None) -> Evaluation:
     """`mieruka evaluate`: rate every KPI, store the ratings and remember the date and scheme file, so that later
     changes to the data (or to the file) re-rate what they affect."""
+    ensure_summaries(session)  # a database from before kept list rows: give every KPI a data version to rate against
     result = evaluate(session, scheme, as_of, policies=policies)
     path = scheme_file(scheme)
     record_rating_run(session, scheme.name, sha256 or (file_sha256(path) if path else ""), as_of)
@@ -182,6 +183,7 @@ def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None 
     every = all_schemes()
     if schemes is not None and [s.name for s in schemes] != [s.name for s in every]:
         return _as_dicts(audit_bulk(session, as_of, schemes))
+    ensure_summaries(session)
     run_id = begin_audit(session, as_of, _key(session, every))
     n = 0
     for batch in audit_stream(session, as_of, every):

@@ -2,7 +2,6 @@
 Framework-free: returns the bytes, the media type and the file name; the web layer wraps them in a response."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 import tempfile
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from mieruka.export.formats import _default, cell, columns_of, to_csv, to_json
+from mieruka.export.formats import _default, cell, columns_of, csv_cell, csv_row_writer, formula_like, to_csv, to_json
 
 FORMATS = ("csv", "xlsx", "json")
 _MEDIA = {
@@ -29,15 +28,37 @@ class Download:
     filename: str
 
 
+def _control_picture(m) -> str:
+    return chr(0x2400 + ord(m.group()))
+
+
 def xlsx_value(value):
-    """Numbers, booleans and dates stay typed in the sheet; lists and dicts become their JSON text."""
+    """Numbers, booleans and dates stay typed in the sheet; lists and dicts become their JSON text. The control
+    characters XML cannot hold (BEL, ESC...) become their Unicode pictures (␇, ␛) rather than fail the workbook."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if value is None or isinstance(value, (int, float, bool)):
         return value
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     if isinstance(value, date):
         return value
-    return cell(value)
+    return ILLEGAL_CHARACTERS_RE.sub(_control_picture, cell(value))
+
+
+def xlsx_cell(ws, value):
+    """xlsx_value(), and text a spreadsheet would take for a formula ("=HYPERLINK(...)", "@SUM(...)") written as a
+    text cell with Excel's quote prefix: shown exactly as written, never run, not even once the cell is edited."""
+    value = xlsx_value(value)
+    if not (isinstance(value, str) and formula_like(value)):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    text = WriteOnlyCell(ws)
+    text._value = value  # the value setter would type a leading "=" as a formula
+    text.data_type = "s"
+    text.quotePrefix = True
+    return text
 
 
 def _write_xlsx(target, rows: Iterable[dict], cols: list[str], sheet: str) -> None:
@@ -50,12 +71,12 @@ def _write_xlsx(target, rows: Iterable[dict], cols: list[str], sheet: str) -> No
     ws.freeze_panes = "A2"  # the header stays in view while scrolling, as in the full export workbook
     header = []
     for c in cols:
-        cell = WriteOnlyCell(ws, value=c)
+        cell = WriteOnlyCell(ws, value=xlsx_value(c))
         cell.font = Font(bold=True)
         header.append(cell)
     ws.append(header)
     for row in rows:
-        ws.append([xlsx_value(row.get(c)) for c in cols])
+        ws.append([xlsx_cell(ws, row.get(c)) for c in cols])
     wb.save(target)
 
 
@@ -107,10 +128,10 @@ def _batched(lines: Iterator[str]) -> Iterator[bytes]:
 def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[bytes]:
     def lines():
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        write = csv_row_writer(out)
         yield "\ufeff"
         for values in _rows(cols, rows):
-            writer.writerow(values)
+            write(values)
             yield out.getvalue()
             out.seek(0)
             out.truncate()
@@ -118,9 +139,9 @@ def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[b
 
 
 def _rows(cols: list[str], rows: Iterable[dict]):
-    yield cols
+    yield [csv_cell(c) for c in cols]
     for r in rows:
-        yield [cell(r.get(c)) for c in cols]
+        yield [csv_cell(r.get(c)) for c in cols]
 
 
 def _json_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[bytes]:

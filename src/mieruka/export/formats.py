@@ -3,9 +3,10 @@ Nested values (lists, dicts) are flattened to JSON text in table and CSV form.""
 from __future__ import annotations
 
 import csv
-import sys
 import io
 import json
+import re
+import sys
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, Iterable, Sequence
@@ -43,6 +44,25 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+# A spreadsheet opening a CSV file reads a cell that begins with one of these as a formula (=HYPERLINK(...),
+# +cmd|...), and Excel keeps it live when the cell is edited: a document's text must never become one.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ...but "-12.5", "+3%" and "-1,234" are numbers, and a lone "-" (no answer in Japanese tables) is text.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?%?")
+
+
+def formula_like(text: str) -> bool:
+    """True when a spreadsheet would read *text* as a formula rather than as the text or number it is."""
+    return text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text)
+
+
+def csv_cell(value: Any) -> str:
+    """cell(), with text a spreadsheet would run as a formula quoted by a leading apostrophe, which Excel and
+    LibreOffice show as text; numbers (int, float, and text that is a plain number) stay numbers."""
+    text = cell(value)
+    return "'" + text if isinstance(value, str) and formula_like(text) else text
+
+
 def columns_of(rows: Sequence[dict], columns: Sequence[str] | None) -> list[str]:
     if columns:
         return list(columns)
@@ -58,11 +78,18 @@ def to_csv(rows: Sequence[dict], columns: Sequence[str] | None = None, bom: bool
     buf = io.StringIO()
     if bom:
         buf.write("\ufeff")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(cols)
-    for row in rows:
-        writer.writerow([cell(row.get(c)) for c in cols])
+    write = csv_row_writer(buf)
+    for cells in ([csv_cell(c) for c in cols], *([csv_cell(row.get(c)) for c in cols] for row in rows)):
+        write(cells)
     return buf.getvalue()
+
+
+def csv_row_writer(out):
+    """A function writing one row of csv_cell() texts to out: every CSV writer of mieruka goes through it."""
+    writer = csv.writer(out, lineterminator="\n")
+    # csv quotes a field holding the line terminator, "\n", but not a bare CR, which ends a line for Excel
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    return lambda cells: (quoted if any("\r" in c for c in cells) else writer).writerow(cells)
 
 
 def print_rows(rows: Iterable[dict], fmt: Format | str = Format.table, columns: Sequence[str] | None = None,
@@ -70,6 +97,9 @@ def print_rows(rows: Iterable[dict], fmt: Format | str = Format.table, columns: 
     """Print rows in the chosen format; table_columns picks the narrower set a terminal can show."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from mieruka.jp import visible
 
     rows = list(rows)
     fmt = Format(fmt)
@@ -80,11 +110,12 @@ def print_rows(rows: Iterable[dict], fmt: Format | str = Format.table, columns: 
         print(to_csv(rows, columns), end="")
         return
     cols = list(table_columns or columns_of(rows, columns))
-    table = Table(title=title, show_lines=False)
+    # Text, not str: a value is shown as written, never read as rich markup, with its control characters made visible
+    table = Table(title=Text(visible(title)) if title else None, show_lines=False)
     for c in cols:
-        table.add_column(c, overflow="fold")
+        table.add_column(Text(visible(c)), overflow="fold")
     for row in rows:
-        table.add_row(*[_short(cell(row.get(c))) for c in cols])
+        table.add_row(*[Text(_short(visible(cell(row.get(c))))) for c in cols])
     # a pipe or log has no width of its own: give tables room rather than 80 folded columns
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
@@ -98,10 +129,10 @@ def stream_rows(rows: Iterable[dict], fmt: Format | str, columns: Sequence[str],
         print_rows(list(rows), fmt, columns=columns)
         return
     if fmt is Format.csv:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
+        write = csv_row_writer(out)
+        write([csv_cell(c) for c in columns])
         for row in rows:
-            writer.writerow([cell(row.get(c)) for c in columns])
+            write([csv_cell(row.get(c)) for c in columns])
         return
     first = True
     for row in rows:

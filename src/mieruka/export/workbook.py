@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from mieruka.export.downloads import xlsx_value
+from mieruka.export.downloads import xlsx_cell
 from mieruka.export.formats import columns_of, to_csv, to_json
 
 # Sheet names as Japanese offices would label them; the key is the English file stem for CSV and JSON.
@@ -120,9 +120,9 @@ def to_workbook(tables: dict[str, list[dict]]) -> bytes:
     for key, rows in tables.items():
         ws = wb.create_sheet(SHEETS.get(key, key)[:31])
         cols = columns_of(rows, None) or ["(なし)"]
-        ws.append(cols)
+        ws.append([xlsx_cell(ws, c) for c in cols])
         for row in rows:
-            ws.append([xlsx_value(row.get(c)) for c in cols])
+            ws.append([xlsx_cell(ws, row.get(c)) for c in cols])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"

@@ -57,7 +57,8 @@ def _trim_sources(ex: r.Extraction) -> r.Extraction:
     walk(ex)
     ex.unplaced = []
     ex.legends = {k: v for k, v in ex.legends.items() if len(v) <= MAX_FACT_CHARS}
-    ex.meta = {}  # readers keep narrative sections in meta
+    # readers keep narrative sections in meta; a scheduling note ("2017年度末に集計予定") is a short fact of a table
+    ex.meta = {k: v for k, v in ex.meta.items() if k == "scheduling_notes"}
     return ex
 
 

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_BYTES = 50 * 1024 * 1024
+# What one document may expand to, whatever its size on disk: a 1.5 MB XLSX can unzip to 1.5 GB, a PDF can hold
+# thousands of pages. The seeds are far inside these (the largest is a 1 MB text of 9,000 lines).
+MAX_TEXT_CHARS = 20_000_000
+MAX_PDF_PAGES = 2_000
+MAX_XLSX_EXPANDED = 200 * 1024 * 1024  # bytes of all the workbook's parts once unzipped
+MAX_XLSX_RATIO = 100  # expanded / compressed, for a part over 10 MB: text and XML compress 5 to 20 times
+MAX_XLSX_CELLS = 2_000_000
 TEXT_SUFFIXES = {".txt", ".tsv", ".md", ".csv", ".html", ".htm", ""}
 SUFFIXES = TEXT_SUFFIXES | {".pdf", ".xlsx"}
 
@@ -38,6 +45,9 @@ class DecodedDocument:
 def read_document(path: str | Path) -> DecodedDocument:
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:  # refused before it is read into memory
+            raise UnreadableDocument(path, f"the file is {size / 1e6:.0f} MB; the limit is {MAX_BYTES // 2**20} MB")
         raw = path.read_bytes()
     except OSError as exc:
         raise UnreadableDocument(path, f"cannot open: {exc.strerror or exc}") from exc
@@ -60,6 +70,8 @@ def decode_document(path: Path, raw: bytes) -> DecodedDocument:
     if suffix not in TEXT_SUFFIXES:
         raise UnreadableDocument(path, f"unsupported file type {suffix!r} (supported: {', '.join(sorted(s for s in SUFFIXES if s))})")
     text, encoding = decode_text(path, raw)
+    if len(text) > MAX_TEXT_CHARS:
+        raise UnreadableDocument(path, _too_much_text(f"its {text.count(chr(10)) + 1:,} lines"))
     media_type = "text/plain"
     if suffix in (".html", ".htm") or re.match(r"\s*<(!doctype|html)", text[:200], re.I):
         text, media_type = html_to_text(text), "text/html"
@@ -176,18 +188,36 @@ def _normalise_newlines(text: str) -> str:
 class _HTMLText:
     """Tables become tab-separated rows, block elements become lines."""
 
-    BLOCK = re.compile(r"</?(p|div|br|li|ul|ol|h[1-6]|section|article|header|footer)\b[^>]*>", re.I)
+    # Every pattern stops at the next "<": "[^>]*" would scan to the end of the file from each "<" that has no
+    # ">" after it, and a file of 40,000 of them took minutes.
+    BLOCK = re.compile(r"</?(p|div|br|li|ul|ol|h[1-6]|section|article|header|footer)\b[^<>]*>", re.I)
+    OPEN_RAW = re.compile(r"<(script|style)\b", re.I)
 
     @classmethod
     def convert(cls, markup: str) -> str:
-        markup = re.sub(r"(?is)<(script|style)\b.*?</\1>", "", markup)
-        markup = re.sub(r"(?i)</t[dh]>\s*<t[dh][^>]*>", "\t", markup)
+        markup = cls._drop_raw_text(markup)
+        markup = re.sub(r"(?i)</t[dh]>\s*<t[dh][^<>]*>", "\t", markup)
         markup = re.sub(r"(?i)</tr>", "\n", markup)
         markup = cls.BLOCK.sub("\n", markup)
         # An entity can write a carriage return (&#13;); lines end in "\n" only, as for plain text.
-        text = _normalise_newlines(html.unescape(re.sub(r"<[^>]+>", "", markup)))
+        text = _normalise_newlines(html.unescape(re.sub(r"<[^<>]*>", "", markup)))
         lines = [line.strip(" ") for line in text.split("\n")]
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+    @classmethod
+    def _drop_raw_text(cls, markup: str) -> str:
+        """<script> and <style> elements removed in one pass; an unclosed one runs to the end, as in a browser."""
+        kept, pos = [], 0
+        while (m := cls.OPEN_RAW.search(markup, pos)) is not None:
+            kept.append(markup[pos:m.start()])
+            end = re.compile(f"</{m.group(1)}", re.I).search(markup, m.end())
+            if end is None:
+                return "".join(kept)
+            close = markup.find(">", end.end())
+            pos = len(markup) if close < 0 else close + 1
+        kept.append(markup[pos:])
+        return "".join(kept)
 
 
 def html_to_text(markup: str) -> str:
@@ -199,7 +229,17 @@ def _pdf_text(path: Path, raw: bytes) -> str:
 
     try:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
-            pages = [page.extract_text() or "" for page in pdf.pages]
+            if len(pdf.pages) > MAX_PDF_PAGES:
+                raise UnreadableDocument(path, f"the PDF has {len(pdf.pages):,} pages; the limit is {MAX_PDF_PAGES:,}")
+            pages, size = [], 0
+            for page in pdf.pages:
+                pages.append(page.extract_text() or "")
+                size += len(pages[-1])
+                page.close()  # pdfplumber keeps every page's objects until closed
+                if size > MAX_TEXT_CHARS:
+                    raise UnreadableDocument(path, _too_much_text(f"the first {len(pages):,} pages"))
+    except UnreadableDocument:
+        raise
     except Exception as exc:  # pdfminer raises many kinds on truncated or corrupt files
         raise UnreadableDocument(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
     text = "\n".join(pages)
@@ -208,16 +248,50 @@ def _pdf_text(path: Path, raw: bytes) -> str:
     return _normalise_newlines(text) + "\n"
 
 
+def _too_much_text(where: str) -> str:
+    return f"{where} hold more than {MAX_TEXT_CHARS:,} characters of text; the limit is {MAX_TEXT_CHARS:,}"
+
+
+class XlsxTooLarge(ValueError):
+    """A workbook that expands past the limits: the message says by how much."""
+
+
+def check_xlsx_size(raw: bytes, max_expanded: int = MAX_XLSX_EXPANDED, max_ratio: int = MAX_XLSX_RATIO) -> None:
+    """Refuse a workbook whose parts unzip to more than max_expanded bytes, or one part of which expands more than
+    max_ratio times (a zip bomb), before anything is decompressed: the sizes come from the zip directory, and
+    Python's zip reader stops each part at its stated size. Not a zip at all is left to the workbook reader."""
+    import zipfile
+
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(raw)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return
+    expanded = sum(p.file_size for p in parts)
+    if expanded > max_expanded:
+        raise XlsxTooLarge(f"the workbook unzips to {expanded / 2**20:,.0f} MB; the limit is {max_expanded / 2**20:,.0f} MB")
+    for p in parts:
+        if p.file_size > 10 * 2**20 and p.file_size > max_ratio * max(p.compress_size, 1):
+            raise XlsxTooLarge(f"its part {p.filename} expands {p.file_size / max(p.compress_size, 1):,.0f} times "
+                               f"({p.compress_size / 2**20:,.1f} MB to {p.file_size / 2**20:,.0f} MB), a zip bomb; "
+                               f"the limit is {max_ratio} times")
+
+
 def _xlsx_text(path: Path, raw: bytes) -> str:
     """Each sheet becomes tab-separated rows, so the text readers see the same layout as a TSV export."""
     from openpyxl import load_workbook
 
     try:
+        check_xlsx_size(raw)
+    except XlsxTooLarge as exc:
+        raise UnreadableDocument(path, str(exc)) from exc
+    try:
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         try:
-            lines = _sheet_lines(wb)
+            lines = _sheet_lines(wb, path)
         finally:
             wb.close()
+    except UnreadableDocument:
+        raise
     except Exception as exc:  # read-only sheets are unzipped and parsed row by row: damage shows up here too
         raise UnreadableDocument(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
     if not any(lines):
@@ -225,14 +299,22 @@ def _xlsx_text(path: Path, raw: bytes) -> str:
     return "\n".join(lines)
 
 
-def _sheet_lines(wb) -> list[str]:
+def _sheet_lines(wb, path: Path) -> list[str]:
     lines: list[str] = []
+    cells_seen = chars = 0
     for ws in wb.worksheets:
         for row in ws.iter_rows(values_only=True):
+            cells_seen += len(row)
+            if cells_seen > MAX_XLSX_CELLS:
+                raise UnreadableDocument(path, f"the workbook has more than {MAX_XLSX_CELLS:,} cells (sheet {ws.title}, "
+                                               f"row {len(lines) + 1:,} of the text); the limit is {MAX_XLSX_CELLS:,}")
             cells = ["" if v is None else re.sub(r"[\r\n\t]", " ", str(v)) for v in row]
             while cells and not cells[-1]:
                 cells.pop()
             lines.append("\t".join(cells))
+            chars += len(lines[-1]) + 1
+            if chars > MAX_TEXT_CHARS:
+                raise UnreadableDocument(path, _too_much_text("the workbook's cells"))
         lines.append("")
     return lines
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .eras import ERA_NAMES, era_to_western, format_wareki
+from .eras import ERA_NAMES, era_to_western, format_wareki, western_to_era
 from .text import prepare_cell
 
 _START = ("当初", "初め", "初頭", "初")
@@ -95,6 +95,59 @@ def format_date_ja(d: date) -> str:
     if isinstance(d, datetime):
         d = d.date()
     return f"{d.isoformat()}（{format_wareki(d)}）"
+
+
+PRECISIONS = ("day", "month", "fiscal_year", "year")
+_PRECISION_OF_KIND = {"day": "day", "month": "month", "fy": "fiscal_year", "span": "fiscal_year", "year": "year"}
+
+
+def precision_of(text: str | None, d: date | None) -> str | None:
+    """How precisely a document gave date d: the kind of the period in text that d was read from ("2016年度末" →
+    fiscal_year, "2017年4月速報値" → month, "(2017年10月1日現在)" → day, "2018年" → year). A date not written in the
+    text is a column's fiscal year when it is a 31 March (the readers date a value by its 年度 column), else None."""
+    if d is None:
+        return None
+    for p in find_periods(prepare_cell(text or "")):
+        if d in (p.point(), p.last()):
+            return _PRECISION_OF_KIND.get(p.kind)
+    return "fiscal_year" if (d.month, d.day) == (3, 31) else None
+
+
+def _era_of_year(y: int, month: int = 4) -> str:
+    name, year = western_to_era(date(y, month, 1))
+    return f"{name}{'元' if year == 1 else year}"
+
+
+def format_period_ja(d: date, precision: str | None = None) -> str:
+    """A date written no more precisely than the document gave it, Western first and 和暦 beside it:
+    fiscal_year "2020年度末（令和2年度末）" for 2021-03-31, month "2018年3月（平成30年3月）", year "2018年（平成30年）",
+    day (or unknown) "2017-04-01（平成29年4月1日）"."""
+    if isinstance(d, datetime):
+        d = d.date()
+    if precision == "fiscal_year":
+        fy = fiscal_year_of(d)
+        end = "末" if (d.month, d.day) == (3, 31) else ""
+        # Named after the era on 1 May: FY2019 is 令和元年度 (the era changed on 1 May 2019), FY2018 平成30年度.
+        return f"{fy}年度{end}（{_era_of_year(fy, 5)}年度{end}）"
+    if precision == "month":
+        return f"{d.year}年{d.month}月（{_era_of_year(d.year, d.month)}年{d.month}月）"
+    if precision == "year":
+        return f"{d.year}年（{_era_of_year(d.year, 12)}年）"
+    return format_date_ja(d)
+
+
+def format_period_en(d: date, precision: str | None = None) -> str:
+    """The same in English: "end of FY2020", "Mar 2018", "2018", "2017-04-01"."""
+    if isinstance(d, datetime):
+        d = d.date()
+    if precision == "fiscal_year":
+        fy = fiscal_year_of(d)
+        return f"end of FY{fy}" if (d.month, d.day) == (3, 31) else f"FY{fy}"
+    if precision == "month":
+        return d.strftime("%b %Y")
+    if precision == "year":
+        return str(d.year)
+    return d.isoformat()
 
 
 def _era_year(era: str, ey: str) -> int:

@@ -152,3 +152,15 @@ def format_value(value: float | None, unit: str = "") -> str:
         return "データなし"
     text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     return f"{text}{unit}"
+
+
+# A better rank and a shorter time are written 以内 (16位以内, 32時間以内); other falling amounts 以下.
+_WITHIN_UNITS = {"位", "時間", "日", "分", "秒", "週", "か月"}
+
+
+def bound_word(unit: str | None, falling: bool) -> str:
+    """The word a document puts after a target that is a bound: 以上 for a rising KPI, 以内 for a rank or a
+    duration that should fall (16位以内, 32時間以内), 以下 for other falling amounts (725システム以下)."""
+    if not falling:
+        return "以上"
+    return "以内" if unit in _WITHIN_UNITS else "以下"

@@ -20,6 +20,33 @@ _SPACE_BEFORE_JA = re.compile(f"(?<={_GLUE})\\s+(?={_JA_CHAR})")
 _WS = re.compile(r"\s+")
 _TAG = re.compile(r"<[^<>]{0,200}>")
 
+# Zero-width characters and bidirectional controls: invisible, yet they make two names that look the same
+# differ, and a right-to-left override reorders what is shown after it.
+INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+             "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0")
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+# C0 and C1 controls but tab and newline: a terminal acts on them (BEL rings, ESC starts a command) and XML 1.0,
+# so XLSX, cannot hold most of them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_invisible(s: str) -> str:
+    """*s* without zero-width characters and bidirectional controls."""
+    return _INVISIBLE.sub("", s)
+
+
+def _picture(m: re.Match) -> str:
+    code = ord(m.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␇ for BEL, ␛ for ESC: the control shown, not obeyed
+    return "\u2421" if code == 0x7f else "\ufffd"
+
+
+def visible(s: str) -> str:
+    """*s* safe to show: invisible characters dropped, control characters (but tab and newline) shown as
+    their Unicode control pictures, so nothing in a value can ring, move the cursor or reorder the line."""
+    return _CONTROL.sub(_picture, _INVISIBLE.sub("", s))
+
 _MARKER_WORDS = ("一部再掲", "再掲", "新規", "追加", "拡充", "変更", "修正", "改定", "参考",
                  "アウトプット指標", "アウトカム指標")
 _MARKER = re.compile(r"\s*[【\[(〔<]\s*(" + "|".join(_MARKER_WORDS) + r")\s*[】\])〕>]\s*")
@@ -39,7 +66,7 @@ def normalise_text(s: str) -> str:
     Japanese text ("設 定" → "設定"); spaces next to Latin words are kept."""
     if s is None:
         return ""
-    s = _nfkc(str(s))
+    s = _nfkc(strip_invisible(str(s)))
     s = s.replace("\u2212", "-").replace("\u2010", "-").replace("\u2011", "-")
     s = _WS.sub(" ", s).strip()
     s = _SPACE_AFTER_JA.sub("", s)

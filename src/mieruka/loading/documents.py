@@ -9,7 +9,10 @@ from typing import Callable, Iterable
 
 from mieruka import storage
 from mieruka.ingest.extract import extract
-from mieruka.ingest.sources import UnreadableDocument, expand_paths, read_document
+from mieruka.ingest.sources import DecodedDocument, UnreadableDocument, expand_paths, read_document
+
+
+REPORTED_UNPLACED = 100
 
 
 @dataclass
@@ -38,37 +41,43 @@ def ingest_file(path: str | Path, url: str | None = None, family: str | None = N
     try:
         doc = read_document(path)
         report.sha256, report.encoding = doc.sha256, doc.encoding
-        with storage.session_scope(url) as session:
-            from mieruka.storage.load import add_document, find_document, store_extraction
-
-            existing = find_document(session, doc.sha256)
-            if existing is not None:
-                report.status, report.family, report.title = "unchanged", existing.family, existing.title
-                report.document_id = existing.id
-                report.counts = (existing.report or {}).get("counts", {})
-                return _timed(report, t0, c0)
-            ex = extract(doc, family)
-            report.family, report.title = ex.family, ex.title
-            report.unplaced = [{"line": s.line, "text": s.text[:200]} for s in ex.unplaced]
-            record = add_document(session, file_name=Path(path).name, family=ex.family, title=ex.title,
-                                  doc_date=ex.doc_date, sha256=doc.sha256, encoding=doc.encoding,
-                                  media_type=doc.media_type, size_bytes=len(doc.raw), raw=doc.raw, text=doc.text,
-                                  meta={**ex.meta, "legends": ex.legends} if ex.legends else ex.meta)
-            written = store_extraction(session, record, ex)
-            if ex.cases:
-                from mieruka.storage.local_bodies import link_cases
-
-                report.unresolved_bodies = link_cases(session)
-            report.counts = {**ex.counts(), "kpis_new": written["kpis_new"]}
-            report.status, report.document_id = "loaded", record.id
-            _timed(report, t0, c0)
-            record.report = report.to_dict()
+        return storage.in_transaction(url, lambda session: _store(session, doc, path, family, report, t0, c0))
     except UnreadableDocument as exc:
         report.error = exc.reason
     except Exception as exc:  # the database refused a row: this document is rolled back, the run goes on
         report.status, report.document_id, report.counts = "error", None, {}
         report.error = f"could not be stored, nothing of it was kept ({type(exc).__name__}: {exc})"
     return _timed(report, t0, c0)
+
+
+def _store(session, doc: DecodedDocument, path, family, report: DocumentReport, t0: float, c0: float) -> DocumentReport:
+    """The document and its records in the session's transaction; "unchanged" when its bytes are already stored."""
+    from mieruka.storage.load import add_document, find_document, store_extraction
+
+    existing = find_document(session, doc.sha256)
+    if existing is not None:
+        report.status, report.family, report.title = "unchanged", existing.family, existing.title
+        report.document_id = existing.id
+        report.counts = (existing.report or {}).get("counts", {})
+        return _timed(report, t0, c0)
+    ex = extract(doc, family)
+    report.family, report.title = ex.family, ex.title
+    # the first lines only, and their count in counts["unplaced"]: the report is stored with the document
+    report.unplaced = [{"line": s.line, "text": s.text[:200]} for s in ex.unplaced[:REPORTED_UNPLACED]]
+    record = add_document(session, file_name=Path(path).name, family=ex.family, title=ex.title,
+                          doc_date=ex.doc_date, sha256=doc.sha256, encoding=doc.encoding,
+                          media_type=doc.media_type, size_bytes=len(doc.raw), raw=doc.raw, text=doc.text,
+                          meta={**ex.meta, "legends": ex.legends} if ex.legends else ex.meta)
+    written = store_extraction(session, record, ex)
+    if ex.cases:
+        from mieruka.storage.local_bodies import link_cases
+
+        report.unresolved_bodies = link_cases(session, record.id)
+    report.counts = {**ex.counts(), "kpis_new": written["kpis_new"]}
+    report.status, report.document_id = "loaded", record.id
+    _timed(report, t0, c0)
+    record.report = report.to_dict()
+    return report
 
 
 def _timed(report: DocumentReport, t0: float, c0: float) -> DocumentReport:

@@ -58,7 +58,7 @@ def load_sample(url: str | None = None, path: str | Path = SAMPLE_PATH) -> list[
         ex = _from_dict(r.Extraction, d["extraction"])
         report = DocumentReport(file=d["file_name"], status="loaded", family=ex.family, title=ex.title, sha256=sha,
                                 encoding="utf-8", counts=ex.counts())
-        with storage.session_scope(url) as session:
+        with storage.session_scope(url, write=True) as session:
             existing = find_document(session, sha)
             if existing is not None:
                 report.status, report.document_id = "unchanged", existing.id
@@ -71,7 +71,7 @@ def load_sample(url: str | None = None, path: str | Path = SAMPLE_PATH) -> list[
                 if ex.cases:
                     from mieruka.storage.local_bodies import link_cases
 
-                    report.unresolved_bodies = link_cases(session)
+                    report.unresolved_bodies = link_cases(session, doc.id)
                 report.document_id = doc.id
                 doc.report = report.to_dict()
         reports.append(report)

@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from mieruka.municipalities import similar
-from mieruka.municipalities.survey import LineError, Survey, SurveyError, SurveyRow, read_attributes, read_survey
+from mieruka.municipalities.survey import (REPORTED_ERRORS, LineError, Survey, SurveyError, SurveyRow, read_attributes,
+                                           read_survey)
 from mieruka.storage import local_bodies as store
 
 _EXTRA_ATTRIBUTES = ("secondary_tertiary", "tertiary", "city_class")
@@ -76,4 +77,5 @@ def _industry(r: SurveyRow) -> str | None:
 def _result(survey: Survey, stored: dict, initiative: str | None, as_of: date | None, started: float) -> dict:
     return {**stored, "file": survey.file_name, "initiative": initiative, "as_of": as_of, "encoding": survey.encoding,
             "loaded": len(survey.rows), "unanswered": survey.unanswered, "rejected": len(survey.errors),
-            "errors": [e.to_dict() for e in survey.errors], "seconds": round(time.perf_counter() - started, 3)}
+            "errors": [e.to_dict() for e in survey.errors[:REPORTED_ERRORS]],
+            "seconds": round(time.perf_counter() - started, 3)}

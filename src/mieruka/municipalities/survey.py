@@ -12,9 +12,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mieruka.jp import ParseError, era_to_western, fiscal_year_of, parse
 from mieruka.bodies import names, registry
 from mieruka.bodies.registry import LocalBodyInfo
+from mieruka.jp import ParseError, era_to_western, fiscal_year_of, parse, strip_invisible, visible
 
 # Header text (after NFKC, lower case, without spaces, 「」 or a trailing unit in brackets) → field.
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
@@ -48,6 +48,15 @@ _ERA_YEAR = re.compile(r"(?P<era>明治|大正|昭和|平成|令和|[MTSHR])(?P<
 _WESTERN_YEAR = re.compile(r"(?P<year>\d{4})(?:年度?)?")
 _CLASSES = {"中核市": "中核市", "施行時特例市": "施行時特例市", "特例市": "施行時特例市"}
 _HEADER_SEARCH_ROWS = 10
+# A survey has one row per municipality (1,741) or prefecture: these bounds leave room for notes and blank rows
+# and refuse, before the rows are read, a file that would take gigabytes (a 1.5 MB XLSX can unzip to 1.5 GB).
+MAX_SURVEY_BYTES = 20 * 1024 * 1024
+MAX_SURVEY_ROWS = 20_000
+MAX_SURVEY_CELLS = 1_000_000
+MAX_SURVEY_EXPANDED = 50 * 1024 * 1024
+# The stored report keeps the first of the rejected lines and a count: a file of a million bad lines stored
+# every one (170 MB) and every page listing imports loaded it.
+REPORTED_ERRORS = 100
 
 
 class SurveyError(ValueError):
@@ -107,8 +116,10 @@ class Survey:
     unanswered: int = 0
 
     def report(self) -> dict:
+        """What is stored with the import: the first REPORTED_ERRORS rejected lines and how many there were."""
         return {"file": self.file_name, "encoding": self.encoding, "columns": self.columns, "rows": len(self.rows),
-                "unanswered": self.unanswered, "errors": [e.to_dict() for e in self.errors]}
+                "unanswered": self.unanswered, "rejected": len(self.errors),
+                "errors": [e.to_dict() for e in self.errors[:REPORTED_ERRORS]]}
 
 
 def read_survey(raw: bytes, file_name: str, initiative: str) -> Survey:
@@ -139,6 +150,9 @@ def read_attributes(raw: bytes, file_name: str) -> Survey:
 
 def read_table(raw: bytes, file_name: str) -> Table:
     """The header and rows of a CSV/TSV (UTF-8, UTF-8 with BOM, CP932, UTF-16) or XLSX file."""
+    if len(raw) > MAX_SURVEY_BYTES:
+        raise SurveyError(f"{file_name}: the file is {len(raw) / 2**20:,.0f} MB; a survey of every municipality is "
+                          f"far smaller, and the limit is {MAX_SURVEY_BYTES // 2**20} MB")
     if raw.startswith(b"PK\x03\x04"):
         return _xlsx_table(raw, file_name)
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
@@ -181,6 +195,7 @@ def _csv_table(text: str, encoding: str, file_name: str) -> Table:
         for cells in reader:
             rows.append((last + 1, cells))
             last = reader.line_num
+            _check_rows(file_name, len(rows), 0)
     except csv.Error as exc:
         raise SurveyError(f"{file_name}: line {last + 1}: {exc}") from exc
     return _with_header(rows, file_name, encoding)
@@ -189,6 +204,12 @@ def _csv_table(text: str, encoding: str, file_name: str) -> Table:
 def _xlsx_table(raw: bytes, file_name: str) -> Table:
     import openpyxl
 
+    from mieruka.ingest.sources import XlsxTooLarge, check_xlsx_size
+
+    try:
+        check_xlsx_size(raw, max_expanded=MAX_SURVEY_EXPANDED)
+    except XlsxTooLarge as exc:
+        raise SurveyError(f"{file_name}: {exc}") from exc
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -196,7 +217,11 @@ def _xlsx_table(raw: bytes, file_name: str) -> Table:
     try:
         problems = []
         for sheet in book.worksheets:
-            rows = list(enumerate((list(r) for r in sheet.iter_rows(min_row=1, values_only=True)), start=1))
+            rows, cells = [], 0
+            for number, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+                cells += len(row)
+                _check_rows(f"{file_name} [{sheet.title}]", number, cells)
+                rows.append((number, list(row)))
             try:
                 return _with_header(rows, f"{file_name} [{sheet.title}]", "xlsx")
             except SurveyError as exc:
@@ -204,6 +229,15 @@ def _xlsx_table(raw: bytes, file_name: str) -> Table:
         raise SurveyError("; ".join(problems) or f"{file_name}: the workbook has no sheet")
     finally:
         book.close()
+
+
+def _check_rows(file_name: str, rows: int, cells: int) -> None:
+    if rows > MAX_SURVEY_ROWS:
+        raise SurveyError(f"{file_name}: more than {MAX_SURVEY_ROWS:,} rows; a survey has one row per municipality "
+                          f"(1,741), and the limit is {MAX_SURVEY_ROWS:,}")
+    if cells > MAX_SURVEY_CELLS:
+        raise SurveyError(f"{file_name}: more than {MAX_SURVEY_CELLS:,} cells by row {rows:,}; the limit is "
+                          f"{MAX_SURVEY_CELLS:,}")
 
 
 def _with_header(rows: list[tuple[int, list[Any]]], file_name: str, encoding: str) -> Table:
@@ -219,7 +253,7 @@ def _with_header(rows: list[tuple[int, list[Any]]], file_name: str, encoding: st
 
 
 def _header_text(value: Any) -> str:
-    return "" if value is None else unicodedata.normalize("NFKC", str(value)).strip()
+    return "" if value is None else unicodedata.normalize("NFKC", strip_invisible(str(value))).strip()
 
 
 def _header_key(header: str) -> tuple[str, str | None]:
@@ -456,6 +490,8 @@ def write_template(out: str | Path | BinaryIO, initiative: str | None = None) ->
     from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    if initiative:
+        initiative = visible(initiative)  # XML cannot hold a BEL or an ESC: written as their pictures (␇, ␛)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "調査票"

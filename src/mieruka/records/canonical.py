@@ -1,5 +1,6 @@
 """Canonical keys that link one KPI, reform item or theme across documents and editions.
-A key ignores numbering (①, - 1), markers (【再掲】), spacing, width and quote marks; aliases.toml joins rewordings."""
+A key ignores numbering (①, - 1), markers (【再掲】), spacing, width, quote marks and invisible characters (zero-width,
+bidirectional and control characters); aliases.toml joins rewordings."""
 from __future__ import annotations
 
 import re
@@ -8,11 +9,15 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from mieruka.jp import strip_invisible
+
 _ALIASES = Path(__file__).with_name("aliases.toml")
 _NOISE = re.compile(r"[\s　「」『』\"'“”・,、。:：]")
 _AFTER_THE_FACT = re.compile(r"[(（]事後的に検証する指標[)）]")
 _LEADING_NUMBER = re.compile(r"^\s*(?:[①-⑳]|[-－]\s*\d+|\(\d+\)|\d+[.)．])\s*")
 _MARKERS = re.compile(r"[【\[(（]\s*再掲\s*[】\])）]")
+# Control characters (BEL, ESC, DEL, C1): shown as nothing or as a box, they must not make a second KPI either.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @lru_cache(maxsize=1)
@@ -37,11 +42,15 @@ def alias_of(kind: str, name: str) -> str | None:
 
 
 def canonical_name(kind: str, name: str | None) -> str | None:
-    """The name to store: the wording aliases.toml files it under, else the name as given."""
-    return (alias_of(kind, name) or name) if name else name
+    """The name to store: the wording aliases.toml files it under, else the name as given without the invisible
+    characters that would make two equal-looking names two rows."""
+    if not name:
+        return name
+    return alias_of(kind, name) or strip_invisible(name)
 
 
 def _fold(name: str) -> str:
+    name = _CONTROL.sub("", strip_invisible(name))
     name = _LEADING_NUMBER.sub("", name)  # before NFKC, which would turn ④ into a plain 4
     name = unicodedata.normalize("NFKC", name)
     name = _MARKERS.sub("", name)
@@ -51,7 +60,7 @@ def _fold(name: str) -> str:
 
 
 def is_after_the_fact(name: str) -> bool:
-    return bool(_AFTER_THE_FACT.search(unicodedata.normalize("NFKC", name)))
+    return bool(_AFTER_THE_FACT.search(unicodedata.normalize("NFKC", strip_invisible(name))))
 
 
 def key_for(kind: str, name: str) -> str:

@@ -30,6 +30,8 @@ class TargetRecord:
     promised_by: date | None = None
     interim: bool = False  # a yearly (年度ごとの) target on the way to the final one
     edition: str | None = None  # edition name when the target comes from a schedule table
+    deadline_precision: str | None = None  # day | month | fiscal_year | year: how precisely the document gave it
+    promised_by_precision: str | None = None
 
 
 @dataclass
@@ -40,6 +42,7 @@ class ObservationRecord:
     unit: str | None = None
     as_of: date | None = None
     status: str | None = None  # preliminary | final | forecast
+    as_of_precision: str | None = None  # day | month | fiscal_year | year
 
 
 @dataclass
@@ -49,6 +52,7 @@ class BaselineRecord:
     value: float | None = None
     unit: str | None = None
     as_of: date | None = None
+    as_of_precision: str | None = None  # day | month | fiscal_year | year
 
 
 @dataclass
@@ -75,6 +79,7 @@ class KpiRecord:
     ratings: list[RatingRecord] = field(default_factory=list)
     next_measurement: str | None = None  # 次回の把握時期 as written
     next_measurement_date: date | None = None
+    next_measurement_precision: str | None = None  # day | month | fiscal_year | year
     policy_text: str | None = None
     organisation: str | None = None
 

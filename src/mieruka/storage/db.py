@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///mieruka.db"
+# Readers (the web app) give every PostgreSQL statement this long, so no one request can hold the server;
+# writers (ingest, migrations) are not limited, as they may wait for one another's locks.
+READER_TIMEOUT_MS = 15_000
 _MIGRATIONS = Path(__file__).with_name("migrations")
+T = TypeVar("T")
+# How long a SQLite writer waits for another to commit before giving up: longer than one large document takes
+# to load, since documents load one transaction each.
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+_MIGRATION_LOCK = 0x6D69657275  # "mieru": the PostgreSQL advisory lock upgrades take
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be brought to the newest schema as it stands (an interrupted first upgrade)."""
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -24,30 +38,74 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def resolve_read_url(url: str | None = None, read_url: str | None = None) -> str:
+    """Where read-only work (every web request) goes: `read_url`, then MIERUKA_READ_DATABASE_URL (a read replica
+    of the database), else the database itself."""
+    replica = read_url or os.environ.get("MIERUKA_READ_DATABASE_URL")
+    return resolve_url(replica) if replica else resolve_url(url)
+
+
+def _sqlite_connect(dbapi_conn, _record) -> None:
+    # pysqlite's own transaction handling commits before DDL and never issues BEGIN for a SELECT; take it over
+    # (SQLAlchemy's documented recipe) so a migration is one transaction and SAVEPOINT works.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Write-ahead log: readers see the last commit while a writer works, instead of "database is locked".
+    # A file only; an in-memory database answers "memory" and stays as it is.
+    cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
 
 
-_engines: dict[str, Engine] = {}
-# A server answers many clients at once: more pooled connections than SQLAlchemy's 5 + 10, and a longer wait for one
-# before giving up (a request waiting for a connection is slow; one that gives up is a 500).
-POOL_SIZE = int(os.environ.get("MIERUKA_DB_POOL_SIZE", "20"))
-POOL_OVERFLOW = int(os.environ.get("MIERUKA_DB_POOL_OVERFLOW", "20"))
-POOL_TIMEOUT = 60
+def _sqlite_begin(conn) -> None:
+    # A writer takes the write lock when it begins (IMMEDIATE): two deferred transactions that both read and then
+    # write would make the second fail at once (its snapshot is stale) rather than wait for the first.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
 
 
-def get_engine(url: str | None = None) -> Engine:
+def reader_timeout_ms() -> int:
+    """$MIERUKA_STATEMENT_TIMEOUT_MS (0: no limit), else READER_TIMEOUT_MS."""
+    configured = os.environ.get("MIERUKA_STATEMENT_TIMEOUT_MS", "").strip()
+    if not configured:
+        return READER_TIMEOUT_MS
+    if not configured.isdigit():
+        raise ValueError(f"MIERUKA_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds, got {configured!r}")
+    return int(configured)
+
+
+def _connect_args(url: str, timeout_ms: int | None) -> dict:
+    """PostgreSQL's statement_timeout as a connect option, added to any options the URL already sets."""
+    if not timeout_ms or not url.startswith("postgresql"):
+        return {}
+    given = make_url(url).query.get("options") or ""
+    given = " ".join(given) if isinstance(given, tuple) else given
+    return {"options": f"{given} -c statement_timeout={int(timeout_ms)}".strip()}
+
+
+_engines: dict[tuple[str, int | None], Engine] = {}
+
+
+# A server runs synchronous requests on up to 40 threads (anyio's default): with fewer connections than threads,
+# the 16th concurrent client waited for the pool and got a 500. PostgreSQL keeps 5 open and opens the rest
+# only under load (each worker process may hold 40: see docs/web.md for max_connections).
+_POOL = {"sqlite": {"pool_size": 40, "max_overflow": 0}, "postgresql": {"pool_size": 5, "max_overflow": 35}}
+
+
+def get_engine(url: str | None = None, timeout_ms: int | None = None) -> Engine:
+    """One engine per database and statement time limit (timeout_ms applies to PostgreSQL only)."""
     url = resolve_url(url)
-    if url not in _engines:
-        memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
-        pooled = {} if memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT}
-        engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"), **pooled)
+    key = (url, timeout_ms or None)
+    if key not in _engines:
+        backend = url.split(":", 1)[0].split("+", 1)[0]
+        pooled = _POOL.get(backend, {}) if ":memory:" not in url and url not in ("sqlite://", "sqlite:///") else {}
+        engine = create_engine(url, future=True, pool_pre_ping=backend == "postgresql",
+                               connect_args=_connect_args(url, timeout_ms), **pooled)
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        _engines[url] = engine
-    return _engines[url]
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+        _engines[key] = engine
+    return _engines[key]
 
 
 def dispose_engines() -> None:
@@ -57,9 +115,12 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back on any error."""
-    factory = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+def session_scope(url: str | None = None, timeout_ms: int | None = None, write: bool = False) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back on any error. A writer (write=True) that reads
+    before it writes waits on SQLite for any other writer to finish first; readers never wait. On PostgreSQL each
+    statement is cancelled after timeout_ms when given."""
+    engine = get_engine(url, timeout_ms)
+    factory = sessionmaker(bind=engine.execution_options(writer=True) if write else engine, expire_on_commit=False)
     session = factory()
     try:
         yield session
@@ -69,6 +130,27 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def in_transaction(url: str | None, work: Callable[[Session], T], attempts: int = 3) -> T:
+    """work(session) in one writer's transaction, run again from the start (up to `attempts` times) when another
+    transaction got in the way: it committed a row with the same unique key first, the two deadlocked (PostgreSQL),
+    or SQLite stayed locked past its busy timeout. Each attempt is rolled back whole before the next."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(url, write=True) as session:
+                return work(session)
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == attempts or not _transient(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _transient(exc: IntegrityError | OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    if isinstance(exc, IntegrityError):
+        return "unique" in text or "duplicate key" in text
+    return any(word in text for word in ("deadlock", "database is locked", "could not serialize"))
 
 
 def _alembic_config(url: str):
@@ -81,13 +163,61 @@ def _alembic_config(url: str):
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Every pending migration in one transaction (SQLite and PostgreSQL both roll back DDL): an upgrade that is
+    interrupted leaves the database as it was. Raises SchemaError over tables an older, interrupted upgrade left."""
     from alembic import command
 
     url = resolve_url(url)
     cfg = _alembic_config(url)
-    with get_engine(url).begin() as conn:
+    with get_engine(url).execution_options(writer=True).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # two commands upgrading a new database at once: the second waits here, then finds nothing to do
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        _refuse_partial_schema(conn, url)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def _partial_tables(conn) -> list[str]:
+    """The tables of a schema with no alembic revision: what an interrupted upgrade (before 0005) could leave."""
+    from alembic.runtime.migration import MigrationContext
+
+    names = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+    if not names or MigrationContext.configure(conn).get_current_revision() is not None:
+        return []
+    return sorted(names)
+
+
+def _refuse_partial_schema(conn, url: str) -> None:
+    tables = _partial_tables(conn)
+    if tables:
+        raise SchemaError(
+            f"{url} holds {len(tables)} table(s) ({', '.join(tables[:4])}{', ...' if len(tables) > 4 else ''}) but no "
+            "schema revision: an earlier `mieruka db upgrade` was interrupted before it finished. "
+            "Run `mieruka db repair` to drop those tables when they hold no rows and build the schema again; "
+            "a table that holds rows is never dropped.")
+
+
+def repair(url: str | None = None) -> dict:
+    """Drop the tables an interrupted first upgrade left, when every one of them is empty, then upgrade.
+    Returns {"dropped": [...], "revision": ...}; raises SchemaError when a table holds rows."""
+    from sqlalchemy import MetaData, func, select
+
+    url = resolve_url(url)
+    with get_engine(url).execution_options(writer=True).begin() as conn:
+        tables = _partial_tables(conn)
+        if tables:
+            meta = MetaData()
+            meta.reflect(conn, only=tables)
+            rows = {t: conn.scalar(select(func.count()).select_from(meta.tables[t])) for t in tables}
+            kept = {t: n for t, n in rows.items() if n}
+            if kept:
+                raise SchemaError(f"{url} has no schema revision, and "
+                                  f"{', '.join(f'{t} holds {n} row(s)' for t, n in kept.items())}: nothing was dropped. "
+                                  "Keep the file and load its documents into a new database.")
+            meta.drop_all(conn)
+    upgrade(url)
+    return {"dropped": tables, "revision": current_revision(url)}
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:
@@ -123,6 +253,15 @@ def document_count(url: str | None = None) -> int:
         return session.scalar(select(func.count()).select_from(Document))
 
 
+@lru_cache(maxsize=1)
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(DEFAULT_URL)).get_current_head()
+
+
 def ensure_schema(url: str | None = None) -> None:
-    """Bring the database to the newest schema; cheap when it is already there."""
-    upgrade(url)
+    """Bring the database to the newest schema; a read and no lock when it is already there, so a reader never
+    waits for a writer. Raises SchemaError over a partial schema."""
+    if current_revision(url) != _head():
+        upgrade(url)

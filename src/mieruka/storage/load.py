@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mieruka.records import extraction as r
@@ -12,14 +13,18 @@ from mieruka.records.canonical import alias_of, canonical_name, is_after_the_fac
 from mieruka.jp import strip_markers
 from mieruka.storage import models as m
 from mieruka.storage.summaries import refresh_summaries
+from mieruka.storage.search import index_written
 
 
 class _Registry:
-    """get-or-create for shared rows, cached for the length of one load."""
+    """get-or-create for shared rows, cached for the length of one load, safe against a concurrent load creating
+    the same row: the insert runs in a savepoint, and a unique-key violation means the other load committed it
+    first (PostgreSQL waits on the key until it does), so the row is read back instead."""
 
     def __init__(self, session: Session):
         self.s = session
         self.cache: dict[tuple, object] = {}
+        self.created: dict[str, int] = {}
 
     def get(self, model, lookup: dict, create: Callable[[], object]):
         ck = (model.__name__, *sorted(lookup.items()))
@@ -27,9 +32,13 @@ class _Registry:
             return self.cache[ck]
         obj = self.s.scalars(select(model).filter_by(**lookup)).first()
         if obj is None:
-            obj = create()
-            self.s.add(obj)
-            self.s.flush()
+            try:
+                with self.s.begin_nested():
+                    obj = create()
+                    self.s.add(obj)
+                self.created[model.__name__] = self.created.get(model.__name__, 0) + 1
+            except IntegrityError:
+                obj = self.s.scalars(select(model).filter_by(**lookup)).one()
         self.cache[ck] = obj
         return obj
 
@@ -111,7 +120,6 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         clean = alias_of("kpi", k.name) or strip_markers(k.name)[0]
 
         def make(k=k, key=key, clean=clean) -> m.Kpi:
-            written["kpis_new"] += 1
             return m.Kpi(key=key, name=clean, tier=k.tier, unit=k.unit, direction=k.direction or "up",
                          after_the_fact=k.after_the_fact or is_after_the_fact(k.name))
 
@@ -126,28 +134,31 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         if ri is not None and kpi.reform_item_id is None and "再掲" not in k.markers:
             kpi.reform_item_id = ri.id
         org = organisation(k.organisation)
-        if org is not None and kpi.organisation_id is None:
-            kpi.organisation_id = org.id
+        if org is not None and (kpi.organisation_id is None or kpi.organisation_inferred):
+            kpi.organisation_id, kpi.organisation_inferred = org.id, False  # a document's word beats an inference
         kpis_by_name[k.name] = kpi
         session.add(m.KpiAppearance(kpi_id=kpi.id, name_as_written=k.name, markers=k.markers,
                                     tier_as_written=str(k.tier) if k.tier else None,
                                     next_measurement=k.next_measurement, next_measurement_date=k.next_measurement_date,
+                                    next_measurement_precision=k.next_measurement_precision,
                                     policy_text=k.policy_text, **_prov(doc, k.source)))
         written["appearances"] += 1
         if k.baseline is not None:
             b = k.baseline
-            session.add(m.Baseline(kpi_id=kpi.id, value=b.value, unit=b.unit, as_of=b.as_of, text=b.text, **_prov(doc, b.source)))
+            session.add(m.Baseline(kpi_id=kpi.id, value=b.value, unit=b.unit, as_of=b.as_of, text=b.text,
+                                   as_of_precision=b.as_of_precision, **_prov(doc, b.source)))
         for t in k.targets:
             ed = editions_by_name.get(t.edition) if t.edition else None
             session.add(m.Target(kpi_id=kpi.id, edition_id=ed.id if ed else None, value=t.value, unit=t.unit,
                                  deadline=t.deadline, comparator=t.comparator, relative_factor=t.relative_factor,
                                  relative_kind=t.relative_kind, relative_base_year=t.relative_base_year,
                                  relative_base_value=t.relative_base_value, promised_by=t.promised_by, unset=t.unset,
-                                 interim=t.interim, text=t.text, **_prov(doc, t.source)))
+                                 interim=t.interim, text=t.text, deadline_precision=t.deadline_precision,
+                                 promised_by_precision=t.promised_by_precision, **_prov(doc, t.source)))
             written["targets"] += 1
         for o in k.observations:
             session.add(m.Observation(kpi_id=kpi.id, value=o.value, unit=o.unit, as_of=o.as_of, status=o.status,
-                                      text=o.text, **_prov(doc, o.source)))
+                                      text=o.text, as_of_precision=o.as_of_precision, **_prov(doc, o.source)))
             written["observations"] += 1
         first_obs = next((o for o in k.observations if o.as_of), None)
         for rt in k.ratings:
@@ -166,6 +177,8 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
             if parent is not None and parent.id != child.id and child.parent_id is None:
                 child.parent_id = parent.id
 
+    measures: list[m.Measure] = []
+    cases: list[m.AdvancedCase] = []
     for ms in ex.measures:
         measure = m.Measure(no=ms.no, code=ms.code, name=ms.name, kpi_progress=ms.kpi_progress, kpi_effect=ms.kpi_effect,
                             overview=ms.overview, pillar=canonical_name("pillar", ms.pillar), timing=ms.timing,
@@ -177,6 +190,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         for pos, mn in enumerate(ms.ministries):
             measure.ministries.append(m.MeasureMinistry(organisation_id=organisation(mn.name).id, lead=mn.lead, position=pos))
         session.add(measure)
+        measures.append(measure)
         written["measures"] += 1
 
     for c in ex.cases:
@@ -186,6 +200,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
             case.effects.append(m.CaseEffect(position=pos, label=e.label, amount_yen=e.amount_yen,
                                              change_percent=e.change_percent, period_years=e.period_years, text=e.text))
         session.add(case)
+        cases.append(case)
         written["cases"] += 1
 
     for b in ex.budgets:
@@ -196,7 +211,11 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         session.add(m.PolicyResult(policy=res.policy, result=res.result, **_prov(doc, res.source)))
         written["results"] += 1
     session.flush()
-    refresh_summaries(session, {k.id for k in kpis_by_name.values()})
+    written["kpis_new"] = reg.created.get("Kpi", 0)
+    inferred = infer_ministries(session, organisation)
+    written["ministries_inferred"] = len(inferred)
+    refresh_summaries(session, {k.id for k in kpis_by_name.values()} | set(inferred))
+    index_written(session, [x.id for x in measures], [c.id for c in cases])
     return written
 
 
@@ -207,3 +226,40 @@ def record_observation(session: Session, kpi_id: int, document_id: int, value: f
     session.add(m.Observation(kpi_id=kpi_id, document_id=document_id, value=value, as_of=as_of, text=text, unit=unit,
                               status=status, line_start=line, line_end=line, source_text=text))
     return refresh_summaries(session, [kpi_id])
+
+
+def _first_period(period: str) -> bool:
+    """The schedule column printed with 《主担当府省庁等》: the first one, 2014・2015年度 or ～2016年度."""
+    return period.startswith(("2014・2015年度", "～2016年度"))
+
+
+def lead_offices(session: Session) -> dict[int, str]:
+    """Each reform item's 《主担当府省庁等》: the office named in the first column of its first schedule row, from the
+    newest edition that names one."""
+    entries = session.execute(
+        select(m.ScheduleEntry.reform_item_id, m.ScheduleEntry.period, m.ScheduleEntry.offices, m.Edition.published,
+               m.ScheduleEntry.document_id, m.ScheduleEntry.line_start, m.ScheduleEntry.id)
+        .outerjoin(m.Edition, m.Edition.id == m.ScheduleEntry.edition_id)
+        .where(m.ScheduleEntry.reform_item_id.is_not(None))).all()
+    best: dict[int, tuple] = {}
+    for item_id, period, offices, published, doc_id, line, eid in entries:
+        if not offices or not _first_period(period or ""):
+            continue
+        rank = (-(published.toordinal() if published else 0), doc_id, line or 0, eid)
+        if item_id not in best or rank < best[item_id][0]:
+            best[item_id] = (rank, offices[0])
+    return {item_id: office for item_id, (_, office) in best.items()}
+
+
+def infer_ministries(session: Session, organisation: Callable[[str], m.Organisation]) -> list[int]:
+    """KPIs no document gives a ministry take their reform item's 《主担当府省庁等》, marked as inferred (never over a
+    ministry a document names). Returns the ids of the KPIs set."""
+    leads = lead_offices(session)
+    if not leads:
+        return []
+    kpis = session.scalars(select(m.Kpi).where(m.Kpi.reform_item_id.in_(leads),
+                                               (m.Kpi.organisation_id.is_(None)) | m.Kpi.organisation_inferred)).all()
+    for k in kpis:
+        k.organisation_id, k.organisation_inferred = organisation(leads[k.reform_item_id]).id, True
+    session.flush()
+    return [k.id for k in kpis]

@@ -9,11 +9,24 @@ from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from mieruka.bodies import names, registry
+from mieruka.jp import strip_invisible
 from mieruka.storage import models as m
 from mieruka.storage.queries import case_rows
 
 _REGISTRY_FIELDS = ("prefecture_code", "prefecture", "name", "kana", "kind", "designated_city")
 _RESPONSE_FIELDS = ("adopted", "year_started", "cost_before", "cost_after", "population")
+
+
+def _insert_new(session: Session, model):
+    """INSERT that skips rows whose key another transaction has committed meanwhile (two imports at once)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        return insert(model)
+    return upsert(model).on_conflict_do_nothing()
 
 
 def sync_registry(session: Session) -> dict[str, int]:
@@ -31,7 +44,7 @@ def sync_registry(session: Session) -> dict[str, int]:
         elif any(getattr(row, f) != values[f] for f in _REGISTRY_FIELDS):
             changed.append(values)
     if added:
-        session.execute(insert(m.LocalBody), added)
+        session.execute(_insert_new(session, m.LocalBody), added)
     if changed:
         session.execute(update(m.LocalBody), changed)
     session.flush()
@@ -44,13 +57,18 @@ def ensure_registry(session: Session) -> None:
         sync_registry(session)
 
 
-def link_cases(session: Session) -> list[dict]:
+def link_cases(session: Session, document_id: int | None = None) -> list[dict]:
     """Fill AdvancedCase.body_codes by resolving each case's municipality names; returns what did not resolve.
 
-    A name that is ambiguous or unknown is left out of body_codes and reported, never guessed."""
+    With `document_id`, only that document's cases (what an ingest adds: its cost follows the new document, not
+    every case stored before). A name that is ambiguous or unknown is left out of body_codes and reported, never
+    guessed."""
     ensure_registry(session)
     unresolved = []
-    for c in session.scalars(select(m.AdvancedCase)):
+    q = select(m.AdvancedCase)
+    if document_id is not None:
+        q = q.where(m.AdvancedCase.document_id == document_id)
+    for c in session.scalars(q):
         codes: list[str] = []
         for written in c.municipalities or []:
             try:
@@ -68,6 +86,7 @@ def link_cases(session: Session) -> list[dict]:
 # --- survey imports ---------------------------------------------------------------------------
 
 def find_import(session: Session, initiative: str, as_of: date) -> m.SurveyImport | None:
+    initiative = strip_invisible(initiative)  # a zero-width space must not make a second initiative
     return session.scalars(select(m.SurveyImport).where(
         m.SurveyImport.initiative == initiative, m.SurveyImport.as_of == as_of).order_by(m.SurveyImport.id.desc())).first()
 
@@ -78,6 +97,7 @@ def store_survey(session: Session, *, file_name: str, raw: bytes, initiative: st
 
     `rows` hold body_code, line and the answer fields. The same file imported again for the same
     initiative and date changes nothing. Bodies' populations follow the newest survey that gives one."""
+    initiative = strip_invisible(initiative)
     sync_registry(session)
     sha = hashlib.sha256(raw).hexdigest()
     previous = find_import(session, initiative, as_of)
@@ -145,6 +165,7 @@ def store_attributes(session: Session, rows: list[dict], as_of: date | None = No
 
 
 def imports(session: Session, initiative: str | None = None) -> list[dict]:
+    initiative = strip_invisible(initiative) if initiative is not None else None
     q = select(m.SurveyImport.id, m.SurveyImport.file_name, m.SurveyImport.initiative, m.SurveyImport.as_of,
                m.SurveyImport.sha256, m.SurveyImport.imported_at, m.SurveyImport.report,
                func.count(m.SurveyResponse.id).label("responses")).outerjoin(
@@ -154,11 +175,12 @@ def imports(session: Session, initiative: str | None = None) -> list[dict]:
     q = q.order_by(m.SurveyImport.initiative, m.SurveyImport.as_of, m.SurveyImport.id)
     return [{"id": r.id, "file_name": r.file_name, "initiative": r.initiative, "as_of": r.as_of, "sha256": r.sha256,
              "imported_at": r.imported_at, "responses": r.responses,
-             "rejected": len((r.report or {}).get("errors", []))} for r in session.execute(q)]
+             "rejected": (r.report or {}).get("rejected", len((r.report or {}).get("errors", [])))} for r in session.execute(q)]
 
 
 def adoption_counts(session: Session, initiative: str) -> list[dict]:
     """Per import of the initiative and per prefecture: how many municipalities answered and how many adopted."""
+    initiative = strip_invisible(initiative)
     adopted = func.sum(case((m.SurveyResponse.adopted.is_(True), 1), else_=0))
     answered = func.sum(case((m.SurveyResponse.adopted.is_not(None), 1), else_=0))
     q = (select(m.SurveyImport.id, m.SurveyImport.as_of, m.SurveyImport.file_name, m.LocalBody.prefecture_code,
@@ -173,6 +195,7 @@ def adoption_counts(session: Session, initiative: str) -> list[dict]:
 
 
 def latest_import(session: Session, initiative: str, as_of: date | None = None) -> m.SurveyImport | None:
+    initiative = strip_invisible(initiative)
     q = select(m.SurveyImport).where(m.SurveyImport.initiative == initiative)
     if as_of is not None:
         q = q.where(m.SurveyImport.as_of <= as_of)
@@ -249,6 +272,8 @@ def define_survey_kpi(session: Session, initiative: str, measure: str, kpi: str 
                       name: str | None = None) -> dict:
     """Attach a count or rate over the survey of `initiative` to a KPI: an existing one (id or key),
     whose published observations it will be compared with, or a new one named `name`."""
+    initiative = strip_invisible(initiative)
+    name = strip_invisible(name) if name else name
     if kpi is not None:
         target = _find_kpi(session, kpi)
         if target is None:

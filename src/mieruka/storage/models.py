@@ -17,16 +17,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    pass
+from mieruka.storage.base import Base, _now  # noqa: E402  (re-exported: every model module builds on them)
 
 
 class Provenance:
@@ -141,6 +137,8 @@ class Kpi(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("kpis.id", ondelete="SET NULL"), index=True)
     reform_item_id: Mapped[int | None] = mapped_column(ForeignKey("reform_items.id", ondelete="SET NULL"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
+    # True when no document names the KPI's ministry and it was taken from its reform item's 《主担当府省庁等》.
+    organisation_inferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reform_item: Mapped[ReformItem | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
     parent: Mapped[Kpi | None] = relationship(remote_side="Kpi.id")
@@ -155,6 +153,8 @@ class KpiAppearance(Provenance, Base):
     tier_as_written: Mapped[str | None] = mapped_column(String(40))
     next_measurement: Mapped[str | None] = mapped_column(Text)
     next_measurement_date: Mapped[date | None] = mapped_column(Date)
+    # How precisely the document gave the date: day | month | fiscal_year | year (None: as stored, to the day).
+    next_measurement_precision: Mapped[str | None] = mapped_column(String(12))
     policy_text: Mapped[str | None] = mapped_column(Text)
 
 
@@ -165,6 +165,7 @@ class Baseline(Provenance, Base):
     value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(40))
     as_of: Mapped[date | None] = mapped_column(Date)
+    as_of_precision: Mapped[str | None] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text)
 
 
@@ -185,6 +186,8 @@ class Target(Provenance, Base):
     unset: Mapped[bool] = mapped_column(Boolean, default=False)
     interim: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str] = mapped_column(Text)
+    deadline_precision: Mapped[str | None] = mapped_column(String(12))
+    promised_by_precision: Mapped[str | None] = mapped_column(String(12))
     edition: Mapped[Edition | None] = relationship()
 
 
@@ -198,6 +201,7 @@ class Observation(Provenance, Base):
     as_of: Mapped[date | None] = mapped_column(Date, index=True)
     status: Mapped[str | None] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
+    as_of_precision: Mapped[str | None] = mapped_column(String(12))
 
 
 class Rating(Base):
@@ -412,3 +416,85 @@ class SurveyKpi(Base):
     kpi_id: Mapped[int] = mapped_column(ForeignKey("kpis.id", ondelete="CASCADE"), unique=True)
     initiative: Mapped[str] = mapped_column(String(200))
     measure: Mapped[str] = mapped_column(String(20), default="count")
+
+
+class LocalPlan(Base):
+    """A local body's own plan (官民データ活用推進計画) built from national measures; rated under its scheme."""
+
+    __tablename__ = "local_plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_code: Mapped[str] = mapped_column(ForeignKey("local_bodies.code"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    scheme: Mapped[str] = mapped_column(String(60), default="municipal-sabc")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class LocalPlanMeasure(Base):
+    """One national measure a plan takes up: the body's section, its own KPI as typed and read, its schedule.
+    The measure's number, code and title are copied so the plan still reads after the catalogue is reloaded."""
+
+    __tablename__ = "local_plan_measures"
+    __table_args__ = (UniqueConstraint("plan_id", "measure_no"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("local_plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id", ondelete="SET NULL"))
+    measure_no: Mapped[int] = mapped_column(Integer)
+    measure_code: Mapped[str | None] = mapped_column(String(20))
+    measure_name: Mapped[str] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(Text)
+    kpi: Mapped[str] = mapped_column(Text)
+    national_kpi: Mapped[str | None] = mapped_column(Text)
+    baseline_text: Mapped[str | None] = mapped_column(Text)
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    baseline_as_of: Mapped[date | None] = mapped_column(Date)
+    target_text: Mapped[str | None] = mapped_column(Text)
+    target_value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(40))
+    deadline_text: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    direction: Mapped[str] = mapped_column(String(8), default="up")
+    schedule: Mapped[list | None] = mapped_column(JSON)
+    rating_code: Mapped[str | None] = mapped_column(String(20))
+    rating_as_of: Mapped[date | None] = mapped_column(Date)
+    rating_details: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class LocalPlanActual(Base):
+    """An actual value of a plan KPI, as typed and as read, with who entered it."""
+
+    __tablename__ = "local_plan_actuals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_measure_id: Mapped[int] = mapped_column(ForeignKey("local_plan_measures.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(40))
+    as_of: Mapped[date] = mapped_column(Date)
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    entered_by: Mapped[str] = mapped_column(String(200))
+
+
+class LocalPlanChange(Base):
+    """Every write to a plan: who, when, through what (web, cli, bulk), what changed from what."""
+
+    __tablename__ = "local_plan_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("local_plans.id", ondelete="CASCADE"), index=True)
+    plan_measure_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    via: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    old: Mapped[dict | None] = mapped_column(JSON)
+    new: Mapped[dict | None] = mapped_column(JSON)
+
+
+# The reporting cycle's tables live in their own module; importing it here puts them in Base.metadata.
+from mieruka.storage import cycle_models  # noqa: E402,F401

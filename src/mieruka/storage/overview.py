@@ -233,6 +233,6 @@ def last_ingest_changes(session: Session) -> dict | None:
         "documents": [{"id": d, "file_name": name} for d, name, _ in latest],
         "new_kpis": [{"id": k, "name": names.get(k)} for k in sorted(in_run - seen_before)],
         "new_observations": [{"kpi_id": o.kpi_id, "kpi": names.get(o.kpi_id), "value": o.value, "unit": o.unit,
-                              "as_of": o.as_of, "status": o.status, "text": o.text} for o in observations],
+                              "as_of": o.as_of, "as_of_precision": o.as_of_precision, "status": o.status, "text": o.text} for o in observations],
         "rating_changes": changes,
     }

@@ -45,7 +45,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs) -> list[dict]:
     K, RI, O = m.Kpi, m.ReformItem, m.Organisation
     kpis = session.execute(
         select(K.id, K.key, K.name, K.tier, K.reform_item_id, RI.name, RI.number, O.name, K.parent_id, K.unit,
-               K.direction, K.after_the_fact)
+               K.direction, K.after_the_fact, K.organisation_inferred)
         .outerjoin(RI, RI.id == K.reform_item_id).outerjoin(O, O.id == K.organisation_id)
         .where(K.id.in_(ids)).order_by(K.id)).all()
     editions = {e[0]: (e[1], e[2]) for e in session.execute(select(m.Edition.id, m.Edition.name, m.Edition.published))}
@@ -59,31 +59,35 @@ def _kpi_dicts(session: Session, ids: list[int], docs) -> list[dict]:
         return out
 
     B, T, Ob, R, A = m.Baseline, m.Target, m.Observation, m.Rating, m.KpiAppearance
-    baselines = by_kpi(select(B.kpi_id, B.value, B.unit, B.as_of, B.text, B.document_id, B.line_start)
+    baselines = by_kpi(select(B.kpi_id, B.value, B.unit, B.as_of, B.text, B.document_id, B.line_start, B.as_of_precision)
                        .where(B.kpi_id.in_(ids)).order_by(B.id))
     targets = by_kpi(select(T.kpi_id, T.value, T.unit, T.deadline, T.comparator, T.relative_factor, T.relative_kind,
                             T.relative_base_year, T.relative_base_value, T.unset, T.promised_by, T.interim,
-                            T.edition_id, T.text, T.document_id, T.line_start).where(T.kpi_id.in_(ids)).order_by(T.id))
+                            T.edition_id, T.text, T.document_id, T.line_start, T.deadline_precision,
+                            T.promised_by_precision).where(T.kpi_id.in_(ids)).order_by(T.id))
     observations = by_kpi(select(Ob.kpi_id, Ob.value, Ob.unit, Ob.as_of, Ob.status, Ob.text, Ob.document_id,
-                                 Ob.line_start).where(Ob.kpi_id.in_(ids)).order_by(Ob.kpi_id, Ob.as_of, Ob.id))
+                                 Ob.line_start, Ob.as_of_precision).where(Ob.kpi_id.in_(ids)).order_by(Ob.kpi_id, Ob.as_of, Ob.id))
     ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start)
                      .where(R.kpi_id.in_(ids)).order_by(R.id))
     appearances = by_kpi(select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,
-                                A.policy_text, A.document_id, A.line_start).where(A.kpi_id.in_(ids)).order_by(A.id))
+                                A.policy_text, A.document_id, A.line_start, A.next_measurement_precision).where(A.kpi_id.in_(ids)).order_by(A.id))
 
     names = {i: d.file_name for i, d in docs.items()}
 
     def baseline(x):
-        return {"value": x[1], "unit": x[2], "as_of": x[3], "text": x[4], "source": _source(docs, x[5], x[6])}
+        return {"value": x[1], "unit": x[2], "as_of": x[3], "text": x[4], "as_of_precision": x[7],
+                "source": _source(docs, x[5], x[6])}
 
     rows = []
-    for kid, key, name, tier, item_id, item_name, item_number, org, parent_id, unit, direction, att in kpis:
+    for kid, key, name, tier, item_id, item_name, item_number, org, parent_id, unit, direction, att, inferred in kpis:
         base = [baseline(x) for x in baselines.get(kid, [])]
         apps = appearances.get(kid, [])
         doc_ids = list(dict.fromkeys(a[6] for a in apps))
         rows.append({
             "id": kid, "key": key, "name": name, "tier": tier, "reform_item": item_name, "reform_item_id": item_id,
-            "reform_item_number": item_number, "organisation": org, "parent_id": parent_id, "unit": unit,
+            "reform_item_number": item_number, "organisation": org,
+            "organisation_inferred": bool(inferred),  # from the reform item's 《主担当府省庁等》
+            "parent_id": parent_id, "unit": unit,
             "direction": direction, "after_the_fact": att,
             "baseline": base[0] if base else None,
             "baselines": base,
@@ -92,11 +96,12 @@ def _kpi_dicts(session: Session, ids: list[int], docs) -> list[dict]:
                 "relative": None if t[5] is None else {
                     "factor": t[5], "kind": t[6], "base_fiscal_year": t[7], "base_value": t[8]},
                 "unset": t[9], "promised_by": t[10], "interim": t[11],
+                "deadline_precision": t[16], "promised_by_precision": t[17],
                 "edition": editions[t[12]][0] if t[12] in editions else None,
                 "edition_date": editions[t[12]][1] if t[12] in editions else None,
                 "text": t[13], "source": _source(docs, t[14], t[15])} for t in targets.get(kid, [])],
             "observations": [{
-                "value": o[1], "unit": o[2], "as_of": o[3], "status": o[4], "text": o[5],
+                "value": o[1], "unit": o[2], "as_of": o[3], "status": o[4], "text": o[5], "as_of_precision": o[8],
                 "source": None if o[6] is None else {"document": names.get(o[6]), "document_id": o[6], "line": o[7]}}
                 for o in observations.get(kid, [])],
             "ratings": [{
@@ -104,7 +109,8 @@ def _kpi_dicts(session: Session, ids: list[int], docs) -> list[dict]:
                 "source": _source(docs, r[6], r[7])} for r in ratings.get(kid, [])],
             "appearances": [{
                 "name": a[1], "markers": a[2] or [], "next_measurement": a[3], "next_measurement_date": a[4],
-                "policy_text": a[5], "source": _source(docs, a[6], a[7])} for a in apps],
+                "policy_text": a[5], "next_measurement_precision": a[8],
+                "source": _source(docs, a[6], a[7])} for a in apps],
             "documents": [{"file_name": docs[i].file_name, "doc_date": docs[i].doc_date} for i in doc_ids if i in docs],
         })
     return rows

@@ -33,8 +33,10 @@ def _summaries(session: Session, ids: list[int]) -> list[dict]:
     O, B, T, A, E = m.Observation, m.Baseline, m.Target, m.KpiAppearance, m.Edition
     # The same choices as web.listings: the first baseline; the latest actual with a value (ties: the last stored);
     # the final (non-interim) target of the newest edition; the latest announced next measurement.
+    # a printed 見込み is a forecast of a later date: the latest only when the KPI has no actual
     latest = _first_per_kpi(session, select(O.kpi_id, O.value, O.unit, O.as_of, O.status, O.text).where(O.kpi_id.in_(ids)),
-                            [O.value.is_(None), O.as_of.is_(None), O.as_of.desc(), O.id.desc()])
+                            [O.value.is_(None), func.coalesce(O.status, "") == "forecast", O.as_of.is_(None),
+                             O.as_of.desc(), O.id.desc()])
     base = _first_per_kpi(session, select(B.kpi_id, B.value, B.unit, B.as_of, B.text).where(B.kpi_id.in_(ids)), [B.id])
     target = _first_per_kpi(session, select(T.kpi_id, T.value, T.deadline, T.unset, T.text)
                             .outerjoin(E, E.id == T.edition_id).where(T.kpi_id.in_(ids)),
@@ -259,5 +261,5 @@ def kpi_children(session: Session, kpi_id: int) -> list[dict]:
 
 
 def newest_actual(session: Session):
-    """The date of the newest observation in the database."""
-    return session.scalar(select(func.max(m.Observation.as_of)))
+    """The date of the newest actual in the database (a printed 見込み forecasts a later date: not an actual)."""
+    return session.scalar(select(func.max(m.Observation.as_of)).where(m.Observation.status.is_distinct_from("forecast")))

@@ -3,53 +3,68 @@ Swagger UI and ReDoc are off (they load scripts from a CDN); the OpenAPI documen
 from __future__ import annotations
 
 import gc
+from typing import Iterable
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from mieruka import storage
-from mieruka.storage.search import ensure_search_index
+from mieruka.storage.overview import schemes_in_use
+from mieruka.storage.search import SearchQueryError, ensure_search_index
 from mieruka.storage.summaries import ensure_summaries
-from mieruka.web.i18n import add_catalogue
-from mieruka.web.pages import STATIC_DIR, add_template_dir, render
+from mieruka.web.guards import RequestGuard, add_error_handlers, allowed_hosts, document_bounds, error_response
+from mieruka.web.i18n import add_catalogue, pick_lang, translator
+from mieruka.web.pages import STATIC_DIR, add_template_dir
+from mieruka.web.ratings import scheme_choices
+from mieruka.web.schemas import nullable_fields
 from mieruka.web.routers import nav_links, router_modules
 
 
 def _prepare_database(url: str) -> None:
-    """Newest schema, a current search index and a list row per KPI before the first request."""
+    """Newest schema, a current search index, a list row per KPI and the key session cookies are signed with, before
+    the first request: a reading request then writes nothing."""
+    from mieruka.accounts.service import cookie_secret
+
     storage.ensure_schema(url)
     with storage.session_scope(url) as session:
         ensure_search_index(session)
         ensure_summaries(session)
+        cookie_secret(session)
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path.endswith(".json")
+def _documented(app: FastAPI):
+    """The OpenAPI document with what FastAPI leaves out: nullable fields under pydantic 1, the bounds the guard
+    enforces, and the rating schemes this database knows (read on each call: an ingest may add one)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = nullable_fields(generate())
+        with storage.session_scope(app.state.db_url) as session:
+            schemes = scheme_choices(schemes_in_use(session))
+        return document_bounds(app.openapi_schema, schemes)
+
+    return openapi
 
 
-def _add_error_pages(app: FastAPI) -> None:
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        if _wants_json(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return render(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
-                      status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, exc: RequestValidationError):
-        if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
-        detail = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
-        return render(request, "error.html", {"status": 422, "detail": detail}, status_code=422)
+def _add_search_refusal(app: FastAPI) -> None:
+    @app.exception_handler(SearchQueryError)
+    async def search_refused(request: Request, exc: SearchQueryError):
+        detail = translator(pick_lang(request.query_params.get("lang")))(exc.key, **exc.fields)
+        return error_response(request, 422, detail, [{"field": "q", "message": detail}])
 
 
-def create_app(db_url: str | None = None) -> FastAPI:
-    """The whole site over the database at db_url (default: $MIERUKA_DATABASE_URL or ./mieruka.db)."""
+def create_app(db_url: str | None = None, read_url: str | None = None, prepare: bool = True,
+               hosts: Iterable[str] = ()) -> FastAPI:
+    """The whole site over the database at db_url (default: $MIERUKA_DATABASE_URL or ./mieruka.db), answering
+    requests for the host names of guards.allowed_hosts (plus `hosts`) only.
+
+    Requests (all of them read) go to read_url, default $MIERUKA_READ_DATABASE_URL, else db_url itself.
+    `prepare` brings the schema and the search index up to date first (in the writer, on db_url)."""
     url = storage.resolve_url(db_url)
-    _prepare_database(url)
+    if prepare:
+        _prepare_database(url)
     app = FastAPI(
         title="mieruka 見える化 API",
         description="KPIs, ratings, audit findings, national measures, advanced cases and documents.",
@@ -58,7 +73,10 @@ def create_app(db_url: str | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    app.openapi = _documented(app)
     app.state.db_url = url
+    app.state.read_url = storage.resolve_read_url(url, read_url)
+    app.state.timeout_ms = storage.reader_timeout_ms()
     modules = router_modules()
     app.state.nav = nav_links(modules)
     for module in modules:
@@ -67,10 +85,26 @@ def create_app(db_url: str | None = None) -> FastAPI:
         if hasattr(module, "MESSAGES"):
             add_catalogue(module.MESSAGES)
         app.include_router(module.router)
+        if hasattr(module, "install"):  # middleware or exception handlers a router needs (web/routers/account.py)
+            module.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    _add_error_pages(app)
+    add_error_handlers(app)
+    _add_search_refusal(app)
+    # The guard is added last, so it is outermost: it also adds its headers to the host check's refusals.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(hosts), www_redirect=False)
+    app.add_middleware(RequestGuard)
     # What start-up loaded (templates, plotly, numpy, SQLAlchemy) lives as long as the process: keep the collector
     # from walking it again on every full collection, which was the slowest 5 % of requests.
     gc.collect()
     gc.freeze()
+    return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several `mieruka serve --workers N` processes: the URLs come from the environment the
+    parent set, and the parent prepared the database once (workers starting together would race to)."""
+    import os
+
+    hosts = [h for h in os.environ.get("MIERUKA_SERVE_HOST", "").split(",") if h]
+    app = create_app(prepare=False, hosts=hosts)
     return app

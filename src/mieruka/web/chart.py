@@ -3,8 +3,10 @@ targets, the planned path and the evaluator's forecast. The page draws them with
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 
-from mieruka.evaluate.series import Point, resolve_target
+from mieruka.evaluate.series import FALLING_UNITS, Point, resolve_target
+from mieruka.jp import fiscal_year_of
 from mieruka.web.formatting import YEN_UNITS, quantity
 from mieruka.web.i18n import translator
 
@@ -20,16 +22,36 @@ _STYLE = {
 }
 
 
-def _point(kind: str, d: date | None, value: float | None, unit: str | None, text: str | None) -> dict | None:
+def _point(kind: str, d: date | None, value: float | None, unit: str | None, text: str | None,
+           precision: str | None = None) -> dict | None:
     if d is None or value is None:
         return None
-    return {"kind": kind, "date": d, "x": d.isoformat(), "y": value, "label": quantity(value, unit, text), "text": text or ""}
+    return {"kind": kind, "date": d, "x": d.isoformat(), "y": value, "label": quantity(value, unit, text), "text": text or "",
+            "precision": precision}
+
+
+def fiscal_year_ticks(points: list[dict], lang: str) -> list[dict]:
+    """A yearly KPI (every point given to the fiscal year) is charted on fiscal years: a tick at each 31 March
+    labelled 2016年度 (FY2016), from the first point's year to the last."""
+    if not points or any(p.get("precision") != "fiscal_year" for p in points):
+        return []
+    years = [fiscal_year_of(p["date"]) for p in points]
+    return [{"x": date(fy + 1, 3, 31).isoformat(), "label": f"FY{fy}" if lang == "en" else f"{fy}年度"}
+            for fy in range(min(years), max(years) + 1)]
+
+
+def _plotly_text(value: str) -> str:
+    """Plotly reads <a href>, <b> and <br> in hover text as markup and shows entities as characters: a document's
+    own text is escaped, so a value such as <a href="javascript:…"> stays text."""
+    return escape(value, quote=False)
 
 
 def _markers(name: str, kind: str, points: list[dict]) -> dict:
     style = _STYLE[kind]
+    name = _plotly_text(name)
     return {"type": "scatter", "mode": "markers", "name": name, "x": [p["x"] for p in points],
-            "y": [p["y"] for p in points], "text": [f'{p["label"]}<br>{p["text"]}' for p in points],
+            "y": [p["y"] for p in points],
+            "text": [f'{_plotly_text(p["label"])}<br>{_plotly_text(p["text"])}' for p in points],
             "hovertemplate": "%{x}<br>%{text}<extra>" + name + "</extra>",
             "marker": {"color": style["color"], "symbol": style["symbol"], "size": 12, "line": {"width": 2, "color": style["color"]}}}
 
@@ -63,12 +85,21 @@ def _money_scale(unit: str | None, values: list[float]) -> tuple[float, str | No
     return next((scale, name) for scale, name in _MONEY_SCALES if top >= scale or scale == 1.0)
 
 
-def _planned_path(baseline: dict | None, targets: list[dict]) -> list[dict]:
-    """Straight segments from the baseline through each dated target: the default (linear) planned path."""
-    if baseline is None:
+def _planned_path(baseline: dict | None, targets: list[dict], falling: bool) -> list[dict]:
+    """Straight segments from the baseline through each dated target: the default (linear) planned path. The path
+    only runs in the KPI's direction: a later target that asks for less than the path already reached (平成28年度値以上
+    after the rank improved to 4位, now 16位以内) starts a new segment at the previous point's date, with a gap
+    between (a break of the line, never a planned decline)."""
+    if baseline is None or not targets:
         return []
-    steps = sorted(targets, key=lambda p: p["x"])
-    return [baseline, *steps] if steps else []
+    path = [baseline]
+    for step in sorted(targets, key=lambda p: p["x"]):
+        here = path[-1]
+        backwards = step["y"] > here["y"] if falling else step["y"] < here["y"]
+        if backwards:
+            path += [{"x": None, "y": None}, {**step, "x": here["x"], "date": here["date"]}]
+        path.append(step)
+    return path
 
 
 def _forecast(ratings: list[dict]) -> list[dict]:
@@ -87,16 +118,18 @@ def kpi_chart(kpi: dict, ratings: list[dict], lang: str) -> dict:
     t = translator(lang)
     unit = kpi["unit"]
     b = kpi["baseline"]
-    baseline = _point("baseline", b["as_of"], b["value"], b["unit"] or unit, b["text"]) if b else None
+    baseline = _point("baseline", b["as_of"], b["value"], b["unit"] or unit, b["text"], b.get("as_of_precision")) if b else None
     # The same figure repeated by several documents is one point of the chart.
     observations = list({(p["kind"], p["x"], p["y"]): p for p in (
-        _point(o["status"] or "reported", o["as_of"], o["value"], o["unit"] or unit, o["text"])
+        _point(o["status"] or "reported", o["as_of"], o["value"], o["unit"] or unit, o["text"], o.get("as_of_precision"))
         for o in kpi["observations"]) if p}.values())
     targets = [p for p in (_point("interim" if x["interim"] else "target", x["deadline"], target_value(x, kpi),
-                                  x["unit"] or unit, x["text"]) for x in kpi["targets"] if not x["unset"]) if p]
+                                  x["unit"] or unit, x["text"], x.get("deadline_precision"))
+                           for x in kpi["targets"] if not x["unset"]) if p]
     distinct_targets = list({(p["x"], p["y"]): p for p in targets}.values())
     traces = []
-    path = _planned_path(baseline, distinct_targets)
+    falling = kpi["direction"] == "down"
+    path = _planned_path(baseline, distinct_targets, falling)
     if path:
         traces.append(_line(t("chart.path"), path, "#009E73", "dash"))
     forecast = _forecast(ratings)
@@ -113,8 +146,10 @@ def kpi_chart(kpi: dict, ratings: list[dict], lang: str) -> dict:
         if pts:
             traces.append(_markers(t(f"chart.{kind}"), kind, pts))
     points = sorted([*([baseline] if baseline else []), *observations, *distinct_targets], key=lambda p: p["x"])
-    scale, axis_unit = _money_scale(unit, [y for tr in traces for y in tr["y"]])
+    scale, axis_unit = _money_scale(unit, [y for tr in traces for y in tr["y"] if y is not None])
     if scale != 1.0:
         for tr in traces:
-            tr["y"] = [y / scale for y in tr["y"]]
-    return {"traces": traces, "points": points, "unit": axis_unit or ""}
+            tr["y"] = [None if y is None else y / scale for y in tr["y"]]
+    # A rank improves downward: its axis runs with the best (1位) at the top.
+    return {"traces": traces, "points": points, "unit": axis_unit or "", "reversed": unit in FALLING_UNITS,
+            "fiscal_years": fiscal_year_ticks(points, lang)}

@@ -65,7 +65,7 @@ def demo_database(url: str) -> tuple[int, list[str], date]:
     with storage.session_scope(url) as session:
         empty = not document_rows(session)
     loaded = len(load_sample(url)) if empty else 0
-    with storage.session_scope(url) as session:
+    with storage.session_scope(url, write=True) as session:
         # The sample's figures end in 2019: rated as of today, every deadline since would read "no data" (N).
         rated, when = rate_missing_schemes(session)
     return loaded, rated, when

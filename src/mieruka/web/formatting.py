@@ -6,16 +6,28 @@ import math
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from mieruka.jp import format_date_ja, format_yen
+from mieruka.jp import format_date_ja, format_period_en, format_period_ja, format_yen
+from mieruka.jp.numbers import bound_word
 
 # Units whose values are stored in 円 and written as 億円/万円.
 YEN_UNITS = ("円", "億円", "百万円", "千円", "万円")
 _JST = ZoneInfo("Asia/Tokyo")
 
 
-def date_ja(d: date | datetime | None) -> str:
-    """2017-04-01（平成29年4月1日）, or an empty string for no date."""
-    return "" if d is None else format_date_ja(d)
+def date_ja(d: date | datetime | None, precision: str | None = None) -> str:
+    """2017-04-01（平成29年4月1日）, or an empty string for no date; a date the document gave only to the fiscal year,
+    month or year is written so: 2020年度末（令和2年度末）, 2018年3月（平成30年3月）, 2018年（平成30年）."""
+    return "" if d is None else format_period_ja(d, precision)
+
+
+def period(d: date | datetime | None, precision: str | None = None, lang: str = "ja") -> str:
+    """date_ja on a Japanese page; on an English one a fiscal year, month or year in English (end of FY2020, Mar 2018)
+    and a day as before (ISO date with 和暦 beside it)."""
+    if d is None:
+        return ""
+    if lang == "en" and precision in ("fiscal_year", "month", "year"):
+        return format_period_en(d, precision)
+    return format_period_ja(d, precision)
 
 
 def datetime_ja(at: datetime | None) -> str:
@@ -57,3 +69,27 @@ def percent(value: float | None) -> str:
     if value is None:
         return ""
     return f"▲{number(-value)}%" if value < 0 else f"{number(value)}%"
+
+
+
+def bound_of(unit: str | None, comparator: str | None, direction: str | None) -> str:
+    """以上, 以内 or 以下 for a target that is a bound, following the KPI's direction; "" for a plain figure."""
+    if comparator not in ("ge", "le"):
+        return ""
+    falling = direction == "down" if direction in ("up", "down") else comparator == "le"
+    return bound_word(unit, falling)
+
+
+def bounded(value: float | None, unit: str | None, comparator: str | None, direction: str | None,
+            lang: str = "ja", text: str | None = None) -> str:
+    """A target that is a bound, read in the KPI's direction: 416団体以上, 16位以内, 32時間以内, 725システム以下
+    (English: at least 416団体, 16位 or better). A target stated as a plain figure stays a plain figure."""
+    shown = quantity(value, unit, text)
+    word = bound_of(unit, comparator, direction)
+    if value is None or not word:
+        return shown
+    if lang == "en":
+        if unit == "位":
+            return f"{shown} or better"
+        return f"at least {shown}" if word == "以上" else f"at most {shown}"
+    return shown + word

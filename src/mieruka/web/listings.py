@@ -1,5 +1,5 @@
-"""The tables behind the list pages, the API and the downloads: filters, facets, sorting and paging over storage rows.
-Pages, /api/ and the CSV/XLSX/JSON files all go through these functions, so they always agree."""
+"""The tables behind the list pages, the API and the downloads: their filters, row shapes and columns, and in Python the
+KPI and measure filtering that the database runs (storage.summaries, storage.measure_lists; tests compare the two)."""
 from __future__ import annotations
 
 from collections import Counter

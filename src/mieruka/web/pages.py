@@ -10,12 +10,15 @@ from fastapi import Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from mieruka import storage
 from mieruka.export.downloads import FORMATS, make_download, stream_download
+from mieruka.jp import visible
 from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
+from mieruka.web.refusal import RequestRefused
 from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
 from mieruka.web.ratings import rating_info, scheme_choices
 
@@ -23,7 +26,18 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent"):
+
+
+def _shown(value):
+    """Every value a page prints, without zero-width and bidirectional controls (a right-to-left override would
+    reverse the rest of the line) and with control characters as their pictures."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    return visible(value) if isinstance(value, str) else value
+
+
+templates.env.finalize = _shown  # before any template is compiled: finalize is built into the compiled code
+for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent", "bounded", "bound_of", "period"):
     templates.env.filters[_name] = getattr(formatting, _name)
 
 
@@ -43,11 +57,16 @@ Lang = Annotated[str, Depends(get_lang)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with storage.session_scope(request.app.state.db_url) as session:
+    """A session for one request: every page and API answer only reads, so it goes to the read URL (a replica when
+    MIERUKA_READ_DATABASE_URL is set); on PostgreSQL each statement has the reader's time limit."""
+    with storage.session_scope(request.app.state.read_url, request.app.state.timeout_ms) as session:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": committed when the route returns, before the answer is sent. With the default (after the answer is
+# sent) a browser following a POST's redirect could read before the write was committed (signed in, yet shown the page
+# of an anonymous reader), and a failed commit would follow an answer that had already said "done".
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def valid_scheme(session: Session, scheme: str) -> str:
@@ -55,7 +74,7 @@ def valid_scheme(session: Session, scheme: str) -> str:
     (an unknown name would silently show every KPI as unrated)."""
     choices = scheme_choices(schemes_in_use(session))
     if scheme not in choices:
-        raise HTTPException(422, f"scheme: unknown rating scheme {scheme!r}; use one of {', '.join(choices)}")
+        raise RequestRefused(422, "unknown_scheme", field="scheme", value=scheme[:40], choices=", ".join(choices))
     return scheme
 
 
@@ -102,6 +121,7 @@ def render(request: Request, name: str, context: dict, status_code: int = 200):
         "switch_lang": other,
         "current_url": lambda **changes: current_url(request, **changes),
         "download_url": lambda fmt: download_url(request, fmt),
+        "principal": getattr(request.state, "principal", None),
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 

@@ -14,8 +14,10 @@ from mieruka.evaluate import bottom_up
 from mieruka.municipalities import savings, similar
 from mieruka.municipalities.mapdata import choropleth_svg, prefecture_geojson, prefecture_names
 from mieruka.storage import local_bodies as store
+from mieruka.web.guards import RequestRefused, SearchText, finite_amount, path_id
 from mieruka.web.i18n import translator
 from mieruka.web.pages import DbSession, Lang, download_response, href_for, render
+from mieruka.web.routes_plans import body_plans
 from mieruka.web.routers import NavLink
 
 router = APIRouter(include_in_schema=False)
@@ -23,6 +25,7 @@ NAV = [NavLink("/local", {"ja": "地方公共団体", "en": "Local bodies"}, 60)
        NavLink("/savings", {"ja": "削減効果の試算", "en": "Savings calculator"}, 61)]
 MESSAGES = Path(__file__).with_name("templates") / "local" / "messages.toml"
 
+KpiId = path_id("KPI")
 _PREFECTURE_BODY = {p.prefecture_code: p.code for p in registry.prefectures()}
 
 
@@ -39,7 +42,13 @@ def _initiative(session, chosen: str | None) -> tuple[str | None, list[str]]:
 
 
 def _as_of(text: str | None) -> date | None:
-    return parse_date(text) if text else None
+    """A date typed in any form parse_date reads; one it cannot read is a 422, not a silently ignored filter."""
+    if not text or not text.strip():
+        return None
+    found = parse_date(text)
+    if found is None:
+        raise RequestRefused(422, "bad_date", field="as_of", value=text[:40])
+    return found
 
 
 def _adoption_map(session, initiative: str | None, as_of: date | None, lang: str, highlight: str | None = None) -> dict | None:
@@ -83,7 +92,7 @@ def local_download(fmt: str, session: DbSession, initiative: str | None = None, 
 
 
 @router.get("/local")
-def local_index(request: Request, session: DbSession, lang: Lang, q: str | None = None,
+def local_index(request: Request, session: DbSession, lang: Lang, q: SearchText = None,
                 initiative: str | None = None, as_of: str | None = None):
     store.ensure_registry(session)
     found, problem = [], None
@@ -163,6 +172,7 @@ def body_page(request: Request, code: str, session: DbSession, lang: Lang, initi
         **context, "result": result, "cases": store.cases_of_body(session, code),
         "industry": similar.industry_label(body["kind"], body["industry"]) if body["industry"] else None,
         "savings_link": _savings_link(result["body"], facts, code, lang),
+        "body_plans": body_plans(session, code, [x["code"] for x in result["members"]] if result["group"] else None),
     })
 
 
@@ -187,14 +197,14 @@ def _kpi_snapshot(session, kpi_id: int, as_of: str | None):
 
 
 @router.get("/local/kpi/{kpi_id}.{fmt}")
-def kpi_download(kpi_id: int, fmt: str, session: DbSession, as_of: str | None = None):
+def kpi_download(kpi_id: KpiId, fmt: str, session: DbSession, as_of: str | None = None):
     report, snapshot = _kpi_snapshot(session, kpi_id, as_of)
     rows = _map_of(snapshot, report["kpi"], "ja")["rows"] if snapshot else []
     return download_response(rows, fmt, f"bottom_up_{kpi_id}")
 
 
 @router.get("/local/kpi/{kpi_id}/map.svg")
-def kpi_map_svg(kpi_id: int, session: DbSession, lang: Lang, as_of: str | None = None):
+def kpi_map_svg(kpi_id: KpiId, session: DbSession, lang: Lang, as_of: str | None = None):
     """The KPI's prefecture map alone, for pages (such as the KPI page) that embed it."""
     report, snapshot = _kpi_snapshot(session, kpi_id, as_of)
     if snapshot is None:
@@ -203,7 +213,7 @@ def kpi_map_svg(kpi_id: int, session: DbSession, lang: Lang, as_of: str | None =
 
 
 @router.get("/local/kpi/{kpi_id}")
-def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang, as_of: str | None = None):
+def kpi_page(request: Request, kpi_id: KpiId, session: DbSession, lang: Lang, as_of: str | None = None):
     report, snapshot = _kpi_snapshot(session, kpi_id, as_of)
     published = bottom_up.published_by_date(report["published"])
     findings = {f["as_of"]: f for f in report["findings"]}
@@ -222,7 +232,8 @@ def _amount(text: str | None, field: str, errors: list[str]) -> float | None:
         parsed = parse(text)
     except ParseError:
         parsed = None
-    if parsed is None or parsed.value is None or parsed.unit not in ("円", "人", None):
+    # 1e309, nan and a thousand digits read as inf or nan: no amount past MAX_AMOUNT is a cost or a population.
+    if parsed is None or not finite_amount(parsed.value) or parsed.unit not in ("円", "人", None):
         errors.append(field)
         return None
     return parsed.value
@@ -256,10 +267,12 @@ def savings_page(request: Request, session: DbSession, lang: Lang, before: str |
                                        round(values["population"]) if values["population"] else None)
         except savings.SavingsError as exc:
             problem = str(exc)
-    form = {k: ("" if v is None else f"{v:.0f}" if k != "years" else f"{v:g}") for k, v in values.items()}
+    typed = {"before": before, "after": after, "years": years, "population": population}
+    form = {k: typed[k] if k in errors else "" if v is None else f"{v:.0f}" if k != "years" else f"{v:g}"
+            for k, v in values.items()}
     return render(request, "local/savings.html", {
         "choices": choices, "picked": picked, "form": form, "errors": errors, "problem": problem, "result": result,
-    })
+    }, status_code=422 if errors or problem else 200)
 
 
 def _from_case(session, picked: dict, typed: dict) -> dict:

@@ -3,7 +3,36 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+
+def nullable_fields(spec: dict) -> dict:
+    """pydantic 2 writes a field typed `X | None` as anyOf [X, null]; pydantic 1 leaves the null out. Under pydantic 1
+    this adds it to every such field of these models in an OpenAPI document, in pydantic 2's shape."""
+    if hasattr(BaseModel, "model_fields"):
+        return spec
+    models = {c.__name__: c for c in globals().values() if isinstance(c, type) and issubclass(c, BaseModel)}
+    for name, component in spec.get("components", {}).get("schemas", {}).items():
+        model = models.get(name)
+        for field in (model.__fields__.values() if model else []):
+            prop = component.get("properties", {}).get(field.alias)
+            if prop is not None and field.allow_none and "anyOf" not in prop:
+                keep = {k: prop.pop(k) for k in ("title", "description", "default") if k in prop}
+                component["properties"][field.alias] = {"anyOf": [prop, {"type": "null"}], **keep}
+    return spec
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx and 5xx of the API: a message in the language asked for (?lang=en; Japanese by default) and, for
+    invalid parameters, one entry per parameter."""
+
+    detail: str
+    errors: list[FieldError]
 
 
 class Page(BaseModel):
@@ -150,6 +179,8 @@ class EvaluationOut(BaseModel):
 
 class KpiDetail(KpiOut):
     after_the_fact: bool
+    ministry_inferred: bool = Field(False, description="the ministry is the reform item's 《主担当府省庁等》: no document "
+                                                       "names one for this KPI")
     parent_id: int | None
     baselines: list[BaselineOut]
     appearances: list[AppearanceOut]

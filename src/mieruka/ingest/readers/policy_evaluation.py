@@ -367,6 +367,11 @@ class _SheetReader:
             kpi.ratings.append(RatingRecord(SCHEME, _grade(row.norm(grade_at)), Source(row.line, text=row.cell(grade_at))))
         kpi.unit = next((r.unit for r in _measures(kpi) if r.unit), None)
         kpi.direction = _direction(kpi)
+        if kpi.direction == "down":
+            # "平成28年度値以上" for a rank means that rank or better: a number at most the base value (16位以内).
+            for t in kpi.targets:
+                if t.relative_kind == "at_least_base" and t.comparator == "ge":
+                    t.comparator = "le"
         return kpi
 
     def _actuals(self, row: _Row, layout: _Layout) -> list[ObservationRecord]:

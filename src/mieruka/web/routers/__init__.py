@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 # Areas that plug pages in from their own package, imported when present (like the CLI areas).
-PLUGINS = ("mieruka.web.routes_local",)
+PLUGINS = ("mieruka.web.routes_local", "mieruka.web.routes_plans")
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,19 @@ each list with the same filters as its page and limit/offset paging."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from mieruka.storage.overview import document_detail, rating_count, rating_rows, reform_item_detail, reform_item_rows
 from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
 from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
-from mieruka.storage.search import KINDS as SEARCH_KINDS, search
+from mieruka.storage.search import KINDS as SEARCH_KINDS, search, search_count
 from mieruka.web import schemas as s
 from mieruka.web.evaluation import audit_page
+from mieruka.web.guards import (MAX_ID, MAX_SEARCH_CHARS, SEARCH_PATTERN, RequestRefused, SearchText, path_id,
+                                query_id)
 from mieruka.web.i18n import LANGS
 from mieruka.storage.summaries import kpi_count, kpi_page
 from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_list_item, kpi_query, kpi_summary
@@ -23,7 +25,10 @@ from mieruka.web.routers.cases import filtered_cases
 from mieruka.web.routers.kpis import kpi_filter
 from mieruka.web.routers.measures import measure_filter, measures_page
 
-router = APIRouter(prefix="/api", tags=["api"])
+ERRORS = {422: {"model": s.ErrorOut, "description": "a parameter out of its bounds or of the wrong type"},
+          503: {"model": s.ErrorOut, "description": "the query took too long, or the database is busy"}}
+NOT_FOUND = {404: {"model": s.ErrorOut, "description": "no row has this id"}}
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="rows per page")]
 # Literal types make FastAPI both list the allowed values in the OpenAPI document and reject any other.
@@ -31,7 +36,9 @@ KpiSort = Literal[KPI_SORTS]
 Effect = Literal[EFFECTS]
 SearchKind = Literal[SEARCH_KINDS]
 Lang = Literal[LANGS]
-Offset = Annotated[int, Query(ge=0, description="rows to skip")]
+SearchQuery = Annotated[str, Query(max_length=MAX_SEARCH_CHARS, pattern=SEARCH_PATTERN,
+                                   description="words that must all occur (any length)")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="rows to skip")]
 
 
 def as_json(data) -> Response:
@@ -41,7 +48,10 @@ def as_json(data) -> Response:
 
 
 def _iso(value):
-    if isinstance(value, (date, datetime)):
+    if isinstance(value, datetime):
+        # Timestamps are stored in UTC; SQLite gives them back without their zone.
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
@@ -60,7 +70,8 @@ def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> 
     """A KPI in the API's shape: the model's fields only, with the rating under the scheme asked for."""
     summary = kpi_summary(kpi, scheme)
     lean = kpi_list_item(summary)
-    full = {**kpi, "ministry": kpi["organisation"], "latest": lean["latest"], "target": lean["target"],
+    full = {**kpi, "ministry": kpi["organisation"], "ministry_inferred": bool(kpi.get("organisation_inferred")),
+            "latest": lean["latest"], "target": lean["target"],
             "documents": [d["file_name"] for d in kpi["documents"]],
             "next_measurement": summary["next_measurement"],
             "next_measurement_date": summary["next_measurement_date"],
@@ -70,9 +81,9 @@ def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> 
 
 
 @router.get("/kpis", response_model=s.KpiPage, summary="KPIs: baseline, latest actual, target and rating of each")
-def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: int | None = None, ministry: str | None = None,
-             tier: int | None = None, rating: Annotated[str | None, Query(description="code under the scheme")] = None,
-             q: Annotated[str | None, Query(description="words in the KPI's name, item or ministry")] = None,
+def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: query_id("reform item") = None, ministry: str | None = None,
+             tier: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, rating: Annotated[str | None, Query(description="code under the scheme")] = None,
+             q: SearchText = None,
              sort: KpiSort = "id", desc: bool = False,
              include: Annotated[Include | None, Query(description="observations: each item also carries every "
                                                       "target, observation and rating and its documents")] = None,
@@ -89,19 +100,19 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: int | None 
     return as_json({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
-@router.get("/kpis/{kpi_id}", response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
-def api_kpi(kpi_id: int, session: DbSession, scheme: str = DEFAULT_SCHEME):
+@router.get("/kpis/{kpi_id}", responses=NOT_FOUND, response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
+def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SCHEME):
     found = kpi_rows(session, [kpi_id])
     if not found:
-        raise HTTPException(404, f"KPI {kpi_id} not found")
-    scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
+        raise RequestRefused(404, "no_kpi", id=kpi_id)
+    scheme = valid_scheme(session, scheme)
     return as_json(kpi_out(found[0], scheme, KPI_DETAIL_FIELDS, evaluations=rating_rows(session, kpi_ids=[kpi_id])))
 
 
 @router.get("/evaluations", response_model=s.EvaluationPage, summary="Ratings: computed and official")
 def api_evaluations(session: DbSession, scheme: str | None = None,
                     official: Annotated[bool | None, Query(description="true: published; false: computed")] = None,
-                    kpi: int | None = None, code: str | None = None, limit: Limit = 100, offset: Offset = 0):
+                    kpi: query_id("KPI") = None, code: str | None = None, limit: Limit = 100, offset: Offset = 0):
     if scheme is not None:
         valid_scheme(session, scheme)
     kpis = [kpi] if kpi is not None else None
@@ -112,7 +123,7 @@ def api_evaluations(session: DbSession, scheme: str | None = None,
 @router.get("/audit", response_model=s.FindingPage, summary="Audit findings with the sources that disagree")
 def api_audit(session: DbSession,
               kind: Annotated[str | None, Query(description="e.g. " + ", ".join(AUDIT_KINDS))] = None,
-              kpi: int | None = None, lang: Lang = "ja",
+              kpi: query_id("KPI") = None, lang: Lang = "ja",
               limit: Limit = 100, offset: Offset = 0):
     total, rows = audit_page(session, lang, None, limit, offset, kind, kpi)
     return as_json({"total": total, "limit": limit, "offset": offset, "items": rows})
@@ -122,31 +133,31 @@ def api_audit(session: DbSession,
 def api_measures(session: DbSession, pillar: str | None = None,
                  effect: Effect | None = None,
                  ministry: str | None = None, lead: Annotated[str | None, Query(description="lead ministry")] = None,
-                 timing: str | None = None, q: Annotated[str | None, Query(description="full-text search")] = None,
+                 timing: str | None = None, q: SearchText = None,
                  limit: Limit = 100, offset: Offset = 0):
     total, rows = measures_page(session, measure_filter(pillar, effect, ministry, lead, timing, q), limit, offset)
     return as_json({"total": total, "limit": limit, "offset": offset, "items": rows})
 
 
-@router.get("/measures/{measure_id}", response_model=s.MeasureOut, summary="One national measure")
-def api_measure(measure_id: int, session: DbSession):
+@router.get("/measures/{measure_id}", responses=NOT_FOUND, response_model=s.MeasureOut, summary="One national measure")
+def api_measure(measure_id: path_id("measure"), session: DbSession):
     found = measure_rows(session, [measure_id])
     if not found:
-        raise HTTPException(404, f"measure {measure_id} not found")
+        raise RequestRefused(404, "no_measure", id=measure_id)
     return as_json(found[0])
 
 
 @router.get("/cases", response_model=s.CasePage, summary="Advanced cases with their effects")
-def api_cases(session: DbSession, q: Annotated[str | None, Query(description="full-text search")] = None,
+def api_cases(session: DbSession, q: SearchText = None,
               theme: str | None = None, limit: Limit = 100, offset: Offset = 0):
     return page_of(filtered_cases(session, case_rows(session), q, theme), limit, offset)
 
 
-@router.get("/cases/{case_id}", response_model=s.CaseOut, summary="One advanced case")
-def api_case(case_id: int, session: DbSession):
+@router.get("/cases/{case_id}", responses=NOT_FOUND, response_model=s.CaseOut, summary="One advanced case")
+def api_case(case_id: path_id("case"), session: DbSession):
     found = case_rows(session, [case_id])
     if not found:
-        raise HTTPException(404, f"case {case_id} not found")
+        raise RequestRefused(404, "no_case", id=case_id)
     return as_json(found[0])
 
 
@@ -156,11 +167,11 @@ def api_documents(session: DbSession, family: str | None = None, limit: Limit = 
     return page_of(rows, limit, offset)
 
 
-@router.get("/documents/{document_id}", response_model=s.DocumentDetail, summary="One document: text lines and facts")
-def api_document(document_id: int, session: DbSession):
+@router.get("/documents/{document_id}", responses=NOT_FOUND, response_model=s.DocumentDetail, summary="One document: text lines and facts")
+def api_document(document_id: path_id("document"), session: DbSession):
     found = document_detail(session, document_id)
     if found is None:
-        raise HTTPException(404, f"document {document_id} not found")
+        raise RequestRefused(404, "no_document", id=document_id)
     return as_json(found)
 
 
@@ -169,17 +180,20 @@ def api_items(session: DbSession, limit: Limit = 100, offset: Offset = 0):
     return page_of(reform_item_rows(session), limit, offset)
 
 
-@router.get("/items/{item_id}", response_model=s.ItemDetail, summary="One reform item: steps and schedules")
-def api_item(item_id: int, session: DbSession):
+@router.get("/items/{item_id}", responses=NOT_FOUND, response_model=s.ItemDetail, summary="One reform item: steps and schedules")
+def api_item(item_id: path_id("reform item"), session: DbSession):
     found = reform_item_detail(session, item_id)
     if found is None:
-        raise HTTPException(404, f"reform item {item_id} not found")
+        raise RequestRefused(404, "no_item", id=item_id)
     return as_json(found)
 
 
 @router.get("/search", response_model=s.HitPage, summary="Full-text search over measures and cases, best first")
-def api_search(session: DbSession, q: Annotated[str, Query(description="words that must all occur (any length)")],
+def api_search(session: DbSession, q: SearchQuery,
                kind: SearchKind | None = None, limit: Limit = 100, offset: Offset = 0):
-    hits = search(session, q, (kind,) if kind else SEARCH_KINDS)
-    return page_of([{"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,
-                     "url": f"/{'measures' if h.kind == 'measure' else 'cases'}/{h.ref}"} for h in hits], limit, offset)
+    kinds = (kind,) if kind else SEARCH_KINDS
+    hits = search(session, q, kinds, limit, offset)  # the page only: a query may match every entry
+    total = offset + len(hits) if len(hits) < limit and (hits or not offset) else search_count(session, q, kinds)
+    return as_json({"total": total, "limit": limit, "offset": offset, "items": [
+        {"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,
+         "url": f"/{'measures' if h.kind == 'measure' else 'cases'}/{h.ref}"} for h in hits]})

@@ -1,13 +1,14 @@
 """KPI pages: the filterable list (with downloads) and one KPI with its chart, ratings and every appearance."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from mieruka.evaluate.bottom_up import kpi_report
 from mieruka.storage.overview import rating_rows, reform_item_rows, schemes_in_use
 from mieruka.storage.queries import kpi_rows
 from mieruka.storage.summaries import iter_kpi_rows, kpi_children, kpi_choices, kpi_count, kpi_names, kpi_page as kpi_page_rows
 from mieruka.web.chart import kpi_chart, target_value
+from mieruka.web.guards import MAX_ID, PageNumber, RequestRefused, SearchText, path_id
 from mieruka.web.listings import KPI_COLUMNS, KPI_SORTS, PAGE_SIZE, KpiFilter, Page, kpi_query, page_bounds
 from mieruka.web.pages import DbSession, Lang, render, streamed_download, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME, scheme_choices, scheme_label
@@ -17,15 +18,24 @@ router = APIRouter(include_in_schema=False)
 NAV = [NavLink("/kpis", "nav.kpis", 20)]
 
 
-def as_int(value: str | None) -> int | None:
-    """Form fields arrive as text and "" means "any"."""
-    return int(value) if value and value.strip().isdigit() else None
+KpiId = path_id("KPI")
+
+
+def as_int(value: str | None, field: str) -> int | None:
+    """Form fields arrive as text and "" (or anything not a number) means "any"; a number past any id is a 422."""
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    if len(value) > 10 or int(value) > MAX_ID:
+        raise RequestRefused(422, "too_big", field=field, limit=MAX_ID)
+    return int(value)
 
 
 def kpi_filter(scheme: str = DEFAULT_SCHEME, item: str | None = None, ministry: str | None = None,
                tier: str | None = None, rating: str | None = None, q: str | None = None,
                sort: str = "id", desc: str | None = None) -> KpiFilter:
-    return KpiFilter(scheme=scheme or DEFAULT_SCHEME, item=as_int(item), ministry=ministry or None, tier=as_int(tier),
+    return KpiFilter(scheme=scheme or DEFAULT_SCHEME, item=as_int(item, "item"), ministry=ministry or None,
+                     tier=as_int(tier, "tier"),
                      rating=rating or None, q=q or None, sort=sort if sort in KPI_SORTS else "id",
                      desc=desc in ("1", "true", "on"))
 
@@ -33,7 +43,7 @@ def kpi_filter(scheme: str = DEFAULT_SCHEME, item: str | None = None, ministry: 
 @router.get("/kpis.{fmt}")
 def kpi_download(fmt: str, request: Request, session: DbSession, scheme: str = DEFAULT_SCHEME, item: str | None = None,
                  ministry: str | None = None, tier: str | None = None, rating: str | None = None,
-                 q: str | None = None, sort: str = "id", desc: str | None = None):
+                 q: SearchText = None, sort: str = "id", desc: str | None = None):
     f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc)
     return streamed_download(request, fmt, "kpis", KPI_COLUMNS, lambda s: iter_kpi_rows(s, kpi_query(f)))
 
@@ -48,8 +58,8 @@ def kpi_list_page(session, f: KpiFilter, page: int) -> Page:
 
 @router.get("/kpis")
 def kpi_list(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME, item: str | None = None,
-             ministry: str | None = None, tier: str | None = None, rating: str | None = None, q: str | None = None,
-             sort: str = "id", desc: str | None = None, page: int = 1):
+             ministry: str | None = None, tier: str | None = None, rating: str | None = None, q: SearchText = None,
+             sort: str = "id", desc: str | None = None, page: PageNumber = 1):
     f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), item, ministry, tier, rating, q, sort, desc)
     choices = kpi_choices(session, f.scheme)
     return render(request, "kpis.html", {
@@ -69,10 +79,10 @@ def has_survey_map(session, kpi_id: int) -> bool:
 
 
 @router.get("/kpis/{kpi_id}")
-def kpi_page(request: Request, kpi_id: int, session: DbSession, lang: Lang):
+def kpi_page(request: Request, kpi_id: KpiId, session: DbSession, lang: Lang):
     found = kpi_rows(session, [kpi_id])
     if not found:
-        raise HTTPException(404, f"KPI {kpi_id} not found")
+        raise RequestRefused(404, "no_kpi", id=kpi_id)
     kpi = found[0]
     parent = kpi_names(session, [kpi["parent_id"]]) if kpi["parent_id"] else {}
     ratings = rating_rows(session, kpi_ids=[kpi_id])

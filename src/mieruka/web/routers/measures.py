@@ -1,12 +1,13 @@
 """National measure pages (国の施策一覧): facets, Japanese full-text search, downloads and one page per measure."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from mieruka.storage.measure_lists import iter_measures, measure_facets, measure_total
 from mieruka.storage.measure_lists import measure_page as measure_rows_page
 from mieruka.storage.queries import measure_rows
 from mieruka.storage.search import search_ids
+from mieruka.web.guards import PageNumber, RequestRefused, SearchText, path_id
 from mieruka.web.listings import (MEASURE_COLUMNS, MEASURE_FACETS, PAGE_SIZE, MeasureFilter, Page, measure_flat,
                                   page_bounds)
 from mieruka.web.pages import DbSession, Lang, render, streamed_download
@@ -14,6 +15,7 @@ from mieruka.web.routers import NavLink
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavLink("/measures", "nav.measures", 40)]
+MeasureId = path_id("measure")
 
 
 def chosen(f: MeasureFilter) -> dict[str, str | None]:
@@ -39,7 +41,7 @@ def measure_filter(pillar: str | None, effect: str | None, ministry: str | None,
 @router.get("/measures.{fmt}")
 def measure_download(fmt: str, request: Request, session: DbSession, pillar: str | None = None, effect: str | None = None,
                      ministry: str | None = None, lead: str | None = None, timing: str | None = None,
-                     q: str | None = None):
+                     q: SearchText = None):
     f = measure_filter(pillar, effect, ministry, lead, timing, q)
     hits = hits_of(session, f)
     return streamed_download(request, fmt, "measures", MEASURE_COLUMNS,
@@ -49,7 +51,7 @@ def measure_download(fmt: str, request: Request, session: DbSession, pillar: str
 @router.get("/measures")
 def measure_list(request: Request, session: DbSession, lang: Lang, pillar: str | None = None,
                  effect: str | None = None, ministry: str | None = None, lead: str | None = None,
-                 timing: str | None = None, q: str | None = None, page: int = 1):
+                 timing: str | None = None, q: SearchText = None, page: PageNumber = 1):
     f = measure_filter(pillar, effect, ministry, lead, timing, q)
     hits = hits_of(session, f)
     total = measure_total(session, chosen(f), hits)
@@ -61,8 +63,8 @@ def measure_list(request: Request, session: DbSession, lang: Lang, pillar: str |
 
 
 @router.get("/measures/{measure_id}")
-def measure_page(request: Request, measure_id: int, session: DbSession, lang: Lang):
+def measure_page(request: Request, measure_id: MeasureId, session: DbSession, lang: Lang):
     found = measure_rows(session, [measure_id])
     if not found:
-        raise HTTPException(404, f"measure {measure_id} not found")
+        raise RequestRefused(404, "no_measure", id=measure_id)
     return render(request, "measure.html", {"m": found[0]})

@@ -32,6 +32,9 @@ def rating_distribution(rows: list[dict], scheme: str, lang: str) -> list[dict]:
 def audit_download(fmt: str, request: Request, session: DbSession, lang: Lang):
     """The overview's table of audit findings as a file, its messages in the page's language."""
     total, _ = audit_page(session, lang, limit=0)  # audited now if this data has no stored audit yet
+    # the rows are read in a session of their own while the body is sent: the audit just stored must be committed
+    # first, or that session would wait on this one's write lock
+    session.commit()
 
     def rows(s):
         for offset in range(0, total, 2000):

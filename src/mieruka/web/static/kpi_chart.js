@@ -22,6 +22,14 @@
     legend: { orientation: "h", y: -0.22 },
     font: { family: "Noto Sans CJK JP, Noto Sans JP, sans-serif" }
   };
+  // A rank improves downward: 1位 at the top, so "up" on the chart is always "better".
+  if (spec.reversed) { layout.yaxis.autorange = "reversed"; layout.yaxis.rangemode = "normal"; }
+  // A yearly KPI is read by fiscal year (年度, April–March): one tick per 31 March, labelled 2016年度.
+  if (spec.fiscal_years && spec.fiscal_years.length) {
+    layout.xaxis.tickmode = "array";
+    layout.xaxis.tickvals = spec.fiscal_years.map(function (t) { return t.x; });
+    layout.xaxis.ticktext = spec.fiscal_years.map(function (t) { return t.label; });
+  }
   // No mode bar: its "send to cloud" style buttons and logo link point outside the server.
   Plotly.newPlot(holder, spec.traces, layout, { displayModeBar: false, responsive: true, displaylogo: false });
 })();

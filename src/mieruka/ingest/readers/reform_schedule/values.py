@@ -9,7 +9,7 @@ from mieruka.records.canonical import is_after_the_fact
 from mieruka.records.extraction import (BaselineRecord, KpiRecord, ObservationRecord, RatingRecord, Source,
                                     TargetRecord)
 from mieruka.jp import ParseError, Parsed, fiscal_year_end, normalise_text, parse, strip_markers
-from mieruka.jp.dates import find_periods
+from mieruka.jp.dates import find_periods, precision_of
 from mieruka.jp.text import prepare_cell
 
 from .build import Builder
@@ -109,6 +109,9 @@ def _reduction_level(p: Parsed, text: str, kpi: KpiRecord) -> float | None:
     return base.value - p.value
 
 
+_SCHEDULING_NOTE = re.compile(r"(?:公表|把握|集計|判明|検証|調査)(?:を)?(?:予定|する予定|の予定)$|予定$")
+
+
 def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
     """Observations from an 実績値 cell. Only a value the cell leads with is read: a sentence that
     mentions a count in passing ("…23圏域において指標を設定済み") or a (参考) figure of another
@@ -120,6 +123,10 @@ def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
         if not segment:
             continue
         p = _parse(segment, "actual") if _LEADS_WITH_VALUE.match(segment) else None
+        if (p is None or p.value is None) and _SCHEDULING_NOTE.search(segment) and find_periods(prepare_cell(segment)):
+            # "2017年度末に集計予定" in the 実績値 column says when a figure will come, not a figure: no observation
+            b.note("scheduling_notes", {"kpi": kpi.name, "line": source.line, "text": segment})
+            continue
         if p is None or p.value is None:
             b.note("unread_actuals", {"kpi": kpi.name, "line": source.line, "text": segment})
             kpi.observations.append(ObservationRecord(text=segment, source=source))
@@ -131,6 +138,36 @@ def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
                                       "read_as": "base − reduction" if value is not None else "no value: base unknown"})
         kpi.observations.append(ObservationRecord(text=segment, source=source, value=value,
                                                   unit=p.unit, as_of=p.as_of, status=p.status))
+
+
+# up to the 見込み and the bracket after it: "…約29%の削減見込み(2016年度末時点)", not the sentence that follows unstopped
+_FORECAST_SENTENCE = re.compile(r"[^。]*?見込み?(?:\([^)]*\))?")
+
+
+def add_printed_forecasts(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
+    """The 見込み a progress column prints for the deadline ("2018年度までに894システムの減(62%減)の見込み",
+    "2021年度までに約29%の削減見込み(2016年度末時点)") as forecast observations at that deadline, in the KPI's own
+    measure: the base less the reduction, or the base times what is left of it. Without a base of the same unit
+    nothing is guessed: the sentence is noted and left out."""
+    base = kpi.baseline
+    for m in _FORECAST_SENTENCE.finditer(normalise_text(text)):
+        sentence = m.group().strip()
+        p = _parse(sentence, "actual")
+        if p is None or p.status != "forecast" or p.deadline is None:
+            continue
+        value = None
+        if base is not None and base.value is not None:
+            rel = p.relative
+            if p.value is not None and p.reduction and p.unit and base.unit in (None, p.unit):
+                value = base.value - p.value
+            elif rel is not None and rel.kind == "cut" and p.value is None:
+                value = base.value * rel.factor
+        b.note("printed_forecasts", {"kpi": kpi.name, "line": source.line, "text": sentence,
+                                     "read_as": "forecast at the deadline" if value is not None else "no value: base unknown"})
+        if value is not None:
+            kpi.observations.append(ObservationRecord(text=sentence, source=source, value=value, unit=base.unit or p.unit,
+                                                      as_of=p.deadline, status="forecast",
+                                                      as_of_precision=precision_of(sentence, p.deadline)))
 
 
 def next_measurement_date(text: str | None):
@@ -182,6 +219,8 @@ def build_kpi(b: Builder, row: RowCells, reform_item: str | None) -> KpiRecord:
         kpi.organisation = organisation(text)
         if kpi.next_measurement_date is None:
             kpi.policy_text = text  # no timing in it: the cell is the 今後の方針 part of the column
+        if "見込" in text:
+            add_printed_forecasts(b, kpi, text, row.next[1])
     fill_units(kpi)
     return kpi
 

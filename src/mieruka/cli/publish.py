@@ -1,0 +1,47 @@
+"""`mieruka publish DIR`: the whole site as static files any web server or CDN can serve (mieruka.publish.site)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mieruka import storage
+from mieruka.cli.app import DbOption, app, err, fail
+
+
+@app.command("publish")
+def publish_cmd(
+    out: Path = typer.Argument(..., help="Folder to write the site to: new, empty, or a previous publish output"),
+    no_pdf: bool = typer.Option(False, "--no-pdf", help="Leave out the PDF reports (no Chromium needed)"),
+    db: str = DbOption,
+) -> None:
+    """Write every public page (Japanese and English), download and JSON API answer as files, with a bulk ZIP and
+    datapackage.json; a second run rewrites only what changed."""
+    from datetime import date
+
+    from mieruka.export.workbook import database_tables
+    from mieruka.publish.render import PdfUnavailable
+    from mieruka.publish.site import TargetRefused, check_target, publish_site
+    from mieruka.storage.queries import document_rows
+    from mieruka.web.app import create_app
+
+    try:
+        check_target(out)
+    except TargetRefused as exc:
+        fail(str(exc))
+    storage.ensure_schema(db)
+    with storage.session_scope(db) as session:
+        tables = database_tables(session, date.today(), "ja")
+        documents = document_rows(session)
+    try:
+        result = publish_site(create_app(db), out, tables=tables, documents=documents, pdf=not no_pdf)
+    except TargetRefused as exc:
+        fail(str(exc))
+    except PdfUnavailable as exc:
+        fail(f"{exc} (or give --no-pdf)")
+    err.print(f"{result.pages} pages, {result.files} files: {result.written} written, {result.unchanged} unchanged, "
+              f"{result.removed} removed in {result.seconds:.1f} s", highlight=False)
+    for link in result.broken:
+        err.print(f"[yellow]warning:[/] the application answers {link} with an error; links to it will not work",
+                  highlight=False)
+    print(out)

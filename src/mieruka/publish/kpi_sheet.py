@@ -1,0 +1,141 @@
+"""An indicator sheet per KPI: one A4 page with the chart (static SVG), the values table, the ratings with their
+explanations, and the documents every figure comes from."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from mieruka.publish.kpi_table import STATUS_JA, TIER_JA
+from mieruka.publish.svg import line_chart
+
+
+@dataclass
+class ValueRow:
+    kind: str  # 基準値 | 目標 | 中間目標 | 実績
+    text: str
+    when: date | None
+    status: str | None
+    source: str
+
+
+@dataclass
+class RatingRow:
+    official: bool
+    scheme: str
+    code: str
+    as_of: date | None
+    explanation: str | None
+    source: str
+
+
+@dataclass
+class KpiSheet:
+    kpi_id: int
+    name: str
+    item: str | None
+    tier: str
+    unit: str | None
+    organisation: str | None
+    values: list[ValueRow]
+    ratings: list[RatingRow]
+    documents: list[str]
+    chart_svg: str
+
+    @property
+    def title(self) -> str:
+        return f"指標シート　{self.name}"
+
+
+def _where(source: dict | None) -> str:
+    if not source:
+        return ""
+    return f"{source['document']}" + (f" {source['line']}行" if source.get("line") else "")
+
+
+def _merged(values: list[ValueRow]) -> list[ValueRow]:
+    """One row per figure: the same value, date and kind printed by several documents lists every source."""
+    out: dict[tuple, ValueRow] = {}
+    for v in values:
+        key = (v.kind, v.when, "".join(v.text.split()), v.status)
+        if key in out:
+            if v.source not in out[key].source:
+                out[key].source += f"、{v.source}"
+        else:
+            out[key] = ValueRow(v.kind, v.text, v.when, v.status, v.source)
+    order = {"基準値": 0, "中間目標": 1, "目標": 2, "実績": 3}
+    return sorted(out.values(), key=lambda v: (order[v.kind], v.when or date.min))
+
+
+def build_kpi_sheet(kpi: dict) -> KpiSheet:
+    """From one KPI as storage.queries.kpi_rows gives it."""
+    values: list[ValueRow] = []
+    for b in kpi["baselines"]:
+        values.append(ValueRow("基準値", b["text"], b["as_of"], None, _where(b["source"])))
+    for t in kpi["targets"]:
+        values.append(ValueRow("中間目標" if t["interim"] else "目標", t["text"], t["deadline"], None, _where(t["source"])))
+    for o in kpi["observations"]:
+        values.append(ValueRow("実績", o["text"], o["as_of"], STATUS_JA.get(o["status"]), _where(o["source"])))
+    values = _merged(values)
+    ratings = [RatingRow(r["official"], r["scheme"], r["code"], r["as_of"], r["explanation"], _where(r["source"]))
+               for r in sorted(kpi["ratings"], key=lambda r: (not r["official"], r["scheme"]))]
+    series = [
+        {"label": "実績", "kind": "actual", "points": [(o["as_of"], o["value"]) for o in kpi["observations"]]},
+        {"label": "目標", "kind": "target", "points": [(t["deadline"], t["value"]) for t in kpi["targets"]]},
+        {"label": "基準値", "kind": "baseline", "points": [(b["as_of"], b["value"]) for b in kpi["baselines"]]},
+    ]
+    item = f"{kpi['reform_item_number'] or ''}{kpi['reform_item']}" if kpi["reform_item"] else None
+    return KpiSheet(
+        kpi_id=kpi["id"], name=kpi["name"], item=item, tier=TIER_JA.get(kpi["tier"], ""), unit=kpi["unit"],
+        organisation=kpi["organisation"], values=values, ratings=ratings,
+        documents=[d["file_name"] + (f"（{d['doc_date'].isoformat()}）" if d["doc_date"] else "")
+                   for d in kpi["documents"]],
+        chart_svg=line_chart(series, kpi["unit"], kpi["name"]))
+
+
+NOTE = "公表: 文書が公表した区分。mieruka: mierukaが評価方式に従って計算した区分（公表値ではない）。"
+
+
+def to_html(sheet: KpiSheet, at=None) -> str:
+    from mieruka.publish.render import render_html
+
+    return render_html("kpi_sheet.html", title=sheet.title, source="、".join(sheet.documents) or "-",
+                       notes=[NOTE], at=at, sheet=sheet, body_class="sheet")
+
+
+def to_xlsx(sheet: KpiSheet) -> bytes:
+    from mieruka.publish import workbook as w
+
+    wb, ws = w.new_sheet("指標シート", landscape=False)
+    w.heading(ws, sheet.title, None, 5)
+    row = 2
+    for label, value in (("改革項目", sheet.item), ("階層", sheet.tier), ("単位", sheet.unit), ("府省庁", sheet.organisation)):
+        w.body_cell(ws, row, 1, label, bold=True)
+        w.body_cell(ws, row, 2, value or "-")
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
+        row += 1
+    row += 1
+    w.header_rows(ws, row, [[("種別", 1, 1), ("値（文書の記載）", 1, 1), ("時点・期限", 1, 1), ("速報・確報", 1, 1), ("出典", 1, 1)]])
+    row += 1
+    for v in sheet.values:
+        w.body_cell(ws, row, 1, v.kind)
+        w.body_cell(ws, row, 2, v.text)
+        w.body_cell(ws, row, 3, v.when, wareki=True)
+        w.body_cell(ws, row, 4, v.status)
+        w.body_cell(ws, row, 5, v.source)
+        row += 1
+    row += 1
+    for c, text in enumerate(("評価", "方式", "区分", "時点", "説明・出典"), start=1):
+        w.body_cell(ws, row, c, text, bold=True).fill = w.HEAD_FILL
+    row += 1
+    for r in sheet.ratings:
+        w.body_cell(ws, row, 1, "公表" if r.official else "mieruka")
+        w.body_cell(ws, row, 2, r.scheme)
+        w.body_cell(ws, row, 3, r.code, align=w.CENTER, bold=True)
+        w.body_cell(ws, row, 4, r.as_of, wareki=True)
+        w.body_cell(ws, row, 5, "\n".join(x for x in (r.explanation, r.source) if x))
+        row += 1
+    row += 1
+    ws.cell(row, 1, NOTE).font = w.Font(name=w.FONT, size=8)
+    ws.cell(row + 1, 1, "出典: " + ("、".join(sheet.documents) or "-")).font = w.Font(name=w.FONT, size=8)
+    w.widths(ws, [10, 40, 16, 10, 30])
+    return w.to_bytes(wb)

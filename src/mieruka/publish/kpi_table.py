@@ -1,0 +1,226 @@
+"""The KPI status table (KPIの状況) in the reform schedule's layout: 重要課題 → 改革項目 (with its number) → KPI rows
+with tier, target, actuals, point in time and kind of value, the official rating and the next measurement.
+Built from plain rows (storage.publishing.kpi_status_rows) so that another source of rows, such as a reporting
+round, can feed the same layout."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from mieruka.publish.sources import TableSource
+
+STATUS_JA = {"preliminary": "速報値", "final": "確報値", "forecast": "見込み"}
+TIER_JA = {1: "第一階層", 2: "第二階層"}
+REPEAT = "【再掲】"
+_REPEAT_WRITTEN = re.compile(r"\s*[【\[(（]\s*再掲\s*[】\])）]\s*$")
+
+
+@dataclass
+class KpiStatusRow:
+    kpi_id: int
+    name: str
+    tier: int | None
+    target: str
+    actual: str
+    as_of: date | None
+    status: str | None  # 速報値 | 確報値 | 見込み
+    rating: str | None  # the official code, A/B/N/F
+    computed: str | None  # mieruka's recomputation under the table's computed_scheme, shown only when asked
+    next_measurement: str
+    repeated: bool
+    line: int | None = None
+
+    @property
+    def tier_label(self) -> str:
+        return TIER_JA.get(self.tier, "")
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}{REPEAT}" if self.repeated else self.name
+
+
+@dataclass
+class ItemGroup:
+    number: str | None
+    name: str | None
+    rows: list[KpiStatusRow] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.number or ''}{self.name or '（改革項目なし）'}"
+
+
+@dataclass
+class ThemeGroup:
+    name: str | None
+    items: list[ItemGroup] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name or "（重要課題なし）"
+
+
+@dataclass
+class KpiStatusTable:
+    source: TableSource
+    themes: list[ThemeGroup]
+    computed_scheme: str | None = None  # mieruka's recomputation under this scheme, beside the official rating
+
+    @property
+    def rows(self) -> list[KpiStatusRow]:
+        return [row for t in self.themes for i in t.items for row in i.rows]
+
+    @property
+    def title(self) -> str:
+        return f"KPIの状況　{self.source.edition or self.source.title or self.source.file_name}"
+
+
+def display_name(written: str) -> tuple[str, bool]:
+    """The KPI's name as the document wrote it, without a written 【再掲】 (given back as the second value): the table
+    adds the mark itself, in one form."""
+    name, marked = _REPEAT_WRITTEN.subn("", written.strip())
+    return name.strip(), bool(marked)
+
+
+def _tier(row: dict) -> int | None:
+    written = row.get("tier_as_written")
+    if written in ("1", "2"):
+        return int(written)
+    return row.get("tier")
+
+
+def _status(observations: list[dict]) -> str | None:
+    """The kind of the row's actual (速報値, 確報値); 見込み only when the row has nothing but a forecast: a 見込み
+    printed beside an actual is a sentence of its own in the cell, which says so itself."""
+    actuals = [o for o in observations if o.get("status") != "forecast"] or observations
+    for o in actuals:
+        if o.get("status") in STATUS_JA:
+            return STATUS_JA[o["status"]]
+    return None
+
+
+def build_kpi_status_table(source: TableSource, rows: list[dict], computed_scheme: str | None = None) -> KpiStatusTable:
+    """Group rows (each as storage.publishing.kpi_status_rows gives them) by 重要課題 and 改革項目, in the order they
+    come; a KPI met again in the same table is marked 【再掲】, as is one the document marked so."""
+    themes: list[ThemeGroup] = []
+    seen: set[int] = set()
+    for r in rows:
+        if not themes or themes[-1].name != r.get("theme"):
+            themes.append(ThemeGroup(r.get("theme")))
+        theme = themes[-1]
+        if not theme.items or (theme.items[-1].number, theme.items[-1].name) != (r.get("item_number"), r.get("item_name")):
+            theme.items.append(ItemGroup(r.get("item_number"), r.get("item_name")))
+        name, marked = display_name(r["name"])
+        # the table's 実績値 cell: a 見込み printed in the progress text beside the table is not part of it
+        obs = [o for o in r.get("observations") or [] if o.get("status") != "forecast"] or r.get("observations") or []
+        official = r.get("official") or []
+        computed = next((c["code"] for c in r.get("computed") or [] if c["scheme"] == computed_scheme), None)
+        theme.items[-1].rows.append(KpiStatusRow(
+            kpi_id=r["kpi_id"], name=name, tier=_tier(r),
+            target="\n".join(t["text"] for t in r.get("targets") or []),
+            actual="\n".join(o["text"] for o in obs) or "\n".join(r.get("scheduling_notes") or []),
+            as_of=next((o["as_of"] for o in obs if o.get("as_of")), None),
+            status=_status(obs),
+            rating=official[0]["code"] if official else None,
+            computed=computed,
+            next_measurement=r.get("next_measurement") or "",
+            repeated=marked or "再掲" in (r.get("markers") or []) or r["kpi_id"] in seen,
+            line=r.get("line"),
+        ))
+        seen.add(r["kpi_id"])
+    return KpiStatusTable(source, themes, computed_scheme)
+
+
+def _source_line(table: KpiStatusTable) -> str:
+    s = table.source
+    return f"{s.file_name}" + (f"（{s.title}）" if s.title else "")
+
+
+NOTES = ["区分: A 目標達成に向けて順調に推移、B 目標達成に向けて進捗しているが更なる推進が必要、"
+         "N 現時点で実績値が得られていない等、F 進捗に遅れ・目標未設定。区分は文書が公表したもの。",
+         "【再掲】: 同じKPIが表の中で二度目以降に現れる行。時点は西暦と和暦。"]
+
+
+def to_html(table: KpiStatusTable, at=None) -> str:
+    from mieruka.publish.render import render_html
+
+    notes = list(NOTES)
+    if table.computed_scheme:
+        notes.append(f"mieruka再計算: mierukaが評価方式 {table.computed_scheme} に従って計算した区分（公表された区分ではない）。")
+    return render_html("kpi_table.html", title=table.title, source=_source_line(table), notes=notes, at=at,
+                       table=table, tier_runs=tier_runs, as_of_note=as_of_note)
+
+
+def as_of_note(row: KpiStatusRow) -> str:
+    """The point in time of the actual, Western and 和暦, with its kind: 時点 2017-04-01（平成29年4月1日） 速報値."""
+    if row.as_of is None:
+        return row.status or ""
+    from mieruka.jp import format_date_ja
+
+    return f"時点 {format_date_ja(row.as_of)}" + (f" {row.status}" if row.status else "")
+
+
+def actual_cell(row: KpiStatusRow) -> str:
+    """The actual as the document wrote it, then the point in time read from it (one cell, as the official
+    table has; mieruka reads the first value and date of the cell back)."""
+    note = as_of_note(row)
+    return f"{row.actual or '-'} ／ {note}" if note else (row.actual or "-")
+
+
+def tier_runs(rows: list[KpiStatusRow]) -> list[int]:
+    """For each row, how many rows its tier cell spans (0 for a row under the cell above), as the official table
+    prints one 第一階層/第二階層 cell over consecutive rows of a tier."""
+    spans = [0] * len(rows)
+    i = 0
+    while i < len(rows):
+        j = i + 1
+        while j < len(rows) and rows[j].tier == rows[i].tier:
+            j += 1
+        spans[i] = j - i
+        i = j
+    return spans
+
+
+def to_xlsx(table: KpiStatusTable) -> bytes:
+    """Each 改革項目 as the reform schedule prints it — 重要課題 and 改革項目 above, KPIの状況, then the six columns
+    (階層 | KPI | 目標値 | 実績値（時点） | 区分 | 次回の把握時期と今後の方針) — so `mieruka ingest` reads it back."""
+    from mieruka.publish import workbook as w
+
+    width = 6 + (1 if table.computed_scheme else 0)
+    wb, ws = w.new_sheet("KPIの状況")
+    w.heading(ws, table.title, table.source.published, width)
+    row, first_header = 3, None
+    for theme in table.themes:
+        for item in theme.items:
+            for text, size in ((f"重要課題：{theme.label}", 10), (f"改革項目：{item.label}", 11), ("KPIの状況", 10)):
+                ws.cell(row, 1, text).font = w.Font(name=w.FONT, size=size, bold=True)
+                ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+                row += 1
+            heads = [("KPI", 1, 2), ("目標値（達成時期）", 1, 1), ("実績値（時点）", 1, 1), ("区分", 1, 1)] \
+                + ([("mieruka再計算", 1, 1)] if table.computed_scheme else []) + [("次回の把握時期と今後の方針", 1, 1)]
+            w.header_rows(ws, row, [heads])
+            first_header = first_header or row
+            row += 1
+            spans = tier_runs(item.rows)
+            for r, span in zip(item.rows, spans):
+                w.body_cell(ws, row, 1, r.tier_label if span else None, align=w.CENTER)
+                if span > 1:
+                    w.merge_down(ws, 1, row, row + span - 1)
+                w.body_cell(ws, row, 2, r.label)
+                w.body_cell(ws, row, 3, r.target or "-")
+                w.body_cell(ws, row, 4, actual_cell(r))
+                w.body_cell(ws, row, 5, r.rating or "-", align=w.CENTER, bold=True)
+                if table.computed_scheme:
+                    w.body_cell(ws, row, 6, r.computed, align=w.CENTER)
+                w.body_cell(ws, row, width, r.next_measurement or "-")
+                row += 1
+            row += 1  # a blank row ends the table
+    if first_header:
+        ws.print_title_rows = f"{first_header}:{first_header}"
+        ws.freeze_panes = None
+    for note in NOTES + [f"出典: {_source_line(table)}"]:
+        ws.cell(row, 1, note).font = w.Font(name=w.FONT, size=8)
+        row += 1
+    w.widths(ws, [10, 34, 22, 34, 6] + ([9] if table.computed_scheme else []) + [40])
+    return w.to_bytes(wb)

@@ -1,0 +1,103 @@
+"""Print HTML from the publish templates (one stylesheet, inlined, no script), and PDF by printing that HTML with
+Debian's Chromium through Playwright: the browser the tests already drive, with fonts-noto-cjk embedded as real text."""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from mieruka.jp import format_date_ja
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CHROMIUM = os.environ.get("MIERUKA_CHROMIUM", "/usr/bin/chromium")
+_CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+_JST = ZoneInfo("Asia/Tokyo")
+
+
+class PdfUnavailable(RuntimeError):
+    """Chromium (or Playwright) is missing: say how to install it."""
+
+
+def date_ja(d: date | None) -> str:
+    return "" if d is None else format_date_ja(d)
+
+
+def generated_at(at: datetime | None = None) -> str:
+    local = (at or datetime.now(timezone.utc)).astimezone(_JST)
+    return f"{format_date_ja(local.date())} {local:%H:%M}"
+
+
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                   trim_blocks=True, lstrip_blocks=True)
+_env.filters["date_ja"] = date_ja
+
+
+def render_html(template: str, *, title: str, source: str, notes: list[str] | None = None,
+                at: datetime | None = None, **context) -> str:
+    css = (TEMPLATES / "print.css").read_text(encoding="utf-8")
+    return _env.get_template(template).render(title=title, source=source, notes=notes or [], css=css,
+                                              generated=generated_at(at), **context)
+
+
+class PdfPrinter:
+    """One Chromium kept open for many PDFs (the static site prints every report): `with PdfPrinter() as p:
+    p.print(html)`. Playwright's sync API runs on a thread of its own, so a caller inside an event loop (a test
+    already driving a browser, a server) can print too."""
+
+    def __enter__(self) -> "PdfPrinter":
+        if not Path(CHROMIUM).exists():
+            raise PdfUnavailable(f"Chromium not found at {CHROMIUM}: run `make browser` (Debian package chromium "
+                                 "and fonts-noto-cjk), or set MIERUKA_CHROMIUM / PDFの作成にはChromiumが必要です")
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mieruka-pdf")
+        try:
+            self._thread.submit(self._start).result()
+        except BaseException:
+            self._thread.shutdown()
+            raise
+        return self
+
+    def _start(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError as e:  # pragma: no cover - playwright is a dependency
+            raise PdfUnavailable("the Python package playwright is not installed: pip install playwright") from e
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=_CHROMIUM_ARGS)
+        except Exception:
+            self._playwright.stop()
+            raise
+
+    def _print(self, html: str) -> bytes:
+        page = self._browser.new_page()
+        try:
+            # Nothing outside the document is fetched: the HTML carries its stylesheet and SVG inline.
+            page.route("**/*", lambda route: route.abort())
+            page.set_content(html, wait_until="load")
+            return page.pdf(prefer_css_page_size=True, print_background=True)
+        finally:
+            page.close()
+
+    def print(self, html: str) -> bytes:
+        """The HTML as PDF with the page size, margins and page numbers its CSS @page asks for."""
+        return self._thread.submit(self._print, html).result()
+
+    def _stop(self) -> None:
+        self._browser.close()
+        self._playwright.stop()
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._thread.submit(self._stop).result()
+        finally:
+            self._thread.shutdown()
+
+
+def html_to_pdf(html: str) -> bytes:
+    with PdfPrinter() as printer:
+        return printer.print(html)

@@ -1,0 +1,75 @@
+"""Each report in each format from the database: what `mieruka report` writes and the web pages offer for download.
+A report is bytes with a file name and a media type; an unknown edition, policy or KPI raises UnknownReportSource."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mieruka.publish import kpi_sheet, kpi_table, policy_table
+from mieruka.publish.render import html_to_pdf
+from mieruka.publish.sources import (UnknownReportSource, document_source, resolve_edition, resolve_kpi,
+                                     resolve_policy)
+from mieruka.storage.overview import schemes_in_use
+from mieruka.storage.publishing import kpi_status_rows, policy_indicator_rows, report_sources
+from mieruka.storage.queries import kpi_rows
+
+FORMATS = ("html", "pdf", "xlsx")
+MEDIA = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@dataclass
+class Report:
+    content: bytes
+    file_name: str
+    media_type: str
+
+
+class UnknownFormat(ValueError):
+    pass
+
+
+def _check(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UnknownFormat(f"unknown format '{fmt}' / 形式「{fmt}」は使えません: {', '.join(FORMATS)}")
+
+
+def _out(fmt: str, stem: str, html: str | None, xlsx) -> Report:
+    if fmt == "xlsx":
+        return Report(xlsx(), f"{stem}.xlsx", MEDIA[fmt])
+    if fmt == "pdf":
+        return Report(html_to_pdf(html), f"{stem}.pdf", MEDIA[fmt])
+    return Report(html.encode("utf-8"), f"{stem}.html", MEDIA[fmt])
+
+
+def kpi_table_report(session: Session, edition: str | int, fmt: str, computed_scheme: str | None = None,
+                     at: datetime | None = None) -> Report:
+    """The KPI status table of an edition (by year, id or name; a str) or of one document (by its id; an int)."""
+    _check(fmt)
+    if computed_scheme is not None and computed_scheme not in (schemes := schemes_in_use(session)):
+        raise UnknownReportSource(f"no ratings under scheme '{computed_scheme}' / 評価方式「{computed_scheme}」の評価は"
+                                  f"ありません。 Schemes there are / あるもの: {', '.join(schemes) or '(none)'}")
+    sources = report_sources(session)
+    source = document_source(sources, edition) if isinstance(edition, int) else resolve_edition(sources, edition)
+    table = kpi_table.build_kpi_status_table(source, kpi_status_rows(session, source.document_id), computed_scheme)
+    stem = f"kpi-table-{source.document_id}"
+    html = None if fmt == "xlsx" else kpi_table.to_html(table, at)
+    return _out(fmt, stem, html, lambda: kpi_table.to_xlsx(table))
+
+
+def policy_report(session: Session, policy: str, fmt: str, at: datetime | None = None) -> Report:
+    _check(fmt)
+    chosen = resolve_policy(report_sources(session), policy)
+    table = policy_table.build_policy_table(chosen, policy_indicator_rows(session, chosen["document_id"]))
+    html = None if fmt == "xlsx" else policy_table.to_html(table, at)
+    return _out(fmt, f"policy-{chosen['document_id']}", html, lambda: policy_table.to_xlsx(table))
+
+
+def kpi_sheet_report(session: Session, kpi: str, fmt: str, at: datetime | None = None) -> Report:
+    _check(fmt)
+    chosen = resolve_kpi(kpi_rows(session), kpi)
+    sheet = kpi_sheet.build_kpi_sheet(chosen)
+    html = None if fmt == "xlsx" else kpi_sheet.to_html(sheet, at)
+    return _out(fmt, f"kpi-{chosen['id']}", html, lambda: kpi_sheet.to_xlsx(sheet))

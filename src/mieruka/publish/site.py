@@ -1,0 +1,495 @@
+"""The whole site as static files: every public page in Japanese and English, every download, every GET endpoint of
+the JSON API, rendered through the application itself and written with relative links, so that any web server
+or CDN can carry it from any sub-path. Assets carry a content hash in their names; a second run rewrites only
+the files whose content changed; a folder holding anything but a previous output is refused."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import html as html_lib
+import io
+import json
+import posixpath
+import re
+import time
+import zipfile
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from mieruka.publish.render import PdfPrinter, generated_at
+
+MANIFEST = ".mieruka-publish.json"
+GENERATOR = "mieruka publish"
+SEEDS = ("/", "/?lang=en")
+ASSET_PREFIXES = ("/static/", "/vendor/")
+API_PAGE = 1000  # the API's largest page
+_LINK = re.compile(r'\b(href|src|action)="([^"]*)"')
+_GENERATED_SPAN = re.compile(r'<span class="generated">[^<]*</span>')
+_STAMP = re.compile(r'<p class="generated-at">[^<]*</p>\n?')
+_DOWNLOAD_WITHOUT_EXTENSION = re.compile(r"/documents/\d+/original$")  # the document as given, any type
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member times: the same data gives the same bytes
+
+# The sources are publications of Japanese ministries; their reuse terms are the Government of Japan Standard
+# Terms of Use (Version 2.0), compatible with CC BY 4.0. Attribution names each document below.
+SOURCE_LICENSE = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
+                  "title": "政府標準利用規約（第2.0版）に準拠 / Government of Japan Standard Terms of Use 2.0 (CC BY 4.0 compatible)"}
+
+
+UNPUBLISHED = "\0unpublished"
+
+
+class TargetRefused(Exception):
+    """The target folder holds something a previous publish did not write."""
+
+
+@dataclass
+class PublishResult:
+    files: int = 0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    pages: int = 0
+    broken: list[str] = field(default_factory=list)  # links the application itself answers with an error
+    seconds: float = 0.0
+
+
+def check_target(out: Path) -> dict:
+    """The previous manifest of OUT ({} for a new or empty folder); refuse anything else."""
+    if not out.exists():
+        return {}
+    if not out.is_dir():
+        raise TargetRefused(f"{out} is a file, not a folder / {out} はフォルダではありません")
+    present = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    if not present:
+        return {}
+    manifest_path = out / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        assert manifest.get("generator") == GENERATOR
+    except (OSError, ValueError, AssertionError):
+        raise TargetRefused(f"{out} holds files that `mieruka publish` did not write (e.g. {present[0]}); "
+                            f"give an empty or new folder / {out} には publish の出力以外のファイルがあります") from None
+    foreign = [p for p in present if p != MANIFEST and p not in manifest.get("files", {})]
+    if foreign:
+        raise TargetRefused(f"{out} holds {len(foreign)} file(s) a previous publish did not write: "
+                            f"{', '.join(foreign[:5])}; move them away or give another folder / "
+                            f"publish の出力以外のファイルがあります")
+    return manifest
+
+
+def _key(url: str) -> tuple[str, tuple]:
+    parts = urlsplit(url)
+    query = tuple(sorted((k, v) for k, v in parse_qsl(parts.query) if k in ("lang", "page", "offset", "limit")))
+    return parts.path or "/", query
+
+
+def _url(path: str, query: tuple) -> str:
+    return path + (f"?{urlencode(query)}" if query else "")
+
+
+def file_for(path: str, query: tuple, html: bool) -> str:
+    """Where a URL lives in the static site: pages as .html (English under en/), API answers as .json, downloads
+    and assets under their own path. Only lang and page (and the API's offset) tell pages apart."""
+    q = dict(query)
+    if path.startswith("/api/"):
+        offset = int(q.get("offset", 0) or 0)
+        base = path.strip("/").removesuffix(".json")
+        return base + (f".offset-{offset}" if offset else "") + ".json"
+    if not html:
+        return path.lstrip("/")
+    base = "index" if path == "/" else path.strip("/")
+    if base.endswith(".html"):
+        base = base[:-5]
+    if q.get("page") not in (None, "", "1"):
+        base += f".page-{q['page']}"
+    return ("en/" if q.get("lang") == "en" else "") + base + ".html"
+
+
+def _hashed(name: str, content: bytes) -> str:
+    stem, dot, ext = name.rpartition(".")
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    return f"{stem}.{digest}.{ext}" if dot else f"{name}.{digest}"
+
+
+def _fingerprint(name: str, content: bytes) -> str:
+    """What decides "changed": the content without the moments it was made (report stamps, XLSX properties)."""
+    if name.endswith((".html", ".pdf.src")):
+        text = content.decode("utf-8", "replace")
+        content = _STAMP.sub("", _GENERATED_SPAN.sub("", text)).encode("utf-8")
+    elif name.endswith(".xlsx"):
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            content = b"".join(z.read(n) for n in sorted(z.namelist()) if n != "docProps/core.xml")
+    return hashlib.sha256(content).hexdigest()
+
+
+class _Writer:
+    def __init__(self, out: Path, previous: dict, result: PublishResult):
+        self.out, self.previous, self.result = out, previous.get("files", {}), result
+        self.files: dict[str, str] = {}
+
+    def unchanged(self, name: str, fingerprint: str) -> bool:
+        return self.previous.get(name) == fingerprint and (self.out / name).is_file()
+
+    def write(self, name: str, content: bytes, fingerprint: str | None = None) -> None:
+        fingerprint = fingerprint or _fingerprint(name, content)
+        self.files[name] = fingerprint
+        if self.unchanged(name, fingerprint):
+            self.result.unchanged += 1
+            return
+        path = self.out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(content)
+        tmp.replace(path)
+        self.result.written += 1
+
+
+def _stamp(page: str, at: datetime) -> str:
+    en = '<html lang="en">' in page[:400]
+    when = at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if en else generated_at(at)
+    label = "Generated" if en else "生成日時"
+    line = f'<p class="generated-at">{label}: {when}</p>\n'
+    return page.replace("</body>", line + "</body>", 1) if "</body>" in page else page + line
+
+
+# The reporting cycle's pages (sign-in, reports, review, rounds, accounts) belong to the server, not to a read-only
+# copy: a static sign-in form could never sign anyone in, and its one-time token would change the page every run.
+STAFF_PAGES = ("/signin", "/signout", "/my", "/review", "/rounds", "/reports", "/admin", "/en/signin")
+
+
+def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: list[dict],
+                 at: datetime | None = None, pdf: bool = True, exclude: tuple[str, ...] = ()) -> PublishResult:
+    """Crawl the application from its front pages (Japanese and English) and its API, and write the site to OUT.
+    tables: the data for the bulk ZIP and datapackage.json (name → rows); documents: the sources for attribution.
+    exclude: path prefixes left out (with pdf=False, the PDFs too): links to them lose their href, so the site
+    has no link that leads nowhere."""
+    from starlette.testclient import TestClient
+
+    started = time.perf_counter()
+    at = at or datetime.now(timezone.utc)
+    exclude = tuple(exclude) + STAFF_PAGES
+    previous = check_target(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = PublishResult()
+    writer = _Writer(out, previous, result)
+    # localhost: a host name the app answers whatever MIERUKA_ALLOWED_HOSTS lists for its readers
+    client = TestClient(app, base_url="http://localhost", raise_server_exceptions=False)
+    assets: dict[str, str] = {}  # asset URL path → hashed file name
+    pdf_urls: list[str] = []
+
+    def asset(path: str) -> str | None:
+        if path not in assets:
+            r = client.get(path)
+            if r.status_code != 200:
+                result.broken.append(path)
+                return None
+            name = _hashed(path.lstrip("/"), r.content)
+            writer.write(name, r.content)
+            assets[path] = name
+        return assets[path]
+
+    queue: deque[tuple[str, tuple]] = deque()
+    seen: set[str] = set()
+    names: dict[tuple[str, tuple], str] = {}
+
+    def target(url: str) -> str | None:
+        """The file a link points to (queued for fetching), None for a link to leave as it is, or UNPUBLISHED."""
+        if not url.startswith("/") or url.startswith("//"):
+            return None
+        path, query = _key(url)
+        if path.startswith(exclude) or (not pdf and path.endswith(".pdf")):
+            return UNPUBLISHED
+        if path.startswith(ASSET_PREFIXES):
+            return asset(path)
+        if path.endswith(".pdf"):
+            query = ()
+        if path.startswith("/api/") and not path.startswith("/api/openapi"):
+            query = tuple(kv for kv in query if kv[0] in ("offset",))
+        else:
+            query = tuple(kv for kv in query if kv in (("lang", "en"),) or (kv[0] == "page" and kv[1] not in ("", "1")))
+        k = (path, query)
+        if k not in names:
+            names[k] = file_for(path, query, html=path.endswith(".html") or (
+                "." not in posixpath.basename(path) and not _DOWNLOAD_WITHOUT_EXTENSION.search(path)))
+            if names[k] not in seen:  # two spellings of one page (?page=1) are fetched once
+                seen.add(names[k])
+                queue.append(k)
+        return names[k]
+
+    def rewrite(page: str, here: str) -> str:
+        def sub(m: re.Match) -> str:
+            raw = html_lib.unescape(m.group(2))
+            link, hash_, fragment = raw.partition("#")
+            if not link:
+                return m.group(0)
+            name = target(link)
+            if name is None:
+                return m.group(0)
+            if name is UNPUBLISHED:
+                return 'data-unpublished=""'
+            rel = posixpath.relpath(name, posixpath.dirname(here) or ".")
+            return f'{m.group(1)}="{html_lib.escape(rel + hash_ + fragment, quote=True)}"'
+        return _LINK.sub(sub, page)
+
+    for seed in SEEDS:
+        target(seed)
+    for path, _ in _api_paths(app, client):
+        target(path)
+
+    while queue:
+        path, query = k = queue.popleft()
+        name = names[k]
+        if path.endswith(".pdf"):
+            pdf_urls.append(path)
+            continue
+        r = client.get(_url(path, query + ((("limit", str(API_PAGE)),) if path.startswith("/api/") and
+                                             not path.startswith("/api/openapi") else ())))
+        if r.status_code == 422 and path.startswith("/api/"):
+            # An endpoint that needs a question (search needs q) has no one answer: say so in its place.
+            writer.write(name, (json.dumps({"detail": f"{path} answers questions (see api/openapi.json); a static "
+                                            "copy cannot: ask a running mieruka server"}) + "\n").encode("utf-8"))
+            continue
+        if r.status_code != 200:
+            result.broken.append(_url(path, query))
+            continue
+        ctype = r.headers.get("content-type", "")
+        if ctype.startswith("text/html"):
+            result.pages += 1
+            page = rewrite(r.text, name)
+            fingerprint = _fingerprint(name, page.encode("utf-8"))
+            if writer.unchanged(name, fingerprint):
+                writer.write(name, b"", fingerprint)
+            else:
+                writer.write(name, _stamp(page, at).encode("utf-8"), fingerprint)
+        else:
+            writer.write(name, r.content)
+            if path.startswith("/api/") and ctype.startswith("application/json"):
+                _queue_api_pages(r.json(), path, query, target)
+
+    if pdf_urls:
+        _print_pdfs(client, pdf_urls, names, writer, result)
+    _write_data(writer, tables, documents)
+    _finish(out, previous, writer, result, at)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _api_paths(app, client) -> list[tuple[str, tuple]]:
+    """Every GET endpoint of the API: lists as they are, one-item endpoints for every id their list gives."""
+    routes = [r for r in _routes(app.routes) if getattr(r, "path", "").startswith("/api/") and "GET" in getattr(r, "methods", ())]
+    plain = [r.path for r in routes if "{" not in r.path]
+    out = [(p, ()) for p in plain if not _needs_query(r for r in routes if r.path == p)]
+    for r in routes:
+        if r.path.count("{") != 1:
+            continue
+        parent = r.path.split("/{")[0]
+        if parent not in plain:
+            continue
+        ids, offset = [], 0
+        while True:
+            got = client.get(parent, params={"limit": API_PAGE, "offset": offset})
+            if got.status_code != 200:
+                break
+            body = got.json()
+            items = body.get("items", []) if isinstance(body, dict) else []
+            ids += [item.get("id") for item in items if isinstance(item, dict) and item.get("id") is not None]
+            offset += API_PAGE
+            if not items or offset >= body.get("total", 0):
+                break
+        out += [(re.sub(r"\{[^}]+\}", str(i), r.path), ()) for i in ids]
+    return out
+
+
+def _needs_query(routes) -> bool:
+    """An endpoint with a required query parameter (search needs q) has no one answer to write."""
+    for r in routes:
+        for p in getattr(getattr(r, "dependant", None), "query_params", []):
+            # pydantic 2's ModelField says so through field_info; pydantic 1's had .required
+            required = getattr(p, "required", None)
+            if required is None:
+                required = p.field_info.is_required()
+            if required:
+                return True
+    return False
+
+
+def _queue_api_pages(body, path: str, query: tuple, target) -> None:
+    if isinstance(body, dict) and "total" in body and "offset" in body and not dict(query).get("offset"):
+        for offset in range(API_PAGE, int(body["total"]), API_PAGE):
+            target(f"{path}?offset={offset}")
+
+
+def _print_pdfs(client, paths: list[str], names: dict, writer: _Writer, result: PublishResult) -> None:
+    """Each report PDF is its print view printed: fetch the .html sibling, print only when it changed."""
+    todo = []
+    for path in paths:
+        r = client.get(path[:-4] + ".html")
+        if r.status_code != 200:
+            result.broken.append(path)
+            continue
+        name = names[(path, ())]
+        fingerprint = _fingerprint(name + ".src", r.content)
+        if writer.unchanged(name, fingerprint):
+            writer.write(name, b"", fingerprint)
+        else:
+            todo.append((name, r.text, fingerprint))
+    if todo:
+        with PdfPrinter() as printer:
+            for name, page, fingerprint in todo:
+                writer.write(name, printer.print(page), fingerprint)
+
+
+# Column descriptions of the data package, Japanese and English.
+COLUMNS = {
+    "id": ("ID", "identifier"), "kpi_id": ("KPIのID", "KPI identifier"), "kpi": ("KPI名", "KPI name"),
+    "name": ("名称", "name"), "tier": ("階層（1: 第一階層、2: 第二階層）", "tier (1 or 2)"),
+    "reform_item": ("改革項目", "reform item"), "organisation": ("府省庁", "ministry"), "unit": ("単位", "unit"),
+    "direction": ("望ましい方向（up/down）", "desired direction (up/down)"), "baseline": ("基準値", "baseline value"),
+    "baseline_as_of": ("基準値の時点", "baseline date"), "target": ("目標値", "target value"),
+    "target_deadline": ("目標の期限", "target deadline"), "target_text": ("目標（文書の記載）", "target as written"),
+    "latest": ("最新の実績値", "latest actual"), "latest_as_of": ("最新の実績値の時点", "latest actual's date"),
+    "latest_status": ("実績値の種別（速報・確報・見込み）", "kind of the latest actual (preliminary/final/forecast)"),
+    "official_ratings": ("公表された評価区分（文書）", "official ratings (document)"),
+    "documents": ("記載のある文書", "documents it appears in"), "value": ("値", "value"),
+    "deadline": ("期限", "deadline"), "comparator": ("比較（ge/le/eq）", "comparator (ge/le/eq)"),
+    "relative_factor": ("基準年度比の倍率", "factor relative to a base year"),
+    "relative_base_year": ("比較の基準年度", "base fiscal year"), "unset": ("目標未設定", "target not set"),
+    "promised_by": ("設定予定時期", "promised by"), "interim": ("年度ごとの中間目標", "yearly interim target"),
+    "edition": ("版（改革工程表）", "edition of the reform schedule"), "text": ("文書の記載", "as written"),
+    "document": ("出典の文書", "source document"), "line": ("出典の行", "line in the source document"),
+    "as_of": ("時点", "as of"), "status": ("種別（速報・確報・見込み）", "kind (preliminary/final/forecast)"),
+    "scheme": ("評価方式", "rating scheme"), "code": ("評価区分", "rating code"),
+    "official": ("公表された評価か（mieruka計算ではない）", "published by a document (not computed by mieruka)"),
+    "explanation": ("評価の説明", "explanation of the rating"), "kind": ("種類", "kind"),
+    "message": ("指摘", "finding"), "sources": ("出典", "sources"), "no": ("番号", "number"),
+    "pillar": ("対応する柱", "pillar"), "timing": ("計画掲載時期", "timing"), "lead": ("主担当府省庁", "lead ministry"),
+    "ministries": ("府省庁", "ministries"), "kpi_progress": ("KPI（進捗）", "KPI (progress)"),
+    "kpi_effect": ("KPI（効果）", "KPI (effect)"), "budget_programme": ("予算事業名", "budget programme"),
+    "urls": ("参考URL", "reference URLs"), "case_id": ("事例のID", "case identifier"), "title": ("名称", "title"),
+    "municipalities": ("団体", "local bodies"), "body_codes": ("団体コード（JIS X 0402）", "JIS X 0402 codes"),
+    "theme": ("テーマ", "theme"), "effect": ("効果", "effect"), "amount_yen": ("金額（円）", "amount in yen"),
+    "change_percent": ("増減（%）", "change in %"), "period_years": ("期間（年）", "period in years"),
+    "effect_text": ("効果（文書の記載）", "effect as written"), "file_name": ("ファイル名", "file name"),
+    "family": ("文書の種類", "document family"), "doc_date": ("文書の日付", "document date"),
+    "sha256": ("SHA-256", "SHA-256 of the file as ingested"), "encoding": ("文字コード", "encoding"),
+    "size_bytes": ("大きさ（バイト）", "size in bytes"), "ingested_at": ("取込日時", "ingested at"),
+}
+_PREFIXED = {"computed:": ("mierukaが計算した評価区分（方式: {x}）", "rating computed by mieruka under scheme {x}"),
+             "effect:": ("期待される効果: {x}", "expected effect: {x}")}
+TABLE_TITLES = {"kpis": ("KPI一覧", "KPIs"), "targets": ("目標値", "Targets"), "observations": ("実績値", "Actuals"),
+                "ratings": ("評価", "Ratings"), "audit": ("監査の指摘", "Audit findings"),
+                "measures": ("国の施策", "National measures"), "cases": ("先進・優良事例", "Advanced cases"),
+                "documents": ("文書", "Documents")}
+
+
+def _describe(column: str) -> tuple[str, str]:
+    if column in COLUMNS:
+        return COLUMNS[column]
+    for prefix, (ja, en) in _PREFIXED.items():
+        if column.startswith(prefix):
+            x = column[len(prefix):]
+            return ja.format(x=x), en.format(x=x)
+    return column, column
+
+
+def _type_of(values: list) -> str:
+    present = [v for v in values if v is not None and v != ""]
+    if not present:
+        return "string"
+    if all(isinstance(v, bool) for v in present):
+        return "boolean"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return "integer"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return "number"
+    if all(isinstance(v, datetime) for v in present):
+        return "datetime"
+    if all(isinstance(v, date) for v in present):
+        return "date"
+    return "string"
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _write_data(writer: _Writer, tables: dict[str, list[dict]], documents: list[dict]) -> None:
+    """data/<table>.csv, datapackage.json describing them, and data/mieruka-data.zip holding all of it."""
+    resources, files = [], {}
+    for key, rows in tables.items():
+        columns: list[str] = []
+        for row in rows:
+            columns += [c for c in row if c not in columns]
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(columns)
+        for row in rows:
+            w.writerow([_cell(row.get(c)) for c in columns])
+        content = buf.getvalue().encode("utf-8")
+        files[f"data/{key}.csv"] = content
+        ja, en = TABLE_TITLES.get(key, (key, key))
+        resources.append({
+            "name": key, "path": f"data/{key}.csv", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "title": f"{ja} / {en}",
+            "schema": {"fields": [{"name": c, "type": _type_of([r.get(c) for r in rows]),
+                                   "title": _describe(c)[0], "description": f"{_describe(c)[0]} / {_describe(c)[1]}",
+                                   "descriptions": {"ja": _describe(c)[0], "en": _describe(c)[1]}}
+                                  for c in columns]},
+        })
+    package = {
+        "profile": "tabular-data-package",
+        "name": "mieruka",
+        "title": "見える化 mieruka: 改革工程表のKPI・評価・国の施策・先進事例 / KPIs, ratings, measures and cases",
+        "description": "mierukaが政府の文書から読み取ったKPI、目標、実績、評価、国の施策、先進・優良事例。"
+                       "各行に出典の文書と行がある。 / What mieruka read from the government's documents, each row "
+                       "with the document and line it came from.",
+        "licenses": [SOURCE_LICENSE],
+        "sources": [{"title": d.get("title") or d["file_name"], "file_name": d["file_name"],
+                     "date": _cell(d.get("doc_date")) or None, "sha256": d.get("sha256"),
+                     "attribution": f"出典: {d.get('title') or d['file_name']}"}
+                    for d in documents],
+        "resources": resources,
+    }
+    files["datapackage.json"] = (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    for name, content in files.items():
+        writer.write(name, content)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in sorted(files):
+            z.writestr(zipfile.ZipInfo(name, _ZIP_TIME), files[name], zipfile.ZIP_DEFLATED)
+    writer.write("data/mieruka-data.zip", buf.getvalue())
+
+
+def _finish(out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime) -> None:
+    """Remove what the previous run wrote and this one did not, then record what is there now."""
+    for name in previous.get("files", {}):
+        if name not in writer.files:
+            path = out / name
+            if path.is_file():
+                path.unlink()
+                result.removed += 1
+    for d in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(d.iterdir()):
+            d.rmdir()
+    result.files = len(writer.files)
+    manifest = {"generator": GENERATOR, "generated_at": at.isoformat() if result.written or result.removed
+                else previous.get("generated_at", at.isoformat()), "files": dict(sorted(writer.files.items()))}
+    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+
+
+def _routes(routes) -> list:
+    """Every route, inside the routers FastAPI keeps whole when it includes them (no router of mieruka has a prefix)."""
+    found = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        found.extend(_routes(inner.routes) if inner is not None else [route])
+    return found

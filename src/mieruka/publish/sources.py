@@ -1,0 +1,111 @@
+"""Which edition, reform-schedule document, policy or KPI a report is asked for, from what a user typed; an unknown
+one is an error that names it and lists what exists."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+class UnknownReportSource(LookupError):
+    """The edition, policy or KPI asked for does not exist; the message lists those that do."""
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """One document holding a table, with the edition it reports on (None for a document without a schedule)."""
+
+    document_id: int
+    file_name: str
+    title: str | None
+    edition: str | None
+    published: date | None
+
+
+def _listing(lines: list[str]) -> str:
+    return "\n".join(f"  {line}" for line in lines) if lines else "  (none)"
+
+
+def edition_choices(sources: dict) -> list[str]:
+    editions = {e["id"]: e for e in sources["editions"]}
+    out = [f"{e['published'].year if e['published'] else e['id']}: {e['name']} ({e['published'] or '-'})"
+           for e in sources["editions"] if e["document_ids"]]
+    out += [f"{d['file_name']}" + (f" ({editions[d['edition_id']]['name']})" if d["edition_id"] else "")
+            for d in sources["documents"]]
+    return out
+
+
+def resolve_edition(sources: dict, wanted: str) -> TableSource:
+    """An edition by its year ("2016"), id or name, or a reform-schedule document by id, file name or its start."""
+    wanted = str(wanted).strip()
+    editions = sources["editions"]
+    docs = {d["id"]: d for d in sources["documents"]}
+    edition_by_id = {e["id"]: e for e in editions}
+
+    def of_edition(e: dict) -> TableSource | None:
+        if not e["document_ids"]:
+            return None
+        d = docs[e["document_ids"][-1]]
+        return TableSource(d["id"], d["file_name"], d["title"], e["name"], e["published"])
+
+    def of_document(d: dict) -> TableSource:
+        e = edition_by_id.get(d["edition_id"])
+        return TableSource(d["id"], d["file_name"], d["title"], e["name"] if e else None,
+                           e["published"] if e else d["doc_date"])
+
+    found = [e for e in editions if e["name"] == wanted]
+    if not found and wanted.isdigit() and len(wanted) == 4:
+        found = [e for e in editions if e["published"] and e["published"].year == int(wanted)]
+    if not found and wanted.isdigit():
+        found = [e for e in editions if e["id"] == int(wanted)]
+    for e in found:
+        source = of_edition(e)
+        if source is not None:
+            return source
+    matches = [d for d in docs.values() if d["file_name"] == wanted or d["file_name"].startswith(wanted)
+               or (wanted.isdigit() and d["id"] == int(wanted) and not found)]
+    if len(matches) == 1:
+        return of_document(matches[0])
+    raise UnknownReportSource(
+        f"no KPI status table for edition '{wanted}' / 版「{wanted}」のKPIの状況はありません。"
+        f" Editions and reform-schedule documents there are / あるもの:\n{_listing(edition_choices(sources))}")
+
+
+def document_source(sources: dict, document_id: int) -> TableSource:
+    """The KPI status table of one reform-schedule document, as the document page offers it."""
+    found = [d for d in sources["documents"] if d["id"] == document_id]
+    if not found:
+        raise UnknownReportSource(
+            f"document {document_id} is not a reform-schedule document / 文書{document_id}は改革工程表ではありません。"
+            f" Editions and reform-schedule documents there are / あるもの:\n{_listing(edition_choices(sources))}")
+    d = found[0]
+    e = next((e for e in sources["editions"] if e["id"] == d["edition_id"]), None)
+    return TableSource(d["id"], d["file_name"], d["title"], e["name"] if e else None,
+                       e["published"] if e else d["doc_date"])
+
+
+def resolve_policy(sources: dict, wanted: str) -> dict:
+    """A policy evaluation sheet by document id, file name (or its start), or the policy's name or number (政策8)."""
+    wanted = str(wanted).strip()
+    policies = sources["policies"]
+    matches = [p for p in policies if wanted.isdigit() and p["document_id"] == int(wanted)]
+    matches = matches or [p for p in policies if p["file_name"] == wanted or p["file_name"].startswith(wanted)]
+    matches = matches or [p for p in policies if p["policy"] and (p["policy"] == wanted
+                                                                  or p["policy"].split(":")[0] == wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    listing = [f"{p['document_id']}: {p['policy']} ({p['file_name']})" for p in policies]
+    raise UnknownReportSource(f"no policy evaluation sheet '{wanted}' / 政策評価書「{wanted}」はありません。"
+                              f" Policies there are / あるもの:\n{_listing(listing)}")
+
+
+def resolve_kpi(kpis: list[dict], wanted: str) -> dict:
+    """A KPI by id, key or exact name."""
+    wanted = str(wanted).strip()
+    matches = [k for k in kpis if (wanted.isdigit() and k["id"] == int(wanted)) or k["key"] == wanted
+               or k["name"] == wanted]
+    if len(matches) == 1:
+        return matches[0]
+    listing = [f"{k['id']}: {k['name']}" for k in kpis[:50]]
+    more = f"\n  … and {len(kpis) - 50} more (mieruka kpis)" if len(kpis) > 50 else ""
+    raise UnknownReportSource(f"no KPI '{wanted}' / KPI「{wanted}」はありません。 KPIs there are / あるもの:\n"
+                              f"{_listing(listing)}{more}")

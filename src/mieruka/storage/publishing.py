@@ -1,0 +1,167 @@
+"""Read-side queries for the published reports: the editions and documents a report can be asked for, the rows of a
+KPI status table (KPIの状況) as one document printed them, and a policy evaluation sheet's indicator rows."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
+
+from mieruka.storage import models as m
+
+# Lines between a heading row's last line and the first row under it in a table (the PDF text of a table puts a
+# blank line between rows); a schedule's KPI column further up is not a heading of the status table.
+_HEADING_GAP = 3
+
+
+def report_sources(session: Session) -> dict:
+    """What a KPI status table or policy table can be made of: the editions (each with the documents whose newest
+    schedule is that edition), the reform-schedule documents, and the policy evaluation sheets."""
+    docs = session.scalars(select(m.Document).options(defer(m.Document.raw), defer(m.Document.text))
+                           .order_by(m.Document.id)).all()
+    editions = {e.id: e for e in session.scalars(select(m.Edition).order_by(m.Edition.published, m.Edition.id))}
+    newest: dict[int, m.Edition] = {}
+    for doc_id, edition_id in session.execute(select(m.ScheduleEntry.document_id, m.ScheduleEntry.edition_id)
+                                              .where(m.ScheduleEntry.edition_id.is_not(None)).distinct()):
+        e = editions[edition_id]
+        best = newest.get(doc_id)
+        if best is None or (e.published or e.id) > (best.published or best.id):
+            newest[doc_id] = e
+    results = defaultdict(list)
+    for r in session.scalars(select(m.PolicyResult).order_by(m.PolicyResult.id)):
+        results[r.document_id].append(r)
+    return {
+        "editions": [{"id": e.id, "name": e.name, "plan": e.plan.name if e.plan else None, "published": e.published,
+                      "document_ids": sorted(d for d, ne in newest.items() if ne.id == e.id)}
+                     for e in editions.values()],
+        "documents": [{"id": d.id, "file_name": d.file_name, "family": d.family, "title": d.title,
+                       "doc_date": d.doc_date, "sha256": d.sha256,
+                       "edition_id": newest[d.id].id if d.id in newest else None}
+                      for d in docs if d.family == "reform-schedule"],
+        "policies": [{"document_id": d.id, "file_name": d.file_name, "title": d.title, "doc_date": d.doc_date,
+                      "policy": results[d.id][0].policy if results.get(d.id) else d.title,
+                      "result": results[d.id][0].result if results.get(d.id) else None}
+                     for d in docs if d.family == "policy-evaluation"],
+    }
+
+
+def _by_kpi(rows) -> dict[int, list]:
+    out = defaultdict(list)
+    for row in rows:
+        out[row.kpi_id].append(row)
+    return out
+
+
+def _on_row(rows: list, a: m.KpiAppearance) -> list:
+    """The cells printed on an appearance's row: from its first line to its last (a PDF's row spans several)."""
+    if a.line_start is None:
+        return []
+    end = a.line_end or a.line_start
+    return [x for x in rows if x.line_start is not None and a.line_start <= x.line_start <= end]
+
+
+def kpi_status_rows(session: Session, document_id: int) -> list[dict]:
+    """The rows of the KPI status tables (KPIの状況) of one document, in the document's order: each KPI as written
+    with its tier, target, actuals, the official rating and the next measurement, all from that document's row,
+    plus the newest computed rating of the KPI under each scheme. A row of the table is an appearance that has a
+    rating or a next-measurement cell on its row, or the heading printed just above such a row."""
+    apps = session.scalars(select(m.KpiAppearance).where(m.KpiAppearance.document_id == document_id)
+                           .order_by(m.KpiAppearance.line_start, m.KpiAppearance.id)).all()
+    if not apps:
+        return []
+    kpi_ids = sorted({a.kpi_id for a in apps})
+    kpis = {k.id: k for k in session.scalars(select(m.Kpi).where(m.Kpi.id.in_(kpi_ids)))}
+    items = {i.id: i for i in session.scalars(select(m.ReformItem))}
+    themes = dict(session.execute(select(m.Theme.id, m.Theme.name)).all())
+
+    def of(model):
+        return _by_kpi(session.scalars(select(model).where(model.document_id == document_id).order_by(model.id)))
+
+    targets, observations = of(m.Target), of(m.Observation)
+    # what the 実績値 column says instead of a figure ("2017年度末に集計予定"): kept by the reader as a note, not a value
+    meta = session.scalar(select(m.Document.meta).where(m.Document.id == document_id)) or {}
+    notes = meta.get("scheduling_notes", []) if isinstance(meta, dict) else []
+    official = _by_kpi(session.scalars(select(m.Rating).where(m.Rating.document_id == document_id, m.Rating.official)
+                                       .order_by(m.Rating.id)))
+    computed: dict[int, dict[str, m.Rating]] = defaultdict(dict)
+    for r in session.scalars(select(m.Rating).where(m.Rating.kpi_id.in_(kpi_ids), m.Rating.official.is_(False))
+                             .order_by(m.Rating.computed_at, m.Rating.id)):
+        computed[r.kpi_id][r.scheme] = r
+
+    def in_table(a: m.KpiAppearance) -> bool:
+        return bool(a.next_measurement) or bool(_on_row(official.get(a.kpi_id, []), a))
+
+    chosen = {a.id for a in apps if in_table(a)}
+    for a, b in zip(apps, apps[1:]):
+        # A heading row ("…に取り組む市町村数" with every cell "-") printed right above a row of the table.
+        last = a.line_end or a.line_start
+        if a.id not in chosen and b.id in chosen and last is not None and b.line_start is not None \
+                and 0 < b.line_start - last <= _HEADING_GAP:
+            chosen.add(a.id)
+
+    out = []
+    for a in apps:
+        if a.id not in chosen:
+            continue
+        k = kpis[a.kpi_id]
+        item = items.get(k.reform_item_id)
+        out.append({
+            "appearance_id": a.id, "kpi_id": k.id, "kpi_key": k.key, "kpi_name": k.name, "name": a.name_as_written,
+            "markers": list(a.markers or []), "tier": k.tier, "tier_as_written": a.tier_as_written,
+            "parent_id": k.parent_id, "unit": k.unit, "line": a.line_start, "line_end": a.line_end,
+            "theme": themes.get(item.theme_id) if item else None,
+            "item_number": item.number if item else None, "item_name": item.name if item else None,
+            "targets": [{"text": t.text, "value": t.value, "unit": t.unit, "deadline": t.deadline} for t in _on_row(targets.get(k.id, []), a)],
+            "observations": [{"text": o.text, "value": o.value, "unit": o.unit, "as_of": o.as_of, "status": o.status}
+                             for o in _on_row(observations.get(k.id, []), a)],
+            "official": [{"scheme": r.scheme, "code": r.code, "explanation": r.explanation} for r in _on_row(official.get(k.id, []), a)],
+            "computed": [{"scheme": r.scheme, "code": r.code, "explanation": r.explanation, "as_of": r.as_of}
+                         for r in computed.get(k.id, {}).values()],
+            "next_measurement": a.next_measurement, "next_measurement_date": a.next_measurement_date,
+            "scheduling_notes": [n["text"] for n in notes if a.line_start is not None and
+                                 a.line_start <= (n.get("line") or 0) <= (a.line_end or a.line_start)],
+        })
+    return out
+
+
+def policy_indicator_rows(session: Session, document_id: int) -> list[dict]:
+    """The measurement indicators (測定指標) of one policy evaluation sheet in the sheet's order, each with its
+    baseline, yearly targets and actuals and the achievement class (達成区分), all from that document."""
+    apps = session.scalars(select(m.KpiAppearance).where(m.KpiAppearance.document_id == document_id)
+                           .order_by(m.KpiAppearance.line_start, m.KpiAppearance.id)).all()
+    kpi_ids = sorted({a.kpi_id for a in apps})
+    kpis = {k.id: k for k in session.scalars(select(m.Kpi).where(m.Kpi.id.in_(kpi_ids)))}
+
+    def by_kpi(model, *order):
+        out = defaultdict(list)
+        for row in session.scalars(select(model).where(model.document_id == document_id).order_by(*order)):
+            out[row.kpi_id].append(row)
+        return out
+
+    baselines = by_kpi(m.Baseline, m.Baseline.line_start, m.Baseline.id)
+    targets = by_kpi(m.Target, m.Target.id)
+    observations = by_kpi(m.Observation, m.Observation.as_of, m.Observation.id)
+    ratings = by_kpi(m.Rating, m.Rating.id)
+    out = []
+    for a in apps:
+        k = kpis[a.kpi_id]
+        # One canonical KPI can be two rows of the sheet (e.g. the e-Gov count under two goals): each row keeps
+        # the figures printed from its own line on.
+        mine = [b for b in baselines.get(k.id, []) if b.line_start == a.line_start]
+        span = (a.line_start, a.line_end or a.line_start)
+
+        def on_row(rows):
+            return [x for x in rows if x.line_start is not None and span[0] <= x.line_start <= span[1]]
+
+        out.append({
+            "kpi_id": k.id, "name": k.name, "name_as_written": a.name_as_written, "markers": list(a.markers or []),
+            "unit": k.unit, "line": a.line_start,
+            "baseline": None if not mine else {"text": mine[0].text, "value": mine[0].value, "as_of": mine[0].as_of},
+            "targets": [{"text": t.text, "value": t.value, "deadline": t.deadline, "interim": t.interim}
+                        for t in on_row(targets.get(k.id, []))],
+            "observations": [{"text": o.text, "value": o.value, "as_of": o.as_of}
+                             for o in on_row(observations.get(k.id, []))],
+            "ratings": [{"scheme": r.scheme, "code": r.code} for r in on_row(
+                [r for r in ratings.get(k.id, []) if r.official])],
+        })
+    return out

@@ -1,0 +1,156 @@
+"""Who a request acts for, and the guards of every state-changing route: a session, the CSRF token, the role.
+The session cookie holds a random token signed with itsdangerous; the server keeps the session (web_sessions)."""
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from mieruka import storage
+from mieruka.accounts import service
+from mieruka.accounts.service import Principal
+
+SESSION_COOKIE = "mieruka_session"
+SIGNIN_CSRF_COOKIE = "mieruka_signin"  # the CSRF token of the sign-in form, before any session exists
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_url: str):
+        self.next_url = next_url
+
+
+def https() -> bool:
+    return os.environ.get("MIERUKA_HTTPS") == "1"
+
+
+def _serializer(app: FastAPI, salt: str) -> URLSafeSerializer:
+    key = getattr(app.state, "cookie_key", None)
+    if key is None:
+        key = os.environ.get("MIERUKA_SECRET_KEY")
+        if not key:
+            with storage.session_scope(app.state.db_url) as session:
+                key = service.cookie_secret(session)
+        app.state.cookie_key = key
+    return URLSafeSerializer(key, salt=salt)
+
+
+def unsign(app: FastAPI, value: str | None, salt: str = "session") -> str | None:
+    if not value or len(value) > 400:
+        return None
+    try:
+        return _serializer(app, salt).loads(value)
+    except BadSignature:
+        return None
+
+
+def set_cookie(response, app: FastAPI, name: str, value: str, salt: str, max_age: int | None = None) -> None:
+    response.set_cookie(name, _serializer(app, salt).dumps(value), httponly=True, samesite="lax", secure=https(),
+                        max_age=max_age, path="/")
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def session_token(request: Request) -> str | None:
+    return unsign(request.app, request.cookies.get(SESSION_COOKIE))
+
+
+def _lookup(db_url: str, token: str) -> Principal | None:
+    with storage.session_scope(db_url) as session:
+        return service.session_principal(session, token)
+
+
+class PrincipalMiddleware(BaseHTTPMiddleware):
+    """Sets request.state.principal from the session cookie; a visitor without the cookie costs no query.
+    Pages seen signed in are never cached (they may show unpublished values)."""
+
+    async def dispatch(self, request: Request, call_next):
+        token = session_token(request) if SESSION_COOKIE in request.cookies else None
+        principal = await run_in_threadpool(_lookup, request.app.state.db_url, token) if token else None
+        request.state.principal = principal
+        response = await call_next(request)
+        if principal is not None:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(PrincipalMiddleware)
+
+    @app.exception_handler(SignInRequired)
+    async def to_sign_in(request: Request, exc: SignInRequired):
+        lang = request.query_params.get("lang")
+        target = f"/signin?next={quote(exc.next_url, safe='')}" + ("&lang=en" if lang == "en" else "")
+        return RedirectResponse(target, status_code=303)
+
+
+def principal_of(request: Request) -> Principal | None:
+    return getattr(request.state, "principal", None)
+
+
+def _next_url(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def page_for(*roles: str):
+    """A dependency for a page (GET) only some roles see: no session → sign-in, another role → 403."""
+
+    def guard(request: Request) -> Principal:
+        p = principal_of(request)
+        if p is None:
+            raise SignInRequired(_next_url(request))
+        if roles and p.role not in roles:
+            raise HTTPException(403, "この操作の権限がありません / You are not allowed to do this")
+        return p
+
+    return guard
+
+
+def _csrf_ok(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and secrets.compare_digest(str(expected), str(given))
+
+
+def writer(*roles: str):
+    """The dependency of every state-changing route: a session (else redirect to sign-in), the session's CSRF token
+    in the form field csrf_token (else 403), and one of roles (else 403). Runs before anything is read or written."""
+
+    def guard(request: Request, csrf_token: Annotated[str | None, Form()] = None) -> Principal:
+        return check_writer(request, csrf_token, roles)
+
+    return guard
+
+
+def check_writer(request: Request, csrf_token: str | None, roles: tuple[str, ...], next_url: str = "/my") -> Principal:
+    """What writer() checks, for a route that reads its own form (a bounded body): a session (else sign-in, then
+    next_url), the CSRF token (else 403), one of roles (else 403)."""
+    p = principal_of(request)
+    if p is None:
+        raise SignInRequired(next_url)
+    if not _csrf_ok(p.csrf, csrf_token):
+        raise HTTPException(403, "フォームの確認用トークンが正しくありません。ページを読み込み直してください。"
+                                 " / The form's CSRF token is wrong; reload the page.")
+    if roles and p.role not in roles:
+        raise HTTPException(403, "この操作の権限がありません / You are not allowed to do this")
+    return p
+
+
+def signin_csrf(request: Request) -> str:
+    """The CSRF token of the sign-in form: kept in a signed cookie, sent back in the form."""
+    return unsign(request.app, request.cookies.get(SIGNIN_CSRF_COOKIE), "signin") or secrets.token_urlsafe(32)
+
+
+def check_signin_csrf(request: Request, csrf_token: str | None) -> None:
+    if not _csrf_ok(unsign(request.app, request.cookies.get(SIGNIN_CSRF_COOKIE), "signin"), csrf_token):
+        raise HTTPException(403, "フォームの確認用トークンが正しくありません。ページを読み込み直してください。"
+                                 " / The form's CSRF token is wrong; reload the page.")
+
+
+CurrentUser = Annotated[Principal | None, Depends(principal_of)]

@@ -1,0 +1,284 @@
+"""The pages of the reporting cycle: my reports, the report form (audit findings beside the values), the review
+queue, round administration and a KPI's history. Every POST goes through auth.writer (session, CSRF, role)."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from mieruka.accounts.service import Principal
+from mieruka.storage import workflow as store
+from mieruka.storage.queries import kpi_rows
+from mieruka.web import auth
+from mieruka.web.i18n import pick_lang
+from mieruka.web.pages import DbSession, Lang, href_for, render
+from mieruka.workflow import checks, reports, rounds
+from mieruka.workflow.reports import FIELDS, LABELS, STATUSES, Conflict, InvalidReport, LostRace, WorkflowError
+
+router = APIRouter(include_in_schema=False)
+MESSAGES = Path(__file__).resolve().parents[1] / "templates" / "cycle" / "messages.toml"
+
+Staff = Annotated[Principal, Depends(auth.page_for("reporter", "secretariat", "admin", "local"))]
+Secretariat = Annotated[Principal, Depends(auth.page_for("secretariat"))]
+Editor = Annotated[Principal, Depends(auth.writer("reporter", "secretariat"))]
+SecretariatWriter = Annotated[Principal, Depends(auth.writer("secretariat"))]
+Text = Annotated[str | None, Form(max_length=reports.MAX_TEXT + 1)]
+
+
+def _refused(exc: WorkflowError, lang: str):
+    raise HTTPException(exc.status, exc.message[lang])
+
+
+def _labels(lang: str) -> dict[str, str]:
+    return {k: v[0] if lang == "ja" else v[1] for k, v in LABELS.items()}
+
+
+def _rows(session, found: list, lang: str) -> list[dict]:
+    names = store.kpi_names(session, [r.kpi_id for r in found]) if found else {}
+    orgs = store.organisation_names(session)
+    rnds = {r.id: r for r in store.all_rounds(session)}
+    return [{"id": r.id, "kpi_id": r.kpi_id, "kpi": names.get(r.kpi_id, ("", None))[0],
+             "organisation": orgs.get(r.organisation_id), "round": rnds[r.round_id].name, "state": r.state,
+             "state_label": reports.state_label(r.state, lang), "value": r.value, "unit": r.unit, "as_of": r.as_of,
+             "proposed_rating": r.proposed_rating, "target_change": r.target_value is not None,
+             "updated_by": r.updated_by, "updated_at": r.updated_at, "return_comment": r.return_comment}
+            for r in found]
+
+
+@router.get("/my")
+def my_reports(request: Request, session: DbSession, lang: Lang, p: Staff):
+    open_rounds = [r for r in store.all_rounds(session) if r.state in ("open", "closed")]
+    mine = []
+    if p.role == "reporter":
+        mine = store.reports(session, organisation_ids=list(p.organisations))
+        mine = [r for r in mine if r.round_id in {x.id for x in open_rounds}]
+    return render(request, "cycle/my.html", {"p": p, "rounds": open_rounds, "rows": _rows(session, mine, lang)})
+
+
+def _report_or_403(session, p: Principal, report_id: int):
+    report = store.report(session, report_id)
+    if report is None:
+        raise HTTPException(404, f"report {report_id} not found")
+    if not reports.may_view(p, report):
+        raise HTTPException(403, "この報告を見る権限がありません / You may not see this report")
+    return report
+
+
+def _report_page(request, session, lang, p, report, *, problems=None, conflict=None, form=None, status=200,
+                 notice=None):
+    rnd = store.round_by_id(session, report.round_id)
+    kpi = kpi_rows(session, [report.kpi_id])[0]
+    shown = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in reports.values(report).items()}
+    if form:
+        shown.update({k: v for k, v in form.items() if k in FIELDS})
+    return render(request, "cycle/report.html", {
+        "p": p, "report": report, "round": rnd, "kpi": kpi, "shown": shown, "labels": _labels(lang),
+        "statuses": {k: v[0 if lang == "ja" else 1] for k, v in STATUSES.items()},
+        "codes": _codes(), "state_label": reports.state_label(report.state, lang),
+        "findings": checks.findings(session, report, lang), "history": _history(session, report, lang),
+        "problems": [x.text(lang) for x in problems or []], "conflict": conflict, "notice": notice,
+        "editable": _editable(p, report, rnd), "actions": _actions(lang),
+        "reviewable": p.role == "secretariat" and report.state == "submitted" and rnd.state != "published",
+        "returnable": p.role == "secretariat" and report.state in ("submitted", "approved") and rnd.state != "published",
+    }, status_code=status)
+
+
+def _codes() -> list[str]:
+    from mieruka.evaluate.schemes import load
+
+    return list(load(reports.RATING_SCHEME).codes)
+
+
+def _editable(p: Principal, report, rnd) -> bool:
+    return (p.can_edit_org(report.organisation_id) and report.state in reports.EDITABLE.get(p.role, ())
+            and (rnd.state == "open" or (rnd.state == "closed" and p.role == "secretariat")))
+
+
+def _history(session, report, lang) -> list[dict]:
+    return [h for h in reports.history(session, report.kpi_id, staff=True) if h["round_id"] == report.round_id]
+
+
+@router.get("/reports/{report_id}")
+def report_page(request: Request, report_id: int, session: DbSession, lang: Lang, p: Staff):
+    return _report_page(request, session, lang, p, _report_or_403(session, p, report_id))
+
+
+@router.post("/reports/{report_id}")
+def report_save(request: Request, report_id: int, session: DbSession, lang: Lang, p: Editor,
+                version: Annotated[int, Form(ge=0, le=10**9)], action: Annotated[str, Form(max_length=10)] = "save",
+                actual_text: Text = None, value: Text = None, unit: Text = None, as_of: Text = None,
+                status: Text = None, next_measurement: Text = None, proposed_rating: Text = None,
+                rating_reason: Text = None, target_text: Text = None, target_value: Text = None,
+                target_unit: Text = None, target_deadline: Text = None, target_reason: Text = None):
+    report = _report_or_403(session, p, report_id)
+    typed = {k: v for k, v in dict(
+        actual_text=actual_text, value=value, unit=unit, as_of=as_of, status=status, next_measurement=next_measurement,
+        proposed_rating=proposed_rating, rating_reason=rating_reason, target_text=target_text,
+        target_value=target_value, target_unit=target_unit, target_deadline=target_deadline,
+        target_reason=target_reason).items() if v is not None}
+    try:
+        reports.save(session, p, report, typed, version)
+        if action == "submit":
+            reports.submit(session, p, report, report.version)
+    except LostRace as race:
+        conflict = reports.conflict_after_race(session, race.report_id, reports.read_fields(typed)[0])
+        report = store.report(session, report_id)
+        return _report_page(request, session, lang, p, report, conflict=conflict, form=conflict.mine, status=409)
+    except Conflict as exc:
+        session.rollback()
+        report = store.report(session, report_id)
+        return _report_page(request, session, lang, p, report, conflict=exc, form=typed, status=409)
+    except InvalidReport as exc:
+        session.rollback()
+        report = store.report(session, report_id)
+        return _report_page(request, session, lang, p, report, problems=exc.problems, form=typed, status=422)
+    except WorkflowError as exc:
+        session.rollback()
+        _refused(exc, lang)
+    return RedirectResponse(href_for(lang)(f"/reports/{report_id}", saved=action), status_code=303)
+
+
+@router.post("/reports/{report_id}/return")
+def report_return(request: Request, report_id: int, session: DbSession, lang: Lang, p: SecretariatWriter,
+                  version: Annotated[int, Form(ge=0, le=10**9)], comment: Text = None):
+    report = _report_or_403(session, p, report_id)
+    try:
+        reports.return_report(session, p, report, comment or "", version)
+    except InvalidReport as exc:
+        session.rollback()
+        return _report_page(request, session, lang, p, store.report(session, report_id), problems=exc.problems,
+                            status=422)
+    except Conflict as exc:
+        session.rollback()
+        return _report_page(request, session, lang, p, store.report(session, report_id), conflict=exc, status=409)
+    except WorkflowError as exc:
+        session.rollback()
+        _refused(exc, lang)
+    return RedirectResponse(href_for(lang)("/review"), status_code=303)
+
+
+@router.post("/reports/{report_id}/approve")
+def report_approve(request: Request, report_id: int, session: DbSession, lang: Lang, p: SecretariatWriter,
+                   version: Annotated[int, Form(ge=0, le=10**9)],
+                   approve_target: Annotated[str | None, Form(max_length=5)] = None):
+    report = _report_or_403(session, p, report_id)
+    try:
+        reports.approve(session, p, report, version, approve_target=approve_target == "1")
+    except Conflict as exc:
+        session.rollback()
+        return _report_page(request, session, lang, p, store.report(session, report_id), conflict=exc, status=409)
+    except WorkflowError as exc:
+        session.rollback()
+        _refused(exc, lang)
+    return RedirectResponse(href_for(lang)("/review"), status_code=303)
+
+
+@router.get("/review")
+def review_queue(request: Request, session: DbSession, lang: Lang, p: Secretariat):
+    live = {r.id for r in store.all_rounds(session) if r.state != "published"}
+    found = [r for r in store.reports(session, states=["submitted", "returned", "approved"]) if r.round_id in live]
+    rows = _rows(session, found, lang)
+    return render(request, "cycle/review.html", {
+        "p": p, "submitted": [r for r in rows if r["state"] == "submitted"],
+        "others": [r for r in rows if r["state"] != "submitted"]})
+
+
+@router.get("/rounds")
+def rounds_page(request: Request, session: DbSession, lang: Lang, p: Secretariat, error: str | None = None):
+    return _rounds_page(request, session, p)
+
+
+def _rounds_page(request, session, p, error: str | None = None, status: int = 200, form=None):
+    return render(request, "cycle/rounds.html", {
+        "p": p, "rounds": [rounds.status(session, r) for r in store.all_rounds(session)], "error": error,
+        "form": form or {}, "state_label": lambda state: reports.state_label(state, pick_lang(
+            request.query_params.get("lang"))), "round_states": ROUND_STATES}, status_code=status)
+
+
+ROUND_STATES = {"open": ("受付中", "open"), "closed": ("受付終了", "closed"), "published": ("公表済み", "published")}
+
+
+def _form_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+@router.post("/rounds")
+def round_open(request: Request, session: DbSession, lang: Lang, p: SecretariatWriter,
+               name: Annotated[str, Form(max_length=300)] = "", as_of: Annotated[str, Form(max_length=40)] = "",
+               deadline: Annotated[str, Form(max_length=40)] = ""):
+    form = {"name": name, "as_of": as_of, "deadline": deadline}
+    when, until = _form_date(as_of), _form_date(deadline)
+    bad = [f for f, v in (("as_of", when), ("deadline", until)) if v is None]
+    if bad:
+        names = {"as_of": ("基準日", "as-of date"), "deadline": ("締切", "deadline")}
+        text = "、".join(names[b][0] for b in bad) + "を日付(例: 2019-03-31)で入力してください。" if lang == "ja" else \
+            ", ".join(names[b][1] for b in bad) + ": give a date such as 2019-03-31."
+        return _rounds_page(request, session, p, text, 422, form)
+    try:
+        rounds.open_round(session, p, name, when, until)
+    except WorkflowError as exc:
+        session.rollback()
+        return _rounds_page(request, session, p, exc.message[lang], 422, form)
+    return RedirectResponse(href_for(lang)("/rounds"), status_code=303)
+
+
+def _round_action(request, session, lang, p, round_id: int, act):
+    rnd = store.round_by_id(session, round_id)
+    if rnd is None:
+        raise HTTPException(404, f"round {round_id} not found")
+    try:
+        act(session, p, rnd)
+    except WorkflowError as exc:
+        session.rollback()
+        return _rounds_page(request, session, p, exc.message[lang], exc.status)
+    return RedirectResponse(href_for(lang)("/rounds"), status_code=303)
+
+
+@router.post("/rounds/{round_id}/close")
+def round_close(request: Request, round_id: int, session: DbSession, lang: Lang, p: SecretariatWriter):
+    return _round_action(request, session, lang, p, round_id, rounds.close_round)
+
+
+@router.post("/rounds/{round_id}/publish")
+def round_publish(request: Request, round_id: int, session: DbSession, lang: Lang, p: SecretariatWriter):
+    return _round_action(request, session, lang, p, round_id, rounds.publish)
+
+
+@router.post("/kpis/{kpi_id}/owner")
+def kpi_owner(request: Request, kpi_id: int, session: DbSession, lang: Lang, p: SecretariatWriter,
+              organisation: Annotated[str, Form(max_length=200)] = "", report: Annotated[int, Form(ge=0)] = 0):
+    try:
+        rounds.assign(session, p, kpi_id, organisation.strip())
+    except WorkflowError as exc:
+        session.rollback()
+        _refused(exc, lang)
+    return RedirectResponse(href_for(lang)(f"/reports/{report}" if report else "/review"), status_code=303)
+
+
+@router.get("/kpis/{kpi_id}/history")
+def kpi_history(request: Request, kpi_id: int, session: DbSession, lang: Lang):
+    """The chain of every report of this KPI: public for published rounds; the secretariat and the owning
+    reporters also see unpublished rounds and each step's values and comments."""
+    rows = kpi_rows(session, [kpi_id])
+    if not rows:
+        raise HTTPException(404, f"KPI {kpi_id} not found")
+    p = auth.principal_of(request)
+    owner = store.owners(session).get(kpi_id)
+    staff = p is not None and (p.role == "secretariat" or p.can_edit_org(owner))
+    chain = reports.history(session, kpi_id, staff=staff)
+    return render(request, "cycle/history.html", {
+        "kpi": rows[0], "chain": chain, "staff": staff, "labels": _labels(lang), "actions": _actions(lang)})
+
+
+ACTIONS = {"open": ("ラウンド開始", "round opened"), "save": ("保存", "saved"), "submit": ("提出", "submitted"),
+           "return": ("差戻し", "returned"), "approve": ("承認", "approved"), "publish": ("公表", "published")}
+
+
+def _actions(lang: str) -> dict[str, str]:
+    return {k: v[0 if lang == "ja" else 1] for k, v in ACTIONS.items()}

@@ -1,0 +1,77 @@
+"""The printable reports (mieruka.publish) where they belong: an edition's KPI status table on its document page,
+a policy sheet's indicator table on the policy's document page, and the indicator sheet on a KPI's page.
+A report is made once per data version and kept; PDFs are printed one at a time, so no request sizes the load."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from mieruka.publish import reports
+from mieruka.publish.render import PdfUnavailable
+from mieruka.publish.sources import UnknownReportSource
+from mieruka.storage.overview import data_version
+from mieruka.web.pages import DbSession
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "reports"
+MESSAGES = TEMPLATES / "messages.toml"
+
+_KEEP = 64  # reports kept in memory (each a few hundred kB at most)
+_cache: OrderedDict[tuple, reports.Report] = OrderedDict()
+_cache_lock = threading.Lock()
+_pdf_lock = threading.Lock()  # one Chromium at a time
+
+
+def _made(key: tuple, make) -> reports.Report:
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    if key[-1] == "pdf":
+        with _pdf_lock:
+            report = make()
+    else:
+        report = make()
+    with _cache_lock:
+        _cache[key] = report
+        while len(_cache) > _KEEP:
+            _cache.popitem(last=False)
+    return report
+
+
+def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Response:
+    if fmt not in reports.FORMATS:
+        raise HTTPException(404, f"no report format {fmt!r}: {', '.join(reports.FORMATS)}")
+    key = (str(request.app.state.db_url), data_version(session), kind, str(wanted), request.query_params.get("computed"), fmt)
+    try:
+        report = _made(key, make)
+    except UnknownReportSource as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except PdfUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    disposition = "inline" if fmt == "html" else "attachment"
+    return Response(report.content, media_type=report.media_type, headers={
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(report.file_name)}"})
+
+
+@router.get("/documents/{document_id}/kpi-table.{fmt}")
+def kpi_table(request: Request, document_id: int, fmt: str, session: DbSession, computed: str | None = None):
+    """The KPI status table (KPIの状況) of a reform-schedule document; ?computed=SCHEME adds mieruka's rating."""
+    return _respond(request, session, "kpi-table", document_id, fmt,
+                    lambda: reports.kpi_table_report(session, document_id, fmt, computed_scheme=computed))
+
+
+@router.get("/documents/{document_id}/policy-table.{fmt}")
+def policy_table(request: Request, document_id: int, fmt: str, session: DbSession):
+    return _respond(request, session, "policy", document_id, fmt,
+                    lambda: reports.policy_report(session, str(document_id), fmt))
+
+
+@router.get("/kpis/{kpi_id}/sheet.{fmt}")
+def kpi_sheet(request: Request, kpi_id: int, fmt: str, session: DbSession):
+    return _respond(request, session, "kpi-sheet", kpi_id, fmt,
+                    lambda: reports.kpi_sheet_report(session, str(kpi_id), fmt))

@@ -1,0 +1,115 @@
+"""Issue 11, class 5: the 見込み a document prints (「2018年度までに894システムの減(62%減)の見込み」) is stored as a forecast
+observation at its deadline; each scheme file says whether such a forecast counts (printed_forecasts); the explanation
+names the forecast used (or left out); and the audit no longer reports a mismatch that rests on it.
+On seed 000 and on a small document of the same shape with other numbers."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from mieruka import storage
+from mieruka.evaluate.audit import audit
+from mieruka.evaluate.rate import rate_all
+from mieruka.evaluate.schemes import SchemeError, available, load, load_file
+from mieruka.loading.documents import ingest_file
+from mieruka.storage.queries import kpi_rows
+
+SMALL = "\n".join([
+    "重要課題: 国の行政の改革", "", "改革項目: 国の業務システムの統廃合", "", "KPIの状況", "",
+    "KPI\t目標値 (達成時期)\tKPIの進捗\t\t",
+    "\t\t実績値 (時点)\t区分\t次回の把握時期と今後の方針",
+    "第一階層 業務システム数\t2015年度から2020年度までに半減(2015年度:800)\t700 (2017年度末)\tA\t"
+    "2020年度までに450システムの減(56%減)の見込み。 2018年度末実績は翌年度末に把握。",
+    "第二階層 業務システム運用コスト\t2015年度から2022年度めどに3割圧縮(2015年度:600億円)\t"
+    "2015年度と比べて30億円の削減(2017年度)\tA\t2022年度までに約20%の削減見込み(2017年度末時点)",
+    "",
+])
+
+
+def _kpis(url, *paths):
+    storage.ensure_schema(url)
+    for p in paths:
+        ingest_file(p, url)
+    with storage.session_scope(url) as s:
+        return kpi_rows(s)
+
+
+def _by(results, name):
+    return next(r for r in results if r.kpi == name)
+
+
+def test_every_scheme_file_says_whether_printed_forecasts_count():
+    said = {name: load(name).printed_forecasts for name in available()}
+    assert said == {"reform-schedule": True, "policy-evaluation": False, "municipal-sabc": False,
+                    "progress-cagr": False}
+    for name, path in available().items():
+        assert "printed_forecasts = " in path.read_text(encoding="utf-8"), name
+
+
+def test_a_scheme_file_with_a_bad_printed_forecasts_is_refused(tmp_path):
+    text = load("reform-schedule").source
+    bad = tmp_path / "bad.toml"
+    bad.write_text(open(text, encoding="utf-8").read().replace("printed_forecasts = true", 'printed_forecasts = "yes"'),
+                   encoding="utf-8")
+    with pytest.raises(SchemeError, match="printed_forecasts must be true or false"):
+        load_file(bad)
+
+
+def test_seed_forecast_is_stored_and_decides_the_published_a(sqlite_url, seed_file):
+    kpis = _kpis(sqlite_url, seed_file("000"))
+    systems = next(k for k in kpis if k["name"] == "政府情報システム数")
+    fc = [o for o in systems["observations"] if o["status"] == "forecast"]
+    # 000 l.332: 1,450 (FY2012) less 894 by FY2018 = 556, at 2019-03-31, as a 見込み.
+    assert [(o["value"], o["as_of"], o["source"]["line"], o["text"]) for o in fc] == [
+        (556.0, date(2019, 3, 31), 332, "2018年度までに894システムの減(62%減)の見込み")]
+    cost = next(k for k in kpis if k["name"] == "政府情報システム運用コスト")
+    # l.333: 2021年度までに約29%の削減見込み of 4,000億円 (FY2013): 2,840億円 at 2022-03-31.
+    assert [(o["value"], o["as_of"]) for o in cost["observations"] if o["status"] == "forecast"] == [
+        (284_000_000_000.0, date(2022, 3, 31))]
+    r = _by(rate_all(kpis, load("reform-schedule"), date(2018, 6, 1)), "政府情報システム数")
+    assert r.code == "A"
+    assert "000_e89baf27ea3ff1c4.txt 332行が示す期限時点の見込み556システム(2018年度末)で目標を達成する" in r.explanation
+    assert "より新しい見込み値" not in r.explanation  # named once, as the forecast used
+    # The published A (l.332) now agrees with the numbers that document gave: no mismatch.
+    found = audit(kpis, [load("reform-schedule")], date(2018, 6, 1))
+    assert not [f for f in found if f.kind == "rating_mismatch" and f.kpi == "政府情報システム数"]
+    mism = [f for f in found if f.kind == "rating_mismatch" and f.kpi == "政府情報システム運用コスト"]
+    assert len(mism) == 1 and "見込み2,840億円(2021年度末)は目標に届かない" in mism[0].message
+
+
+def test_small_document_with_other_numbers(sqlite_url, tmp_path):
+    doc = tmp_path / "small.txt"
+    doc.write_text(SMALL, encoding="utf-8")
+    kpis = _kpis(sqlite_url, doc)
+    systems = next(k for k in kpis if k["name"] == "業務システム数")
+    assert [(o["value"], o["as_of"], o["status"]) for o in systems["observations"]] == [
+        (700.0, date(2018, 3, 31), None), (350.0, date(2021, 3, 31), "forecast")]  # 800 − 450
+    cost = next(k for k in kpis if k["name"] == "業務システム運用コスト")
+    assert [(o["value"], o["as_of"]) for o in cost["observations"] if o["status"] == "forecast"] == [
+        (48_000_000_000.0, date(2023, 3, 31))]  # 600億円 × 0.8
+    reform = rate_all(kpis, load("reform-schedule"), date(2019, 6, 1))
+    # 700 at FY2017 is behind the path from 800 to 400 (640 planned), but the printed 350 by FY2020 meets 400.
+    assert _by(reform, "業務システム数").code == "A"
+    assert "small.txt 9行が示す期限時点の見込み350システム(2020年度末)で目標を達成する" in _by(reform, "業務システム数").explanation
+    policy = rate_all(kpis, load("policy-evaluation"), date(2019, 6, 1))
+    assert _by(policy, "業務システム数").code == "ー"
+    assert "見込み350システム(2020年度末)は、この評価方式では判定に用いない" in _by(policy, "業務システム数").explanation
+    # 570億円 (600 − 30) against 3割 = 420億円: the printed 約20% (480億円) misses, so the path decides (B).
+    c = _by(reform, "業務システム運用コスト")
+    assert c.code == "B" and "見込み480億円(2022年度末)は目標に届かない" in c.explanation
+    found = audit(kpis, [load("reform-schedule")], date(2019, 6, 1))
+    assert [f.kpi for f in found if f.kind == "rating_mismatch"] == ["業務システム運用コスト"]
+
+
+def test_a_scheduling_note_in_the_value_column_is_not_an_observation(tmp_path):
+    """Issue 11, class 9 (one case): 「2019年度末に集計予定」 in the 実績値 column is noted, never stored as a value."""
+    from mieruka.ingest.extract import extract
+    from mieruka.ingest.sources import read_document
+
+    doc = tmp_path / "note.txt"
+    doc.write_text(SMALL.replace("700 (2017年度末)", "2019年度末に集計予定"), encoding="utf-8")
+    ex = extract(read_document(doc))
+    systems = next(k for k in ex.kpis if k.name == "業務システム数")
+    assert [o.status for o in systems.observations] == ["forecast"]  # only the printed 見込み remains
+    assert ex.meta["scheduling_notes"] == [{"kpi": "業務システム数", "line": 9, "text": "2019年度末に集計予定"}]

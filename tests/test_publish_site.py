@@ -1,0 +1,145 @@
+"""`mieruka publish DIR`: the site as static files with relative links, hashed assets, the API as JSON files, the data
+as a ZIP with datapackage.json; a second run rewrites only what changed; a foreign folder is refused."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+import webdata
+from mieruka import storage
+from mieruka.export.workbook import database_tables
+from mieruka.publish.site import MANIFEST, TargetRefused, check_target, publish_site
+from mieruka.storage import models as m
+from mieruka.storage.queries import document_rows
+from mieruka.web.app import create_app
+
+AT = datetime(2026, 4, 1, 3, 0, tzinfo=timezone.utc)
+
+
+def _publish(url: str, out: Path, at=AT, **kw):
+    with storage.session_scope(url) as s:
+        tables, documents = database_tables(s, date(2019, 3, 31), "ja"), document_rows(s)
+    return publish_site(create_app(url), out, tables=tables, documents=documents, at=at, pdf=False,
+                        exclude=("/local",), **kw)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('site-db') / 'web.db'}"
+    webdata.build(url)
+    out = tmp_path_factory.mktemp("site") / "public"
+    first = _publish(url, out)
+    yield url, out, first
+    storage.dispose_engines()
+
+
+def _html_files(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+def test_every_page_in_both_languages_with_relative_links(site):
+    url, out, first = site
+    assert first.broken == [] and first.written == first.files
+    for name in ("index.html", "en/index.html", "kpis.html", "en/kpis.html", "kpis/1.html", "en/kpis/1.html",
+                 "documents/1.html", "en/documents/1.html", "kpis/1/sheet.html", "documents/1/kpi-table.html",
+                 "documents/1/kpi-table.xlsx", "kpis.csv", "kpis.xlsx", "api.html"):
+        assert (out / name).is_file(), name
+    assert '<html lang="en">' in (out / "en/kpis/1.html").read_text(encoding="utf-8")
+    for page in _html_files(out):
+        text = page.read_text(encoding="utf-8")
+        absolute = re.findall(r'\b(?:href|src|action)="(/[^"]*)"', text)
+        assert absolute == [], (page, absolute[:3])
+        for link in re.findall(r'\b(?:href|src)="([^"#?]+)[^"]*"', text):
+            if ":" in link:  # an outside address (a measure's reference URL): a link, not a request
+                continue
+            assert (page.parent / link).resolve().is_file(), (page, link)
+    kpi = (out / "en/kpis/1.html").read_text(encoding="utf-8")
+    assert 'href="../../kpis.html"' not in kpi and 'href="../kpis.html' in kpi  # English links stay English
+    assert 'data-unpublished=""' in kpi  # the PDF link, left out with pdf=False, leads nowhere rather than to a 404
+
+
+def test_assets_carry_their_content_hash(site):
+    _, out, _ = site
+    css = list((out / "static").glob("style.*.css"))
+    assert len(css) == 1
+    digest = css[0].name.split(".")[1]
+    assert len(digest) == 12 and hashlib.sha256(css[0].read_bytes()).hexdigest().startswith(digest)
+    assert f"static/{css[0].name}" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_pages_say_when_they_were_generated(site):
+    _, out, _ = site
+    assert "生成日時: 2026-04-01（令和8年4月1日） 12:00" in (out / "index.html").read_text(encoding="utf-8")
+    assert "Generated: 2026-04-01 03:00 UTC" in (out / "en/index.html").read_text(encoding="utf-8")
+
+
+def test_every_get_endpoint_of_the_api_is_a_file(site):
+    url, out, _ = site
+    kpis = json.loads((out / "api/kpis.json").read_text(encoding="utf-8"))
+    assert kpis["total"] == len(kpis["items"]) > 0
+    for item in kpis["items"]:
+        assert json.loads((out / f"api/kpis/{item['id']}.json").read_text(encoding="utf-8"))["id"] == item["id"]
+    for name in ("evaluations", "audit", "measures", "cases", "documents", "items"):
+        assert "items" in json.loads((out / f"api/{name}.json").read_text(encoding="utf-8")), name
+    assert json.loads((out / "api/openapi.json").read_text(encoding="utf-8"))["openapi"].startswith("3.")
+
+
+def test_bulk_zip_and_datapackage(site):
+    _, out, _ = site
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    kpis = next(r for r in package["resources"] if r["name"] == "kpis")
+    fields = {f["name"]: f for f in kpis["schema"]["fields"]}
+    assert fields["id"]["type"] == "integer"
+    assert fields["target_deadline"]["descriptions"] == {"ja": "目標の期限", "en": "target deadline"}
+    assert package["licenses"][0]["name"] == "CC-BY-4.0" and len(package["sources"]) == 3
+    assert all(s["sha256"] and s["attribution"].startswith("出典: ") for s in package["sources"])
+    with zipfile.ZipFile(out / "data/mieruka-data.zip") as z:
+        names = z.namelist()
+        assert "datapackage.json" in names and "data/kpis.csv" in names
+        assert z.read("data/kpis.csv") == (out / "data/kpis.csv").read_bytes()
+    header = (out / "data/kpis.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header == [f["name"] for f in kpis["schema"]["fields"]]
+
+
+def test_second_run_rewrites_only_what_changed(site, tmp_path):
+    url, out, first = site
+    stamp = (out / "index.html").stat().st_mtime_ns
+    again = _publish(url, out, at=datetime(2026, 4, 2, tzinfo=timezone.utc))
+    assert (again.written, again.removed, again.unchanged) == (0, 0, first.files)
+    assert (out / "index.html").stat().st_mtime_ns == stamp
+    with storage.session_scope(url) as s:
+        s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
+    changed = _publish(url, out, at=datetime(2026, 4, 3, tzinfo=timezone.utc))
+    assert 0 < changed.written < first.files / 4 and changed.removed == 0
+    page = (out / "kpis/1.html").read_text(encoding="utf-8")
+    assert "（改）" in page and "2026-04-03（令和8年4月3日）" in page
+    assert "2026-04-01（令和8年4月1日）" in (out / "items.html").read_text(encoding="utf-8")  # untouched page
+    assert json.loads((out / MANIFEST).read_text(encoding="utf-8"))["generator"] == "mieruka publish"
+
+
+def test_a_folder_with_other_files_is_refused(site, tmp_path):
+    url, out, _ = site
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(TargetRefused, match="notes.txt"):
+        check_target(foreign)
+    (out / "extra.html").write_text("mine", encoding="utf-8")
+    try:
+        with pytest.raises(TargetRefused, match="extra.html"):
+            check_target(out)
+        result = CliRunner().invoke(__import__("mieruka.cli", fromlist=["load_commands"]).load_commands(),
+                                    ["publish", str(out), "--no-pdf", "--db", url])
+        assert result.exit_code == 1 and "extra.html" in result.output and "Traceback" not in result.output
+        assert (out / "extra.html").read_text(encoding="utf-8") == "mine"
+    finally:
+        (out / "extra.html").unlink()
+    assert check_target(tmp_path / "new") == {} and check_target(foreign.parent / "empty") == {}

@@ -1,0 +1,121 @@
+"""The cycle's pages through HTTP: the report form (field errors named in the page's language, a conflict showing
+both values), inert user text, unpublished values hidden from the public and other organisations, the history."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+import webdata
+from mieruka import storage
+from mieruka.accounts import service
+from mieruka.storage import models as m
+from mieruka.web import create_app
+
+GOOD = "Kasumigaseki-2019"
+
+
+@pytest.fixture
+def site(sqlite_url):
+    webdata.build(sqlite_url)
+    app = create_app(sqlite_url)
+    with storage.session_scope(sqlite_url) as s:
+        s.add(m.Organisation(name="財務省"))
+        s.flush()
+        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
+        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
+        service.create_user(s, "rep2", "総務 次郎", GOOD, "reporter", organisations=["総務省"])
+        service.create_user(s, "mof", "財務 三郎", GOOD, "reporter", organisations=["財務省"])
+    return app
+
+
+def signed_in(app, login):
+    client = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
+    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
+    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client
+
+
+def post(client, path, **form):
+    return client.post(path, data={"csrf_token": client.csrf, **form})
+
+
+@pytest.fixture
+def opened(site):
+    sec = signed_in(site, "sec")
+    assert post(sec, "/rounds", name="2019年度 進捗報告", as_of="2019-03-31", deadline="2019-05-31").status_code == 200
+    return site, sec
+
+
+def test_round_form_names_a_bad_date(opened):
+    _, sec = opened
+    answer = post(sec, "/rounds?lang=en", name="x", as_of="31/03/2019", deadline="2019-05-31")
+    assert answer.status_code == 422 and "as-of date: give a date such as 2019-03-31." in answer.text
+    again = post(sec, "/rounds", name="2019年度 進捗報告", as_of="2019-03-31", deadline="2019-05-31")
+    assert again.status_code == 422 and "ラウンド「2019年度 進捗報告」は既にあります。" in again.text
+
+
+def test_field_errors_are_named_in_the_page_language_and_nothing_is_saved(opened):
+    app, _ = opened
+    rep = signed_in(app, "rep")
+    ja = post(rep, "/reports/1", version="1", value="三百", as_of="2018-04-01")
+    assert ja.status_code == 422 and "実績値: 「三百」は数値ではありません。" in ja.text
+    assert 'value="三百"' in ja.text  # what was typed is shown again, not lost
+    en = post(rep, "/reports/1?lang=en", version="1", actual_text="たくさん")
+    assert en.status_code == 422 and "actual as one cell: cannot be read" in en.text
+    page = rep.get("/reports/1")
+    assert "版 1" in page.text
+
+
+def test_second_saver_sees_both_values(opened):
+    app, _ = opened
+    first, second = signed_in(app, "rep"), signed_in(app, "rep2")
+    assert post(first, "/reports/1", version="1", value="330", unit="団体").status_code == 200
+    clash = post(second, "/reports/1", version="1", value="331", unit="団体")
+    assert clash.status_code == 409
+    table = re.search(r'<table class="conflict">(.*?)</table>', clash.text, re.S).group(1)
+    assert re.sub(r"\s+", "", re.sub(r"<[^>]+>", "|", table)).count("|実績値||331.0||330.0|") == 1
+    assert "総務 太郎" not in table and 'name="version" value="2"' in clash.text
+    assert post(second, "/reports/1", version="2", value="331").status_code == 200  # saved knowingly
+    assert "331" in second.get("/reports/1").text
+
+
+def test_user_text_is_inert_and_unpublished_values_stay_private(opened):
+    app, sec = opened
+    rep, mof, public = signed_in(app, "rep"), signed_in(app, "mof"), TestClient(app)
+    evil = '<script>alert("x")</script>'
+    saved = post(rep, "/reports/1", version="1", action="submit", actual_text="330団体 (2018年4月速報値)",
+                 proposed_rating="A", rating_reason=evil)
+    assert saved.status_code == 200 and "提出しました" in saved.text
+    review = sec.get("/reports/1")
+    assert evil not in review.text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in review.text
+    assert mof.get("/reports/1").status_code == 403
+    assert "330" not in public.get("/kpis/1").text
+    assert public.get("/reports/1", follow_redirects=False).status_code == 303
+    assert [o["value"] for o in public.get("/api/kpis?include=observations").json()["items"][0]["observations"]] == [301]
+    returned = post(sec, "/reports/1/return", version="3", comment=evil)
+    assert returned.status_code == 200
+    assert evil not in rep.get("/my").text and "&lt;script&gt;" in rep.get("/my").text
+
+
+def test_publish_shows_values_and_history_to_everyone(opened):
+    app, sec = opened
+    rep, public = signed_in(app, "rep"), TestClient(app)
+    post(rep, "/reports/1", version="1", action="submit", actual_text="330団体 (2018年4月速報値)",
+         target_text="2020年度までに 450団体", target_reason="前倒し")
+    queue = sec.get("/review").text
+    assert 'id="review-queue"' in queue and "✔" in queue
+    assert "目標値の変更あり(別途承認が必要)" in sec.get("/reports/1").text
+    assert post(sec, "/reports/1/approve", version="3", approve_target="1").status_code == 200
+    assert post(sec, "/rounds/1/publish").status_code == 200
+    page = public.get("/kpis/1").text
+    assert "330" in page and "450" in page
+    history = public.get("/kpis/1/history").text
+    for text in ("総務 太郎", "事務局 花子", "提出", "承認", "公表"):
+        assert text in history
+    assert "前倒し" not in history and "→" not in history  # the public sees who and when, not the drafts
+    assert "前倒し" in sec.get("/kpis/1/history").text
+    again = post(sec, "/rounds/1/publish")
+    assert again.status_code == 409 and "公表済みです" in again.text

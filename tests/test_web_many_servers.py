@@ -1,0 +1,108 @@
+"""Many readers: several `mieruka serve` processes (one of them with --workers 2) on one PostgreSQL database see
+what another process wrote, and requests read from MIERUKA_READ_DATABASE_URL when it is set."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+import webdata
+from mieruka import storage
+from mieruka.web import create_app
+
+PG_URL = os.environ.get("MIERUKA_TEST_DATABASE_URL")
+CATALOGUE = Path(__file__).parent / "fixtures" / "measure_catalogue" / "two_layouts.txt"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env() -> dict[str, str]:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {k: v for k, v in os.environ.items() if k not in ("MIERUKA_DATABASE_URL", "MIERUKA_READ_DATABASE_URL")}
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _serve(url: str, *extra: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mieruka", "serve", "--db", url, "--port", str(port), *extra],
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"mieruka serve stopped: {proc.stdout.read().decode(errors='replace')}")
+        try:
+            if httpx.get(f"{base}/api/openapi.json", timeout=5).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise AssertionError("mieruka serve did not answer within 90 s")
+
+
+@pytest.fixture
+def pg_url():
+    if not PG_URL:
+        pytest.skip("MIERUKA_TEST_DATABASE_URL is not set: the many-server test needs PostgreSQL")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    storage.dispose_engines()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_a_write_by_one_process_is_read_through_two_servers(pg_url):
+    storage.ensure_schema(pg_url)
+    servers = [_serve(pg_url, "--workers", "2"), _serve(pg_url)]
+    try:
+        for _, base in servers:
+            assert httpx.get(f"{base}/api/measures?limit=1").json()["total"] == 0
+        ingest = subprocess.run([sys.executable, "-m", "mieruka", "ingest", "--db", pg_url, str(CATALOGUE)],
+                                env=_env(), capture_output=True, text=True, timeout=120)
+        assert ingest.returncode == 0, ingest.stderr
+        for _, base in servers:
+            for _ in range(4):  # several requests, so both workers of the first server answer some
+                measures = httpx.get(f"{base}/api/measures").json()
+                assert measures["total"] == 5
+                assert measures["items"][0]["name"] == "マイナンバーカードと電子委任状を活用した政府調達"
+            hits = httpx.get(f"{base}/api/search", params={"q": "電子委任状"}).json()
+            assert [(h["kind"], h["title"]) for h in hits["items"]] == [
+                ("measure", "マイナンバーカードと電子委任状を活用した政府調達")]
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def test_requests_read_from_the_read_url(tmp_path, monkeypatch):
+    primary, replica = f"sqlite:///{tmp_path / 'primary.db'}", f"sqlite:///{tmp_path / 'replica.db'}"
+    storage.ensure_schema(primary)
+    webdata.build(replica)  # stands in for a replica that has caught up; the primary is still empty
+    monkeypatch.setenv("MIERUKA_READ_DATABASE_URL", replica)
+    app = create_app(primary)
+    assert (app.state.db_url, app.state.read_url) == (primary, replica)
+    client = TestClient(app)
+    assert client.get("/api/measures").json()["total"] == 3
+    assert [h["ref"] for h in client.get("/api/search", params={"q": "防災"}).json()["items"]] == [3]
+    monkeypatch.delenv("MIERUKA_READ_DATABASE_URL")
+    assert TestClient(create_app(primary)).get("/api/measures").json()["total"] == 0
+    storage.dispose_engines()
