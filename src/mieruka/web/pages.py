@@ -56,11 +56,19 @@ def get_lang(lang: Annotated[str | None, Query(description="ja (default) or en")
 Lang = Annotated[str, Depends(get_lang)]
 
 
+READING = ("GET", "HEAD")
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """A session for one request: every page and API answer only reads, so it goes to the read URL (a replica when
-    MIERUKA_READ_DATABASE_URL is set); on PostgreSQL each statement has the reader's time limit."""
-    with storage.session_scope(request.app.state.read_url, request.app.state.timeout_ms) as session:
-        yield session
+    """A session for one request. Pages and API answers only read, so they go to the read URL (a replica when
+    MIERUKA_READ_DATABASE_URL is set) with the reader's time limit on PostgreSQL; the forms of the reporting cycle and
+    of plans write, so a POST goes to the database itself as a writer (on SQLite it waits for any other writer)."""
+    if request.method in READING:
+        with storage.session_scope(request.app.state.read_url, request.app.state.timeout_ms) as session:
+            yield session
+    else:
+        with storage.session_scope(request.app.state.db_url, write=True) as session:
+            yield session
 
 
 # scope="function": committed when the route returns, before the answer is sent. With the default (after the answer is
