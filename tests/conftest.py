@@ -53,7 +53,10 @@ def _backends():
 
 @pytest.fixture(params=list(_backends()))
 def db_url(request, tmp_path):
-    """An empty database URL; PostgreSQL gets a schema of its own, dropped afterwards."""
+    """An empty database URL; PostgreSQL gets a schema of its own, dropped afterwards. A test that needs one backend
+    asks for it with @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)."""
+    if request.param == "postgresql" and not PG_URL:
+        pytest.skip("MIERUKA_TEST_DATABASE_URL is not set: this test needs PostgreSQL")
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
         yield url

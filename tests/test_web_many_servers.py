@@ -7,19 +7,16 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 import webdata
 from mieruka import storage
 from mieruka.web import create_app
 
-PG_URL = os.environ.get("MIERUKA_TEST_DATABASE_URL")
 CATALOGUE = Path(__file__).parent / "fixtures" / "measure_catalogue" / "two_layouts.txt"
 
 
@@ -54,23 +51,9 @@ def _serve(url: str, *extra: str) -> tuple[subprocess.Popen, str]:
     raise AssertionError("mieruka serve did not answer within 90 s")
 
 
-@pytest.fixture
-def pg_url():
-    if not PG_URL:
-        pytest.skip("MIERUKA_TEST_DATABASE_URL is not set: the many-server test needs PostgreSQL")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    storage.dispose_engines()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-def test_a_write_by_one_process_is_read_through_two_servers(pg_url):
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_write_by_one_process_is_read_through_two_servers(db_url):
+    pg_url = db_url
     storage.ensure_schema(pg_url)
     servers = [_serve(pg_url, "--workers", "2"), _serve(pg_url)]
     try:
