@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -257,21 +257,42 @@ def _table_facts(url: str, wanted) -> list[tuple]:
     return facts
 
 
-def test_round_trip_ingesting_our_xlsx_gives_back_the_table(rated, tmp_path):
-    """mieruka reads what it publishes: the XLSX of the 2016 table, ingested into an empty database, is the same
-    table — KPIs, tiers, values, dates, kinds of value, targets, ratings, 【再掲】."""
-    from mieruka.loading.documents import ingest_paths
+# Facts of the 2016 table as mieruka stores them (seed 000): 改革項目, KPI, tier, official rating, 【再掲】,
+# actuals (value, point in time, kind), targets (value, deadline). The round trip must give each back exactly.
+ROUND_TRIP_2016 = {
+    1: ("⑪", "-1窓口業務のアウトソーシング", 1, "B", False, [(301.0, date(2017, 4, 1), "preliminary")],
+        [(416.0, date(2021, 3, 31))]),
+    3: ("⑪", "庶務業務の集約化", 1, "A", False, [(413.0, date(2017, 4, 1), "preliminary")], [(286.0, date(2021, 3, 31))]),
+    5: ("⑪", "標準委託仕様書等を使用するモデル自治体数", 1, "B", False, [(4.0, None, None)], [(6.0, date(2017, 3, 31))]),
+    7: ("⑪", "歳出効率化の成果(事後的に検証する指標)", 2, "N", True, [], []),
+    10: ("⑫", "「定住自立圏」の協定締結等圏域数", 1, "A", False, [(119.0, date(2017, 10, 1), None)],
+         [(140.0, date(2021, 3, 31))]),
+    13: ("⑬", "IT化・BPRに取り組んだ自治体数", 1, "F", False, [(None, None, None)], [(None, None)]),
+    15: ("⑬", "自治体にアドバイスや意見交換等を行った件数", 1, "N", False, [], [(150.0, date(2019, 3, 31))]),
+    18: ("⑭", "政府情報システム運用コスト", 2, "A", False, [(374_300_000_000.0, date(2016, 3, 31), None)],
+         [(None, date(2022, 3, 31))]),
+}
 
-    path = tmp_path / "kpi-table-2016.xlsx"
-    path.write_bytes(_report(rated, "kpi_table_report", "2016", "xlsx").content)
+
+@pytest.mark.parametrize("fmt", ["xlsx", pytest.param("pdf", marks=pytest.mark.browser)])
+def test_round_trip_ingesting_our_table_gives_back_the_table(rated, tmp_path, fmt):
+    """mieruka reads what it publishes: the XLSX and the PDF of the 2016 table, each ingested into an empty
+    database, are the same table — KPIs, tiers, values, dates, kinds of value, targets, ratings, 【再掲】."""
+    from mieruka.loading.documents import ingest_paths
+    from mieruka.storage.queries import kpi_rows
+
+    path = tmp_path / f"kpi-table-2016.{fmt}"
+    path.write_bytes(_report(rated, "kpi_table_report", "2016", fmt).content)
     url = f"sqlite:///{tmp_path / 'again.db'}"
     reports_ = ingest_paths([path], url)
     assert [r.status for r in reports_] == ["loaded"] and reports_[0].family == "reform-schedule"
-    original, again = _table_facts(rated, "2016"), _table_facts(url, "kpi-table-2016.xlsx")
+    original, again = _table_facts(rated, "2016"), _table_facts(url, path.name)
+    for row, expected in ROUND_TRIP_2016.items():
+        assert original[row] == expected  # what was published ...
+        assert again[row] == expected, (fmt, row)  # ... is what comes back
+    assert [f[0] for f in again] == ["⑪"] * 8 + ["⑫"] * 4 + ["⑬"] * 5 + ["⑭"] * 2
     assert len(again) == len(original) == 19
     for a, b in zip(again, original):
         assert a == b
     with storage.session_scope(url) as s:
-        from mieruka.storage.queries import kpi_rows
-
         assert len(kpi_rows(s)) == 16  # a KPI printed twice (【再掲】) is one KPI again

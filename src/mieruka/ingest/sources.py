@@ -227,6 +227,8 @@ def html_to_text(markup: str) -> str:
 def _pdf_text(path: Path, raw: bytes) -> str:
     import pdfplumber
 
+    from mieruka.ingest.readers import published_table
+
     try:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
             if len(pdf.pages) > MAX_PDF_PAGES:
@@ -238,6 +240,9 @@ def _pdf_text(path: Path, raw: bytes) -> str:
                 page.close()  # pdfplumber keeps every page's objects until closed
                 if size > MAX_TEXT_CHARS:
                     raise UnreadableDocument(path, _too_much_text(f"the first {len(pages):,} pages"))
+            if published_table.is_published_table("\n".join(pages)):
+                # mieruka's own KPI status table: its ruled tables as the tab-separated rows its XLSX gives
+                pages = published_table.pdf_lines(pdf)
     except UnreadableDocument:
         raise
     except Exception as exc:  # pdfminer raises many kinds on truncated or corrupt files

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from mieruka.ingest.readers.published_table import SIGNATURE  # the note by which `ingest` knows this table
 from mieruka.publish.sources import TableSource
 
 STATUS_JA = {"preliminary": "速報値", "final": "確報値", "forecast": "見込み"}
@@ -138,7 +139,7 @@ def _source_line(table: KpiStatusTable) -> str:
 
 
 NOTES = ["区分: A 目標達成に向けて順調に推移、B 目標達成に向けて進捗しているが更なる推進が必要、"
-         "N 現時点で実績値が得られていない等、F 進捗に遅れ・目標未設定。区分は文書が公表したもの。",
+         "N 現時点で実績値が得られていない等、F 進捗に遅れ・目標未設定。" + SIGNATURE,
          "【再掲】: 同じKPIが表の中で二度目以降に現れる行。時点は西暦と和暦。"]
 
 
