@@ -14,15 +14,19 @@ from mieruka.jp import visible
 
 
 class _Commands(TyperGroup):
-    """Every command: a database left with a partial schema is explained, not shown as a traceback."""
+    """Every command: a database that cannot be used as it stands (missing folder, not a database, locked, server not
+    answering, partial or unknown schema) is explained in a line or two, not shown as a traceback."""
 
     def invoke(self, ctx):
-        from mieruka.storage.db import SchemaError
+        from mieruka.storage import plain_error
 
         try:
             return super().invoke(ctx)
-        except SchemaError as exc:
-            fail(str(exc))
+        except Exception as exc:
+            message = plain_error(exc)
+            if message is None:
+                raise
+            fail(message)
 
 
 app = typer.Typer(

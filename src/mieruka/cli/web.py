@@ -1,11 +1,12 @@
 """Commands that serve the web application: `mieruka serve` over any database, `mieruka demo` as `make demo` runs it."""
 from __future__ import annotations
 
+import errno
 import os
 
 import typer
 
-from mieruka.cli.app import DbOption, app, err
+from mieruka.cli.app import DbOption, app, err, fail
 
 HostOption = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only); "
                           "on 0.0.0.0, set MIERUKA_ALLOWED_HOSTS to the host names users will type")
@@ -27,6 +28,11 @@ def _serve(db: str | None, host: str, port: int, workers: int = 1, read_db: str 
     from mieruka import storage
     from mieruka.web import create_app
 
+    missing = storage.missing_sqlite_file(db)
+    if missing is not None:
+        fail(f"no database file at {missing}: load documents into it first (mieruka ingest FILE... --db {missing}), "
+             "or run mieruka demo to serve the bundled sample.")
+    _refuse_busy_port(host, port)
     web_app = create_app(db, read_db, hosts=[host])  # the address asked for is a host name the app answers
     shown = f"[{host}]" if ":" in host else host
     if host in ("0.0.0.0", "::") and not os.environ.get("MIERUKA_ALLOWED_HOSTS"):
@@ -50,6 +56,24 @@ def _serve(db: str | None, host: str, port: int, workers: int = 1, read_db: str 
     # the collector's full passes takes its ~100 ms pauses off the requests.
     gc.freeze()
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    """Exit with a plain message when another program listens on the port, before anything claims to serve."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a closing port is free
+        try:
+            probe.bind((host, port))
+        except PermissionError:
+            fail(f"port {port} on {host} needs administrator rights; give --port a number above 1023 (e.g. --port 8000)")
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is in use by another program; stop that program, or give --port another "
+                     f"number (e.g. --port {port + 1})")
+            fail(f"cannot listen on {host}:{port} ({exc.strerror}); check the --host address")
 
 
 @app.command("serve")

@@ -224,11 +224,33 @@ def html_to_text(markup: str) -> str:
     return _HTMLText.convert(markup)
 
 
+def _looks_like(raw: bytes) -> str:
+    """What a file that is not a PDF seems to be, from its first bytes, for the message that refuses it."""
+    head = raw[:4096]
+    if head.startswith(b"PK\x03\x04"):
+        return "a ZIP archive, such as an XLSX or DOCX file"
+    if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return "an HTML page"
+    if not head.strip():
+        return "empty"
+    for encoding in ("utf-8", "cp932"):
+        try:  # incremental: a character the 4 KiB cut in two is not an error
+            decoded = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        if sum(c.isprintable() or c in "\r\n\t" for c in decoded) >= 0.95 * len(decoded):
+            return "text"
+    return "some other binary file"
+
+
 def _pdf_text(path: Path, raw: bytes) -> str:
     import pdfplumber
 
     from mieruka.ingest.readers import published_table
 
+    # The PDF header may follow up to 1 KiB of other bytes; a file without it is something else named .pdf.
+    if b"%PDF-" not in raw[:1024]:
+        raise UnreadableDocument(path, f"not a PDF (it looks like {_looks_like(raw)})")
     try:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
             if len(pdf.pages) > MAX_PDF_PAGES:

@@ -19,7 +19,7 @@ READER_TIMEOUT_MS = 15_000
 _MIGRATIONS = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 # How long a SQLite writer waits for another to commit before giving up: longer than one large document takes
-# to load, since documents load one transaction each.
+# to load, since documents load one transaction each. $MIERUKA_SQLITE_BUSY_TIMEOUT_MS changes it.
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 _MIGRATION_LOCK = 0x6D69657275  # "mieru": the PostgreSQL advisory lock upgrades take
 
@@ -38,6 +38,16 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
+def missing_sqlite_file(url: str | None = None) -> str | None:
+    """The path of the SQLite file the URL names when no such file exists yet (None for PostgreSQL, memory, or a
+    file that is there)."""
+    parsed = make_url(resolve_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") or \
+            parsed.database.startswith("file:"):
+        return None
+    return None if Path(parsed.database).exists() else parsed.database
+
+
 def resolve_read_url(url: str | None = None, read_url: str | None = None) -> str:
     """Where read-only work (every web request) goes: `read_url`, then MIERUKA_READ_DATABASE_URL (a read replica
     of the database), else the database itself."""
@@ -51,11 +61,17 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout={sqlite_busy_timeout_ms()}")
     # Write-ahead log: readers see the last commit while a writer works, instead of "database is locked".
     # A file only; an in-memory database answers "memory" and stays as it is.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
+
+
+def sqlite_busy_timeout_ms() -> int:
+    """$MIERUKA_SQLITE_BUSY_TIMEOUT_MS when it is a whole number, else SQLITE_BUSY_TIMEOUT_MS."""
+    configured = os.environ.get("MIERUKA_SQLITE_BUSY_TIMEOUT_MS", "").strip()
+    return int(configured) if configured.isdigit() else SQLITE_BUSY_TIMEOUT_MS
 
 
 def _sqlite_begin(conn) -> None:
@@ -101,11 +117,65 @@ def get_engine(url: str | None = None, timeout_ms: int | None = None) -> Engine:
         pooled = _POOL.get(backend, {}) if ":memory:" not in url and url not in ("sqlite://", "sqlite:///") else {}
         engine = create_engine(url, future=True, pool_pre_ping=backend == "postgresql",
                                connect_args=_connect_args(url, timeout_ms), **pooled)
+        event.listen(engine, "handle_error", _note_url)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
         _engines[key] = engine
     return _engines[key]
+
+
+def _note_url(context) -> None:
+    # The error keeps the URL of the database that raised it (password hidden), for plain_error's message.
+    if context.sqlalchemy_exception is not None and context.engine is not None:
+        context.sqlalchemy_exception.mieruka_url = context.engine.url.render_as_string(hide_password=True)
+
+
+def plain_error(exc: BaseException) -> str | None:
+    """One or two lines for a database that cannot be used as it stands (a missing folder, a file that is not a
+    database, a lock held too long, a server not answering, an older schema), naming the URL and what to do;
+    None for any other error."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, SchemaError):
+        return str(exc)
+    if not isinstance(exc, DBAPIError):
+        return None
+    url = getattr(exc, "mieruka_url", None) or "the database"
+    said = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+    low = str(exc.orig).lower()
+    if url.startswith("sqlite"):
+        path = make_url(url).database or ""
+        if "unable to open database file" in low:
+            folder = Path(path).parent
+            if not folder.is_dir():
+                return (f"{url}: the folder {folder} does not exist. Create it, or give --db a file in a folder that "
+                        "exists (a new file there becomes an empty database).")
+            return f"{url}: the file cannot be opened or created ({said}). Check that you may write in {folder}."
+        if "file is not a database" in low or "file is encrypted" in low:
+            return (f"{url}: {path} is not a SQLite database. Give --db the mieruka database file, or the name of a "
+                    "new file to start an empty one.")
+        if "database is locked" in low or "database table is locked" in low:
+            waited = sqlite_busy_timeout_ms() / 1000
+            return (f"{url} is locked: another program kept writing to it for {waited:g} s. Try again when it has "
+                    "finished, or close the program that holds the file open.")
+        if "readonly" in low or "read-only" in low:
+            return f"{url} is read-only ({said}). Give --db a file you may write, or copy it somewhere you may."
+    else:
+        if any(w in low for w in ("connection refused", "could not connect", "connection failed", "timeout expired",
+                                  "could not translate host name", "name or service not known", "no route to host")):
+            if "does not exist" in low:
+                return f"{url}: {said}. Create the database (createdb) or check its name in the URL."
+            if "password authentication failed" in low or "no pg_hba.conf entry" in low or "role" in low:
+                return f"{url}: {said}. Check the user and password in the URL."
+            return (f"PostgreSQL at {url} is not answering ({said}). Start the server, or check the host and "
+                    "port in the URL.")
+    if "no such table" in low or "undefinedtable" in type(exc.orig).__name__.lower() or (
+            "relation" in low and "does not exist" in low) or "no such column" in low or (
+            "column" in low and "does not exist" in low):
+        return (f"{url} has an older schema than this mieruka ({said}). Run `mieruka db upgrade --db {url}`, "
+                "then try again.")
+    return f"{url}: the database answered an error ({said})."
 
 
 def dispose_engines() -> None:
@@ -174,8 +244,25 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
             # two commands upgrading a new database at once: the second waits here, then finds nothing to do
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         _refuse_partial_schema(conn, url)
+        _refuse_unknown_revision(conn, url)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def _refuse_unknown_revision(conn, url: str) -> None:
+    """A database a newer mieruka wrote: its revision is none this one has, and no migration can start from it."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is None:
+        return
+    known = {r.revision for r in ScriptDirectory.from_config(_alembic_config(DEFAULT_URL)).walk_revisions()}
+    if current not in known:
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise SchemaError(f"{shown} is at schema revision {current}, which this mieruka does not know (its newest is "
+                          f"{_head()}): a newer mieruka wrote it. Use that version, or run `mieruka db downgrade "
+                          f"{_head()}` with it first.")
 
 
 def _partial_tables(conn) -> list[str]:
