@@ -32,9 +32,9 @@ class Calls:
         self.evaluations = 0
         rate_series, audit_stream, evaluate = rate.rate_series, stored.audit_stream, stored.evaluate
 
-        def counted_rate(series, scheme):
+        def counted_rate(series, scheme, *args):
             self.rated[series.kpi_id] += 1
-            return rate_series(series, scheme)
+            return rate_series(series, scheme, *args)
 
         def counted_audit(*args, **kwargs):
             self.audits += 1

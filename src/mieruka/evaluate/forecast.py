@@ -65,6 +65,12 @@ def forecast(points: list[tuple[date, float]], target: float | None, deadline: d
     """Project the series (baseline and actuals, as (date, value)) to the deadline.
     met_on is the date of the first actual that reached the target, if one did."""
     line = fit([d.toordinal() for d, _ in points], [v for _, v in points], half_life_years)
+    return from_line(line, target, deadline, direction, met_on)
+
+
+def from_line(line: Line | None, target: float | None, deadline: date | None, direction: int,
+              met_on: date | None = None) -> Forecast | None:
+    """The forecast a fitted line gives (forecast() after fit; the bulk rater fits many lines at once)."""
     if line is None:
         return None
     value = line.at(deadline.toordinal()) if deadline else None

@@ -74,8 +74,12 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def facts_of(series: Series, scheme: Scheme) -> Facts:
-    """Every flag and metric a rule can test, for one series."""
+_FIT = object()  # facts_of fits the forecast itself
+
+
+def facts_of(series: Series, scheme: Scheme, fc: Forecast | None = _FIT) -> Facts:
+    """Every flag and metric a rule can test, for one series; fc: its forecast when already fitted (the bulk rater
+    fits every series of a chunk at once and keeps only the latest actual in series.observations)."""
     d = series.direction
     obs = series.observations
     actual = obs[-1] if obs else None
@@ -103,7 +107,8 @@ def facts_of(series: Series, scheme: Scheme) -> Facts:
                 metrics["path_share"] = p.path_share(a, base.value, expected)
                 metrics["cagr_ratio"] = p.cagr_ratio(a, actual.day.toordinal(), base.value, base.day.toordinal(),
                                                      target, deadline.toordinal())
-    fc = _forecast(series, scheme, target, deadline, d)
+    if fc is _FIT:
+        fc = _forecast(series, scheme, target, deadline, d)
     flags = {
         "after_the_fact": series.after_the_fact,
         "target_unset": goal is None and series.unset is not None,
@@ -131,8 +136,8 @@ def _forecast(series: Series, scheme: Scheme, target: float | None, deadline: da
     return forecast(points, target, deadline, d, scheme.half_life_years, met_on)
 
 
-def rate_series(series: Series, scheme: Scheme) -> RatingResult:
-    facts = facts_of(series, scheme)
+def rate_series(series: Series, scheme: Scheme, fc: Forecast | None = _FIT) -> RatingResult:
+    facts = facts_of(series, scheme, fc)
     index, code = scheme.assign(facts.flags, facts.metrics)
     c = scheme.codes[code]
     goal = series.target

@@ -12,7 +12,8 @@ from typing import Iterator
 from sqlalchemy.orm import Session
 
 from mieruka.evaluate.audit import KINDS, Finding, audit, rollup_compare, rollup_members
-from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, rate_kpi, roll_up_group
+from mieruka.evaluate.fast import rate_chunk
+from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up_group
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import document_date_facts, kpi_row_chunks, kpi_rows
@@ -58,19 +59,15 @@ def _stored(r: RatingResult, version: int | None) -> dict:
 
 def evaluate(session: Session, scheme: Scheme, as_of: date, kpi_ids: list[int] | None = None, store: bool = True,
              policies: dict | None = None) -> Evaluation:
-    """Rate the KPIs (all when kpi_ids is None) under scheme as of a date, a chunk at a time; with store, replace their
-    computed ratings, each marked with the data version it was computed from. Results keep no series (memory)."""
+    """Rate the KPIs (all when kpi_ids is None) under scheme as of a date, a chunk at a time by the bulk rater
+    (evaluate.fast); with store, replace their computed ratings, each marked with the data version it was computed
+    from. Results keep no series (memory)."""
     dates = document_dates_of(session)
     out = Evaluation(scheme.name, as_of)
     grouped: dict = {}
-    if kpi_ids is None:
-        chunks = kpi_row_chunks(session, CHUNK)
-    else:
-        ids = sorted(set(kpi_ids))
-        chunks = (kpi_rows(session, ids[i:i + CHUNK]) for i in range(0, len(ids), CHUNK))
-    for kpis in chunks:
+    for kpis in kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=kpi_ids):
         versions = kpi_versions(session, [k["id"] for k in kpis])
-        results = [rate_kpi(k, scheme, as_of, dates) for k in kpis]
+        results = rate_chunk(session, kpis, scheme, as_of, dates)
         if store:
             replace_computed(session, scheme.name, [_stored(r, versions.get(r.kpi_id)) for r in results],
                              [k["id"] for k in kpis])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from mieruka.storage import models as m
@@ -30,15 +30,54 @@ def kpi_rows(session: Session, kpi_ids: list[int] | None = None) -> list[dict]:
     return _kpi_dicts(session, sorted(set(kpi_ids)), _docs(session))
 
 
-def kpi_row_chunks(session: Session, size: int = 200) -> Iterator[list[dict]]:
-    """kpi_rows of every KPI, size KPIs at a time in id order: what a pass over a large database holds at once."""
+def kpi_row_chunks(session: Session, size: int = 200, observations: bool = True,
+                   kpi_ids: list[int] | None = None) -> Iterator[list[dict]]:
+    """kpi_rows of every KPI (or of kpi_ids), size KPIs at a time in id order: what a pass over a large database holds
+    at once. Without observations, each dict's "observations" is empty (see observation_columns for those)."""
     docs = _docs(session)
-    ids = list(session.scalars(select(m.Kpi.id).order_by(m.Kpi.id)))
+    ids = list(session.scalars(select(m.Kpi.id).order_by(m.Kpi.id))) if kpi_ids is None else sorted(set(kpi_ids))
     for start in range(0, len(ids), size):
-        yield _kpi_dicts(session, ids[start:start + size], docs)
+        yield _kpi_dicts(session, ids[start:start + size], docs, observations)
 
 
-def _kpi_dicts(session: Session, ids: list[int], docs) -> list[dict]:
+def observation_columns(session: Session, kpi_ids: list[int]) -> list[tuple]:
+    """The observations of these KPIs as bare tuples (id, kpi_id, value, unit, as_of as 'YYYY-MM-DD' text or None,
+    status, document_id), in kpi_rows' order (KPI, date, id): what a bulk rater turns into arrays. The dates come
+    as text, never as date objects (a million of those cost seconds)."""
+    if not kpi_ids:
+        return []
+    O = m.Observation
+    stmt = (select(O.id, O.kpi_id, O.value, O.unit, cast(O.as_of, String), O.status, O.document_id)
+            .where(O.kpi_id.in_([int(i) for i in kpi_ids])).order_by(O.kpi_id, O.as_of, O.id))
+    conn = session.connection()
+    # the driver's own cursor: SQLAlchemy's row objects cost more than the query over a hundred thousand rows; the
+    # statement holds only integers (the KPI ids), inlined
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def observation_rows(session: Session, ids: list[int]) -> dict[int, dict]:
+    """Observation id -> the observation as kpi_rows gives it (value, unit, as_of, status, text, source, ...)."""
+    O = m.Observation
+    docs = _docs(session)
+    out = {}
+    for start in range(0, len(ids), 500):
+        for o in session.connection().execute(
+                select(O.id, O.value, O.unit, O.as_of, O.status, O.text, O.document_id, O.line_start, O.as_of_precision)
+                .where(O.id.in_(ids[start:start + 500]))):
+            out[o[0]] = {"value": o[1], "unit": o[2], "as_of": o[3], "status": o[4], "text": o[5],
+                         "as_of_precision": o[8], "source": None if o[6] is None else {
+                             "document": docs[o[6]].file_name if o[6] in docs else None, "document_id": o[6],
+                             "line": o[7]}}
+    return out
+
+
+def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool = True) -> list[dict]:
     # Plain column tuples, not ORM objects: a national database has a million observations.
     if not ids:
         return []
@@ -65,7 +104,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs) -> list[dict]:
                             T.relative_base_year, T.relative_base_value, T.unset, T.promised_by, T.interim,
                             T.edition_id, T.text, T.document_id, T.line_start, T.deadline_precision,
                             T.promised_by_precision).where(T.kpi_id.in_(ids)).order_by(T.id))
-    observations = by_kpi(select(Ob.kpi_id, Ob.value, Ob.unit, Ob.as_of, Ob.status, Ob.text, Ob.document_id,
+    observations = {} if not with_observations else by_kpi(select(Ob.kpi_id, Ob.value, Ob.unit, Ob.as_of, Ob.status, Ob.text, Ob.document_id,
                                  Ob.line_start, Ob.as_of_precision).where(Ob.kpi_id.in_(ids)).order_by(Ob.kpi_id, Ob.as_of, Ob.id))
     ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start)
                      .where(R.kpi_id.in_(ids)).order_by(R.id))

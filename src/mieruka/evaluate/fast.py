@@ -1,0 +1,205 @@
+"""The bulk rater behind `mieruka evaluate` and the stored ratings: rate_kpi's results for a chunk of KPIs, with their
+observations read as numpy arrays (filtering, de-duplication and the forecast's fit done at once for the chunk).
+
+Only the few observations a result names (the latest actual, a first actual standing in for a missing baseline, newer
+forecasts, the printed forecast) become Point objects; the rules, the forecast's reading and the explanation are
+rate.py's own, per KPI. A KPI whose target is relative to a named fiscal year's value reads its actuals one by one and
+is rated by rate_kpi. tests/test_evaluate_fast.py checks every result against rate_kpi's, field by field."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from mieruka.evaluate import rate as _rate
+from mieruka.evaluate.forecast import Line, from_line
+from mieruka.evaluate.path import DAYS_PER_YEAR
+from mieruka.evaluate.rate import RatingResult
+from mieruka.evaluate.schemes import Scheme
+from mieruka.evaluate.series import Series, _choose_target, _direction, _point, pick_baseline
+from mieruka.storage.queries import kpi_rows, observation_columns, observation_rows
+
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def _needs_actuals(kpi: dict) -> bool:
+    """A target relative to a named fiscal year's value (平成26年度値以上) finds that value among the actuals."""
+    for t in kpi.get("targets", []):
+        rel = t.get("relative") or {}
+        if rel.get("factor") is not None and rel.get("base_value") is None and rel.get("base_fiscal_year"):
+            return True
+    return False
+
+
+def rate_chunk(session: Session, kpis: list[dict], scheme: Scheme, as_of: date, dates: dict) -> list[RatingResult]:
+    """rate_kpi(kpi, scheme, as_of, dates) for each of kpis (kpi_rows dicts, in id order, read without their
+    observations), in that order. A result's series holds only its latest actual among the observations."""
+    slow_ids = [k["id"] for k in kpis if _needs_actuals(k)]
+    out: dict[int, RatingResult] = {}
+    for kpi in kpi_rows(session, slow_ids) if slow_ids else []:
+        out[kpi["id"]] = _rate.rate_kpi(kpi, scheme, as_of, dates)
+    out.update(_rate_arrays(session, [k for k in kpis if k["id"] not in out], scheme, as_of, dates))
+    return [out[k["id"]] for k in kpis]
+
+
+def _ordinal(d: date | None) -> int:
+    return d.toordinal() if d else 0
+
+
+def _firsts(key: np.ndarray) -> np.ndarray:
+    """Where a run of equal keys starts, in a sorted array."""
+    start = np.ones(len(key), dtype=bool)
+    start[1:] = key[1:] != key[:-1]
+    return start
+
+
+class _Chunk:
+    """One chunk's observations as arrays, in kpi_rows' order (KPI, date, id)."""
+
+    def __init__(self, rows: list[tuple], ids: np.ndarray, dates: dict, as_of: date):
+        oid, kid, value, unit, day, status, doc = zip(*rows) if rows else ((),) * 7
+        self.oid = np.array(oid, dtype=np.int64)
+        self.kidx = np.searchsorted(ids, np.array(kid, dtype=np.int64))
+        self.value = np.array(value, dtype=float)  # None becomes NaN
+        self.units: dict[str, int] = {}
+        self.unit = np.array([self.units.setdefault(u, len(self.units)) if u else -1 for u in unit], dtype=np.int64)
+        stamped = np.array([d or "NaT" for d in day], dtype="datetime64[D]")
+        own = np.where(np.isnat(stamped), 0, stamped.astype(np.int64) + _EPOCH)
+        self.forecast = np.array([s == "forecast" for s in status], dtype=bool)
+        doc_day = {d: _ordinal(dates.get(d)) for d in set(doc)}  # the document's date (stated or inferred)
+        self.doc_day = np.array([doc_day[d] for d in doc], dtype=np.int64)
+        self.day = np.where(own > 0, own, self.doc_day)  # an undated value counts as of its document's date
+        self.as_of = as_of.toordinal()
+
+    def dedupe(self, mask: np.ndarray) -> np.ndarray:
+        """series._dedupe per KPI: indices of the selected observations sorted by date (then order), the first of
+        each (date, value) kept."""
+        idx = np.nonzero(mask)[0]
+        s = idx[np.lexsort((idx, self.value[idx], self.day[idx], self.kidx[idx]))]
+        first = _firsts(self.kidx[s]) | _firsts(self.day[s]) | _firsts(self.value[s])
+        kept = s[first]
+        return kept[np.lexsort((kept, self.day[kept], self.kidx[kept]))]
+
+
+def _rate_arrays(session: Session, kpis: list[dict], scheme: Scheme, as_of: date, dates: dict) -> dict[int, RatingResult]:
+    if not kpis:
+        return {}
+    n = len(kpis)
+    ids = np.array([k["id"] for k in kpis], dtype=np.int64)
+    x = _Chunk(observation_columns(session, [k["id"] for k in kpis]), ids, dates, as_of)
+
+    # per KPI: what does not depend on the actuals (a target read from them goes to rate_kpi)
+    picked = []
+    target_unit = np.full(n, -1, dtype=np.int64)  # -1 none; -2 a unit no observation has
+    target = np.full(n, np.nan)
+    deadline = np.zeros(n, dtype=np.int64)
+    direction = np.ones(n, dtype=np.int64)
+    for i, kpi in enumerate(kpis):
+        baseline = pick_baseline(kpi, as_of)
+        goal, unset, comparator, unresolved = _choose_target(kpi, as_of, dates, None, [], baseline)
+        d = _direction(kpi, baseline, goal, comparator)
+        picked.append((baseline, goal, unset, unresolved, d))
+        if goal is not None and goal.unit:
+            target_unit[i] = x.units.get(goal.unit, -2)
+        if goal is not None and goal.value is not None:
+            target[i] = goal.value
+            deadline[i] = _ordinal(goal.deadline)
+        direction[i] = d
+
+    k = x.kidx
+    valid = ~np.isnan(x.value) & (x.day > 0) & (x.day <= x.as_of)
+    other_unit = (target_unit[k] != -1) & (x.unit >= 0) & (x.unit != target_unit[k])
+    keep = valid & ~other_unit
+    actual = keep & ~x.forecast
+    has_actual = np.bincount(k[actual], minlength=n) > 0
+    has_kept = np.bincount(k[keep], minlength=n) > 0
+    obs = x.dedupe(np.where(has_actual[k], actual, keep))
+    latest = np.zeros(n, dtype=np.int64)
+    np.maximum.at(latest, k[actual], x.day[actual])
+    unused = x.dedupe(keep & x.forecast & has_actual[k] & (x.day > latest[k]))
+    names = {code: u for u, code in x.units.items()}
+    excluded: dict[int, list[str]] = {}
+    for i, u in set(zip(k[valid & other_unit].tolist(), x.unit[valid & other_unit].tolist())):
+        excluded.setdefault(i, []).append(names[u])
+    excluded = {i: sorted(units) for i, units in excluded.items()}
+    # series._printed_forecast: a 見込み for the target's deadline, from a document dated by as_of
+    printed_at = ~np.isnan(x.value) & x.forecast & (deadline[k] > 0) & (x.day == deadline[k]) & ~(x.doc_day > x.as_of)
+    printed: dict[int, int] = {}
+    for j in np.nonzero(printed_at)[0].tolist():  # the latest document's (its first row among equals)
+        i = int(k[j])
+        if i not in printed or x.doc_day[j] > x.doc_day[printed[i]]:
+            printed[i] = j
+
+    count = np.bincount(k[obs], minlength=n)
+    start = np.cumsum(count) - count
+    shifted = np.zeros(n, dtype=bool)
+    if scheme.missing_baseline == "first_observation":
+        shifted = np.array([p[0] is None for p in picked], dtype=bool) & (count >= 2)
+
+    line = _fit(x, obs, picked, n, scheme.half_life_years)
+    # met_on: the first actual (after a first one standing in for the baseline) at or past the target
+    first_of = np.zeros(len(obs), dtype=bool)
+    first_of[start[shifted]] = True
+    ko = k[obs]
+    reach = ~np.isnan(target[ko]) & (direction[ko] * (x.value[obs] - target[ko]) >= 0) & ~first_of
+    met_on: dict[int, int] = {}
+    for i, j in zip(ko[reach].tolist(), x.day[obs][reach].tolist()):
+        met_on.setdefault(i, j)
+
+    wanted = {int(x.oid[j]) for j in obs[start[count > 0] + count[count > 0] - 1]}
+    wanted.update(int(x.oid[j]) for j in obs[start[shifted]])
+    wanted.update(int(x.oid[j]) for j in unused)
+    wanted.update(int(x.oid[j]) for j in printed.values())
+    rows = observation_rows(session, sorted(wanted))
+    unused_of: dict[int, list] = {}
+    for j in unused.tolist():
+        unused_of.setdefault(int(k[j]), []).append(_point(rows[int(x.oid[j])], dates))
+
+    out = {}
+    for i, kpi in enumerate(kpis):
+        baseline, goal, unset, unresolved, d = picked[i]
+        last = _point(rows[int(x.oid[obs[start[i] + count[i] - 1]])], dates) if count[i] else None
+        series = Series(
+            kpi_id=kpi.get("id"), name=kpi.get("name") or "", unit=kpi.get("unit") or (goal.unit if goal else None),
+            direction=d, after_the_fact=bool(kpi.get("after_the_fact")), as_of=as_of, baseline=baseline, target=goal,
+            unset=unset, observations=[last] if last is not None else [],
+            forecasts_only=bool(not has_actual[i] and has_kept[i]), unused_forecasts=unused_of.get(i, []),
+            excluded_units=excluded.get(i, []),
+            printed_forecast=_point(rows[int(x.oid[printed[i]])], dates) if i in printed else None,
+            unresolved_target=unresolved)
+        if shifted[i]:
+            series = replace(series, baseline=_point(rows[int(x.oid[obs[start[i]]])], dates),
+                             baseline_from_observation=True)
+        reached = met_on.get(i)
+        fc = from_line(line.get(i), goal.value if goal else None, goal.deadline if goal else None, d,
+                       date.fromordinal(reached) if reached else None)
+        out[kpi["id"]] = _rate.rate_series(series, scheme, fc)
+    return out
+
+
+def _fit(x: _Chunk, obs: np.ndarray, picked: list, n: int, half_life: float) -> dict[int, Line]:
+    """forecast.fit of every KPI's points (a dated stated baseline first, then its de-duplicated actuals), summed in
+    the same order as fit sums them, so the lines are the same to the last bit."""
+    base = [(i, p[0].day.toordinal(), p[0].value) for i, p in enumerate(picked) if p[0] is not None and p[0].day]
+    seg = np.concatenate([np.array([b[0] for b in base], dtype=np.int64), x.kidx[obs]])
+    day = np.concatenate([np.array([b[1] for b in base], dtype=np.int64), x.day[obs]])
+    val = np.concatenate([np.array([b[2] for b in base], dtype=float), x.value[obs]])
+    rank = np.concatenate([np.zeros(len(base), dtype=np.int64), np.arange(1, len(obs) + 1)])
+    order = np.lexsort((rank, seg))
+    seg, day, val = seg[order], day[order], val[order]
+    count = np.bincount(seg, minlength=n)
+    last = np.zeros(n, dtype=np.int64)
+    np.maximum.at(last, seg, day)
+    xs = (day - last[seg]) / DAYS_PER_YEAR
+    ws = np.array([0.5 ** e for e in ((last[seg] - day) / DAYS_PER_YEAR / half_life).tolist()])  # Python's pow
+    total = np.bincount(seg, weights=ws, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx = np.bincount(seg, weights=ws * xs, minlength=n) / total
+        my = np.bincount(seg, weights=ws * val, minlength=n) / total
+        dx = xs - mx[seg]
+        sxx = np.bincount(seg, weights=ws * dx ** 2, minlength=n)
+        sxy = np.bincount(seg, weights=ws * dx * (val - my[seg]), minlength=n)
+    return {i: Line(float(mx[i]), float(my[i]), float(sxy[i] / sxx[i]), int(last[i]), int(count[i]))
+            for i in np.nonzero((count >= 2) & (sxx != 0))[0].tolist()}
