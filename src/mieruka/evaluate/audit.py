@@ -12,12 +12,13 @@ from mieruka.evaluate.explain import _d, _d_en, at, at_en, num, num_en
 from mieruka.evaluate.rate import RatingResult, rate_kpi, roll_up_group
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Point, doc_key, document_dates, pick_baseline, resolve_target, stated_on
-from mieruka.jp import fiscal_year_end
+from mieruka.jp import ParseError, fiscal_year_end, parse
 from mieruka.jp.dates import find_periods, precision_of
 from mieruka.jp.text import prepare_cell
 
 KINDS = ("rating_mismatch", "rating_conflict", "value_conflict", "target_conflict", "target_revised",
-         "target_overdue", "stale", "achieved_but_rated_low", "missed_but_rated_high")
+         "target_overdue", "stale", "achieved_but_rated_low", "missed_but_rated_high", "tier_conflict",
+         "percent_mismatch", "office_conflict")
 APPROX_TOLERANCE = 0.05  # 約1,000 and 1,040 agree; a figure written without 約 must match exactly
 # The policy evaluation legend writes its dash as 一 (kanji one), ー, － or -; they are one code.
 _DASHES = str.maketrans({c: "ー" for c in "一－-‐―—"})
@@ -65,6 +66,8 @@ def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: 
     findings += target_revisions(kpis, dates)
     findings += target_overdue(kpis, dates)
     findings += stale(kpis, dates, as_of)
+    findings += tier_conflicts(kpis)
+    findings += percent_mismatches(kpis)
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(findings, key=lambda f: (order[f.kind], f.kpi_id or 0))
 
@@ -301,6 +304,9 @@ def _statements(kpi: dict, dates: dict) -> list[_Statement]:
 
 
 def _conflicting(a: _Statement, b: _Statement) -> bool:
+    beside = _beside_same(a, b)
+    if beside is not None:
+        return beside
     if a.edition_date and b.edition_date and a.edition_date != b.edition_date:
         return False  # one edition revising another: target_revised
     if a.unset or b.unset:
@@ -310,6 +316,28 @@ def _conflicting(a: _Statement, b: _Statement) -> bool:
     # may be successive milestones (FY2018 and FY2021), which is no conflict
     same_value = not _differ(a.value, b.value, a.approx or b.approx)
     return (a.deadline == b.deadline) != same_value
+
+
+def _primary(text: str | None) -> tuple[float, str] | None:
+    """The figure a second measure's target is printed beside ("2016年度中に300団体(実施団体の人口6000万人)" → 300団体)."""
+    try:
+        p = parse(text or "", "target")
+    except ParseError:
+        return None
+    return (p.value, p.unit) if p.value is not None and p.unit else None
+
+
+def _beside_same(a: _Statement, b: _Statement) -> bool | None:
+    """Two statements of a second measure (the population beside a count) printed beside the same first figure: they
+    conflict when they differ, whatever their deadlines (300団体 covering 6000万人 in one and 8000万人 in the other).
+    None when this rule does not apply."""
+    if a.unset or b.unset or a.value is None or b.value is None:
+        return None
+    pa, pb = _primary(a.target.get("text")), _primary(b.target.get("text"))
+    unit = a.target.get("unit")
+    if not pa or not pb or pa[1] == unit or pb[1] == unit or pa[1] != pb[1] or _differ(pa[0], pb[0], False):
+        return None
+    return _differ(a.value, b.value, a.approx or b.approx)
 
 
 def _key(s: _Statement) -> tuple:
@@ -329,6 +357,10 @@ def target_conflicts(kpis: list[dict], dates: dict) -> list[Finding]:
             sides = [_unique([s for s in rows if _key(s) == key]) for key in pair]
             ja = "と".join(f"{side[0].describe(unit)}（{'・'.join(map(_where, side))}）" for side in sides)
             en = " versus ".join(f"{side[0].describe_en(unit)} ({', '.join(map(_where_en, side))})" for side in sides)
+            if _beside_same(sides[0][0], sides[1][0]):
+                first = _primary(sides[0][0].target.get("text"))
+                ja += f"（どちらも同じ{num(*first)}の目標に添えた値）"
+                en += f" (both printed beside the same target of {num_en(*first)})"
             out.append(Finding("target_conflict", kpi["id"], kpi["name"], f"目標が食い違う: {ja}",
                                f"the stated targets disagree: {en}", _cite(*(s.source for s in rows))))
     return out
@@ -439,7 +471,7 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
     out = []
     for kpi in kpis:
         # an undated actual counts as of its document's date
-        actuals = [{**o, "as_of": o.get("as_of") or dates.get(doc_key(o.get("source")))}
+        actuals = [{**o, "as_of": o.get("as_of") or dates.get(doc_key(o.get("source"))), "undated": not o.get("as_of")}
                    for o in kpi.get("observations", []) if o.get("value") is not None and o.get("status") != "forecast"]
         actuals = [o for o in actuals if o["as_of"]]
         overdue = []
@@ -457,9 +489,14 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
         latest = max(actuals, key=lambda o: o["as_of"]) if actuals else None
         if latest:
             when = (latest["as_of"], latest.get("as_of_precision"))
-        have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({_d(*when)}、{at(latest.get('source'))})" \
+        # an actual printed without a date says so: the document's date stands in for it, never silently
+        when_ja = f"日付の記載なし、資料の日付{latest['as_of']}で扱う" if latest and latest["undated"] else \
+            (_d(*when) if latest else "")
+        when_en = f"no date printed, taken as of the document's date {latest['as_of']}" if latest and latest["undated"] \
+            else (_d_en(*when) if latest else "")
+        have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({when_ja}、{at(latest.get('source'))})" \
             if latest else "実績はまだない"
-        have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({_d_en(*when)}, " \
+        have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({when_en}, " \
                   f"{at_en(latest.get('source'))})" if latest else "there is no actual yet"
         said = overdue[0][1]
         # written as precisely as announced: 2018年3月頃 → 2018年3月, 翌年度末 → 2018年度末
@@ -513,3 +550,88 @@ def _newer(o: dict, own: list[dict], doc_date: date | None) -> bool:
         return True
     return o["as_of"] == last and o.get("status") == "final" and all(
         x.get("status") != "final" for x in own if x["as_of"] == last)
+
+
+_TIER_JA = {1: "第一階層", 2: "第二階層"}
+_TIER_EN = {1: "first tier (output)", 2: "second tier (outcome)"}
+
+
+def tier_conflicts(kpis: list[dict]) -> list[Finding]:
+    """Two documents placing the same KPI in different tiers (第一階層 / 第二階層)."""
+    out = []
+    for kpi in kpis:
+        placed = [a for a in kpi.get("appearances", []) if a.get("tier") in _TIER_JA and a.get("source")]
+        tiers = {a["tier"] for a in placed}
+        if len(tiers) < 2 or len({doc_key(a["source"]) for a in placed}) < 2:
+            continue
+        by_tier = {t: [a for a in placed if a["tier"] == t] for t in sorted(tiers)}
+        ja = "、".join(f"{'・'.join(at(a['source']) for a in rows)}は{_TIER_JA[t]}" for t, rows in by_tier.items())
+        en = "; ".join(f"{', '.join(at_en(a['source']) for a in rows)} in the {_TIER_EN[t]}" for t, rows in by_tier.items())
+        out.append(Finding("tier_conflict", kpi["id"], kpi["name"], f"資料によって階層が異なる: {ja}",
+                           f"the documents place it in different tiers: {en}", _cite(*(a["source"] for a in placed))))
+    return out
+
+
+# "1104億円の削減(2013年度比で29%減)", "894システムの減(62%減)": a cut, and the share of a base it is said to be.
+_CUT_SHARE = re.compile(r"(約)?(\d[\d,.]*)\s*(億円|百万円|万円|千円|円|システム|団体|件|人|時間)の(?:削減|減少?)\s*\(\s*"
+                        r"(?:(\d{4})年度比で?)?\s*(約)?(\d+(?:\.\d+)?)\s*%\s*(?:の)?(?:削減|減)?\s*\)")
+_SUBJECT = re.compile(r"([^、。()]{1,30}?)については")
+
+
+def _printed_cuts(kpi: dict) -> list[tuple[str, dict, bool]]:
+    """(text, source, own) of every text that may print a cut for this KPI: its own cells, and its reform item's
+    progress texts (own = False: those count only where the sentence names the KPI)."""
+    own = [(o.get("text"), o.get("source")) for o in kpi.get("observations", [])]
+    own += [(t.get("text"), t.get("source")) for t in kpi.get("targets", [])]
+    own += [(a.get(f), a.get("source")) for a in kpi.get("appearances", []) for f in ("next_measurement", "policy_text")]
+    rows = [(t, s, True) for t, s in own if t]
+    rows += [(x["text"], x.get("source"), False) for x in kpi.get("item_texts", []) if x.get("text")]
+    return rows
+
+
+def percent_mismatches(kpis: list[dict]) -> list[Finding]:
+    """A printed percentage that does not follow from the printed amounts: a cut of X against the KPI's base B is
+    printed as p%, yet X ÷ B is not p% to the nearest whole per cent (rounded or cut off)."""
+    out = []
+    for kpi in kpis:
+        bases = [b for b in kpi.get("baselines") or [] if b.get("value")]
+        if not bases:
+            continue
+        found: dict = {}
+        for text, source, own in _printed_cuts(kpi):
+            s = prepare_cell(text)
+            for m in _CUT_SHARE.finditer(s):
+                if not own:
+                    # the last 「…については」 before the cut in its sentence names what is cut
+                    subjects = _SUBJECT.findall(s[:m.start()].rsplit("。", 1)[-1])
+                    name = prepare_cell(kpi.get("name") or "")
+                    if not subjects or not name.endswith(subjects[-1].strip()):
+                        continue
+                try:
+                    amount = parse(f"{m.group(2)}{m.group(3)}", "actual")
+                except ParseError:
+                    continue
+                year = int(m.group(4)) if m.group(4) else None
+                base = next((b for b in bases if b.get("unit") in (None, amount.unit) and
+                             (year is None or b.get("as_of") == fiscal_year_end(year))), None)
+                if base is None or amount.value is None:
+                    continue
+                share, printed = 100 * amount.value / float(base["value"]), float(m.group(6))
+                key = (amount.value, printed, float(base["value"]))
+                entry = found.setdefault(key, {"share": share, "printed": m.group(0), "sources": [], "base": base})
+                entry["sources"].append(source)
+        for (amount, printed, base_value), e in found.items():
+            if abs(e["share"] - printed) < 1:
+                continue
+            base = e["base"]
+            where = "・".join(dict.fromkeys(at(s) for s in e["sources"]))
+            where_en = ", ".join(dict.fromkeys(at_en(s) for s in e["sources"]))
+            unit = base.get("unit") or kpi.get("unit")
+            out.append(Finding(
+                "percent_mismatch", kpi["id"], kpi["name"],
+                f"「{e['printed']}」（{where}）: 基準{num(base_value, unit)}（{at(base.get('source'))}）に対し"
+                f"{num(amount, unit)}は{e['share']:.1f}%で、{printed:g}%にならない",
+                f"\"{e['printed']}\" ({where_en}): {num_en(amount, unit)} of the base {num_en(base_value, unit)} "
+                f"({at_en(base.get('source'))}) is {e['share']:.1f}%, not {printed:g}%",
+                _cite(*e["sources"], *(b.get("source") for b in bases if float(b["value"]) == base_value))))
+    return out

@@ -17,6 +17,8 @@ def num(value: float, unit: str | None = None) -> str:
     """A value with its unit as a reader expects it: 416団体, 40.1時間, 4,000億円, 99.2%."""
     if unit == "円":
         return format_yen(value)
+    if unit == "人" and abs(value) >= 1_000_000:  # a population: 7,693万人, as the documents write it
+        return f"{value / 10_000:,.2f}".rstrip("0").rstrip(".") + "万人"
     v = round(value, 2)
     text = f"{int(round(v)):,}" if v == int(v) or abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".")
     return text + (unit or "")
@@ -38,6 +40,8 @@ def num_en(value: float, unit: str | None = None) -> str:
         return ("−" if value < 0 else "") + "¥" + amount + word
     if unit == "位":
         return "rank " + num(value)
+    if unit == "人" and abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:,.2f}".rstrip("0").rstrip(".") + " million people"
     if unit in (None, "", "%"):
         return num(value, unit)
     word = _UNITS_EN.get(unit, unit)

@@ -109,7 +109,20 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
     ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start)
                      .where(R.kpi_id.in_(ids)).order_by(R.id))
     appearances = by_kpi(select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,
-                                A.policy_text, A.document_id, A.line_start, A.next_measurement_precision).where(A.kpi_id.in_(ids)).order_by(A.id))
+                                A.policy_text, A.document_id, A.line_start, A.next_measurement_precision,
+                                A.tier_as_written).where(A.kpi_id.in_(ids)).order_by(A.id))
+    # the progress texts of the chunk's reform items (the audit checks the percentages they print against a
+    # KPI's base); one list per item, shared by its KPIs
+    item_ids = {k[4] for k in kpis if k[4] is not None}
+    steps: dict = defaultdict(list)
+    if item_ids:
+        P = m.ProcessStep
+        for rid, progress, outlook, doc_id, line in conn.execute(
+                select(P.reform_item_id, P.progress, P.outlook, P.document_id, P.line_start)
+                .where(P.reform_item_id.in_(item_ids)).order_by(P.id)).all():
+            for text in (progress, outlook):
+                if text:
+                    steps[rid].append({"text": text, "source": _source(docs, doc_id, line)})
 
     names = {i: d.file_name for i, d in docs.items()}
 
@@ -149,7 +162,9 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
             "appearances": [{
                 "name": a[1], "markers": a[2] or [], "next_measurement": a[3], "next_measurement_date": a[4],
                 "policy_text": a[5], "next_measurement_precision": a[8],
+                "tier": int(a[9]) if a[9] and str(a[9]).isdigit() else None,
                 "source": _source(docs, a[6], a[7])} for a in apps],
+            "item_texts": steps.get(item_id, []),
             "documents": [{"file_name": docs[i].file_name, "doc_date": docs[i].doc_date} for i in doc_ids if i in docs],
         })
     return rows

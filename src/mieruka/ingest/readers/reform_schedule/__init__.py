@@ -11,7 +11,7 @@ from mieruka.jp import normalise_text
 from .build import FAMILY
 from .pdf import read_pdf_lines
 from .tabbed import read_tabbed
-from .values import fill_units
+from .values import fill_units, split_second_measures
 
 __all__ = ["FAMILY", "matches", "read"]
 
@@ -34,6 +34,7 @@ def read(text: str) -> Extraction:
     statements = ex.meta.pop("schedule_kpi_statements", 0)
     ex.meta["kpi_rows"] = len(ex.kpis) - statements
     ex.meta["schedule_kpi_statements"] = statements
+    split_second_measures(ex)  # after the counts: a second measure is no row of the document's own
     return ex
 
 

@@ -263,3 +263,62 @@ def add_rows(b: Builder, rows: list[RowCells], reform_item: str | None) -> list[
         b.ex.kpis.append(kpi)
         added.append(kpi)
     return added
+
+
+# "2016年度中に300団体(実施団体の人口6000万人)": a count target with the population it covers in brackets;
+# "430団体、約7,693万人(2017年8月31日時点)": the actual and its population, one date printed after both.
+_SECOND_TARGET = re.compile(r"[(]([^()\d]{0,20}?)\s*((?:約)?\d[\d,.]*\s*(?:万|億|千)?人)\s*[)]")
+_SECOND_ACTUAL = re.compile(r"^(?:約)?\d[\d,.]*\s*[^\d、,()]{0,6}[、,]\s*((?:約)?\d[\d,.]*\s*(?:万|億|千)?人)")
+SECOND_UNIT = "人"
+DEFAULT_SECOND_LABEL = "人口"
+
+
+def second_measure_name(name: str, label: str) -> str:
+    return f"{name}：{label}"
+
+
+def split_second_measures(ex) -> None:
+    """A KPI stated as a count of bodies and the population they cover keeps both: the population target and
+    actual become a second KPI (the first one's child) in 人, dated and edition-tagged like the figure beside it —
+    a date printed after both values belongs to both. A label printed with the population ("実施団体の人口") names
+    the measure; the label is shared by every record of the KPI in the document so that they make one KPI."""
+    from mieruka.records.canonical import kpi_key
+
+    labels: dict[str, str] = {}
+    for kpi in ex.kpis:
+        for t in kpi.targets:
+            m = _SECOND_TARGET.search(t.text)
+            if m and m.group(1).strip() and kpi.unit != SECOND_UNIT:
+                labels.setdefault(kpi_key(kpi.name, kpi.reform_item), m.group(1).strip())
+    added = []
+    for kpi in ex.kpis:
+        if kpi.unit == SECOND_UNIT:
+            continue
+        label = labels.get(kpi_key(kpi.name, kpi.reform_item), DEFAULT_SECOND_LABEL)
+        targets = [(t, m) for t in kpi.targets for m in [_SECOND_TARGET.search(t.text)] if m]
+        observations = [(o, m) for o in kpi.observations for m in [_SECOND_ACTUAL.match(o.text)] if m]
+        if not targets and not observations:
+            continue
+        second = KpiRecord(name=second_measure_name(kpi.name, label), source=kpi.source, tier=kpi.tier,
+                           reform_item=kpi.reform_item, parent=kpi.name, unit=SECOND_UNIT, direction=kpi.direction,
+                           organisation=kpi.organisation)
+        for t, m in targets:
+            p = _parse(m.group(2), "actual")
+            if p is None or p.value is None or p.unit != SECOND_UNIT:
+                continue
+            second.targets.append(TargetRecord(text=t.text, source=t.source, value=p.value, unit=SECOND_UNIT,
+                                               deadline=t.deadline, comparator=t.comparator, edition=t.edition,
+                                               deadline_precision=t.deadline_precision or precision_of(t.text, t.deadline),
+                                               interim=t.interim))
+        for o, m in observations:
+            p = _parse(m.group(1), "actual")
+            if p is None or p.value is None or p.unit != SECOND_UNIT:
+                continue
+            second.observations.append(ObservationRecord(text=o.text, source=o.source, value=p.value, unit=SECOND_UNIT,
+                                                         as_of=o.as_of, status=o.status,
+                                                         as_of_precision=o.as_of_precision or precision_of(o.text, o.as_of)))
+        if second.targets or second.observations:
+            added.append(second)
+    ex.kpis += added
+    if added:
+        ex.meta["second_measures"] = [{"kpi": k.parent, "measure": k.name, "line": k.source.line} for k in added]

@@ -1,0 +1,151 @@
+"""What the documents hold beyond one figure per KPI (issue 11, classes 6, 9 and 10): the population a count of bodies
+covers as a second measure, dates as printed, and the audit kinds tier_conflict and percent_mismatch — on the seeds,
+and on two small documents written for these tests with the same shape and other numbers (fixtures/measures)."""
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mieruka import storage
+from mieruka.evaluate import schemes
+from mieruka.evaluate.audit import audit
+from mieruka.ingest.readers import reform_schedule as rs
+from mieruka.loading.documents import ingest_paths
+from mieruka.storage.queries import kpi_rows
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+FIXTURES = Path(__file__).parent / "fixtures" / "measures"
+A, B = "000_e89baf27ea3ff1c4.txt", "001_e45c8b7264fa866c.txt"
+FA, FB = "measures_a.txt", "measures_b.txt"
+CONBINI = "各種証明書のコンビニ交付の実施団体数(人口)"
+POPULATION = CONBINI + ":実施団体の人口"  # as stored (NFKC): the reader names it 「…(人口)：実施団体の人口」
+
+
+def _audit(paths, tmp_path_factory, name):
+    url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'db.sqlite'}"
+    ingest_paths(paths, url)
+    with storage.session_scope(url) as s:
+        rows = kpi_rows(s)
+    found = audit(rows, [schemes.load(n) for n in schemes.available()], date(2025, 1, 1))
+    storage.dispose_engines()
+    return {k["name"]: k for k in rows}, found
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory):
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed documents not found at {SEEDS}")
+    return _audit([SEEDS], tmp_path_factory, "seeds")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return _audit([FIXTURES / FA, FIXTURES / FB], tmp_path_factory, "small")
+
+
+def _one(findings, kind, kpi):
+    hits = [f for f in findings if f.kind == kind and f.kpi == kpi]
+    assert len(hits) == 1, (kind, kpi, [(f.kind, f.kpi) for f in findings])
+    return hits[0]
+
+
+def _cited(finding):
+    return {(s["document"], s["line"]) for s in finding.sources}
+
+
+def _kpi(ex, name, line):
+    hits = [k for k in ex.kpis if k.name == name and k.source.line == line]
+    assert len(hits) == 1, [(k.name, k.source.line) for k in ex.kpis]
+    return hits[0]
+
+
+# -- class 6: the population as a second measure ---------------------------------------------------
+
+def test_seed_population_target_and_actual_are_kept():
+    if not SEEDS.is_dir():
+        pytest.skip("seed documents not found")
+    ex = rs.read((SEEDS / A).read_text(encoding="utf-8"))
+    name = CONBINI + "：実施団体の人口"
+    row = _kpi(ex, name, 209)  # 「2016年度中に 300団体(実施 団体の人口 6000万人)」「430団体、約7,693万人 (2017年8月31日時 点)」
+    assert (row.parent, row.unit, row.tier, row.ratings) == (CONBINI, "人", 1, [])
+    assert [(t.value, t.deadline, t.edition) for t in row.targets] == [(60_000_000, date(2017, 3, 31), None)]
+    # the date printed after both values belongs to both
+    assert [(o.value, o.as_of, o.as_of_precision) for o in row.observations] == [(76_930_000, date(2017, 8, 31), "day")]
+    schedule = _kpi(ex, name, 194)  # 「【2018年度中に300団体(実施団体の人口8000万人)】」 in the 2016 edition's table
+    assert [(t.value, t.deadline, t.edition) for t in schedule.targets] == [
+        (80_000_000, date(2019, 3, 31), "経済・財政再生計画 改革工程表 2016改定版")]
+    # the count keeps its own figures
+    count = _kpi(ex, CONBINI, 209)
+    assert [(o.value, o.unit) for o in count.observations] == [(430, "団体")]
+    assert ex.meta["kpi_rows"] == 19  # a second measure is no row of the document's own
+
+
+def test_seed_population_targets_conflict(seeds):
+    kpis, found = seeds
+    population = kpis[POPULATION]
+    assert population["parent_id"] == kpis[CONBINI]["id"]
+    f = _one(found, "target_conflict", POPULATION)
+    assert f.message == (f"目標が食い違う: 6,000万人(2017-03-31)（{A} 209行）と8,000万人(2019-03-31)（{A} 194行（2016-12-21版））"
+                         "（どちらも同じ300団体の目標に添えた値）")
+    assert _cited(f) == {(A, 194), (A, 209)}
+    assert "(both printed beside the same target of 300 bodies)" in f.message_en
+
+
+def test_small_document_population_measure(small):
+    kpis, found = small
+    population = kpis[POPULATION]
+    assert [(t["value"], t["deadline"]) for t in population["targets"]] == [
+        (50_000_000, date(2019, 3, 31)), (70_000_000, date(2021, 3, 31))]
+    assert [(o["value"], o["as_of"]) for o in population["observations"]] == [(64_200_000, date(2018, 9, 30))]
+    f = _one(found, "target_conflict", POPULATION)
+    assert f.message == (f"目標が食い違う: 5,000万人(2019-03-31)（{FA} 9行）と7,000万人(2021-03-31)（{FA} 28行（2016-12-21版））"
+                         "（どちらも同じ250団体の目標に添えた値）")
+    assert _cited(f) == {(FA, 9), (FA, 28)}
+
+
+# -- class 10: tiers and printed percentages ----------------------------------------------------------
+
+def test_seed_tier_conflict(seeds):
+    _, found = seeds
+    f = _one(found, "tier_conflict", "地方公共団体の情報システム運用コスト")
+    # 000 prints it in the KPI (第二階層) column of both editions' tables; 001 in its first-tier status table
+    assert f.message == f"資料によって階層が異なる: {B} 73行は第一階層、{A} 340行・{A} 346行は第二階層"
+    assert _cited(f) == {(A, 340), (A, 346), (B, 73)}
+    assert len([f for f in found if f.kind == "tier_conflict"]) == 1
+
+
+def test_small_document_tier_conflict(small):
+    _, found = small
+    f = _one(found, "tier_conflict", "地方の情報システム運用コスト")
+    assert f.message == f"資料によって階層が異なる: {FB} 9行は第一階層、{FA} 10行は第二階層"
+    assert _cited(f) == {(FA, 10), (FB, 9)}
+
+
+def test_seed_percent_that_does_not_follow_from_the_amounts(seeds):
+    _, found = seeds
+    # 000 l.325: 「運用コストについては…1104億円の削減(2013年度比で29%減)」 — 1,104 of 4,000億円 is 27.6 %
+    f = _one(found, "percent_mismatch", "政府情報システム運用コスト")
+    assert f.message == (f"「1104億円の削減(2013年度比で29%減)」（{A} 325行）: 基準4,000億円（{A} 301行）に対し"
+                         "1,104億円は27.6%で、29%にならない")
+    assert _cited(f) == {(A, 325), (A, 301), (A, 313), (A, 333)}
+    # 「894システムの減(2012年度比で62%減)」 (l.325, l.332): 894 of 1,450 is 61.7 %, which rounds to 62 %
+    assert len([f for f in found if f.kind == "percent_mismatch"]) == 1
+
+
+def test_small_document_percent_mismatch(small):
+    _, found = small
+    f = _one(found, "percent_mismatch", "地方の情報システム運用コスト")
+    assert f.message == (f"「150億円の削減(2014年度比で20%減)」（{FA} 16行）: 基準900億円（{FA} 10行）に対し"
+                         "150億円は16.7%で、20%にならない")
+    assert (FA, 16) in _cited(f) and (FA, 10) in _cited(f)
+    # 300 of 500システム is the printed 60 %
+    assert [f.kpi for f in found if f.kind == "percent_mismatch"] == ["地方の情報システム運用コスト"]
+
+
+# -- class 9: no date where the document prints none --------------------------------------------------
+
+def test_seed_undated_actual_is_said_to_be_undated(seeds):
+    _, found = seeds
+    f = _one(found, "stale", "標準委託仕様書等を使用するモデル自治体数")
+    # 「4団体(各自治体の申入れにより下方修正)」 prints no date: the document's date stands in, and the finding says so
+    assert f.message.endswith(f"最新の実績は4団体(日付の記載なし、資料の日付2017-10-01で扱う、{A} 81行)")
