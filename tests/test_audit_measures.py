@@ -1,5 +1,5 @@
-"""What the documents hold beyond one figure per KPI (issue 11, classes 6, 9 and 10): the population a count of bodies
-covers as a second measure, dates as printed, and the audit kinds tier_conflict and percent_mismatch — on the seeds,
+"""What the documents hold beyond one figure per KPI (issue 11, classes 6, 7, 9 and 10): the population a count of bodies
+covers as a second measure, the national catalogue's statements of known KPIs, dates as printed, and the audit kinds tier_conflict and percent_mismatch — on the seeds,
 and on two small documents written for these tests with the same shape and other numbers (fixtures/measures)."""
 from datetime import date
 from pathlib import Path
@@ -16,7 +16,7 @@ from mieruka.storage.queries import kpi_rows
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 FIXTURES = Path(__file__).parent / "fixtures" / "measures"
 A, B = "000_e89baf27ea3ff1c4.txt", "001_e45c8b7264fa866c.txt"
-FA, FB = "measures_a.txt", "measures_b.txt"
+FA, FB, FC = "measures_a.txt", "measures_b.txt", "measures_c.txt"
 CONBINI = "各種証明書のコンビニ交付の実施団体数(人口)"
 POPULATION = CONBINI + ":実施団体の人口"  # as stored (NFKC): the reader names it 「…(人口)：実施団体の人口」
 
@@ -40,7 +40,7 @@ def seeds(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    return _audit([FIXTURES / FA, FIXTURES / FB], tmp_path_factory, "small")
+    return _audit([FIXTURES / FA, FIXTURES / FB, FIXTURES / FC], tmp_path_factory, "small")
 
 
 def _one(findings, kind, kpi):
@@ -98,9 +98,9 @@ def test_small_document_population_measure(small):
         (50_000_000, date(2019, 3, 31)), (70_000_000, date(2021, 3, 31))]
     assert [(o["value"], o["as_of"]) for o in population["observations"]] == [(64_200_000, date(2018, 9, 30))]
     f = _one(found, "target_conflict", POPULATION)
-    assert f.message == (f"目標が食い違う: 5,000万人(2019-03-31)（{FA} 9行）と7,000万人(2021-03-31)（{FA} 28行（2016-12-21版））"
+    assert f.message == (f"目標が食い違う: 5,000万人(2019-03-31)（{FA} 9行）と7,000万人(2021-03-31)（{FA} 30行（2016-12-21版））"
                          "（どちらも同じ250団体の目標に添えた値）")
-    assert _cited(f) == {(FA, 9), (FA, 28)}
+    assert _cited(f) == {(FA, 9), (FA, 30)}
 
 
 # -- class 10: tiers and printed percentages ----------------------------------------------------------
@@ -135,9 +135,9 @@ def test_seed_percent_that_does_not_follow_from_the_amounts(seeds):
 def test_small_document_percent_mismatch(small):
     _, found = small
     f = _one(found, "percent_mismatch", "地方の情報システム運用コスト")
-    assert f.message == (f"「150億円の削減(2014年度比で20%減)」（{FA} 16行）: 基準900億円（{FA} 10行）に対し"
+    assert f.message == (f"「150億円の削減(2014年度比で20%減)」（{FA} 18行）: 基準900億円（{FA} 10行）に対し"
                          "150億円は16.7%で、20%にならない")
-    assert (FA, 16) in _cited(f) and (FA, 10) in _cited(f)
+    assert (FA, 18) in _cited(f) and (FA, 10) in _cited(f)
     # 300 of 500システム is the printed 60 %
     assert [f.kpi for f in found if f.kind == "percent_mismatch"] == ["地方の情報システム運用コスト"]
 
@@ -149,3 +149,47 @@ def test_seed_undated_actual_is_said_to_be_undated(seeds):
     f = _one(found, "stale", "標準委託仕様書等を使用するモデル自治体数")
     # 「4団体(各自治体の申入れにより下方修正)」 prints no date: the document's date stands in, and the finding says so
     assert f.message.endswith(f"最新の実績は4団体(日付の記載なし、資料の日付2017-10-01で扱う、{A} 81行)")
+
+
+# -- class 7: the catalogue's statements of KPIs mieruka knows -----------------------------------------
+
+def test_seed_catalogue_statements_are_linked_to_known_kpis(seeds):
+    kpis, _ = seeds
+    cloud = [t for t in kpis["クラウド導入市区町村数"]["targets"] if t["source"]["document"].startswith("003")]
+    # measure 46: 「クラウド導入市区町村数(令和5年度末までに約1,600団体、うち自治体クラウド導入団体は約1,100団体)」
+    assert [(t["value"], t["deadline"], t["deadline_precision"], t["source"]["line"]) for t in cloud] == [
+        (1600, date(2024, 3, 31), "fiscal_year", 82)]
+    cost = [t for t in kpis["地方公共団体の情報システム運用コスト"]["targets"] if t["source"]["document"].startswith("003")]
+    # measure 48 names no KPI in the cell; its name 「…運用コスト等の削減」 does: 令和5年度を目途に3割削減(平成27年度比…)
+    assert [(t["value"], t["deadline"], t["relative"]["factor"], t["relative"]["base_fiscal_year"]) for t in cost] == [
+        (None, date(2024, 3, 31), 0.7, 2015)]
+    # a statement of a KPI mieruka does not know makes no KPI (電子化した手続の数, measure 11)
+    assert "電子化した手続の数" not in kpis
+
+
+def test_seed_catalogue_revisions(seeds):
+    _, found = seeds
+    revised = {f.kpi: f for f in found if f.kind == "target_revised" and "003_" in f.message}
+    assert sorted(revised) == ["クラウド導入市区町村数", "地方公共団体の情報システム運用コスト"]
+    cloud = revised["クラウド導入市区町村数"]
+    assert cloud.message == ("004_61602f91609cf434.txt 99行（2017-07-07）の1,000団体(2017年度末)から、003_3c7fc59f76fc2acb.txt 82行"
+                             "（日付の記載なし、令和の年号を用いるので2019-05-01以降）の1,600団体(2023年度末)へ: "
+                             "目標値が引き上げられた（厳しくなった）、期限が延ばされた")
+    assert _cited(cloud) == {("004_61602f91609cf434.txt", 99), ("003_3c7fc59f76fc2acb.txt", 82)}
+    cost = revised["地方公共団体の情報システム運用コスト"]
+    # 001 l.76 「３割圧縮（目標期限を集中改革期間中に設定）」: the period promised there, given by the catalogue
+    assert cost.message.startswith(f"{B} 76行（2017-04-01）の未設定（2019-03-31までに設定予定）から、003_3c7fc59f76fc2acb.txt 84行")
+    assert cost.message.endswith("へ: 設定予定とされた目標の期限が2023年度末と示された（設定予定の2019-03-31より後の資料）")
+    assert _cited(cost) == {(B, 76), ("003_3c7fc59f76fc2acb.txt", 84)}
+
+
+def test_small_catalogue_links_and_revisions(small):
+    kpis, found = small
+    assert "未知の指標" not in kpis
+    revised = {f.kpi: f for f in found if f.kind == "target_revised"}
+    cloud = revised["クラウド導入市区町村数"]
+    assert cloud.message == (f"{FA} 12行（2018-09-30）の800団体(2019年度末)から、{FC} 6行（日付の記載なし、令和の年号を用いるので"
+                             "2019-05-01以降）の1,300団体(2023年度末)へ: 目標値が引き上げられた（厳しくなった）、期限が延ばされた")
+    cost = revised["地方の業務システム運用コスト"]
+    assert cost.message.endswith("へ: 設定予定とされた目標の期限が2024年度末と示された（設定予定の2019-03-31より後の資料）")
+    assert _cited(cost) == {(FA, 11), (FC, 5)}

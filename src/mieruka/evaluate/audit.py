@@ -64,6 +64,7 @@ def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: 
     findings += value_conflicts(kpis)
     findings += target_conflicts(kpis, dates)
     findings += target_revisions(kpis, dates)
+    findings += later_document_revisions(kpis, dates)
     findings += target_overdue(kpis, dates)
     findings += stale(kpis, dates, as_of)
     findings += tier_conflicts(kpis)
@@ -634,4 +635,83 @@ def percent_mismatches(kpis: list[dict]) -> list[Finding]:
                 f"\"{e['printed']}\" ({where_en}): {num_en(amount, unit)} of the base {num_en(base_value, unit)} "
                 f"({at_en(base.get('source'))}) is {e['share']:.1f}%, not {printed:g}%",
                 _cite(*e["sources"], *(b.get("source") for b in bases if float(b["value"]) == base_value))))
+    return out
+
+
+# A document that writes 令和 was written on or after the era began: an undated catalogue is later than that.
+_REIWA = date(2019, 5, 1)
+
+
+def _not_before(text: str | None) -> date | None:
+    return _REIWA if "令和" in (text or "") else None
+
+
+def _describe(t: dict, unit: str | None, en: bool = False) -> str:
+    """A target as stated: its figure and deadline, its promise, or (a cut whose base is not given) its words."""
+    deadline = t.get("deadline")
+    when = (_d_en if en else _d)(deadline, t.get("deadline_precision")) if deadline else None
+    if t.get("unset"):
+        promised = t.get("promised_by")
+        if en:
+            return f"not set (promised by {promised})" if promised else "not set"
+        return f"未設定（{promised}までに設定予定）" if promised else "未設定"
+    if t.get("value") is not None:
+        value = (num_en if en else num)(float(t["value"]), t.get("unit") or unit)
+        return (f"{value} (by {when})" if en else f"{value}({when})") if when else value
+    return f"\"{t.get('text')}\"" if en else f"「{t.get('text')}」"
+
+
+def later_document_revisions(kpis: list[dict], dates: dict) -> list[Finding]:
+    """target_revised by a later document that has no date of its own (the national catalogue, seed 003): its
+    statement of a KPI mieruka knows is later than every statement dated before the 令和 era its words use. What
+    changed: the target, its deadline, or a deadline promised as 「設定予定」 that it now gives."""
+    out = []
+    for kpi in kpis:
+        targets = [t for t in kpi.get("targets", []) if not t.get("interim")]
+        later = [t for t in targets if not t.get("edition_date") and stated_on(t, dates) is None
+                 and _not_before(t.get("text"))]
+        if not later:
+            continue
+        unit, direction = kpi.get("unit"), -1 if kpi.get("direction") == "down" else 1
+        seen: set = set()
+        for new in later:
+            if new.get("text") in seen:
+                continue
+            seen.add(new.get("text"))
+            bound = _not_before(new.get("text"))
+            before = [(stated_on(t, dates), t) for t in targets if t not in later and stated_on(t, dates)
+                      and stated_on(t, dates) < bound]
+            if not before:
+                continue
+            newest = max(w for w, _ in before)
+            olds = [t for w, t in before if w == newest]
+            old = olds[0]
+            ja, en = [], []
+            if old.get("unset") and not new.get("unset") and new.get("deadline"):
+                promised = old.get("promised_by")
+                ja.append(f"設定予定とされた目標の期限が{_d(new['deadline'], new.get('deadline_precision'))}と示された"
+                          + (f"（設定予定の{promised}より後の資料）" if promised and bound > promised else ""))
+                en.append(f"the deadline promised as to be set is given as {_d_en(new['deadline'], new.get('deadline_precision'))}"
+                          + (f" (in a document later than the promised {promised})" if promised and bound > promised else ""))
+            if old.get("value") is not None and new.get("value") is not None and \
+                    _differ(float(old["value"]), float(new["value"]), _approx(old.get("text")) or _approx(new.get("text"))):
+                up = new["value"] > old["value"]
+                tighter = direction * (new["value"] - old["value"]) > 0
+                ja.append(f"目標値が{'引き上げ' if up else '引き下げ'}られた（{'厳しく' if tighter else '緩く'}なった）")
+                en.append(f"the target was {'raised' if up else 'lowered'} ({'tighter' if tighter else 'looser'})")
+            if old.get("deadline") and new.get("deadline") and old["deadline"] != new["deadline"]:
+                later_deadline = new["deadline"] > old["deadline"]
+                ja.append(f"期限が{'延ばされた' if later_deadline else '早められた'}")
+                en.append(f"the deadline was {'postponed' if later_deadline else 'brought forward'}")
+            if not ja:
+                continue
+            where_old = "・".join(dict.fromkeys(at(t.get("source")) for t in olds))
+            where_old_en = ", ".join(dict.fromkeys(at_en(t.get("source")) for t in olds))
+            out.append(Finding(
+                "target_revised", kpi["id"], kpi["name"],
+                f"{where_old}（{newest}）の{_describe(old, unit)}から、{at(new.get('source'))}（日付の記載なし、令和の年号を"
+                f"用いるので{bound}以降）の{_describe(new, unit)}へ: {'、'.join(ja)}",
+                f"from {_describe(old, unit, True)} in {where_old_en} ({newest}) to {_describe(new, unit, True)} in "
+                f"{at_en(new.get('source'))} (undated; it writes the 令和 era, so on or after {bound}): {'; '.join(en)}",
+                _cite(*(t.get("source") for t in olds), new.get("source"))))
     return out

@@ -136,6 +136,9 @@ class MeasureRecord:
     budget_programme: str | None = None
     urls: list[str] = field(default_factory=list)
     ministries: list[MinistryRecord] = field(default_factory=list)
+    # the KPI statements its KPI cells make ("クラウド導入市区町村数(令和5年度末までに約1,600団体…)"), each a KpiRecord
+    # with its target; storage links one to a KPI it already knows and stores nothing for the others
+    kpi_statements: list[KpiRecord] = field(default_factory=list)
 
 
 @dataclass

@@ -192,6 +192,11 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         session.add(measure)
         measures.append(measure)
         written["measures"] += 1
+        for k in ms.kpi_statements:
+            linked = _link_statement(session, doc, k, kpis_by_name)
+            if linked is not None:
+                kpis_by_name[f"{k.name}@{ms.no}"] = linked
+                written["kpi_links"] = written.get("kpi_links", 0) + 1
 
     for c in ex.cases:
         case = m.AdvancedCase(title=c.title, theme=c.theme, summary=c.summary, municipalities=c.municipalities,
@@ -217,6 +222,25 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
     refresh_summaries(session, {k.id for k in kpis_by_name.values()} | set(inferred))
     index_written(session, [x.id for x in measures], [c.id for c in cases])
     return written
+
+
+def _link_statement(session: Session, doc: m.Document, k: r.KpiRecord, known: dict[str, m.Kpi]) -> m.Kpi | None:
+    """A catalogue's KPI statement that names a KPI mieruka already knows is that KPI's statement from a later
+    document: its target and an appearance are stored on that KPI (a KPI it does not know is not made)."""
+    key = kpi_key(k.name)
+    kpi = next((x for x in known.values() if x.key == key), None) or \
+        session.scalars(select(m.Kpi).where(m.Kpi.key == key)).first()
+    if kpi is None:
+        return None
+    session.add(m.KpiAppearance(kpi_id=kpi.id, name_as_written=k.name, markers=[], **_prov(doc, k.source)))
+    for t in k.targets:
+        session.add(m.Target(kpi_id=kpi.id, value=t.value, unit=t.unit, deadline=t.deadline, comparator=t.comparator,
+                             relative_factor=t.relative_factor, relative_kind=t.relative_kind,
+                             relative_base_year=t.relative_base_year, relative_base_value=t.relative_base_value,
+                             promised_by=t.promised_by, unset=t.unset, interim=t.interim, text=t.text,
+                             deadline_precision=t.deadline_precision, promised_by_precision=t.promised_by_precision,
+                             **_prov(doc, t.source)))
+    return kpi
 
 
 def record_observation(session: Session, kpi_id: int, document_id: int, value: float | None, as_of, text: str,

@@ -7,7 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from mieruka.ingest.html_cells import cell_lines, cell_text, cell_urls, text_urls
-from mieruka.records.extraction import Extraction, MeasureRecord, MinistryRecord, Source
+from mieruka.jp import ParseError, parse, precision_of
+from mieruka.records.extraction import Extraction, KpiRecord, MeasureRecord, MinistryRecord, Source, TargetRecord
 
 FAMILY = "measure-catalogue"
 
@@ -352,6 +353,56 @@ def _measure(no: int, fields: dict[str, list[str]], source: Source) -> MeasureRe
     )
 
 
+# "クラウド導入市区町村数(令和5年度末までに約1,600団体、うち自治体クラウド導入団体は約1,100団体)": a KPI name and,
+# in brackets, its target; "うち…" is a part of it, not the target.
+_NAMED = re.compile(r"^(?P<name>[^()]{2,80}?)\s*\((?P<target>.+)\)\s*$")
+_PART = re.compile(r"[、,]\s*うち.*$")
+# A cell that starts with its target ("令和5年度を目途に3割削減(平成27年度比…)") names no KPI: the measure's name does.
+_TARGET_FIRST = re.compile(r"^(?:令和|平成|\d{4}年|\d)")
+_MEASURE_SUFFIX = re.compile(r"(?:等)?の(?:削減|推進|導入推進|実施|促進)$")
+
+
+def _target(text: str, source: Source) -> TargetRecord | None:
+    """The target a catalogue cell states, or None when it states no figure, no deadline and no relative cut
+    ("未設定(令和元年度に検討)" is left out: an unnamed cell is linked only through the figure it gives)."""
+    try:
+        p = parse(text, "target")
+    except ParseError:
+        return None
+    if p.unset or (p.value is None and p.relative is None):
+        return None
+    rel = p.relative
+    return TargetRecord(text=text, source=source, value=p.value, unit=p.unit, deadline=p.deadline,
+                        comparator=p.comparator, relative_factor=rel.factor if rel else None,
+                        relative_kind=rel.kind if rel else None,
+                        relative_base_year=rel.base_fiscal_year if rel else None,
+                        relative_base_value=rel.base_value if rel else None,
+                        deadline_precision=precision_of(text, p.deadline))
+
+
+def kpi_statements(measure: MeasureRecord) -> list[KpiRecord]:
+    """The KPI statements of a measure's two KPI cells that give a target: a named KPI with its target in brackets,
+    or a target alone, which is the KPI the measure's name is about (「…運用コスト等の削減」 → 「…運用コスト」)."""
+    out = []
+    for cell in (measure.kpi_progress, measure.kpi_effect):
+        text = (cell or "").strip()
+        if not text:
+            continue
+        m = _NAMED.match(text)
+        if m and not _TARGET_FIRST.match(text):
+            name, target_text = m.group("name").strip(), _PART.sub("", m.group("target").strip())
+        elif _TARGET_FIRST.match(text):
+            name, target_text = _MEASURE_SUFFIX.sub("", measure.name.strip()), text
+        else:
+            continue
+        source = Source(line=measure.source.line, line_end=measure.source.line_end, text=text)
+        target = _target(target_text, source)
+        if target is not None and name:
+            out.append(KpiRecord(name=name, source=source, unit=target.unit, targets=[target],
+                                 direction="down" if target.relative_kind == "cut" else None))
+    return out
+
+
 # --- the document -----------------------------------------------------------------------------
 
 def matches(text: str) -> bool:
@@ -409,6 +460,8 @@ def read(text: str) -> Extraction:
             by_anchors.append(no)
             ex.unplaced.extend(Source(line=line_no, text=cell) for cell in leftovers)
         source = Source(line=line_no, line_end=line_no, text=raw[:_SOURCE_LIMIT])
-        ex.measures.append(_measure(no, fields, source))
+        measure = _measure(no, fields, source)
+        measure.kpi_statements = kpi_statements(measure)
+        ex.measures.append(measure)
     ex.meta = {"pages": pages, "rows_read_by_anchors": by_anchors}
     return ex
