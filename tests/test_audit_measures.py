@@ -193,3 +193,24 @@ def test_small_catalogue_links_and_revisions(small):
     cost = revised["地方の業務システム運用コスト"]
     assert cost.message.endswith("へ: 設定予定とされた目標の期限が2024年度末と示された（設定予定の2019-03-31より後の資料）")
     assert _cited(cost) == {(FA, 11), (FC, 5)}
+
+
+def test_seed_date_printed_after_several_statements_belongs_to_each():
+    if not SEEDS.is_dir():
+        pytest.skip("seed documents not found")
+    ex = rs.read((SEEDS / A).read_text(encoding="utf-8"))
+    # l.22: 「(1)窓口業務のアウトソーシング【208⇒416】 総合窓口の導入【185⇒370】 … (いずれも2014年10月現在⇒2020年度)」
+    rows = [k for k in ex.kpis if k.source.line == 22 and k.baseline is not None]
+    assert [(k.baseline.value, k.baseline.as_of, k.baseline.as_of_precision) for k in rows] == [
+        (208, date(2014, 10, 1), "month"), (185, date(2014, 10, 1), "month"), (143, date(2014, 10, 1), "month")]
+    assert {(t.deadline, t.deadline_precision) for k in rows for t in k.targets} == {(date(2021, 3, 31), "fiscal_year")}
+
+
+def test_small_document_date_printed_after_the_statements():
+    ex = rs.read((FIXTURES / FA).read_text(encoding="utf-8"))
+    window = _kpi(ex, "窓口業務のアウトソーシング", 30)  # 【150⇒300】 (いずれも2015年6月現在⇒2021年度)
+    assert (window.baseline.value, window.baseline.as_of, window.baseline.as_of_precision) == (150, date(2015, 6, 1), "month")
+    assert [(t.value, t.deadline, t.deadline_precision) for t in window.targets] == [(300, date(2022, 3, 31), "fiscal_year")]
+    # the コンビニ交付 statement in the same cell keeps its own deadline and has no baseline to date
+    conbini = _kpi(ex, CONBINI, 30)
+    assert conbini.baseline is None and [t.deadline for t in conbini.targets] == [date(2021, 3, 31)]

@@ -59,9 +59,10 @@ def test_reform_schedule_codes_on_the_seeds(seeded):
     results = rate_all(rows, scheme, date(2018, 6, 1))  # after the latest actual of 000/001, before their deadlines
     window = _by_name(results, "窓口業務のアウトソーシング")
     assert window.code == "A" and window.expected == pytest.approx(288.03, abs=0.01)
-    # 2020年度までに → 2020年度末, 2017年4月速報値 → 2017年4月: dates no more precise than the documents give them.
+    # 2020年度までに → 2020年度末, 2017年4月速報値 → 2017年4月, (いずれも2014年10月現在⇒2020年度) → 2014年10月 for the
+    # baseline: dates no more precise than the documents give them.
     assert window.explanation.startswith("目標416団体(2020年度末)に対し、計画線上の想定288団体を上回る301団体(2017年4月)で、"
-                                         "基準208団体(2014-10-01)から")
+                                         "基準208団体(2014年10月)から")
     assert window.explanation.endswith("現在のペースでの到達は2020年度頃。")
     assert _by_name(results, "総合窓口の導入").code == "B"
     assert _by_name(results, "庶務業務の集約化").code == "A"

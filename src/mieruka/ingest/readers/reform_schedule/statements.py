@@ -6,7 +6,7 @@ import re
 
 from mieruka.records.canonical import is_after_the_fact, key_for
 from mieruka.records.extraction import BaselineRecord, KpiRecord, Source
-from mieruka.jp import ParseError, parse, parse_transition, strip_markers
+from mieruka.jp import ParseError, parse, parse_transition, precision_of, strip_markers
 
 from .build import Builder
 from .values import add_target, fill_units, target_record
@@ -136,9 +136,12 @@ def _apply_every(found: list[KpiRecord], span: str, repeated: bool) -> None:
     pair = _transition(span)
     for kpi in found:
         if pair and kpi.baseline and kpi.baseline.as_of is None:
+            # the date printed after the statements belongs to each of them, as precisely as printed (2014年10月現在)
             kpi.baseline.as_of = pair[0].as_of
+            kpi.baseline.as_of_precision = precision_of(span, pair[0].as_of)
         if pair:
             for t in kpi.targets:
-                t.deadline = t.deadline or pair[1].deadline
+                if t.deadline is None and pair[1].deadline:
+                    t.deadline, t.deadline_precision = pair[1].deadline, precision_of(span, pair[1].deadline)
         if repeated and _REPEATED not in kpi.markers:
             kpi.markers.append(_REPEATED)
