@@ -2,7 +2,9 @@
 on PostgreSQL ($MIERUKA_TEST_DATABASE_URL, a schema of its own) or SQLite when that is not set.
 Two reporters share each report, so conflicts happen; a conflict is answered by reloading and saving again.
 Prints the median and p95 latency of a save, the errors, and checks that no save was lost: every accepted save
-is one version row, and each report ends with the value of its last accepted save."""
+is one version row, and each report ends with the value of its last accepted save.
+Then times the workbook round trip of one organisation with --workbook-rows KPIs (default 2,000): export, fill every
+row, import (target < 5 s), and the same file again (nothing changes)."""
 from __future__ import annotations
 
 import argparse
@@ -126,12 +128,81 @@ def reporter(base: str, login: str, report_id: int, start: threading.Barrier, cl
                     print(answer.status_code, re.sub(r"<[^>]+>", " ", answer.text)[-600:])
 
 
+def workbook_round_trip(rows: int) -> None:
+    """Export, fill and import a report workbook of `rows` KPIs on a database of its own; prints the figures."""
+    import io
+
+    import openpyxl
+
+    from mieruka.workflow import workbook
+
+    url, drop = database()
+    try:
+        storage.upgrade(url)
+        with storage.session_scope(url) as s:
+            org = m.Organisation(name="総務省")
+            s.add(org)
+            s.flush()
+            s.add_all([m.Kpi(key=f"wb-{i}", name=f"ベンチKPI {i}", unit="団体", organisation_id=org.id)
+                       for i in range(rows)])
+            s.flush()
+            service.create_user(s, "sec", "事務局", PASSWORD, "secretariat")
+            service.create_user(s, "rep", "報告者", PASSWORD, "reporter", organisations=["総務省"])
+            sec = service.principal(s, service.store.user_by_login(s, "sec"))
+            rounds.open_round(s, sec, "ベンチ", date(2019, 3, 31), date(2019, 5, 31))
+        started = time.perf_counter()
+        with storage.session_scope(url) as s:
+            rep = service.principal(s, service.store.user_by_login(s, "rep"))
+            made = workbook.export(s, rep, rounds.get(s, "ベンチ"))
+        exported = time.perf_counter() - started
+        book = openpyxl.load_workbook(io.BytesIO(made.content))
+        ws = book[workbook.SHEET]
+        col = {k: workbook.letter(k) for k in ("value", "unit", "as_of", "status", "proposed_rating", "rating_reason",
+                                              "next_measurement")}
+        for n in range(workbook.FIRST_ROW, workbook.FIRST_ROW + rows):
+            ws[f"{col['value']}{n}"] = 100 + n
+            ws[f"{col['unit']}{n}"] = "団体"
+            ws[f"{col['as_of']}{n}"] = date(2019, 4, 1)
+            ws[f"{col['status']}{n}"] = "速報値"
+            ws[f"{col['proposed_rating']}{n}"] = "B"
+            ws[f"{col['rating_reason']}{n}"] = "前年度から増加した"
+            ws[f"{col['next_measurement']}{n}"] = "2020年3月頃"
+        buf = io.BytesIO()
+        book.save(buf)
+        raw = buf.getvalue()
+        timings = []
+        for _ in range(2):
+            started = time.perf_counter()
+            with storage.session_scope(url, write=True) as s:
+                rep = service.principal(s, service.store.user_by_login(s, "rep"))
+                done = workbook.import_workbook(s, rep, raw, "bench.xlsx", via="cli:xlsx")
+            timings.append((time.perf_counter() - started, len(done.saved), done.unchanged))
+        backend = storage.resolve_url(url).split(":")[0]
+        print(f"{backend}: workbook of {made.rows:,} reports ({len(made.content) / 1024:,.0f} KB exported in "
+              f"{exported:.2f} s, {len(raw) / 1024:,.0f} KB filled in): import {timings[0][0]:.2f} s "
+              f"({timings[0][1]:,} saved; target < 5 s); the same file again {timings[1][0]:.2f} s "
+              f"({timings[1][1]} saved, {timings[1][2]:,} unchanged)")
+    finally:
+        storage.dispose_engines()
+        drop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reporters", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workbook-rows", type=int, default=2000, help="0: skip the workbook import")
+    parser.add_argument("--no-saves", action="store_true", help="only the workbook import")
     args = parser.parse_args()
+    if not args.no_saves:
+        saves(args)
+    if args.workbook_rows:
+        workbook_round_trip(args.workbook_rows)
+    print(f"load average: {open('/proc/loadavg').read().split()[0]}" if os.path.exists("/proc/loadavg") else "")
+
+
+def saves(args) -> None:
     url, drop = database()
     try:
         report_ids = prepare(url, args.reporters)

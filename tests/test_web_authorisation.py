@@ -2,9 +2,11 @@
 exactly as it was wherever the request is refused. The table of routes must name every POST route of the app."""
 from __future__ import annotations
 
+import io
 import shutil
 from datetime import date
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer
@@ -18,7 +20,7 @@ from mieruka.storage import local_bodies
 from mieruka.storage import plans as plan_store
 from mieruka.storage import models as m
 from mieruka.web import create_app
-from mieruka.workflow import reports, rounds
+from mieruka.workflow import reports, rounds, workbook
 
 GOOD = "Kasumigaseki-2019"
 ROLES = ("admin", "secretariat", "reporter", "other_reporter", "local", "ebina_local")
@@ -40,6 +42,7 @@ ROUTES = {
     "/rounds/{round_id}/close": ("/rounds/1/close", {}, {"secretariat"}),
     "/rounds/{round_id}/publish": ("/rounds/1/publish", {}, {"secretariat"}),
     "/kpis/{kpi_id}/owner": ("/kpis/1/owner", {"organisation": "財務省"}, {"secretariat"}),
+    "/my/workbook": ("/my/workbook", {}, {"secretariat", "reporter"}),  # uploads WORKBOOK: report 2's value 999
     "/local/{code}/plan": ("/local/142158/plan", {"title": "海老名市DX推進計画"}, PLAN_EDITORS),
     "/local/{code}/plan/{plan_id}/measures": (
         "/local/142158/plan/1/measures", {"measure": "3", "section": "危機管理課", "kpi": "避難所情報を共有した施設数",
@@ -51,6 +54,8 @@ ROUTES = {
     "/local/{code}/plan/{plan_id}/measures/{pm_id}/actuals": (
         "/local/142158/plan/1/measures/1/actuals", {"value": "43件", "as_of": "2025-03-31"}, PLAN_EDITORS),
 }
+WORKBOOK: list[bytes] = []  # the report workbook of 総務省, filled in: made with the template database
+UPLOADS = {"/my/workbook"}
 SIGN_IN = "/signin"  # before any session: its own CSRF cookie, tested in test_web_accounts.py
 
 
@@ -89,6 +94,12 @@ def template(tmp_path_factory):
             editing.add_measure(s, plan, {"measure": str(no), "kpi": kpi, "baseline": baseline, "target": target},
                                 "ebina", "cli")
         assert plan == 1 and [x["id"] for x in plan_store.plan(s, 1)["measures"]] == [1, 2]
+        book = openpyxl.load_workbook(io.BytesIO(workbook.export(s, rep, rnd).content))
+        assert book[workbook.SHEET]["A3"].value == 2
+        book[workbook.SHEET]["J3"] = 999
+        out = io.BytesIO()
+        book.save(out)
+        WORKBOOK.append(out.getvalue())
     storage.dispose_engines()
     cookies = {role: URLSafeSerializer(secret, salt="session").dumps(t) for role, t in tokens.items()}
     return path, cookies, tokens
@@ -140,7 +151,8 @@ def test_every_route_and_role(site, route, who):
         client.cookies.set("mieruka_session", cookies[role])
         data["csrf_token"] = "forged" if who == "forged_csrf" else csrf_of(url, tokens[role])
     before = snapshot(url)
-    answer = client.post(path, data=data, follow_redirects=False)
+    files = {"file": ("houkoku.xlsx", WORKBOOK[0], "application/octet-stream")} if route in UPLOADS else None
+    answer = client.post(path, data=data, files=files, follow_redirects=False)
     if who in allowed:
         assert answer.status_code == 303, answer.text[:500]
         assert snapshot(url) != before

@@ -207,13 +207,13 @@ def session_principal(session: Session, token: str | None) -> Principal | None:
     """Who holds this session token, while the session lasts and the account is active."""
     if not token:
         return None
-    row = store.web_session(session, _hash(token))
-    if row is None or _aware(row.expires_at) <= now():
+    rows = store.session_holder(session, _hash(token))
+    if not rows:
         return None
-    user = store.user_by_id(session, row.user_id)
-    if user is None or not user.active:
+    expires, csrf, user_id, login, name, role, local_body, active = rows[0][:8]
+    if _aware(expires) <= now() or not active:
         return None
-    return principal(session, user, row.csrf_token)
+    return Principal(user_id, login, name, role, {r[8]: r[9] for r in rows if r[8] is not None}, local_body, csrf)
 
 
 def sign_out(session: Session, token: str | None, client: str | None = None) -> None:

@@ -78,3 +78,104 @@ def kpi_sheet_cmd(
     from mieruka.publish.reports import kpi_sheet_report
 
     _write(lambda s: kpi_sheet_report(s, kpi, fmt), fmt, out, db)
+
+
+# ---- the reporting round's workbook: export to fill in, import back (mieruka.workflow.workbook)
+
+ActingOpt = typer.Option(..., "--as", help="The login of the reporter or secretariat account this is done as")
+LangOpt = typer.Option("ja", "--lang", help="ja or en: the workbook's headers and the error messages")
+
+
+def _reporting_as(session, login: str):
+    from mieruka.accounts.service import principal
+    from mieruka.storage.accounts import user_by_login
+
+    user = user_by_login(session, login)
+    if user is None or not user.active:
+        fail(f"--as: no active account {login!r}")
+    if user.role not in ("reporter", "secretariat"):
+        fail(f"--as: {login} is {user.role}; report workbooks are for reporters and the secretariat")
+    return principal(session, user)
+
+
+def _lang(lang: str) -> str:
+    if lang not in ("ja", "en"):
+        fail(f"--lang: {lang!r} is not ja or en")
+    return lang
+
+
+@report_app.command("export")
+def export_cmd(
+    round_ref: str = typer.Option(..., "--round", "-r", help="Round id or name"),
+    org: str = typer.Option(None, "--org", help="One organisation (default: every one the account reports for)"),
+    actor: str = ActingOpt,
+    out: Path = OutOpt,
+    lang: str = LangOpt,
+    db: str = DbOption,
+) -> None:
+    """A round's report workbook (XLSX) to fill in: one row per KPI, the last published values beside the cells."""
+    from mieruka.storage.workflow import organisation_id
+    from mieruka.workflow import rounds, workbook
+    from mieruka.workflow.reports import WorkflowError
+
+    lang = _lang(lang)
+    if out is not None and out.is_dir():
+        fail(f"{out} is a folder: give a file name with -o / -o にはファイル名を指定してください")
+    storage.ensure_schema(db)
+    try:
+        with storage.session_scope(db) as session:
+            p = _reporting_as(session, actor)
+            org_id = None
+            if org:
+                org_id = organisation_id(session, org)
+                if org_id is None:
+                    fail(f"--org: there is no organisation {org!r}")
+            book = workbook.export(session, p, rounds.get(session, round_ref), org_id, lang)
+    except WorkflowError as exc:
+        fail(exc.message[lang])
+    path = out or Path(book.file_name)
+    try:
+        path.write_bytes(book.content)
+    except OSError as exc:
+        fail(f"{path}: cannot write ({exc.strerror})")
+    err.print(f"{book.rows} report(s), {len(book.content):,} bytes", highlight=False)
+    print(path)
+
+
+@report_app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="A workbook made by mieruka report export (or downloaded), filled in"),
+    actor: str = ActingOpt,
+    lang: str = LangOpt,
+    db: str = DbOption,
+) -> None:
+    """Read a filled-in report workbook back: every cell is checked and every error named by sheet, row and column;
+    nothing is saved unless every row is right; importing the same file again changes nothing."""
+    from mieruka.workflow import workbook
+    from mieruka.workflow.reports import LostRace, WorkflowError
+
+    lang = _lang(lang)
+    try:
+        size = file.stat().st_size
+        if size > workbook.MAX_BYTES:
+            fail(f"{file}: {size:,} bytes; the limit is {workbook.MAX_BYTES // 2**20} MB")
+        raw = file.read_bytes()
+    except OSError as exc:
+        fail(f"{file}: cannot read ({exc.strerror})")
+    storage.ensure_schema(db)
+    try:
+        with storage.session_scope(db) as session:
+            done = workbook.import_workbook(session, _reporting_as(session, actor), raw, file.name, via="cli:xlsx")
+            summary = (done.round.name, done.rows, len(done.saved), len(done.submitted), done.unchanged)
+    except workbook.WorkbookRefused as exc:
+        for line in exc.lines(lang):
+            err.print(line, highlight=False, markup=False)
+        fail(exc.message[lang])
+    except LostRace:
+        fail("a report was saved by someone else during the import; nothing was saved: import again"
+             if lang == "en" else "取り込みの間に報告がほかの人に保存されました。何も保存していません。"
+                                  "もう一度取り込んでください。")
+    except WorkflowError as exc:
+        fail(exc.message[lang])
+    name, rows, saved, submitted, unchanged = summary
+    print(f"{name}: {rows} row(s) read, {saved} saved, {submitted} submitted, {unchanged} unchanged")

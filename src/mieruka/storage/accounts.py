@@ -76,6 +76,20 @@ def web_session(session: Session, token_hash: str) -> WebSession | None:
     return session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
 
 
+def session_holder(session: Session, token_hash: str) -> list[tuple]:
+    """Who holds a session, in one query (every request of a signed-in user asks): one row per organisation of the
+    user (or one row with None), each (expires_at, csrf_token, user_id, login, display_name, role, local_body_code,
+    active, organisation_id, organisation_name)."""
+    O = m.Organisation
+    return [tuple(r) for r in session.execute(
+        select(WebSession.expires_at, WebSession.csrf_token, User.id, User.login, User.display_name, User.role,
+               User.local_body_code, User.active, O.id, O.name)
+        .join(User, User.id == WebSession.user_id)
+        .outerjoin(UserOrganisation, UserOrganisation.user_id == User.id)
+        .outerjoin(O, O.id == UserOrganisation.organisation_id)
+        .where(WebSession.token_hash == token_hash).order_by(O.name)).all()]
+
+
 def delete_web_sessions(session: Session, *, token_hash: str | None = None, user_id: int | None = None,
                         expired_before: datetime | None = None) -> int:
     stmt = delete(WebSession)

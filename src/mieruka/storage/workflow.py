@@ -72,8 +72,11 @@ def organisation_id(session: Session, name: str) -> int | None:
 
 
 def reports(session: Session, round_id: int | None = None, organisation_ids: list[int] | None = None,
-            states: list[str] | None = None, kpi_id: int | None = None) -> list[Report]:
+            states: list[str] | None = None, kpi_id: int | None = None,
+            report_ids: list[int] | None = None) -> list[Report]:
     q = select(Report).order_by(Report.round_id, Report.kpi_id)
+    if report_ids is not None:
+        q = q.where(Report.id.in_(sorted(set(report_ids))))
     if round_id is not None:
         q = q.where(Report.round_id == round_id)
     if organisation_ids is not None:
@@ -116,3 +119,23 @@ def edition(session: Session, plan_id: int, name: str, published: date) -> m.Edi
 
 def round_values(session: Session, round_id: int) -> list[RoundValue]:
     return list(session.scalars(select(RoundValue).where(RoundValue.round_id == round_id).order_by(RoundValue.id)))
+
+
+def last_published(session: Session, kpi_ids: list[int], chunk: int = 500) -> dict[int, dict]:
+    """Each KPI's latest published actual (its text as printed), official reform-schedule rating and target text."""
+    out: dict[int, dict] = {}
+    ids = sorted(set(kpi_ids))
+    O, R, T = m.Observation, m.Rating, m.Target
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        for kpi_id, text, value, unit, _ in session.execute(
+                select(O.kpi_id, O.text, O.value, O.unit, O.as_of).where(O.kpi_id.in_(part))
+                .order_by(O.kpi_id, O.as_of.is_(None).desc(), O.as_of, O.id)):
+            out.setdefault(kpi_id, {})["actual"] = text or (f"{value:g}{unit or ''}" if value is not None else None)
+        for kpi_id, code in session.execute(
+                select(R.kpi_id, R.code).where(R.kpi_id.in_(part), R.official.is_(True), R.scheme == "reform-schedule")
+                .order_by(R.kpi_id, R.as_of.is_(None).desc(), R.as_of, R.id)):
+            out.setdefault(kpi_id, {})["rating"] = code
+        for kpi_id, text in session.execute(select(T.kpi_id, T.text).where(T.kpi_id.in_(part)).order_by(T.kpi_id, T.id)):
+            out.setdefault(kpi_id, {})["target"] = text
+    return out

@@ -103,9 +103,10 @@ def _number(text: str) -> float:
     return value
 
 
-def read_fields(form: dict[str, str | None]) -> tuple[dict, list[FieldProblem]]:
+def read_fields(form: dict[str, str | None], codes: list[str] | None = None) -> tuple[dict, list[FieldProblem]]:
     """What the typed fields mean. The one-cell actual (`301団体 (2018年4月速報値)`) is read by mieruka.jp; a
-    structured field given beside it wins. Only fields present in form are returned (a partial save keeps the rest)."""
+    structured field given beside it wins. Only fields present in form are returned (a partial save keeps the rest).
+    codes: the rating scheme's codes, when the caller reads many forms (else the scheme is read here)."""
     out: dict = {}
     problems: list[FieldProblem] = []
 
@@ -181,9 +182,10 @@ def read_fields(form: dict[str, str | None]) -> tuple[dict, list[FieldProblem]]:
         out["status"] = None
     rating = text("proposed_rating")
     if rating is not None:
-        from mieruka.evaluate.schemes import load
+        if codes is None:
+            from mieruka.evaluate.schemes import load
 
-        codes = list(load(RATING_SCHEME).codes)
+            codes = list(load(RATING_SCHEME).codes)
         if rating and rating not in codes:
             problems.append(FieldProblem("proposed_rating", f"評価は {'・'.join(codes)} のいずれかです。",
                                          f"a rating is one of {', '.join(codes)}."))
@@ -224,8 +226,18 @@ def state_label(state: str, lang: str) -> str:
 
 def _record(session: Session, report: Report, actor: str, via: str, action: str, changes: dict,
             comment: str | None = None) -> None:
-    report_id = report.id
-    report.updated_by, report.updated_at = actor, now()
+    _record_many(session, [(report, action, changes, comment)], actor, via)
+
+
+def _record_many(session: Session, steps: list[tuple[Report, str, dict, str | None]], actor: str, via: str) -> None:
+    """Write the changed reports (the version column checks each UPDATE) and one version row per step: two flushes
+    however many reports (a workbook of 2,000 rows is one statement batch, not 4,000 round trips)."""
+    if not steps:
+        return
+    at = now()
+    for report, *_ in steps:
+        report.updated_by, report.updated_at = actor, at
+    report_id = steps[0][0].id if len(steps) == 1 else None
     try:
         session.flush()
     except StaleDataError:
@@ -237,17 +249,18 @@ def _record(session: Session, report: Report, actor: str, via: str, action: str,
             raise
         session.rollback()
         raise LostRace(report_id) from None
-    session.add(ReportVersion(report_id=report.id, version=report.version, at=report.updated_at, actor=actor, via=via,
-                              action=action, changes={k: [_json(a), _json(b)] for k, (a, b) in changes.items()} or None,
-                              comment=comment))
+    session.add_all([ReportVersion(report_id=report.id, version=report.version, at=at, actor=actor, via=via,
+                                   action=action,
+                                   changes={k: [_json(a), _json(b)] for k, (a, b) in changes.items()} or None,
+                                   comment=comment) for report, action, changes, comment in steps])
     session.flush()
 
 
 class LostRace(Exception):
     """Another transaction updated the row between our read and our write (the version column caught it)."""
 
-    def __init__(self, report_id: int):
-        self.report_id = report_id
+    def __init__(self, report_id: int | None):
+        self.report_id = report_id  # None: one of several reports written together
 
 
 def conflict_after_race(session: Session, report_id: int, mine: dict) -> Conflict:
@@ -267,15 +280,47 @@ def save(session: Session, p: Principal, report: Report, form: dict, expected_ve
         raise InvalidReport(problems)
     if report.version != expected_version:
         raise Conflict(report, fields, values(report), report.updated_by, report.updated_at)
+    return apply(session, p, report, fields, via, checked=True)
+
+
+def apply(session: Session, p: Principal, report: Report, fields: dict, via: str = "web",
+          checked: bool = False) -> dict:
+    """Store fields already read (read_fields) as one saved version; returns {field: (old, new)}."""
+    if not checked:
+        _check_edit(session, p, report)
+    changes = _changed(report, fields)
+    if changes:
+        _record(session, report, p.login, via, "save", changes)
+    return changes
+
+
+def _changed(report: Report, fields: dict) -> dict:
     changes = {f: (getattr(report, f), v) for f, v in fields.items() if getattr(report, f) != v}
-    if not changes:
-        return {}
     for f, (_, new) in changes.items():
         setattr(report, f, new)
     if "target_value" in changes or "target_deadline" in changes:
         report.target_approved = None  # a changed target needs its own approval again
-    _record(session, report, p.login, via, "save", changes)
     return changes
+
+
+def apply_many(session: Session, p: Principal, items: list[tuple[Report, dict]], via: str) -> list[int]:
+    """Many reports' fields at once (a workbook), each already allowed and read: one saved version each; returns
+    the ids of the reports that changed."""
+    steps = [(report, "save", changes, None) for report, fields in items if (changes := _changed(report, fields))]
+    _record_many(session, steps, p.login, via)
+    return [report.id for report, *_ in steps]
+
+
+def submit_many(session: Session, p: Principal, items: list[Report], via: str) -> None:
+    """Submit reports already checked (state, round open, value and point in time present), as submit() would."""
+    at = now()
+    steps = []
+    for report in items:
+        changes = {"state": (report.state, "submitted"), "submitted_by": (report.submitted_by, p.login),
+                   "submitted_at": (report.submitted_at, at), "return_comment": (report.return_comment, None)}
+        report.state, report.submitted_by, report.submitted_at, report.return_comment = "submitted", p.login, at, None
+        steps.append((report, "submit", changes, None))
+    _record_many(session, steps, p.login, via)
 
 
 def _transition(session: Session, report: Report, actor: str, via: str, action: str, new_state: str,

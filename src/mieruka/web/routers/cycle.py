@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from mieruka.accounts.service import Principal
 from mieruka.storage import workflow as store
@@ -15,7 +17,7 @@ from mieruka.storage.queries import kpi_rows
 from mieruka.web import auth
 from mieruka.web.i18n import pick_lang
 from mieruka.web.pages import DbSession, Lang, href_for, render
-from mieruka.workflow import checks, reports, rounds
+from mieruka.workflow import checks, reports, rounds, workbook
 from mieruka.workflow.reports import FIELDS, LABELS, STATUSES, Conflict, InvalidReport, LostRace, WorkflowError
 
 router = APIRouter(include_in_schema=False)
@@ -50,12 +52,99 @@ def _rows(session, found: list, lang: str) -> list[dict]:
 
 @router.get("/my")
 def my_reports(request: Request, session: DbSession, lang: Lang, p: Staff):
+    return _my_page(request, session, lang, p)
+
+
+def _my_page(request, session, lang, p, errors: list[str] | None = None, notice: str | None = None, status=200):
     open_rounds = [r for r in store.all_rounds(session) if r.state in ("open", "closed")]
     mine = []
     if p.role == "reporter":
         mine = store.reports(session, organisation_ids=list(p.organisations))
         mine = [r for r in mine if r.round_id in {x.id for x in open_rounds}]
-    return render(request, "cycle/my.html", {"p": p, "rounds": open_rounds, "rows": _rows(session, mine, lang)})
+    orgs = sorted(p.organisations.items(), key=lambda kv: kv[1]) if p.role == "reporter" else []
+    return render(request, "cycle/my.html", {"p": p, "rounds": open_rounds, "rows": _rows(session, mine, lang),
+                                             "orgs": orgs, "workbook_errors": errors or [], "notice": notice},
+                  status_code=status)
+
+
+@router.get("/my/workbook")
+def workbook_download(request: Request, session: DbSession, lang: Lang,
+                      p: Annotated[Principal, Depends(auth.page_for("reporter", "secretariat"))],
+                      round: Annotated[int, Query(ge=1, le=10**9)], org: Annotated[int | None, Query(ge=1, le=10**9)] = None):
+    """A round's report workbook (XLSX) of the reporter's organisations, or of one (?org=), to fill in offline."""
+    rnd = store.round_by_id(session, round)
+    if rnd is None:
+        raise HTTPException(404, f"round {round} not found")
+    try:
+        book = workbook.export(session, p, rnd, org, lang)
+    except WorkflowError as exc:
+        _refused(exc, lang)
+    return Response(book.content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=\"report-round{rnd.id}.xlsx\"; "
+                                                    f"filename*=UTF-8''{quote(book.file_name)}",
+                             "X-Content-Type-Options": "nosniff"})
+
+
+async def _bounded_form(request: Request, limit: int):
+    """The multipart form, read only up to limit bytes (413 past it), one file and a few fields."""
+    declared = request.headers.get("content-length")
+    if declared and (not declared.isdigit() or int(declared) > limit):
+        raise HTTPException(413, f"upload: more than {limit // 2**20} MB / アップロードは {limit // 2**20} MB まで")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"upload: more than {limit // 2**20} MB / アップロードは {limit // 2**20} MB まで")
+    request._body = body  # Starlette's form parser reads the cached body
+    try:
+        return await request.form(max_files=1, max_fields=5)
+    except Exception:
+        raise HTTPException(400, "upload: not a multipart form / フォームを読み取れません") from None
+
+
+@router.post("/my/workbook")
+async def workbook_upload(request: Request, lang: Lang):
+    """The filled-in workbook back: signed in (else sign-in), the CSRF token, a reporter or the secretariat; then
+    every cell read, all rows saved or none, every error named by sheet, row and column in the page's language."""
+    if auth.principal_of(request) is None:
+        raise auth.SignInRequired(href_for(lang)("/my"))
+    form = await _bounded_form(request, workbook.MAX_BYTES + 64 * 1024)
+    token = form.get("csrf_token")
+    p = auth.check_writer(request, token if isinstance(token, str) else None, ("reporter", "secretariat"),
+                          href_for(lang)("/my"))
+    upload = form.get("file")
+    raw = await upload.read() if hasattr(upload, "read") else b""
+    name = (getattr(upload, "filename", None) or "workbook.xlsx")[:200]
+    await form.close()
+    return await run_in_threadpool(_import, request, lang, p, raw, name)
+
+
+def _import(request, lang, p, raw: bytes, name: str):
+    from mieruka import storage
+
+    with storage.session_scope(request.app.state.db_url, write=True) as session:
+        if not raw:
+            return _my_page(request, session, lang, p, [t_file_missing(lang)], status=422)
+        try:
+            done = workbook.import_workbook(session, p, raw, name, via="web:xlsx")
+        except workbook.WorkbookRefused as exc:
+            session.rollback()
+            return _my_page(request, session, lang, p, [exc.message[lang], *exc.lines(lang)], status=exc.status)
+        except LostRace:
+            session.rollback()
+            text = ("取り込みの間に報告がほかの人に保存されました。何も保存していません。もう一度取り込んでください。"
+                    if lang == "ja" else "A report was saved by someone else during the import; "
+                                         "nothing was saved. Import again.")
+            return _my_page(request, session, lang, p, [text], status=409)
+        except WorkflowError as exc:
+            session.rollback()
+            _refused(exc, lang)
+        imported = f"{len(done.saved)},{len(done.submitted)},{done.unchanged}"
+    return RedirectResponse(href_for(lang)("/my", imported=imported), status_code=303)
+
+
+def t_file_missing(lang: str) -> str:
+    return "ファイルを選んでください。" if lang == "ja" else "Choose a file."
 
 
 def _report_or_403(session, p: Principal, report_id: int):

@@ -1,0 +1,497 @@
+"""The office's way of reporting: per organisation an XLSX workbook of a round's reports (one row per KPI, the last
+published values beside the cells to fill in, drop-down lists, locked cells, instructions first), and its upload back:
+every cell read and every error named by sheet, row and column; all rows saved or none; the same file twice is a no-op."""
+from __future__ import annotations
+
+import io
+from copy import copy
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from mieruka.accounts.service import Principal
+from mieruka.storage import workflow as store
+from mieruka.storage.cycle_models import Report, Round
+from mieruka.workflow import reports
+from mieruka.workflow.reports import STATUSES, FieldProblem, NotAllowed, WorkflowError
+
+FORMAT = "mieruka-report-workbook/1"
+INSTRUCTIONS, SHEET, META = "説明", "報告", "_mieruka"
+HEADER_ROW, FIRST_ROW = 1, 2
+# Bounds of an upload: a round has one row per KPI (the national data ~2,000); these leave room and refuse a file
+# that would take gigabytes before anything is decompressed (the survey import's zip-bomb check).
+MAX_BYTES = 10 * 1024 * 1024
+MAX_EXPANDED = 60 * 1024 * 1024
+MAX_ROWS = 20_000
+# a problem read_fields names by a field the workbook has no column for: the cell it came from
+PROBLEM_COLUMN = {"target_value": "target_text", "target_unit": "target_text", "target_deadline": "target_text",
+                  "actual_text": "value"}
+SUBMIT_WORDS = {"提出": True, "提出する": True, "submit": True, "yes": True, "": False}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    ja: str
+    en: str
+    width: int
+    editable: bool = False
+
+
+COLUMNS = (
+    Column("report_id", "報告ID", "report id", 9),
+    Column("kpi_id", "KPI ID", "KPI id", 8),
+    Column("kpi", "KPI", "KPI", 40),
+    Column("organisation", "府省庁", "organisation", 12),
+    Column("published_actual", "公表済みの実績値", "published actual", 28),
+    Column("published_rating", "公表済みの評価", "published rating", 10),
+    Column("published_target", "公表済みの目標", "published target", 24),
+    Column("state", "状態", "state", 10),
+    Column("version", "版", "version", 6),
+    Column("value", "実績値", "actual value", 12, True),
+    Column("unit", "単位", "unit", 8, True),
+    Column("as_of", "時点", "point in time", 12, True),
+    Column("status", "速報値・確報値・見込み", "preliminary / final / forecast", 12, True),
+    Column("next_measurement", "次回の把握時期", "next measurement", 24, True),
+    Column("proposed_rating", "評価案", "proposed rating", 8, True),
+    Column("rating_reason", "評価の理由", "reason for the rating", 30, True),
+    Column("target_text", "目標値の変更(例: 2020年度までに 450団体)", "target change (e.g. 2020年度までに 450団体)", 26, True),
+    Column("target_reason", "目標変更の理由", "reason for the target change", 24, True),
+    Column("submit", "提出", "submit", 8, True),
+)
+INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
+FORM_FIELDS = ("value", "unit", "as_of", "status", "next_measurement", "proposed_rating", "rating_reason",
+               "target_text", "target_reason")
+
+
+def letter(key: str) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(INDEX[key] + 1)
+
+
+def _label(key: str, lang: str) -> str:
+    c = COLUMNS[INDEX[key]]
+    return c.ja if lang == "ja" else c.en
+
+
+# ---------------------------------------------------------------- export
+
+
+@dataclass
+class Workbook:
+    content: bytes
+    file_name: str
+    rows: int
+
+
+def rating_codes() -> list[str]:
+    from mieruka.evaluate.schemes import load
+
+    return list(load(reports.RATING_SCHEME).codes)
+
+
+def _scope(p: Principal, organisation_id: int | None) -> list[int] | None:
+    """The organisations whose reports the workbook holds: one the person may edit, or all of theirs."""
+    if organisation_id is not None:
+        if not p.can_edit_org(organisation_id):
+            raise NotAllowed("この府省庁の報告を扱う権限がありません。", "You may not report for this organisation.")
+        return [organisation_id]
+    if p.role == "reporter":
+        return list(p.organisations)
+    if p.role == "secretariat":
+        return None
+    raise NotAllowed("報告の様式は府省庁の報告者と事務局が使います。",
+                     "Report workbooks are for reporters and the secretariat.")
+
+
+def _text(value) -> str:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), str(value))
+
+
+def _put(ws, row: int, col: int, value):
+    """A typed cell; text that a spreadsheet would run as a formula is kept as text with Excel's quote prefix."""
+    cell = ws.cell(row=row, column=col)
+    if isinstance(value, str):
+        value = _text(value)
+        if value.startswith(reports.FORMULA_START):
+            cell._value, cell.data_type, cell.quotePrefix = value, "s", True
+            return cell
+    cell.value = value
+    return cell
+
+
+def _number(v: float | None):
+    return None if v is None else (int(v) if float(v).is_integer() and abs(v) < 1e15 else v)
+
+
+def export(session: Session, p: Principal, rnd: Round, organisation_id: int | None = None,
+           lang: str = "ja") -> Workbook:
+    """The round's reports of the person's organisations (or of one), pre-filled: the last published actual, rating
+    and target (locked, for reference) and the report's current values in the cells to fill in."""
+    from openpyxl import Workbook as Book
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if rnd.state == "published":
+        raise WorkflowError(f"ラウンド「{rnd.name}」は公表済みです。", f"The round {rnd.name!r} is published already.")
+    orgs = _scope(p, organisation_id)
+    found = store.reports(session, round_id=rnd.id, organisation_ids=orgs)
+    names = store.kpi_names(session, [r.kpi_id for r in found]) if found else {}
+    org_names = store.organisation_names(session)
+    published = store.last_published(session, [r.kpi_id for r in found])
+    book = Book()
+    info = book.active
+    info.title = INSTRUCTIONS
+    ws = book.create_sheet(SHEET)
+    meta = book.create_sheet(META)
+    meta.sheet_state = "hidden"
+    for i, (k, v) in enumerate((("format", FORMAT), ("round_id", rnd.id), ("round", rnd.name),
+                                ("organisations", ",".join(str(o) for o in orgs) if orgs is not None else "*"),
+                                ("exported_by", p.login), ("lang", lang)), start=1):
+        _put(meta, i, 1, k)
+        _put(meta, i, 2, v)
+    meta.protection.sheet = True
+    _instructions(info, rnd, [org_names.get(o, "") for o in (orgs or [])], lang)
+
+    bold, grey = Font(bold=True), PatternFill("solid", fgColor="EEEEEE")
+    editable_fill = PatternFill("solid", fgColor="FFFDE7")
+    for i, c in enumerate(COLUMNS, start=1):
+        cell = _put(ws, HEADER_ROW, i, _label(c.key, lang))
+        cell.font, cell.fill = bold, grey
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[cell.column_letter].width = c.width
+    ws.freeze_panes = ws.cell(row=FIRST_ROW, column=INDEX["value"] + 1)
+    # one cell styled each way, copied to the others (assigning a style per cell hashes it every time: seconds for
+    # a national round)
+    proto = ws.cell(row=1, column=len(COLUMNS) + 5)
+    proto.protection, proto.fill = Protection(locked=False), editable_fill
+    open_style = copy(proto._style)
+    proto.number_format = "yyyy-mm-dd"
+    open_date_style = copy(proto._style)
+    proto.protection, proto.fill = Protection(locked=True), PatternFill()
+    date_style = copy(proto._style)
+    ws._cells.pop((proto.row, proto.column), None)
+    statuses = [v[0 if lang == "ja" else 1] for v in STATUSES.values()]
+    for n, r in enumerate(found, start=FIRST_ROW):
+        last = published.get(r.kpi_id, {})
+        editable = _editable(p, r, rnd)
+        row = {
+            "report_id": r.id, "kpi_id": r.kpi_id, "kpi": names.get(r.kpi_id, ("", None))[0],
+            "organisation": org_names.get(r.organisation_id), "published_actual": last.get("actual"),
+            "published_rating": last.get("rating"), "published_target": last.get("target"),
+            "state": reports.state_label(r.state, lang), "version": r.version, "value": _number(r.value),
+            "unit": r.unit, "as_of": r.as_of, "status": STATUSES[r.status][0 if lang == "ja" else 1] if r.status else None,
+            "next_measurement": r.next_measurement, "proposed_rating": r.proposed_rating,
+            "rating_reason": r.rating_reason, "target_text": r.target_text or (
+                f"{_number(r.target_value)}{r.target_unit or ''}" if r.target_value is not None else None),
+            "target_reason": r.target_reason, "submit": None,
+        }
+        for i, c in enumerate(COLUMNS, start=1):
+            cell = _put(ws, n, i, row[c.key])
+            if c.editable and editable:
+                cell._style = copy(open_date_style if c.key == "as_of" else open_style)
+            elif c.key == "as_of":
+                cell._style = copy(date_style)
+    last_row = max(FIRST_ROW, FIRST_ROW + len(found) - 1)
+    for key, choices in (("status", statuses), ("proposed_rating", rating_codes()),
+                         ("submit", ["提出" if lang == "ja" else "submit"])):
+        dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True, showErrorMessage=True,
+                            errorTitle=_label(key, lang), error=("次から選んでください: " if lang == "ja" else "Choose one of: ")
+                            + "、".join(choices))
+        dv.add(f"{letter(key)}{FIRST_ROW}:{letter(key)}{last_row}")
+        ws.add_data_validation(dv)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # widths may change; values in locked cells may not
+    info.protection.sheet = True
+    book.active = 0
+    buf = io.BytesIO()
+    book.save(buf)
+    org_part = "all" if orgs is None else "-".join(org_names.get(o, str(o)) for o in orgs)
+    return Workbook(buf.getvalue(), f"report-round{rnd.id}-{org_part}.xlsx", len(found))
+
+
+def _editable(p: Principal, r: Report, rnd: Round) -> bool:
+    return (p.can_edit_org(r.organisation_id) and r.state in reports.EDITABLE.get(p.role, ())
+            and (rnd.state == "open" or (rnd.state == "closed" and p.role == "secretariat")))
+
+
+INSTRUCTION_TEXT = {
+    "ja": [
+        "進捗報告の様式",
+        "ラウンド: {round}(基準日 {as_of}、締切 {deadline})",
+        "府省庁: {orgs}",
+        "",
+        "記入のしかた",
+        "1. 「報告」シートの黄色の欄だけを記入してください。灰色の欄(報告ID、KPI、公表済みの値、状態、版)は変更できません。",
+        "2. 実績値は数値、単位は「団体」などの単位、時点は日付(例: 2019-04-01)で書きます。",
+        "3. 速報値・確報値・見込み、評価案、提出はプルダウンから選びます。評価案には理由が必要です。",
+        "4. 目標値を変える場合は「2020年度までに 450団体」のように書き、理由を添えます。目標値の変更は事務局が別に承認します。",
+        "5. 「提出」を選んだ行は、保存したうえで事務局に提出されます。提出済み・承認済みの行は変更できません。",
+        "6. 記入したファイルを「担当の報告」ページからアップロードするか、mieruka report import で取り込みます。",
+        "   一つでも読み取れない欄があれば、どの行も保存されず、誤りのある欄をシート・行・列で示します。",
+        "   同じファイルをもう一度取り込んでも何も変わりません。",
+        "7. 先頭が = + - @ の文字列は使えません(減少は ▲ で書けます)。",
+    ],
+    "en": [
+        "Progress report workbook",
+        "Round: {round} (as of {as_of}, deadline {deadline})",
+        "Organisations: {orgs}",
+        "",
+        "How to fill it in",
+        "1. Fill in only the yellow cells of the sheet 報告. The grey cells (report id, KPI, published values, state, "
+        "version) are locked.",
+        "2. The actual is a number, the unit a unit such as 団体, the point in time a date (e.g. 2019-04-01).",
+        "3. Status, proposed rating and submit are chosen from drop-down lists. A proposed rating needs its reason.",
+        "4. A target change is written like 2020年度までに 450団体, with its reason; the secretariat approves it separately.",
+        "5. A row marked submit is saved and submitted to the secretariat. Submitted and approved rows cannot change.",
+        "6. Upload the file on the page My reports, or import it with mieruka report import.",
+        "   If any cell cannot be read, no row is saved and every error is named by sheet, row and column.",
+        "   Importing the same file again changes nothing.",
+        "7. Text may not begin with = + - or @ (write a decrease as ▲).",
+    ],
+}
+
+
+def _instructions(ws, rnd: Round, orgs: list[str], lang: str) -> None:
+    from openpyxl.styles import Font
+
+    values = {"round": rnd.name, "as_of": rnd.as_of.isoformat(), "deadline": rnd.deadline.isoformat(),
+              "orgs": "、".join(orgs) if orgs else ("すべて" if lang == "ja" else "all")}
+    for n, line in enumerate(INSTRUCTION_TEXT[lang], start=1):
+        cell = _put(ws, n, 1, line.format(**values))
+        if n in (1, 5):
+            cell.font = Font(bold=True, size=14 if n == 1 else 11)
+    ws.column_dimensions["A"].width = 120
+
+
+# ---------------------------------------------------------------- import
+
+
+@dataclass
+class CellError:
+    sheet: str
+    row: int | None
+    column: str | None
+    ja: str
+    en: str
+
+    def text(self, lang: str) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"{self.row}行" if lang == "ja" else f"row {self.row}")
+        if self.column:
+            name = _label(self.column, lang)
+            where.append(f"{letter(self.column)}列({name})" if lang == "ja" else f"column {letter(self.column)} ({name})")
+        place = (f"シート「{self.sheet}」 " if lang == "ja" else f"sheet {self.sheet}, ") + (
+            " ".join(where) if lang == "ja" else ", ".join(where))
+        return f"{place.strip(', ')}: {self.ja if lang == 'ja' else self.en}"
+
+
+class WorkbookRefused(WorkflowError):
+    """The upload as a whole: every error found; nothing was saved."""
+
+    status = 422
+
+    def __init__(self, errors: list[CellError], status: int = 422):
+        super().__init__(f"様式を取り込めませんでした({len(errors)}件の誤り)。何も保存していません。",
+                         f"The workbook was not imported ({len(errors)} error(s)); nothing was saved.")
+        self.errors = errors
+        self.status = status
+
+    def lines(self, lang: str) -> list[str]:
+        return [e.text(lang) for e in self.errors]
+
+
+@dataclass
+class Imported:
+    round: Round
+    rows: int
+    saved: list[int] = field(default_factory=list)
+    submitted: list[int] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _whole(ja: str, en: str, status: int = 422) -> WorkbookRefused:
+    return WorkbookRefused([CellError(SHEET, None, None, ja, en)], status)
+
+
+def _cell_text(value) -> str:
+    """A cell as the form would carry it: numbers without a needless .0, dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value).strip()
+
+
+def read_rows(raw: bytes, file_name: str = "workbook.xlsx") -> tuple[dict, list[tuple[int, list]]]:
+    """The hidden settings and the rows of the report sheet, each with its row number. Refuses a file too large, a zip
+    bomb, a file that is no workbook, or one not made by export() — before any row is read."""
+    import openpyxl
+
+    from mieruka.ingest.sources import XlsxTooLarge, check_xlsx_size
+
+    if len(raw) > MAX_BYTES:
+        raise _whole(f"{file_name}: ファイルが大きすぎます(上限 {MAX_BYTES // 2**20} MB)。",
+                     f"{file_name}: the file is larger than the limit of {MAX_BYTES // 2**20} MB.", 413)
+    try:
+        check_xlsx_size(raw, max_expanded=MAX_EXPANDED)
+    except XlsxTooLarge as exc:
+        raise _whole(f"{file_name}: 展開すると大きすぎます({exc})。", f"{file_name}: {exc}", 413) from None
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged file
+        raise _whole(f"{file_name}: Excel のブック(.xlsx)として開けません。",
+                     f"{file_name}: cannot be opened as an Excel workbook (.xlsx).") from None
+    try:
+        if META not in book.sheetnames or SHEET not in book.sheetnames:
+            raise _whole(f"{file_name}: mieruka が作った報告の様式ではありません(シート「{SHEET}」「{META}」がありません)。"
+                         "「担当の報告」ページから様式をダウンロードしてください。",
+                         f"{file_name}: not a report workbook made by mieruka (no sheet {SHEET} and {META}); "
+                         "download one from the page My reports.")
+        meta = {}
+        for row in book[META].iter_rows(min_row=1, max_row=20, max_col=2, values_only=True):
+            if row and row[0]:
+                meta[str(row[0])] = row[1] if len(row) > 1 else None
+        if meta.get("format") != FORMAT:
+            raise _whole(f"{file_name}: 様式の版「{meta.get('format')}」は読めません({FORMAT} が必要です)。",
+                         f"{file_name}: workbook format {meta.get('format')!r} is not {FORMAT}.")
+        rows = []
+        for number, row in enumerate(book[SHEET].iter_rows(min_row=FIRST_ROW, max_col=len(COLUMNS), values_only=True),
+                                     start=FIRST_ROW):
+            if number - FIRST_ROW >= MAX_ROWS:
+                raise _whole(f"{file_name}: 行が多すぎます(上限 {MAX_ROWS:,} 行)。",
+                             f"{file_name}: more than {MAX_ROWS:,} rows.", 413)
+            cells = list(row) + [None] * (len(COLUMNS) - len(row))
+            if any(v not in (None, "") for v in cells):
+                rows.append((number, cells))
+        return meta, rows
+    except WorkbookRefused:
+        raise
+    except Exception:  # read-only sheets are parsed row by row: damage shows up here too
+        raise _whole(f"{file_name}: ブックの内容を読み取れません。", f"{file_name}: the workbook's cells cannot be read.") \
+            from None
+    finally:
+        book.close()
+
+
+def _status_key(text: str) -> str | None:
+    for key, (ja, en) in STATUSES.items():
+        if text in (key, ja, en):
+            return key
+    return None
+
+
+def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str = "workbook.xlsx",
+                    via: str = "web:xlsx") -> Imported:
+    """Read every row, refuse the whole file when any cell is wrong (WorkbookRefused lists each error by sheet, row
+    and column, in both languages), else save each changed row under its report's lock and submit the rows marked
+    提出. A row whose values equal the report's is left alone, so the same file imported twice changes nothing."""
+    meta, rows = read_rows(raw, file_name)
+    try:
+        rnd = store.round_by_id(session, int(meta.get("round_id")))
+    except (TypeError, ValueError):
+        rnd = None
+    if rnd is None:
+        raise _whole(f"{file_name}: この様式のラウンドはありません。", f"{file_name}: the workbook's round does not exist.")
+    if rnd.state == "published" or (rnd.state == "closed" and p.role != "secretariat"):
+        raise _whole(f"ラウンド「{rnd.name}」は締め切られています。", f"The round {rnd.name!r} is closed.", 409)
+    if p.role not in ("reporter", "secretariat"):
+        raise NotAllowed("報告の様式は府省庁の報告者と事務局が使います。",
+                         "Report workbooks are for reporters and the secretariat.")
+    codes = rating_codes()
+    by_id = {r.id: r for r in store.reports(session, round_id=rnd.id, report_ids=[
+        int(c[INDEX["report_id"]]) for _, c in rows if isinstance(c[INDEX["report_id"]], (int, float))])}
+    errors: list[CellError] = []
+    plan: list[tuple[Report, dict, bool]] = []
+    forbidden = False
+    seen: set[int] = set()
+
+    def err(row, key, ja, en):
+        errors.append(CellError(SHEET, row, key, ja, en))
+
+    for number, cells in rows:
+        get = {c.key: cells[i] for i, c in enumerate(COLUMNS)}
+        rid = get["report_id"]
+        report = by_id.get(int(rid)) if isinstance(rid, (int, float)) and float(rid).is_integer() else None
+        if report is None:
+            err(number, "report_id", f"報告ID「{_cell_text(rid)[:20]}」はこのラウンドにありません(変更できない欄です)。",
+                f"report id {_cell_text(rid)[:20]!r} is not in this round (this cell is locked).")
+            continue
+        if report.id in seen:
+            err(number, "report_id", f"報告ID {report.id} が2回あります。", f"report id {report.id} appears twice.")
+            continue
+        seen.add(report.id)
+        if _cell_text(get["kpi_id"]) != str(report.kpi_id):
+            err(number, "kpi_id", f"報告 {report.id} の KPI ID は {report.kpi_id} です(変更できない欄です)。",
+                f"report {report.id} is of KPI {report.kpi_id} (this cell is locked).")
+            continue
+        version = get["version"]
+        if not (isinstance(version, (int, float)) and float(version).is_integer()):
+            err(number, "version", "版は変更できない欄です。", "the version cell is locked.")
+            continue
+        form = {k: _cell_text(get[k]) for k in FORM_FIELDS}
+        status_text = form["status"]
+        if status_text:
+            key = _status_key(status_text)
+            form["status"] = key or status_text
+        fields, problems = reports.read_fields(form, codes=codes)
+        if not form["target_text"]:
+            fields.update(target_value=None, target_unit=None, target_deadline=None)
+        submit_word = _cell_text(get["submit"]).lower()
+        if submit_word not in SUBMIT_WORDS:
+            err(number, "submit", "「提出」を選ぶか空欄にしてください。", "choose submit or leave the cell empty.")
+        for problem in problems:
+            err(number, PROBLEM_COLUMN.get(problem.field, problem.field), problem.ja, problem.en)
+        changes = {f: v for f, v in fields.items() if getattr(report, f) != v}
+        if changes and report.actual_text and {"value", "unit", "as_of", "status"} & set(changes):
+            changes["actual_text"] = None  # the cells now say what the one-cell text said
+        submit = SUBMIT_WORDS.get(submit_word, False) and report.state in ("draft", "returned")
+        if not changes and not submit:
+            continue
+        if not p.can_edit_org(report.organisation_id):
+            forbidden = True
+            err(number, "report_id", f"報告 {report.id} は担当外の府省庁のものです。",
+                f"report {report.id} belongs to an organisation you do not report for.")
+            continue
+        if report.state not in reports.EDITABLE.get(p.role, ()):
+            err(number, "state", f"報告 {report.id} は「{reports.state_label(report.state, 'ja')}」のため変更できません。",
+                f"report {report.id} is {reports.state_label(report.state, 'en')} and cannot change.")
+            continue
+        if changes and int(version) != report.version:
+            err(number, "version", f"報告 {report.id} はこの様式を作った後に保存されています(版 {int(version)} → "
+                f"{report.version}、{report.updated_by})。新しい様式をダウンロードしてください。",
+                f"report {report.id} was saved after this workbook was made (version {int(version)} → "
+                f"{report.version}, by {report.updated_by}); download a new workbook.")
+            continue
+        if submit and rnd.state != "open":
+            err(number, "submit", f"ラウンド「{rnd.name}」は受付を終了しています。", f"The round {rnd.name!r} is not open.")
+            continue
+        if submit:
+            after = {f: changes.get(f, getattr(report, f)) for f in ("value", "as_of")}
+            for f, v in after.items():
+                if v is None:
+                    err(number, f, "提出の前に入力してください。", "fill this in before submitting.")
+        plan.append((report, changes, submit))
+    if errors:
+        if forbidden and all("担当外" in e.ja for e in errors):
+            raise NotAllowed("担当外の府省庁の報告は取り込めません。" + " ".join(e.text("ja") for e in errors),
+                             "You may not import reports of other organisations. " + " ".join(e.text("en") for e in errors))
+        raise WorkbookRefused(errors)
+    done = Imported(rnd, len(rows))
+    done.saved = reports.apply_many(session, p, [(r, changes) for r, changes, _ in plan if changes], via)
+    submitting = [r for r, _, submit in plan if submit]
+    reports.submit_many(session, p, submitting, via)
+    done.submitted = [r.id for r in submitting]
+    done.unchanged = len(rows) - len({r.id for r, _, _ in plan})
+    return done

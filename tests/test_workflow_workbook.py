@@ -1,0 +1,323 @@
+"""The report workbook round trip on SQLite and PostgreSQL: what the exported XLSX holds (instructions first, the last
+published values, drop-down lists, locked cells), every bad cell named by sheet, row and column in both languages with
+nothing saved, the same file twice changing nothing, other organisations refused, bombs and non-workbooks refused,
+and the whole cycle through the workbook, the web pages and the shell."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+import webdata
+from mieruka import storage
+from mieruka.accounts import service
+from mieruka.storage import models as m
+from mieruka.storage.cycle_models import Report, ReportVersion
+from mieruka.web import create_app
+from mieruka.workflow import reports, rounds, workbook
+from mieruka.workflow.reports import NotAllowed
+
+GOOD = "Kasumigaseki-2019"
+ROUND = "2019年度 進捗報告"
+
+
+@pytest.fixture
+def db(db_url):
+    webdata.build(db_url)
+    with storage.session_scope(db_url) as s:
+        s.add(m.Organisation(name="財務省"))
+        s.flush()
+        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
+        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
+        service.create_user(s, "mof", "財務 三郎", GOOD, "reporter", organisations=["財務省"])
+        rounds.open_round(s, who(s, "sec"), ROUND, date(2019, 3, 31), date(2019, 5, 31))
+    return db_url
+
+
+def who(s, login):
+    return service.principal(s, service.store.user_by_login(s, login))
+
+
+def exported(url, login="rep", lang="ja") -> bytes:
+    with storage.session_scope(url) as s:
+        return workbook.export(s, who(s, login), rounds.get(s, ROUND), lang=lang).content
+
+
+def filled(raw: bytes, cells: dict[str, object]) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(raw))
+    for ref, value in cells.items():
+        book[workbook.SHEET][ref] = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def imported(url, raw, login="rep"):
+    with storage.session_scope(url) as s:
+        return workbook.import_workbook(s, who(s, login), raw, "houkoku.xlsx")
+
+
+def table(url) -> list[tuple]:
+    with storage.session_scope(url) as s:
+        return [(r.id, r.state, r.version, r.value, r.as_of, r.status, r.proposed_rating, r.target_value)
+                for r in s.scalars(select(Report).order_by(Report.id))]
+
+
+def versions(url) -> int:
+    with storage.session_scope(url) as s:
+        return s.scalar(select(func.count()).select_from(ReportVersion))
+
+
+def test_the_exported_workbook(db):
+    book = openpyxl.load_workbook(io.BytesIO(exported(db)))
+    assert book.sheetnames == ["説明", "報告", "_mieruka"] and book.active.title == "説明"
+    assert book["_mieruka"].sheet_state == "hidden"
+    assert book["説明"]["A1"].value == "進捗報告の様式"
+    assert book["説明"]["A2"].value == "ラウンド: 2019年度 進捗報告(基準日 2019-03-31、締切 2019-05-31)"
+    ws = book["報告"]
+    rows = [r for r in ws.iter_rows(values_only=True)]
+    assert rows[0][:10] == ("報告ID", "KPI ID", "KPI", "府省庁", "公表済みの実績値", "公表済みの評価", "公表済みの目標",
+                            "状態", "版", "実績値")
+    assert [r[:9] for r in rows[1:3]] == [
+        (1, 1, "窓口業務のアウトソーシング", "総務省", "301団体 (2017年4月速報値)", "B", "2020年度までに 416団体", "下書き", 1),
+        (2, 2, "総合窓口の導入", "総務省", "215団体 (2017年4月速報値)", "B", "2020年度までに 370団体", "下書き", 1)]
+    assert len(rows) == 5  # the four KPIs of 総務省, one row each
+    assert ws.protection.sheet is True
+    assert ws["A2"].protection.locked is True and ws["E2"].protection.locked is True
+    assert ws["J2"].protection.locked is False and ws["S5"].protection.locked is False
+    lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert lists == {"M2:M5": '"速報値,確報値,見込み"', "O2:O5": '"A,B,N,F"', "S2:S5": '"提出"'}
+    english = openpyxl.load_workbook(io.BytesIO(exported(db, lang="en")))
+    assert english["報告"]["J1"].value == "actual value" and english["説明"]["A1"].value == "Progress report workbook"
+
+
+def test_every_bad_cell_is_named_and_nothing_is_saved(db):
+    before, count = table(db), versions(db)
+    raw = filled(exported(db), {"J2": "三百", "L2": "2019年13月", "M3": "速報", "O3": "S", "J4": 420,
+                                "O4": "A", "Q5": "いつか", "S4": "たぶん", "A5": 99})
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, raw)
+    assert caught.value.lines("ja") == [
+        "シート「報告」 2行 J列(実績値): 「三百」は数値ではありません。",
+        "シート「報告」 2行 L列(時点): 「2019年13月」は日付として読めません(例: 2018-04-01、2018年4月)。",
+        "シート「報告」 3行 M列(速報値・確報値・見込み): 速報値・確報値・見込みのいずれかを選んでください。",
+        "シート「報告」 3行 O列(評価案): 評価は A・B・N・F のいずれかです。",
+        "シート「報告」 4行 S列(提出): 「提出」を選ぶか空欄にしてください。",
+        "シート「報告」 4行 P列(評価の理由): 評価案には理由を書いてください。",
+        "シート「報告」 5行 A列(報告ID): 報告ID「99」はこのラウンドにありません(変更できない欄です)。",
+    ]
+    assert caught.value.lines("en")[0] == "sheet 報告, row 2, column J (actual value): '三百' is not a number."
+    assert table(db) == before and versions(db) == count
+
+
+def test_import_saves_submits_and_the_same_file_twice_changes_nothing(db):
+    raw = filled(exported(db), {"J2": 330, "K2": "団体", "L2": datetime(2018, 4, 1), "M2": "速報値", "O2": "A",
+                                "P2": "前年より29団体増", "S2": "提出", "J3": 230.5, "L3": "2018年4月",
+                                "Q3": "2020年度までに 400団体", "R3": "前倒し"})
+    done = imported(db, raw)
+    assert (done.saved, done.submitted, done.unchanged) == ([1, 2], [1], 2)
+    after, count = table(db), versions(db)
+    assert after[:2] == [(1, "submitted", 3, 330.0, date(2018, 4, 1), "preliminary", "A", None),
+                         (2, "draft", 2, 230.5, date(2018, 4, 1), None, None, 400.0)]
+    again = imported(db, raw)
+    assert (again.saved, again.submitted, again.unchanged) == ([], [], 4)
+    assert table(db) == after and versions(db) == count
+    with storage.session_scope(db) as s:
+        saved = s.scalars(select(ReportVersion).where(ReportVersion.report_id == 1).order_by(ReportVersion.id)).all()
+        assert [(v.actor, v.via, v.action) for v in saved] == [
+            ("sec", "web", "open"), ("rep", "web:xlsx", "save"), ("rep", "web:xlsx", "submit")]
+        assert saved[1].changes["value"] == [None, 330.0]
+
+
+def test_a_stale_workbook_and_a_locked_row_are_refused(db):
+    raw = exported(db)
+    with storage.session_scope(db) as s:
+        reports.save(s, who(s, "sec"), s.get(Report, 1), {"value": "310", "as_of": "2018-04-01"}, 1)
+    before = table(db)
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, filled(raw, {"J2": 330}))
+    assert caught.value.lines("en") == [
+        "sheet 報告, row 2, column I (version): report 1 was saved after this workbook was made (version 1 → 2, "
+        "by sec); download a new workbook."]
+    assert table(db) == before
+    fresh = filled(exported(db), {"S2": "提出"})
+    assert imported(db, fresh).submitted == [1]
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, filled(fresh, {"J2": 340}))
+    assert caught.value.lines("ja") == ["シート「報告」 2行 H列(状態): 報告 1 は「提出済み」のため変更できません。"]
+
+
+def test_other_organisations_and_other_roles_are_refused(db):
+    raw = filled(exported(db), {"J2": 330})
+    before = table(db)
+    with pytest.raises(NotAllowed) as caught:
+        imported(db, raw, "mof")
+    assert caught.value.status == 403 and "report 1 belongs to an organisation you do not report for" in \
+        caught.value.message["en"]
+    with storage.session_scope(db) as s:
+        assert workbook.export(s, who(s, "mof"), rounds.get(s, ROUND)).rows == 0
+        with pytest.raises(NotAllowed):
+            workbook.export(s, who(s, "mof"), rounds.get(s, ROUND), organisation_id=1)
+    assert table(db) == before
+    assert imported(db, raw, "sec").saved == [1]  # the secretariat may edit anything
+
+
+def _bomb() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (80 * 2**20))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("raw, status, ja", [
+    (b"not a workbook", 422, "houkoku.xlsx: Excel のブック(.xlsx)として開けません。"),
+    (None, 422, "houkoku.xlsx: mieruka が作った報告の様式ではありません"),
+    ("bomb", 413, "houkoku.xlsx: 展開すると大きすぎます(the workbook unzips to 80 MB; the limit is 60 MB)。"),
+    (b"x" * (workbook.MAX_BYTES + 1), 413, "houkoku.xlsx: ファイルが大きすぎます(上限 10 MB)。"),
+])
+def test_files_that_are_not_report_workbooks(db, raw, status, ja):
+    if raw is None:
+        other = openpyxl.Workbook()
+        other.active["A1"] = "報告ID"
+        buf = io.BytesIO()
+        other.save(buf)
+        raw = buf.getvalue()
+    elif raw == "bomb":
+        raw = _bomb()
+    before = table(db)
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, raw)
+    assert caught.value.status == status and caught.value.lines("ja")[0].startswith(f"シート「報告」: {ja}")
+    assert table(db) == before
+
+
+def test_text_that_would_run_as_a_formula_stays_text(db):
+    with storage.session_scope(db) as s:
+        s.get(m.Kpi, 1).name = '=HYPERLINK("http://evil.example","x")'
+    ws = openpyxl.load_workbook(io.BytesIO(exported(db)))["報告"]
+    assert ws["C2"].data_type == "s" and ws["C2"].quotePrefix is True
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, filled(exported(db), {"P2": "@SUM(1)"}))
+    assert caught.value.lines("en") == [
+        "sheet 報告, row 2, column P (reason for the rating): may not begin with = + - or @ (write a decrease as ▲)."]
+
+
+# ---------------------------------------------------------------- the web pages and the shell
+
+
+def signed_in(app, login):
+    client = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
+    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
+    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client
+
+
+def upload(client, raw, lang=""):
+    return client.post(f"/my/workbook{lang}", data={"csrf_token": client.csrf},
+                       files={"file": ("houkoku.xlsx", raw, "application/octet-stream")}, follow_redirects=False)
+
+
+def test_the_whole_cycle_through_the_workbook(sqlite_url):
+    url = sqlite_url
+    webdata.build(url)
+    with storage.session_scope(url) as s:
+        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
+        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
+    app = create_app(url)
+    sec, rep, public = signed_in(app, "sec"), signed_in(app, "rep"), TestClient(app)
+    assert sec.post("/rounds", data={"csrf_token": sec.csrf, "name": ROUND, "as_of": "2019-03-31",
+                                     "deadline": "2019-05-31"}).status_code == 200
+    my = rep.get("/my").text
+    assert 'href="/my/workbook?round=1&amp;org=1"' in my and 'enctype="multipart/form-data"' in my
+    download = rep.get("/my/workbook?round=1&org=1")
+    assert download.status_code == 200 and download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-disposition"].startswith('attachment; filename="report-round1.xlsx"')
+    assert public.get("/my/workbook?round=1&org=1", follow_redirects=False).status_code == 303
+    # the reporter fills in two KPIs, one with a mistake: named in the page's language, nothing saved
+    wrong = filled(download.content, {"J2": 330, "L2": date(2018, 4, 1), "M2": "速報値", "S2": "提出",
+                                      "J3": "二百三十", "L3": date(2018, 4, 1), "S3": "提出"})
+    refused = upload(rep, wrong, "?lang=en")
+    assert refused.status_code == 422
+    assert "sheet 報告, row 3, column J (actual value): &#39;二百三十&#39; is not a number." in refused.text
+    assert [r[1] for r in table(url)] == ["draft"] * 4
+    right = filled(wrong, {"J3": 230})
+    done = upload(rep, right)
+    assert done.status_code == 303 and done.headers["location"] == "/my?imported=2%2C2%2C2"
+    assert "様式を取り込みました: 保存 2 件、提出 2 件、変更なし 2 件。" in rep.get(done.headers["location"]).text
+    assert upload(rep, right).headers["location"] == "/my?imported=0%2C0%2C4"  # the same file twice: nothing
+    # the secretariat returns one; the reporter fixes it in a new workbook and resubmits
+    assert sec.post("/reports/2/return", data={"csrf_token": sec.csrf, "version": "3",
+                                               "comment": "時点を確認してください"}).status_code == 200
+    fix = filled(rep.get("/my/workbook?round=1&org=1").content, {"L3": date(2018, 10, 1), "S3": "提出"})
+    assert upload(rep, fix).headers["location"] == "/my?imported=1%2C1%2C3"
+    for report_id, version in ((1, "3"), (2, "6")):
+        assert sec.post(f"/reports/{report_id}/approve", data={"csrf_token": sec.csrf, "version": version}
+                        ).status_code == 200
+    assert sec.post("/rounds/1/publish", data={"csrf_token": sec.csrf}).status_code == 200
+    observations = {k["id"]: [(o["value"], o["as_of"]) for o in k["observations"]]
+                    for k in public.get("/api/kpis?include=observations").json()["items"]}
+    assert observations[1][-1] == (330, "2018-04-01") and observations[2][-1] == (230, "2018-10-01")
+    history = public.get("/kpis/2/history").text
+    assert history.count("web:xlsx") == 4 and "総務 太郎" in history and "事務局 花子" in history
+
+
+def test_upload_guards(sqlite_url):
+    webdata.build(sqlite_url)
+    with storage.session_scope(sqlite_url) as s:
+        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
+        service.create_user(s, "root", "管理者", GOOD, "admin")
+        rounds.open_round(s, who(s, "sec"), ROUND, date(2019, 3, 31), date(2019, 5, 31))
+    raw = filled(exported(sqlite_url, "sec"), {"J2": 330})
+    app = create_app(sqlite_url)
+    anonymous = TestClient(app).post("/my/workbook", data={"csrf_token": "x"}, files={"file": ("a.xlsx", raw)},
+                                     follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/signin?next=")
+    root, sec = signed_in(app, "root"), signed_in(app, "sec")
+    assert upload(root, raw).status_code == 403
+    forged = sec.post("/my/workbook", data={"csrf_token": "forged"}, files={"file": ("a.xlsx", raw)})
+    assert forged.status_code == 403
+    huge = sec.post("/my/workbook", content=b"x" * (workbook.MAX_BYTES + 70 * 1024),
+                    headers={"content-type": "multipart/form-data; boundary=x"})
+    assert huge.status_code == 413
+    assert table(sqlite_url)[0][3] is None
+    assert upload(sec, raw).status_code == 303 and table(sqlite_url)[0][3] == 330.0
+
+
+def test_report_export_and_import_commands(tmp_path):
+    from mieruka.cli import load_commands
+
+    db = str(tmp_path / "wb.db")
+    url = f"sqlite:///{db}"
+    webdata.build(url)
+    with storage.session_scope(url) as s:
+        service.create_user(s, "sec", "事務局", GOOD, "secretariat")
+        service.create_user(s, "rep", "総務", GOOD, "reporter", organisations=["総務省"])
+        rounds.open_round(s, who(s, "sec"), ROUND, date(2019, 3, 31), date(2019, 5, 31))
+    cli, runner = load_commands(), CliRunner()
+    out = tmp_path / "houkoku.xlsx"
+    made = runner.invoke(cli, ["report", "export", "--round", ROUND, "--as", "rep", "-o", str(out), "--db", db])
+    assert made.exit_code == 0, made.stderr
+    assert made.stdout.strip() == str(out) and "4 report(s)" in made.stderr
+    out.write_bytes(filled(out.read_bytes(), {"J2": "3百"}))
+    bad = runner.invoke(cli, ["report", "import", str(out), "--as", "rep", "--db", db])
+    assert bad.exit_code == 1
+    assert "シート「報告」 2行 J列(実績値): 「3百」は数値ではありません。" in bad.stderr
+    assert "様式を取り込めませんでした(1件の誤り)。何も保存していません。" in bad.stderr
+    out.write_bytes(filled(out.read_bytes(), {"J2": 330, "L2": "2018-04-01"}))
+    for expected in ("1 saved", "0 saved"):
+        ok = runner.invoke(cli, ["report", "import", str(out), "--as", "rep", "--db", db])
+        assert ok.exit_code == 0 and ok.stdout.strip() == f"{ROUND}: 4 row(s) read, {expected}, 0 submitted, " \
+                                                           f"{3 if expected == '1 saved' else 4} unchanged"
+    with storage.session_scope(url) as s:
+        assert [(v.actor, v.via) for v in s.scalars(select(ReportVersion).where(
+            ReportVersion.report_id == 1, ReportVersion.action == "save"))] == [("rep", "cli:xlsx")]
+    admin = runner.invoke(cli, ["report", "export", "--round", "1", "--as", "nobody", "--db", db])
+    assert admin.exit_code == 1 and "--as: no active account 'nobody'" in admin.stderr
