@@ -1,16 +1,20 @@
 """The bulk rater (evaluate.fast, what `mieruka evaluate` and the stored ratings use) gives rate_kpi's result for every
 KPI of the seeds under every scheme and date, field by field, explanation included, also after observations that
-exercise each branch were added: undated values, repeated values, 見込み (forecast) values, other units, no value."""
+exercise each branch were added: undated values, repeated values, 見込み (forecast) values, other units, no value;
+and the audit's shortcut for value conflicts finds the rows every pair check finds."""
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from mieruka import storage
 from mieruka.cli import load_commands
+from mieruka.evaluate import audit
 from mieruka.evaluate.fast import rate_chunk
 from mieruka.evaluate.rate import rate_kpi
 from mieruka.evaluate.schemes import available, load
@@ -86,3 +90,13 @@ def test_the_bulk_rater_follows_every_branch_of_build_series(seeded):
                 record_observation(s, kpi_id, doc, float(year - 2000), date(year, 3, 31), "x", status="final")
     n, differ = _compare(seeded)
     assert n > 0 and differ == []
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from([1.0, 2.0, 2.0000000001, 1000.0, 1040.0, 0.5, -3.0, 0.0]),
+                          st.sampled_from([None, "%", "団体"]), st.sampled_from([None, "final", "preliminary"]),
+                          st.sampled_from(["", "約1,000"])), min_size=1, max_size=8))
+def test_the_value_conflict_shortcut_finds_the_rows_every_pair_check_finds(rows):
+    rows = [{"value": v, "unit": u, "status": s, "text": t} for v, u, s, t in rows]
+    pairwise = [r for r in rows if any(audit._values_conflict(r, o) for o in rows if o is not r)]
+    assert audit._involved(rows) == pairwise

@@ -51,15 +51,16 @@ def code_key(code: str) -> str:
 
 
 def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: list[dict] | None = None,
-          dates: dict | None = None) -> list[Finding]:
+          dates: dict | None = None, recomputed: dict | None = None) -> list[Finding]:
     """Every finding of every kind; schemes with an `official` name are checked against the published ratings.
-    dates: the documents' dates when kpis is a part of the database (evaluate.stored passes them)."""
+    dates: the documents' dates when kpis is a part of the database (evaluate.stored passes them); recomputed: the
+    published ratings already rated again in bulk (see recompute_requests)."""
     dates = dates if dates is not None else document_dates(kpis)
     findings: list[Finding] = []
     for scheme in schemes:
         if scheme.official:
-            findings += rating_findings(kpis, scheme, dates, as_of)
-            findings += rollup_findings(kpis, scheme, dates, policy_results or [], as_of)
+            findings += rating_findings(kpis, scheme, dates, as_of, recomputed)
+            findings += rollup_findings(kpis, scheme, dates, policy_results or [], as_of, recomputed)
     findings += rating_conflicts(kpis)
     findings += value_conflicts(kpis)
     findings += target_conflicts(kpis, dates)
@@ -77,21 +78,36 @@ def _official(kpi: dict, scheme: Scheme) -> list[dict]:
     return [r for r in kpi.get("ratings", []) if r.get("official") and r.get("scheme") == scheme.official]
 
 
-def _recompute(kpi: dict, rating: dict, scheme: Scheme, dates: dict, as_of: date) -> RatingResult:
+def _recompute(kpi: dict, rating: dict, scheme: Scheme, dates: dict, as_of: date,
+               recomputed: dict | None = None) -> RatingResult:
     """The scheme's code from the numbers the rating document gave, as of that document's date."""
+    if recomputed is not None and (scheme.name, id(rating)) in recomputed:
+        return recomputed[(scheme.name, id(rating))]
     doc = doc_key(rating.get("source"))
     when = dates.get(doc) or rating.get("as_of") or as_of
     return rate_kpi(kpi, scheme, when, dates, document=doc)
 
 
-def rating_findings(kpis: list[dict], scheme: Scheme, dates: dict, as_of: date) -> list[Finding]:
+def recompute_requests(kpis: list[dict], scheme: Scheme, dates: dict, as_of: date) -> list[tuple[dict, dict, date, object]]:
+    """(kpi, published rating, date, document) of each rating _recompute rates again: for a bulk rater, whose results go
+    to audit() as recomputed, keyed (scheme name, id(rating))."""
+    out = []
+    for kpi in kpis:
+        for r in _official(kpi, scheme):
+            doc = doc_key(r.get("source"))
+            out.append((kpi, r, dates.get(doc) or r.get("as_of") or as_of, doc))
+    return out
+
+
+def rating_findings(kpis: list[dict], scheme: Scheme, dates: dict, as_of: date,
+                    recomputed: dict | None = None) -> list[Finding]:
     """rating_mismatch, achieved_but_rated_low and missed_but_rated_high for one scheme's published ratings."""
     out = []
     top = {code_key(c) for c in scheme.top_codes}
     for kpi in kpis:
         seen = set()
         for r in _official(kpi, scheme):
-            res = _recompute(kpi, r, scheme, dates, as_of)
+            res = _recompute(kpi, r, scheme, dates, as_of, recomputed)
             official = code_key(r["code"])
             key = (official, res.code, res.actual, res.actual_as_of, res.target)
             if key in seen:
@@ -132,7 +148,8 @@ def _goal(res: RatingResult, en: bool = False) -> str:
     return f"{value} (by {res.deadline})" if en else f"{value}({res.deadline})"
 
 
-def rollup_members(kpis: list[dict], scheme: Scheme, dates: dict, results: list[dict], as_of: date) -> dict:
+def rollup_members(kpis: list[dict], scheme: Scheme, dates: dict, results: list[dict], as_of: date,
+                   recomputed: dict | None = None) -> dict:
     """For each sheet with a published overall result: its indicators rated on the sheet's own numbers."""
     if scheme.rollup is None or scheme.rollup.group_by != "document" or not results:
         return {}
@@ -144,7 +161,7 @@ def rollup_members(kpis: list[dict], scheme: Scheme, dates: dict, results: list[
             doc = doc_key(r.get("source"))
             if doc in docs and (doc, k["id"]) not in seen:
                 seen.add((doc, k["id"]))
-                out.setdefault(doc, []).append(_recompute(k, r, scheme, dates, as_of))
+                out.setdefault(doc, []).append(_recompute(k, r, scheme, dates, as_of, recomputed))
     return out
 
 
@@ -169,9 +186,10 @@ def rollup_compare(members: dict, scheme: Scheme, results: list[dict]) -> list[F
     return out
 
 
-def rollup_findings(kpis: list[dict], scheme: Scheme, dates: dict, results: list[dict], as_of: date) -> list[Finding]:
+def rollup_findings(kpis: list[dict], scheme: Scheme, dates: dict, results: list[dict], as_of: date,
+                    recomputed: dict | None = None) -> list[Finding]:
     """The published overall result of a sheet against the scheme's roll-up of the same sheet's indicators."""
-    return rollup_compare(rollup_members(kpis, scheme, dates, results, as_of), scheme, results)
+    return rollup_compare(rollup_members(kpis, scheme, dates, results, as_of, recomputed), scheme, results)
 
 
 def rating_conflicts(kpis: list[dict]) -> list[Finding]:
@@ -217,6 +235,15 @@ def _differ(a: float, b: float, approx: bool) -> bool:
 def value_conflicts(kpis: list[dict]) -> list[Finding]:
     """Different values for the same KPI at the same point in time (a 速報値 later revised by a 確報値 is not one)."""
     out = []
+    written: dict = {}  # (value, unit) -> as written; (document, line, en) -> the place: a KPI repeats both often
+    cited: dict = {}
+
+    def place(source: dict | None, en: bool = False) -> str:
+        key = (source.get("document"), source.get("line"), en) if source else (None, None, en)
+        if key not in cited:
+            cited[key] = at_en(source) if en else at(source)
+        return cited[key]
+
     for kpi in kpis:
         stated = [o for o in kpi.get("observations", []) if o.get("status") != "forecast"]
         stated += kpi.get("baselines") or ([kpi["baseline"]] if kpi.get("baseline") else [])
@@ -227,13 +254,13 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
         for when, rows in sorted(by_day.items()):
             # the rows in at least one conflicting pair; any() stops at the first other row that disagrees, so a date
             # with hundreds of differing values (one per local body) costs about n checks, not n²
-            involved = [r for r in rows if any(_values_conflict(r, other) for other in rows if other is not r)]
+            involved = _involved(rows)
             if not involved:
                 continue
-            values = _distinct(involved)
-            parts = "、".join(f"{v}（{'・'.join(at(s) for s, _ in srcs)}）" for v, srcs in values.items())
+            values = _distinct(involved, written)
+            parts = "、".join(f"{v}（{'・'.join(place(s) for s, _ in srcs)}）" for v, srcs in values.items())
             parts_en = "; ".join(f"{num_en(float(srcs[0][1]['value']), srcs[0][1].get('unit'))} "
-                                 f"({', '.join(at_en(s) for s, _ in srcs)})" for srcs in values.values())
+                                 f"({', '.join(place(s, True) for s, _ in srcs)})" for srcs in values.values())
             out.append(Finding("value_conflict", kpi["id"], kpi["name"],
                                f"{when}時点の値が資料によって異なる: {parts}",
                                f"the value at {when} differs between documents: {parts_en}",
@@ -249,11 +276,28 @@ def _values_conflict(a: dict, b: dict) -> bool:
     return _differ(float(a["value"]), float(b["value"]), _approx(a.get("text")) or _approx(b.get("text")))
 
 
-def _distinct(rows: list[dict]) -> dict[str, list[tuple[dict, dict]]]:
+def _involved(rows: list[dict]) -> list[dict]:
+    """The rows of one date in at least one conflicting pair. Where no row is approximate (約), no two units or a
+    速報値 and a 確報値 meet and every value is positive, a row conflicts with another exactly when it differs from the
+    smallest or the largest value: n checks. Otherwise any() stops at the first other row that disagrees."""
+    values = [float(r["value"]) for r in rows]
+    if (min(values) > 0 and not any(_approx(r.get("text")) for r in rows)
+            and len({r.get("unit") for r in rows if r.get("unit")}) <= 1
+            and not {"preliminary", "final"} <= {r.get("status") for r in rows}):
+        lo, hi = min(values), max(values)
+        return [r for r, v in zip(rows, values) if _differ(v, lo, False) or _differ(v, hi, False)]
+    return [r for r in rows if any(_values_conflict(r, other) for other in rows if other is not r)]
+
+
+def _distinct(rows: list[dict], written: dict | None = None) -> dict[str, list[tuple[dict, dict]]]:
     """Value as written → the (source, row) pairs that give it."""
+    written = {} if written is None else written
     out: dict[str, list[tuple[dict, dict]]] = {}
     for r in rows:
-        out.setdefault(num(float(r["value"]), r.get("unit")), []).append((r.get("source"), r))
+        key = (r["value"], r.get("unit"))
+        if key not in written:
+            written[key] = num(float(r["value"]), r.get("unit"))
+        out.setdefault(written[key], []).append((r.get("source"), r))
     return out
 
 
@@ -289,9 +333,11 @@ class _Statement:
 
 def _statements(kpi: dict, dates: dict) -> list[_Statement]:
     baseline = pick_baseline(kpi, date.max)
-    known = ([baseline] if baseline else []) + [
-        Point(float(o["value"]), o["as_of"]) for o in kpi.get("observations", [])
-        if o.get("value") is not None and o.get("as_of")]
+    known = ([baseline] if baseline else [])
+    if any((t.get("relative") or {}).get("base_fiscal_year") for t in kpi.get("targets", [])):
+        # only a target relative to a named fiscal year's value reads the actuals (resolve_target)
+        known += [Point(float(o["value"]), o["as_of"]) for o in kpi.get("observations", [])
+                  if o.get("value") is not None and o.get("as_of")]
     out = []
     for t in kpi.get("targets", []):
         if t.get("interim"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 
 from mieruka.evaluate import path as p
 from mieruka.evaluate.facts import Facts
@@ -13,6 +14,7 @@ from mieruka.jp import fiscal_year_of, format_period_en, format_period_ja, forma
 from mieruka.jp.numbers import bound_word
 
 
+@lru_cache(maxsize=1 << 16)  # pure; an audit writes a million values, most of them repeated
 def num(value: float, unit: str | None = None) -> str:
     """A value with its unit as a reader expects it: 416団体, 40.1時間, 4,000億円, 99.2%."""
     if unit == "円":
@@ -30,6 +32,7 @@ _UNITS_EN = {"団体": "bodies", "自治体": "bodies", "圏域": "areas", "シ�
 _SINGULAR_EN = {"bodies": "body", "people": "person"}
 
 
+@lru_cache(maxsize=1 << 16)
 def num_en(value: float, unit: str | None = None) -> str:
     """A value with its unit for an English sentence: 416 bodies, 40.1 hours, rank 9, ¥280 billion, 99.2%."""
     if unit == "円":

@@ -34,14 +34,27 @@ def _needs_actuals(kpi: dict) -> bool:
 
 
 def rate_chunk(session: Session, kpis: list[dict], scheme: Scheme, as_of: date, dates: dict) -> list[RatingResult]:
-    """rate_kpi(kpi, scheme, as_of, dates) for each of kpis (kpi_rows dicts, in id order, read without their
-    observations), in that order. A result's series holds only its latest actual among the observations."""
-    slow_ids = [k["id"] for k in kpis if _needs_actuals(k)]
+    """rate_kpi(kpi, scheme, as_of, dates) for each of kpis (kpi_rows dicts read without their observations), in that
+    order. A result's series holds only its latest actual among the observations."""
+    return rate_requests(session, [(k, as_of, None) for k in kpis], scheme, dates)
+
+
+def rate_requests(session: Session, requests: list[tuple[dict, date, object]], scheme: Scheme,
+                  dates: dict, loaded: bool = False) -> list[RatingResult]:
+    """rate_kpi(kpi, scheme, as_of, dates, document=document) for each (kpi, as_of, document) of requests, in that
+    order (kpi: a kpi_rows dict, a KPI may come more than once). Its observations are read from the database, or
+    with loaded, taken from the dicts (kpi_rows read them already)."""
+    slow = {i for i, (k, _, doc) in enumerate(requests) if _needs_actuals(k) or not (doc is None or isinstance(doc, int))}
     out: dict[int, RatingResult] = {}
-    for kpi in kpi_rows(session, slow_ids) if slow_ids else []:
-        out[kpi["id"]] = _rate.rate_kpi(kpi, scheme, as_of, dates)
-    out.update(_rate_arrays(session, [k for k in kpis if k["id"] not in out], scheme, as_of, dates))
-    return [out[k["id"]] for k in kpis]
+    if slow:
+        full = {k["id"]: k for k in kpi_rows(session, [requests[i][0]["id"] for i in slow])}
+        for i in slow:
+            kpi, when, doc = requests[i]
+            out[i] = _rate.rate_kpi(full[kpi["id"]], scheme, when, dates, document=doc)
+    fast = [i for i in range(len(requests)) if i not in slow]
+    for i, res in zip(fast, _rate_arrays(session, [requests[i] for i in fast], scheme, dates, loaded)):
+        out[i] = res
+    return [out[i] for i in range(len(requests))]
 
 
 def _ordinal(d: date | None) -> int:
@@ -56,22 +69,36 @@ def _firsts(key: np.ndarray) -> np.ndarray:
 
 
 class _Chunk:
-    """One chunk's observations as arrays, in kpi_rows' order (KPI, date, id)."""
+    """The observations of each request's KPI as arrays, request by request in kpi_rows' order (KPI, date, id)."""
 
-    def __init__(self, rows: list[tuple], ids: np.ndarray, dates: dict, as_of: date):
+    def __init__(self, rows: list[tuple], ids: np.ndarray, wanted: np.ndarray, dates: dict, as_of: np.ndarray,
+                 ordinals: bool = False):
         oid, kid, value, unit, day, status, doc = zip(*rows) if rows else ((),) * 7
-        self.oid = np.array(oid, dtype=np.int64)
-        self.kidx = np.searchsorted(ids, np.array(kid, dtype=np.int64))
-        self.value = np.array(value, dtype=float)  # None becomes NaN
+        kidx = np.searchsorted(ids, np.array(kid, dtype=np.int64))
+        take = None
+        if len(wanted) != len(ids) or (wanted != np.arange(len(ids))).any():  # a KPI asked for twice, or not in order
+            count = np.bincount(kidx, minlength=len(ids))
+            start = np.cumsum(count) - count
+            take = np.concatenate([np.arange(start[u], start[u] + count[u]) for u in wanted.tolist()] or [[]]).astype(
+                np.int64)
+            kidx = np.repeat(np.arange(len(wanted)), count[wanted])
+        pick = (lambda a: a) if take is None else (lambda a: a[take])
+        self.kidx = kidx
+        self.oid = pick(np.array(oid, dtype=np.int64))
+        self.value = pick(np.array(value, dtype=float))  # None becomes NaN
         self.units: dict[str, int] = {}
-        self.unit = np.array([self.units.setdefault(u, len(self.units)) if u else -1 for u in unit], dtype=np.int64)
-        stamped = np.array([d or "NaT" for d in day], dtype="datetime64[D]")
-        own = np.where(np.isnat(stamped), 0, stamped.astype(np.int64) + _EPOCH)
-        self.forecast = np.array([s == "forecast" for s in status], dtype=bool)
+        self.unit = pick(np.array([self.units.setdefault(u, len(self.units)) if u else -1 for u in unit], dtype=np.int64))
+        if ordinals:
+            own = pick(np.array(day, dtype=np.int64))
+        else:
+            stamped = np.array([d or "NaT" for d in day], dtype="datetime64[D]")
+            own = pick(np.where(np.isnat(stamped), 0, stamped.astype(np.int64) + _EPOCH))
+        self.forecast = pick(np.array([s == "forecast" for s in status], dtype=bool))
+        self.doc = pick(np.array([-1 if d is None else d for d in doc], dtype=np.int64))
         doc_day = {d: _ordinal(dates.get(d)) for d in set(doc)}  # the document's date (stated or inferred)
-        self.doc_day = np.array([doc_day[d] for d in doc], dtype=np.int64)
+        self.doc_day = pick(np.array([doc_day[d] for d in doc], dtype=np.int64))
         self.day = np.where(own > 0, own, self.doc_day)  # an undated value counts as of its document's date
-        self.as_of = as_of.toordinal()
+        self.as_of = as_of[self.kidx]
 
     def dedupe(self, mask: np.ndarray) -> np.ndarray:
         """series._dedupe per KPI: indices of the selected observations sorted by date (then order), the first of
@@ -83,12 +110,34 @@ class _Chunk:
         return kept[np.lexsort((kept, self.day[kept], self.kidx[kept]))]
 
 
-def _rate_arrays(session: Session, kpis: list[dict], scheme: Scheme, as_of: date, dates: dict) -> dict[int, RatingResult]:
-    if not kpis:
-        return {}
-    n = len(kpis)
-    ids = np.array([k["id"] for k in kpis], dtype=np.int64)
-    x = _Chunk(observation_columns(session, [k["id"] for k in kpis]), ids, dates, as_of)
+def _loaded_rows(kpis: list[dict]) -> tuple[list[tuple], dict[int, dict]]:
+    """observation_columns' rows (dates as ordinals) from kpi_rows dicts in id order, and id -> observation dict."""
+    rows, by_id = [], {}
+    for kpi in kpis:
+        for o in kpi["observations"]:
+            key = len(by_id)
+            by_id[key] = o
+            src = o.get("source")
+            rows.append((key, kpi["id"], o.get("value"), o.get("unit"), o["as_of"].toordinal() if o.get("as_of") else 0,
+                         o.get("status"), src.get("document_id") if src else None))
+    return rows, by_id
+
+
+def _rate_arrays(session: Session, requests: list[tuple[dict, date, int | None]], scheme: Scheme,
+                 dates: dict, loaded: bool = False) -> list[RatingResult]:
+    if not requests:
+        return []
+    n = len(requests)
+    kpis = [k for k, _, _ in requests]
+    ids = np.array(sorted({k["id"] for k in kpis}), dtype=np.int64)
+    wanted = np.searchsorted(ids, np.array([k["id"] for k in kpis], dtype=np.int64))
+    as_of = np.array([when.toordinal() for _, when, _ in requests], dtype=np.int64)
+    document = np.array([-1 if doc is None else doc for _, _, doc in requests], dtype=np.int64)
+    if loaded:
+        rows, by_id = _loaded_rows(sorted({k["id"]: k for k in kpis}.values(), key=lambda k: k["id"]))
+    else:
+        rows, by_id = observation_columns(session, ids.tolist()), None
+    x = _Chunk(rows, ids, wanted, dates, as_of, ordinals=loaded)
 
     # per KPI: what does not depend on the actuals (a target read from them goes to rate_kpi)
     picked = []
@@ -96,9 +145,9 @@ def _rate_arrays(session: Session, kpis: list[dict], scheme: Scheme, as_of: date
     target = np.full(n, np.nan)
     deadline = np.zeros(n, dtype=np.int64)
     direction = np.ones(n, dtype=np.int64)
-    for i, kpi in enumerate(kpis):
-        baseline = pick_baseline(kpi, as_of)
-        goal, unset, comparator, unresolved = _choose_target(kpi, as_of, dates, None, [], baseline)
+    for i, (kpi, when, doc) in enumerate(requests):
+        baseline = pick_baseline(kpi, when)
+        goal, unset, comparator, unresolved = _choose_target(kpi, when, dates, doc, [], baseline)
         d = _direction(kpi, baseline, goal, comparator)
         picked.append((baseline, goal, unset, unresolved, d))
         if goal is not None and goal.unit:
@@ -110,6 +159,10 @@ def _rate_arrays(session: Session, kpis: list[dict], scheme: Scheme, as_of: date
 
     k = x.kidx
     valid = ~np.isnan(x.value) & (x.day > 0) & (x.day <= x.as_of)
+    # with a document: that document's numbers, when it gave any
+    own = x.doc == document[k]
+    gave = np.bincount(k[valid & own], minlength=n) > 0
+    valid &= ~gave[k] | own
     other_unit = (target_unit[k] != -1) & (x.unit >= 0) & (x.unit != target_unit[k])
     keep = valid & ~other_unit
     actual = keep & ~x.forecast
@@ -125,7 +178,8 @@ def _rate_arrays(session: Session, kpis: list[dict], scheme: Scheme, as_of: date
         excluded.setdefault(i, []).append(names[u])
     excluded = {i: sorted(units) for i, units in excluded.items()}
     # series._printed_forecast: a 見込み for the target's deadline, from a document dated by as_of
-    printed_at = ~np.isnan(x.value) & x.forecast & (deadline[k] > 0) & (x.day == deadline[k]) & ~(x.doc_day > x.as_of)
+    printed_at = ~np.isnan(x.value) & x.forecast & (deadline[k] > 0) & (x.day == deadline[k]) & ~(x.doc_day > x.as_of) \
+        & ((document[k] < 0) | own)
     printed: dict[int, int] = {}
     for j in np.nonzero(printed_at)[0].tolist():  # the latest document's (its first row among equals)
         i = int(k[j])
@@ -152,18 +206,18 @@ def _rate_arrays(session: Session, kpis: list[dict], scheme: Scheme, as_of: date
     wanted.update(int(x.oid[j]) for j in obs[start[shifted]])
     wanted.update(int(x.oid[j]) for j in unused)
     wanted.update(int(x.oid[j]) for j in printed.values())
-    rows = observation_rows(session, sorted(wanted))
+    rows = by_id if by_id is not None else observation_rows(session, sorted(wanted))
     unused_of: dict[int, list] = {}
     for j in unused.tolist():
         unused_of.setdefault(int(k[j]), []).append(_point(rows[int(x.oid[j])], dates))
 
-    out = {}
-    for i, kpi in enumerate(kpis):
+    out = []
+    for i, (kpi, when, _) in enumerate(requests):
         baseline, goal, unset, unresolved, d = picked[i]
         last = _point(rows[int(x.oid[obs[start[i] + count[i] - 1]])], dates) if count[i] else None
         series = Series(
             kpi_id=kpi.get("id"), name=kpi.get("name") or "", unit=kpi.get("unit") or (goal.unit if goal else None),
-            direction=d, after_the_fact=bool(kpi.get("after_the_fact")), as_of=as_of, baseline=baseline, target=goal,
+            direction=d, after_the_fact=bool(kpi.get("after_the_fact")), as_of=when, baseline=baseline, target=goal,
             unset=unset, observations=[last] if last is not None else [],
             forecasts_only=bool(not has_actual[i] and has_kept[i]), unused_forecasts=unused_of.get(i, []),
             excluded_units=excluded.get(i, []),
@@ -175,7 +229,7 @@ def _rate_arrays(session: Session, kpis: list[dict], scheme: Scheme, as_of: date
         reached = met_on.get(i)
         fc = from_line(line.get(i), goal.value if goal else None, goal.deadline if goal else None, d,
                        date.fromordinal(reached) if reached else None)
-        out[kpi["id"]] = _rate.rate_series(series, scheme, fc)
+        out.append(_rate.rate_series(series, scheme, fc))
     return out
 
 

@@ -11,8 +11,8 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session
 
-from mieruka.evaluate.audit import KINDS, Finding, audit, rollup_compare, rollup_members
-from mieruka.evaluate.fast import rate_chunk
+from mieruka.evaluate.audit import KINDS, Finding, audit, recompute_requests, rollup_compare, rollup_members
+from mieruka.evaluate.fast import rate_chunk, rate_requests
 from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up_group
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
@@ -142,10 +142,17 @@ def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = N
         return out
 
     for kpis in kpi_row_chunks(session, CHUNK):
-        yield placed(audit(kpis, schemes, as_of, None, dates=dates))
+        recomputed = {}
+        for scheme in schemes:  # the published ratings rated again on their own documents' numbers, in bulk
+            if scheme.official:
+                asked = recompute_requests(kpis, scheme, dates, as_of)
+                for (_, rating, _, _), res in zip(asked, rate_requests(
+                        session, [(k, when, doc) for k, _, when, doc in asked], scheme, dates, loaded=True)):
+                    recomputed[(scheme.name, id(rating))] = res
+        yield placed(audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed))
         for scheme in schemes:
             if scheme.official:
-                for doc, rated in rollup_members(kpis, scheme, dates, policy, as_of).items():
+                for doc, rated in rollup_members(kpis, scheme, dates, policy, as_of, recomputed).items():
                     for r in rated:
                         r.series = None
                     members[scheme.name][doc].extend(rated)
