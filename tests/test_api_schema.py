@@ -101,7 +101,7 @@ def test_the_schema_states_the_bounds_the_server_enforces():
     params = {p["name"]: p["schema"] for p in SPEC["paths"]["/api/search"]["get"]["parameters"]}
     assert params["q"]["maxLength"] == 200 and "{0,15}" in params["q"]["pattern"]  # 16 words at most
     [kind] = [x for x in params["kind"].get("anyOf", [params["kind"]]) if x.get("type") == "string"]  # or null
-    assert kind["pattern"] == VALUE_PATTERN and kind["enum"] == ["measure", "case"]
+    assert kind["pattern"] == VALUE_PATTERN and kind["enum"] == ["body", "kpi", "measure", "case", "document"]
     assert params["limit"]["maximum"] == 1000 and params["offset"]["maximum"] == 2**31 - 1
     kpi = {p["name"]: p["schema"] for p in SPEC["paths"]["/api/kpis/{kpi_id}"]["get"]["parameters"]}
     assert kpi["kpi_id"]["maximum"] == 2**31 - 1 and kpi["kpi_id"]["minimum"] == 1

@@ -117,7 +117,8 @@ def test_cases_documents_items_and_search(client):
     assert [p["period"] for p in item["schedule"][0]["periods"]] == ["2016年度", "2017年度", "（列不明）"]  # as stored
     assert item["steps"][0]["status_word"] == "順調"
     hits = get(client, "/api/search?q=窓口")
-    assert hits["total"] == 1 and [(h["kind"], h["url"]) for h in hits["items"]] == [("case", "/cases/1")]
+    assert hits["total"] == 3 and [(h["kind"], h["url"]) for h in hits["items"]] == [
+        ("case", "/cases/1"), ("kpi", "/kpis/1"), ("kpi", "/kpis/2")]  # KPIs are indexed too
     # 手続 (two characters) is in the pillar of measures 1 and 2; the second page of one hit is measure 2.
     second = get(client, "/api/search?q=手続&limit=1&offset=1")
     assert (second["total"], second["offset"], [h["url"] for h in second["items"]]) == (2, 1, ["/measures/2"])

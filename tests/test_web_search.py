@@ -75,7 +75,8 @@ def test_a_written_measure_is_indexed_by_its_writer(loaded):
         assert search_ids(s, "施設の予約", "measure") == [4]
         assert search_ids(s, "予約", "measure") == [4]           # two characters: the substring scan
         assert ensure_search_index(s) is False                   # nothing left for start-up to rebuild
-        assert s.execute(text("SELECT count(*) FROM search_entries")).scalar() == 6  # 4 measures, 2 cases
+        counted = dict(s.execute(text("SELECT kind, count(*) FROM search_entries GROUP BY kind")).all())
+        assert counted == {"kpi": 4, "measure": 4, "case": 2, "document": 4}  # no local body written yet
 
 
 def test_a_failed_write_leaves_no_index_entry(loaded):
@@ -203,3 +204,80 @@ def test_two_writers_committing_together_both_index_their_rows(db_url):
     with storage.session_scope(db_url) as s:
         assert len(search_ids(s, "施設の予約", "measure")) == 1
         assert len(search_ids(s, "蔵書検索", "measure")) == 1
+
+
+# --- kana find kanji, five kinds, several words ranked (issue 12, item 4) ---
+
+@pytest.fixture
+def with_bodies(loaded):
+    from mieruka.storage.local_bodies import sync_registry
+
+    with storage.session_scope(loaded) as s:
+        sync_registry(s)  # the writer of local bodies indexes them by name and kana
+    return loaded
+
+
+def _ranked(url: str, query: str) -> list[tuple[str, str, str, int]]:
+    from mieruka.storage.search import ranked_search
+
+    with storage.session_scope(url) as s:
+        return [(h.kind, h.key, h.title, h.matched) for h in ranked_search(s, query)]
+
+
+def test_hiragana_finds_the_kanji_name_of_a_local_body_first(with_bodies):
+    assert _ranked(with_bodies, "えびな") == [("body", "142158", "海老名市(神奈川県)", 1),
+                                              ("case", "1", "窓口業務の民間委託", 1)]  # its municipality is 海老名市
+    assert _ranked(with_bodies, "エビナ")[0][:3] == ("body", "142158", "海老名市(神奈川県)")
+
+
+def test_hiragana_finds_kanji_words_in_kpis_and_cases(with_bodies):
+    # names that begin with the word first
+    assert _ranked(with_bodies, "まどぐち") == [("kpi", "1", "窓口業務のアウトソーシング", 1), ("case", "1", "窓口業務の民間委託", 1),
+                                                ("kpi", "2", "総合窓口の導入", 1)]
+    with storage.session_scope(with_bodies) as s:  # the filters of the list pages take kana too
+        assert search_ids(s, "まどぐち", "case") == [1]
+        assert search_ids(s, "しょむ", "kpi") == [3]  # two kana: the substring scan of the readings
+
+
+def test_all_words_first_then_some_words(with_bodies):
+    found = _ranked(with_bodies, "まどぐち しょむ")
+    # no entry holds both; those whose name begins with a word come first
+    assert [(k, key, n) for k, key, _, n in found] == [
+        ("kpi", "3", 1), ("kpi", "1", 1), ("case", "2", 1), ("case", "1", 1),  # 庶務…, 窓口…: the name begins so
+        ("body", "024112", 1),   # 六ヶ所村, ロッカショムラ: the word inside the name's reading; places before KPIs
+        ("kpi", "2", 1)]         # 総合窓口…
+    both = _ranked(with_bodies, "窓口 委託")
+    assert [(k, key, n) for k, key, _, n in both][:3] == [("case", "1", 2), ("kpi", "1", 2), ("kpi", "2", 2)]
+    assert {n for *_, n in both[3:]} == {1}
+
+
+def test_documents_are_found_by_title(with_bodies):
+    assert _ranked(with_bodies, "こうきょうさーびす")[:1] == [
+        ("document", "3", "公共サービスイノベーション・プラットフォーム(試験用)", 1)]
+    assert _ranked(with_bodies, "工程表")[:1] == [("document", "1", "改革工程表の進捗(試験用)", 1)]
+
+
+def test_the_search_page_from_the_header_box(with_bodies):
+    client = TestClient(create_app(with_bodies))
+    for path in ("/", "/kpis", "/cases/1", "/local"):  # the box is in every page's header
+        page = client.get(path)
+        assert '<form class="site-search" method="get" action="/search" role="search"' in page.text, path
+        assert 'placeholder="例: まどぐち"' in page.text
+    page = client.get("/search", params={"q": "まどぐち"})  # the example the box shows finds something
+    assert page.status_code == 200
+    assert "3件見つかりました。" in page.text
+    assert '<a href="/kpis/2">総合窓口の導入</a>' in page.text
+    body = client.get("/search", params={"q": "えびな", "lang": "en"})
+    assert "2 found." in body.text and '<a href="/local/142158?lang=en">海老名市(神奈川県)</a>' in body.text
+    two = client.get("/search", params={"q": "窓口 委託"})
+    assert "（すべての語を含むもの3件）" in two.text and "一部の語を含むもの" in two.text
+    assert "見つかりませんでした" in client.get("/search", params={"q": "見つからない語"}).text
+    assert client.get("/search", params={"q": "あ" * (MAX_QUERY_CHARS + 1)}).status_code == 422
+
+
+def test_the_api_finds_every_kind(with_bodies):
+    client = TestClient(create_app(with_bodies))
+    hits = client.get("/api/search", params={"q": "えびな"}).json()
+    assert [(h["kind"], h["url"]) for h in hits["items"]] == [("body", "/local/142158"), ("case", "/cases/1")]
+    kpis = client.get("/api/search", params={"q": "まどぐち", "kind": "kpi"}).json()
+    assert sorted(h["url"] for h in kpis["items"]) == ["/kpis/1", "/kpis/2"]

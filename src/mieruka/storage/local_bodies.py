@@ -48,6 +48,10 @@ def sync_registry(session: Session) -> dict[str, int]:
     if changed:
         session.execute(update(m.LocalBody), changed)
     session.flush()
+    if added:
+        from mieruka.storage.search import index_written
+
+        index_written(session)  # a body is found by its name and its kana from the moment it is there
     return {"added": len(added), "updated": len(changed), "total": len(current) + len(added)}
 
 

@@ -1,5 +1,6 @@
-"""Japanese full-text search over national measures and advanced cases: SQLite FTS5 with the trigram tokenizer,
-PostgreSQL with pg_trgm (or plain ILIKE where the extension cannot be created), written by the writers of the rows."""
+"""Japanese full-text search over KPIs, national measures, advanced cases, documents and local bodies: SQLite FTS5
+with the trigram tokenizer, PostgreSQL with pg_trgm (or plain ILIKE where the extension cannot be created), written by
+the writers of the rows. Each entry keeps the katakana reading of its names beside its text, so kana find kanji."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,15 +10,21 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
 from mieruka.jp import normalise_text
+from mieruka.jp.readings import reading, to_katakana
 from mieruka.storage import models as m
 
-KINDS = ("measure", "case")
+# In this order when two entries match as well: a place or a KPI named by the words before what mentions them.
+KINDS = ("body", "kpi", "measure", "case", "document")
 # A trigram index cannot find a term shorter than this; such terms fall back to a substring scan.
 TRIGRAM = 3
 _SNIPPET_CHARS = 40
 # Bounds on what one query may ask: every term is one more condition over the whole index.
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
+# How many entries one term of a ranked search may bring (each term is one indexed query).
+MAX_PER_TERM = 500
+# Written into search_meta with the fingerprint: an index built by another layout of entries is rebuilt.
+_LAYOUT = "2"
 
 
 class SearchQueryError(ValueError):
@@ -34,11 +41,24 @@ class Hit:
     ref: int
     title: str
     snippet: str
+    matched: int = 0  # in a ranked search: how many of the query's words the entry holds
+
+    @property
+    def key(self) -> str:
+        """The entry's id as its page names it: a local body's six-digit code, any other row's number."""
+        return f"{self.ref:06d}" if self.kind == "body" else str(self.ref)
+
+
+Entry = tuple[str, int, str, str, str, str]  # kind, ref, title, body, reading of the title, readings of other names
 
 
 def _joined(parts) -> str:
     """Indexed text: each part NFKC-folded like the queries (full-width digits and letters match ASCII ones)."""
     return " / ".join(normalise_text(p) for p in parts if p)
+
+
+def _readings(names) -> str:
+    return " / ".join(r for r in (reading(normalise_text(n)) for n in names if n) if r)
 
 
 def _terms(query: str) -> list[str]:
@@ -53,43 +73,98 @@ def _terms(query: str) -> list[str]:
     return terms
 
 
-def _measure_entries(session: Session, ids: list[int] | None = None) -> list[tuple[str, int, str, str]]:
+def _measure_entries(session: Session, ids=None) -> list[Entry]:
     q = select(m.Measure).options(selectinload(m.Measure.ministries).selectinload(m.MeasureMinistry.organisation))
     rows = session.scalars(q if ids is None else q.where(m.Measure.id.in_(ids))).all()
     out = []
     for x in rows:
+        ministries = [mm.organisation.name for mm in x.ministries]
         parts = [x.name, x.code, x.kpi_progress, x.kpi_effect, x.overview, x.pillar, x.timing, x.support,
-                 x.budget_programme, *(mm.organisation.name for mm in x.ministries)]
-        out.append(("measure", x.id, normalise_text(x.name), _joined(parts)))
+                 x.budget_programme, *ministries]
+        out.append(("measure", x.id, normalise_text(x.name), _joined(parts), _readings([x.name]), _readings(ministries)))
     return out
 
 
-def _case_entries(session: Session, ids: list[int] | None = None) -> list[tuple[str, int, str, str]]:
+def _case_entries(session: Session, ids=None) -> list[Entry]:
     q = select(m.AdvancedCase).options(selectinload(m.AdvancedCase.effects))
     rows = session.scalars(q if ids is None else q.where(m.AdvancedCase.id.in_(ids))).all()
     out = []
     for c in rows:
         parts = [c.title, c.theme, c.summary, *(c.municipalities or []), *(e.text for e in c.effects)]
-        out.append(("case", c.id, normalise_text(c.title), _joined(parts)))
+        out.append(("case", c.id, normalise_text(c.title), _joined(parts), _readings([c.title]),
+                    _readings([c.theme, *(c.municipalities or [])])))
     return out
 
 
-def _fingerprint(session: Session, exclude: dict[str, list[int]] | None = None) -> str:
-    """Changes whenever measures or cases are added or removed (rows are never edited in place after ingest);
-    `exclude` gives it as it was before the rows of those ids were written."""
-    parts = []
-    for kind, model in (("measure", m.Measure), ("case", m.AdvancedCase)):
-        q = select(func.count(model.id), func.max(model.id), func.sum(model.id))
-        left_out = (exclude or {}).get(kind)
-        if left_out:
-            q = q.where(model.id.not_in(left_out))
-        n, top, total = session.execute(q).one()
+def _kpi_entries(session: Session, ids=None) -> list[Entry]:
+    q = select(m.Kpi).options(selectinload(m.Kpi.reform_item), selectinload(m.Kpi.organisation))
+    rows = session.scalars(q if ids is None else q.where(m.Kpi.id.in_(ids))).all()
+    wordings: dict[int, set[str]] = {}
+    aq = select(m.KpiAppearance.kpi_id, m.KpiAppearance.name_as_written)
+    for kpi_id, written in session.execute(aq if ids is None else aq.where(m.KpiAppearance.kpi_id.in_(ids))):
+        wordings.setdefault(kpi_id, set()).add(written)
+    out = []
+    for k in rows:
+        item = k.reform_item.name if k.reform_item else None
+        ministry = k.organisation.name if k.organisation else None
+        parts = [k.name, *sorted(wordings.get(k.id, set()) - {k.name}), item, ministry, k.unit]
+        out.append(("kpi", k.id, normalise_text(k.name), _joined(parts), _readings([k.name]),
+                    _readings([item, ministry])))
+    return out
+
+
+def _document_entries(session: Session, ids=None) -> list[Entry]:
+    q = select(m.Document.id, m.Document.title, m.Document.file_name, m.Document.family, m.Document.doc_date)
+    out = []
+    for doc_id, title, file_name, family, doc_date in session.execute(q if ids is None else q.where(m.Document.id.in_(ids))):
+        parts = [title, file_name, family, doc_date.isoformat() if doc_date else None]
+        out.append(("document", doc_id, normalise_text(title or file_name), _joined(parts), _readings([title]), ""))
+    return out
+
+
+def _body_entries(session: Session, ids=None) -> list[Entry]:
+    q = select(m.LocalBody.code, m.LocalBody.prefecture, m.LocalBody.name, m.LocalBody.kana, m.LocalBody.kind)
+    if ids is not None:
+        q = q.where(m.LocalBody.code.in_([f"{i:06d}" for i in ids]))
+    out = []
+    for code, prefecture, name, kana, kind in session.execute(q):
+        shown = name if name == prefecture else f"{name}（{prefecture}）"
+        parts = [name, prefecture + name if name != prefecture else None, code, kind]
+        # the registry's own kana (the dictionary may read a rare place name otherwise)
+        out.append(("body", int(code), normalise_text(shown), _joined(parts),
+                    to_katakana(kana) if kana else _readings([name]), _readings([prefecture])))
+    return out
+
+
+_SOURCES = {"kpi": (m.Kpi, _kpi_entries), "measure": (m.Measure, _measure_entries),
+            "case": (m.AdvancedCase, _case_entries), "document": (m.Document, _document_entries),
+            "body": (m.LocalBody, _body_entries)}
+
+
+def _ids(session: Session, kind: str) -> set[int]:
+    model = _SOURCES[kind][0]
+    if kind == "body":
+        return {int(c) for c in session.scalars(select(m.LocalBody.code))}
+    return set(session.scalars(select(model.id)))
+
+
+def _fingerprint(session: Session) -> str:
+    """Changes whenever rows of any kind are added or removed (rows are never edited in place after ingest)."""
+    parts = [_LAYOUT]
+    for kind in KINDS:
+        model = _SOURCES[kind][0]
+        if kind == "body":
+            parts.append(str(session.scalar(select(func.count()).select_from(model))))
+            continue
+        n, top, total = session.execute(select(func.count(model.id), func.max(model.id), func.sum(model.id))).one()
         parts.append(f"{n}:{top}:{total}")
     return "|".join(parts)
 
 
 class _Backend:
     """What differs between SQLite and PostgreSQL: creating the index table and matching terms."""
+
+    columns = "kind, ref, title, body, reading, names"
 
     def __init__(self, session: Session):
         self.s = session
@@ -100,19 +175,28 @@ class _Backend:
     def clear(self) -> None:
         self.s.execute(text("DELETE FROM search_entries"))
 
-    def insert(self, entries: list[tuple[str, int, str, str]]) -> None:
+    def indexed(self, kind: str) -> set[int]:
+        return {int(r) for r in self.s.scalars(text("SELECT ref FROM search_entries WHERE kind = :k"), {"k": kind})}
+
+    def remove(self, kind: str, refs) -> None:
+        for ref in refs:
+            self.s.execute(text("DELETE FROM search_entries WHERE kind = :k AND ref = :r"), {"k": kind, "r": ref})
+
+    def insert(self, entries: list[Entry]) -> None:
         if entries:
-            self.s.execute(text("INSERT INTO search_entries (kind, ref, title, body) VALUES (:kind, :ref, :title, :body)"),
-                           [{"kind": k, "ref": r, "title": t, "body": b} for k, r, t, b in entries])
+            self.s.execute(text("INSERT INTO search_entries (kind, ref, title, body, reading, names) "
+                                "VALUES (:kind, :ref, :title, :body, :reading, :names)"),
+                           [{"kind": k, "ref": r, "title": t, "body": b, "reading": rd, "names": n}
+                            for k, r, t, b, rd, n in entries])
 
     def conditions(self, terms: list[str], kinds: tuple[str, ...]) -> tuple[str, dict, str]:
         """The WHERE clause, its parameters and the ORDER BY of a query for every term."""
         raise NotImplementedError
 
     def find(self, terms: list[str], kinds: tuple[str, ...], limit: int | None = None,
-             offset: int = 0) -> list[tuple[str, int, str, str]]:
+             offset: int = 0) -> list[tuple]:
         where, params, order = self.conditions(terms, kinds)
-        sql = f"SELECT kind, ref, title, body FROM search_entries WHERE {where} ORDER BY {order}"
+        sql = f"SELECT kind, ref, title, body, reading FROM search_entries WHERE {where} ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT :limit OFFSET :offset"
             params = {**params, "limit": limit, "offset": offset}
@@ -131,6 +215,11 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
+def _kana(term: str) -> str:
+    """The form a term takes in the readings: katakana."""
+    return to_katakana(term)
+
+
 class _SQLite(_Backend):
     def exists(self) -> bool:
         return self.s.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'search_entries'")).first() is not None
@@ -138,23 +227,28 @@ class _SQLite(_Backend):
     def create(self) -> None:
         self.s.execute(text("CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT)"))
         self.s.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS search_entries USING fts5("
-                            "kind UNINDEXED, ref UNINDEXED, title, body, tokenize='trigram')"))
+                            "kind UNINDEXED, ref UNINDEXED, title, body, reading, names, tokenize='trigram')"))
 
     def conditions(self, terms, kinds):
-        # Terms of three or more characters go through the trigram index (ranked by bm25); shorter ones,
-        # common in Japanese (窓口, 税), are matched as substrings of the indexed text. The ESCAPE clause also
-        # keeps FTS5 from taking the LIKE over: its trigram LIKE finds no row for a pattern under 3 characters.
-        long_terms = [t for t in terms if len(t) >= TRIGRAM]
-        short_terms = [t for t in terms if len(t) < TRIGRAM]
+        # Terms of three or more characters go through the trigram index (ranked by bm25), in the text or, as
+        # katakana, in the readings; shorter ones, common in Japanese (窓口, 税), are matched as substrings. The ESCAPE
+        # clause also keeps FTS5 from taking the LIKE over: its trigram LIKE finds no row for a pattern under 3 characters.
         where = [f"kind IN ({', '.join(f':k{i}' for i in range(len(kinds)))})"]
         params: dict = {f"k{i}": k for i, k in enumerate(kinds)}
-        if long_terms:
+        matches = []
+        for i, t in enumerate(terms):
+            kana = _kana(t)
+            if len(t) >= TRIGRAM:
+                quoted = {'"' + x.replace('"', '""') + '"' for x in (t, kana)}
+                matches.append("(" + " OR ".join(sorted(quoted)) + ")" if len(quoted) > 1 else quoted.pop())
+            else:
+                where.append(f"(body LIKE :s{i} ESCAPE '\\' OR reading LIKE :r{i} ESCAPE '\\' "
+                             f"OR names LIKE :r{i} ESCAPE '\\')")
+                params[f"s{i}"], params[f"r{i}"] = _like(t), _like(kana)
+        if matches:
             where.append("search_entries MATCH :match")
-            params["match"] = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-        for i, t in enumerate(short_terms):
-            where.append(f"body LIKE :s{i} ESCAPE '\\'")
-            params[f"s{i}"] = _like(t)
-        order = "bm25(search_entries), kind, ref" if long_terms else "kind, ref"
+            params["match"] = " AND ".join(matches)
+        order = "bm25(search_entries), kind, ref" if matches else "kind, ref"
         return " AND ".join(where), params, order
 
 
@@ -164,13 +258,14 @@ class _Postgres(_Backend):
 
     def create(self) -> None:
         self.s.execute(text("CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT)"))
-        self.s.execute(text("CREATE TABLE IF NOT EXISTS search_entries "
-                            "(kind TEXT NOT NULL, ref INTEGER NOT NULL, title TEXT, body TEXT, PRIMARY KEY (kind, ref))"))
+        self.s.execute(text("CREATE TABLE IF NOT EXISTS search_entries (kind TEXT NOT NULL, ref INTEGER NOT NULL, "
+                            "title TEXT, body TEXT, reading TEXT, names TEXT, PRIMARY KEY (kind, ref))"))
         schema = self.trigram_schema()
         if schema is not None:
             quoted = '"' + schema.replace('"', '""') + '"'
-            self.s.execute(text("CREATE INDEX IF NOT EXISTS search_entries_body_trgm "
-                                f"ON search_entries USING gin (body {quoted}.gin_trgm_ops)"))
+            for column in ("body", "reading", "names"):
+                self.s.execute(text(f"CREATE INDEX IF NOT EXISTS search_entries_{column}_trgm "
+                                    f"ON search_entries USING gin ({column} {quoted}.gin_trgm_ops)"))
 
     def trigram_schema(self) -> str | None:
         """The schema pg_trgm lives in, creating the extension if this role may; None without it (ILIKE still
@@ -196,8 +291,9 @@ class _Postgres(_Backend):
         where = ["kind = ANY(:kinds)"]
         params: dict = {"kinds": list(kinds)}
         for i, t in enumerate(terms):
-            where.append(f"body ILIKE :s{i} ESCAPE '\\'")
-            params[f"s{i}"] = _like(t)
+            where.append(f"(body ILIKE :s{i} ESCAPE '\\' OR reading ILIKE :r{i} ESCAPE '\\' "
+                         f"OR names ILIKE :r{i} ESCAPE '\\')")
+            params[f"s{i}"], params[f"r{i}"] = _like(t), _like(_kana(t))
         return " AND ".join(where), params, "kind, ref"
 
 
@@ -215,39 +311,57 @@ def _stored_fingerprint(session: Session) -> str | None:
     return session.execute(text("SELECT value FROM search_meta WHERE key = 'fingerprint'")).scalar()
 
 
+def _catch_up(session: Session, backend: _Backend) -> bool:
+    """Index the rows the index lacks and drop the entries of rows gone, kind by kind: the cost follows what changed."""
+    changed = False
+    for kind in KINDS:
+        have, indexed = _ids(session, kind), backend.indexed(kind)
+        missing, gone = sorted(have - indexed), sorted(indexed - have)
+        if gone:
+            backend.remove(kind, gone)
+        for start in range(0, len(missing), 500):
+            backend.insert(_SOURCES[kind][1](session, missing[start:start + 500]))
+        changed = changed or bool(missing or gone)
+    return changed
+
+
 def ensure_search_index(session: Session) -> bool:
-    """Create the index tables if missing and rebuild the entries when they do not follow the tables; True if rebuilt.
+    """Create the index tables if missing and bring the entries in step with the tables; True if anything changed.
 
     Writers call it (through index_written) and `mieruka serve` at start-up, for a database written before the
     index existed or by a tool that bypassed storage; requests never do."""
     backend = _backend(session)
     backend.create()
     current = _fingerprint(session)
-    if _stored_fingerprint(session) == current:
+    stored = _stored_fingerprint(session)
+    if stored == current:
         return False
-    backend.clear()
-    backend.insert(_measure_entries(session) + _case_entries(session))
+    if stored is None or stored.split("|", 1)[0] != _LAYOUT:
+        backend.clear()  # built by another layout of entries: every entry again
+    _catch_up(session, backend)
     _store_fingerprint(session, current)
     session.flush()
     return True
 
 
-def index_written(session: Session, measure_ids: list[int], case_ids: list[int]) -> None:
-    """Add the entries of measures and cases just written, in the writer's transaction: the cost follows the
-    new rows, not the whole index. An index that did not follow the tables before them is rebuilt instead."""
-    if not measure_ids and not case_ids:
-        return
+def index_written(session: Session, measure_ids: list[int] | None = None, case_ids: list[int] | None = None) -> None:
+    """Add the entries of rows just written (KPIs, measures, cases, documents, local bodies), in the writer's
+    transaction: the cost follows the new rows, not the whole index."""
     session.flush()
     backend = _backend(session)
     if not backend.exists():  # no DDL on the usual path: on PostgreSQL it would queue every writer behind another
         ensure_search_index(session)
         return
-    before = _fingerprint(session, exclude={"measure": measure_ids, "case": case_ids})
-    if _stored_fingerprint(session) != before:
-        ensure_search_index(session)
+    stored, current = _stored_fingerprint(session), _fingerprint(session)
+    if stored == current:
         return
-    backend.insert(_measure_entries(session, measure_ids) + _case_entries(session, case_ids))
-    _store_fingerprint(session, _fingerprint(session))
+    if stored is None or stored.split("|", 1)[0] != _LAYOUT:
+        ensure_search_index(session)  # another layout: built again whole
+        return
+    # No DDL here: on PostgreSQL it would queue every writer behind another. A concurrent writer's rows are not
+    # seen until it commits, and it indexes them itself; the fingerprint row is where the second one waits.
+    _catch_up(session, backend)
+    _store_fingerprint(session, current)
     session.flush()
 
 
@@ -261,14 +375,41 @@ def _snippet(body: str, terms: list[str]) -> str:
 
 def search(session: Session, query: str, kinds: tuple[str, ...] = KINDS, limit: int | None = None,
            offset: int = 0) -> list[Hit]:
-    """Entries containing every whitespace-separated term of the query, best first (`limit` of them from
-    `offset` when given); empty query, no hits. SearchQueryError when the query is too long."""
+    """Entries containing every whitespace-separated term of the query (in their text, or as kana in the readings of
+    their names), best first (`limit` of them from `offset` when given); empty query, no hits. SearchQueryError when
+    the query is too long."""
     terms = _terms(query)
     backend = _backend(session)
-    if not terms or not backend.exists():  # no index yet: no measure or case was ever written through storage
+    if not terms or not backend.exists():  # no index yet: nothing was ever written through storage
         return []
-    return [Hit(kind, int(ref), title, _snippet(body, terms))
-            for kind, ref, title, body in backend.find(terms, kinds, limit, offset)]
+    return [Hit(kind, int(ref), title, _snippet(body, terms), len(terms))
+            for kind, ref, title, body, _ in backend.find(terms, kinds, limit, offset)]
+
+
+def ranked_search(session: Session, query: str, kinds: tuple[str, ...] = KINDS) -> list[Hit]:
+    """Entries holding all the query's words first, then those holding fewer, fewest last; among equals, those whose
+    name (or its reading) holds more of the words, then local bodies, KPIs, measures, cases, documents. Each word is
+    one indexed query of at most MAX_PER_TERM entries."""
+    terms = _terms(query)
+    backend = _backend(session)
+    if not terms or not backend.exists():
+        return []
+    found: dict[tuple[str, int], list] = {}
+    for term in dict.fromkeys(terms):
+        for kind, ref, title, body, title_reading in backend.find([term], kinds, MAX_PER_TERM):
+            entry = found.setdefault((kind, int(ref)), [0, 0, 0, title, body])
+            entry[0] += 1
+            word, kana, name, read = term.casefold(), _kana(term).casefold(), title.casefold(), (title_reading or "").casefold()
+            if word in name or (read and kana in read):
+                entry[1] += 1
+            if name.startswith(word) or (read and read.startswith(kana)):
+                entry[2] += 1  # the name begins with the word: 「しょむ」 is 庶務 before ロッカショムラ (六ヶ所村)
+    order = {k: i for i, k in enumerate(KINDS)}
+    # then the shorter name, then the older row: the same order on SQLite and PostgreSQL
+    ranked = sorted(found.items(), key=lambda x: (-x[1][0], -x[1][1], -x[1][2], order[x[0][0]], len(x[1][3]),
+                                                  x[0][1]))
+    return [Hit(kind, ref, title, _snippet(body, terms), matched)
+            for (kind, ref), (matched, _, _, title, body) in ranked]
 
 
 def search_count(session: Session, query: str, kinds: tuple[str, ...] = KINDS) -> int:
@@ -281,5 +422,5 @@ def search_count(session: Session, query: str, kinds: tuple[str, ...] = KINDS) -
 
 
 def search_ids(session: Session, query: str, kind: str) -> list[int]:
-    """Ids of the measures (kind "measure") or cases ("case") matching the query, best first."""
+    """Ids of the rows of one kind ("measure", "case", "kpi", "document") matching the query, best first."""
     return [h.ref for h in search(session, query, (kind,))]

@@ -26,8 +26,11 @@ def _prepare_database(url: str) -> None:
     the first request: a reading request then writes nothing."""
     from mieruka.accounts.service import cookie_secret
 
+    from mieruka.storage.local_bodies import ensure_registry
+
     storage.ensure_schema(url)
     with storage.session_scope(url) as session:
+        ensure_registry(session)  # every local body, so that the search box finds each by name and kana
         ensure_search_index(session)
         ensure_summaries(session)
         cookie_secret(session)

@@ -24,6 +24,7 @@ from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers.cases import filtered_cases
 from mieruka.web.routers.kpis import kpi_filter
 from mieruka.web.routers.measures import measure_filter, measures_page
+from mieruka.web.routers.search import hit_path
 
 ERRORS = {422: {"model": s.ErrorOut, "description": "a parameter out of its bounds or of the wrong type"},
           503: {"model": s.ErrorOut, "description": "the query took too long, or the database is busy"}}
@@ -188,7 +189,7 @@ def api_item(item_id: path_id("reform item"), session: DbSession):
     return as_json(found)
 
 
-@router.get("/search", response_model=s.HitPage, summary="Full-text search over measures and cases, best first")
+@router.get("/search", response_model=s.HitPage, summary="Full-text search over KPIs, measures, cases, documents and local bodies (kana find kanji names), best first")
 def api_search(session: DbSession, q: SearchQuery,
                kind: SearchKind | None = None, limit: Limit = 100, offset: Offset = 0):
     kinds = (kind,) if kind else SEARCH_KINDS
@@ -196,4 +197,4 @@ def api_search(session: DbSession, q: SearchQuery,
     total = offset + len(hits) if len(hits) < limit and (hits or not offset) else search_count(session, q, kinds)
     return as_json({"total": total, "limit": limit, "offset": offset, "items": [
         {"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,
-         "url": f"/{'measures' if h.kind == 'measure' else 'cases'}/{h.ref}"} for h in hits]})
+         "url": hit_path(h.kind, h.key)} for h in hits]})
