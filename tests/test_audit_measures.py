@@ -214,3 +214,28 @@ def test_small_document_date_printed_after_the_statements():
     # the コンビニ交付 statement in the same cell keeps its own deadline and has no baseline to date
     conbini = _kpi(ex, CONBINI, 30)
     assert conbini.baseline is None and [t.deadline for t in conbini.targets] == [date(2021, 3, 31)]
+
+
+# -- class 10: offices that differ for one schedule row -------------------------------------------------
+
+def test_seed_office_conflict(seeds):
+    _, found = seeds
+    offices = [f for f in found if f.kind == "office_conflict"]
+    assert len(offices) == 1  # 「内閣官房 情報通信技術(IT)戦略室」 and 「内閣官房情報通信技術(IT)戦略室」 (l.182, l.262) are one office
+    f = offices[0]
+    # the 2016 edition prints the step twice, l.62 under 《内閣府公共サービス改革推進室》 and l.63 under 《総務省…》
+    assert (f.kpi_id, f.kpi) == (None, "民間の大胆な活用による適正な民間委託等の加速")
+    assert f.message.startswith("経済・財政再生計画 改革工程表 2016改定版の同じ工程「《総務省業務改革モデルプロジェクトとの連携》")
+    assert f.message.endswith(f"（～2016年度・2017年度・2018年度）の担当府省庁が異なる: {A} 62行は《内閣府公共サービス改革推進室》、"
+                              f"{A} 63行は《総務省公共サービス改革推進室》")
+    assert _cited(f) == {(A, 62), (A, 63)}
+
+
+def test_small_document_office_conflict(small):
+    _, found = small
+    offices = [f for f in found if f.kind == "office_conflict"]
+    assert [(f.kpi, f.message) for f in offices] == [(
+        "自治体の証明書交付の推進",
+        f"経済・財政再生計画 改革工程表 2016改定版の同じ工程「委託の手引を配る…」（2018年度）の担当府省庁が異なる: "
+        f"{FA} 32行は《内閣府業務改革推進室》、{FA} 33行は《総務省業務改革推進室》")]
+    assert _cited(offices[0]) == {(FA, 32), (FA, 33)}

@@ -135,10 +135,11 @@ def test_every_finding_on_the_seeds(findings):
         if f.kind != "survey_mismatch":
             counts[f.kind] = counts.get(f.kind, 0) + 1
     # target_conflict: the population beside コンビニ交付's 300団体 is the fourth; target_revised: the catalogue (003)
-    # revises クラウド導入市区町村数 and gives 運用コスト's promised period (test_audit_measures.py, as are tier_conflict
-    # and percent_mismatch)
+    # revises クラウド導入市区町村数 and gives 運用コスト's promised period (test_audit_measures.py, as are tier_conflict,
+    # percent_mismatch and office_conflict)
     assert counts == {"rating_mismatch": 3, "rating_conflict": 2, "value_conflict": 1, "target_conflict": 4,
-                      "target_revised": 4, "target_overdue": 1, "stale": 13, "tier_conflict": 1, "percent_mismatch": 1}
+                      "target_revised": 4, "target_overdue": 1, "stale": 13, "tier_conflict": 1, "percent_mismatch": 1,
+                      "office_conflict": 1}
 
 
 def test_no_rating_above_or_below_what_the_numbers_say(findings):

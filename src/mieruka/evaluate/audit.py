@@ -70,6 +70,7 @@ def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: 
     findings += stale(kpis, dates, as_of)
     findings += tier_conflicts(kpis)
     findings += percent_mismatches(kpis)
+    findings += office_conflicts(kpis)
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(findings, key=lambda f: (order[f.kind], f.kpi_id or 0))
 
@@ -760,4 +761,42 @@ def later_document_revisions(kpis: list[dict], dates: dict) -> list[Finding]:
                 f"from {_describe(old, unit, True)} in {where_old_en} ({newest}) to {_describe(new, unit, True)} in "
                 f"{at_en(new.get('source'))} (undated; it writes the 令和 era, so on or after {bound}): {'; '.join(en)}",
                 _cite(*(t.get("source") for t in olds), new.get("source"))))
+    return out
+
+
+def _fold_office(name: str) -> str:
+    return re.sub(r"\s", "", prepare_cell(name))
+
+
+def office_conflicts(kpis: list[dict]) -> list[Finding]:
+    """One schedule row (the same step of the same edition and period) printed with different offices. A finding about
+    the reform item, made from its first KPI's row (evaluate gets the item's schedule rows only there)."""
+    out = []
+    for kpi in kpis:
+        rows: dict = {}
+        for s in kpi.get("item_schedules") or []:
+            if s.get("offices"):
+                rows.setdefault((s.get("edition"), s.get("period"), re.sub(r"\s", "", s.get("text") or "")), []).append(s)
+        groups: dict = {}
+        for (edition, period, _), printed in rows.items():
+            variants = {frozenset(_fold_office(o) for o in s["offices"]) for s in printed}
+            if len(variants) < 2:
+                continue
+            # the same pair of printings usually repeats for each period of the step: one finding per pair
+            key = (edition, tuple(sorted((str(doc_key(s.get("source"))), (s.get("source") or {}).get("line") or 0)
+                                         for s in printed)))
+            groups.setdefault(key, {"edition": edition, "periods": [], "printed": printed})["periods"].append(period)
+        for g in groups.values():
+            by_line: dict = {}
+            for s in g["printed"]:
+                by_line.setdefault((doc_key(s.get("source")), (s.get("source") or {}).get("line")), s)
+            parts = "、".join(f"{at(s.get('source'))}は《{'、'.join(s['offices'])}》" for s in by_line.values())
+            parts_en = "; ".join(f"{at_en(s.get('source'))} names {', '.join(s['offices'])}" for s in by_line.values())
+            step = (g["printed"][0].get("text") or "")[:40]
+            out.append(Finding(
+                "office_conflict", None, kpi.get("reform_item") or kpi["name"],
+                f"{g['edition'] or ''}の同じ工程「{step}…」（{'・'.join(g['periods'])}）の担当府省庁が異なる: {parts}",
+                f"the same schedule step \"{step}…\" of {g['edition'] or 'the schedule'} ({', '.join(g['periods'])}) names "
+                f"different offices: {parts_en}",
+                _cite(*(s.get("source") for s in g["printed"]))))
     return out

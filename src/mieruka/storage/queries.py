@@ -123,6 +123,23 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
             for text in (progress, outlook):
                 if text:
                     steps[rid].append({"text": text, "source": _source(docs, doc_id, line)})
+    # the schedule rows of each item (offices included) for the audit's office_conflict, given with the item's first KPI
+    # only, so that a finding about the item is made once however the KPIs fall into chunks
+    schedules: dict = defaultdict(list)
+    first_of_item: set = set()
+    if item_ids:
+        first_of_item = set(session.scalars(select(func.min(K.id)).where(K.reform_item_id.in_(item_ids))
+                                            .group_by(K.reform_item_id)))
+        S = m.ScheduleEntry
+        wanted = {k[4] for k in kpis if k[0] in first_of_item}
+        if wanted:
+            for rid, ed_id, period, text, offices, doc_id, line in conn.execute(
+                    select(S.reform_item_id, S.edition_id, S.period, S.text, S.offices, S.document_id, S.line_start)
+                    .where(S.reform_item_id.in_(wanted)).order_by(S.id)).all():
+                schedules[rid].append({"edition": editions[ed_id][0] if ed_id in editions else None,
+                                       "edition_date": editions[ed_id][1] if ed_id in editions else None,
+                                       "period": period, "text": text, "offices": offices or [],
+                                       "source": _source(docs, doc_id, line)})
 
     names = {i: d.file_name for i, d in docs.items()}
 
@@ -165,6 +182,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                 "tier": int(a[9]) if a[9] and str(a[9]).isdigit() else None,
                 "source": _source(docs, a[6], a[7])} for a in apps],
             "item_texts": steps.get(item_id, []),
+            "item_schedules": schedules.get(item_id, []) if kid in first_of_item else [],
             "documents": [{"file_name": docs[i].file_name, "doc_date": docs[i].doc_date} for i in doc_ids if i in docs],
         })
     return rows

@@ -114,6 +114,7 @@ class _Row:
     cells: list[_Cell]
     kpis: list[_Cell] = field(default_factory=list)
     steps: list[_Cell] = field(default_factory=list)
+    offices: list[str] = field(default_factory=list)  # the offices a cell of their own names in this row
 
 
 class _TableReader:
@@ -159,6 +160,8 @@ class _TableReader:
         for col, cell in enumerate(line.text.split("\t")):
             lines, offices = self.content(_raw_lines(cell), line.no)
             self.offices += [o for o in offices if o not in self.offices]
+            if not lines:  # a cell holding only an office (《…》) names the office of its row's steps
+                row.offices += [o for o in offices if o not in row.offices]
             if col == 0 and len(lines) == 1 and is_area(lines[0]):
                 self.b.area(lines[0])
             elif lines:
@@ -171,7 +174,7 @@ class _TableReader:
         self.sort_cells(rows)
         layout = Layout(self.labels, self.slid, [(r.shift, [c.col for c in r.steps]) for r in rows])
         statements = Statements(self.b, self.t.edition, item.name if item else None)
-        records: list[tuple[ScheduleRecord, bool]] = []
+        records: list[tuple[ScheduleRecord, bool, list[str]]] = []
         for r in rows:
             self.kpi_cells(r, statements)
             if item is None:
@@ -184,12 +187,13 @@ class _TableReader:
                 cell = by_col[p.step.col]
                 records.append((ScheduleRecord(
                     edition=self.t.edition or "", edition_date=self.t.edition_date, period=p.period,
-                    text=p.step.text, source=cell.source, offices=list(cell.offices)), p.straight))
+                    text=p.step.text, source=cell.source, offices=list(cell.offices)), p.straight, r.offices))
         statements.finish()
         self.b.schedule_tables += 1
-        for rec, straight in records:
-            # Offices are printed once per table; a cell that names its own keeps those.
-            rec.offices = rec.offices or list(self.offices)
+        for rec, straight, row_offices in records:
+            # Offices are printed once per table; a cell that names its own keeps those, a row that names its own
+            # (a table printing one step twice, each row with its office) keeps the row's.
+            rec.offices = rec.offices or list(row_offices) or list(self.offices)
             if _add_schedule(item, rec):
                 self.b.schedule_readings.append(Reading(item, rec, self.b.schedule_tables, straight))
 
@@ -218,7 +222,11 @@ class _TableReader:
 
 
 def _add_schedule(item: ReformItemRecord, rec: ScheduleRecord) -> bool:
-    if any((s.edition, s.period, s.text) == (rec.edition, rec.period, rec.text) for s in item.schedules):
+    """Keep a step once per edition and period; a second printing that names other offices is kept too, so that the
+    audit sees the two offices (office_conflict)."""
+    if any((s.edition, s.period, s.text) == (rec.edition, rec.period, rec.text)
+           and (not rec.offices or not s.offices or _fold_offices(s.offices) == _fold_offices(rec.offices))
+           for s in item.schedules):
         return False
     item.schedules.append(rec)
     return True
@@ -248,3 +256,8 @@ def is_area(text: str) -> bool:
 
 def read_schedule(b: Builder, table: ScheduleTable) -> None:
     _TableReader(b, table).read()
+
+
+def _fold_offices(offices: list[str]) -> frozenset[str]:
+    """Offices compared without spacing ("内閣官房 情報通信技術(IT)戦略室" is "内閣官房情報通信技術(IT)戦略室")."""
+    return frozenset(re.sub(r"\s", "", normalise_text(o)) for o in offices)
