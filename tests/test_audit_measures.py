@@ -239,3 +239,22 @@ def test_small_document_office_conflict(small):
         f"経済・財政再生計画 改革工程表 2016改定版の同じ工程「委託の手引を配る…」（2018年度）の担当府省庁が異なる: "
         f"{FA} 32行は《内閣府業務改革推進室》、{FA} 33行は《総務省業務改革推進室》")]
     assert _cited(offices[0]) == {(FA, 32), (FA, 33)}
+
+
+# -- docs/evaluate.md lists every finding on the seeds ---------------------------------------------------
+
+def test_docs_list_every_finding_on_the_seeds():
+    """The doc's table is scripts/seed_findings.py's output for 2025-01-01: every finding with every line it cites."""
+    if not SEEDS.is_dir():
+        pytest.skip("seed documents not found")
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "seed_findings.py"
+    spec = importlib.util.spec_from_file_location("seed_findings", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "evaluate.md").read_text(encoding="utf-8")
+    section = doc.split(module.START, 1)[1].split(module.END, 1)[0].strip()
+    found = module.findings(SEEDS, date(2025, 1, 1))
+    assert section == module.table(found)
+    assert len(found) == 31 and section.count("\n| ") == 31
