@@ -18,6 +18,7 @@ from mieruka import storage
 from mieruka.export.workbook import database_tables
 from mieruka.publish.site import MANIFEST, TargetRefused, check_target, publish_site
 from mieruka.storage import models as m
+from mieruka.storage.publishing import publish_versions
 from mieruka.storage.queries import document_rows
 from mieruka.web.app import create_app
 
@@ -27,8 +28,9 @@ AT = datetime(2026, 4, 1, 3, 0, tzinfo=timezone.utc)
 def _publish(url: str, out: Path, at=AT, **kw):
     with storage.session_scope(url) as s:
         tables, documents = database_tables(s, date(2019, 3, 31), "ja"), document_rows(s)
+        versions = publish_versions(s)
     return publish_site(create_app(url), out, tables=tables, documents=documents, at=at, pdf=False,
-                        exclude=("/local",), **kw)
+                        exclude=("/local",), versions=versions, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +116,19 @@ def test_second_run_rewrites_only_what_changed(site, tmp_path):
     stamp = (out / "index.html").stat().st_mtime_ns
     again = _publish(url, out, at=datetime(2026, 4, 2, tzinfo=timezone.utc))
     assert (again.written, again.removed, again.unchanged) == (0, 0, first.files)
+    assert again.rendered == 0 and again.pages == first.pages  # nothing changed: nothing asked of the application
     assert (out / "index.html").stat().st_mtime_ns == stamp
     with storage.session_scope(url) as s:
         s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
     changed = _publish(url, out, at=datetime(2026, 4, 3, tzinfo=timezone.utc))
     assert 0 < changed.written < first.files / 4 and changed.removed == 0
+    assert changed.files == first.files and changed.pages == first.pages
+    # only pages naming KPI 1 (and those showing all KPIs) are made again: not another KPI's own pages
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["pages"]["kpis/1.html"][1] == [1] and manifest["pages"]["kpis/2.html"][1] == [2]
+    assert manifest["pages"]["index.html"][1] is None
+    assert changed.rendered < first.rendered / 2
+    assert (out / "kpis/2.html").stat().st_mtime_ns <= stamp
     page = (out / "kpis/1.html").read_text(encoding="utf-8")
     assert "（改）" in page and "2026-04-03（令和8年4月3日）" in page
     assert "2026-04-01（令和8年4月1日）" in (out / "items.html").read_text(encoding="utf-8")  # untouched page

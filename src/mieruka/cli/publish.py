@@ -22,6 +22,7 @@ def publish_cmd(
     from mieruka.export.workbook import database_tables
     from mieruka.publish.render import PdfUnavailable
     from mieruka.publish.site import TargetRefused, check_target, publish_site
+    from mieruka.storage.publishing import publish_versions
     from mieruka.storage.queries import document_rows
     from mieruka.web.app import create_app
 
@@ -33,13 +34,16 @@ def publish_cmd(
     with storage.session_scope(db) as session:
         tables = database_tables(session, date.today(), "ja")
         documents = document_rows(session)
+        versions = publish_versions(session)
     try:
-        result = publish_site(create_app(db), out, tables=tables, documents=documents, pdf=not no_pdf)
+        result = publish_site(create_app(db), out, tables=tables, documents=documents, pdf=not no_pdf,
+                              versions=versions)
     except TargetRefused as exc:
         fail(str(exc))
     except PdfUnavailable as exc:
         fail(f"{exc} (or give --no-pdf)")
-    err.print(f"{result.pages} pages, {result.files} files: {result.written} written, {result.unchanged} unchanged, "
+    err.print(f"{result.pages} pages, {result.files} files ({result.rendered} made again): {result.written} written, "
+              f"{result.unchanged} unchanged, "
               f"{result.removed} removed in {result.seconds:.1f} s", highlight=False)
     for link in result.broken:
         err.print(f"[yellow]warning:[/] the application answers {link} with an error; links to it will not work",

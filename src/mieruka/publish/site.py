@@ -40,6 +40,59 @@ SOURCE_LICENSE = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/lice
 
 UNPUBLISHED = "\0unpublished"
 
+# Pages that show only the KPIs they name (link to, or mark with data-kpi), beside what every list shows of all KPIs
+# (the "shape": counts, facets): a change to one KPI renders again only the pages that name it. Every other page
+# depends on all the data.
+_NARROW = re.compile(r"^/(?:api/)?(?:kpis(?:/\d+(?:/[a-z]+(?:\.[a-z]+)?)?)?|items/\d+|local/kpi/\d+(?:\.[a-z]+)?)$")
+_OWN_KPI = re.compile(r"^/(?:api/)?(?:local/)?kpis?/(\d+)")
+_MENTIONS = re.compile(rb'/kpis/(\d+)|data-kpi="(\d+)"|"(?:id|kpi_id|parent_id)": ?(\d+)')
+_CODE_SUFFIXES = (".py", ".html", ".css", ".js", ".json", ".yaml", ".yml", ".toml", ".svg", ".txt", ".csv")
+
+
+def code_version() -> str:
+    """A digest of mieruka's own files (code, templates, strings, bundled data): any change renders every page again."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in _CODE_SUFFIXES
+                       and "__pycache__" not in p.parts):
+        h.update(path.relative_to(root).as_posix().encode("utf-8"))
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+class _Dependencies:
+    """Which pages must be rendered again: each page's key is a digest of what it was made from — mieruka's code,
+    the options of the run, the data every page shows, and either the digests of the KPIs the page names (a narrow
+    page) or of all of them."""
+
+    def __init__(self, versions: dict, options: str):
+        self.kpis: dict = {int(k): v for k, v in versions["kpis"].items()}
+        base = hashlib.sha256(f"{code_version()}|{options}|{versions['rest']}|{versions['shape']}".encode())
+        self.base = base.hexdigest()
+        everything = hashlib.sha256(self.base.encode())
+        for k in sorted(self.kpis):
+            everything.update(f"{k}:{self.kpis[k]};".encode())
+        self.everything = everything.hexdigest()
+
+    def key(self, deps: list[int] | None) -> str:
+        if deps is None:
+            return self.everything
+        h = hashlib.sha256(self.base.encode())
+        for k in deps:
+            h.update(f"{k}:{self.kpis.get(k, '-')};".encode())
+        return h.hexdigest()
+
+    @staticmethod
+    def of(path: str, content: bytes) -> list[int] | None:
+        """The KPIs a page depends on: None (all) unless it is a narrow page; then those it names, and its own."""
+        if not _NARROW.match(path):
+            return None
+        found = {int(next(g for g in m.groups() if g)) for m in _MENTIONS.finditer(content)}
+        own = _OWN_KPI.match(path)
+        if own:
+            found.add(int(own.group(1)))
+        return sorted(found)
+
 
 class TargetRefused(Exception):
     """The target folder holds something a previous publish did not write."""
@@ -54,6 +107,7 @@ class PublishResult:
     pages: int = 0
     broken: list[str] = field(default_factory=list)  # links the application itself answers with an error
     seconds: float = 0.0
+    rendered: int = 0  # pages, downloads and API answers asked of the application this run (the rest were unchanged)
 
 
 def check_target(out: Path) -> dict:
@@ -129,6 +183,16 @@ class _Writer:
     def __init__(self, out: Path, previous: dict, result: PublishResult):
         self.out, self.previous, self.result = out, previous.get("files", {}), result
         self.files: dict[str, str] = {}
+        self.meta: dict = {}  # what the next run needs to know which pages changed
+
+    def keep(self, name: str) -> bool:
+        """Keep a file of the previous run as it is (its inputs did not change), if it is still there."""
+        fingerprint = self.previous.get(name)
+        if fingerprint is None or not (self.out / name).is_file():
+            return False
+        self.files[name] = fingerprint
+        self.result.unchanged += 1
+        return True
 
     def unchanged(self, name: str, fingerprint: str) -> bool:
         return self.previous.get(name) == fingerprint and (self.out / name).is_file()
@@ -161,11 +225,13 @@ STAFF_PAGES = ("/signin", "/signout", "/my", "/review", "/rounds", "/reports", "
 
 
 def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: list[dict],
-                 at: datetime | None = None, pdf: bool = True, exclude: tuple[str, ...] = ()) -> PublishResult:
+                 at: datetime | None = None, pdf: bool = True, exclude: tuple[str, ...] = (),
+                 versions: dict | None = None) -> PublishResult:
     """Crawl the application from its front pages (Japanese and English) and its API, and write the site to OUT.
     tables: the data for the bulk ZIP and datapackage.json (name → rows); documents: the sources for attribution.
     exclude: path prefixes left out (with pdf=False, the PDFs too): links to them lose their href, so the site
-    has no link that leads nowhere."""
+    has no link that leads nowhere. versions (storage.publishing.publish_versions): with them, a page whose inputs
+    are those of the previous run is not asked of the application again; its file and links are taken as they were."""
     from starlette.testclient import TestClient
 
     started = time.perf_counter()
@@ -177,6 +243,23 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
     writer = _Writer(out, previous, result)
     # localhost: a host name the app answers whatever MIERUKA_ALLOWED_HOSTS lists for its readers
     client = TestClient(app, base_url="http://localhost", raise_server_exceptions=False)
+    with client:  # one event loop for the whole crawl, not one per request
+        _crawl(client, app, out, previous, writer, result, at, exclude, pdf, versions)
+    _write_data(writer, tables, documents)
+    _finish(out, previous, writer, result, at)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime,
+           exclude: tuple[str, ...], pdf: bool, versions: dict | None) -> None:
+    deps = _Dependencies(versions, f"pdf={pdf}|exclude={sorted(exclude)}") if versions else None
+    before = previous.get("pages", {}) if deps else {}
+    before_links = previous.get("links", [])
+    pages: dict[str, list] = {}  # file name → [key, KPIs it depends on (None: all), links it holds]
+    links: list[str] = []  # every link met, once; pages refer to them by index
+    link_index: dict[str, int] = {}
+    recording: list[list[int]] = [[]]  # the links of the page being rendered
     assets: dict[str, str] = {}  # asset URL path → hashed file name
     pdf_urls: list[str] = []
 
@@ -199,6 +282,11 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
         """The file a link points to (queued for fetching), None for a link to leave as it is, or UNPUBLISHED."""
         if not url.startswith("/") or url.startswith("//"):
             return None
+        i = link_index.get(url)
+        if i is None:
+            i = link_index[url] = len(links)
+            links.append(url)
+        recording[0].append(i)
         path, query = _key(url)
         if path.startswith(exclude) or (not pdf and path.endswith(".pdf")):
             return UNPUBLISHED
@@ -236,8 +324,24 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
 
     for seed in SEEDS:
         target(seed)
-    for path, _ in _api_paths(app, client):
+    for path, _ in _api_paths(app, client, sorted(deps.kpis) if deps else None):
         target(path)
+
+    def reuse(name: str) -> bool:
+        """The previous run's file, when what it was made from has not changed: its links are followed as they were."""
+        old = before.get(name)
+        if old is None or deps.key(old[1]) != old[0] or not writer.keep(name):
+            return False
+        pages[name] = [old[0], old[1], []]
+        recording[0] = pages[name][2]
+        for i in old[2]:
+            target(before_links[i])
+        return True
+
+    def record(name: str, path: str, content: bytes, held: list[int] | None = None) -> None:
+        if deps:
+            needs = deps.of(path, content)
+            pages[name] = [deps.key(needs), needs, recording[0] if held is None else held]
 
     while queue:
         path, query = k = queue.popleft()
@@ -245,6 +349,11 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
         if path.endswith(".pdf"):
             pdf_urls.append(path)
             continue
+        if deps and reuse(name):
+            result.pages += name.endswith(".html")
+            continue
+        recording[0] = []
+        result.rendered += 1
         r = client.get(_url(path, query + ((("limit", str(API_PAGE)),) if path.startswith("/api/") and
                                              not path.startswith("/api/openapi") else ())))
         if r.status_code == 422 and path.startswith("/api/"):
@@ -256,6 +365,7 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
             result.broken.append(_url(path, query))
             continue
         ctype = r.headers.get("content-type", "")
+        record(name, path, r.content)
         if ctype.startswith("text/html"):
             result.pages += 1
             page = rewrite(r.text, name)
@@ -269,15 +379,23 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
             if path.startswith("/api/") and ctype.startswith("application/json"):
                 _queue_api_pages(r.json(), path, query, target)
 
-    if pdf_urls:
-        _print_pdfs(client, pdf_urls, names, writer, result)
-    _write_data(writer, tables, documents)
-    _finish(out, previous, writer, result, at)
-    result.seconds = time.perf_counter() - started
-    return result
+    todo = []
+    for path in pdf_urls:
+        name = names[(path, ())]
+        if not (deps and reuse(name)):
+            todo.append(path)
+    if todo:
+        _print_pdfs(client, todo, names, writer, result, record)
+    if deps:
+        # the pages this run kept or made, and the links they hold (only those links: a manifest stays small)
+        used = sorted({i for p in pages.values() for i in p[2]})
+        renumber = {i: n for n, i in enumerate(used)}
+        writer.meta = {"pages": {n: [p[0], p[1], [renumber[i] for i in dict.fromkeys(p[2])]]
+                                 for n, p in sorted(pages.items())},
+                       "links": [links[i] for i in used]}
 
 
-def _api_paths(app, client) -> list[tuple[str, tuple]]:
+def _api_paths(app, client, kpi_ids: list[int] | None = None) -> list[tuple[str, tuple]]:
     """Every GET endpoint of the API: lists as they are, one-item endpoints for every id their list gives."""
     routes = [r for r in _routes(app.routes) if getattr(r, "path", "").startswith("/api/") and "GET" in getattr(r, "methods", ())]
     plain = [r.path for r in routes if "{" not in r.path]
@@ -287,6 +405,9 @@ def _api_paths(app, client) -> list[tuple[str, tuple]]:
             continue
         parent = r.path.split("/{")[0]
         if parent not in plain:
+            continue
+        if parent == "/api/kpis" and kpi_ids is not None:  # the stored KPIs: no need to page through the API
+            out += [(re.sub(r"\{[^}]+\}", str(i), r.path), ()) for i in kpi_ids]
             continue
         ids, offset = [], 0
         while True:
@@ -322,15 +443,17 @@ def _queue_api_pages(body, path: str, query: tuple, target) -> None:
             target(f"{path}?offset={offset}")
 
 
-def _print_pdfs(client, paths: list[str], names: dict, writer: _Writer, result: PublishResult) -> None:
+def _print_pdfs(client, paths: list[str], names: dict, writer: _Writer, result: PublishResult, record) -> None:
     """Each report PDF is its print view printed: fetch the .html sibling, print only when it changed."""
     todo = []
     for path in paths:
         r = client.get(path[:-4] + ".html")
+        result.rendered += 1
         if r.status_code != 200:
             result.broken.append(path)
             continue
         name = names[(path, ())]
+        record(name, path, r.content, [])
         fingerprint = _fingerprint(name + ".src", r.content)
         if writer.unchanged(name, fingerprint):
             writer.write(name, b"", fingerprint)
@@ -482,7 +605,8 @@ def _finish(out: Path, previous: dict, writer: _Writer, result: PublishResult, a
             d.rmdir()
     result.files = len(writer.files)
     manifest = {"generator": GENERATOR, "generated_at": at.isoformat() if result.written or result.removed
-                else previous.get("generated_at", at.isoformat()), "files": dict(sorted(writer.files.items()))}
+                else previous.get("generated_at", at.isoformat()), "files": dict(sorted(writer.files.items())),
+                **writer.meta}
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
 
 

@@ -165,3 +165,49 @@ def policy_indicator_rows(session: Session, document_id: int) -> list[dict]:
                 [r for r in ratings.get(k.id, []) if r.official])],
         })
     return out
+
+
+# What a published page can show of one KPI: its own row and the rows that hang from it.
+_PER_KPI_TABLES = ("kpis", "kpi_appearances", "baselines", "targets", "observations", "ratings", "kpi_summaries")
+# What no public page shows: sign-in state, secrets, security log. Everything else counts as "the rest".
+_NOT_PUBLISHED_TABLES = ("app_secrets", "security_log", "sign_in_attempts", "web_sessions")
+# The columns of a KPI and its ratings that lists and their filters show of KPIs they do not name (facets, counts).
+_SHAPE_COLUMNS = {"kpis": ("id", "tier", "parent_id", "reform_item_id", "organisation_id", "direction", "unit"),
+                  "ratings": ("kpi_id", "scheme", "code", "official")}
+
+
+def publish_versions(session: Session) -> dict:
+    """Digests of the stored data, for `mieruka publish` to know which pages changed since its last run:
+    "kpis" (id → digest of the KPI's row and every row of its appearances, baselines, targets, actuals, ratings,
+    summary), "shape" (what lists show of KPIs they do not name: ids, tiers, parents, items, ministries, rating
+    codes) and "rest" (every other published table, whole). Read in one pass, in primary-key order."""
+    import hashlib
+
+    from sqlalchemy import inspect as sa_inspect
+
+    per_kpi: dict = {}
+    shape, rest = hashlib.sha256(), hashlib.sha256()
+    conn = session.connection()
+    present = set(sa_inspect(conn).get_table_names())
+    for table in m.Base.metadata.sorted_tables:
+        if table.name in _NOT_PUBLISHED_TABLES or table.name not in present:
+            continue
+        order = list(table.primary_key.columns) or list(table.columns)
+        if table.name in _PER_KPI_TABLES:
+            key = table.c.id if table.name == "kpis" else table.c.kpi_id
+            for row in conn.execute(select(table).order_by(key, *order)):
+                kpi_id = row._mapping[key.name]
+                digest = per_kpi.get(kpi_id)
+                if digest is None:
+                    digest = per_kpi[kpi_id] = hashlib.sha256()
+                digest.update(f"{table.name}{tuple(row)!r}".encode("utf-8", "surrogatepass"))
+            if table.name in _SHAPE_COLUMNS:
+                cols = [table.c[c] for c in _SHAPE_COLUMNS[table.name]]
+                for row in conn.execute(select(*cols).order_by(*order)):
+                    shape.update(repr(tuple(row)).encode("utf-8"))
+        else:
+            rest.update(table.name.encode("utf-8"))
+            for row in conn.execute(select(table).order_by(*order)):
+                rest.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
+    return {"kpis": {k: d.hexdigest()[:16] for k, d in per_kpi.items()}, "shape": shape.hexdigest(),
+            "rest": rest.hexdigest()}
