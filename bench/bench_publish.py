@@ -23,6 +23,7 @@ from mieruka.export.workbook import database_tables
 from mieruka.loading.documents import ingest_paths
 from mieruka.publish.site import publish_site
 from mieruka.storage import models as m
+from mieruka.storage.publishing import publish_versions
 from mieruka.storage.queries import document_rows
 from mieruka.web.app import create_app
 
@@ -45,10 +46,16 @@ def generated_document(n: int) -> str:
 
 
 def run(app, url: str, out: Path, exclude: tuple[str, ...]) -> tuple[float, object]:
+    """One `mieruka publish` as the command does it: the data package's tables, then the site."""
+    t0 = time.perf_counter()
     with storage.session_scope(url) as s:
         tables, documents = database_tables(s, date(2019, 3, 31), "ja"), document_rows(s)
-    t0 = time.perf_counter()
-    result = publish_site(app, out, tables=tables, documents=documents, pdf=False, exclude=exclude)
+
+    def versions():
+        with storage.session_scope(url) as s:
+            return publish_versions(s)
+
+    result = publish_site(app, out, tables=tables, documents=documents, pdf=False, exclude=exclude, versions=versions)
     return time.perf_counter() - t0, result
 
 
@@ -75,8 +82,10 @@ def main() -> None:
                 with storage.session_scope(url) as s:
                     s.execute(update(m.Kpi).where(m.Kpi.id == 2).values(name=change))
             seconds, r = run(app, url, out, exclude)
-            print(f"{label}: {seconds:.1f} s — {r.pages:,} pages, {r.files:,} files, {r.written:,} written, "
-                  f"{r.unchanged:,} unchanged, {r.removed} removed", flush=True)
+            print(f"{label}: {seconds:.1f} s — {r.pages:,} pages, {r.files:,} files, {r.rendered:,} made again, "
+                  f"{r.written:,} written, {r.unchanged:,} unchanged, {r.removed} removed", flush=True)
+        with open("/proc/loadavg") as f:
+            print(f"load average: {f.read().split()[:3]}", flush=True)
         storage.dispose_engines()
 
 

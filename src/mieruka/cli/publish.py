@@ -34,7 +34,11 @@ def publish_cmd(
     with storage.session_scope(db) as session:
         tables = database_tables(session, date.today(), "ja")
         documents = document_rows(session)
-        versions = publish_versions(session)
+
+    def versions() -> dict:
+        with storage.session_scope(db) as session:
+            return publish_versions(session)
+
     try:
         result = publish_site(create_app(db), out, tables=tables, documents=documents, pdf=not no_pdf,
                               versions=versions)

@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from mieruka.publish.render import PdfPrinter, generated_at
@@ -24,6 +25,9 @@ from mieruka.publish.render import PdfPrinter, generated_at
 MANIFEST = ".mieruka-publish.json"
 GENERATOR = "mieruka publish"
 SEEDS = ("/", "/?lang=en")
+# Pages that store what they derive when first asked (today's audit, the registry of local bodies): asked before the
+# data's versions are read, so that a first run leaves a record the next one can use.
+WARM_UP = ("/", "/audit", "/savings")
 ASSET_PREFIXES = ("/static/", "/vendor/")
 API_PAGE = 1000  # the API's largest page
 _LINK = re.compile(r'\b(href|src|action)="([^"]*)"')
@@ -226,12 +230,13 @@ STAFF_PAGES = ("/signin", "/signout", "/my", "/review", "/rounds", "/reports", "
 
 def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: list[dict],
                  at: datetime | None = None, pdf: bool = True, exclude: tuple[str, ...] = (),
-                 versions: dict | None = None) -> PublishResult:
+                 versions: Callable[[], dict] | dict | None = None) -> PublishResult:
     """Crawl the application from its front pages (Japanese and English) and its API, and write the site to OUT.
     tables: the data for the bulk ZIP and datapackage.json (name → rows); documents: the sources for attribution.
     exclude: path prefixes left out (with pdf=False, the PDFs too): links to them lose their href, so the site
-    has no link that leads nowhere. versions (storage.publishing.publish_versions): with them, a page whose inputs
-    are those of the previous run is not asked of the application again; its file and links are taken as they were."""
+    has no link that leads nowhere. versions (a function giving storage.publishing.publish_versions): with them, a
+    page whose inputs are those of the previous run is not asked of the application again; its file and links are
+    taken as they were. They are read before and after the crawl: data that changed meanwhile leaves no record."""
     from starlette.testclient import TestClient
 
     started = time.perf_counter()
@@ -244,7 +249,13 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
     # localhost: a host name the app answers whatever MIERUKA_ALLOWED_HOSTS lists for its readers
     client = TestClient(app, base_url="http://localhost", raise_server_exceptions=False)
     with client:  # one event loop for the whole crawl, not one per request
-        _crawl(client, app, out, previous, writer, result, at, exclude, pdf, versions)
+        if versions is not None:
+            for path in WARM_UP:  # what the application derives when first asked and stores (the audit) is stored now
+                client.get(path)
+        before = versions() if callable(versions) else versions
+        _crawl(client, app, out, previous, writer, result, at, exclude, pdf, before)
+        if callable(versions) and versions() != before:
+            writer.meta = {}  # the data changed while the site was made: the next run makes every page again
     _write_data(writer, tables, documents)
     _finish(out, previous, writer, result, at)
     result.seconds = time.perf_counter() - started
@@ -358,6 +369,7 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
                                              not path.startswith("/api/openapi") else ())))
         if r.status_code == 422 and path.startswith("/api/"):
             # An endpoint that needs a question (search needs q) has no one answer: say so in its place.
+            record(name, path, b"")
             writer.write(name, (json.dumps({"detail": f"{path} answers questions (see api/openapi.json); a static "
                                             "copy cannot: ask a running mieruka server"}) + "\n").encode("utf-8"))
             continue
