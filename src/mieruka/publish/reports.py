@@ -69,7 +69,10 @@ def policy_report(session: Session, policy: str, fmt: str, at: datetime | None =
 
 def kpi_sheet_report(session: Session, kpi: str, fmt: str, at: datetime | None = None) -> Report:
     _check(fmt)
-    chosen = resolve_kpi(kpi_rows(session), kpi)
+    wanted = str(kpi).strip()
+    # by id, the one KPI is read (a sheet per KPI of a large database must not read them all); else all, to match
+    by_id = kpi_rows(session, [int(wanted)]) if wanted.isascii() and wanted.isdigit() and len(wanted) < 12 else []
+    chosen = by_id[0] if by_id else resolve_kpi(kpi_rows(session), kpi)
     sheet = kpi_sheet.build_kpi_sheet(chosen)
     html = None if fmt == "xlsx" else kpi_sheet.to_html(sheet, at)
     return _out(fmt, f"kpi-{chosen['id']}", html, lambda: kpi_sheet.to_xlsx(sheet))
