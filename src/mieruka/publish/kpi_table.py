@@ -101,12 +101,24 @@ def _status(observations: list[dict]) -> str | None:
     return None
 
 
+def printed_rows(rows: list[dict]) -> list[dict]:
+    """The rows the document's table printed: a KPI read out of the row above it (same line, that row's KPI its
+    parent: "430団体、約7,693万人" gives a count and a population) is part of that row, not a row of its own."""
+    out: list[dict] = []
+    for r in rows:
+        if out and r.get("line") is not None and r.get("line") == out[-1].get("line") \
+                and r.get("parent_id") is not None and r.get("parent_id") == out[-1]["kpi_id"]:
+            continue
+        out.append(r)
+    return out
+
+
 def build_kpi_status_table(source: TableSource, rows: list[dict], computed_scheme: str | None = None) -> KpiStatusTable:
     """Group rows (each as storage.publishing.kpi_status_rows gives them) by 重要課題 and 改革項目, in the order they
     come; a KPI met again in the same table is marked 【再掲】, as is one the document marked so."""
     themes: list[ThemeGroup] = []
     seen: set[int] = set()
-    for r in rows:
+    for r in printed_rows(rows):
         if not themes or themes[-1].name != r.get("theme"):
             themes.append(ThemeGroup(r.get("theme")))
         theme = themes[-1]
