@@ -120,3 +120,65 @@ def test_the_survey_template_names_an_initiative_with_control_characters(tmp_pat
     assert result.exit_code == 0, result.output
     notes = load_workbook(out)["記入方法"]
     assert notes["A1"].value == "「窓口␇委託[/]」の導入状況調査票"
+
+
+# A usage error quotes what was typed. Each case: argv after `mieruka`, and the words the message must show.
+TYPED = "x\x1b[31mred\x07[/]"
+USAGE_ERRORS = [
+    ([TYPED], "No such command"),
+    (["kpis", TYPED], "unexpected extra argument"),
+    (["kpis", "--format", TYPED], "--format"),
+    (["kpis", "--f" + TYPED], "No such option"),
+    (["survey", TYPED], "No such command"),
+    (["serve", "--port", TYPED], "--port"),  # not quoted back: "Input should be a valid integer"
+]
+
+
+def _run_on_a_terminal(args: list[str]) -> tuple[int, bytes]:
+    """The real command on a pseudo-terminal (where rich writes colour and a raw ESC would be obeyed)."""
+    import os
+    import pty
+    import sys
+
+    import mieruka
+
+    src = str(Path(mieruka.__file__).resolve().parents[1])
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: nothing of pytest's may run here
+        os.environ["PYTHONPATH"] = src
+        os.execv(sys.executable, [sys.executable, "-m", "mieruka", *args])
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out
+
+
+@pytest.mark.parametrize("args,words", USAGE_ERRORS, ids=[" ".join(a).encode("unicode_escape").decode()
+                                                          for a, _ in USAGE_ERRORS])
+def test_a_usage_error_shows_the_control_characters_typed_never_sends_them(args, words):
+    import re
+    import subprocess
+    import sys
+
+    import mieruka
+
+    src = str(Path(mieruka.__file__).resolve().parents[1])
+    piped = subprocess.run([sys.executable, "-m", "mieruka", *args], capture_output=True,
+                           env={**__import__("os").environ, "PYTHONPATH": src})
+    code, tty = _run_on_a_terminal(args)
+    for exit_code, out in ((piped.returncode, piped.stdout + piped.stderr), (code, tty)):
+        assert exit_code == 2
+        # rich's own colours are ESC sequences too: what must not be there is the user's ESC [31m and BEL
+        assert b"\x1b[31mred" not in out and b"\x07" not in out
+        text = re.sub(r"\x1b\[[0-9;]*m", "", out.decode())  # rich's styling taken off, to read the words
+        assert words in text and "Traceback" not in text
+        if args[0] != "serve":  # the others quote what was typed
+            assert re.search(r"x(\\x1b|␛)\[31mred(\\x07|␇)\[/\]", text), text

@@ -13,9 +13,25 @@ from mieruka.export.formats import Format
 from mieruka.jp import visible
 
 
+def _shown_usage_error(exc: Exception) -> Exception:
+    """A usage error (unknown command or option, bad value) quotes what was typed: its control characters are shown
+    as pictures, never sent to the terminal (an argument may hold ESC or BEL)."""
+    message = getattr(exc, "message", None)
+    if hasattr(exc, "format_message") and isinstance(message, str):  # click's errors, whichever click typer uses
+        exc.message = visible(message)
+    return exc
+
+
 class _Commands(TyperGroup):
     """Every command: a database that cannot be used as it stands (missing folder, not a database, locked, server not
-    answering, partial or unknown schema) is explained in a line or two, not shown as a traceback."""
+    answering, partial or unknown schema) is explained in a line or two, not shown as a traceback, and a usage
+    error shows the control characters of what was typed, never obeys them."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except Exception as exc:
+            raise _shown_usage_error(exc)
 
     def invoke(self, ctx):
         from mieruka.storage import plain_error
@@ -25,7 +41,7 @@ class _Commands(TyperGroup):
         except Exception as exc:
             message = plain_error(exc)
             if message is None:
-                raise
+                raise _shown_usage_error(exc)
             fail(message)
 
 

@@ -1,5 +1,6 @@
 """Storage: models, migrations and queries. The only package that talks SQL."""
 from mieruka.storage.db import (  # noqa: F401
+    ChangeWatch,
     SchemaError,
     current_revision,
     document_count,

@@ -13,6 +13,7 @@ from mieruka import storage
 from mieruka.storage.overview import schemes_in_use
 from mieruka.storage.search import SearchQueryError, ensure_search_index
 from mieruka.storage.summaries import ensure_summaries
+from mieruka.web.cache import ResponseCache
 from mieruka.web.guards import RequestGuard, add_error_handlers, allowed_hosts, document_bounds, error_response
 from mieruka.web.i18n import add_catalogue, pick_lang, translator
 from mieruka.web.pages import STATIC_DIR, add_template_dir
@@ -93,6 +94,8 @@ def create_app(db_url: str | None = None, read_url: str | None = None, prepare: 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_error_handlers(app)
     _add_search_refusal(app)
+    # Inside the host check and the guard: an anonymous answer is kept until the database changes (web/cache.py).
+    app.add_middleware(ResponseCache, url=app.state.read_url)
     # The guard is added last, so it is outermost: it also adds its headers to the host check's refusals.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(hosts), www_redirect=False)
     app.add_middleware(RequestGuard)
