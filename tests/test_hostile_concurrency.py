@@ -78,3 +78,53 @@ def test_two_ingests_and_a_reader_at_once_all_succeed(tmp_path, db_url):
         assert session.scalar(select(func.count()).select_from(m.LocalBody)) == 1788
         assert session.scalar(select(func.count()).select_from(m.Organisation)) == \
             len({o for o in session.scalars(select(m.Organisation.name))})
+
+
+def _upgraded(db_url: str) -> None:
+    storage.upgrade(db_url)
+    storage.dispose_engines()
+
+
+def test_concurrent_definitions_of_one_survey_kpi_all_succeed_and_make_one_kpi(db_url):
+    _upgraded(db_url)
+    args = ["survey", "define-kpi", "--initiative", "窓口業務の委託", "--name", "窓口委託団体数", "--db", db_url,
+            "--format", "json"]
+    runs = [_run(*args) for _ in range(4)]
+    answers = [(p.wait(timeout=300), *p.communicate()) for p in runs]
+    assert [(code, err) for code, _, err in answers if code != 0] == []
+    rows = [json.loads(out)[0] for _, out, _ in answers]
+    assert {(r["kpi_id"], r["kpi"], r["initiative"], r["measure"]) for r in rows} == \
+        {(rows[0]["kpi_id"], "窓口委託団体数", "窓口業務の委託", "count")}
+    with storage.session_scope(db_url) as session:
+        from sqlalchemy import func, select
+
+        from mieruka.storage import models as m
+
+        assert session.scalars(select(m.Kpi.key)).all() == ["survey:窓口業務の委託:count"]
+        assert session.scalar(select(func.count()).select_from(m.SurveyKpi)) == 1
+
+
+def test_concurrent_imports_of_surveys_that_create_the_same_initiative_and_bodies_all_succeed(db_url, tmp_path):
+    from mieruka.bodies import registry
+
+    _upgraded(db_url)
+    bodies = registry.municipalities()[:300]
+    files = []
+    for i in range(3):
+        path = tmp_path / f"survey{i}.csv"
+        path.write_text("団体コード,導入\n" + "".join(f"{b.code},{'○' if (j + i) % 2 else '×'}\n"
+                                                   for j, b in enumerate(bodies)), encoding="utf-8")
+        files.append(path)
+    runs = [_run("survey", "import", str(f), "--initiative", "窓口業務の委託", "--as-of", f"2017-0{4 + i}-01",
+                 "--db", db_url, "--format", "json") for i, f in enumerate(files)]
+    answers = [(p.wait(timeout=300), *p.communicate()) for p in runs]
+    assert [(code, err) for code, _, err in answers if code != 0] == []
+    assert sorted(json.loads(out)["status"] for _, out, _ in answers) == ["loaded"] * 3
+    with storage.session_scope(db_url) as session:
+        from sqlalchemy import func, select
+
+        from mieruka.storage import models as m
+
+        assert session.scalar(select(func.count()).select_from(m.SurveyImport)) == 3
+        assert session.scalar(select(func.count()).select_from(m.SurveyResponse)) == 900
+        assert session.scalar(select(func.count()).select_from(m.LocalBody)) == len(registry.all_bodies())

@@ -155,8 +155,8 @@ def refresh_stored(db: str | None) -> None:
     """After a write: re-rate and re-audit what it changed (ratings and audits already kept), and say so."""
     from mieruka.evaluate.stored import refresh
 
-    with storage.session_scope(db) as session:
-        done = refresh(session)
+    # a writer's transaction, run again when a concurrent command wrote the same rows first (see in_transaction)
+    done = storage.in_transaction(db, refresh)
     parts = [f"{n} KPI(s) re-rated under {s}" for s, n in done["ratings"].items()]
     parts += [f"audit as of {d} redone" for d in done["audits"]]
     if parts:

@@ -104,8 +104,7 @@ def survey_import(
     raw = _read(file)
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db, write=True) as session:
-            result = import_survey(session, raw, file.name, initiative, when)
+        result = storage.in_transaction(db, lambda session: import_survey(session, raw, file.name, initiative, when))
     except SurveyError as exc:
         fail(str(exc))
     from mieruka.cli.evaluate import refresh_stored
@@ -144,8 +143,7 @@ def survey_attributes(
     raw = _read(file)
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db, write=True) as session:
-            result = import_attributes(session, raw, file.name, when)
+        result = storage.in_transaction(db, lambda session: import_attributes(session, raw, file.name, when))
     except SurveyError as exc:
         fail(str(exc))
     _print_result(result, ("file", "encoding", "updated", "rejected", "seconds"), fmt)
@@ -181,8 +179,8 @@ def survey_define_kpi(
         fail("give --kpi (an existing KPI's id or key) or --name (a new KPI)")
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db, write=True) as session:
-            row = store.define_survey_kpi(session, initiative, measure, kpi, name)
+        # create-or-get: a command defining the same KPI at the same time makes the other one run again and find it
+        row = storage.in_transaction(db, lambda session: store.define_survey_kpi(session, initiative, measure, kpi, name))
     except LookupError as exc:
         fail(str(exc.args[0]))
     from mieruka.cli.evaluate import refresh_stored
@@ -263,9 +261,11 @@ def similar_cmd(
     code = _body_code(body)
     when = _date(as_of, "--as-of") if as_of else None
     storage.ensure_schema(db)
-    with storage.session_scope(db, write=True) as session:
+    def compare(session):
         store.sync_registry(session)
-        result = similar.compare(store.body_facts(session, initiative, when), code)
+        return similar.compare(store.body_facts(session, initiative, when), code)
+
+    result = storage.in_transaction(db, compare)
     if result is None:
         fail(f"{body} is not a municipality")
     if result["group"] is None:
@@ -374,9 +374,8 @@ def link_cases_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     from mieruka.storage import local_bodies as store
 
     storage.ensure_schema(db)
-    with storage.session_scope(db, write=True) as session:
-        synced = store.sync_registry(session)
-        unresolved = store.link_cases(session)
+    synced, unresolved = storage.in_transaction(
+        db, lambda session: (store.sync_registry(session), store.link_cases(session)))
     err.print(f"local bodies: {synced['total']} ({synced['added']} added, {synced['updated']} updated); "
               f"{len(unresolved)} case name(s) not resolved", highlight=False)
     print_rows(unresolved, fmt, columns=["case_id", "name", "error"])

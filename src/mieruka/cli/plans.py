@@ -42,8 +42,8 @@ def _run(db: str | None, action):
 
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db) as session:
-            return action(session)
+        # a writer's transaction, run again when another command created the same plan or row first
+        return storage.in_transaction(db, action)
     except PlanInputError as exc:
         fail(exc.message("ja") + f" / {exc.message('en')}")
 
@@ -220,8 +220,7 @@ def plan_import(file: Path = typer.Argument(..., help="CSV (UTF-8 or Shift_JIS) 
         fail(f"{file}: cannot read ({exc.strerror})")
     storage.ensure_schema(db)
     try:
-        with storage.session_scope(db) as session:
-            report = import_choices(session, data, file.name, actor, via="bulk")
+        report = storage.in_transaction(db, lambda session: import_choices(session, data, file.name, actor, via="bulk"))
     except ChoicesError as exc:
         fail(f"{file.name}: nothing imported\n" + "\n".join(exc.problems))
     rows = [{"body_code": code, "plan_id": pid, "new_plan": pid in report.plans_created}
