@@ -44,16 +44,8 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-# A spreadsheet opening a CSV file reads a cell that begins with one of these as a formula (=HYPERLINK(...),
-# +cmd|...), and Excel keeps it live when the cell is edited: a document's text must never become one.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# ...but "-12.5", "+3%" and "-1,234" are numbers, and a lone "-" (no answer in Japanese tables) is text.
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?%?")
-
-
-def formula_like(text: str) -> bool:
-    """True when a spreadsheet would read *text* as a formula rather than as the text or number it is."""
-    return text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text)
+# The rule (jp.text.formula_like) is shared with the printed reports' workbooks (publish/workbook.py).
+from mieruka.jp.text import FORMULA_START, formula_like  # noqa: E402,F401
 
 
 def csv_cell(value: Any) -> str:

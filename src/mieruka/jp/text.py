@@ -103,3 +103,15 @@ def strip_markers(name: str) -> tuple[str, list[str]]:
             break
         s = stripped
     return normalise_text(s).strip(" :・"), markers
+
+
+# A spreadsheet opening a CSV file reads a cell that begins with one of these as a formula (=HYPERLINK(...),
+# +cmd|...), and Excel keeps it live when the cell is edited: a document's text must never become one.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ...but "-12.5", "+3%" and "-1,234" are numbers, and a lone "-" (no answer in Japanese tables) is text.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?%?")
+
+
+def formula_like(text: str) -> bool:
+    """True when a spreadsheet would read *text* as a formula rather than as the text or number it is."""
+    return text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text)

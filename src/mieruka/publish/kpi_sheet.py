@@ -135,7 +135,7 @@ def to_xlsx(sheet: KpiSheet) -> bytes:
         w.body_cell(ws, row, 5, "\n".join(x for x in (r.explanation, r.source) if x))
         row += 1
     row += 1
-    ws.cell(row, 1, NOTE).font = w.Font(name=w.FONT, size=8)
-    ws.cell(row + 1, 1, "出典: " + ("、".join(sheet.documents) or "-")).font = w.Font(name=w.FONT, size=8)
+    w.put(ws, row, 1, NOTE).font = w.Font(name=w.FONT, size=8)
+    w.put(ws, row + 1, 1, "出典: " + ("、".join(sheet.documents) or "-")).font = w.Font(name=w.FONT, size=8)
     w.widths(ws, [10, 40, 16, 10, 30])
     return w.to_bytes(wb)

@@ -207,7 +207,7 @@ def to_xlsx(table: KpiStatusTable) -> bytes:
     for theme in table.themes:
         for item in theme.items:
             for text, size in ((f"重要課題：{theme.label}", 10), (f"改革項目：{item.label}", 11), ("KPIの状況", 10)):
-                ws.cell(row, 1, text).font = w.Font(name=w.FONT, size=size, bold=True)
+                w.put(ws, row, 1, text).font = w.Font(name=w.FONT, size=size, bold=True)
                 ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
                 row += 1
             heads = [("KPI", 1, 2), ("目標値（達成時期）", 1, 1), ("実績値（時点）", 1, 1), ("区分", 1, 1)] \
@@ -233,7 +233,7 @@ def to_xlsx(table: KpiStatusTable) -> bytes:
         ws.print_title_rows = f"{first_header}:{first_header}"
         ws.freeze_panes = None
     for note in NOTES + [f"出典: {_source_line(table)}"]:
-        ws.cell(row, 1, note).font = w.Font(name=w.FONT, size=8)
+        w.put(ws, row, 1, note).font = w.Font(name=w.FONT, size=8)
         row += 1
     w.widths(ws, [10, 34, 22, 34, 6] + ([9] if table.computed_scheme else []) + [40])
     return w.to_bytes(wb)

@@ -137,7 +137,7 @@ def to_xlsx(table: PolicyTable) -> bytes:
     ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=width)
     row += 2
     for note in (LEGEND, f"出典: {_source_line(table)}"):
-        ws.cell(row, 1, note).font = w.Font(name=w.FONT, size=8)
+        w.put(ws, row, 1, note).font = w.Font(name=w.FONT, size=8)
         row += 1
     w.widths(ws, [6, 34, 20, 6] + [20] * max(n, 1) + [22, 6])
     return w.to_bytes(wb)

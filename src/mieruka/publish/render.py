@@ -9,8 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
-from mieruka.jp import format_date_ja
+from mieruka.jp import format_date_ja, visible
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHROMIUM = os.environ.get("MIERUKA_CHROMIUM", "/usr/bin/chromium")
@@ -32,8 +33,16 @@ def generated_at(at: datetime | None = None) -> str:
     return f"{format_date_ja(local.date())} {local:%H:%M}"
 
 
+def _shown(value):
+    """What a printed page shows of a value: control characters as their pictures, zero-width and bidirectional
+    controls dropped (as the web pages do: web/pages.py)."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    return visible(value) if isinstance(value, str) else value
+
+
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                   trim_blocks=True, lstrip_blocks=True)
+                   trim_blocks=True, lstrip_blocks=True, finalize=_shown)
 _env.filters["date_ja"] = date_ja
 
 

@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from mieruka.jp import format_wareki
+from mieruka.jp.text import formula_like
 
 # Excel's Japanese-calendar date format (ggg = 平成/令和, e = era year): the cell keeps a real date.
 WAREKI_FORMAT = '[$-ja-JP-x-gannen]ggge"年"m"月"d"日";@'
@@ -39,8 +40,25 @@ def new_sheet(title: str, landscape: bool = True) -> tuple[Workbook, Worksheet]:
     return wb, ws
 
 
+def put(ws: Worksheet, row: int, col: int, value=None):
+    """ws.cell(row, col, value) for a value a document gave us: the control characters XML cannot hold (BEL, ESC)
+    become their pictures (␇, ␛) instead of failing the workbook, and text a spreadsheet would run as a formula
+    ("=HYPERLINK(...)", "@SUM(...)") is a quote-prefixed text cell, shown as written and never run."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    c = ws.cell(row, col)
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+        if formula_like(value):
+            c._value, c.data_type, c.quotePrefix = value, "s", True  # the value setter would make "=..." a formula
+            return c
+    if value is not None:
+        c.value = value
+    return c
+
+
 def heading(ws: Worksheet, title: str, published: date | None, width: int) -> None:
-    ws.cell(1, 1, title).font = Font(name=FONT, bold=True, size=13)
+    put(ws, 1, 1, title).font = Font(name=FONT, bold=True, size=13)
     if published is not None:
         cell = ws.cell(1, width, f"{published.isoformat()}（{format_wareki(published)}）")
         cell.alignment = Alignment(horizontal="right")
@@ -60,7 +78,7 @@ def header_rows(ws: Worksheet, first_row: int, rows: list[list[tuple[str, int, i
                     c = ws.cell(rr, cc)
                     c.border, c.fill, c.alignment = BORDER, HEAD_FILL, CENTER
                     c.font = Font(name=FONT, bold=True, size=9)
-            ws.cell(row, col, text)
+            put(ws, row, col, text)
             if rowspan > 1 or colspan > 1:
                 ws.merge_cells(start_row=row, start_column=col, end_row=row + rowspan - 1, end_column=col + colspan - 1)
             col += colspan
@@ -70,7 +88,7 @@ def header_rows(ws: Worksheet, first_row: int, rows: list[list[tuple[str, int, i
 
 def body_cell(ws: Worksheet, row: int, col: int, value, *, align: Alignment = WRAP, bold: bool = False,
               wareki: bool = False):
-    c = ws.cell(row, col, value)
+    c = put(ws, row, col, value)
     c.border, c.alignment = BORDER, align
     c.font = Font(name=FONT, size=9, bold=bold)
     if wareki and isinstance(value, date):
