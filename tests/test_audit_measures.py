@@ -258,3 +258,14 @@ def test_docs_list_every_finding_on_the_seeds():
     found = module.findings(SEEDS, date(2025, 1, 1))
     assert section == module.table(found)
     assert len(found) == 31 and section.count("\n| ") == 31
+
+
+def test_a_second_figure_in_people_is_not_a_population_unless_the_document_says_so():
+    text = (FIXTURES / FA).read_text(encoding="utf-8").replace(
+        "第一階層 クラウド導入市区町村数\t2019年度までに約800団体\t620団体 (2018年4月1日)",
+        "第一階層 研修を受けた団体数\t2019年度までに約800団体\t620団体、3,100人 (2018年4月1日)")
+    ex = rs.read(text)
+    trained = _kpi(ex, "研修を受けた団体数", 12)
+    assert [(o.value, o.unit, o.as_of) for o in trained.observations] == [(620, "団体", date(2018, 4, 1))]
+    assert not [k for k in ex.kpis if k.parent == "研修を受けた団体数"]
+    assert [m["kpi"] for m in ex.meta["second_measures"]] == [CONBINI, CONBINI]

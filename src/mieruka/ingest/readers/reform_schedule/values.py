@@ -281,7 +281,8 @@ def split_second_measures(ex) -> None:
     """A KPI stated as a count of bodies and the population they cover keeps both: the population target and
     actual become a second KPI (the first one's child) in 人, dated and edition-tagged like the figure beside it —
     a date printed after both values belongs to both. A label printed with the population ("実施団体の人口") names
-    the measure; the label is shared by every record of the KPI in the document so that they make one KPI."""
+    the measure; the label is shared by every record of the KPI in the document so that they make one KPI. Without
+    such a label the KPI's name must say 人口: "120件、3,000人" of another KPI is left as it is."""
     from mieruka.records.canonical import kpi_key
 
     labels: dict[str, str] = {}
@@ -294,7 +295,11 @@ def split_second_measures(ex) -> None:
     for kpi in ex.kpis:
         if kpi.unit == SECOND_UNIT:
             continue
-        label = labels.get(kpi_key(kpi.name, kpi.reform_item), DEFAULT_SECOND_LABEL)
+        label = labels.get(kpi_key(kpi.name, kpi.reform_item))
+        if label is None:
+            if DEFAULT_SECOND_LABEL not in kpi.name:
+                continue  # a second figure in 人 that no label or name calls a population is not read as one
+            label = DEFAULT_SECOND_LABEL
         targets = [(t, m) for t in kpi.targets for m in [_SECOND_TARGET.search(t.text)] if m]
         observations = [(o, m) for o in kpi.observations for m in [_SECOND_ACTUAL.match(o.text)] if m]
         if not targets and not observations:
