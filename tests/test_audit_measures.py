@@ -269,3 +269,12 @@ def test_a_second_figure_in_people_is_not_a_population_unless_the_document_says_
     assert [(o.value, o.unit, o.as_of) for o in trained.observations] == [(620, "団体", date(2018, 4, 1))]
     assert not [k for k in ex.kpis if k.parent == "研修を受けた団体数"]
     assert [m["kpi"] for m in ex.meta["second_measures"]] == [CONBINI, CONBINI]
+
+
+def test_small_document_undated_actual_is_said_to_be_undated(small):
+    kpis, found = small
+    model = kpis["モデル自治体数"]
+    assert [(o["value"], o["as_of"]) for o in model["observations"]] == [(6, None)]  # stored without a date
+    f = _one(found, "stale", "モデル自治体数")
+    # measures_a.txt is dated by its latest actual (390団体 on 2018-09-30); the finding says the 6 took that date
+    assert f.message.endswith(f"最新の実績は6団体(日付の記載なし、資料の日付2018-09-30で扱う、{FA} 39行)")
