@@ -85,7 +85,7 @@ def test_seed_population_targets_conflict(seeds):
     population = kpis[POPULATION]
     assert population["parent_id"] == kpis[CONBINI]["id"]
     f = _one(found, "target_conflict", POPULATION)
-    assert f.message == (f"目標が食い違う: 6,000万人(2017-03-31)（{A} 209行）と8,000万人(2019-03-31)（{A} 194行（2016-12-21版））"
+    assert f.message == (f"目標が食い違う: 6,000万人(2016年度末)（{A} 209行）と8,000万人(2018年度末)（{A} 194行（2016-12-21版））"
                          "（どちらも同じ300団体の目標に添えた値）")
     assert _cited(f) == {(A, 194), (A, 209)}
     assert "(both printed beside the same target of 300 bodies)" in f.message_en
@@ -98,7 +98,7 @@ def test_small_document_population_measure(small):
         (50_000_000, date(2019, 3, 31)), (70_000_000, date(2021, 3, 31))]
     assert [(o["value"], o["as_of"]) for o in population["observations"]] == [(64_200_000, date(2018, 9, 30))]
     f = _one(found, "target_conflict", POPULATION)
-    assert f.message == (f"目標が食い違う: 5,000万人(2019-03-31)（{FA} 9行）と7,000万人(2021-03-31)（{FA} 30行（2016-12-21版））"
+    assert f.message == (f"目標が食い違う: 5,000万人(2018年度末)（{FA} 9行）と7,000万人(2020年度末)（{FA} 30行（2016-12-21版））"
                          "（どちらも同じ250団体の目標に添えた値）")
     assert _cited(f) == {(FA, 9), (FA, 30)}
 
@@ -178,8 +178,8 @@ def test_seed_catalogue_revisions(seeds):
     assert _cited(cloud) == {("004_61602f91609cf434.txt", 99), ("003_3c7fc59f76fc2acb.txt", 82)}
     cost = revised["地方公共団体の情報システム運用コスト"]
     # 001 l.76 「３割圧縮（目標期限を集中改革期間中に設定）」: the period promised there, given by the catalogue
-    assert cost.message.startswith(f"{B} 76行（2017-04-01）の未設定（2019-03-31までに設定予定）から、003_3c7fc59f76fc2acb.txt 84行")
-    assert cost.message.endswith("へ: 設定予定とされた目標の期限が2023年度末と示された（設定予定の2019-03-31より後の資料）")
+    assert cost.message.startswith(f"{B} 76行（2017-04-01）の未設定（2018年度末までに設定予定）から、003_3c7fc59f76fc2acb.txt 84行")
+    assert cost.message.endswith("へ: 設定予定とされた目標の期限が2023年度末と示された（設定予定の2018年度末より後の資料）")
     assert _cited(cost) == {(B, 76), ("003_3c7fc59f76fc2acb.txt", 84)}
 
 
@@ -191,7 +191,7 @@ def test_small_catalogue_links_and_revisions(small):
     assert cloud.message == (f"{FA} 12行（2018-09-30）の800団体(2019年度末)から、{FC} 6行（日付の記載なし、令和の年号を用いるので"
                              "2019-05-01以降）の1,300団体(2023年度末)へ: 目標値が引き上げられた（厳しくなった）、期限が延ばされた")
     cost = revised["地方の業務システム運用コスト"]
-    assert cost.message.endswith("へ: 設定予定とされた目標の期限が2024年度末と示された（設定予定の2019-03-31より後の資料）")
+    assert cost.message.endswith("へ: 設定予定とされた目標の期限が2024年度末と示された（設定予定の2018年度末より後の資料）")
     assert _cited(cost) == {(FA, 11), (FC, 5)}
 
 

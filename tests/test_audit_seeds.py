@@ -72,29 +72,29 @@ def test_value_conflict_948_against_950(findings):
 
 def test_target_conflicts(findings):
     pooling = _one(findings, "target_conflict", "庶務業務の集約化")
-    assert pooling.message.startswith(f"目標が食い違う: 286団体(2021-03-31)（{A} 14行・{B} 50行）と288団体(2021-03-31)")
+    assert pooling.message.startswith(f"目標が食い違う: 286団体(2020年度末)（{A} 14行・{B} 50行）と288団体(2020年度末)")
     _cites(pooling, (A, 14), (B, 50), (A, 29))
     advice = _one(findings, "target_conflict", "自治体にアドバイスや意見交換等を行った件数")
-    assert "未設定（2017-03-31までに設定予定）" in advice.message and "未設定（2019-03-31までに設定予定）" in advice.message
+    assert "未設定（2016年度末までに設定予定）" in advice.message and "未設定（2018年度末までに設定予定）" in advice.message
     _cites(advice, (A, 183), (A, 219))
     stamps = _one(findings, "target_conflict", "各種証明書のコンビニ交付の実施団体数(人口)")
-    assert stamps.message == (f"目標が食い違う: 300団体(2017-03-31)（{A} 209行）と300団体(2019-03-31)（{A} 194行（2016-12-21版））")
+    assert stamps.message == (f"目標が食い違う: 300団体(2016年度末)（{A} 209行）と300団体(2018年度末)（{A} 194行（2016-12-21版））")
     _cites(stamps, (A, 194), (A, 209))
 
 
 def test_target_revised(findings):
     f = _one(findings, "target_revised", "「連携中枢都市圏」の形成数")
-    assert f.message == ("2015-12-24版の未設定（2016-03-31までに設定予定）から2016-12-21版の30圏域(2021-03-31)へ: "
-                         "目標値が設定された（設定予定の2016-03-31より後）")
+    assert f.message == ("2015-12-24版の未設定（2015年度末までに設定予定）から2016-12-21版の30圏域(2020年度末)へ: "
+                         "目標値が設定された（設定予定の2015年度末より後）")
     _cites(f, (A, 90), (A, 104))
     it = _one(findings, "target_revised", "…IT化・BPRに取り組んだ自治体数")
-    assert it.message.endswith("設定予定時期が2017-03-31から2019-03-31に延期された")
+    assert it.message.endswith("設定予定時期が2016年度末から2018年度末に延期された")
     _cites(it, (A, 182), (A, 194))
 
 
 def test_target_overdue(findings):
     f = _one(findings, "target_overdue", "…IT化・BPRに取り組んだ自治体数")
-    assert f.message.startswith("目標は2017-03-31までに設定するとされた（")
+    assert f.message.startswith("目標は2016年度末までに設定するとされた（")
     assert f"{A} 210行でも未設定（「検討中(2016度中に設定)」）" in f.message
     _cites(f, (A, 210))
 

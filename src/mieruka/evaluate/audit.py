@@ -319,17 +319,25 @@ class _Statement:
     def edition_date(self) -> date | None:
         return self.target.get("edition_date")
 
+    # dates as precisely as the document gave them: 2020年度末, not 2021-03-31
+    def promised(self, en: bool = False) -> str | None:
+        promised = self.target.get("promised_by")
+        return (_d_en if en else _d)(promised, self.target.get("promised_by_precision")) if promised else None
+
+    def due(self, en: bool = False) -> str | None:
+        return (_d_en if en else _d)(self.deadline, self.target.get("deadline_precision")) if self.deadline else None
+
     def describe(self, unit: str | None) -> str:
         if self.value is None:
-            promised = self.target.get("promised_by")
+            promised = self.promised()
             return f"未設定（{promised}までに設定予定）" if promised else "未設定"
-        return f"{num(self.value, unit)}({self.deadline or '期限なし'})"
+        return f"{num(self.value, unit)}({self.due() or '期限なし'})"
 
     def describe_en(self, unit: str | None) -> str:
         if self.value is None:
-            promised = self.target.get("promised_by")
+            promised = self.promised(True)
             return f"not set (promised by {promised})" if promised else "not set"
-        return f"{num_en(self.value, unit)} (by {self.deadline or 'no deadline'})"
+        return f"{num_en(self.value, unit)} (by {self.due(True) or 'no deadline'})"
 
 
 def _statements(kpi: dict, dates: dict) -> list[_Statement]:
@@ -446,7 +454,8 @@ def _revision(old: _Statement, new: _Statement, direction: int) -> tuple[str, st
     if old.value is None and new.value is not None:
         promised = old.target.get("promised_by")
         if promised and new.edition_date > promised:
-            return f"目標値が設定された（設定予定の{promised}より後）", f"the target was set (after the promised {promised})"
+            return (f"目標値が設定された（設定予定の{old.promised()}より後）",
+                    f"the target was set (after the promised {old.promised(True)})")
         return "目標値が設定された", "the target was set"
     if old.value is not None and new.value is None:
         return "目標値が未設定に戻された", "the target was withdrawn"
@@ -455,8 +464,10 @@ def _revision(old: _Statement, new: _Statement, direction: int) -> tuple[str, st
         if a == b:
             return None
         if a and b and b > a:
-            return f"設定予定時期が{a}から{b}に延期された", f"the date for setting it was postponed from {a} to {b}"
-        return f"設定予定時期が{a}から{b}に変わった", f"the date for setting it changed from {a} to {b}"
+            return (f"設定予定時期が{old.promised()}から{new.promised()}に延期された",
+                    f"the date for setting it was postponed from {old.promised(True)} to {new.promised(True)}")
+        return (f"設定予定時期が{old.promised()}から{new.promised()}に変わった",
+                f"the date for setting it changed from {old.promised(True)} to {new.promised(True)}")
     ja, en = [], []
     if _differ(old.value, new.value, old.approx or new.approx):
         up = new.value > old.value
@@ -506,9 +517,9 @@ def target_overdue(kpis: list[dict], dates: dict) -> list[Finding]:
             latest = max(late, key=lambda s: s.when)
             out.append(Finding(
                 "target_overdue", kpi["id"], kpi["name"],
-                f"目標は{promised}までに設定するとされた（{at(made[0].source)}）が、{latest.when}時点の"
+                f"目標は{made[0].promised()}までに設定するとされた（{at(made[0].source)}）が、{latest.when}時点の"
                 f"{at(latest.source)}でも未設定（「{latest.target.get('text')}」）",
-                f"the target was to be set by {promised} ({at_en(made[0].source)}), but {at_en(latest.source)} "
+                f"the target was to be set by {made[0].promised(True)} ({at_en(made[0].source)}), but {at_en(latest.source)} "
                 f"as of {latest.when} still shows it unset (\"{latest.target.get('text')}\")",
                 _cite(*(s.source for s in made), *(s.source for s in late))))
     return out
@@ -699,6 +710,8 @@ def _describe(t: dict, unit: str | None, en: bool = False) -> str:
     when = (_d_en if en else _d)(deadline, t.get("deadline_precision")) if deadline else None
     if t.get("unset"):
         promised = t.get("promised_by")
+        if promised:
+            promised = (_d_en if en else _d)(promised, t.get("promised_by_precision"))
         if en:
             return f"not set (promised by {promised})" if promised else "not set"
         return f"未設定（{promised}までに設定予定）" if promised else "未設定"
@@ -736,10 +749,12 @@ def later_document_revisions(kpis: list[dict], dates: dict) -> list[Finding]:
             ja, en = [], []
             if old.get("unset") and not new.get("unset") and new.get("deadline"):
                 promised = old.get("promised_by")
+                when_ja = _d(promised, old.get("promised_by_precision")) if promised else None
+                when_en = _d_en(promised, old.get("promised_by_precision")) if promised else None
                 ja.append(f"設定予定とされた目標の期限が{_d(new['deadline'], new.get('deadline_precision'))}と示された"
-                          + (f"（設定予定の{promised}より後の資料）" if promised and bound > promised else ""))
+                          + (f"（設定予定の{when_ja}より後の資料）" if promised and bound > promised else ""))
                 en.append(f"the deadline promised as to be set is given as {_d_en(new['deadline'], new.get('deadline_precision'))}"
-                          + (f" (in a document later than the promised {promised})" if promised and bound > promised else ""))
+                          + (f" (in a document later than the promised {when_en})" if promised and bound > promised else ""))
             if old.get("value") is not None and new.get("value") is not None and \
                     _differ(float(old["value"]), float(new["value"]), _approx(old.get("text")) or _approx(new.get("text"))):
                 up = new["value"] > old["value"]
