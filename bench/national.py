@@ -10,7 +10,11 @@ Datasette too and prints the ratio per request (medians of alternated runs).
     python bench/national.py                       # national size, SQLite file under a temporary folder
     python bench/national.py --small               # a quick run (about a tenth of the size)
     python bench/national.py --db postgresql+psycopg://postgres@127.0.0.1:5432/bench
-    python bench/national.py --db national.db --keep --compare-datasette
+    python bench/national.py --db national.db --compare-datasette
+    python bench/national.py --db postgresql+psycopg://postgres@127.0.0.1:5432/bench --compare-datasette
+
+On PostgreSQL, --compare-datasette generates the same data (same seed) into a SQLite file for Datasette. The load
+average is printed at the start and the end: figures taken under load are several times an idle machine's.
 """
 from __future__ import annotations
 
@@ -357,13 +361,29 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:9.1f} ms" if seconds < 10 else f"{seconds:9.1f} s "
 
 
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def measure(args, url: str, size: Size, sqlite_file: Path | None) -> None:
     mieruka = [sys.executable, "-m", "mieruka"]
+    print(f"load average at the start: {load_average()} ({os.cpu_count()} cores)", flush=True)
     server = Server("mieruka serve", [*mieruka, "serve", "--db", url, "--port", "{port}"], "/api/openapi.json")
     datasette = None
     if args.compare_datasette:
-        if sqlite_file is None:
-            raise SystemExit("--compare-datasette needs a SQLite database (Datasette serves SQLite files)")
+        if sqlite_file is None:  # PostgreSQL: Datasette serves the same data generated into a SQLite file
+            if not args.datasette_db:
+                args.twin_folder = tempfile.mkdtemp(prefix="mieruka-national-")
+            sqlite_file = Path(args.datasette_db or Path(args.twin_folder) / "national.db")
+            if not sqlite_file.exists():
+                t0 = time.perf_counter()
+                generate(f"sqlite:///{sqlite_file}", size, args.seed)
+                storage.dispose_engines()
+                print(f"generated the same data into {sqlite_file} for Datasette in {time.perf_counter() - t0:.1f} s",
+                      flush=True)
         exe = shutil.which("datasette") or str(Path(sys.executable).with_name("datasette"))
         datasette = Server("datasette", [exe, "serve", str(sqlite_file), "--port", "{port}", "--host", "127.0.0.1",
                                          "--setting", "sql_time_limit_ms", "120000",
@@ -411,8 +431,10 @@ def measure(args, url: str, size: Size, sqlite_file: Path | None) -> None:
         server.stop()
         if datasette:
             datasette.stop()
-    for label, argv in (("mieruka evaluate", [*mieruka, "evaluate", "--scheme", "reform-schedule", "--db", url]),
-                        ("mieruka audit", [*mieruka, "audit", "--db", url])):
+    # output as CSV: a terminal table of 2,000 ratings or 20,000 findings measures the table's layout, not the work
+    for label, argv in (("mieruka evaluate", [*mieruka, "evaluate", "--scheme", "reform-schedule", "--db", url,
+                                              "--format", "csv"]),
+                        ("mieruka audit", [*mieruka, "audit", "--db", url, "--format", "csv"])):
         if args.skip_commands:
             break
         wall, rss, code = run_command(argv)
@@ -422,6 +444,15 @@ def measure(args, url: str, size: Size, sqlite_file: Path | None) -> None:
         wall, rss, code = run_command([*mieruka, "ingest", "--db", url, str(SEEDS)])
         print(f"{padded('mieruka ingest of the 5 seeds', 34)}{wall:8.1f} s, peak memory {rss:6.0f} MB"
               + (f" (exit {code})" if code else ""), flush=True)
+    if SEEDS.is_dir() and not args.skip_commands and not args.skip_ingest_scale:
+        small, large = (2, 20) if args.small else (10, 100)
+        scale = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_ingest_scale.py")), str(SEEDS),
+                                "--small", str(small), "--large", str(large)], capture_output=True, text=True)
+        lines = scale.stdout.strip().splitlines()
+        print(f"ingest of {small} and {large} copies of the seeds (bench_ingest_scale.py, SQLite):", flush=True)
+        for line in lines[:2] + lines[-1:]:
+            print("  " + line, flush=True)
+    print(f"load average at the end: {load_average()}", flush=True)
 
 
 def main() -> int:
@@ -440,6 +471,10 @@ def main() -> int:
     parser.add_argument("--concurrent-limit", type=float, default=2.0,
                         help="skip the concurrent run of a URL whose single request takes this many seconds or more")
     parser.add_argument("--skip-commands", action="store_true", help="no evaluate, audit and ingest")
+    parser.add_argument("--skip-ingest-scale", action="store_true",
+                        help="no ingest of 10 and 100 copies of the seeds (bench_ingest_scale.py, several minutes)")
+    parser.add_argument("--datasette-db", help="with --db on PostgreSQL and --compare-datasette: the SQLite file "
+                                               "Datasette serves (generated with the same seed when missing)")
     parser.add_argument("--only", nargs="*", metavar="WORD",
                         help="measure only the requests whose label holds one of these words (e.g. search KPI)")
     args = parser.parse_args()
@@ -461,8 +496,9 @@ def main() -> int:
         if not args.generate_only:
             measure(args, url, size, sqlite_file)
     finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        for folder in (tmp, getattr(args, "twin_folder", None)):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

@@ -1,7 +1,7 @@
 """The bulk rater (evaluate.fast, what `mieruka evaluate` and the stored ratings use) gives rate_kpi's result for every
 KPI of the seeds under every scheme and date, field by field, explanation included, also after observations that
 exercise each branch were added: undated values, repeated values, 見込み (forecast) values, other units, no value;
-and the audit's shortcut for value conflicts finds the rows every pair check finds."""
+and the audit's shortcuts (value conflicts, stale actuals) find what the checks one pair at a time find."""
 from __future__ import annotations
 
 from datetime import date
@@ -100,3 +100,13 @@ def test_the_value_conflict_shortcut_finds_the_rows_every_pair_check_finds(rows)
     rows = [{"value": v, "unit": u, "status": s, "text": t} for v, u, s, t in rows]
     pairwise = [r for r in rows if any(audit._values_conflict(r, o) for o in rows if o is not r)]
     assert audit._involved(rows) == pairwise
+
+
+_rows = st.lists(st.fixed_dictionaries({"as_of": st.sampled_from([date(2017, 3, 31), date(2018, 3, 31), date(2019, 3, 31)]),
+                                        "status": st.sampled_from([None, "final", "preliminary"])}), max_size=6)
+
+
+@settings(max_examples=300)
+@given(_rows, _rows, st.sampled_from([None, date(2018, 1, 1), date(2019, 3, 31)]))
+def test_the_stale_check_works_out_the_announcing_documents_latest_once(actuals, own, doc_date):
+    assert audit._any_newer(actuals, own, doc_date) == any(audit._newer(o, own, doc_date) for o in actuals)

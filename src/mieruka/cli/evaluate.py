@@ -144,11 +144,10 @@ def schemes_cmd(fmt: Format = FormatOption) -> None:
     print_rows(rows, fmt)
 
 
-def _stored_findings(session, when: date, total: int, page: int = 1000):
-    from mieruka.evaluate.stored import stored_findings
+def _stored_findings(session, when: date, total: int):
+    from mieruka.evaluate.stored import iter_stored_findings
 
-    for offset in range(0, total, page):
-        yield from stored_findings(session, when, page, offset)[1]
+    return iter_stored_findings(session, when)
 
 
 def refresh_stored(db: str | None) -> None:

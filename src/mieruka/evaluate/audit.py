@@ -540,7 +540,7 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
                 continue
             doc = doc_key(a.get("source"))
             own = [o for o in actuals if doc_key(o.get("source")) == doc]
-            if not any(_newer(o, own, dates.get(doc)) for o in actuals):
+            if not _any_newer(actuals, own, dates.get(doc)):
                 overdue.append((due, a, own))
         if not overdue:
             continue
@@ -598,6 +598,16 @@ def announced_due(text: str | None) -> date | None:
         if _ESTIMATE.match(s, p.end):
             return p.point()
     return None
+
+
+def _any_newer(actuals: list[dict], own: list[dict], doc_date: date | None) -> bool:
+    """any(_newer(o, own, doc_date) for o in actuals), with what own reported worked out once (not once per actual)."""
+    if not own:
+        return any(doc_date is None or o["as_of"] > doc_date for o in actuals)
+    last = max(x["as_of"] for x in own)
+    final_at_last = any(x.get("status") == "final" for x in own if x["as_of"] == last)
+    return any(o["as_of"] > last or (o["as_of"] == last and o.get("status") == "final" and not final_at_last)
+               for o in actuals)
 
 
 def _newer(o: dict, own: list[dict], doc_date: date | None) -> bool:

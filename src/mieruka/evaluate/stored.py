@@ -209,6 +209,19 @@ def stored_findings(session: Session, as_of: date, limit: int | None = None, off
     return found
 
 
+def iter_stored_findings(session: Session, as_of: date, page: int = 2000) -> Iterator[dict]:
+    """Every finding of the audit stored as of a date for the current data, in the audit's order, a page at a time
+    (the data key worked out once, not per page); nothing when none is stored."""
+    key = _key(session, all_schemes())
+    offset = 0
+    while True:
+        found = stored_audit_page(session, as_of, key, page, offset)
+        if not found or not found[1]:
+            return
+        yield from found[1]
+        offset += page
+
+
 def refresh_audits(session: Session) -> list[date]:
     """Audit again, as of each date an audit is kept for, when the data or a scheme file changed since."""
     redone = []
