@@ -645,6 +645,7 @@ def tier_conflicts(kpis: list[dict]) -> list[Finding]:
 _CUT_SHARE = re.compile(r"(約)?(\d[\d,.]*)\s*(億円|百万円|万円|千円|円|システム|団体|件|人|時間)の(?:削減|減少?)\s*\(\s*"
                         r"(?:(\d{4})年度比で?)?\s*(約)?(\d+(?:\.\d+)?)\s*%\s*(?:の)?(?:削減|減)?\s*\)")
 _SUBJECT = re.compile(r"([^、。()]{1,30}?)については")
+_PERCENT_SIGNS = "%％﹪&"  # what prepare_cell may turn into the % _CUT_SHARE needs (& for &#37; and &percnt;)
 
 
 def _printed_cuts(kpi: dict) -> list[tuple[str, dict, bool]]:
@@ -668,6 +669,8 @@ def percent_mismatches(kpis: list[dict]) -> list[Finding]:
             continue
         found: dict = {}
         for text, source, own in _printed_cuts(kpi):
+            if not any(c in text for c in _PERCENT_SIGNS):
+                continue  # no per cent sign, even once normalised (a national KPI has hundreds of plain figures)
             s = prepare_cell(text)
             for m in _CUT_SHARE.finditer(s):
                 if not own:

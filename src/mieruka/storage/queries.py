@@ -142,6 +142,14 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                                        "source": _source(docs, doc_id, line)})
 
     names = {i: d.file_name for i, d in docs.items()}
+    places: dict = {}
+
+    def cited(doc_id: int, line: int | None) -> dict:
+        # observations from one line (the values of the bodies a KPI counts) share one source dict: read-only
+        key = (doc_id, line)
+        if key not in places:
+            places[key] = {"document": names.get(doc_id), "document_id": doc_id, "line": line}
+        return places[key]
 
     def baseline(x):
         return {"value": x[1], "unit": x[2], "as_of": x[3], "text": x[4], "as_of_precision": x[7],
@@ -171,8 +179,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                 "text": t[13], "source": _source(docs, t[14], t[15])} for t in targets.get(kid, [])],
             "observations": [{
                 "value": o[1], "unit": o[2], "as_of": o[3], "status": o[4], "text": o[5], "as_of_precision": o[8],
-                "source": None if o[6] is None else {"document": names.get(o[6]), "document_id": o[6], "line": o[7]}}
-                for o in observations.get(kid, [])],
+                "source": None if o[6] is None else cited(o[6], o[7])} for o in observations.get(kid, [])],
             "ratings": [{
                 "scheme": r[1], "code": r[2], "official": r[3], "as_of": r[4], "explanation": r[5],
                 "source": _source(docs, r[6], r[7])} for r in ratings.get(kid, [])],
