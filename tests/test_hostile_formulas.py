@@ -97,7 +97,7 @@ def test_web_downloads_carry_no_live_formula(formula_db, fmt):
     if fmt == "xlsx":
         assert _assert_no_live_formula(load_workbook(io.BytesIO(response.content))) == 2
     else:
-        names = [r["name"] for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))]
+        names = [r["名称"] for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))]  # a Japanese page
         assert "'" + HYPERLINK in names and HYPERLINK not in names
 
 

@@ -151,7 +151,7 @@ def test_the_openapi_validator_catches_a_broken_document(client):
 
 
 def test_kpi_csv_has_a_bom_and_the_filtered_rows(client):
-    r = client.get("/kpis.csv?tier=1&sort=name")
+    r = client.get("/kpis.csv?tier=1&sort=name&lang=en")  # English page: the keys as headers
     assert r.headers["content-type"] == "text/csv; charset=utf-8"
     assert r.headers["content-disposition"] == 'attachment; filename="kpis.csv"'
     assert r.content.startswith(b"\xef\xbb\xbf")
@@ -164,14 +164,14 @@ def test_kpi_csv_has_a_bom_and_the_filtered_rows(client):
 def test_xlsx_download_keeps_numbers_and_dates_typed(client):
     from datetime import datetime
 
-    r = client.get("/kpis.xlsx")
+    r = client.get("/kpis.xlsx?lang=en")
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet.title == "kpis"
     assert sheet["A1"].font.bold is True and sheet.freeze_panes == "A2"  # the header row stays in view
     header = [c.value for c in sheet[1]]
     row = dict(zip(header, [c.value for c in sheet[2]]))
     assert row["latest_value"] == 301 and row["latest_as_of"] == datetime(2017, 4, 1)
-    cases = load_workbook(io.BytesIO(client.get("/cases.xlsx").content)).active
+    cases = load_workbook(io.BytesIO(client.get("/cases.xlsx?lang=en").content)).active
     assert [c.value for c in cases["D"]][1:] == ["窓口業務改革", "内部管理業務"]
 
 
@@ -180,7 +180,7 @@ def test_json_and_other_table_downloads(client):
     assert [(m["no"], m["lead_ministry"], m["effect_safety"]) for m in measures] == [(3, "内閣府", True)]
     documents = json.loads(client.get("/documents.json").content)
     assert [d["file_name"] for d in documents] == ["schedule.txt", "catalogue.json", "platform.txt"]
-    items = client.get("/items.csv").content.decode("utf-8-sig").splitlines()
+    items = client.get("/items.csv?lang=en").content.decode("utf-8-sig").splitlines()
     assert items[0] == "id,number,name,theme,kpis,steps,schedules,status_words"
     assert client.get("/kpis.pdf").status_code == 404
 
@@ -190,9 +190,10 @@ def test_json_and_other_table_downloads(client):
     ("/kpis.csv?q=見つからない語", KPI_COLUMNS), ("/documents.csv", DOCUMENT_COLUMNS),
 ])
 def test_a_download_keeps_its_header_row_when_no_row_matches(client, url, columns):
+    url += ("&" if "?" in url else "?") + "lang=en"
     lines = client.get(url).content.decode("utf-8-sig").splitlines()
     assert lines[0] == ",".join(columns)
-    assert len(lines) == (4 if url == "/documents.csv" else 1)
+    assert len(lines) == (4 if url.startswith("/documents.csv") else 1)
     sheet = load_workbook(io.BytesIO(client.get(url.replace(".csv", ".xlsx")).content)).active
     assert [c.value for c in sheet[1]] == columns
 
@@ -204,15 +205,15 @@ def test_measure_download_columns_are_the_rows_keys(client):
 
 
 def test_audit_findings_download_in_the_pages_language(client):
-    r = client.get("/audit.csv")
+    r = client.get("/audit.csv")  # a Japanese page: Japanese messages and headers
     assert r.headers["content-disposition"] == 'attachment; filename="audit.csv"'
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     api = get(client, "/api/audit")["items"]
     assert len(rows) == len(api) > 0
-    assert rows[0]["message"] == api[0]["message"]
-    assert rows[0]["sources"] == "; ".join(f"{x['document']}:{x['line']}" for x in api[0]["sources"])
+    assert rows[0]["内容"] == api[0]["message"]
+    assert rows[0]["出典"] == "; ".join(f"{x['document']}:{x['line']}" for x in api[0]["sources"])
     en = json.loads(client.get("/audit.json?lang=en").content)
-    assert en[0]["message"] == get(client, "/api/audit?lang=en")["items"][0]["message"] != rows[0]["message"]
+    assert en[0]["message"] == get(client, "/api/audit?lang=en")["items"][0]["message"] != rows[0]["内容"]
     # The overview links these files, keeping the language.
     assert '<a href="/audit.csv?lang=en" download>CSV</a>' in client.get("/?lang=en").text
 

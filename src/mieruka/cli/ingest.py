@@ -77,6 +77,12 @@ def kpis_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     from mieruka.export.shapes import kpi_listing
     from mieruka.storage.queries import kpi_rows
 
+    if fmt is Format.csv:  # the columns of the web's /kpis.csv: one flat row per KPI, no JSON in a cell
+        from mieruka.storage.summaries import iter_kpi_rows
+        from mieruka.web.listings import KPI_COLUMNS, KpiFilter, kpi_query
+
+        print_rows(_rows(lambda s: list(iter_kpi_rows(s, kpi_query(KpiFilter()))), db), fmt, columns=KPI_COLUMNS)
+        return
     rows = kpi_listing(_rows(kpi_rows, db))
     if fmt is Format.table:
         rows = [_kpi_line(k) for k in rows]
@@ -89,6 +95,11 @@ def measures_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     from mieruka.export.shapes import measure_listing
     from mieruka.storage.queries import measure_rows
 
+    if fmt is Format.csv:  # the columns of the web's /measures.csv
+        from mieruka.web.listings import MEASURE_COLUMNS, measure_flat
+
+        print_rows([measure_flat(m) for m in _rows(measure_rows, db)], fmt, columns=MEASURE_COLUMNS)
+        return
     rows = measure_listing(_rows(measure_rows, db))
     if fmt is Format.table:
         rows = [_measure_line(m) for m in rows]
@@ -101,6 +112,11 @@ def cases_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     from mieruka.export.shapes import case_listing
     from mieruka.storage.queries import case_rows
 
+    if fmt is Format.csv:  # the columns of the web's /cases.csv: one row per effect
+        from mieruka.web.listings import CASE_COLUMNS, case_effect_rows
+
+        print_rows([r for c in _rows(case_rows, db) for r in case_effect_rows(c)], fmt, columns=CASE_COLUMNS)
+        return
     rows = case_listing(_rows(case_rows, db))
     if fmt is Format.table:
         rows = [_case_line(c) for c in rows]
@@ -127,6 +143,11 @@ def documents_cmd(
                 target.write_bytes(doc["raw"])
                 row["saved_as"] = str(target)
         err.print(f"saved {len(rows)} document(s) in {save}", highlight=False)
+    if fmt is Format.csv:  # the columns of the web's /documents.csv
+        from mieruka.web.listings import DOCUMENT_COLUMNS, document_flat
+
+        print_rows([document_flat(d) for d in rows], fmt, columns=DOCUMENT_COLUMNS)
+        return
     print_rows(rows, fmt, table_columns=["id", "file_name", "family", "title", "doc_date", "sha256", "counts"])
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from mieruka.export.formats import _default, cell, columns_of, csv_cell, csv_row_writer, formula_like, to_csv, to_json
+from mieruka.export.columns import LICENCE, SHEET, SOURCE, description, header
+from mieruka.export.formats import _default, cell, columns_of, csv_cell, csv_row_writer, formula_like, readable, to_json
 
 FORMATS = ("csv", "xlsx", "json")
 _MEDIA = {
@@ -32,17 +34,33 @@ def _control_picture(m) -> str:
     return chr(0x2400 + ord(m.group()))
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
+
+
 def xlsx_value(value):
-    """Numbers, booleans and dates stay typed in the sheet; lists and dicts become their JSON text. The control
-    characters XML cannot hold (BEL, ESC...) become their Unicode pictures (␇, ␛) rather than fail the workbook."""
+    """Numbers, booleans and dates stay typed in the sheet, and a date written as ISO text (2021-03-31) becomes a
+    date Excel knows; lists and dicts become readable text (never JSON). The control characters XML cannot hold
+    (BEL, ESC...) become their Unicode pictures (␇, ␛) rather than fail the workbook."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+    value = readable(value)
     if value is None or isinstance(value, (int, float, bool)):
         return value
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     if isinstance(value, date):
         return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    if isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+        except ValueError:
+            pass
     return ILLEGAL_CHARACTERS_RE.sub(_control_picture, cell(value))
 
 
@@ -61,37 +79,67 @@ def xlsx_cell(ws, value):
     return text
 
 
-def _write_xlsx(target, rows: Iterable[dict], cols: list[str], sheet: str) -> None:
-    from openpyxl import Workbook
+def _bold_row(ws, values) -> list:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+
+    out = []
+    for v in values:
+        c = WriteOnlyCell(ws, value=xlsx_value(v))
+        c.font = Font(bold=True)
+        out.append(c)
+    return out
+
+
+def _write_xlsx(target, rows: Iterable[dict], cols: list[str], sheet: str, lang: str = "ja") -> None:
+    from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=sheet[:_SHEET_NAME_MAX])
     ws.freeze_panes = "A2"  # the header stays in view while scrolling, as in the full export workbook
-    header = []
-    for c in cols:
-        cell = WriteOnlyCell(ws, value=xlsx_value(c))
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
+    ws.append(_bold_row(ws, [header(c, lang) for c in cols]))
     for row in rows:
         ws.append([xlsx_cell(ws, row.get(c)) for c in cols])
+    _describe_columns(wb, cols, lang)
     wb.save(target)
 
 
-def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: str = "mieruka") -> bytes:
+def _describe_columns(wb, cols: list[str], lang: str) -> None:
+    """The second sheet, 「列の説明」: each column's header, key and meaning, then the data's source and licence."""
+    ws = wb.create_sheet(title=SHEET[lang])
+    ws.append(_bold_row(ws, ["列", "キー", "説明"] if lang == "ja" else ["column", "key", "description"]))
+    for c in cols:
+        ws.append([xlsx_cell(ws, header(c, lang)), xlsx_cell(ws, c), xlsx_cell(ws, description(c, lang))])
+    ws.append([])
+    ws.append([xlsx_cell(ws, SOURCE[lang])])
+    ws.append([xlsx_cell(ws, LICENCE[lang])])
+
+
+def to_xlsx(rows: Sequence[dict], columns: Sequence[str] | None = None, sheet: str = "mieruka",
+            lang: str = "ja") -> bytes:
     buf = io.BytesIO()
-    _write_xlsx(buf, rows, columns_of(rows, columns), sheet)
+    _write_xlsx(buf, rows, columns_of(rows, columns), sheet, lang)
     return buf.getvalue()
 
 
-def make_download(rows: Sequence[dict], fmt: str, name: str, columns: Sequence[str] | None = None) -> Download:
-    """rows as a file called name.fmt; raises ValueError for a format other than csv, xlsx or json."""
+def _csv_text(rows: Sequence[dict], columns: Sequence[str] | None, lang: str) -> str:
+    cols = columns_of(rows, columns)
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    write = csv_row_writer(buf)
+    for values in _rows(cols, rows, lang):
+        write(values)
+    return buf.getvalue()
+
+
+def make_download(rows: Sequence[dict], fmt: str, name: str, columns: Sequence[str] | None = None,
+                  lang: str = "ja") -> Download:
+    """rows as a file called name.fmt, its CSV and XLSX headers in the page's language (lang; the JSON keeps the
+    keys); raises ValueError for a format other than csv, xlsx or json."""
     if fmt == "csv":
-        content = to_csv(rows, columns, bom=True).encode("utf-8")
+        content = _csv_text(rows, columns, lang).encode("utf-8")
     elif fmt == "xlsx":
-        content = to_xlsx(rows, columns, sheet=name)
+        content = to_xlsx(rows, columns, sheet=name, lang=lang)
     elif fmt == "json":
         cols = columns_of(rows, columns)
         content = to_json([{c: row.get(c) for c in cols} for row in rows]).encode("utf-8")
@@ -103,13 +151,14 @@ def make_download(rows: Sequence[dict], fmt: str, name: str, columns: Sequence[s
 _CHUNK = 64 * 1024
 
 
-def stream_download(rows: Iterable[dict], fmt: str, name: str, columns: Sequence[str]) -> tuple[Iterator[bytes], str, str]:
+def stream_download(rows: Iterable[dict], fmt: str, name: str, columns: Sequence[str],
+                    lang: str = "ja") -> tuple[Iterator[bytes], str, str]:
     """The same bytes as make_download, produced while rows are read: (chunks, media type, file name).
     CSV and JSON go out row by row; XLSX is written to a temporary file (openpyxl's write-only mode) and sent from it."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown download format {fmt!r}: use one of {', '.join(FORMATS)}")
     cols = list(columns)
-    chunks = {"csv": _csv_chunks, "json": _json_chunks, "xlsx": _xlsx_chunks}[fmt](rows, cols, name)
+    chunks = {"csv": _csv_chunks, "json": _json_chunks, "xlsx": _xlsx_chunks}[fmt](rows, cols, name, lang)
     return chunks, _MEDIA[fmt], f"{name}.{fmt}"
 
 
@@ -125,12 +174,12 @@ def _batched(lines: Iterator[str]) -> Iterator[bytes]:
         yield "".join(buf).encode("utf-8")
 
 
-def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[bytes]:
+def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str, lang: str) -> Iterator[bytes]:
     def lines():
         out = io.StringIO()
         write = csv_row_writer(out)
         yield "\ufeff"
-        for values in _rows(cols, rows):
+        for values in _rows(cols, rows, lang):
             write(values)
             yield out.getvalue()
             out.seek(0)
@@ -138,13 +187,13 @@ def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[b
     return _batched(lines())
 
 
-def _rows(cols: list[str], rows: Iterable[dict]):
-    yield [csv_cell(c) for c in cols]
+def _rows(cols: list[str], rows: Iterable[dict], lang: str):
+    yield [csv_cell(header(c, lang)) for c in cols]
     for r in rows:
         yield [csv_cell(r.get(c)) for c in cols]
 
 
-def _json_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[bytes]:
+def _json_chunks(rows: Iterable[dict], cols: list[str], _name: str, _lang: str) -> Iterator[bytes]:
     # json.dumps(list, indent=2) written one item at a time: the same text as make_download gives
     def lines():
         first = True
@@ -156,9 +205,9 @@ def _json_chunks(rows: Iterable[dict], cols: list[str], _name: str) -> Iterator[
     return _batched(lines())
 
 
-def _xlsx_chunks(rows: Iterable[dict], cols: list[str], name: str) -> Iterator[bytes]:
+def _xlsx_chunks(rows: Iterable[dict], cols: list[str], name: str, lang: str) -> Iterator[bytes]:
     with tempfile.TemporaryFile() as f:
-        _write_xlsx(f, rows, cols, name)
+        _write_xlsx(f, rows, cols, name, lang)
         f.seek(0)
         while chunk := f.read(_CHUNK):
             yield chunk

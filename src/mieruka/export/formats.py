@@ -48,9 +48,22 @@ def cell(value: Any) -> str:
 from mieruka.jp.text import FORMULA_START, formula_like  # noqa: E402,F401
 
 
+def readable(value: Any) -> Any:
+    """A list or a dict as text a person reads, never JSON: items joined by 「、」 (records by 「; 」), a record as
+    "key: value" pairs; anything else as it is."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {cell(readable(v))}" for k, v in value.items() if v is not None and v != [] and v != {})
+    if isinstance(value, (list, tuple)):
+        parts = [cell(readable(v)) for v in value if v is not None]
+        return ("; " if any(isinstance(v, (dict, list, tuple)) for v in value) else "、").join(parts)
+    return value
+
+
 def csv_cell(value: Any) -> str:
-    """cell(), with text a spreadsheet would run as a formula quoted by a leading apostrophe, which Excel and
-    LibreOffice show as text; numbers (int, float, and text that is a plain number) stay numbers."""
+    """cell(), with lists and dicts as readable text (readable()), and text a spreadsheet would run as a formula
+    quoted by a leading apostrophe, which Excel and LibreOffice show as text; numbers (int, float, and text that is
+    a plain number) stay numbers."""
+    value = readable(value)
     text = cell(value)
     return "'" + text if isinstance(value, str) and formula_like(text) else text
 

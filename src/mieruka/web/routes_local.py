@@ -85,10 +85,10 @@ def prefectures_geojson() -> JSONResponse:
 
 
 @router.get("/local.{fmt}")
-def local_download(fmt: str, session: DbSession, initiative: str | None = None, as_of: str | None = None):
+def local_download(fmt: str, session: DbSession, lang: Lang, initiative: str | None = None, as_of: str | None = None):
     chosen, _ = _initiative(session, initiative)
     found = _adoption_map(session, chosen, _as_of(as_of), "ja")
-    return download_response(found["rows"] if found else [], fmt, "adoption_by_prefecture")
+    return download_response(found["rows"] if found else [], fmt, "adoption_by_prefecture", lang=lang)
 
 
 @router.get("/local")
@@ -130,7 +130,7 @@ def _group_rows(result: dict) -> list[dict]:
 
 
 @router.get("/local/{code}.{fmt}")
-def body_download(code: str, fmt: str, session: DbSession, initiative: str | None = None, as_of: str | None = None):
+def body_download(code: str, fmt: str, session: DbSession, lang: Lang, initiative: str | None = None, as_of: str | None = None):
     body = store.body(session, code)
     if body is None:
         raise HTTPException(404, f"no local body {code}")
@@ -138,9 +138,9 @@ def body_download(code: str, fmt: str, session: DbSession, initiative: str | Non
     facts = store.body_facts(session, chosen, _as_of(as_of))
     if body["kind"] == registry.PREFECTURE:
         rows = [f for f in facts if f["prefecture_code"] == body["prefecture_code"]]
-        return download_response(rows, fmt, f"municipalities_{code}")
+        return download_response(rows, fmt, f"municipalities_{code}", lang=lang)
     result = similar.compare(facts, code)
-    return download_response(_group_rows(result), fmt, f"similar_{code}")
+    return download_response(_group_rows(result), fmt, f"similar_{code}", lang=lang)
 
 
 @router.get("/local/{code}")
@@ -197,10 +197,10 @@ def _kpi_snapshot(session, kpi_id: int, as_of: str | None):
 
 
 @router.get("/local/kpi/{kpi_id}.{fmt}")
-def kpi_download(kpi_id: KpiId, fmt: str, session: DbSession, as_of: str | None = None):
+def kpi_download(kpi_id: KpiId, fmt: str, session: DbSession, lang: Lang, as_of: str | None = None):
     report, snapshot = _kpi_snapshot(session, kpi_id, as_of)
     rows = _map_of(snapshot, report["kpi"], "ja")["rows"] if snapshot else []
-    return download_response(rows, fmt, f"bottom_up_{kpi_id}")
+    return download_response(rows, fmt, f"bottom_up_{kpi_id}", lang=lang)
 
 
 @router.get("/local/kpi/{kpi_id}/map.svg")

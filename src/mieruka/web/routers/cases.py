@@ -22,9 +22,9 @@ def filtered_cases(session, cases: list[dict], q: str | None, theme: str | None)
 
 
 @router.get("/cases.{fmt}")
-def case_download(fmt: str, session: DbSession, q: SearchText = None, theme: str | None = None):
+def case_download(fmt: str, session: DbSession, lang: Lang, q: SearchText = None, theme: str | None = None):
     rows = [flat for c in filtered_cases(session, case_rows(session), q, theme) for flat in case_effect_rows(c)]
-    return download_response(rows, fmt, "cases", CASE_COLUMNS)
+    return download_response(rows, fmt, "cases", CASE_COLUMNS, lang=lang)
 
 
 @router.get("/cases")

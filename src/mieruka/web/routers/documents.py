@@ -20,8 +20,8 @@ DocumentId = path_id("document")
 
 
 @router.get("/documents.{fmt}")
-def document_download(fmt: str, session: DbSession):
-    return download_response([document_flat(d) for d in document_rows(session)], fmt, "documents", DOCUMENT_COLUMNS)
+def document_download(fmt: str, session: DbSession, lang: Lang):
+    return download_response([document_flat(d) for d in document_rows(session)], fmt, "documents", DOCUMENT_COLUMNS, lang=lang)
 
 
 @router.get("/documents")

@@ -18,8 +18,8 @@ ITEM_COLUMNS = ["id", "number", "name", "theme", "kpis", "steps", "schedules", "
 
 
 @router.get("/items.{fmt}")
-def item_download(fmt: str, session: DbSession):
-    return download_response(reform_item_rows(session), fmt, "reform_items", ITEM_COLUMNS)
+def item_download(fmt: str, session: DbSession, lang: Lang):
+    return download_response(reform_item_rows(session), fmt, "reform_items", ITEM_COLUMNS, lang=lang)
 
 
 @router.get("/items")

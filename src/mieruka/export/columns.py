@@ -1,0 +1,105 @@
+"""What each download column is called on a Japanese page and what it holds (the 「列の説明」 sheet of every XLSX),
+and where the data comes from. Keys are the English names the JSON API and English pages keep."""
+from __future__ import annotations
+
+# key: (Japanese header, description in Japanese, description in English)
+COLUMNS: dict[str, tuple[str, str, str]] = {
+    "id": ("ID", "mierukaの中での番号（ページのURLにも使う）", "mieruka's number for the row (used in page URLs)"),
+    "name": ("名称", "文書に書かれた名称", "the name as the documents give it"),
+    "tier": ("階層", "KPIの階層（1: 第一階層、2: 第二階層）", "KPI tier (1: first tier, 2: second tier)"),
+    "reform_item_number": ("改革項目番号", "改革項目の丸数字の番号", "the reform item's circled number"),
+    "reform_item": ("改革項目", "KPIが属する改革項目", "the reform item the KPI belongs to"),
+    "ministry": ("府省庁", "担当府省庁（文書に記載がなければ改革項目の主担当府省庁等から推定）",
+                 "the ministry in charge (inferred from the reform item's lead ministry when no document names it)"),
+    "unit": ("単位", "値の単位", "unit of the values"),
+    "baseline_value": ("基準値", "基準となる値", "baseline value"),
+    "baseline_as_of": ("基準値の時点", "基準値の時点", "when the baseline was measured"),
+    "latest_value": ("最新値", "最新の実績値", "latest actual value"),
+    "latest_as_of": ("最新値の時点", "最新値の時点", "when the latest value was measured"),
+    "latest_status": ("最新値の種別", "速報値・確報値・見込みの別", "preliminary, final or estimate"),
+    "target_value": ("目標値", "目標の値", "target value"),
+    "target_deadline": ("目標年限", "目標の期限", "target deadline"),
+    "target_text": ("目標（原文）", "文書に書かれた目標の文言", "the target as written in the document"),
+    "scheme": ("評価方式", "評価に使った評価方式", "the rating scheme used"),
+    "rating": ("評価", "評価（mierukaの再計算、なければ公表評価）", "rating (mieruka's computed one, else the published one)"),
+    "rating_computed": ("評価（再計算）", "mierukaが数値から計算した評価", "the rating mieruka computed from the figures"),
+    "rating_official": ("評価（公表）", "文書が公表した評価", "the rating the documents published"),
+    "next_measurement": ("次回の測定時期", "文書に書かれた次回の測定時期", "next measurement as written"),
+    "next_measurement_date": ("次回の測定日", "次回の測定時期を日付にしたもの", "next measurement as a date"),
+    "no": ("番号", "文書での番号", "number in the document"),
+    "code": ("コード", "施策番号または団体コード（JIS X 0402）", "measure code, or local body code (JIS X 0402)"),
+    "pillar": ("柱", "施策の柱", "the measure's pillar"),
+    "timing": ("実施時期", "施策の実施時期", "when the measure is carried out"),
+    "effect_efficiency": ("効果: 効率化", "期待される効果に効率化を含むか", "whether efficiency is an expected effect"),
+    "effect_economy": ("効果: 経済性", "期待される効果に経済性（コスト削減）を含むか", "whether economy (cost cut) is an expected effect"),
+    "effect_convenience": ("効果: 利便性", "期待される効果に住民の利便性を含むか", "whether convenience is an expected effect"),
+    "effect_safety": ("効果: 安全性", "期待される効果に安全性を含むか", "whether safety is an expected effect"),
+    "lead_ministry": ("主担当府省庁", "主担当の府省庁", "lead ministry"),
+    "ministries": ("関係府省庁", "関係する府省庁（、区切り）", "ministries involved (separated by 、)"),
+    "kpi_progress": ("KPI（進捗）", "進捗を測るKPI", "KPI of progress"),
+    "kpi_effect": ("KPI（効果）", "効果を測るKPI", "KPI of effect"),
+    "support": ("国の支援", "地方公共団体への国の支援", "national support to local bodies"),
+    "budget_programme": ("予算事業", "関係する予算事業", "budget programme"),
+    "urls": ("参考URL", "参考となるURL（空白区切り）", "reference URLs (space separated)"),
+    "source_document": ("出典文書", "出典の文書（題名と日付）", "the source document (title and date)"),
+    "source_line": ("出典の行", "出典文書の行番号", "line of the source document"),
+    "title": ("題名", "題名", "title"),
+    "municipalities": ("自治体", "事例の自治体（、区切り）", "the case's local bodies (separated by 、)"),
+    "theme": ("テーマ", "テーマ", "theme"),
+    "effect_label": ("効果の項目", "効果の項目", "what the effect is on"),
+    "amount_yen": ("金額（円）", "効果の金額（円）", "amount of the effect in yen"),
+    "change_percent": ("増減率（%）", "効果の増減率（%）", "change in percent"),
+    "period_years": ("期間（年）", "効果の期間（年）", "period of the effect in years"),
+    "effect_text": ("効果（原文）", "文書に書かれた効果の文言", "the effect as written"),
+    "file_name": ("ファイル名", "取り込んだファイルの名前", "name of the file ingested"),
+    "family": ("文書の種類", "文書の種類（改革工程表、施策一覧など）", "kind of document"),
+    "doc_date": ("文書の日付", "文書の日付", "date of the document"),
+    "ingested_at": ("取込日時", "mierukaに取り込んだ日時", "when the document was loaded into mieruka"),
+    "encoding": ("文字コード", "ファイルの文字コード", "character encoding of the file"),
+    "size_bytes": ("サイズ（バイト）", "ファイルの大きさ", "file size in bytes"),
+    "sha256": ("SHA-256", "ファイルの指紋（同じファイルかの確認用）", "the file's fingerprint (to check it is the same file)"),
+    "count_items": ("改革項目数", "文書から読んだ改革項目の数", "reform items read from the document"),
+    "count_kpis": ("KPI数", "文書から読んだKPIの数", "KPIs read from the document"),
+    "count_observations": ("実績値数", "文書から読んだ実績値の数", "actual values read from the document"),
+    "count_measures": ("施策数", "文書から読んだ施策の数", "measures read from the document"),
+    "count_cases": ("事例数", "文書から読んだ事例の数", "cases read from the document"),
+    "count_unplaced": ("未分類の行数", "どこにも割り当てられなかった行の数", "lines that were not placed"),
+    "kind": ("種類", "種類", "kind"),
+    "kpi_id": ("KPI ID", "KPIの番号", "the KPI's number"),
+    "kpi": ("KPI", "KPIの名称", "the KPI's name"),
+    "message": ("内容", "指摘の内容", "what the finding says"),
+    "sources": ("出典", "出典の文書と行（; 区切り）", "source documents and lines (separated by ;)"),
+    "number": ("番号", "改革項目の番号", "the reform item's number"),
+    "kpis": ("KPI数", "KPIの数", "number of KPIs"),
+    "steps": ("改革工程数", "改革工程の数", "number of process steps"),
+    "schedules": ("工程表の数", "工程表の数", "number of schedules"),
+    "status_words": ("進捗の表現", "文書での進捗の表現（順調など）", "the progress words of the documents (順調 …)"),
+    "rank": ("順位", "順位", "rank"),
+    "prefecture": ("都道府県", "都道府県", "prefecture"),
+    "prefecture_code": ("都道府県コード", "都道府県コード", "prefecture code"),
+    "population": ("人口", "人口（人）", "population"),
+    "adopted": ("導入済み", "取組を導入しているか", "whether the body has adopted the initiative"),
+    "cost": ("費用（円）", "費用（円）", "cost in yen"),
+    "cost_per_resident": ("住民1人当たり費用（円）", "住民1人当たりの費用（円）", "cost per resident in yen"),
+}
+
+SOURCE = {"ja": "出典: mieruka（見える化）。各行の出典文書（題名・日付・行）は出典の列のとおり。元の文書は各府省の公表資料。",
+          "en": "Source: mieruka. Each row's source document (title, date, line) is in its source columns; the documents "
+                "are publications of Japanese ministries."}
+LICENCE = {"ja": "ライセンス: 出典の文書は政府標準利用規約（第2.0版）に準拠（CC BY 4.0互換）。利用の際は出典を明記してください。",
+           "en": "Licence: the source documents are under the Government of Japan Standard Terms of Use 2.0 (compatible with "
+                 "CC BY 4.0); credit the source when you use them."}
+SHEET = {"ja": "列の説明", "en": "Columns"}
+
+
+def header(key: str, lang: str) -> str:
+    """The column's header in a download of that language: Japanese on a Japanese page, the key itself in English."""
+    if lang == "ja" and key in COLUMNS:
+        return COLUMNS[key][0]
+    return key
+
+
+def description(key: str, lang: str) -> str:
+    if key not in COLUMNS:
+        return "—"
+    return COLUMNS[key][1] if lang == "ja" else COLUMNS[key][2]

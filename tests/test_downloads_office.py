@@ -1,0 +1,114 @@
+"""Downloads for the office (issue 12, item 3): a Japanese page's CSV and XLSX have Japanese headers, an English
+page's keep the keys; every XLSX explains its columns, source and licence on a second sheet 「列の説明」; numbers and
+dates are typed in Excel; no JSON in a CSV cell; the CLI's CSV has the web's columns."""
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+import webdata
+from mieruka import storage
+from mieruka.export.downloads import make_download
+from mieruka.export.formats import csv_cell, readable
+from mieruka.web import create_app
+from mieruka.web.listings import CASE_COLUMNS, DOCUMENT_COLUMNS, KPI_COLUMNS, MEASURE_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('office') / 'web.db'}"
+    webdata.build(url)
+    storage.dispose_engines()
+    return url, TestClient(create_app(url))
+
+
+def _csv(client, url) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(client.get(url).content.decode("utf-8-sig"))))
+
+
+def test_a_japanese_page_downloads_japanese_headers(site):
+    _, client = site
+    rows = _csv(client, "/kpis.csv")
+    assert rows[0][:8] == ["ID", "名称", "階層", "改革項目番号", "改革項目", "府省庁", "単位", "基準値"]
+    assert _csv(client, "/measures.csv")[0][:4] == ["ID", "番号", "コード", "名称"]
+    assert _csv(client, "/cases.csv")[0][:3] == ["ID", "題名", "自治体"]
+    assert _csv(client, "/documents.csv")[0][:5] == ["ID", "ファイル名", "文書の種類", "題名", "文書の日付"]
+    assert _csv(client, "/kpis.csv?lang=en")[0] == KPI_COLUMNS  # English pages keep the keys
+    assert list(client.get("/kpis.json").json()[0])[:2] == ["id", "name"]  # and so does JSON
+
+
+def test_the_download_links_keep_the_pages_language(site):
+    _, client = site
+    assert 'href="/kpis.csv?lang=en"' in client.get("/kpis?lang=en").text
+    assert 'href="/kpis.csv"' in client.get("/kpis").text
+
+
+def test_every_xlsx_explains_its_columns_source_and_licence(site):
+    _, client = site
+    for url in ("/kpis.xlsx", "/measures.xlsx", "/cases.xlsx", "/documents.xlsx", "/items.xlsx"):
+        book = load_workbook(io.BytesIO(client.get(url).content))
+        assert book.sheetnames[1] == "列の説明", url
+        notes = [[c.value for c in row] for row in book["列の説明"].iter_rows()]
+        header = [c.value for c in book.worksheets[0][1]]
+        assert notes[0] == ["列", "キー", "説明"]
+        assert [n[0] for n in notes[1:len(header) + 1]] == header
+        assert any(n[0] and n[0].startswith("出典:") for n in notes)
+        assert any(n[0] and "政府標準利用規約（第2.0版）" in n[0] for n in notes)
+    book = load_workbook(io.BytesIO(client.get("/kpis.xlsx").content))
+    notes = {r[1].value: r[2].value for r in book["列の説明"].iter_rows(min_row=2) if r[1].value}
+    assert notes["latest_status"] == "速報値・確報値・見込みの別"
+    english = load_workbook(io.BytesIO(client.get("/kpis.xlsx?lang=en").content))
+    assert english.sheetnames == ["kpis", "Columns"]
+
+
+def test_numbers_are_numbers_and_dates_are_dates_in_excel(site):
+    _, client = site
+    sheet = load_workbook(io.BytesIO(client.get("/kpis.xlsx").content))["kpis"]
+    header = [c.value for c in sheet[1]]
+    first = dict(zip(header, sheet[2]))
+    assert first["基準値"].value == 208 and first["基準値"].data_type == "n"
+    assert first["目標年限"].value == datetime(2021, 3, 31) and first["目標年限"].is_date  # ISO text made a date
+    assert first["次回の測定日"].value == datetime(2018, 3, 31) and first["次回の測定日"].is_date
+    docs = load_workbook(io.BytesIO(client.get("/documents.xlsx").content))["documents"]
+    dated = dict(zip([c.value for c in docs[1]], docs[2]))
+    assert dated["文書の日付"].is_date and dated["サイズ（バイト）"].data_type == "n"
+
+
+def test_no_json_in_a_csv_cell():
+    assert readable(["総務省", "経済産業省"]) == "総務省、経済産業省"
+    assert readable({"value": 416, "unit": "団体"}) == "value: 416, unit: 団体"
+    assert readable([{"document": "a.txt", "line": 3}, {"document": "b.txt", "line": None}]) == \
+        "document: a.txt, line: 3; document: b.txt"
+    assert csv_cell(["=cmd", "x"]) == "'=cmd、x"  # joined text still cannot become a formula
+    made = make_download([{"ministries": ["総務省", "内閣府"], "target": {"value": 1}}], "csv", "t", lang="en")
+    assert made.content.decode("utf-8-sig") == "ministries,target\n総務省、内閣府,value: 1\n"
+
+
+def test_formulas_stay_neutralised_in_japanese_downloads():
+    made = make_download([{"name": "=HYPERLINK(\"x\")"}], "xlsx", "kpis")
+    cell = load_workbook(io.BytesIO(made.content))["kpis"]["A2"]
+    assert cell.value == "=HYPERLINK(\"x\")" and cell.data_type == "s" and cell.quotePrefix
+
+
+@pytest.mark.parametrize("command, url, columns", [
+    ("kpis", "/kpis.csv?lang=en", KPI_COLUMNS), ("measures", "/measures.csv?lang=en", MEASURE_COLUMNS),
+    ("cases", "/cases.csv?lang=en", CASE_COLUMNS), ("documents", "/documents.csv?lang=en", DOCUMENT_COLUMNS),
+])
+def test_the_cli_csv_has_the_web_csv_columns_and_rows(site, command, url, columns):
+    db, client = site
+    out = subprocess.run([sys.executable, "-m", "mieruka", command, "--db", db, "--format", "csv"], capture_output=True,
+                         text=True, env={"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+                                         "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    cli = list(csv.reader(io.StringIO(out.stdout)))
+    web = _csv(client, url)
+    assert cli[0] == web[0] == columns
+    assert cli[1:] == web[1:] and len(cli) > 1
