@@ -41,7 +41,7 @@ def test_click_through_overview_kpis_measures_cases(site, page, shoot):
     expect(page.locator("#main")).to_contain_text("2018-03-31（平成30年3月31日）")
     shoot(page, "03-kpi-page")
 
-    page.get_by_role("link", name="schedule.txt:4").first.click()
+    page.get_by_role("link", name="改革工程表の進捗(試験用)、2017-10-01（平成29年10月1日）、4行目").first.click()
     expect(page.locator("#L4")).to_contain_text("窓口業務のアウトソーシング")
     assert page.evaluate("location.hash") == "#L4"
     shoot(page, "04-document-line")

@@ -252,6 +252,12 @@ def document_original(session: Session, document_id: int) -> dict | None:
     return {"id": d.id, "file_name": d.file_name, "media_type": d.media_type, "raw": d.raw}
 
 
+def document_labels(session: Session) -> dict[int, dict]:
+    """Document id -> its title, date and file name: how a page names the source it cites."""
+    return {i: {"title": t, "date": d, "file_name": f} for i, t, d, f in session.execute(
+        select(m.Document.id, m.Document.title, m.Document.doc_date, m.Document.file_name))}
+
+
 def document_rows(session: Session) -> list[dict]:
     docs = session.scalars(select(m.Document).options(defer(m.Document.raw), defer(m.Document.text)).order_by(m.Document.id)).all()
     return [{

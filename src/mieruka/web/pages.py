@@ -108,10 +108,27 @@ def current_url(request: Request, **changes) -> str:
 
 
 def download_url(request: Request, fmt: str) -> str:
-    """The same table as a file: /kpis?tier=1 → /kpis.csv?tier=1 (paging dropped: a download holds every row)."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]
+    """The same table as a file: /kpis?tier=1 → /kpis.csv?tier=1 (paging dropped: a download holds every row; the
+    language kept: an English page's file has the English column names)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
     query = urlencode(params, doseq=True)
     return f"{request.url.path.rstrip('/')}.{fmt}" + ("?" + query if query else "")
+
+
+def _document_labels(request: Request) -> Callable[[int | None], dict]:
+    """doc_label(id) for the templates: the cited document's title, date and file name, read once per page and only
+    when the page cites a source (documents are few: one small query)."""
+    found: dict[int, dict] = {}
+
+    def doc_label(document_id: int | None) -> dict:
+        if not found:
+            from mieruka.storage.queries import document_labels
+
+            with storage.session_scope(request.app.state.read_url, request.app.state.timeout_ms) as session:
+                found.update(document_labels(session) or {0: {}})
+        return found.get(document_id) or {}
+
+    return doc_label
 
 
 def render(request: Request, name: str, context: dict, status_code: int = 200):
@@ -130,15 +147,18 @@ def render(request: Request, name: str, context: dict, status_code: int = 200):
         "current_url": lambda **changes: current_url(request, **changes),
         "download_url": lambda fmt: download_url(request, fmt),
         "principal": getattr(request.state, "principal", None),
+        "doc_label": _document_labels(request),
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
-def download_response(rows: list[dict], fmt: str, name: str, columns: list[str] | None = None) -> Response:
-    """rows as an attachment (CSV with BOM, XLSX or JSON); 404 for any other extension."""
+def download_response(rows: list[dict], fmt: str, name: str, columns: list[str] | None = None,
+                      lang: str = DEFAULT_LANG) -> Response:
+    """rows as an attachment (CSV with BOM, XLSX or JSON), the CSV and XLSX headers in the page's language; 404 for
+    any other extension."""
     if fmt not in FORMATS:
         raise HTTPException(404, f"no download format {fmt!r}")
-    d = make_download(rows, fmt, name, columns)
+    d = make_download(rows, fmt, name, columns, lang)
     disposition = "inline" if fmt == "json" else "attachment"
     return Response(d.content, media_type=d.media_type,
                     headers={"Content-Disposition": f'{disposition}; filename="{d.filename}"'})
@@ -156,7 +176,8 @@ def streamed_download(request: Request, fmt: str, name: str, columns: list[str],
         with storage.session_scope(url) as session:
             yield from rows(session)
 
-    chunks, media_type, filename = stream_download(produce(), fmt, name, columns)
+    chunks, media_type, filename = stream_download(produce(), fmt, name, columns,
+                                                   pick_lang(request.query_params.get("lang")))
     disposition = "inline" if fmt == "json" else "attachment"
     return StreamingResponse(chunks, media_type=media_type,
                              headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
