@@ -1,0 +1,43 @@
+"""The glossary (issue 12, item 5): the documents' words and every scheme's codes, in each language, linked from the
+KPI page and every footer; each code shows its colour's meaning in words beside the code."""
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+import webdata
+from mieruka import storage
+from mieruka.web import create_app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('glossary') / 'web.db'}"
+    webdata.build(url)
+    storage.dispose_engines()
+    return TestClient(create_app(url))
+
+
+def test_the_glossary_explains_the_documents_words(client):
+    page = client.get("/glossary").text
+    for term in ("第一階層・第二階層（KPIの階層）", "A・B・N・F（改革工程表の評価）", "イ・ロ・ハ・ー（政策評価の判定）",
+                 "速報値・確報値・見込み", "再掲"):
+        assert term in page
+    assert '<dt id="tier">' in page and '<dt id="status">' in page
+    english = client.get("/glossary?lang=en").text
+    assert "First tier / second tier (KPI tiers)" in english and "第一階層は" not in english
+
+
+def test_each_scheme_lists_its_codes_with_a_colour_named_in_words(client):
+    page = client.get("/glossary").text
+    assert '<span class="rating tone-good" title="reform-schedule">A <span class="label">' in page
+    assert "<td>達成・順調</td>" in page and "<td>判断できない</td>" in page
+    english = client.get("/glossary?lang=en").text
+    assert "<td>achieved / on track</td>" in english and "<td>not judged</td>" in english
+
+
+def test_the_kpi_page_and_every_footer_link_the_glossary(client):
+    kpi = client.get("/kpis/1").text
+    assert '<a href="/glossary#tier">階層</a>' in kpi
+    assert 'href="/glossary#status"' in kpi and 'href="/glossary#schemes"' in kpi
+    assert '<a href="/glossary?lang=en">Glossary</a>' in client.get("/?lang=en").text
