@@ -7,7 +7,7 @@ DEMO_DB ?= mieruka-demo.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install browser bench clean sample
+.PHONY: demo test install browser axe bench clean sample
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,21 @@ browser:
 	  else echo "not root: install Debian chromium, fonts-noto-cjk and poppler-utils (apt-get install ...) for the browser tests and PDF reports"; fi; \
 	fi
 
+# axe-core, as package-lock.json pins it, for the browser tests' accessibility checks (tests/browser/test_every_page.py
+# injects node_modules/axe-core/axe.min.js into each page: no request leaves the machine during the tests).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $(AXE); \
+	  else echo "npm not found: install Node.js (apt-get install npm) for the browser tests' axe-core checks"; fi
+
+axe: $(AXE)
+
 # A fresh database each time: load the bundled sample, rate it under every scheme, serve it.
 demo: $(STAMP)
 	rm -f $(DEMO_DB)
 	$(BIN)/mieruka demo --db $(DEMO_DB) --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser
+test: $(STAMP) browser axe
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 sample: $(STAMP)
@@ -44,4 +53,4 @@ bench: $(STAMP)
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) mieruka.db $(DEMO_DB) test-artifacts .pytest_cache
+	rm -rf $(VENV) mieruka.db $(DEMO_DB) test-artifacts .pytest_cache node_modules

@@ -114,7 +114,7 @@ def test_tab_and_newline_in_a_search_are_spaces(site):
 def test_an_overflowing_number_in_the_calculator_is_a_422_naming_the_field(site, url, field, number):
     r = site.get(url.format(number))
     assert r.status_code == 422
-    label = {"before": "導入前の経費(円)", "after": "導入後の経費(円)", "years": "期間(年)", "population": "人口(人)"}[field]
+    label = {"before": "導入前の経費(円)", "after": "導入後の経費(円)", "years": "期間(年)", "population": "自団体の人口(人)"}[field]
     assert f"読み取れない入力があります: {label}" in message(r)
 
 

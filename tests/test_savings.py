@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from mieruka import storage
 from mieruka.cli import app
 from mieruka.cli import municipalities as _commands  # noqa: F401  (registers the commands)
-from mieruka.municipalities.savings import SavingsError, calculate, from_case
+from mieruka.municipalities.savings import (SavingsError, calculate, from_case, round_significant, scaled,
+                                            significant_digits, supported_digits)
 from mieruka.storage import local_bodies as store
 from mieruka.storage import models as m
 from mieruka.storage.load import add_document
@@ -44,15 +45,42 @@ def test_a_cost_rise_is_a_negative_cut():
     assert (s.cut, s.cut_percent) == (-20_000, -20.0)
 
 
-@pytest.mark.parametrize("args,message", [
-    ((0, 10), "cost before must be more than 0 円, got 0"),
-    ((100, -1), "cost after cannot be negative, got -1"),
-    ((100, 50, 0), "years must be more than 0, got 0"),
-    ((100, 50, 1, 0), "population must be more than 0, got 0"),
+@pytest.mark.parametrize("args,message,key,fields", [
+    ((0, 10), "cost before must be more than 0 円, got 0", "before", {"value": "0"}),
+    ((100, -1), "cost after cannot be negative, got -1", "after", {"value": "-1"}),
+    ((100, 50, 0), "years must be more than 0, got 0", "years", {"value": "0"}),
+    ((100, 50, 1, 0), "population must be more than 0, got 0", "population", {"value": "0"}),
 ])
-def test_inputs_that_make_no_sense(args, message):
-    with pytest.raises(SavingsError, match=message):
+def test_inputs_that_make_no_sense(args, message, key, fields):
+    with pytest.raises(SavingsError, match=message) as caught:
         calculate(*args)
+    assert (caught.value.key, caught.value.fields) == (key, fields)  # what a page says in its own language
+
+
+def test_a_case_scaled_by_population_or_applied_to_ones_own_cost():
+    ebina = from_case(50_000_000, -24.0, 1.0)
+    half = scaled(ebina, "population", population=65_500, case_population=131_000)
+    assert (half.before, half.after, half.cut, half.population) == (
+        pytest.approx(104_166_666.67, abs=0.01), pytest.approx(79_166_666.67, abs=0.01), pytest.approx(25_000_000), 65_500)
+    own = scaled(ebina, "cost", before=300_000_000)
+    assert (own.after, own.cut, own.cut_percent) == (pytest.approx(228_000_000), pytest.approx(72_000_000), pytest.approx(24.0))
+    with pytest.raises(SavingsError) as missing:
+        scaled(ebina, "population", population=65_500)
+    assert missing.value.key == "need_populations"
+    with pytest.raises(SavingsError) as no_cost:
+        scaled(ebina, "cost")
+    assert no_cost.value.key == "need_before"
+
+
+def test_money_is_rounded_to_the_figures_its_inputs_hold():
+    assert [significant_digits(v) for v in (208_333_000, 50_000_000, 24, 208_300_000, 131_000, 0.25)] == [6, 1, 2, 4, 3, 2]
+    assert supported_digits(50_000_000, -24.0) == 2  # 0.5億円 at ▲24%: never fewer than two figures
+    assert supported_digits(1_097_000_000, 603_350_000, None) == 4  # an input not given does not count
+    assert supported_digits() == 2
+    assert round_significant(208_333_333.3, 2) == 210_000_000
+    assert round_significant(493_649_000, 4) == 493_600_000
+    assert round_significant(-102_650_000, 3) == -103_000_000
+    assert round_significant(None, 2) is None and round_significant(0, 2) == 0
 
 
 def test_case_without_a_usable_percentage():

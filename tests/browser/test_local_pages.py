@@ -78,7 +78,7 @@ def test_find_a_body_and_see_it_beside_its_group(local_site, page, shoot):
     expect(page.locator("figure.local-map svg path[data-code]")).to_have_count(47)
     page.get_by_label("団体名またはコード").fill("府中市")
     page.get_by_role("button", name="表示").click()
-    expect(page.get_by_role("status")).to_contain_text("府中市 is ambiguous")
+    expect(page.get_by_role("status")).to_have_text("「府中市」という名前の団体は2つあります。都道府県名を付けるか、次の候補から選んでください。")
     expect(page.get_by_role("link", name="東京都府中市")).to_be_visible()
     expect(page.get_by_role("link", name="広島県府中市")).to_be_visible()
     shoot(page, "local-01-search")
@@ -102,7 +102,7 @@ def test_find_a_body_and_see_it_beside_its_group(local_site, page, shoot):
     shoot(page, "local-02-body")
 
     page.get_by_role("link", name="この効果で試算する").first.click()
-    expect(page.get_by_label("導入前の経費(円)")).to_have_value("208333333")
+    expect(page.locator("#before-value")).to_have_text("2.1億円")  # the case's costs, to its two figures
     expect(page.locator("#cut")).to_have_text("5,000万円")
     page.go_back()
     page.get_by_role("link", name="窓口業務の民間委託").click()
@@ -140,22 +140,47 @@ def test_savings_calculator_from_a_case_and_by_hand(local_site, page, shoot):
     page.goto(site + "/savings")
     page.get_by_label("先進・優良事例から入力").select_option(label="神奈川県海老名市: 0.5億円 (▲24%)/年")
     page.get_by_role("button", name="計算").click()
-    expect(page.get_by_label("導入前の経費(円)")).to_have_value("208333333")
-    expect(page.get_by_label("人口(人)")).to_have_value("131000")  # from the linked body's imported population
+    expect(page.get_by_label("事例の団体の人口(人)")).to_have_value("131000")  # the linked body's imported population
+    # 0.5億円 at ▲24%: one and two significant figures, so the costs are shown to two, not as 2.083億円
+    expect(page.locator("#before-value")).to_have_text("2.1億円")
     expect(page.locator("#cut")).to_have_text("5,000万円")
     expect(page.locator("#cut-percent")).to_have_text("24%")
-    expect(page.locator("#cut-per-resident")).to_have_text("381.7円")
+    expect(page.locator("#cut-per-resident")).to_have_text("380円")
+    expect(page.locator("#savings-digits")).to_have_text("金額は入力の精度に合わせて有効数字2桁に丸めています。")
     shoot(page, "local-05-savings-case")
 
+    # scaled to a body half 海老名市's size, then the same cut applied to one's own cost of 3億円
+    page.get_by_label("人口の比で換算する").check()
+    page.get_by_label("自団体の人口(人)").fill("65500")
+    page.get_by_role("button", name="計算").click()
+    expect(page.locator("#before-value")).to_have_text("1億円")
+    expect(page.locator("#cut")).to_have_text("2,500万円")
+    expect(page.locator("#cut-per-resident")).to_have_text("380円")
+    page.get_by_label("自団体の導入前経費に同じ削減率を当てはめる").check()
+    page.get_by_label("導入前の経費(円)").fill("3億円")
+    page.get_by_role("button", name="計算").click()
+    expect(page.locator("#after-value")).to_have_text("2.3億円")
+    expect(page.locator("#cut")).to_have_text("7,200万円")
+
     page.get_by_label("先進・優良事例から入力").select_option(label="(選択しない)")
+    page.get_by_label("事例の経費のまま").check()
     page.get_by_label("導入前の経費(円)").fill("10.97億円")
     page.get_by_label("導入後の経費(円)").fill("6.0335億円")
     page.get_by_label("期間(年)").fill("5")
-    page.get_by_label("人口(人)").fill("")
+    page.get_by_label("自団体の人口(人)").fill("")
     page.get_by_role("button", name="計算").click()
-    expect(page.locator("#cut")).to_have_text("4.94億円")
+    expect(page.locator("#cut")).to_have_text("4.94億円")  # four significant figures: 10.97億円
     expect(page.locator("#cut-per-year")).to_have_text("9,873万円")
     expect(page.locator("#cut-per-resident")).to_have_text("人口を入れると計算します")
+    expect(page.locator("#savings-rise")).to_have_count(0)
+    page.get_by_label("導入後の経費(円)").fill("12億円")
+    page.get_by_role("button", name="計算").click()
+    expect(page.locator("#savings-rise")).to_have_text(
+        "導入後の経費が導入前を上回っています。削減ではなく増加です(削減額はマイナスで表示しています)。")
+    expect(page.locator("#cut")).to_have_text("▲1億円")  # 12億円 holds two figures: ▲1.03億円 would claim four
+    page.get_by_label("期間(年)").fill("0")
+    page.get_by_role("button", name="計算").click()
+    expect(page.get_by_role("status")).to_have_text("期間(年)は0より大きい値にしてください(0が入力されました)。")
     page.get_by_label("導入後の経費(円)").fill("たくさん")
     page.get_by_role("button", name="計算").click()
     expect(page.get_by_role("status")).to_contain_text("読み取れない入力があります: 導入後の経費(円)")

@@ -141,19 +141,23 @@ def choropleth_svg(
     link: Callable[[str], str] | None = None,
     notes: Mapping[str, str] | None = None,
     width: int = 560,
+    no_data: str = "データなし",
 ) -> str:
     """An SVG map shading each prefecture (two-digit code → value) by its value, with a legend.
 
     `highlight` outlines one prefecture; `link` makes each prefecture a link; `notes` adds text to a
-    prefecture's tooltip (e.g. "12 / 40 団体"). Prefectures without a value are hatched, not coloured."""
+    prefecture's tooltip (e.g. "12 / 40 団体"). Prefectures without a value are hatched, not coloured, and
+    the legend calls them `no_data` (the page's language). With links the map is a labelled group of links, not an
+    image: links inside role="img" would be interactive elements nested in a non-interactive one."""
     names = prefecture_names()
     present = [v for v in values.values() if v is not None]
     classes = bins(present)
     frame, paths, (bx, by, bw, bh) = _shapes(width)
     legend_height = 22 * (len(classes) + 1) + 8
     height = frame.height
+    role = "group" if link else "img"
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="choropleth" role="img" viewBox="0 0 {width} {height:.0f}"'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="choropleth" role="{role}" viewBox="0 0 {width} {height:.0f}"'
         f' width="{width}" height="{height:.0f}" aria-label="{escape(title or "都道府県別の地図")}">',
         f"<title>{escape(title or '都道府県別の地図')}</title>",
         '<defs><pattern id="nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
@@ -175,12 +179,12 @@ def choropleth_svg(
         if code == highlight:
             highlighted = f'<path d="{d}" fill="none" stroke="{HIGHLIGHT}" stroke-width="2.5" class="highlight" pointer-events="none"/>'
     parts.append(highlighted)
-    parts.append(_legend(classes, unit, width - 170, height - legend_height))
+    parts.append(_legend(classes, unit, width - 170, height - legend_height, no_data))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _legend(classes: list[Bin], unit: str, x: float, y: float) -> str:
+def _legend(classes: list[Bin], unit: str, x: float, y: float, no_data: str = "データなし") -> str:
     rows = [f'<g class="legend" transform="translate({x:.0f},{y:.0f})" font-size="12">']
     for i, c in enumerate(reversed(classes)):
         label = format_value(c.low, unit) if c.low == c.high else f"{format_value(c.low)}–{format_value(c.high, unit)}"
@@ -188,6 +192,6 @@ def _legend(classes: list[Bin], unit: str, x: float, y: float) -> str:
                     f'<text x="24" y="{i * 22 + 13}">{escape(label)}</text>')
     i = len(classes)
     rows.append(f'<rect x="0" y="{i * 22}" width="18" height="16" fill="{NO_DATA}" stroke="#666"/>'
-                f'<text x="24" y="{i * 22 + 13}">データなし</text>')
+                f'<text x="24" y="{i * 22 + 13}">{escape(no_data)}</text>')
     rows.append("</g>")
     return "".join(rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from typing import Annotated, Iterable
 from urllib.parse import parse_qsl
 
@@ -211,6 +212,8 @@ def add_error_handlers(app) -> None:
                 allow.append("HEAD")  # RequestGuard answers HEAD on every GET route
             headers["Allow"] = ", ".join(allow)
             detail = t("error.method", allow=headers["Allow"])
+        if not wants_json(request.url.path):
+            detail = page_detail(str(detail), exc.status_code, pick_lang(request.query_params.get("lang")))
         return error_response(request, exc.status_code, str(detail), headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
@@ -229,6 +232,21 @@ def add_error_handlers(app) -> None:
     @app.exception_handler(OverflowError)
     async def on_overflow(request: Request, exc: OverflowError):
         return refused(request, RequestRefused(422, "out_of_range"))
+
+
+_KANA = re.compile(r"[\u3041-\u30ff]")
+
+
+def page_detail(detail: str, status: int, lang: str) -> str:
+    """What an HTTPException says on a page in `lang`: a "日本語 / English" detail gives its own half; a detail in the
+    other language (a Japanese sentence holds kana, an English one none) gives the status's own message instead."""
+    if " / " in detail:
+        halves = detail.split(" / ", 1)
+        detail = halves[0] if lang == "ja" else halves[1]
+    if bool(_KANA.search(detail)) == (lang == "ja"):
+        return detail
+    t = translator(lang)
+    return t(f"error.status_{status}", default=t("error.status_other"))
 
 
 def server_error(request: Request, exc: BaseException) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from mieruka.jp import ParseError, parse, parse_date
@@ -72,7 +72,8 @@ def _map_of(snapshot: bottom_up.Snapshot, title: str, lang: str, highlight: str 
              "answered": snapshot.prefectures[code].answered if code in snapshot.prefectures else 0,
              "municipalities": counts[code]} for code, name in prefecture_names().items()]
     svg = choropleth_svg(values, unit=snapshot.national.unit, title=f"{title} ({snapshot.as_of.isoformat()})",
-                         highlight=highlight, link=lambda code: href(f"/local/{_PREFECTURE_BODY[code]}"), notes=notes)
+                         highlight=highlight, link=lambda code: href(f"/local/{_PREFECTURE_BODY[code]}"), notes=notes,
+                         no_data=translator(lang)("local.no_data"))
     return {"svg": svg, "rows": rows, "snapshot": snapshot, "title": title, "measure": snapshot.measure}
 
 
@@ -97,7 +98,7 @@ def local_index(request: Request, session: DbSession, lang: Lang, q: SearchText 
     store.ensure_registry(session)
     found, problem = [], None
     if q and q.strip():
-        found, problem = _search(q.strip())
+        found, problem = _search(q.strip(), lang)
         if len(found) == 1:
             return RedirectResponse(href_for(lang)(f"/local/{found[0].code}"), status_code=303)
     chosen, known = _initiative(session, initiative)
@@ -108,17 +109,19 @@ def local_index(request: Request, session: DbSession, lang: Lang, q: SearchText 
     })
 
 
-def _search(text: str) -> tuple[list, str | None]:
-    """Bodies a search box entry names: a code, a name, or a name shared by several bodies (all listed)."""
+def _search(text: str, lang: str) -> tuple[list, str | None]:
+    """Bodies a search box entry names: a code, a name, or a name shared by several bodies (all listed); with a
+    message in the page's language when the entry names none or several."""
+    t = translator(lang)
     try:
         if text.isdigit():
             body = registry.by_code(text)
-            return ([body], None) if body else ([], f"{text}: no local body has this code")
+            return ([body], None) if body else ([], t("local.search_no_code", code=text[:20]))
         return names.resolve_many(text), None
     except names.AmbiguousName as exc:
-        return exc.candidates, str(exc)
-    except (LookupError, ValueError) as exc:
-        return [], str(exc)
+        return exc.candidates, t("local.search_ambiguous", name=exc.name[:40], n=len(exc.candidates))
+    except (LookupError, ValueError):
+        return [], t("local.search_unknown", name=text[:40])
 
 
 # --- one body -----------------------------------------------------------------------------------
@@ -133,7 +136,7 @@ def _group_rows(result: dict) -> list[dict]:
 def body_download(code: str, fmt: str, session: DbSession, lang: Lang, initiative: str | None = None, as_of: str | None = None):
     body = store.body(session, code)
     if body is None:
-        raise HTTPException(404, f"no local body {code}")
+        raise RequestRefused(404, "no_body", code=code[:20])
     chosen, _ = _initiative(session, initiative)
     facts = store.body_facts(session, chosen, _as_of(as_of))
     if body["kind"] == registry.PREFECTURE:
@@ -152,7 +155,7 @@ def body_page(request: Request, code: str, session: DbSession, lang: Lang, initi
         # Many lists print the 5-digit code without its check digit (14215 for 142158).
         known = registry.by_code(code) if code.isdigit() and len(code) in (5, 6) else None
         if known is None:
-            raise HTTPException(404, f"no local body has the code {code}")
+            raise RequestRefused(404, "no_body", code=code[:20])
         return RedirectResponse(href_for(lang)(f"/local/{known.code}", initiative=initiative, as_of=as_of),
                                 status_code=301)
     chosen, known = _initiative(session, initiative)
@@ -190,7 +193,7 @@ def _savings_link(member: dict, facts: list[dict], code: str, lang: str) -> str 
 def _kpi_snapshot(session, kpi_id: int, as_of: str | None):
     report = bottom_up.kpi_report(session, kpi_id)
     if report is None:
-        raise HTTPException(404, f"KPI {kpi_id} is not a bottom-up KPI")
+        raise RequestRefused(404, "not_bottom_up", id=kpi_id)
     when = _as_of(as_of)
     chosen = [s for s in report["snapshots"] if when is None or s.as_of == when]
     return report, (chosen[-1] if chosen else None)
@@ -208,7 +211,7 @@ def kpi_map_svg(kpi_id: KpiId, session: DbSession, lang: Lang, as_of: str | None
     """The KPI's prefecture map alone, for pages (such as the KPI page) that embed it."""
     report, snapshot = _kpi_snapshot(session, kpi_id, as_of)
     if snapshot is None:
-        raise HTTPException(404, f"no survey for KPI {kpi_id}")
+        raise RequestRefused(404, "no_survey_for_kpi", id=kpi_id)
     return Response(_map_of(snapshot, report["kpi"], lang)["svg"], media_type="image/svg+xml")
 
 
@@ -249,38 +252,75 @@ def _case_choices(session) -> list[dict]:
     return choices
 
 
+SCALES = ("", "population", "cost")
+
+
 @router.get("/savings")
 def savings_page(request: Request, session: DbSession, lang: Lang, before: str | None = None, after: str | None = None,
-                 years: str | None = None, population: str | None = None, case: str | None = None):
+                 years: str | None = None, population: str | None = None, case: str | None = None,
+                 scale: str | None = None, case_population: str | None = None):
+    """The calculator: costs typed by hand, or a case's costs as they are, scaled by population or applied to one's
+    own cost. Money is shown to the significant figures the inputs hold; a cost that rises is said so."""
     store.ensure_registry(session)
+    t = translator(lang)
     choices = _case_choices(session)
     picked = next((c for c in choices if c["value"] == case), None)
     errors: list[str] = []
-    values = {"before": _amount(before, "before", errors), "after": _amount(after, "after", errors),
-              "years": _amount(years, "years", errors), "population": _amount(population, "population", errors)}
-    if picked:
-        values = _from_case(session, picked, values)
-    result, problem = None, None
-    if values["before"] is not None and values["after"] is not None and not errors:
+    typed = {"before": before, "after": after, "years": years, "population": population,
+             "case_population": case_population}
+    values = {k: _amount(v, k, errors) for k, v in typed.items()}
+    by = scale if scale in SCALES else ""
+    result, problem, digits, inputs = None, None, None, []
+    if not errors:
         try:
-            result = savings.calculate(values["before"], values["after"], values["years"] or 1.0,
-                                       round(values["population"]) if values["population"] else None)
+            result, inputs = _savings_of(session, picked, by, values)
         except savings.SavingsError as exc:
-            problem = str(exc)
-    typed = {"before": before, "after": after, "years": years, "population": population}
-    form = {k: typed[k] if k in errors else "" if v is None else f"{v:.0f}" if k != "years" else f"{v:g}"
-            for k, v in values.items()}
+            problem = t(f"savings.error_{exc.key}", default=t("savings.error_other"), **exc.fields)
+    if result is not None:
+        digits = savings.supported_digits(*inputs)
+    # The form keeps what was typed (a computed cost typed back in would claim more figures than the case gives);
+    # the case's population is filled in when the database knows it.
+    form = {k: (v or "").strip() for k, v in typed.items()}
+    if picked and not form["case_population"]:
+        known = store.population_of(session, picked["case"]["body_codes"])
+        form["case_population"] = str(known) if known else ""
+    rounded = {k: savings.round_significant(getattr(result, k), digits)
+               for k in ("before", "after", "cut", "cut_per_year", "cut_per_resident", "cut_per_resident_per_year")
+               } if result else {}
     return render(request, "local/savings.html", {
         "choices": choices, "picked": picked, "form": form, "errors": errors, "problem": problem, "result": result,
+        "rounded": rounded, "digits": digits, "scale": by, "scales": SCALES,
+        "rises": result is not None and result.after > result.before,
     }, status_code=422 if errors or problem else 200)
 
 
-def _from_case(session, picked: dict, typed: dict) -> dict:
-    """Costs the chosen case implies; what the user typed wins, and the linked bodies' population fills a gap."""
+def _savings_of(session, picked: dict | None, by: str, values: dict) -> tuple[savings.Savings | None, list]:
+    """The calculation the form asks for and the inputs it rests on (for its significant figures); (None, []) while
+    the form lacks what it needs. Raises SavingsError (with a key the page translates) for inputs that make no sense."""
+    years, population = values["years"], values["population"]
+    whole = round(population) if population else None
+    if picked is None:
+        if values["before"] is None or values["after"] is None:
+            if by:
+                raise savings.SavingsError("choose a case to scale", "need_case")
+            return None, []
+        return savings.calculate(values["before"], values["after"], 1.0 if years is None else years, whole), \
+            [values["before"], values["after"], population]
     e = picked["effect"]
-    implied = savings.from_case(e["amount_yen"], e["change_percent"], e["period_years"])
-    population = store.population_of(session, picked["case"]["body_codes"])
-    return {"before": typed["before"] if typed["before"] is not None else implied.before,
-            "after": typed["after"] if typed["after"] is not None else implied.after,
-            "years": typed["years"] if typed["years"] is not None else implied.years,
-            "population": typed["population"] if typed["population"] is not None else population}
+    case_years = years if years is not None else e["period_years"]
+    implied = savings.from_case(e["amount_yen"], e["change_percent"], case_years)
+    case_inputs = [e["amount_yen"], e["change_percent"]]
+    if by == "population":
+        case_population = values["case_population"] or store.population_of(session, picked["case"]["body_codes"])
+        return savings.scaled(implied, "population", population, case_population), \
+            [*case_inputs, population, case_population]
+    if by == "cost":
+        return savings.scaled(implied, "cost", population, before=values["before"]), \
+            [*case_inputs, values["before"], population]
+    # the case's own costs; what the user typed wins, and the linked bodies' population fills a gap
+    population = population if population is not None else store.population_of(session, picked["case"]["body_codes"])
+    before = values["before"] if values["before"] is not None else implied.before
+    after = values["after"] if values["after"] is not None else implied.after
+    typed = [v for v in (values["before"], values["after"]) if v is not None]
+    return savings.calculate(before, after, implied.years, round(population) if population else None), \
+        [*case_inputs, *typed, population]
