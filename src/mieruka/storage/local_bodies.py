@@ -265,6 +265,23 @@ def population_of(session: Session, codes: list[str]) -> int | None:
     return None if any(not p for p in populations) else sum(populations)
 
 
+MUNICIPAL_UNITS = ("団体", "自治体", "市区町村", "市町村")
+PREFECTURE_UNITS = ("都道府県",)
+
+
+def kpis_counting_bodies(session: Session, prefecture: bool = False, limit: int = 50) -> list[dict]:
+    """The KPIs counted in bodies of this kind (unit 団体, 自治体, 市区町村, 市町村; 都道府県 for a prefecture), with the
+    survey KPIs that count them: what a body's adopting a measure moves, shown even before any survey is imported."""
+    units = PREFECTURE_UNITS if prefecture else MUNICIPAL_UNITS
+    rows = session.execute(select(m.Kpi.id, m.Kpi.name, m.Kpi.unit).where(m.Kpi.unit.in_(units))
+                           .order_by(m.Kpi.id).limit(limit)).all()
+    found = {r.id: {"kpi_id": r.id, "name": r.name, "unit": r.unit, "survey": None} for r in rows}
+    if not prefecture:
+        for k in survey_kpis(session):
+            found.setdefault(k["kpi_id"], {"kpi_id": k["kpi_id"], "name": k["kpi"], "unit": None})["survey"] = k["initiative"]
+    return list(found.values())[:limit]
+
+
 def find_cases(session: Session, name: str) -> list[dict]:
     """Cases whose municipality list or title mentions `name` (e.g. 海老名市), with their effects."""
     return [c for c in case_rows(session) if any(name in written for written in c["municipalities"]) or name in c["title"]]

@@ -169,10 +169,12 @@ def body_page(request: Request, code: str, session: DbSession, lang: Lang, initi
         members = [f for f in facts if f["prefecture_code"] == body["prefecture_code"]]
         for f in members:
             f["cost_per_resident"] = similar.cost_per_resident(f)
-        return render(request, "local/prefecture.html", {**context, "members": members})
+        return render(request, "local/prefecture.html", {
+            **context, "members": members, "counting_kpis": store.kpis_counting_bodies(session, prefecture=True)})
     result = similar.compare(facts, code)
     return render(request, "local/body.html", {
         **context, "result": result, "cases": store.cases_of_body(session, code),
+        "counting_kpis": store.kpis_counting_bodies(session),
         "industry": similar.industry_label(body["kind"], body["industry"]) if body["industry"] else None,
         "savings_link": _savings_link(result["body"], facts, code, lang),
         "body_plans": body_plans(session, code, [x["code"] for x in result["members"]] if result["group"] else None),

@@ -45,6 +45,9 @@ def audit_download(fmt: str, request: Request, session: DbSession, lang: Lang):
 
 @router.get("/")
 def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEFAULT_SCHEME):
+    counts = totals(session)
+    if not counts["documents"]:  # a fresh database: how to load documents, not a page of zeros
+        return render(request, "empty.html", {})
     scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     rows = kpi_rating_counts(session, scheme)
     for r in rows:  # the item as the other pages name it: ⑪民間の大胆な活用…
@@ -52,7 +55,7 @@ def overview(request: Request, session: DbSession, lang: Lang, scheme: str = DEF
     schemes = scheme_choices(schemes_in_use(session))
     distribution = rating_distribution(rows, scheme, lang)
     return render(request, "overview.html", {
-        "totals": totals(session),
+        "totals": counts,
         "scheme": scheme,
         "schemes": [(s, scheme_label(s, lang)) for s in schemes],
         "distribution": distribution,
