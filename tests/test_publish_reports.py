@@ -297,3 +297,26 @@ def test_round_trip_ingesting_our_table_gives_back_the_table(rated, tmp_path, fm
     with storage.session_scope(url) as s:
         # a KPI printed twice (【再掲】) is one KPI again; the population read out of the コンビニ交付 row is its own again
         assert len(kpi_rows(s)) == 17
+
+
+def test_kpi_table_in_english(rated):
+    """--lang en: the table's own words, notes and dates in English; the document's text (names, values) as written."""
+    report = _report(rated, "kpi_table_report", "2016", "html", lang="en")
+    html = report.content.decode("utf-8")
+    assert report.file_name == "kpi-table-1-en.html" and '<html lang="en">' in html
+    heads = [c for r in html_rows(html) if not r["attrs"] for c in r["cells"]]
+    assert heads[:6] == ["KPI", "Target (deadline)", "Progress of the KPI", "Actual (as of)", "Rating",
+                         "Next measurement and policy"]
+    rows = [r["cells"] for r in html_rows(html) if "data-kpi" in r["attrs"]]
+    assert rows[0][0] == "Tier 1" and rows[1][-3] == "301団体(2017年4月速報値)as of 2017-04-01 preliminary"
+    assert rows[7][-5] == "歳出効率化の成果(事後的に検証する指標) [repeated]"
+    assert "Key issue：地方交付税をはじめとした地方の財政に係る制度の改革" in html and "Generated" not in html
+    assert "2016-12-21" in html and "平成" not in html and "重要課題" not in html and "区分" not in html
+    assert "Made by: mieruka <span class=\"generated\">2026-04-01 03:00 UTC</span>" in html
+    values, ws = xlsx_rows(_report(rated, "kpi_table_report", "2016", "xlsx", lang="en").content)
+    assert ws.title == "KPI status" and values[0][5] == "2016-12-21"
+    assert [v for v in values[5] if v] == ["KPI", "Target (deadline)", "Actual (as of)", "Rating",
+                                           "Next measurement and policy"]
+    assert values[6][0] == "Tier 1" and values[7][3] == "301団体(2017年4月速報値) ／ as of 2017-04-01 preliminary"
+    with pytest.raises(reports.UnknownFormat, match="'fr'"):
+        _report(rated, "kpi_table_report", "2016", "html", lang="fr")

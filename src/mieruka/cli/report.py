@@ -46,12 +46,13 @@ def kpi_table_cmd(
     fmt: str = FormatOpt,
     out: Path = OutOpt,
     computed: str = typer.Option(None, "--computed", help="Add mieruka's own rating under this scheme beside the official one"),
+    lang: str = typer.Option("ja", "--lang", help="ja (the reform schedule's own words) or en (headings, notes, dates)"),
     db: str = DbOption,
 ) -> None:
     """The KPI status table (KPIの状況) of an edition in the reform schedule's layout."""
     from mieruka.publish.reports import kpi_table_report
 
-    _write(lambda s: kpi_table_report(s, edition, fmt, computed_scheme=computed), fmt, out, db)
+    _write(lambda s: kpi_table_report(s, edition, fmt, computed_scheme=computed, lang=lang), fmt, out, db)
 
 
 @report_app.command("policy")

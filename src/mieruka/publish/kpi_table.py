@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from mieruka.ingest.readers.published_table import SIGNATURE  # the note by which `ingest` knows this table
+from mieruka.publish.render import date_in, translator
 from mieruka.publish.sources import TableSource
 
 STATUS_JA = {"preliminary": "速報値", "final": "確報値", "forecast": "見込み"}
+_STATUS_KEY = {ja: key for key, ja in STATUS_JA.items()}
 TIER_JA = {1: "第一階層", 2: "第二階層"}
 REPEAT = "【再掲】"
 _REPEAT_WRITTEN = re.compile(r"\s*[【\[(（]\s*再掲\s*[】\])）]\s*$")
@@ -31,14 +33,15 @@ class KpiStatusRow:
     next_measurement: str
     repeated: bool
     line: int | None = None
+    lang: str = "ja"
 
     @property
     def tier_label(self) -> str:
-        return TIER_JA.get(self.tier, "")
+        return translator(self.lang)(f"kpi_table.tier{self.tier}") if self.tier in TIER_JA else ""
 
     @property
     def label(self) -> str:
-        return f"{self.name}{REPEAT}" if self.repeated else self.name
+        return f"{self.name}{translator(self.lang)('kpi_table.repeat')}" if self.repeated else self.name
 
 
 @dataclass
@@ -46,20 +49,22 @@ class ItemGroup:
     number: str | None
     name: str | None
     rows: list[KpiStatusRow] = field(default_factory=list)
+    lang: str = "ja"
 
     @property
     def label(self) -> str:
-        return f"{self.number or ''}{self.name or '（改革項目なし）'}"
+        return f"{self.number or ''}{self.name or translator(self.lang)('kpi_table.no_item')}"
 
 
 @dataclass
 class ThemeGroup:
     name: str | None
     items: list[ItemGroup] = field(default_factory=list)
+    lang: str = "ja"
 
     @property
     def label(self) -> str:
-        return self.name or "（重要課題なし）"
+        return self.name or translator(self.lang)("kpi_table.no_theme")
 
 
 @dataclass
@@ -67,6 +72,7 @@ class KpiStatusTable:
     source: TableSource
     themes: list[ThemeGroup]
     computed_scheme: str | None = None  # mieruka's recomputation under this scheme, beside the official rating
+    lang: str = "ja"  # the report's words (the document's own text stays as written)
 
     @property
     def rows(self) -> list[KpiStatusRow]:
@@ -74,7 +80,7 @@ class KpiStatusTable:
 
     @property
     def title(self) -> str:
-        return f"KPIの状況　{self.source.edition or self.source.title or self.source.file_name}"
+        return f"{translator(self.lang)('kpi_table.title')}　{self.source.edition or self.source.title or self.source.file_name}"
 
 
 def display_name(written: str) -> tuple[str, bool]:
@@ -113,17 +119,18 @@ def printed_rows(rows: list[dict]) -> list[dict]:
     return out
 
 
-def build_kpi_status_table(source: TableSource, rows: list[dict], computed_scheme: str | None = None) -> KpiStatusTable:
+def build_kpi_status_table(source: TableSource, rows: list[dict], computed_scheme: str | None = None,
+                           lang: str = "ja") -> KpiStatusTable:
     """Group rows (each as storage.publishing.kpi_status_rows gives them) by 重要課題 and 改革項目, in the order they
     come; a KPI met again in the same table is marked 【再掲】, as is one the document marked so."""
     themes: list[ThemeGroup] = []
     seen: set[int] = set()
     for r in printed_rows(rows):
         if not themes or themes[-1].name != r.get("theme"):
-            themes.append(ThemeGroup(r.get("theme")))
+            themes.append(ThemeGroup(r.get("theme"), lang=lang))
         theme = themes[-1]
         if not theme.items or (theme.items[-1].number, theme.items[-1].name) != (r.get("item_number"), r.get("item_name")):
-            theme.items.append(ItemGroup(r.get("item_number"), r.get("item_name")))
+            theme.items.append(ItemGroup(r.get("item_number"), r.get("item_name"), lang=lang))
         name, marked = display_name(r["name"])
         # the table's 実績値 cell: a 見込み printed in the progress text beside the table is not part of it
         obs = [o for o in r.get("observations") or [] if o.get("status") != "forecast"] or r.get("observations") or []
@@ -139,10 +146,10 @@ def build_kpi_status_table(source: TableSource, rows: list[dict], computed_schem
             computed=computed,
             next_measurement=r.get("next_measurement") or "",
             repeated=marked or "再掲" in (r.get("markers") or []) or r["kpi_id"] in seen,
-            line=r.get("line"),
+            line=r.get("line"), lang=lang,
         ))
         seen.add(r["kpi_id"])
-    return KpiStatusTable(source, themes, computed_scheme)
+    return KpiStatusTable(source, themes, computed_scheme, lang)
 
 
 def _source_line(table: KpiStatusTable) -> str:
@@ -150,28 +157,34 @@ def _source_line(table: KpiStatusTable) -> str:
     return f"{s.file_name}" + (f"（{s.title}）" if s.title else "")
 
 
-NOTES = ["区分: A 目標達成に向けて順調に推移、B 目標達成に向けて進捗しているが更なる推進が必要、"
-         "N 現時点で実績値が得られていない等、F 進捗に遅れ・目標未設定。" + SIGNATURE,
-         "【再掲】: 同じKPIが表の中で二度目以降に現れる行。時点は西暦と和暦。"]
+def notes(lang: str = "ja") -> list[str]:
+    """The notes under the table; the Japanese ones carry SIGNATURE, by which `ingest` knows mieruka's own table."""
+    t = translator(lang)
+    return [t("kpi_table.note_ratings") + t("kpi_table.note_official"), t("kpi_table.note_repeat")]
+
+
+NOTES = notes("ja")
+assert SIGNATURE in NOTES[0]
 
 
 def to_html(table: KpiStatusTable, at=None) -> str:
     from mieruka.publish.render import render_html
 
-    notes = list(NOTES)
+    lines = notes(table.lang)
     if table.computed_scheme:
-        notes.append(f"mieruka再計算: mierukaが評価方式 {table.computed_scheme} に従って計算した区分（公表された区分ではない）。")
-    return render_html("kpi_table.html", title=table.title, source=_source_line(table), notes=notes, at=at,
-                       table=table, tier_runs=tier_runs, as_of_note=as_of_note)
+        lines.append(translator(table.lang)("kpi_table.note_computed", scheme=table.computed_scheme))
+    return render_html("kpi_table.html", title=table.title, source=_source_line(table), notes=lines, at=at,
+                       table=table, tier_runs=tier_runs, as_of_note=as_of_note, lang=table.lang)
 
 
 def as_of_note(row: KpiStatusRow) -> str:
-    """The point in time of the actual, Western and 和暦, with its kind: 時点 2017-04-01（平成29年4月1日） 速報値."""
+    """The point in time of the actual, Western and 和暦, with its kind: 時点 2017-04-01（平成29年4月1日） 速報値
+    (in English: as of 2017-04-01 preliminary)."""
+    t = translator(row.lang)
+    status = t(f"kpi_table.{_STATUS_KEY[row.status]}") if row.status in _STATUS_KEY else (row.status or "")
     if row.as_of is None:
-        return row.status or ""
-    from mieruka.jp import format_date_ja
-
-    return f"時点 {format_date_ja(row.as_of)}" + (f" {row.status}" if row.status else "")
+        return status
+    return f"{t('kpi_table.as_of')} {date_in(row.as_of, row.lang)}" + (f" {status}" if status else "")
 
 
 def actual_cell(row: KpiStatusRow) -> str:
@@ -200,18 +213,21 @@ def to_xlsx(table: KpiStatusTable) -> bytes:
     (階層 | KPI | 目標値 | 実績値（時点） | 区分 | 次回の把握時期と今後の方針) — so `mieruka ingest` reads it back."""
     from mieruka.publish import workbook as w
 
+    t = translator(table.lang)
     width = 6 + (1 if table.computed_scheme else 0)
-    wb, ws = w.new_sheet("KPIの状況")
-    w.heading(ws, table.title, table.source.published, width)
+    wb, ws = w.new_sheet(t("kpi_table.title"))
+    w.heading(ws, table.title, table.source.published, width, table.lang)
     row, first_header = 3, None
     for theme in table.themes:
         for item in theme.items:
-            for text, size in ((f"重要課題：{theme.label}", 10), (f"改革項目：{item.label}", 11), ("KPIの状況", 10)):
+            for text, size in ((f"{t('kpi_table.theme')}：{theme.label}", 10), (f"{t('kpi_table.item')}：{item.label}", 11),
+                               (t("kpi_table.section"), 10)):
                 w.put(ws, row, 1, text).font = w.Font(name=w.FONT, size=size, bold=True)
                 ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
                 row += 1
-            heads = [("KPI", 1, 2), ("目標値（達成時期）", 1, 1), ("実績値（時点）", 1, 1), ("区分", 1, 1)] \
-                + ([("mieruka再計算", 1, 1)] if table.computed_scheme else []) + [("次回の把握時期と今後の方針", 1, 1)]
+            heads = [(t("kpi_table.kpi"), 1, 2), (t("kpi_table.target"), 1, 1), (t("kpi_table.actual"), 1, 1),
+                     (t("kpi_table.rating"), 1, 1)] \
+                + ([(t("kpi_table.computed"), 1, 1)] if table.computed_scheme else []) + [(t("kpi_table.next"), 1, 1)]
             w.header_rows(ws, row, [heads])
             first_header = first_header or row
             row += 1
@@ -232,7 +248,7 @@ def to_xlsx(table: KpiStatusTable) -> bytes:
     if first_header:
         ws.print_title_rows = f"{first_header}:{first_header}"
         ws.freeze_panes = None
-    for note in NOTES + [f"出典: {_source_line(table)}"]:
+    for note in notes(table.lang) + [f"{t('report.source')}: {_source_line(table)}"]:
         w.put(ws, row, 1, note).font = w.Font(name=w.FONT, size=8)
         row += 1
     w.widths(ws, [10, 34, 22, 34, 6] + ([9] if table.computed_scheme else []) + [40])

@@ -3,8 +3,10 @@ Debian's Chromium through Playwright: the browser the tests already drive, with 
 from __future__ import annotations
 
 import os
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -46,11 +48,49 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 _env.filters["date_ja"] = date_ja
 
 
+LANGS = ("ja", "en")
+CATALOGUE = TEMPLATES / "i18n" / "messages.toml"
+
+
+@lru_cache(maxsize=None)
+def _messages() -> dict[str, dict[str, str]]:
+    with CATALOGUE.open("rb") as f:
+        tables = tomllib.load(f)
+    return {f"{group}.{key}": texts for group, keys in tables.items() for key, texts in keys.items()}
+
+
+def translator(lang: str):
+    """t("kpi_table.title") → the report's word in lang (Japanese when lang is not known); fields filled by name."""
+    lang = lang if lang in LANGS else "ja"
+    catalogue = _messages()
+
+    def t(key: str, **fields) -> str:
+        texts = catalogue[key]
+        text = texts.get(lang) or texts["ja"]
+        return text.format(**fields) if fields else text
+    return t
+
+
+def stamp(at: datetime | None, lang: str = "ja") -> str:
+    """When a report was made: Japan time with 和暦 in Japanese, UTC in English."""
+    if lang == "en":
+        return (at or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return generated_at(at)
+
+
+def date_in(d: date | None, lang: str = "ja") -> str:
+    """A date as the report's language writes it: 2016-12-21（平成28年12月21日）, or 2016-12-21 in English."""
+    if d is None:
+        return ""
+    return d.isoformat() if lang == "en" else format_date_ja(d)
+
+
 def render_html(template: str, *, title: str, source: str, notes: list[str] | None = None,
-                at: datetime | None = None, **context) -> str:
+                at: datetime | None = None, lang: str = "ja", **context) -> str:
     css = (TEMPLATES / "print.css").read_text(encoding="utf-8")
     return _env.get_template(template).render(title=title, source=source, notes=notes or [], css=css,
-                                              generated=generated_at(at), **context)
+                                              generated=stamp(at, lang), lang=lang, t=translator(lang),
+                                              date_in=date_in, **context)
 
 
 class PdfPrinter:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from mieruka.publish import kpi_sheet, kpi_table, policy_table
-from mieruka.publish.render import html_to_pdf
+from mieruka.publish.render import LANGS, html_to_pdf
 from mieruka.publish.sources import (UnknownReportSource, document_source, resolve_edition, resolve_kpi,
                                      resolve_policy)
 from mieruka.storage.overview import schemes_in_use
@@ -45,16 +45,21 @@ def _out(fmt: str, stem: str, html: str | None, xlsx) -> Report:
 
 
 def kpi_table_report(session: Session, edition: str | int, fmt: str, computed_scheme: str | None = None,
-                     at: datetime | None = None) -> Report:
-    """The KPI status table of an edition (by year, id or name; a str) or of one document (by its id; an int)."""
+                     at: datetime | None = None, lang: str = "ja") -> Report:
+    """The KPI status table of an edition (by year, id or name; a str) or of one document (by its id; an int), in
+    Japanese (the reform schedule's own words) or English (lang="en": the headings, notes and dates; the document's
+    text stays as written)."""
     _check(fmt)
+    if lang not in LANGS:
+        raise UnknownFormat(f"unknown language '{lang}' / 言語「{lang}」は使えません: {', '.join(LANGS)}")
     if computed_scheme is not None and computed_scheme not in (schemes := schemes_in_use(session)):
         raise UnknownReportSource(f"no ratings under scheme '{computed_scheme}' / 評価方式「{computed_scheme}」の評価は"
                                   f"ありません。 Schemes there are / あるもの: {', '.join(schemes) or '(none)'}")
     sources = report_sources(session)
     source = document_source(sources, edition) if isinstance(edition, int) else resolve_edition(sources, edition)
-    table = kpi_table.build_kpi_status_table(source, kpi_status_rows(session, source.document_id), computed_scheme)
-    stem = f"kpi-table-{source.document_id}"
+    table = kpi_table.build_kpi_status_table(source, kpi_status_rows(session, source.document_id), computed_scheme,
+                                             lang)
+    stem = f"kpi-table-{source.document_id}" + ("-en" if lang == "en" else "")
     html = None if fmt == "xlsx" else kpi_table.to_html(table, at)
     return _out(fmt, stem, html, lambda: kpi_table.to_xlsx(table))
 

@@ -57,10 +57,11 @@ def put(ws: Worksheet, row: int, col: int, value=None):
     return c
 
 
-def heading(ws: Worksheet, title: str, published: date | None, width: int) -> None:
+def heading(ws: Worksheet, title: str, published: date | None, width: int, lang: str = "ja") -> None:
     put(ws, 1, 1, title).font = Font(name=FONT, bold=True, size=13)
     if published is not None:
-        cell = ws.cell(1, width, f"{published.isoformat()}（{format_wareki(published)}）")
+        text = published.isoformat() if lang == "en" else f"{published.isoformat()}（{format_wareki(published)}）"
+        cell = ws.cell(1, width, text)
         cell.alignment = Alignment(horizontal="right")
 
 
