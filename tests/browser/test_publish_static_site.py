@@ -69,8 +69,8 @@ def test_every_link_of_every_page_answers_and_nothing_leaves_the_site(served, pa
         if response is None or response.status != 200:
             failures.append((url, response.status if response else None))
             continue
-        links = page.eval_on_selector_all("a[href], link[href], script[src], img[src]",
-                                          "els => els.map(e => e.href || e.src)")
+        links = page.eval_on_selector_all("a[href], link[href], script[src], img[src], form[action]",
+                                          "els => els.map(e => e.href || e.src || e.action)")
         for link in links:
             link = urldefrag(link)[0]
             if not link.startswith("http://127.0.0.1"):
