@@ -51,9 +51,9 @@ def database() -> tuple[str, callable]:
     return f"{pg}{sep}options=-csearch_path%3D{schema}", drop
 
 
-def prepare(url: str, reporters: int) -> list[int]:
+def prepare(url: str, reporters: int, share: int = 2) -> list[int]:
     storage.upgrade(url)
-    kpis = reporters // 2
+    kpis = max(1, reporters // share)
     with storage.session_scope(url) as s:
         org = m.Organisation(name="総務省")
         s.add(org)
@@ -81,6 +81,15 @@ def serve(url: str, port: int) -> subprocess.Popen:
             time.sleep(0.3)
     proc.kill()
     raise SystemExit("the server did not start: " + (proc.stdout.read() if proc.stdout else ""))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): the server's cost per save, whatever the load."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reporter(base: str, login: str, report_id: int, start: threading.Barrier, clock: dict, out: dict,
@@ -192,6 +201,7 @@ def main() -> None:
     parser.add_argument("--reporters", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--share", type=int, default=2, help="reporters per report (2: conflicts happen)")
     parser.add_argument("--workbook-rows", type=int, default=2000, help="0: skip the workbook import")
     parser.add_argument("--no-saves", action="store_true", help="only the workbook import")
     args = parser.parse_args()
@@ -205,21 +215,23 @@ def main() -> None:
 def saves(args) -> None:
     url, drop = database()
     try:
-        report_ids = prepare(url, args.reporters)
+        report_ids = prepare(url, args.reporters, args.share)
         storage.dispose_engines()
         proc = serve(url, args.port)
         out = {"latency": [], "accepted": {}, "conflicts": 0, "errors": []}
         lock = threading.Lock()
         clock: dict = {}
-        start = threading.Barrier(args.reporters + 1, action=lambda: clock.update(until=time.monotonic() + args.seconds))
+        start = threading.Barrier(args.reporters + 1, action=lambda: clock.update(
+            until=time.monotonic() + args.seconds, cpu=cpu_seconds(proc.pid)))
         threads = [threading.Thread(target=reporter, args=(f"http://127.0.0.1:{args.port}", f"rep{i:02d}",
-                                                           report_ids[i // 2], start, clock, out, lock))
+                                                           report_ids[i // args.share], start, clock, out, lock))
                    for i in range(args.reporters)]
         for t in threads:
             t.start()
         start.wait()
         for t in threads:
             t.join()
+        server_cpu = cpu_seconds(proc.pid) - clock["cpu"]
         proc.terminate()
         proc.wait(timeout=10)
         lat = sorted(out["latency"]) or [float("nan")]
@@ -244,6 +256,8 @@ def saves(args) -> None:
               f"{len(out['errors'])} errors {sorted({str(e) for e in out['errors']})}")
         print(f"save latency: median {statistics.median(lat) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms "
               f"(target p95 < 200 ms); lost updates: {len(lost)}")
+        print(f"server CPU: {server_cpu * 1000 / max(len(lat), 1):.1f} ms per save answered "
+              f"({server_cpu:.1f} s for {len(lat)}; the server is one process)")
     finally:
         storage.dispose_engines()
         drop()

@@ -119,3 +119,25 @@ def test_publish_shows_values_and_history_to_everyone(opened):
     assert "前倒し" in sec.get("/kpis/1/history").text
     again = post(sec, "/rounds/1/publish")
     assert again.status_code == 409 and "公表済みです" in again.text
+
+
+def test_a_published_edition_beside_the_previous_one(opened):
+    app, sec = opened
+    rep, public = signed_in(app, "rep"), TestClient(app)
+    post(rep, "/reports/1", version="1", action="submit", actual_text="330団体 (2018年4月速報値)",
+         proposed_rating="A", rating_reason="目標に近づいた")
+    post(rep, "/reports/2", version="1", action="submit", actual_text="215団体 (2017年4月速報値)",
+         proposed_rating="B", rating_reason="横ばい")
+    assert public.get("/rounds/1/changes").status_code == 404  # not published yet: nothing to compare, nothing shown
+    for report in (1, 2):
+        assert post(sec, f"/reports/{report}/approve", version="3").status_code == 200
+    assert post(sec, "/rounds/1/publish").status_code == 200
+    data = public.get("/rounds/1/changes.json").json()
+    assert (data["ratings_moved"], data["actuals_changed"]) == (1, 1)
+    assert [(k["kpi_id"], k["old_actual"]["text"], k["new_actual"]["value"], k["old_rating"], k["new_rating"],
+             k["rating_moved"], k["actual_changed"]) for k in data["kpis"]] == [
+        (1, "301団体 (2017年4月速報値)", 330, "B", "A", "up", True),
+        (2, "215団体 (2017年4月速報値)", 215, "B", "B", "same", False)]
+    page = public.get("/rounds/1/changes?lang=en").text
+    assert "Of 2 KPIs, 1 ratings moved and 1 actuals changed." in page and "B → A <span class=\"moved-up\">(up)</span>" in page
+    assert public.get("/rounds/99/changes.json").status_code == 404

@@ -103,9 +103,11 @@ _engines: dict[tuple[str, int | None], Engine] = {}
 
 
 # A server runs synchronous requests on up to 40 threads (anyio's default): with fewer connections than threads,
-# the 16th concurrent client waited for the pool and got a 500. PostgreSQL keeps 5 open and opens the rest
-# only under load (each worker process may hold 40: see docs/web.md for max_connections).
-_POOL = {"sqlite": {"pool_size": 40, "max_overflow": 0}, "postgresql": {"pool_size": 5, "max_overflow": 35}}
+# the 16th concurrent client waited for the pool and got a 500. PostgreSQL opens them as load needs and keeps them:
+# with 5 kept and 35 overflow, each request beyond the fifth opened and closed a connection (a server process
+# forked per request), a third of a save's time under 20 concurrent reporters (bench/bench_cycle.py).
+# Each worker process may hold 40 per database URL: see docs/web.md for max_connections.
+_POOL = {"sqlite": {"pool_size": 40, "max_overflow": 0}, "postgresql": {"pool_size": 40, "max_overflow": 0}}
 
 
 def get_engine(url: str | None = None, timeout_ms: int | None = None) -> Engine:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm import Session
 
 from mieruka.storage import models as m
@@ -139,3 +140,67 @@ def last_published(session: Session, kpi_ids: list[int], chunk: int = 500) -> di
         for kpi_id, text in session.execute(select(T.kpi_id, T.text).where(T.kpi_id.in_(part)).order_by(T.kpi_id, T.id)):
             out.setdefault(kpi_id, {})["target"] = text
     return out
+
+
+def update_reports(session: Session, changes: list[tuple[Report, dict]]) -> int:
+    """Many reports at once, each only where it still has the version it was read at (the optimistic lock): one
+    executemany UPDATE per set of columns instead of one statement per report, as the ORM does for versioned rows.
+    Each dict holds the new column values, `version` included. The objects take the new values as their loaded
+    state. Returns how many rows were updated; fewer than len(changes) means another transaction got in between."""
+    groups: dict[tuple, list[tuple[Report, dict]]] = {}
+    for report, values in changes:
+        groups.setdefault(tuple(sorted(values)), []).append((report, values))
+    table = Report.__table__
+    done = 0
+    for columns, items in groups.items():
+        stmt = (update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_old"))
+                .values({c: bindparam(c) for c in columns}))
+        result = session.connection().execute(stmt, [{"_id": r.id, "_old": r.version, **v} for r, v in items])
+        done += result.rowcount
+    for report, values in changes:
+        for column, value in values.items():
+            set_committed_value(report, column, value)
+    return done
+
+
+def edition_values(session: Session, rnd: Round) -> dict[int, dict]:
+    """For each KPI a published round reported: what the round published (actual, official rating, target) and
+    what was published before it (the latest of each from documents and rounds added before the round was)."""
+    O, R, T, D = m.Observation, m.Rating, m.Target, m.Document
+    links = round_values(session, rnd.id)
+    reports_by_id = {r.id: r for r in reports(session, round_id=rnd.id, states=["published"])}
+    out: dict[int, dict] = {r.kpi_id: {"kpi_id": r.kpi_id} for r in reports_by_id.values()}
+    for link in links:
+        kpi = reports_by_id[link.report_id].kpi_id
+        if link.observation_id:
+            o = session.get(O, link.observation_id)
+            out[kpi]["new_actual"] = {"value": o.value, "unit": o.unit, "as_of": o.as_of, "text": o.text}
+        elif link.rating_id:
+            out[kpi]["new_rating"] = session.get(R, link.rating_id).code
+        elif link.target_id:
+            out[kpi]["new_target"] = session.get(T, link.target_id).text
+    ids = sorted(out)
+    before = select(D.id).where(D.ingested_at < rnd.published_at, D.id != rnd.document_id)
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        for kpi, value, unit, as_of, text in session.execute(
+                select(O.kpi_id, O.value, O.unit, O.as_of, O.text).where(O.kpi_id.in_(part), O.document_id.in_(before))
+                .order_by(O.kpi_id, O.as_of.is_(None).desc(), O.as_of, O.id)):
+            out[kpi]["old_actual"] = {"value": value, "unit": unit, "as_of": as_of, "text": text}
+        for kpi, code in session.execute(
+                select(R.kpi_id, R.code).where(R.kpi_id.in_(part), R.official.is_(True), R.scheme == "reform-schedule",
+                                               R.document_id.in_(before))
+                .order_by(R.kpi_id, R.as_of.is_(None).desc(), R.as_of, R.id)):
+            out[kpi]["old_rating"] = code
+        for kpi, text in session.execute(select(T.kpi_id, T.text).where(T.kpi_id.in_(part), T.document_id.in_(before))
+                                         .order_by(T.kpi_id, T.id)):
+            out[kpi]["old_target"] = text
+    names = kpi_names(session, ids)
+    for kpi, row in out.items():
+        row["kpi"] = names.get(kpi, ("", None))[0]
+    return out
+
+
+def previous_published_round(session: Session, rnd: Round) -> Round | None:
+    return session.scalar(select(Round).where(Round.state == "published", Round.published_at < rnd.published_at)
+                          .order_by(Round.published_at.desc()).limit(1))

@@ -209,3 +209,45 @@ def status(session: Session, rnd: Round) -> dict:
     return {"id": rnd.id, "name": rnd.name, "state": rnd.state, "as_of": rnd.as_of, "deadline": rnd.deadline,
             "opened_by": rnd.opened_by, "published_by": rnd.published_by, "published_at": rnd.published_at,
             **{s: counts.get(s, 0) for s in ("draft", "submitted", "returned", "approved", "published")}}
+
+
+def _json_value(v: dict | None) -> dict | None:
+    return None if v is None else {**v, "as_of": v["as_of"] and v["as_of"].isoformat()}
+
+
+def changes(session: Session, rnd: Round) -> dict:
+    """A published edition beside what was published before it: per KPI the previous and the new actual, rating
+    and target, whether the actual changed and how the rating moved (up, down, new, same), those that moved first."""
+    if rnd.state != "published":
+        raise WorkflowError(f"ラウンド「{rnd.name}」はまだ公表されていません。", f"The round {rnd.name!r} is not published.")
+    from mieruka.evaluate.schemes import load
+
+    order = list(load(RATING_SCHEME).codes)  # best first, as the scheme lists them
+    rows = []
+    for kpi_id, row in sorted(store.edition_values(session, rnd).items()):
+        old, new = row.get("old_rating"), row.get("new_rating")
+        if new is None or old == new:
+            moved = "same" if new is not None else None
+        elif old is None:
+            moved = "new"
+        elif old in order and new in order:
+            moved = "up" if order.index(new) < order.index(old) else "down"
+        else:
+            moved = "changed"
+        old_actual, new_actual = row.get("old_actual"), row.get("new_actual")
+        rows.append({
+            "kpi_id": kpi_id, "kpi": row["kpi"], "old_actual": _json_value(old_actual),
+            "new_actual": _json_value(new_actual),
+            "actual_changed": (old_actual or {}).get("value") != (new_actual or {}).get("value")
+            or (old_actual or {}).get("as_of") != (new_actual or {}).get("as_of"),
+            "old_rating": old, "new_rating": new, "rating_moved": moved,
+            "old_target": row.get("old_target"), "new_target": row.get("new_target"),
+        })
+    rank = {"down": 0, "up": 1, "changed": 2, "new": 3}
+    rows.sort(key=lambda r: (rank.get(r["rating_moved"], 9), not r["actual_changed"], r["kpi_id"]))
+    previous = store.previous_published_round(session, rnd)
+    return {"round": {"id": rnd.id, "name": rnd.name, "as_of": rnd.as_of.isoformat(),
+                      "published_at": rnd.published_at.isoformat(), "published_by": rnd.published_by},
+            "previous_round": previous and {"id": previous.id, "name": previous.name},
+            "kpis": rows, "ratings_moved": sum(r["rating_moved"] in ("up", "down", "changed") for r in rows),
+            "actuals_changed": sum(r["actual_changed"] for r in rows)}

@@ -86,12 +86,6 @@ class Workbook:
     rows: int
 
 
-def rating_codes() -> list[str]:
-    from mieruka.evaluate.schemes import load
-
-    return list(load(reports.RATING_SCHEME).codes)
-
-
 def _scope(p: Principal, organisation_id: int | None) -> list[int] | None:
     """The organisations whose reports the workbook holds: one the person may edit, or all of theirs."""
     if organisation_id is not None:
@@ -197,7 +191,7 @@ def export(session: Session, p: Principal, rnd: Round, organisation_id: int | No
             elif c.key == "as_of":
                 cell._style = copy(date_style)
     last_row = max(FIRST_ROW, FIRST_ROW + len(found) - 1)
-    for key, choices in (("status", statuses), ("proposed_rating", rating_codes()),
+    for key, choices in (("status", statuses), ("proposed_rating", reports.rating_codes()),
                          ("submit", ["提出" if lang == "ja" else "submit"])):
         dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True, showErrorMessage=True,
                             errorTitle=_label(key, lang), error=("次から選んでください: " if lang == "ja" else "Choose one of: ")
@@ -409,7 +403,7 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
     if p.role not in ("reporter", "secretariat"):
         raise NotAllowed("報告の様式は府省庁の報告者と事務局が使います。",
                          "Report workbooks are for reporters and the secretariat.")
-    codes = rating_codes()
+    codes = reports.rating_codes()
     by_id = {r.id: r for r in store.reports(session, round_id=rnd.id, report_ids=[
         int(c[INDEX["report_id"]]) for _, c in rows if isinstance(c[INDEX["report_id"]], (int, float))])}
     errors: list[CellError] = []

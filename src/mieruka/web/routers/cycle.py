@@ -176,9 +176,7 @@ def _report_page(request, session, lang, p, report, *, problems=None, conflict=N
 
 
 def _codes() -> list[str]:
-    from mieruka.evaluate.schemes import load
-
-    return list(load(reports.RATING_SCHEME).codes)
+    return reports.rating_codes()
 
 
 def _editable(p: Principal, report, rnd) -> bool:
@@ -371,3 +369,28 @@ ACTIONS = {"open": ("ラウンド開始", "round opened"), "save": ("保存", "s
 
 def _actions(lang: str) -> dict[str, str]:
     return {k: v[0 if lang == "ja" else 1] for k, v in ACTIONS.items()}
+
+
+def _published_round(session, round_id: int, lang: str):
+    rnd = store.round_by_id(session, round_id)
+    if rnd is None or rnd.state != "published":  # an unpublished round is nobody's business on this public page
+        raise HTTPException(404, "公表された版はありません / no published edition with this id")
+    return rnd
+
+
+@router.get("/rounds/{round_id}/changes")
+def edition_changes(request: Request, round_id: int, session: DbSession, lang: Lang):
+    """A published edition beside what was published before it: which actuals changed, which ratings moved."""
+    compared = rounds.changes(session, _published_round(session, round_id, lang))
+    moved = {"up": ("上昇", "up"), "down": ("低下", "down"), "new": ("新規", "new"), "same": ("変化なし", "same"),
+             "changed": ("変更", "changed")}
+    return render(request, "cycle/changes.html", {"c": compared,
+                                                   "moved": {k: v[0 if lang == "ja" else 1] for k, v in moved.items()}})
+
+
+@router.get("/rounds/{round_id}/changes.json")
+def edition_changes_json(round_id: int, session: DbSession, lang: Lang):
+    """The same comparison as JSON (published editions only)."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(rounds.changes(session, _published_round(session, round_id, lang)))
