@@ -17,9 +17,9 @@ from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import document_date_facts, kpi_row_chunks, kpi_rows
-from mieruka.storage.ratings import (add_audit_findings, audit_data_key, audited_dates, begin_audit, policy_result_rows,
-                                     rating_runs, record_rating_run, replace_computed, stale_kpis, stored_audit,
-                                     stored_audit_page)
+from mieruka.storage.ratings import (add_audit_findings, audit_data_key, audited_dates, begin_audit, computed_dates,
+                                     policy_result_rows, rating_runs, record_rating_run, replace_computed, stale_kpis,
+                                     stored_audit, stored_audit_page)
 from mieruka.storage.summaries import ensure_summaries, kpi_versions
 
 CHUNK = 200
@@ -236,3 +236,23 @@ def refresh_audits(session: Session) -> list[date]:
 def refresh(session: Session) -> dict:
     """After a write (ingest, survey import, a scheme file changing): re-rate and re-audit what it affected."""
     return {"ratings": refresh_ratings(session), "audits": [d.isoformat() for d in refresh_audits(session)]}
+
+
+# --- what pages read: stored evaluations only, never computed on a request -------------------------------------------
+
+def stored_dates(session: Session, scheme: str | None = None) -> list[dict]:
+    """The evaluation dates something is stored as of, oldest first: {"as_of", "ratings": the scheme's computed ratings
+    (any scheme's when None) were made as of it, "audit": an audit over the current data is kept for it}. Reads only."""
+    rated = {r["as_of"] for r in rating_runs(session) if scheme is None or r["scheme"] == scheme}
+    if not rated:  # ratings stored without a run (a database from before runs were kept): the dates they carry
+        rated = set(computed_dates(session, scheme))
+    key = _key(session, all_schemes())
+    audited = {d for d in audited_dates(session) if stored_audit_page(session, d, key, limit=0) is not None}
+    return [{"as_of": d, "ratings": d in rated, "audit": d in audited} for d in sorted(rated | audited)]
+
+
+def stored_findings_only(session: Session, as_of: date, limit: int | None = None, offset: int = 0,
+                         kind: str | None = None, kpi_id: int | None = None) -> tuple[int, list[dict]] | None:
+    """The audit as of a date as stored for the current data, as stored_findings gives it; None when none is stored
+    (a page then says so: it never audits on a request)."""
+    return stored_audit_page(session, as_of, _key(session, all_schemes()), limit, offset, kind, kpi_id)

@@ -251,6 +251,10 @@ class KpiSummary(Base):
     target_text: Mapped[str | None] = mapped_column(Text)
     next_measurement: Mapped[str | None] = mapped_column(Text)
     next_measurement_date: Mapped[date | None] = mapped_column(Date)
+    # how precisely the document gave those dates (day | month | fiscal_year | year): 2020年度末, 2018年3月
+    baseline_as_of_precision: Mapped[str | None] = mapped_column(String(12))
+    latest_as_of_precision: Mapped[str | None] = mapped_column(String(12))
+    target_deadline_precision: Mapped[str | None] = mapped_column(String(12))
 
 
 class RatingRun(Base):

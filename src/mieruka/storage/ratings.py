@@ -65,6 +65,14 @@ def replace_computed(session: Session, scheme: str, ratings: list[dict], kpi_ids
     return len(rows)
 
 
+def computed_dates(session: Session, scheme: str | None = None) -> list:
+    """The evaluation dates computed ratings are stored as of (of one scheme, or of any)."""
+    q = select(m.Rating.as_of).where(m.Rating.official.is_(False), m.Rating.as_of.is_not(None)).distinct()
+    if scheme is not None:
+        q = q.where(m.Rating.scheme == scheme)
+    return sorted(session.scalars(q))
+
+
 def rating_runs(session: Session) -> list[dict]:
     """Each scheme whose computed ratings are kept current: its evaluation date and the hash of its file."""
     return [{"scheme": r.scheme, "sha256": r.scheme_sha256, "as_of": r.as_of, "computed_at": r.computed_at}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Iterable, Iterator
 
-from sqlalchemy import Integer, String, and_, bindparam, case, delete, func, insert, or_, select
+from sqlalchemy import Date, Integer, String, and_, bindparam, case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from mieruka.jp import normalise_text
@@ -34,11 +35,13 @@ def _summaries(session: Session, ids: list[int]) -> list[dict]:
     # The same choices as web.listings: the first baseline; the latest actual with a value (ties: the last stored);
     # the final (non-interim) target of the newest edition; the latest announced next measurement.
     # a printed 見込み is a forecast of a later date: the latest only when the KPI has no actual
-    latest = _first_per_kpi(session, select(O.kpi_id, O.value, O.unit, O.as_of, O.status, O.text).where(O.kpi_id.in_(ids)),
+    latest = _first_per_kpi(session, select(O.kpi_id, O.value, O.unit, O.as_of, O.status, O.text, O.as_of_precision)
+                            .where(O.kpi_id.in_(ids)),
                             [O.value.is_(None), func.coalesce(O.status, "") == "forecast", O.as_of.is_(None),
                              O.as_of.desc(), O.id.desc()])
-    base = _first_per_kpi(session, select(B.kpi_id, B.value, B.unit, B.as_of, B.text).where(B.kpi_id.in_(ids)), [B.id])
-    target = _first_per_kpi(session, select(T.kpi_id, T.value, T.deadline, T.unset, T.text)
+    base = _first_per_kpi(session, select(B.kpi_id, B.value, B.unit, B.as_of, B.text, B.as_of_precision)
+                          .where(B.kpi_id.in_(ids)), [B.id])
+    target = _first_per_kpi(session, select(T.kpi_id, T.value, T.deadline, T.unset, T.text, T.deadline_precision)
                             .outerjoin(E, E.id == T.edition_id).where(T.kpi_id.in_(ids)),
                             [T.interim, E.published.is_(None), E.published.desc(), T.id.desc()])
     said = or_(and_(A.next_measurement.is_not(None), A.next_measurement != ""), A.next_measurement_date.is_not(None))
@@ -65,6 +68,8 @@ def _summaries(session: Session, ids: list[int]) -> list[dict]:
             "target_value": t[1] if t else None, "target_deadline": t[2] if t else None,
             "target_unset": t[3] if t else None, "target_text": t[4] if t else None,
             "next_measurement": n[1] if n else None, "next_measurement_date": n[2] if n else None,
+            "baseline_as_of_precision": b[5] if b else None, "latest_as_of_precision": o[6] if o else None,
+            "target_deadline_precision": t[5] if t else None,
         })
     return out
 
@@ -107,9 +112,17 @@ def kpi_versions(session: Session, kpi_ids: list[int] | None = None) -> dict[int
 
 # --- the KPI list ---------------------------------------------------------------------------------------------------
 
+RATING_BASES = ("official", "computed")
+
+
 @dataclass
 class KpiQuery:
-    scheme: str
+    """One filter of the KPI list, for the page, the API, the downloads and the CLI. basis names the rating filtered,
+    sorted on and shown as "rating": "official" (what the documents published), "computed" (mieruka's recomputation)
+    or None (the published rating, else the computed one). With as_of, a published rating counts when dated by then
+    and a computed one when it was made as of that very date (ratings are stored, never computed here)."""
+
+    scheme: str = "reform-schedule"
     item: int | None = None
     ministry: str | None = None
     tier: int | None = None
@@ -119,19 +132,36 @@ class KpiQuery:
     desc: bool = False
     parent: int | None = None
     ids: list[int] | None = None
+    basis: str | None = None
+    as_of: date | None = None
 
 
 SUMMARY_FIELDS = ["baseline_value", "baseline_unit", "baseline_as_of", "baseline_text", "latest_value", "latest_unit",
                   "latest_as_of", "latest_status", "latest_text", "target_value", "target_deadline", "target_unset",
-                  "target_text", "next_measurement", "next_measurement_date"]
+                  "target_text", "next_measurement", "next_measurement_date", "baseline_as_of_precision",
+                  "latest_as_of_precision", "target_deadline_precision"]
 
 
-def _rating_code(scheme, official: bool):
+def _rating_code(scheme, official: bool, as_of=None):
     """The code of the latest rating of the KPI under scheme (ties: the last stored), computed or official: a lookup
-    per KPI row through ix_ratings_kpi_id_scheme_official, evaluated only for the rows a query returns."""
+    per KPI row through ix_ratings_kpi_id_scheme_official, evaluated only for the rows a query returns. With as_of
+    (a value or a bound parameter), an official rating counts when dated by then (or undated), a computed one when it
+    was made as of that date."""
     R = aliased(m.Rating)
-    return (select(R.code).where(R.kpi_id == m.Kpi.id, R.scheme == scheme, R.official == official)
-            .order_by(R.as_of.is_(None), R.as_of.desc(), R.id.desc()).limit(1).correlate(m.Kpi).scalar_subquery())
+    where = [R.kpi_id == m.Kpi.id, R.scheme == scheme, R.official == official]
+    if as_of is not None:
+        where.append(or_(R.as_of.is_(None), R.as_of <= as_of) if official else R.as_of == as_of)
+    q = select(R.code).where(*where).order_by(R.as_of.is_(None), R.as_of.desc(), R.id.desc()).limit(1)
+    return q.correlate(m.Kpi).scalar_subquery()
+
+
+def _shown(basis: str | None, rc, ro):
+    """The rating a row shows under basis, and which one it is ("official" or "computed")."""
+    if basis == "official":
+        return ro, case((ro.is_not(None), "official"), else_=None)
+    if basis == "computed":
+        return rc, case((rc.is_not(None), "computed"), else_=None)
+    return func.coalesce(ro, rc), case((ro.is_not(None), "official"), (rc.is_not(None), "computed"), else_=None)
 
 
 def _like_escape(term: str) -> str:
@@ -144,17 +174,19 @@ def _ordered(expr, dialect: str):
 
 
 @lru_cache(maxsize=256)
-def _statements(dialect: str, sort: str, desc: bool, filters: tuple[str, ...], terms: int, limited: bool):
+def _statements(dialect: str, sort: str, desc: bool, filters: tuple[str, ...], terms: int, limited: bool,
+                basis: str | None = None, dated: bool = False):
     """The count and the page statements for one shape of filter, built once: the values are bound parameters.
     Building SQLAlchemy constructs costs more than running these queries, so a request only binds values."""
     K, S, RI, O = m.Kpi, m.KpiSummary, m.ReformItem, m.Organisation
     scheme = bindparam("scheme", type_=String)
-    rc, ro = _rating_code(scheme, False), _rating_code(scheme, True)
-    shown = func.coalesce(rc, ro)
+    as_of = bindparam("as_of", type_=Date) if dated else None
+    rc, ro = _rating_code(scheme, False, as_of), _rating_code(scheme, True, as_of)
+    shown, which = _shown(basis, rc, ro)
     cols = [K.id, K.name, K.tier, K.reform_item_id, RI.number.label("reform_item_number"), RI.name.label("reform_item"),
-            O.name.label("ministry"), K.unit, K.direction, K.after_the_fact, K.parent_id,
-            *(getattr(S, c) for c in SUMMARY_FIELDS), shown.label("rating"),
-            rc.label("rating_computed"), ro.label("rating_official")]
+            O.name.label("ministry"), K.organisation_inferred.label("ministry_inferred"), K.unit, K.direction,
+            K.after_the_fact, K.parent_id, *(getattr(S, c) for c in SUMMARY_FIELDS), shown.label("rating"),
+            which.label("rating_basis"), rc.label("rating_computed"), ro.label("rating_official")]
     q = (select(*cols).select_from(K)
          .outerjoin(S, S.kpi_id == K.id).outerjoin(RI, RI.id == K.reform_item_id).outerjoin(O, O.id == K.organisation_id))
     conditions = {"item": lambda: K.reform_item_id == bindparam("item"), "ministry": lambda: O.name == bindparam("ministry"),
@@ -190,16 +222,18 @@ def _bound(session: Session, f: KpiQuery, limited: bool):
     terms = [fold(t) for t in (f.q or "").split() if t]
     params = {"scheme": f.scheme, **{k: values[k] for k in filters},
               **{f"q{i}": f"%{_like_escape(t)}%" for i, t in enumerate(terms)}}
+    if f.as_of is not None:
+        params["as_of"] = f.as_of
     stmts = _statements(session.get_bind().dialect.name, f.sort if f.sort in KPI_SORT_KEYS else "id", bool(f.desc),
-                        filters, len(terms), limited)
+                        filters, len(terms), limited, f.basis if f.basis in RATING_BASES else None, f.as_of is not None)
     return stmts, params
 
 
 KPI_SORT_KEYS = ("id", "name", "item", "ministry", "tier", "rating", "latest", "deadline")
 
 
-def _row(r, scheme: str) -> dict:
-    return {**r._mapping, "scheme": scheme}
+def _row(r, f: KpiQuery) -> dict:
+    return {**r._mapping, "scheme": f.scheme, "evaluation_date": f.as_of}
 
 
 def kpi_count(session: Session, f: KpiQuery) -> int:
@@ -213,21 +247,22 @@ def kpi_page(session: Session, f: KpiQuery, limit: int | None, offset: int = 0) 
     if limit is not None:
         params = {**params, "limit": limit, "offset": offset}
     rows = session.execute(page, params)
-    return [_row(r, f.scheme) for r in rows] if limit is not None or not offset else [_row(r, f.scheme) for r in rows][offset:]
+    return [_row(r, f) for r in rows] if limit is not None or not offset else [_row(r, f) for r in rows][offset:]
 
 
 def iter_kpi_rows(session: Session, f: KpiQuery, batch: int = 500) -> Iterator[dict]:
     """Every row passing the filter in order, fetched batch by batch (for downloads)."""
     (_, page), params = _bound(session, f, False)
     for r in session.execute(page.execution_options(yield_per=batch), params):
-        yield _row(r, f.scheme)
+        yield _row(r, f)
 
 
-def kpi_choices(session: Session, scheme: str) -> dict[str, list]:
+def kpi_choices(session: Session, scheme: str, basis: str | None = None, as_of: date | None = None) -> dict[str, list]:
     """What the list's filter menus offer: the ministries, tiers and shown rating codes among all KPIs."""
     K, O = m.Kpi, m.Organisation
-    codes = session.scalars(select(func.coalesce(_rating_code(scheme, False), _rating_code(scheme, True)))
-                            .select_from(K).distinct())
+    shown, _ = _shown(basis if basis in RATING_BASES else None, _rating_code(scheme, False, as_of),
+                      _rating_code(scheme, True, as_of))
+    codes = session.scalars(select(shown).select_from(K).distinct())
     return {
         "ministries": sorted(n for n in session.scalars(select(O.name).join(K, K.organisation_id == O.id).distinct()) if n),
         "tiers": sorted(t for t in session.scalars(select(K.tier).distinct()) if t is not None),
@@ -235,16 +270,17 @@ def kpi_choices(session: Session, scheme: str) -> dict[str, list]:
     }
 
 
-def kpi_rating_counts(session: Session, scheme: str) -> list[dict]:
-    """How many KPIs have each (reform item, ministry, shown, computed, official) combination: what the overview counts."""
+def kpi_rating_counts(session: Session, scheme: str, as_of: date | None = None, basis: str | None = None) -> list[dict]:
+    """How many KPIs have each (reform item, ministry, shown, computed, official) combination: what the overview counts.
+    As of a date: the published ratings dated by then, the computed ones made as of that date (see KpiQuery)."""
     K, RI, O = m.Kpi, m.ReformItem, m.Organisation
     per_kpi = (select(K.reform_item_id.label("item_id"), RI.number.label("number"), RI.name.label("item"),
-                      O.name.label("ministry"), _rating_code(scheme, False).label("rc"),
-                      _rating_code(scheme, True).label("ro"))
+                      O.name.label("ministry"), _rating_code(scheme, False, as_of).label("rc"),
+                      _rating_code(scheme, True, as_of).label("ro"))
                .select_from(K).outerjoin(RI, RI.id == K.reform_item_id).outerjoin(O, O.id == K.organisation_id)
                .subquery())
     c = per_kpi.c
-    shown = func.coalesce(c.rc, c.ro)
+    shown, _ = _shown(basis if basis in RATING_BASES else None, c.rc, c.ro)
     q = (select(c.item_id, c.number, c.item, c.ministry, shown, c.rc, c.ro, func.count())
          .group_by(c.item_id, c.number, c.item, c.ministry, shown, c.rc, c.ro))
     return [{"reform_item_id": a, "reform_item_number": b, "reform_item": c, "ministry": d, "rating": e,
@@ -263,3 +299,9 @@ def kpi_children(session: Session, kpi_id: int) -> list[dict]:
 def newest_actual(session: Session):
     """The date of the newest actual in the database (a printed 見込み forecasts a later date: not an actual)."""
     return session.scalar(select(func.max(m.Observation.as_of)).where(m.Observation.status.is_distinct_from("forecast")))
+
+
+def published_schemes(session: Session) -> list[str]:
+    """The schemes some document published ratings under (the overview heads with those)."""
+    return list(session.scalars(select(m.Rating.scheme).where(m.Rating.official.is_(True)).distinct()
+                                .order_by(m.Rating.scheme)))
