@@ -110,8 +110,8 @@ def test_the_kpi_table_lists_computed_ratings_by_scheme_after_evaluate(hostile_d
     assert result.exit_code == 0, result.output
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in result.stdout.splitlines() if line.startswith("│ ")]
     ratings = {row[0]: row[6] for row in cells if row[0]}
-    assert ratings["2"] == "B(hos:10) A[municipal-sabc]"
-    assert ratings["3"] == "B(hos:11) －[municipal-sabc]"
+    assert ratings["2"] == "公表B(hos:10) 再計算A[municipal-sabc]"
+    assert ratings["3"] == "公表B(hos:11) 再計算－[municipal-sabc]"
 
 
 def test_the_survey_template_names_an_initiative_with_control_characters(tmp_path):

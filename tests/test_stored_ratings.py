@@ -20,6 +20,7 @@ from mieruka.storage.load import record_observation
 from mieruka.web import create_app
 
 AS_OF = "2019-03-31"
+EARLIER = "2018-06-01"
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
@@ -55,15 +56,16 @@ class Calls:
 
 @pytest.fixture(scope="module")
 def rated_db(tmp_path_factory):
-    """The seed documents ingested, rated under every scheme as of 2019-03-31 and audited as of today (what the
-    overview shows) and as of 2019-03-31, all through the CLI."""
+    """The seed documents ingested, rated under every scheme as of 2019-03-31 and audited as of that date (what
+    `mieruka audit` takes by default: the date the ratings were made, which the overview shows) and as of 2018-06-01,
+    all through the CLI."""
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
     url = f"sqlite:///{tmp_path_factory.mktemp('stored') / 'seeds.db'}"
     cli = load_commands()
     runner = CliRunner()
     for args in (["ingest", str(SEEDS)], *(["evaluate", "-s", name, "--as-of", AS_OF] for name in sorted(available())),
-                 ["audit"], ["audit", "--as-of", AS_OF]):
+                 ["audit"], ["audit", "--as-of", EARLIER]):
         result = runner.invoke(cli, [*args, "--db", url, "--format", "json"])
         assert result.exit_code == 0, (args, result.stderr[-2000:])
     yield url
@@ -83,7 +85,10 @@ def crawl_urls(url: str) -> list[str]:
             "/kpis.csv", "/kpis.xlsx", "/kpis.json", "/measures.csv", "/cases.csv", "/documents.csv", "/items.csv",
             "/audit.csv", "/audit.json?lang=en", "/local.csv",
             "/api/kpis", "/api/kpis?include=observations", "/api/evaluations", "/api/audit", "/api/audit?lang=en",
-            "/api/measures", "/api/cases", "/api/documents", "/api/items", "/api/search?q=窓口"]
+            "/api/measures", "/api/cases", "/api/documents", "/api/items", "/api/search?q=窓口",
+            # dates nothing is stored as of: answered as of the nearest stored date, never rated or audited
+            "/?as_of=2018-06-01", "/kpis?as_of=2017-01-01", "/kpis/2?as_of=2030-01-01", "/api/audit?as_of=2018-01-01",
+            "/api/kpis?as_of=2016-04-01", "/audit.csv?as_of=2016-04-01", "/kpis.csv?as_of=2019-03-31&basis=official"]
     for scheme in sorted(available()):
         urls += [f"/?scheme={scheme}", f"/kpis?scheme={scheme}", f"/api/kpis?scheme={scheme}"]
     urls += [f"/kpis/{k}" for k in kpis] + [f"/api/kpis/{k}" for k in kpis] + [f"/local/kpi/{k}" for k in kpis[:3]]
@@ -132,8 +137,9 @@ def test_one_changed_observation_re_rates_that_kpi_only(rated_db, monkeypatch):
         # every other KPI's computed ratings are the same rows as before, untouched
         assert dict(s.execute(select(m.Rating.id, m.Rating.computed_at)
                               .where(m.Rating.official.is_(False), m.Rating.kpi_id != kpi_id)).all()) == others
-        # both stored audits (today and 2019-03-31) are redone once each, for the changed data
-        assert sorted(stored.refresh_audits(s)) == sorted({date.today(), date.fromisoformat(AS_OF)})
+        # both stored audits (2019-03-31, the ratings' date `mieruka audit` takes by default, and 2018-06-01) are
+        # redone once each, for the changed data
+        assert sorted(stored.refresh_audits(s)) == [date.fromisoformat(EARLIER), date.fromisoformat(AS_OF)]
     assert calls.audits == 2
     assert client.get(f"/api/kpis/{kpi_id}").json()["latest"]["value"] == 123456.0
     calls.reset()

@@ -37,13 +37,15 @@ def test_kpis_are_paged_and_filtered(client):
     assert (body["total"], body["limit"], body["offset"]) == (4, 2, 2)
     assert [k["id"] for k in body["items"]] == [3, 4]
     assert [k["name"] for k in get(client, "/api/kpis?tier=2")["items"]] == ["歳出効率化の成果(事後的に検証する指標)"]
-    assert [k["id"] for k in get(client, "/api/kpis?rating=A&sort=name")["items"]] == [3, 1]
+    assert [k["id"] for k in get(client, "/api/kpis?rating=A&sort=name")["items"]] == [3]  # published A
+    assert [k["id"] for k in get(client, "/api/kpis?rating=A&basis=computed")["items"]] == [1]  # recomputed A
     assert get(client, "/api/kpis?q=存在しない")["total"] == 0
 
 
 def test_kpi_list_item_carries_what_the_list_shows(client):
     k = get(client, "/api/kpis?limit=1")["items"][0]
-    assert k["rating"] == {"scheme": "reform-schedule", "code": "A", "computed": "A", "official": "B"}
+    assert k["rating"] == {"scheme": "reform-schedule", "code": "B", "basis": "official", "official": "B", "computed": "A",
+                           "as_of": "2017-04-01"}
     assert k["baseline"] == {"value": 208.0, "unit": "団体", "as_of": "2015-03-31", "text": "2014年度 208団体"}
     assert k["latest"] == {"value": 301.0, "unit": "団体", "as_of": "2017-04-01", "status": "preliminary",
                            "text": "301団体 (2017年4月速報値)"}
@@ -54,7 +56,8 @@ def test_kpi_list_item_carries_what_the_list_shows(client):
 
 def test_kpi_item_carries_values_sources_and_the_rating_under_the_scheme(client):
     k = get(client, "/api/kpis?limit=1&include=observations")["items"][0]
-    assert k["rating"] == {"scheme": "reform-schedule", "code": "A", "computed": "A", "official": "B"}
+    assert k["rating"] == {"scheme": "reform-schedule", "code": "B", "basis": "official", "official": "B", "computed": "A",
+                           "as_of": "2017-04-01"}
     assert k["baseline"]["value"] == 208.0 and k["baseline"]["as_of"] == "2015-03-31"
     assert k["targets"][0]["deadline"] == "2021-03-31" and k["targets"][0]["source"]["line"] == 4
     assert k["observations"][0] == {"value": 301.0, "unit": "団体", "as_of": "2017-04-01", "status": "preliminary",
@@ -85,13 +88,19 @@ def test_evaluations_filter_by_scheme_official_and_code(client):
 
 def test_audit_findings_cite_their_lines(client):
     body = get(client, "/api/audit")
+    # the audit stored as of the date the ratings were made (webdata.RATED_AS_OF), never one computed on the request
+    assert (body["as_of"], body["stored"], body["total"]) == ("2017-04-01", True, 1)
     mismatch = [f for f in body["items"] if f["kind"] == "rating_mismatch"]
     assert [(f["kpi_id"], f["sources"]) for f in mismatch] == [
         (1, [{"document": "schedule.txt", "document_id": 1, "line": 4}])]
-    only_kpi_2 = get(client, "/api/audit?kpi=2")["items"]
-    assert {f["kpi_id"] for f in only_kpi_2} == {2}
-    assert get(client, "/api/audit?kind=stale&kpi=3")["total"] == 1
+    assert {f["kpi_id"] for f in get(client, "/api/audit?kpi=1")["items"]} == {1}
+    assert get(client, "/api/audit?kpi=2")["total"] == 0
+    # as of 2017-04-01 no measurement is overdue yet (the next one was announced for 2018-03-31)
+    assert get(client, "/api/audit?kind=stale&kpi=3")["total"] == 0
     assert get(client, "/api/audit?kind=nonsense")["total"] == 0
+    # a date no audit is stored as of is answered as of the nearest stored one, which the answer names
+    later = get(client, "/api/audit?as_of=2030-01-01")
+    assert (later["as_of"], later["stored"], later["total"]) == ("2017-04-01", True, 1)
 
 
 def test_measures_filters_and_search(client):
@@ -215,7 +224,7 @@ def test_audit_findings_download_in_the_pages_language(client):
     en = json.loads(client.get("/audit.json?lang=en").content)
     assert en[0]["message"] == get(client, "/api/audit?lang=en")["items"][0]["message"] != rows[0]["内容"]
     # The overview links these files, keeping the language.
-    assert '<a href="/audit.csv?lang=en" download>CSV</a>' in client.get("/?lang=en").text
+    assert '<a href="/audit.csv?as_of=2017-04-01&amp;lang=en" download>CSV</a>' in client.get("/?lang=en").text
 
 
 @pytest.mark.parametrize("url", ["/api/kpis?scheme=no-such-scheme", "/api/kpis/1?scheme=no-such-scheme",
@@ -261,7 +270,8 @@ def test_pages_and_api_answer_alike_on_each_backend(db_url):
     """SQLite always; PostgreSQL too when MIERUKA_TEST_DATABASE_URL is set."""
     webdata.build(db_url)
     c = TestClient(create_app(db_url))
-    assert [k["name"] for k in get(c, "/api/kpis?rating=B")["items"]] == ["総合窓口の導入"]
+    assert [k["name"] for k in get(c, "/api/kpis?rating=B")["items"]] == ["窓口業務のアウトソーシング", "総合窓口の導入"]
+    assert [k["name"] for k in get(c, "/api/kpis?rating=B&basis=computed")["items"]] == ["総合窓口の導入"]
     assert [m["no"] for m in get(c, "/api/measures?q=電子調達")["items"]] == [1]
     assert [x["title"] for x in get(c, "/api/cases?q=大阪")["items"]] == ["庶務業務の集約化"]
     assert get(c, "/api/documents")["items"][0]["ingested_at"].startswith("2024-01-01T00:00:00")

@@ -31,24 +31,26 @@ def first_column(rows: list[list[str]]) -> list[str]:
     return [r[0] for r in rows[1:]]
 
 
-def test_overview_counts_ratings_computed_then_official(client):
+def test_overview_heads_with_the_published_ratings_then_the_recomputation(client):
     p = page(client, "/")
-    rows = {r[0]: r[1:4] for r in p.tables["distribution"][1:]}
-    # KPIs shown / computed / official: 窓口 computed A (official B), 総合窓口 computed B, 庶務 official A, 歳出 official N.
-    assert rows["A 順調（達成を含む）"] == ["2", "1", "1"]
-    assert rows["B 遅れ"] == ["1", "1", "2"]
-    assert rows["N 現時点で判断できない"] == ["1", "0", "1"]
-    assert rows["F 目標未設定"] == ["0", "0", "0"]
-    assert rows["評価なし"] == ["0", "2", "0"]
+    assert p.tables["distribution"][0][:3] == ["評価", "公表（文書の評価）", "mierukaの再計算"]
+    rows = {r[0]: r[1:3] for r in p.tables["distribution"][1:]}
+    # published / recomputed: 窓口 published B (recomputed A), 総合窓口 B (B), 庶務 published A only, 歳出 published N only.
+    assert rows["A 順調（達成を含む）"] == ["1", "1"]
+    assert rows["B 遅れ"] == ["2", "1"]
+    assert rows["N 現時点で判断できない"] == ["1", "0"]
+    assert rows["F 目標未設定"] == ["0", "0"]
+    assert rows["評価なし"] == ["0", "2"]
 
 
 def test_overview_groups_by_item_and_ministry_and_reports_the_last_run(client):
     p = page(client, "/")
     by_item = next(t for t in p.tables.values() if t and t[0][0] == "区分" and "民間" in t[1][0])
     # Named with its number, as the KPI list and the item page name it.
-    assert by_item[1][:6] == ["⑪民間の大胆な活用による適正な民間委託等の加速", "4", "2", "1", "1", ""]
+    # counted by the published ratings: A 庶務, B 窓口 and 総合窓口, N 歳出
+    assert by_item[1][:6] == ["⑪民間の大胆な活用による適正な民間委託等の加速", "4", "1", "2", "1", ""]
     by_ministry = next(t for t in p.tables.values() if t and t[0][0] == "区分" and t[1][0] == "総務省")
-    assert by_ministry[1][:5] == ["総務省", "3", "2", "1", ""]
+    assert by_ministry[1][:5] == ["総務省", "3", "1", "2", ""]
     assert by_ministry[2][:2] == ["(未設定)", "1"]
     text = "".join(p.text)
     assert "最新の取り込み: 2024-01-01 09:00（令和6年1月1日）(3件の文書)" in text
@@ -62,7 +64,10 @@ def test_kpi_list_filters_search_and_sort(client):
     assert names("/kpis") == ["窓口業務のアウトソーシング", "総合窓口の導入", "庶務業務の集約化", "歳出効率化の成果(事後的に検証する指標)"]
     assert names("/kpis?tier=2") == ["歳出効率化の成果(事後的に検証する指標)"]
     assert names("/kpis?q=庶務") == ["庶務業務の集約化"]
-    assert names("/kpis?rating=B") == ["総合窓口の導入"]
+    assert names("/kpis?rating=B") == ["窓口業務のアウトソーシング", "総合窓口の導入"]  # published B (else recomputed)
+    assert names("/kpis?rating=B&basis=official") == ["窓口業務のアウトソーシング", "総合窓口の導入"]
+    assert names("/kpis?rating=B&basis=computed") == ["総合窓口の導入"]
+    assert names("/kpis?rating=A&basis=computed") == ["窓口業務のアウトソーシング"]
     assert names("/kpis?ministry=総務省&sort=name&desc=1") == ["総合窓口の導入", "窓口業務のアウトソーシング", "庶務業務の集約化"]
     # An empty form field means "any", not an error.
     assert len(names("/kpis?item=&tier=&rating=&ministry=&q=")) == 4
@@ -75,7 +80,7 @@ def test_kpi_list_shows_values_with_wareki_and_both_ratings(client):
     assert first[6] == "301団体 (速報値) 2017-04-01（平成29年4月1日）"
     assert first[7] == "416団体 2021-03-31（令和3年3月31日）"
     # Which rating is which is written out, not left to the border style alone.
-    assert first[8] == "計算 A 順調（達成を含む） 公表 B 遅れ"
+    assert first[8] == "公表 B 遅れ 再計算 A 順調（達成を含む）"
     assert rows[3][8] == "公表 A 順調（達成を含む）"  # 庶務業務の集約化: no computed rating, the official one marked so
 
 

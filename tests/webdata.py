@@ -11,6 +11,7 @@ from mieruka import storage
 from mieruka.records import extraction as r
 from mieruka.ingest.readers.reform_schedule.columns import UNPLACED
 from mieruka.storage import models as m
+from mieruka.evaluate.stored import audit_and_store
 from mieruka.storage.load import add_document, store_extraction
 
 SCHEDULE_TEXT = "\n".join([
@@ -119,6 +120,9 @@ def store_document(url: str, name: str, ex: r.Extraction, text: str | None, inge
         return doc.id
 
 
+RATED_AS_OF = date(2017, 4, 1)
+
+
 def _computed_ratings(url: str) -> None:
     """What the evaluator stores beside the official ratings: official=False, with an explanation."""
     with storage.session_scope(url) as s:
@@ -127,7 +131,7 @@ def _computed_ratings(url: str) -> None:
                 ("総合窓口の導入", "B", "計画線上の想定を下回る215団体", "215, below the planned path")]
         for name, code, ja, en in rows:
             s.add(m.Rating(kpi_id=kpis[name].id, scheme="reform-schedule", code=code, official=False, explanation=ja,
-                           explanation_en=en, as_of=date(2017, 4, 1), computed_at=datetime.now(timezone.utc),
+                           explanation_en=en, as_of=RATED_AS_OF, computed_at=datetime.now(timezone.utc),
                            details={"actual": 301.0, "actual_as_of": "2017-04-01", "forecast": 420.0, "deadline": "2021-03-31"}
                            if code == "A" else None))
 
@@ -142,6 +146,10 @@ def build(url: str) -> dict[str, int]:
         "platform": store_document(url, "platform.txt", platform_extraction(), "\n" * 30, earlier + timedelta(seconds=9)),
     }
     _computed_ratings(url)
+    with storage.session_scope(url) as s:
+        # what `mieruka audit --as-of 2017-04-01` keeps: the pages show the audit of their evaluation date, the date
+        # the computed ratings above were made as of (a request never audits)
+        audit_and_store(s, RATED_AS_OF)
     return ids
 
 

@@ -90,9 +90,24 @@ def evaluate_cmd(
                   f"(give --as-of to rate as of an earlier date)", highlight=False)
 
 
+def _pages_date(db) -> date | None:
+    """The evaluation date the pages show by default: the date the reform schedule's ratings were stored as of (else
+    any scheme's), so `mieruka audit` without --as-of audits as of the date the ratings were made."""
+    from mieruka.evaluate.stored import stored_dates
+
+    with storage.session_scope(db) as session:
+        for scheme in ("reform-schedule", None):
+            rated = [d["as_of"] for d in stored_dates(session, scheme) if d["ratings"]]
+            if rated:
+                return rated[-1]
+    return None
+
+
 @app.command("audit")
 def audit_cmd(
-    as_of: str = AsOfOption,
+    as_of: str = typer.Option(None, "--as-of", help="Evaluation date, e.g. 2019-03-31 or 平成31年3月31日 (default: the "
+                                                    "date the stored ratings were made as of, as the pages show; "
+                                                    "else today)"),
     scheme: list[str] = typer.Option(None, "--scheme", "-s",
                                      help="Schemes to check published ratings against (default: every scheme that "
                                           "declares the published scheme it reproduces)"),
@@ -105,8 +120,8 @@ def audit_cmd(
     from mieruka.evaluate.stored import audit_and_store
 
     schemes = [_scheme(n) for n in (scheme or sorted(available()))]
-    when = _as_of(as_of)
     storage.ensure_schema(db)
+    when = _as_of(as_of) if as_of else (_pages_date(db) or date.today())
     tally: Counter = Counter()
 
     def rows(found):

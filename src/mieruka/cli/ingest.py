@@ -71,19 +71,28 @@ def _rows(query, db):
         return query(s)
 
 
+AsOfOption = typer.Option(None, "--as-of", help="Evaluation date, e.g. 2019-03-31: published ratings dated by then and "
+                                                "mieruka's ratings stored as of it (default: every stored rating)")
+
+
 @app.command("kpis")
-def kpis_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
-    """List every canonical KPI with its baseline, targets, observations, ratings and documents."""
+def kpis_cmd(as_of: str = AsOfOption, db: str = DbOption, fmt: Format = FormatOption) -> None:
+    """List every canonical KPI with its baseline, targets, observations, ratings (published, and mieruka's
+    recomputation) and documents."""
     from mieruka.export.shapes import kpi_listing
     from mieruka.storage.queries import kpi_rows
 
+    when = _evaluation_date(as_of) if as_of else None
     if fmt is Format.csv:  # the columns of the web's /kpis.csv: one flat row per KPI, no JSON in a cell
-        from mieruka.storage.summaries import iter_kpi_rows
-        from mieruka.web.listings import KPI_COLUMNS, KpiFilter, kpi_query
+        from mieruka.storage.summaries import KpiQuery, iter_kpi_rows
+        from mieruka.web.listings import KPI_COLUMNS
 
-        print_rows(_rows(lambda s: list(iter_kpi_rows(s, kpi_query(KpiFilter()))), db), fmt, columns=KPI_COLUMNS)
+        print_rows(_rows(lambda s: list(iter_kpi_rows(s, KpiQuery(as_of=when))), db), fmt, columns=KPI_COLUMNS)
         return
-    rows = kpi_listing(_rows(kpi_rows, db))
+    kpis = _rows(kpi_rows, db)
+    if when:
+        kpis = _as_of_ratings(kpis, when, db)
+    rows = kpi_listing(kpis)
     if fmt is Format.table:
         rows = [_kpi_line(k) for k in rows]
     print_rows(rows, fmt, table_columns=["id", "tier", "name", "baseline", "target", "actual", "ratings", "documents"])
@@ -184,12 +193,35 @@ def _kpi_line(k: dict) -> dict:
 
 
 def _rating_mark(r: dict) -> str:
-    """A published rating cites its document and line (A(000:12)); a computed one, stored by `mieruka evaluate`,
-    has no source and names its scheme instead (A[municipal-sabc])."""
+    """A published rating says so and cites its document and line (公表A(000:12)); mieruka's recomputation, stored by
+    `mieruka evaluate`, has no source and names its scheme instead (再計算A[municipal-sabc])."""
     src = r["source"]
-    if src is None:
-        return f"{r['code']}[{r['scheme']}]"
-    return f"{r['code']}({src['document'][:3]}" + (f":{src['line']})" if src.get("line") else ")")
+    if not r["official"] or src is None:
+        return f"{'公表' if r['official'] else '再計算'}{r['code']}[{r['scheme']}]"
+    return f"公表{r['code']}({src['document'][:3]}" + (f":{src['line']})" if src.get("line") else ")")
+
+
+def _evaluation_date(text: str) -> date:
+    from mieruka.cli.evaluate import _as_of
+
+    return _as_of(text)
+
+
+def _as_of_ratings(kpis: list[dict], when: date, db) -> list[dict]:
+    """The KPIs with the ratings of one evaluation date, as the pages show them: published ones dated by then (or
+    undated), computed ones made as of it. Nothing is rated here: when no computed rating is stored as of that date,
+    say which dates are stored."""
+    from mieruka.evaluate.stored import stored_dates
+
+    with storage.session_scope(db) as s:
+        stored = stored_dates(s)
+    if not any(d["as_of"] == when and d["ratings"] for d in stored):
+        dates = ", ".join(d["as_of"].isoformat() for d in stored if d["ratings"]) or "none"
+        err.print(f"note: no rating of mieruka's is stored as of {when.isoformat()} (stored: {dates}); only published "
+                  f"ratings are listed. `mieruka evaluate --scheme NAME --as-of {when.isoformat()}` stores them.",
+                  highlight=False)
+    keep = lambda r: (r["as_of"] is None or r["as_of"] <= when) if r["official"] else r["as_of"] == when  # noqa: E731
+    return [{**k, "ratings": [r for r in k["ratings"] if keep(r)]} for k in kpis]
 
 
 def _measure_line(m: dict) -> dict:

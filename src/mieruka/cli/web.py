@@ -86,7 +86,7 @@ def serve_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption
 @app.command("demo")
 def demo_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption) -> None:
     """Serve the bundled sample: load it when the database has no document, rate it under every scheme file
-    that has no computed rating yet, then serve."""
+    that has no computed rating yet and audit it as of the same date, then serve."""
     from mieruka.web.evaluation import demo_database
 
     loaded, rated, when = demo_database(db)
@@ -95,6 +95,8 @@ def demo_cmd(db: str = DbOption, host: str = HostOption, port: int = PortOption)
     if rated:
         err.print(f"rated every KPI under {', '.join(rated)} as of {when} (the newest observation)",
                   highlight=False, soft_wrap=True)
+    err.print(f"the pages show the published ratings, mieruka's recomputation beside them, and the audit, all as of "
+              f"{when}", highlight=False, soft_wrap=True)
     _demo_admin(db)
     _serve(db, host, port)
 

@@ -25,8 +25,10 @@ def kpi_listing(rows: list[dict]) -> list[dict]:
                         for t in k["targets"]],
             "observations": [{"value": o["value"], "unit": o["unit"], "as_of": o["as_of"], "status": o["status"],
                               "text": o["text"], "source": _src(o["source"])} for o in k["observations"]],
-            "ratings": [{"scheme": r["scheme"], "code": r["code"], "official": r["official"], "source": _src(r["source"])}
-                        for r in k["ratings"]],
+            # basis: official = published by a document, computed = mieruka's recomputation (made as of as_of)
+            "ratings": [{"scheme": r["scheme"], "code": r["code"], "official": r["official"],
+                         "basis": "official" if r["official"] else "computed", "as_of": r["as_of"],
+                         "source": _src(r["source"])} for r in k["ratings"]],
             "documents": [d["file_name"] for d in k["documents"]],
         })
     return out

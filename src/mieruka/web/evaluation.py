@@ -1,29 +1,76 @@
-"""The bridge to mieruka.evaluate: the audit findings the overview page and /api/audit show (the same entry point as
-`mieruka audit`), and the ratings of every scheme file computed and stored as `mieruka evaluate` stores them, for a
+"""The bridge to mieruka.evaluate: the page's one evaluation date (chosen among the dates ratings and audits are
+stored as of), the stored audit findings the overview page and /api/audit show (what `mieruka audit` stored: a request
+never audits), and the ratings of every scheme file computed and stored as `mieruka evaluate` stores them, for a
 database that has none yet (what `mieruka demo` does before serving)."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from mieruka.evaluate.schemes import available, load
-from mieruka.evaluate.stored import evaluate_and_record, stored_findings
+from mieruka.evaluate.stored import audit_and_store, evaluate_and_record, stored_dates, stored_findings_only
 from mieruka.storage.queries import document_rows
 from mieruka.storage.ratings import computed_ratings
 
 
+@dataclass
+class EvaluationDate:
+    """The date a page rates, counts and audits as of (None: nothing is stored), the date ?as_of= asked for, the
+    stored dates to choose from, and whether the scheme's computed ratings and an audit are stored as of it."""
+
+    as_of: date | None
+    requested: date | None = None
+    stored: list[dict] = field(default_factory=list)
+    ratings: bool = False
+    audit: bool = False
+
+    @property
+    def substituted(self) -> bool:
+        """?as_of= asked for a date nothing is stored as of: the page answers as of the nearest stored one."""
+        return self.requested is not None and self.requested != self.as_of
+
+    @property
+    def dates(self) -> list[date]:
+        return [d["as_of"] for d in self.stored]
+
+
+def evaluation_date(session: Session, scheme: str, requested: date | None = None) -> EvaluationDate:
+    """The page's evaluation date: the one asked for when something is stored as of it, else the nearest stored date
+    (the earlier on a tie); by default the date the scheme's computed ratings were made as of, else the newest stored
+    date. Reads only: a request never rates or audits."""
+    stored = stored_dates(session, scheme)
+    dates = [d["as_of"] for d in stored]
+    if not dates:
+        return EvaluationDate(None, requested, stored)
+    if requested is not None:
+        when = min(dates, key=lambda d: (abs((d - requested).days), d))
+    else:
+        rated = [d["as_of"] for d in stored if d["ratings"]]
+        when = rated[-1] if rated else dates[-1]
+    chosen = next(d for d in stored if d["as_of"] == when)
+    return EvaluationDate(when, requested, stored, chosen["ratings"], chosen["audit"])
+
+
 def audit_findings(session: Session, lang: str = "ja", as_of: date | None = None) -> list[dict]:
     """Every finding as {kind, kpi_id, kpi, message, sources: [{document, document_id, line}]}, in the audit's order:
-    the stored audit of that date (today by default) over the current data, audited and stored only when missing."""
-    return audit_page(session, lang, as_of)[1]
+    the stored audit of that date over the current data ([] when none is stored)."""
+    found = audit_page(session, lang, as_of)
+    return found[1] if found else []
 
 
 def audit_page(session: Session, lang: str = "ja", as_of: date | None = None, limit: int | None = None,
-               offset: int = 0, kind: str | None = None, kpi_id: int | None = None) -> tuple[int, list[dict]]:
-    """How many findings match kind and KPI, and those from offset (limit of them), as audit_findings gives them."""
-    total, found = stored_findings(session, as_of or date.today(), limit, offset, kind, kpi_id)
-    return total, _shown(session, found, lang)
+               offset: int = 0, kind: str | None = None, kpi_id: int | None = None) -> tuple[int, list[dict]] | None:
+    """How many stored findings as of the date match kind and KPI, and those from offset (limit of them), as
+    audit_findings gives them; None when no audit is stored as of that date (nothing is audited here)."""
+    if as_of is None:
+        return None
+    found = stored_findings_only(session, as_of, limit, offset, kind, kpi_id)
+    if found is None:
+        return None
+    total, rows = found
+    return total, _shown(session, rows, lang)
 
 
 def _shown(session: Session, found: list[dict], lang: str) -> list[dict]:
@@ -68,4 +115,7 @@ def demo_database(url: str) -> tuple[int, list[str], date]:
     with storage.session_scope(url, write=True) as session:
         # The sample's figures end in 2019: rated as of today, every deadline since would read "no data" (N).
         rated, when = rate_missing_schemes(session)
+        # the pages show the audit as of the same date (one evaluation date per page): stored now, never on a request
+        if not any(d["as_of"] == when and d["audit"] for d in stored_dates(session)):
+            audit_and_store(session, when)
     return loaded, rated, when

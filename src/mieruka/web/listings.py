@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from mieruka.export.shapes import cited
-from mieruka.storage.summaries import KpiQuery
+from mieruka.storage.summaries import RATING_BASES, KpiQuery
 from mieruka.jp import normalise_text
-from mieruka.web.ratings import DEFAULT_SCHEME
+
 PAGE_SIZE = 50
 EFFECTS = ("efficiency", "economy", "convenience", "safety")
 
@@ -34,8 +34,12 @@ def _latest(items: list[dict], key: str) -> dict | None:
     return best
 
 
-def rating_under(kpi: dict, scheme: str, official: bool) -> dict | None:
-    return _latest([r for r in kpi["ratings"] if r["scheme"] == scheme and r["official"] == official], "as_of")
+def rating_under(kpi: dict, scheme: str, official: bool, as_of: date | None = None) -> dict | None:
+    """The latest rating under scheme; as of a date, a published one dated by then (or undated), a computed one made as
+    of that date (as storage.summaries.KpiQuery reads them)."""
+    return _latest([r for r in kpi["ratings"] if r["scheme"] == scheme and r["official"] == official
+                    and (as_of is None or (r["as_of"] is None or r["as_of"] <= as_of if official else r["as_of"] == as_of))],
+                   "as_of")
 
 
 def final_target(kpi: dict) -> dict | None:
@@ -54,16 +58,19 @@ def next_measurement(kpi: dict) -> dict | None:
     return _latest(said, "next_measurement_date") if said else None
 
 
-def kpi_summary(kpi: dict, scheme: str) -> dict:
-    """One flat row per KPI: what the list page, its downloads and the overview counts use."""
-    computed = rating_under(kpi, scheme, official=False)
-    official = rating_under(kpi, scheme, official=True)
+def kpi_summary(kpi: dict, scheme: str, basis: str | None = None, as_of: date | None = None) -> dict:
+    """One flat row per KPI: what the list page, its downloads and the overview counts use. "rating" is the published
+    rating with basis "official", mieruka's recomputation with "computed", else the published one, else the computed
+    one; "rating_basis" says which it is."""
+    computed = rating_under(kpi, scheme, False, as_of)
+    official = rating_under(kpi, scheme, True, as_of)
     b, t, o, nm = kpi["baseline"], final_target(kpi), latest_observation(kpi), next_measurement(kpi)
-    effective = computed or official
+    effective = {"official": official, "computed": computed}.get(basis) if basis in RATING_BASES else official or computed
     return {
         "id": kpi["id"], "name": kpi["name"], "tier": kpi["tier"],
         "reform_item_id": kpi["reform_item_id"], "reform_item_number": kpi["reform_item_number"],
         "reform_item": kpi["reform_item"], "ministry": kpi["organisation"], "unit": kpi["unit"],
+        "ministry_inferred": bool(kpi.get("organisation_inferred")),
         "direction": kpi["direction"], "after_the_fact": kpi["after_the_fact"],
         "baseline_value": b["value"] if b else None, "baseline_as_of": b["as_of"] if b else None,
         "baseline_text": b["text"] if b else None, "baseline_unit": b["unit"] if b else None,
@@ -71,33 +78,27 @@ def kpi_summary(kpi: dict, scheme: str) -> dict:
         "latest_status": o["status"] if o else None, "latest_text": o["text"] if o else None,
         "target_value": t["value"] if t else None, "target_deadline": t["deadline"] if t else None,
         "target_unset": t["unset"] if t else None, "target_text": t["text"] if t else None,
-        "scheme": scheme,
+        "scheme": scheme, "evaluation_date": as_of,
         "rating": effective["code"] if effective else None,
+        "rating_basis": None if effective is None else ("official" if effective["official"] else "computed"),
         "rating_computed": computed["code"] if computed else None,
         "rating_official": official["code"] if official else None,
         "next_measurement": nm["next_measurement"] if nm else None,
         "next_measurement_date": nm["next_measurement_date"] if nm else None,
+        "baseline_as_of_precision": b.get("as_of_precision") if b else None,
+        "latest_as_of_precision": o.get("as_of_precision") if o else None,
+        "target_deadline_precision": t.get("deadline_precision") if t else None,
         "search_text": " ".join([kpi["name"], kpi["reform_item"] or "", kpi["organisation"] or "",
                                  *(a["name"] for a in kpi["appearances"])]),
     }
 
 
-KPI_COLUMNS = ["id", "name", "tier", "reform_item_number", "reform_item", "ministry", "unit",
+# every download says which rating is which: rating_basis names the one in "rating" (official = published by the
+# documents, computed = mieruka's recomputation), and evaluation_date the date the ratings are as of
+KPI_COLUMNS = ["id", "name", "tier", "reform_item_number", "reform_item", "ministry", "ministry_inferred", "unit",
                "baseline_value", "baseline_as_of", "latest_value", "latest_as_of", "latest_status",
-               "target_value", "target_deadline", "target_text", "scheme", "rating", "rating_computed",
-               "rating_official", "next_measurement", "next_measurement_date"]
-
-
-@dataclass
-class KpiFilter:
-    scheme: str = DEFAULT_SCHEME
-    item: int | None = None
-    ministry: str | None = None
-    tier: int | None = None
-    rating: str | None = None
-    q: str | None = None
-    sort: str = "id"
-    desc: bool = False
+               "target_value", "target_deadline", "target_text", "scheme", "evaluation_date", "rating", "rating_basis",
+               "rating_official", "rating_computed", "next_measurement", "next_measurement_date"]
 
 
 _KPI_SORTS = {
@@ -111,12 +112,6 @@ _KPI_SORTS = {
     "deadline": lambda r: (r["target_deadline"] is None, r["target_deadline"] or date.min),
 }
 KPI_SORTS = tuple(_KPI_SORTS)
-
-
-def kpi_query(f: KpiFilter, **more) -> KpiQuery:
-    """The filter as the database runs it (storage.summaries)."""
-    return KpiQuery(scheme=f.scheme, item=f.item, ministry=f.ministry, tier=f.tier, rating=f.rating, q=f.q,
-                    sort=f.sort, desc=f.desc, **more)
 
 
 def kpi_list_item(row: dict) -> dict:
@@ -134,14 +129,17 @@ def kpi_list_item(row: dict) -> dict:
         "target": None if row["target_text"] is None and row["target_value"] is None else {
             "value": row["target_value"], "deadline": row["target_deadline"], "unset": row["target_unset"],
             "text": row["target_text"]},
-        "rating": {"scheme": row["scheme"], "code": row["rating"], "computed": row["rating_computed"],
-                   "official": row["rating_official"]},
+        "ministry_inferred": bool(row.get("ministry_inferred")),
+        "rating": {"scheme": row["scheme"], "code": row["rating"], "basis": row.get("rating_basis"),
+                   "official": row["rating_official"], "computed": row["rating_computed"],
+                   "as_of": row.get("evaluation_date")},
         "next_measurement": row["next_measurement"], "next_measurement_date": row["next_measurement_date"],
     }
 
 
-def kpi_table(kpis: list[dict], f: KpiFilter) -> list[dict]:
-    rows = [kpi_summary(k, f.scheme) for k in kpis]
+def kpi_table(kpis: list[dict], f: KpiQuery) -> list[dict]:
+    """What storage.summaries runs in the database, in Python (the tests compare the two)."""
+    rows = [kpi_summary(k, f.scheme, f.basis, f.as_of) for k in kpis]
     rows = [r for r in rows
             if (f.item is None or r["reform_item_id"] == f.item)
             and (not f.ministry or r["ministry"] == f.ministry)

@@ -2,6 +2,7 @@
 Routers call `render(request, "name.html", {...})` and take `Session` and `Lang` as FastAPI dependencies."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Callable, Iterable, Iterator
 from urllib.parse import urlencode
@@ -54,6 +55,27 @@ def get_lang(lang: Annotated[str | None, Query(description="ja (default) or en")
 
 
 Lang = Annotated[str, Depends(get_lang)]
+
+
+def get_as_of(as_of: Annotated[str | None, Query(max_length=40, description="evaluation date, YYYY-MM-DD (default: the "
+                                                 "date the stored ratings were made as of)")] = None) -> date | None:
+    """?as_of=: the evaluation date asked for (None: the default); a text that is no date is a 422 naming as_of."""
+    text = (as_of or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    from mieruka.jp import parse_date
+
+    parsed = parse_date(text)
+    if parsed is None:
+        raise RequestRefused(422, "bad_date", field="as_of", value=text[:40])
+    return parsed
+
+
+AsOf = Annotated[date | None, Depends(get_as_of)]
 
 
 READING = ("GET", "HEAD")

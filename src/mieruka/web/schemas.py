@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -97,12 +98,17 @@ class RatingOut(BaseModel):
 
 
 class RatingSummary(BaseModel):
-    """The KPI's rating under the scheme asked for: computed by mieruka, published in a document, and the one shown."""
+    """The KPI's rating under the scheme asked for: published in a document (official), recomputed by mieruka
+    (computed), and the one shown (code), which basis names; as of the evaluation date as_of."""
 
     scheme: str
     code: str | None
-    computed: str | None
+    basis: Literal["official", "computed"] | None = Field(
+        None, description="which rating code is: official (published by the documents) or computed (mieruka's)")
     official: str | None
+    computed: str | None
+    as_of: date | None = Field(None, description="the evaluation date: published ratings dated by then, computed ones "
+                                                 "made as of it")
 
 
 class LatestOut(BaseModel):
@@ -134,6 +140,8 @@ class KpiListItem(BaseModel):
     reform_item: str | None
     reform_item_id: int | None
     ministry: str | None
+    ministry_inferred: bool = Field(False, description="the ministry is the reform item's 《主担当府省庁等》: no document "
+                                                       "names one for this KPI")
     unit: str | None
     direction: str
     baseline: BaselineOut | None
@@ -179,8 +187,6 @@ class EvaluationOut(BaseModel):
 
 class KpiDetail(KpiOut):
     after_the_fact: bool
-    ministry_inferred: bool = Field(False, description="the ministry is the reform item's 《主担当府省庁等》: no document "
-                                                       "names one for this KPI")
     parent_id: int | None
     baselines: list[BaselineOut]
     appearances: list[AppearanceOut]
@@ -349,6 +355,9 @@ class EvaluationPage(Page):
 
 
 class FindingPage(Page):
+    as_of: date | None = Field(None, description="the evaluation date of the stored audit answered (the nearest stored "
+                                                 "one when the date asked for has none)")
+    stored: bool = Field(False, description="an audit is stored as of as_of (none is computed on a request)")
     items: list[FindingOut]
 
 

@@ -3,6 +3,7 @@ each list with the same filters as its page and limit/offset paging."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timezone
 from typing import Annotated, Literal
 
@@ -13,12 +14,12 @@ from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_
 from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
 from mieruka.storage.search import KINDS as SEARCH_KINDS, search, search_count
 from mieruka.web import schemas as s
-from mieruka.web.evaluation import audit_page
+from mieruka.web.evaluation import audit_page, evaluation_date
 from mieruka.web.guards import (MAX_ID, MAX_SEARCH_CHARS, SEARCH_PATTERN, RequestRefused, SearchText, path_id,
                                 query_id)
 from mieruka.web.i18n import LANGS
-from mieruka.storage.summaries import kpi_count, kpi_page
-from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_list_item, kpi_query, kpi_summary
+from mieruka.storage.summaries import RATING_BASES, kpi_count, kpi_page
+from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_list_item, kpi_summary
 from mieruka.web.pages import DbSession, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers.cases import filtered_cases
@@ -35,6 +36,23 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="rows per page")]
 # Literal types make FastAPI both list the allowed values in the OpenAPI document and reject any other.
 KpiSort = Literal[KPI_SORTS]
 Effect = Literal[EFFECTS]
+Basis = Literal[RATING_BASES]
+ApiAsOf = Annotated[str | None, Query(description="evaluation date, YYYY-MM-DD (default: the date the stored ratings "
+                                                 "were made as of); a date nothing is stored as of is answered as of "
+                                                 "the nearest stored one, named in the answer",
+                                     json_schema_extra={"format": "date"})]
+
+
+def api_date(text: str | None) -> date | None:
+    """An API's as_of: a full date YYYY-MM-DD (OpenAPI's format date), else a 422 naming the field."""
+    if text is None:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise RequestRefused(422, "bad_date", field="as_of", value=text[:40]) from None
 SearchKind = Literal[SEARCH_KINDS]
 Lang = Literal[LANGS]
 SearchQuery = Annotated[str, Query(max_length=MAX_SEARCH_CHARS, pattern=SEARCH_PATTERN,
@@ -67,17 +85,17 @@ Include = Literal["observations"]
 KPI_DETAIL_FIELDS = list(s.KpiDetail.model_fields)
 
 
-def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, **extra) -> dict:
-    """A KPI in the API's shape: the model's fields only, with the rating under the scheme asked for."""
-    summary = kpi_summary(kpi, scheme)
+def kpi_out(kpi: dict, scheme: str, fields: list[str] = KPI_FIELDS, as_of: date | None = None,
+            basis: str | None = None, **extra) -> dict:
+    """A KPI in the API's shape: the model's fields only, with the rating under the scheme asked for as of a date."""
+    summary = kpi_summary(kpi, scheme, basis, as_of)
     lean = kpi_list_item(summary)
     full = {**kpi, "ministry": kpi["organisation"], "ministry_inferred": bool(kpi.get("organisation_inferred")),
             "latest": lean["latest"], "target": lean["target"],
             "documents": [d["file_name"] for d in kpi["documents"]],
             "next_measurement": summary["next_measurement"],
             "next_measurement_date": summary["next_measurement_date"],
-            "rating": {"scheme": scheme, "code": summary["rating"], "computed": summary["rating_computed"],
-                       "official": summary["rating_official"]}, **extra}
+            "rating": lean["rating"], **extra}
     return {k: full[k] for k in fields}
 
 
@@ -88,26 +106,33 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: query_id("r
              sort: KpiSort = "id", desc: bool = False,
              include: Annotated[Include | None, Query(description="observations: each item also carries every "
                                                       "target, observation and rating and its documents")] = None,
-             limit: Limit = 100, offset: Offset = 0):
-    f = kpi_filter(valid_scheme(session, scheme or DEFAULT_SCHEME), str(item) if item is not None else None, ministry,
-                   str(tier) if tier is not None else None, rating, q, sort, "1" if desc else None)
-    total = kpi_count(session, kpi_query(f))
-    rows = kpi_page(session, kpi_query(f), limit, offset) if offset < total else []
+             basis: Annotated[Basis | None, Query(description="the rating filtered, sorted on and given as code: "
+                                                  "official (published), computed (mieruka's); default: published, "
+                                                  "else computed")] = None,
+             as_of: ApiAsOf = None, limit: Limit = 100, offset: Offset = 0):
+    scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
+    when = evaluation_date(session, scheme, api_date(as_of))
+    f = kpi_filter(scheme, str(item) if item is not None else None, ministry,
+                   str(tier) if tier is not None else None, rating, q, sort, "1" if desc else None, basis, when.as_of)
+    total = kpi_count(session, f)
+    rows = kpi_page(session, f, limit, offset) if offset < total else []
     if include == "observations":
         full = {k["id"]: k for k in kpi_rows(session, [r["id"] for r in rows])}
-        items = [kpi_out(full[r["id"]], f.scheme, KPI_FIELDS) for r in rows]
+        items = [kpi_out(full[r["id"]], f.scheme, KPI_FIELDS, f.as_of, f.basis) for r in rows]
     else:
         items = [kpi_list_item(r) for r in rows]
     return as_json({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
 @router.get("/kpis/{kpi_id}", responses=NOT_FOUND, response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
-def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SCHEME):
+def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SCHEME, as_of: ApiAsOf = None):
     found = kpi_rows(session, [kpi_id])
     if not found:
         raise RequestRefused(404, "no_kpi", id=kpi_id)
     scheme = valid_scheme(session, scheme)
-    return as_json(kpi_out(found[0], scheme, KPI_DETAIL_FIELDS, evaluations=rating_rows(session, kpi_ids=[kpi_id])))
+    when = evaluation_date(session, scheme, api_date(as_of))
+    return as_json(kpi_out(found[0], scheme, KPI_DETAIL_FIELDS, when.as_of,
+                           evaluations=rating_rows(session, kpi_ids=[kpi_id])))
 
 
 @router.get("/evaluations", response_model=s.EvaluationPage, summary="Ratings: computed and official")
@@ -124,10 +149,14 @@ def api_evaluations(session: DbSession, scheme: str | None = None,
 @router.get("/audit", response_model=s.FindingPage, summary="Audit findings with the sources that disagree")
 def api_audit(session: DbSession,
               kind: Annotated[str | None, Query(description="e.g. " + ", ".join(AUDIT_KINDS))] = None,
-              kpi: query_id("KPI") = None, lang: Lang = "ja",
+              kpi: query_id("KPI") = None, lang: Lang = "ja", as_of: ApiAsOf = None,
               limit: Limit = 100, offset: Offset = 0):
-    total, rows = audit_page(session, lang, None, limit, offset, kind, kpi)
-    return as_json({"total": total, "limit": limit, "offset": offset, "items": rows})
+    """The audit stored as of the evaluation date (the pages' default date, or the stored date nearest to as_of)."""
+    when = evaluation_date(session, DEFAULT_SCHEME, api_date(as_of))
+    found = audit_page(session, lang, when.as_of, limit, offset, kind, kpi)
+    total, rows = found or (0, [])
+    return as_json({"total": total, "limit": limit, "offset": offset, "as_of": when.as_of, "stored": found is not None,
+                    "items": rows})
 
 
 @router.get("/measures", response_model=s.MeasurePage, summary="National measures, faceted and searchable")

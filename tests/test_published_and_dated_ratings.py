@@ -1,0 +1,266 @@
+"""Issue 11, classes 2 and 3 and the KPI list's dates. The overview heads with the ratings the documents published, with
+mieruka's recomputation beside it under its own name; every page, API answer, download and CLI listing says which
+rating is which. One evaluation date governs a page (ratings, counts, audit), stated and chosen among the stored ones
+(?as_of=, `--as-of`); a date nothing is stored as of is answered as of the nearest stored one with a message, never by
+rating or auditing on the request. The KPI list shows 年度 and month dates and the 推定 mark.
+On the five seeds (what `make demo` serves) and on a small document written here with other numbers."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+import webdata
+from mieruka import storage
+from mieruka.cli import load_commands
+from mieruka.evaluate import rate, stored
+from mieruka.evaluate.schemes import available
+from mieruka.storage import models as m
+from mieruka.web import create_app
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+HOST = "http://127.0.0.1"
+
+# A reform-schedule KPI table of the seeds' shape, with other numbers: published A, B, F and N, one each.
+SMALL = "\n".join([
+    "重要課題: 国の行政の改革", "", "改革項目: 申請手続のオンライン化", "", "KPIの状況", "",
+    "KPI\t目標値 (達成時期)\tKPIの進捗\t\t",
+    "\t\t実績値 (時点)\t区分\t次回の把握時期と今後の方針",
+    "第一階層 オンライン申請の件数\t2015年度から2020年度までに倍増(2015年度:100万件)\t180万件 (2017年度末)\tA\t"
+    "2018年度末実績は翌年度末に把握。",
+    "第一階層 電子申告を導入した団体数\t2020年度までに 500団体\t120団体 (2017年4月速報値)\tB\t確報値は2018年3月頃に公表。",
+    "第一階層 窓口の待ち時間\t検討中 (2017年度中に設定)\t-\tF\t今年度中に目標を決める。",
+    "第二階層 オンライン化による効果(事後的に検証する指標)\t-\t-\tN\t効果の測り方を整理する。",
+    "",
+])
+
+
+def run(url: str, *args: str):
+    result = CliRunner().invoke(load_commands(), [*args, "--db", url])
+    assert result.exit_code == 0, (args, result.stderr[-2000:])
+    return result
+
+
+def distribution(client: TestClient, url: str) -> tuple[list[str], dict[str, list[str]]]:
+    p = webdata.parse_html(client.get(url).text)
+    table = p.tables["distribution"]
+    return table[0], {r[0].split()[0]: r[1:3] for r in table[1:]}
+
+
+@pytest.fixture(scope="module")
+def seeds_db(tmp_path_factory):
+    """The seeds ingested, rated under every scheme as of 2019-03-31 and audited as of that date, through the CLI."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed documents not found at {SEEDS}")
+    url = f"sqlite:///{tmp_path_factory.mktemp('h11a') / 'seeds.db'}"
+    run(url, "ingest", str(SEEDS))
+    for name in sorted(available()):
+        run(url, "evaluate", "-s", name, "--as-of", "2019-03-31", "--format", "json")
+    run(url, "audit", "--format", "json")
+    yield url
+    storage.dispose_engines()
+
+
+@pytest.fixture(scope="module")
+def seeds(seeds_db):
+    return TestClient(create_app(seeds_db), base_url=HOST)
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    """The small document rated as of 2018-06-01 and audited as of that date and as of 2017-12-31 (audit only)."""
+    folder = tmp_path_factory.mktemp("h11a-small")
+    doc = folder / "small.txt"
+    doc.write_text(SMALL, encoding="utf-8")
+    url = f"sqlite:///{folder / 'small.db'}"
+    run(url, "ingest", str(doc))
+    run(url, "evaluate", "-s", "reform-schedule", "--as-of", "2018-06-01", "--format", "json")
+    run(url, "audit", "--format", "json")  # as of the ratings' date by default
+    run(url, "audit", "--as-of", "2017-12-31", "--format", "json")
+    yield url
+    storage.dispose_engines()
+
+
+@pytest.fixture(scope="module")
+def small(small_db):
+    return TestClient(create_app(small_db), base_url=HOST)
+
+
+# --- class 2: the published ratings head the overview ----------------------------------------------------------------
+
+def test_seed_overview_heads_with_the_published_reform_schedule_ratings(seeds):
+    head, rows = distribution(seeds, "/")
+    assert head[:4] == ["評価", "公表（文書の評価）", "mierukaの再計算", "割合（公表）"]
+    # Published in 000/001 (the latest per KPI): A 10, B 1, N 7, F 1, 13 KPIs without one;
+    # mieruka's recomputation as of 2019-03-31: A 9, B 4, N 17, F 2, every KPI rated.
+    assert rows == {"A": ["10", "9"], "B": ["1", "4"], "N": ["7", "17"], "F": ["1", "2"], "評価なし": ["13", "0"]}
+    text = webdata.parse_html(seeds.get("/").text).text
+    assert "評価の件数は、文書が公表した評価（公表評価）です。mierukaの再計算はその右に並べて示します。" in "".join(text)
+
+
+def test_seed_policy_sheet_headline_is_its_printed_grades(seeds):
+    _, rows = distribution(seeds, "/?scheme=policy-evaluation")
+    # 002 prints a grade for 10 KPIs: ハ for 電子決裁に要する期間 (l.40), イ for nine; recomputed イ 8, ハ 2, ー 6, NA 16.
+    assert {c: rows[c] for c in ("イ", "ロ", "ハ", "ー", "NA", "評価なし")} == {
+        "イ": ["9", "8"], "ロ": ["0", "0"], "ハ": ["1", "2"], "ー": ["0", "6"], "NA": ["0", "16"], "評価なし": ["22", "0"]}
+
+
+def test_seed_scheme_nobody_publishes_is_headed_by_the_recomputation_and_says_so(seeds):
+    head, rows = distribution(seeds, "/?scheme=municipal-sabc")
+    assert head[3] == "割合（再計算）"
+    assert "この評価方式で公表された評価はありません。" in seeds.get("/?scheme=municipal-sabc").text
+    assert rows.pop("評価なし") == ["32", "0"]
+    assert {c: r[0] for c, r in rows.items()} == {c: "0" for c in rows}
+    assert sum(int(r[1]) for r in rows.values()) == 32
+
+
+def test_seed_list_api_and_download_name_each_rating(seeds):
+    def names(url):
+        return [r[1] for r in webdata.parse_html(seeds.get(url).text).tables["kpi-table"][1:]]
+
+    assert len(names("/kpis?rating=B&basis=official")) == 1
+    assert len(names("/kpis?rating=B&basis=computed")) == 4
+    api = seeds.get("/api/kpis?rating=B&basis=official").json()
+    assert api["total"] == 1
+    assert api["items"][0]["rating"] == {"scheme": "reform-schedule", "code": "B", "basis": "official",
+                                         "official": "B", "computed": "B", "as_of": "2019-03-31"}
+    rows = list(csv.DictReader(io.StringIO(seeds.get("/kpis.csv").content.decode("utf-8-sig"))))
+    assert {r["evaluation_date"] for r in rows} == {"2019-03-31"}
+    assert sum(r["rating_basis"] == "official" for r in rows) == 19
+    assert sum(r["rating_basis"] == "computed" for r in rows) == 13  # no published rating: the recomputation, named
+
+
+def test_small_document_headline_and_recomputation(small):
+    head, rows = distribution(small, "/")
+    assert head[1:3] == ["公表（文書の評価）", "mierukaの再計算"]
+    # published A, B, F, N; recomputed as of 2018-06-01: A (180万件 above the planned 140万件), N (no baseline for the
+    # planned path), F (no target), N (verified after the fact)
+    assert rows == {"A": ["1", "1"], "B": ["1", "0"], "N": ["1", "2"], "F": ["1", "1"], "評価なし": ["0", "0"]}
+    cells = webdata.parse_html(small.get("/kpis").text).tables["kpi-table"]
+    assert [r[8] for r in cells[1:]] == ["公表 A 順調（達成を含む） 再計算 A 順調（達成を含む）",
+                                         "公表 B 遅れ 再計算 N 現時点で判断できない",
+                                         "公表 F 目標未設定 再計算 F 目標未設定",
+                                         "公表 N 現時点で判断できない 再計算 N 現時点で判断できない"]
+
+
+# --- class 3: one evaluation date per page ---------------------------------------------------------------------------
+
+def test_seed_overview_states_one_date_for_ratings_and_audit(seeds):
+    html = seeds.get("/").text
+    p = webdata.parse_html(html)
+    text = "".join(p.text)
+    assert "評価日: 2019-03-31（平成31年3月31日）" in text
+    assert "（2019-03-31（平成31年3月31日）時点で判定）" in text
+    # every overdue measurement is judged as of the page's date, none as of today
+    judged = re.findall(r"(\d{4}-\d\d-\d\d)時点で過ぎた", text)
+    assert len(judged) > 3 and set(judged) == {"2019-03-31"}
+    assert '<option value="2019-03-31" selected>' in html
+
+
+def test_unstored_date_is_answered_as_of_the_nearest_stored_one_without_computing(small, monkeypatch):
+    calls = []
+    monkeypatch.setattr(rate, "rate_series", lambda *a, **k: calls.append("rate"))
+    monkeypatch.setattr(stored, "audit_stream", lambda *a, **k: calls.append("audit") or iter(()))
+    r = small.get("/?as_of=2020-01-01")
+    assert r.status_code == 200
+    text = "".join(webdata.parse_html(r.text).text)
+    assert ("2020-01-01（令和2年1月1日）時点の評価・監査は保存されていません（ページを開くたびに計算し直すことはしません）。"
+            "保存されている評価日は 2017-12-31（平成29年12月31日）、2018-06-01（平成30年6月1日） です。"
+            "最も近い2018-06-01（平成30年6月1日）時点で表示しています。") in text
+    en = "".join(webdata.parse_html(small.get("/?as_of=2017-10-01&lang=en").text).text)
+    assert "Nothing is stored as of 2017-10-01" in en and "Shown as of the nearest, 2017-12-31" in en
+    for url in ("/kpis?as_of=2016-01-01", "/kpis/2?as_of=2030-01-01", "/api/audit?as_of=2000-01-01",
+                "/api/kpis?as_of=2019-01-01", "/audit.csv?as_of=2019-01-01"):
+        assert small.get(url).status_code == 200, url
+    assert calls == []
+
+
+def test_a_date_with_an_audit_only_counts_published_ratings_dated_by_then(small):
+    # 2017-12-31: an audit is stored, no recomputation; 180万件 (2017年度末, dated 2018-03-31) and its A not yet published
+    head, rows = distribution(small, "/?as_of=2017-12-31")
+    assert rows == {"A": ["0", "—"], "B": ["1", "—"], "N": ["1", "—"], "F": ["1", "—"], "評価なし": ["1", "—"]}
+    text = "".join(webdata.parse_html(small.get("/?as_of=2017-12-31").text).text)
+    assert "この評価日のmierukaの再計算は保存されていません" in text
+    # the audit of that date: 電子申告's measurement announced for 2018年3月 is not overdue yet
+    assert "指摘はありません。" in text
+    text = "".join(webdata.parse_html(small.get("/").text).text)
+    assert "次回の把握時期「確報値は2018年3月頃に公表。」（2018年3月、small.txt 10行）を2018-06-01時点で過ぎた" in text
+    api = small.get("/api/audit?as_of=2017-12-31").json()
+    assert (api["as_of"], api["stored"], api["total"]) == ("2017-12-31", True, 0)
+    assert small.get("/api/audit").json()["total"] == 1
+
+
+def test_kpi_list_and_page_follow_the_date(small):
+    rows = webdata.parse_html(small.get("/kpis?as_of=2017-12-31").text).tables["kpi-table"]
+    assert rows[1][8] == "評価なし"  # its published A is dated 2018-03-31; no recomputation stored as of 2017-12-31
+    assert rows[2][8] == "公表 B 遅れ"
+    kpi = small.get("/kpis/1?as_of=2017-12-31").text
+    assert "評価日: " in kpi and "2017-12-31" in kpi and "計画線上の想定" not in kpi
+    kpi = small.get("/kpis/1").text
+    assert "計画線上の想定" in kpi  # the recomputation of 2018-06-01 with its explanation
+
+
+def test_a_bad_date_is_refused_in_the_page_language(small):
+    r = small.get("/?as_of=someday")
+    assert r.status_code == 422 and "as_of: 日付として読めません(someday)。" in r.text
+    assert small.get("/kpis?as_of=someday&lang=en").text.count("as_of: not a date (someday).") == 1
+    assert small.get("/?as_of=平成30年6月1日").status_code == 200
+
+
+def test_cli_kpis_as_of_lists_the_ratings_of_that_date(small_db):
+    out = json.loads(run(small_db, "kpis", "--as-of", "2018-06-01", "--format", "json").stdout)
+    assert [[(r["basis"], r["code"]) for r in k["ratings"]] for k in out] == [
+        [("official", "A"), ("computed", "A")], [("official", "B"), ("computed", "N")],
+        [("official", "F"), ("computed", "F")], [("official", "N"), ("computed", "N")]]
+    earlier = run(small_db, "kpis", "--as-of", "2017-12-31", "--format", "json")
+    assert [[(r["basis"], r["code"]) for r in k["ratings"]] for k in json.loads(earlier.stdout)] == [
+        [], [("official", "B")], [("official", "F")], [("official", "N")]]
+    assert "no rating of mieruka's is stored as of 2017-12-31 (stored: 2018-06-01)" in earlier.stderr
+    table = run(small_db, "kpis", "--format", "table").stdout
+    assert "公表B(sma:10)" in table and "再計算N[reform-schedule]" in table
+
+
+def test_cli_audit_defaults_to_the_date_the_ratings_were_made(small_db):
+    result = run(small_db, "audit", "--format", "json")
+    assert "1 finding(s) as of 2018-06-01: stale 1" in result.stderr
+
+
+# --- the KPI list: 年度 and month dates, the inferred ministry ------------------------------------------------------
+
+def test_kpi_list_shows_fiscal_years_months_and_inferred_ministries(seeds, small):
+    rows = webdata.parse_html(small.get("/kpis").text).tables["kpi-table"]
+    assert rows[1][5] == "1,000,000件 2015年度末（平成27年度末）"
+    assert rows[1][6] == "1,800,000件 2017年度末（平成29年度末）"
+    assert rows[1][7].endswith("2020年度末（令和2年度末）")
+    assert rows[2][6] == "120団体 (速報値) 2017年4月（平成29年4月）"
+    seed_rows = webdata.parse_html(seeds.get("/kpis?q=窓口業務のアウトソーシング").text).tables["kpi-table"]
+    outsourcing = next(r for r in seed_rows[1:] if r[1] == "窓口業務のアウトソーシング")
+    assert outsourcing[3] == "総務省自治行政局 地域力創造グループ （推定）"
+    assert outsourcing[7] == "416団体 2020年度末（令和2年度末）"
+
+
+def test_migration_0008_fills_the_list_rows_precision_and_goes_down(db_url, tmp_path):
+    doc = tmp_path / "small.txt"
+    doc.write_text(SMALL, encoding="utf-8")
+    storage.upgrade(db_url)
+    from mieruka.loading.documents import ingest_file
+
+    ingest_file(doc, db_url)
+    cols = (m.KpiSummary.kpi_id, m.KpiSummary.baseline_as_of_precision, m.KpiSummary.latest_as_of_precision,
+            m.KpiSummary.target_deadline_precision)
+    with storage.session_scope(db_url) as s:
+        before = [tuple(r) for r in s.execute(select(*cols).order_by(m.KpiSummary.kpi_id))]
+    assert before == [(1, "fiscal_year", "fiscal_year", "fiscal_year"), (2, None, "month", "fiscal_year"),
+                      (3, None, None, None), (4, None, None, None)]
+    storage.downgrade(db_url, "0007")
+    assert storage.current_revision(db_url) == "0007"
+    storage.upgrade(db_url)
+    with storage.session_scope(db_url) as s:
+        assert [tuple(r) for r in s.execute(select(*cols).order_by(m.KpiSummary.kpi_id))] == before
