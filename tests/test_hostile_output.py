@@ -108,8 +108,15 @@ def test_the_kpi_table_lists_computed_ratings_by_scheme_after_evaluate(hostile_d
     assert rated.exit_code == 0, rated.output
     result = cli("kpis", "--db", hostile_db)
     assert result.exit_code == 0, result.output
-    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in result.stdout.splitlines() if line.startswith("│ ")]
-    ratings = {row[0]: row[6] for row in cells if row[0]}
+    rows = []  # a cell the table wraps goes on under an empty id
+    for line in result.stdout.splitlines():
+        if line.startswith("│ "):
+            cells = [c.strip() for c in line.split("│")[1:-1]]
+            if cells[0] or not rows:
+                rows.append(cells)
+            else:
+                rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells)]
+    ratings = {row[0]: row[6] for row in rows}
     assert ratings["2"] == "公表B(hos:10) 再計算A[municipal-sabc]"
     assert ratings["3"] == "公表B(hos:11) 再計算－[municipal-sabc]"
 
