@@ -247,7 +247,7 @@ def test_kpi_list_shows_fiscal_years_months_and_inferred_ministries(seeds, small
     assert outsourcing[7] == "416団体 2020年度末（令和2年度末）"
 
 
-def test_migration_0008_fills_the_list_rows_precision_and_goes_down(db_url, tmp_path):
+def test_migration_0009_fills_the_list_rows_precision_and_goes_down(db_url, tmp_path):
     doc = tmp_path / "small.txt"
     doc.write_text(SMALL, encoding="utf-8")
     storage.upgrade(db_url)
@@ -260,8 +260,8 @@ def test_migration_0008_fills_the_list_rows_precision_and_goes_down(db_url, tmp_
         before = [tuple(r) for r in s.execute(select(*cols).order_by(m.KpiSummary.kpi_id))]
     assert before == [(1, "fiscal_year", "fiscal_year", "fiscal_year"), (2, None, "month", "fiscal_year"),
                       (3, None, None, None), (4, None, None, None)]
-    storage.downgrade(db_url, "0007")
-    assert storage.current_revision(db_url) == "0007"
+    storage.downgrade(db_url, "0008")
+    assert storage.current_revision(db_url) == "0008"
     storage.upgrade(db_url)
     with storage.session_scope(db_url) as s:
         assert [tuple(r) for r in s.execute(select(*cols).order_by(m.KpiSummary.kpi_id))] == before

@@ -3,15 +3,15 @@
 The KPI list shows a fiscal year as 2020年度末 and a month as a month, as the KPI page does: kpi_summaries keeps the
 precision of its baseline, latest actual and target dates. Rows already stored take it from the row they show.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
