@@ -321,3 +321,23 @@ def test_report_export_and_import_commands(tmp_path):
             ReportVersion.report_id == 1, ReportVersion.action == "save"))] == [("rep", "cli:xlsx")]
     admin = runner.invoke(cli, ["report", "export", "--round", "1", "--as", "nobody", "--db", db])
     assert admin.exit_code == 1 and "--as: no active account 'nobody'" in admin.stderr
+
+
+def test_a_save_between_reading_and_writing_the_workbook_loses_nothing(db):
+    """Two transactions: the workbook's rows are read, another save commits, then the workbook writes: the version
+    check refuses the whole batch (LostRace) and the other save stays."""
+    from mieruka.workflow.reports import LostRace
+
+    raw = filled(exported(db), {"J2": 330, "J3": 230})
+    with storage.session_scope(db) as first:
+        p = who(first, "rep")
+        items = [(first.get(Report, 1), {"value": 330.0}), (first.get(Report, 2), {"value": 230.0})]
+        with storage.session_scope(db) as second:
+            reports.save(second, who(second, "sec"), second.get(Report, 1),
+                         {"value": "310"}, 1)
+        with pytest.raises(LostRace):
+            reports.apply_many(first, p, items, "web:xlsx")
+        first.rollback()
+    assert [r[3] for r in table(db)[:2]] == [310.0, None]
+    with pytest.raises(workbook.WorkbookRefused):  # the workbook itself is now stale for report 1
+        imported(db, raw)

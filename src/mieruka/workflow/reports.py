@@ -327,7 +327,14 @@ def _write_many(session: Session, steps: list[tuple[Report, str, dict]], actor: 
     at = now()
     rows = [(report, {**{f: new for f, (_, new) in changes.items()}, "updated_by": actor, "updated_at": at,
                       "version": report.version + 1}) for report, _, changes in steps]
-    if store.update_reports(session, rows) != len(rows):
+    try:
+        updated = store.update_reports(session, rows)
+    except OperationalError as exc:  # SQLite: another writer moved past this snapshot (see _record_many)
+        if session.get_bind().dialect.name != "sqlite" or "locked" not in str(exc.orig):
+            raise
+        session.rollback()
+        raise LostRace(None) from None
+    if updated != len(rows):
         raise LostRace(None)
     session.add_all([ReportVersion(report_id=report.id, version=report.version, at=at, actor=actor, via=via,
                                    action=action, changes={k: [_json(a), _json(b)] for k, (a, b) in changes.items()})
