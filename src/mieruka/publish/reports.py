@@ -53,8 +53,9 @@ def kpi_table_report(session: Session, edition: str | int, fmt: str, computed_sc
     if lang not in LANGS:
         raise UnknownFormat(f"unknown language '{lang}' / 言語「{lang}」は使えません: {', '.join(LANGS)}")
     if computed_scheme is not None and computed_scheme not in (schemes := schemes_in_use(session)):
-        raise UnknownReportSource(f"no ratings under scheme '{computed_scheme}' / 評価方式「{computed_scheme}」の評価は"
-                                  f"ありません。 Schemes there are / あるもの: {', '.join(schemes) or '(none)'}")
+        raise UnknownReportSource(f"no ratings under scheme '{computed_scheme}'. Schemes there are",
+                                  f"評価方式「{computed_scheme}」の評価はありません。ある評価方式",
+                                  f"  {', '.join(schemes) or '(none)'}")
     sources = report_sources(session)
     source = document_source(sources, edition) if isinstance(edition, int) else resolve_edition(sources, edition)
     table = kpi_table.build_kpi_status_table(source, kpi_status_rows(session, source.document_id), computed_scheme,

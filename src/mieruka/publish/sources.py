@@ -7,7 +7,15 @@ from datetime import date
 
 
 class UnknownReportSource(LookupError):
-    """The edition, policy or KPI asked for does not exist; the message lists those that do."""
+    """The edition, policy or KPI asked for does not exist; the message lists those that do. str() gives both
+    languages (the command line); in_lang() one, for a page in that language."""
+
+    def __init__(self, en: str, ja: str, listing: str):
+        self.en, self.ja, self.listing = en, ja, listing
+        super().__init__(f"{en} / {ja}:\n{listing}")
+
+    def in_lang(self, lang: str) -> str:
+        return f"{self.ja if lang == 'ja' else self.en}:\n{self.listing}"
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,8 @@ def resolve_edition(sources: dict, wanted: str) -> TableSource:
     if len(matches) == 1:
         return of_document(matches[0])
     raise UnknownReportSource(
-        f"no KPI status table for edition '{wanted}' / 版「{wanted}」のKPIの状況はありません。"
-        f" Editions and reform-schedule documents there are / あるもの:\n{_listing(edition_choices(sources))}")
+        f"no KPI status table for edition '{wanted}'. Editions and reform-schedule documents there are",
+        f"版「{wanted}」のKPIの状況はありません。版と改革工程表の文書", _listing(edition_choices(sources)))
 
 
 def document_source(sources: dict, document_id: int) -> TableSource:
@@ -75,8 +83,9 @@ def document_source(sources: dict, document_id: int) -> TableSource:
     found = [d for d in sources["documents"] if d["id"] == document_id]
     if not found:
         raise UnknownReportSource(
-            f"document {document_id} is not a reform-schedule document / 文書{document_id}は改革工程表ではありません。"
-            f" Editions and reform-schedule documents there are / あるもの:\n{_listing(edition_choices(sources))}")
+            f"document {document_id} is not a reform-schedule document. Editions and reform-schedule documents "
+            "there are", f"文書{document_id}は改革工程表ではありません。版と改革工程表の文書",
+            _listing(edition_choices(sources)))
     d = found[0]
     e = next((e for e in sources["editions"] if e["id"] == d["edition_id"]), None)
     return TableSource(d["id"], d["file_name"], d["title"], e["name"] if e else None,
@@ -94,8 +103,8 @@ def resolve_policy(sources: dict, wanted: str) -> dict:
     if len(matches) == 1:
         return matches[0]
     listing = [f"{p['document_id']}: {p['policy']} ({p['file_name']})" for p in policies]
-    raise UnknownReportSource(f"no policy evaluation sheet '{wanted}' / 政策評価書「{wanted}」はありません。"
-                              f" Policies there are / あるもの:\n{_listing(listing)}")
+    raise UnknownReportSource(f"no policy evaluation sheet '{wanted}'. Policies there are",
+                              f"政策評価書「{wanted}」はありません。ある政策", _listing(listing))
 
 
 def resolve_kpi(kpis: list[dict], wanted: str) -> dict:
@@ -107,5 +116,5 @@ def resolve_kpi(kpis: list[dict], wanted: str) -> dict:
         return matches[0]
     listing = [f"{k['id']}: {k['name']}" for k in kpis[:50]]
     more = f"\n  … and {len(kpis) - 50} more (mieruka kpis)" if len(kpis) > 50 else ""
-    raise UnknownReportSource(f"no KPI '{wanted}' / KPI「{wanted}」はありません。 KPIs there are / あるもの:\n"
+    raise UnknownReportSource(f"no KPI '{wanted}'. KPIs there are", f"KPI「{wanted}」はありません。あるKPI",
                               f"{_listing(listing)}{more}")

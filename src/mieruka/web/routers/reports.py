@@ -14,6 +14,8 @@ from mieruka.publish import reports
 from mieruka.publish.render import PdfUnavailable
 from mieruka.publish.sources import UnknownReportSource
 from mieruka.storage.overview import data_version
+from mieruka.web.guards import error_response
+from mieruka.web.i18n import pick_lang
 from mieruka.web.pages import DbSession
 
 router = APIRouter(include_in_schema=False)
@@ -44,13 +46,17 @@ def _made(key: tuple, make) -> reports.Report:
 
 
 def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Response:
+    lang = pick_lang(request.query_params.get("lang"))
     if fmt not in reports.FORMATS:
-        raise HTTPException(404, f"no report format {fmt!r}: {', '.join(reports.FORMATS)}")
+        # answered here, in the page's language: the listing holds the other language's names too
+        return error_response(request, 404, (f"レポートの形式「{fmt}」はありません。ある形式" if lang == "ja" else
+                                             f"no report format {fmt!r}. Formats there are")
+                              + f": {', '.join(reports.FORMATS)}")
     key = (str(request.app.state.db_url), data_version(session), kind, str(wanted), request.query_params.get("computed"), fmt)
     try:
         report = _made(key, make)
     except UnknownReportSource as exc:
-        raise HTTPException(404, str(exc)) from exc
+        return error_response(request, 404, exc.in_lang(lang))
     except PdfUnavailable as exc:
         raise HTTPException(503, str(exc)) from exc
     disposition = "inline" if fmt == "html" else "attachment"
