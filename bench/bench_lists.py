@@ -131,7 +131,7 @@ def main() -> None:
     from mieruka.web import create_app
 
     t0 = time.perf_counter()
-    client = TestClient(create_app(url))
+    client = TestClient(create_app(url), base_url="http://127.0.0.1")  # a host MIERUKA_ALLOWED_HOSTS lets in
     print(f"app start: {time.perf_counter() - t0:.2f} s", flush=True)
     for u in URLS:
         print(f"{u}: median {median_ms(client, u, args.runs):.1f} ms over {args.runs} runs", flush=True)
