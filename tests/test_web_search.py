@@ -281,3 +281,20 @@ def test_the_api_finds_every_kind(with_bodies):
     assert [(h["kind"], h["url"]) for h in hits["items"]] == [("body", "/local/142158"), ("case", "/cases/1")]
     kpis = client.get("/api/search", params={"q": "まどぐち", "kind": "kpi"}).json()
     assert sorted(h["url"] for h in kpis["items"]) == ["/kpis/1", "/kpis/2"]
+
+
+def test_the_bundled_sample_with_the_registry_finds_kana(tmp_path):
+    """What a newcomer types into the box on `make demo`: 「えびな」 finds 海老名市 first, 「まどぐち」 KPIs named 窓口…"""
+    from mieruka.loading.sample import load_sample
+    from mieruka.storage.local_bodies import ensure_registry
+
+    url = f"sqlite:///{tmp_path / 'sample.db'}"
+    load_sample(url)
+    with storage.session_scope(url) as s:
+        ensure_registry(s)  # what `mieruka serve` does at start-up
+    first = _ranked(url, "えびな")[0]
+    assert first[:3] == ("body", "142158", "海老名市(神奈川県)")
+    found = _ranked(url, "まどぐち")
+    assert found[0][0] == "kpi" and found[0][2] == "窓口業務のアウトソーシング"
+    assert len(found) >= 5 and all("窓口" in title or kind == "case" for kind, _, title, _ in found[:5])
+    storage.dispose_engines()

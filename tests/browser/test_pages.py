@@ -56,6 +56,14 @@ def test_click_through_overview_kpis_measures_cases(site, page, shoot):
     expect(page.locator("dl.facts").first).to_contain_text("総務省 (主担当)")
     shoot(page, "06-measure-page")
 
+    # the header's box on any page: kana find the kanji name
+    page.get_by_role("searchbox", name="KPI・施策・事例・文書・自治体を検索").fill("まどぐち")
+    page.get_by_role("button", name="探す").click()
+    expect(page.locator("h1")).to_have_text("サイト内検索")
+    expect(page.get_by_role("status")).to_have_text("3件見つかりました。")
+    expect(page.locator("ol.hits li").first).to_contain_text("窓口業務のアウトソーシング")
+    shoot(page, "06b-site-search")
+
     page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="先進・優良事例").click()
     page.get_by_role("link", name="窓口業務の民間委託").click()
     expect(page.locator("h1")).to_have_text("窓口業務の民間委託")

@@ -43,7 +43,8 @@ def test_the_seeds_facts_are_shown_page_by_page(sample_site, page, shoot):
     expect(effects.first).to_contain_text("市民総合窓口:0.5億円(▲24%)コスト削減(1年間)")
     shoot(page, "sample-04-case")
 
-    page.get_by_role("link", name="004_61602f91609cf434.txt", exact=False).first.click()
+    # the source named by its title and date (the file name 004_61602f91609cf434.txt on hover)
+    page.get_by_role("link", name="公共サービスイノベーション・プラットフォーム in 東北、2017-07-07", exact=False).first.click()
     expect(page.locator("#main")).to_contain_text("同梱のサンプルデータから読み込まれたため本文を保持していません")
     shoot(page, "sample-05-document")
     assert {urlparse(u).hostname for u in page.requested} == {"127.0.0.1"}
