@@ -77,6 +77,9 @@ def test_numbers_are_numbers_and_dates_are_dates_in_excel(site):
     assert first["基準値"].value == 208 and first["基準値"].data_type == "n"
     assert first["目標年限"].value == datetime(2021, 3, 31) and first["目標年限"].is_date  # ISO text made a date
     assert first["次回の測定日"].value == datetime(2018, 3, 31) and first["次回の測定日"].is_date
+    assert first["最新値の種別"].value == "速報値"  # the code in words on a Japanese page
+    english = load_workbook(io.BytesIO(client.get("/kpis.xlsx?lang=en").content))["kpis"]
+    assert dict(zip([c.value for c in english[1]], english[2]))["latest_status"].value == "preliminary"
     docs = load_workbook(io.BytesIO(client.get("/documents.xlsx").content))["documents"]
     dated = dict(zip([c.value for c in docs[1]], docs[2]))
     assert dated["文書の日付"].is_date and dated["サイズ（バイト）"].data_type == "n"

@@ -83,6 +83,11 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "cost_per_resident": ("住民1人当たり費用（円）", "住民1人当たりの費用（円）", "cost per resident in yen"),
 }
 
+# Coded values a Japanese download shows in words (the JSON and English downloads keep the codes).
+VALUES_JA: dict[str, dict[str, str]] = {
+    "latest_status": {"preliminary": "速報値", "final": "確報値", "forecast": "見込み"},
+}
+
 SOURCE = {"ja": "出典: mieruka（見える化）。各行の出典文書（題名・日付・行）は出典の列のとおり。元の文書は各府省の公表資料。",
           "en": "Source: mieruka. Each row's source document (title, date, line) is in its source columns; the documents "
                 "are publications of Japanese ministries."}
@@ -103,3 +108,10 @@ def description(key: str, lang: str) -> str:
     if key not in COLUMNS:
         return "—"
     return COLUMNS[key][1] if lang == "ja" else COLUMNS[key][2]
+
+
+def shown(key: str, value, lang: str):
+    """A cell's value as the download of that language shows it: a coded value in Japanese words on a Japanese page."""
+    if lang == "ja" and isinstance(value, str) and key in VALUES_JA:
+        return VALUES_JA[key].get(value, value)
+    return value

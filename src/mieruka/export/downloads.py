@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from mieruka.export.columns import LICENCE, SHEET, SOURCE, description, header
+from mieruka.export.columns import LICENCE, SHEET, SOURCE, description, header, shown
 from mieruka.export.formats import _default, cell, columns_of, csv_cell, csv_row_writer, formula_like, readable, to_json
 
 FORMATS = ("csv", "xlsx", "json")
@@ -99,7 +99,7 @@ def _write_xlsx(target, rows: Iterable[dict], cols: list[str], sheet: str, lang:
     ws.freeze_panes = "A2"  # the header stays in view while scrolling, as in the full export workbook
     ws.append(_bold_row(ws, [header(c, lang) for c in cols]))
     for row in rows:
-        ws.append([xlsx_cell(ws, row.get(c)) for c in cols])
+        ws.append([xlsx_cell(ws, shown(c, row.get(c), lang)) for c in cols])
     _describe_columns(wb, cols, lang)
     wb.save(target)
 
@@ -190,7 +190,7 @@ def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str, lang: str) ->
 def _rows(cols: list[str], rows: Iterable[dict], lang: str):
     yield [csv_cell(header(c, lang)) for c in cols]
     for r in rows:
-        yield [csv_cell(r.get(c)) for c in cols]
+        yield [csv_cell(shown(c, r.get(c), lang)) for c in cols]
 
 
 def _json_chunks(rows: Iterable[dict], cols: list[str], _name: str, _lang: str) -> Iterator[bytes]:
