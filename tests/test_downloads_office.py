@@ -37,7 +37,7 @@ def _csv(client, url) -> list[list[str]]:
 def test_a_japanese_page_downloads_japanese_headers(site):
     _, client = site
     rows = _csv(client, "/kpis.csv")
-    assert rows[0][:8] == ["ID", "名称", "階層", "改革項目番号", "改革項目", "府省庁", "単位", "基準値"]
+    assert rows[0][:9] == ["ID", "名称", "階層", "改革項目番号", "改革項目", "府省庁", "府省庁は推定", "単位", "基準値"]
     assert _csv(client, "/measures.csv")[0][:4] == ["ID", "番号", "コード", "名称"]
     assert _csv(client, "/cases.csv")[0][:3] == ["ID", "題名", "自治体"]
     assert _csv(client, "/documents.csv")[0][:5] == ["ID", "ファイル名", "文書の種類", "題名", "文書の日付"]
@@ -102,12 +102,14 @@ def test_formulas_stay_neutralised_in_japanese_downloads():
 
 
 @pytest.mark.parametrize("command, url, columns", [
-    ("kpis", "/kpis.csv?lang=en", KPI_COLUMNS), ("measures", "/measures.csv?lang=en", MEASURE_COLUMNS),
+    ("kpis", "/kpis.csv?lang=en&as_of=2017-04-01", KPI_COLUMNS), ("measures", "/measures.csv?lang=en", MEASURE_COLUMNS),
     ("cases", "/cases.csv?lang=en", CASE_COLUMNS), ("documents", "/documents.csv?lang=en", DOCUMENT_COLUMNS),
 ])
 def test_the_cli_csv_has_the_web_csv_columns_and_rows(site, command, url, columns):
     db, client = site
-    out = subprocess.run([sys.executable, "-m", "mieruka", command, "--db", db, "--format", "csv"], capture_output=True,
+    as_of = ["--as-of", "2017-04-01"] if command == "kpis" else []  # one evaluation date on both sides
+    out = subprocess.run([sys.executable, "-m", "mieruka", command, "--db", db, "--format", "csv", *as_of],
+                         capture_output=True,
                          text=True, env={"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
                                          "PATH": "/usr/bin:/bin"}, timeout=120)
     assert out.returncode == 0, out.stderr
