@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect, make_url
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ T = TypeVar("T")
 # to load, since documents load one transaction each. $MIERUKA_SQLITE_BUSY_TIMEOUT_MS changes it.
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 _MIGRATION_LOCK = 0x6D69657275  # "mieru": the PostgreSQL advisory lock upgrades take
+_WRITER_LOCK = 0x6D69657276  # the one every writer's transaction takes on PostgreSQL (session_scope(write=True))
 
 
 class SchemaError(RuntimeError):
@@ -195,6 +196,10 @@ def session_scope(url: str | None = None, timeout_ms: int | None = None, write: 
     factory = sessionmaker(bind=engine.execution_options(writer=True) if write else engine, expire_on_commit=False)
     session = factory()
     try:
+        if write and engine.dialect.name == "postgresql":
+            # writers take turns, as SQLite's BEGIN IMMEDIATE makes them: two ingests sharing a KPI would otherwise
+            # both rebuild its list row and the second fail on the first's (or keep a row made before it committed)
+            session.execute(text(f"SELECT pg_advisory_xact_lock({_WRITER_LOCK})"))
         yield session
         session.commit()
     except BaseException:
@@ -386,6 +391,8 @@ class ChangeWatch:
         return self._conn
 
     def token(self) -> str | None:
+        if ":memory:" in self.url or self.url in ("sqlite://", "sqlite:///"):
+            return None  # an in-memory database is one connection's own: no other can tell it changed
         with self._lock:
             try:
                 cur = self._connection().cursor()
