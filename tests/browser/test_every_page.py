@@ -15,6 +15,7 @@ from live_server import serving
 from sqlalchemy import select
 
 from mieruka import storage
+from mieruka.accounts import service
 from mieruka.municipalities.importing import import_attributes, import_survey
 from mieruka.storage import local_bodies as store
 from mieruka.storage import models as m
@@ -27,6 +28,9 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SURVEYS = ROOT / "tests" / "fixtures" / "surveys"
 EBINA, KANAGAWA = "142158", "140007"
 WIDTHS = (390, 1280)
+ADMIN_PASSWORD = "Kanri-sha-2019-every-page"
+# Pages only a signed-in user sees, visited after signing in as the user who may see them.
+SIGNED_IN = {"root": {"my": "/my", "users": "/admin/users"}, "sec": {"rounds": "/rounds", "review": "/review"}}
 
 
 def _axe() -> Path:
@@ -60,6 +64,8 @@ def every_page(tmp_path_factory):
         case = _first(s, m.AdvancedCase.id)
         effect = _case_choices(s)[0]["value"]  # the first case effect the calculator can start from
         document = _first(s, m.Document.id)
+        service.create_user(s, "root", "管理者", ADMIN_PASSWORD, "admin")
+        service.create_user(s, "sec", "事務局", ADMIN_PASSWORD, "secretariat")
     pages = {
         "overview": "/", "kpis": "/kpis", "kpi": f"/kpis/{kpi}", "kpi-history": f"/kpis/{kpi}/history",
         "items": "/items", "item": f"/items/{item}", "measures": "/measures", "measure": f"/measures/{measure}",
@@ -67,7 +73,7 @@ def every_page(tmp_path_factory):
         "local": "/local", "local-search": "/local?q=府中市", "body": f"/local/{EBINA}",
         "prefecture": f"/local/{KANAGAWA}", "bottom-up": f"/local/kpi/{bottom_up}", "savings": "/savings",
         "savings-case": f"/savings?case={effect}", "savings-zero-years": "/savings?before=100&after=50&years=0",
-        "api": "/api", "plans": "/plans", "body-plans": f"/local/{EBINA}/plan", "signin": "/signin",
+        "api": "/api", "glossary": "/glossary", "search": "/search?q=まどぐち", "plans": "/plans", "body-plans": f"/local/{EBINA}/plan", "signin": "/signin",
         "not-found": "/kpis/999999", "bad-date": "/local?as_of=someday",
     }
     with serving(url) as base:
@@ -101,18 +107,33 @@ def test_no_page_is_wider_than_the_screen_nor_breaks_an_axe_rule(every_page, bro
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
     problems, statuses = [], {}
+
+    def visit(name: str, path: str, lang: str) -> None:
+        answer = page.goto(_url(base, path, lang))
+        statuses[name] = answer.status
+        assert urlparse(page.url).path == path.split("?")[0]  # not sent to the sign-in form or elsewhere
+        assert page.locator("html").get_attribute("lang") == lang
+        scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        if scroll > client:
+            problems.append(f"{lang} {path}: {scroll} px wide at {width} px ({', '.join(page.evaluate(WIDEST))})")
+        page.add_script_tag(path=str(axe))
+        problems.extend(f"{lang} {path}: axe {v}" for v in page.evaluate(AXE_RUN))
+        if width == 390:
+            page.screenshot(path=str(artifacts / f"every-390-{lang}-{name}.png"), full_page=True)
+
     for lang in ("ja", "en"):
         for name, path in pages.items():
-            answer = page.goto(_url(base, path, lang))
-            statuses[name] = answer.status
-            assert page.locator("html").get_attribute("lang") == lang
-            scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-            if scroll > client:
-                problems.append(f"{lang} {path}: {scroll} px wide at {width} px ({', '.join(page.evaluate(WIDEST))})")
-            page.add_script_tag(path=str(axe))
-            problems += [f"{lang} {path}: axe {v}" for v in page.evaluate(AXE_RUN)]
-            if width == 390:
-                page.screenshot(path=str(artifacts / f"every-390-{lang}-{name}.png"), full_page=True)
+            visit(name, path, lang)
+    for login, signed_in_pages in SIGNED_IN.items():
+        context.clear_cookies()
+        page.goto(base + "/signin")
+        page.get_by_label("ログイン名").fill(login)
+        page.get_by_label("パスワード").fill(ADMIN_PASSWORD)
+        page.get_by_role("button", name="サインイン").click()
+        page.wait_for_load_state()
+        for lang in ("ja", "en"):
+            for name, path in signed_in_pages.items():
+                visit(name, path, lang)
     context.close()
     assert problems == [], "\n".join(problems)
     assert {n: s for n, s in statuses.items() if s != 200} == {"not-found": 404, "bad-date": 422, "savings-zero-years": 422}
