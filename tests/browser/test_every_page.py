@@ -66,6 +66,7 @@ def every_page(tmp_path_factory):
         document = _first(s, m.Document.id)
         service.create_user(s, "root", "管理者", ADMIN_PASSWORD, "admin")
         service.create_user(s, "sec", "事務局", ADMIN_PASSWORD, "secretariat")
+    demo_database(url)  # again: rates and audits as of the date the pages now show (the survey added figures)
     pages = {
         "overview": "/", "kpis": "/kpis", "kpi": f"/kpis/{kpi}", "kpi-history": f"/kpis/{kpi}/history",
         "items": "/items", "item": f"/items/{item}", "measures": "/measures", "measure": f"/measures/{measure}",
@@ -152,7 +153,8 @@ def test_wide_tables_scroll_in_a_labelled_focusable_region_and_the_audit_table_s
     region.focus()  # a keyboard user scrolls it with the arrow keys
     for _ in range(3):
         page.keyboard.press("ArrowRight")
-    assert page.evaluate("(e) => e.scrollLeft", region.element_handle()) > 0
+    # the region scrolls (smoothly, so it is waited for; wait_for_function fails after 5 s if it never moves)
+    page.wait_for_function("(e) => e.scrollLeft > 0", arg=region.element_handle(), timeout=5000)
     page.goto(base + "/")
     messages = page.locator("#audit ~ .table-wrap table tbody tr td:nth-child(3)")
     assert messages.count() > 0
