@@ -233,7 +233,11 @@ def saves(args) -> None:
             t.join()
         server_cpu = cpu_seconds(proc.pid) - clock["cpu"]
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # uvicorn waits for the reporters' keep-alive connections
+            proc.kill()
+            proc.wait()
         lat = sorted(out["latency"]) or [float("nan")]
         p95 = lat[int(len(lat) * 0.95) - 1] if lat else float("nan")
         with storage.session_scope(url) as s:
