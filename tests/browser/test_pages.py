@@ -25,7 +25,7 @@ def test_click_through_overview_kpis_measures_cases(site, page, shoot):
     expect(page.locator("h1")).to_have_text("KPI一覧")
     expect(page.get_by_role("status")).to_have_text("4件のKPI")
     page.get_by_label("階層", exact=True).select_option("1")
-    page.get_by_role("button", name="表示").click()
+    page.get_by_role("button", name="表示", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("3件のKPI")
     expect(page.locator("#kpi-table tbody tr")).to_have_count(3)
     shoot(page, "02-kpi-list")

@@ -61,7 +61,7 @@ def test_kpi_list_filters_sort_and_search_on_the_sample(sample_site, page, shoot
     page.goto(sample_site + "/kpis")
     status = page.get_by_role("status")
     page.get_by_label("改革項目").select_option(label="⑪民間の大胆な活用による適正な民間委託等の加速")
-    submit(page.get_by_role("button", name="表示").click)
+    submit(page.get_by_role("button", name="表示", exact=True).click)
     items = page.locator("#kpi-table tbody tr td:nth-child(3)").all_inner_texts()
     assert set(items) == {"⑪民間の大胆な活用による適正な民間委託等の加速"}
     assert {"窓口業務のアウトソーシング", "総合窓口の導入", "庶務業務の集約化", "標準委託仕様書等を使用するモデル自治体数"} <= set(shown())
@@ -69,14 +69,14 @@ def test_kpi_list_filters_sort_and_search_on_the_sample(sample_site, page, shoot
     # Rated as of the sample's newest observation: 総合窓口 215団体 against 256 on the planned path to 370,
     # 標準委託仕様書… 4団体 against 6団体 by FY2016: B by the computation (and by document 000).
     page.get_by_label("評価", exact=True).select_option("B")
-    submit(page.get_by_role("button", name="表示").click)
+    submit(page.get_by_role("button", name="表示", exact=True).click)
     assert shown() == ["総合窓口の導入", "標準委託仕様書等を使用するモデル自治体数"]
     expect(status).to_have_text("2件のKPI")
     submit(page.get_by_role("link", name="条件をクリア").click)
     page.get_by_label("府省庁").select_option("IT室")
     page.get_by_label("並べ替え").select_option("name")
     page.get_by_label("順序").select_option("1")
-    submit(page.get_by_role("button", name="表示").click)
+    submit(page.get_by_role("button", name="表示", exact=True).click)
     assert shown() == ["自治体にアドバイスや意見交換等を行った件数",
                        "マイナンバー制度の活用や国による地方自治体のIT化・BPR推進による経済・財政効果(事後的に検証する指標)",
                        "IT化・BPRに取り組んだ自治体数"]
@@ -87,7 +87,7 @@ def test_kpi_list_filters_sort_and_search_on_the_sample(sample_site, page, shoot
     assert set(shown()) >= {"窓口業務のアウトソーシング", "総合窓口の導入", "電子政府の総合窓口(e-Gov)へのアクセス件数"}
     assert all("窓口" in name for name in shown())
     page.get_by_label("評価方式").select_option("policy-evaluation")
-    submit(page.get_by_role("button", name="表示").click)
+    submit(page.get_by_role("button", name="表示", exact=True).click)
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page.locator("#kpi-table tbody tr").first.locator("td.ratings")).to_contain_text("計算")
     shoot(page, "sample-06-kpi-list-filtered")
