@@ -90,7 +90,7 @@ def _crawl(client, initiative: str) -> list[tuple[str, object]]:
         names = re.findall(r"{(\w+)}", route.path)
         filled = [route.path]
         for name in names:
-            filled = [p.replace("{" + name + "}", v) for p in filled for v in values[name]]
+            filled = [p.replace("{" + name + "}", v) for p in filled for v in values.get(name, ["1"])]
         for path in filled:
             urls += [path + lang for lang in LANGS]
     local = "?" + urlencode({"initiative": initiative})

@@ -132,7 +132,7 @@ def test_seed_list_api_and_download_name_each_rating(seeds):
     assert api["total"] == 1
     assert api["items"][0]["rating"] == {"scheme": "reform-schedule", "code": "B", "basis": "official",
                                          "official": "B", "computed": "B", "as_of": "2019-03-31"}
-    rows = list(csv.DictReader(io.StringIO(seeds.get("/kpis.csv").content.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(seeds.get("/kpis.csv?lang=en").content.decode("utf-8-sig"))))
     assert {r["evaluation_date"] for r in rows} == {"2019-03-31"}
     assert sum(r["rating_basis"] == "official" for r in rows) == 19
     assert sum(r["rating_basis"] == "computed" for r in rows) == 14  # no published rating: the recomputation, named

@@ -8,6 +8,7 @@ from collections import Counter
 from itertools import product
 
 import pytest
+from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -45,7 +46,7 @@ class Counted:
 
 @pytest.fixture(scope="module")
 def stored_db(tmp_path_factory):
-    from conftest import SEEDS
+    SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"  # tests/conftest.py's, whichever conftest is imported
 
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
