@@ -342,3 +342,11 @@ def test_empty_document():
 ])
 def test_ministry_cells(cell, expected):
     assert [(m.name, m.lead) for m in reader._ministries([cell])] == expected
+
+
+def test_a_kpi_target_with_an_impossible_era_year_states_no_target():
+    # found by the damaged-documents fuzz test: 「令和0年度」 stopped the reader with a ValueError
+    from mieruka.records.extraction import Source
+
+    assert reader._target("令和0年度までに3割削減", Source(line=7, text="令和0年度までに3割削減")) is None
+    assert reader._target("令和5年度までに3割削減", Source(line=7, text="令和5年度までに3割削減")).text == "令和5年度までに3割削減"

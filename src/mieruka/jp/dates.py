@@ -205,10 +205,7 @@ def find_periods(s: str) -> list[Period]:
     for start, _neg, _order, kind, m in found:
         if start < last_end or start == refused:
             continue
-        try:
-            p = _build(kind, m, era_context)
-        except ValueError:  # 「令和0年」: no such year, so not a date (a damaged or mistyped cell)
-            p = None
+        p = _build(kind, m, era_context)
         if p is None:
             refused = start  # "2017年13月" is a bad date, not the year 2017
             continue

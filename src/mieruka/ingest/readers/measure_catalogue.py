@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from mieruka.ingest.html_cells import cell_lines, cell_text, cell_urls, text_urls
-from mieruka.jp import ParseError, parse, precision_of
+from mieruka.jp import parse, precision_of
 from mieruka.records.extraction import Extraction, KpiRecord, MeasureRecord, MinistryRecord, Source, TargetRecord
 
 FAMILY = "measure-catalogue"
@@ -367,7 +367,7 @@ def _target(text: str, source: Source) -> TargetRecord | None:
     ("未設定(令和元年度に検討)" is left out: an unnamed cell is linked only through the figure it gives)."""
     try:
         p = parse(text, "target")
-    except ParseError:
+    except ValueError:  # ParseError, or an impossible date such as 令和0年度 (found by the damaged-documents fuzz test)
         return None
     if p.unset or (p.value is None and p.relative is None):
         return None
