@@ -13,12 +13,13 @@ from mieruka.evaluate.rate import RatingResult, rate_kpi, roll_up_group
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Point, doc_key, document_dates, pick_baseline, resolve_target, stated_on
 from mieruka.jp import ParseError, fiscal_year_end, parse
-from mieruka.jp.dates import find_periods, precision_of
+from mieruka.jp.dates import precision_of
+from mieruka.jp.printed import CUT_SHARE as _CUT_SHARE, SUBJECT as _SUBJECT, announced_due, count_statements
 from mieruka.jp.text import prepare_cell
 
 KINDS = ("rating_mismatch", "rating_conflict", "value_conflict", "target_conflict", "target_revised",
          "target_overdue", "stale", "achieved_but_rated_low", "missed_but_rated_high", "tier_conflict",
-         "percent_mismatch", "office_conflict")
+         "percent_mismatch", "office_conflict", "count_mismatch")
 APPROX_TOLERANCE = 0.05  # 約1,000 and 1,040 agree; a figure written without 約 must match exactly
 # The policy evaluation legend writes its dash as 一 (kanji one), ー, － or -; they are one code.
 _DASHES = str.maketrans({c: "ー" for c in "一－-‐―—"})
@@ -71,6 +72,7 @@ def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: 
     findings += tier_conflicts(kpis)
     findings += percent_mismatches(kpis)
     findings += office_conflicts(kpis)
+    findings += count_mismatches(kpis)
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(findings, key=lambda f: (order[f.kind], f.kpi_id or 0))
 
@@ -571,35 +573,6 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
     return out
 
 
-# "2017年度末実績は翌年度末に把握", "2016年度、2017年度実績については、翌年11月頃把握・公表": a time relative to
-# the fiscal year whose figure it announces, which the readers leave undated.
-_RELATIVE_DUE = re.compile(r"翌年度(?:末|中)?|翌年(\d{1,2})月")
-_MEASURED = re.compile(r"公表|把握|集計|判明")
-_NOT_FIGURE_YEAR = re.compile(r"まで|時点|現在|を目[途処]|めど")
-# "2017年度末を目途に効果試算を整理": an after-the-fact indicator's figure is an estimate (試算) of the effect.
-_ESTIMATE = re.compile(r"(?:頃|ごろ)?(?:を目[途処]に|をめどに|までに|中に|に)(?:効果)?試算")
-
-
-def announced_due(text: str | None) -> date | None:
-    """When a next measurement the reader left undated falls due: a time relative to the fiscal year it
-    measures (the earliest year where the text names several), or the date of an announced estimate (試算)."""
-    s = prepare_cell(text or "")
-    periods = find_periods(s)
-    m = _RELATIVE_DUE.search(s)
-    if m and _MEASURED.search(s, m.end()):
-        # the years of the figures: in the same sentence, not a deadline (…までに) or a point of estimate (…時点)
-        sentence = s.rfind("。", 0, m.start()) + 1
-        years = [p.year for p in periods if p.kind == "fy" and sentence <= p.start and p.end <= m.start()
-                 and not _NOT_FIGURE_YEAR.match(s, p.end)]
-        if years:
-            fy = min(years)
-            return date(fy + 1, int(m.group(1)), 1) if m.group(1) else fiscal_year_end(fy + 1)
-    for p in periods:
-        if _ESTIMATE.match(s, p.end):
-            return p.point()
-    return None
-
-
 def _any_newer(actuals: list[dict], own: list[dict], doc_date: date | None) -> bool:
     """any(_newer(o, own, doc_date) for o in actuals), with what own reported worked out once (not once per actual)."""
     if not own:
@@ -641,10 +614,6 @@ def tier_conflicts(kpis: list[dict]) -> list[Finding]:
     return out
 
 
-# "1104億円の削減(2013年度比で29%減)", "894システムの減(62%減)": a cut, and the share of a base it is said to be.
-_CUT_SHARE = re.compile(r"(約)?(\d[\d,.]*)\s*(億円|百万円|万円|千円|円|システム|団体|件|人|時間)の(?:削減|減少?)\s*\(\s*"
-                        r"(?:(\d{4})年度比で?)?\s*(約)?(\d+(?:\.\d+)?)\s*%\s*(?:の)?(?:削減|減)?\s*\)")
-_SUBJECT = re.compile(r"([^、。()]{1,30}?)については")
 _PERCENT_SIGNS = "%％﹪&"  # what prepare_cell may turn into the % _CUT_SHARE needs (& for &#37; and &percnt;)
 
 
@@ -827,4 +796,55 @@ def office_conflicts(kpis: list[dict]) -> list[Finding]:
                 f"the same schedule step \"{step}…\" of {g['edition'] or 'the schedule'} ({', '.join(g['periods'])}) names "
                 f"different offices: {parts_en}",
                 _cite(*(s.get("source") for s in g["printed"]))))
+    return out
+
+
+def _count_texts(kpi: dict) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+    """(text, source) of the KPI's own cells, and of its reform item's progress texts where this KPI speaks for the
+    item (its first KPI, as for office_conflict, so a finding about the item is made once)."""
+    own = [(o.get("text"), o.get("source")) for o in kpi.get("observations", [])]
+    own += [(t.get("text"), t.get("source")) for t in kpi.get("targets", [])]
+    own += [(a.get(f), a.get("source")) for a in kpi.get("appearances", []) for f in ("next_measurement", "policy_text")]
+    item = [(x.get("text"), x.get("source")) for x in kpi.get("item_texts", [])] if kpi.get("item_first") else []
+    return [(t, s) for t, s in own if t], [(t, s) for t, s in item if t]
+
+
+def _said(c, en: bool = False) -> str:
+    """What the two ways of counting say, in words."""
+    if c.shape == "parts":
+        parts = ("+".join(num_en(x, c.unit) for x in c.counted) if en else "と".join(num(x, c.unit) for x in c.counted))
+        total = sum(c.counted)
+        return (f"its parts {parts} add up to {num_en(total, c.unit)}, not the total {num_en(c.total, c.unit)}" if en else
+                f"内訳{parts}の合計は{num(total, c.unit)}で、総数{num(c.total, c.unit)}と合わない")
+    if c.shape == "list":
+        return (f"it counts {c.total:g} but names {len(c.counted)}" if en else
+                f"数は{c.total:g}だが、挙げる名称は{len(c.counted)}つ（{'、'.join(c.counted)}）")
+    part = c.counted[0]
+    return (f"the part {num_en(part, c.unit)} is more than the whole {num_en(c.total, c.unit)}" if en else
+            f"うち{num(part, c.unit)}が全体の{num(c.total, c.unit)}を上回る")
+
+
+def count_mismatches(kpis: list[dict]) -> list[Finding]:
+    """A text that counts one thing two ways that disagree: a total printed with parts that do not add up to it
+    (「550団体(…、自治体クラウド211団体、単独クラウド339)」), a count with a list of another length
+    (「4つの自治体(…)」), or a part larger than the whole it is said to be part of (「23圏域のうち、15圏域」).
+    Figures written with 約 may differ by 5 %."""
+    out = []
+    seen: set = set()
+    for kpi in kpis:
+        own, item = _count_texts(kpi)
+        for texts, about_item in ((own, False), (item, True)):
+            for text, source in texts:
+                if not any(c.isdigit() for c in text):
+                    continue
+                for c in count_statements(text):
+                    key = (doc_key(source), (source or {}).get("line"), c.text)
+                    if c.agrees or key in seen:
+                        continue
+                    seen.add(key)
+                    name = (kpi.get("reform_item") or kpi["name"]) if about_item else kpi["name"]
+                    out.append(Finding(
+                        "count_mismatch", None if about_item else kpi["id"], name,
+                        f"「{c.text}」（{at(source)}）: {_said(c)}",
+                        f"\"{c.text}\" ({at_en(source)}): {_said(c, True)}", _cite(source)))
     return out

@@ -190,6 +190,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                 "source": _source(docs, a[6], a[7])} for a in apps],
             "item_texts": steps.get(item_id, []),
             "item_schedules": schedules.get(item_id, []) if kid in first_of_item else [],
+            "item_first": kid in first_of_item,  # the KPI that speaks for its reform item in the audit
             "documents": [{"file_name": docs[i].file_name, "doc_date": docs[i].doc_date} for i in doc_ids if i in docs],
         })
     return rows
