@@ -178,7 +178,7 @@ def test_measure_page_shows_kpis_support_and_links(client):
     assert "電子調達の利用件数" in r.text and "電子応札率" in r.text and "セミナーの開催を検討" in r.text
     assert '<a href="https://www.e-gov.go.jp/" rel="external noopener noreferrer">' in r.text
     # the source named by its document's title (and date when it has one), the file name on hover
-    assert '<a href="/documents/2#L3" title="catalogue.json"><span translate="no">国の施策一覧(試験用)</span>、3行目</a>' in r.text
+    assert '<a href="/documents/2#L3" title="catalogue.json"><span lang="ja" translate="no">国の施策一覧(試験用)</span>、3行目</a>' in r.text
     assert "総務省</a> (主担当)" in r.text
 
 

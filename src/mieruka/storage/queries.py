@@ -110,7 +110,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                      .where(R.kpi_id.in_(ids)).order_by(R.id))
     appearances = by_kpi(select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,
                                 A.policy_text, A.document_id, A.line_start, A.next_measurement_precision,
-                                A.tier_as_written).where(A.kpi_id.in_(ids)).order_by(A.id))
+                                A.tier_as_written, A.source_text).where(A.kpi_id.in_(ids)).order_by(A.id))
     # the progress texts of the chunk's reform items (the audit checks the percentages they print against a
     # KPI's base); one list per item, shared by its KPIs
     item_ids = {k[4] for k in kpis if k[4] is not None}
@@ -187,11 +187,13 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                 "name": a[1], "markers": a[2] or [], "next_measurement": a[3], "next_measurement_date": a[4],
                 "policy_text": a[5], "next_measurement_precision": a[8],
                 "tier": int(a[9]) if a[9] and str(a[9]).isdigit() else None,
+                "text": a[10],  # the row as the document prints it: the KPI page's definition
                 "source": _source(docs, a[6], a[7])} for a in apps],
             "item_texts": steps.get(item_id, []),
             "item_schedules": schedules.get(item_id, []) if kid in first_of_item else [],
             "item_first": kid in first_of_item,  # the KPI that speaks for its reform item in the audit
-            "documents": [{"file_name": docs[i].file_name, "doc_date": docs[i].doc_date} for i in doc_ids if i in docs],
+            "documents": [{"id": i, "title": docs[i].title, "file_name": docs[i].file_name, "doc_date": docs[i].doc_date,
+                           "family": docs[i].family} for i in doc_ids if i in docs],
         })
     return rows
 
@@ -254,9 +256,9 @@ def document_original(session: Session, document_id: int) -> dict | None:
 
 
 def document_labels(session: Session) -> dict[int, dict]:
-    """Document id -> its title, date and file name: how a page names the source it cites."""
-    return {i: {"title": t, "date": d, "file_name": f} for i, t, d, f in session.execute(
-        select(m.Document.id, m.Document.title, m.Document.doc_date, m.Document.file_name))}
+    """Document id -> its title, date, file name and family: how a page names the source it cites."""
+    return {i: {"title": t, "date": d, "file_name": f, "family": fam} for i, t, d, f, fam in session.execute(
+        select(m.Document.id, m.Document.title, m.Document.doc_date, m.Document.file_name, m.Document.family))}
 
 
 def document_rows(session: Session) -> list[dict]:

@@ -48,6 +48,14 @@ def owners(session: Session) -> dict[int, int | None]:
     return {k: assigned.get(k, org if org is not None else lead.get(item)) for k, org, item in kpis}
 
 
+def assigned_owner(session: Session, kpi_id: int) -> dict | None:
+    """The secretariat's assignment of one KPI ({"organisation", "assigned_by", "assigned_at"}), or None."""
+    row = session.execute(select(m.Organisation.name, KpiOwner.assigned_by, KpiOwner.assigned_at)
+                          .join(m.Organisation, m.Organisation.id == KpiOwner.organisation_id)
+                          .where(KpiOwner.kpi_id == kpi_id)).first()
+    return None if row is None else {"organisation": row[0], "assigned_by": row[1], "assigned_at": row[2]}
+
+
 def assign_owner(session: Session, kpi_id: int, organisation_id: int, actor: str, at: datetime) -> None:
     row = session.get(KpiOwner, kpi_id)
     if row is None:

@@ -185,12 +185,52 @@ class EvaluationOut(BaseModel):
     source: Source | None
 
 
+class DocumentRef(BaseModel):
+    """A document by name: its title (None when it prints none), its date, its kind and its file name."""
+
+    id: int
+    title: str | None
+    date: date | None
+    family: str | None
+    file_name: str
+
+
+class DefinitionOut(BaseModel):
+    text: str = Field(description="the KPI's row as the document prints it (HTML removed, cells joined by ｜)")
+    source: Source | None
+
+
+class UpdateCycleOut(BaseModel):
+    cycle: Literal["yearly", "two_yearly", "half_yearly", "quarterly", "monthly", "irregular"]
+    basis: Literal["text", "observations"] = Field(
+        description="text: a document's 次回の把握時期 says so (quoted in text); observations: the spacing of the "
+                    "dated actuals (months apart by the median, over count dates)")
+    text: str | None = None
+    source: Source | None = None
+    months: int | None = None
+    count: int | None = None
+
+
+class OwnerOut(BaseModel):
+    """Who answers for the KPI: the secretariat's assignment when there is one, else the ministry the documents
+    name (inferred when only the reform item's 《主担当府省庁等》 names it)."""
+
+    organisation: str | None
+    inferred: bool
+    assigned_by: str | None = None
+    assigned_at: datetime | None = None
+
+
 class KpiDetail(KpiOut):
     after_the_fact: bool
     parent_id: int | None
     baselines: list[BaselineOut]
     appearances: list[AppearanceOut]
     evaluations: list[EvaluationOut]
+    definitions: list[DefinitionOut]
+    update_cycle: UpdateCycleOut | None
+    owner: OwnerOut
+    appears_in: list[DocumentRef]
 
 
 class FindingOut(BaseModel):

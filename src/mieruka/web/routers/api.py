@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from mieruka.storage.overview import document_detail, rating_count, rating_rows, reform_item_detail, reform_item_rows
+from mieruka.records.kpi_facts import definitions, update_cycle
 from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
+from mieruka.storage.workflow import assigned_owner
 from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
 from mieruka.storage.search import KINDS as SEARCH_KINDS, search, search_count
 from mieruka.web import schemas as s
@@ -131,8 +133,16 @@ def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SC
         raise RequestRefused(404, "no_kpi", id=kpi_id)
     scheme = valid_scheme(session, scheme)
     when = evaluation_date(session, scheme, api_date(as_of))
-    return as_json(kpi_out(found[0], scheme, KPI_DETAIL_FIELDS, when.as_of,
-                           evaluations=rating_rows(session, kpi_ids=[kpi_id])))
+    kpi = found[0]
+    assigned = assigned_owner(session, kpi_id)
+    owner = ({**assigned, "inferred": False} if assigned else
+             {"organisation": kpi["organisation"], "inferred": bool(kpi["organisation_inferred"])})
+    return as_json(kpi_out(kpi, scheme, KPI_DETAIL_FIELDS, when.as_of,
+                           evaluations=rating_rows(session, kpi_ids=[kpi_id]),
+                           definitions=definitions(kpi), update_cycle=update_cycle(kpi), owner=owner,
+                           appears_in=[{"id": d["id"], "title": d["title"], "date": d["doc_date"],
+                                        "family": d["family"], "file_name": d["file_name"]}
+                                       for d in kpi["documents"]]))
 
 
 @router.get("/evaluations", response_model=s.EvaluationPage, summary="Ratings: computed and official")

@@ -6,8 +6,10 @@ from datetime import date
 from fastapi import APIRouter, Request
 
 from mieruka.evaluate.bottom_up import kpi_report
+from mieruka.records.kpi_facts import definitions, update_cycle
 from mieruka.storage.overview import rating_rows, reform_item_rows, schemes_in_use
 from mieruka.storage.queries import kpi_rows
+from mieruka.storage.workflow import assigned_owner
 from mieruka.storage.summaries import (RATING_BASES, KpiQuery, iter_kpi_rows, kpi_children, kpi_choices, kpi_count,
                                        kpi_names, kpi_page as kpi_page_rows)
 from mieruka.web.chart import kpi_chart, target_value
@@ -129,4 +131,7 @@ def kpi_page(request: Request, kpi_id: KpiId, session: DbSession, lang: Lang, as
         "parent": {"id": kpi["parent_id"], "name": parent[kpi["parent_id"]]} if parent else None,
         "children": kpi_children(session, kpi_id),
         "survey_map": has_survey_map(session, kpi_id),
+        "definitions": definitions(kpi),
+        "cycle": update_cycle(kpi),
+        "assigned": assigned_owner(session, kpi_id),
     })
