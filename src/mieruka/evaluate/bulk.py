@@ -93,14 +93,28 @@ def _forecast(x: SeriesArrays, has_base: np.ndarray, half_life: float) -> np.nda
     val = np.concatenate([x.baseline[base_idx], x.obs_value])
     order = np.argsort(seg, kind="stable")  # baseline first, then actuals by date, as rate.py lists them
     seg, day, val = seg[order], day[order], val[order]
+    last, count, mx, my, sxx, sxy = weighted_fit(seg, day, val, n, half_life)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = sxy / sxx
+        at = my + slope * ((x.deadline - last) / DAYS_PER_YEAR - mx)
+    ok = (count >= 2) & (sxx != 0) & (x.deadline > 0)
+    return np.where(ok, at, np.nan)
+
+
+def weighted_fit(seg: np.ndarray, day: np.ndarray, val: np.ndarray, n: int, half_life: float,
+                 exact: bool = False) -> tuple[np.ndarray, ...]:
+    """forecast.fit of n series at once: points (seg, day, val) sorted by series, each series's points in the order
+    fit sums them. Per series: its last day, point count, weighted means of x (years before the last day) and y, and
+    the sums sxx and sxy (slope = sxy / sxx where count >= 2 and sxx != 0). exact weighs with Python's pow, as fit
+    does, so the lines are the same to the last bit (numpy's pow may differ in the last bit, and is faster)."""
     count = np.bincount(seg, minlength=n)
     last = np.zeros(n, dtype=np.int64)
     nonempty = np.nonzero(count)[0]
     if len(nonempty):
-        starts = (np.cumsum(count) - count)[nonempty]
-        last[nonempty] = np.maximum.reduceat(day, starts)
+        last[nonempty] = np.maximum.reduceat(day, (np.cumsum(count) - count)[nonempty])
     xs = (day - last[seg]) / DAYS_PER_YEAR
-    ws = 0.5 ** ((last[seg] - day) / DAYS_PER_YEAR / half_life)
+    ago = (last[seg] - day) / DAYS_PER_YEAR / half_life
+    ws = np.array([0.5 ** e for e in ago.tolist()]) if exact else 0.5 ** ago
     total = np.bincount(seg, weights=ws, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mx = np.bincount(seg, weights=ws * xs, minlength=n) / total
@@ -108,10 +122,7 @@ def _forecast(x: SeriesArrays, has_base: np.ndarray, half_life: float) -> np.nda
         dx = xs - mx[seg]
         sxx = np.bincount(seg, weights=ws * dx ** 2, minlength=n)
         sxy = np.bincount(seg, weights=ws * dx * (val - my[seg]), minlength=n)
-        slope = sxy / sxx
-        at = my + slope * ((x.deadline - last) / DAYS_PER_YEAR - mx)
-    ok = (count >= 2) & (sxx != 0) & (x.deadline > 0)
-    return np.where(ok, at, np.nan)
+    return last, count, mx, my, sxx, sxy
 
 
 def rate_arrays(x: SeriesArrays, scheme: Scheme) -> BulkResult:

@@ -14,8 +14,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from mieruka.evaluate import rate as _rate
+from mieruka.evaluate.bulk import weighted_fit
 from mieruka.evaluate.forecast import Line, from_line
-from mieruka.evaluate.path import DAYS_PER_YEAR
 from mieruka.evaluate.rate import RatingResult
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Series, _choose_target, _direction, _point, pick_baseline
@@ -243,17 +243,6 @@ def _fit(x: _Chunk, obs: np.ndarray, picked: list, n: int, half_life: float) -> 
     rank = np.concatenate([np.zeros(len(base), dtype=np.int64), np.arange(1, len(obs) + 1)])
     order = np.lexsort((rank, seg))
     seg, day, val = seg[order], day[order], val[order]
-    count = np.bincount(seg, minlength=n)
-    last = np.zeros(n, dtype=np.int64)
-    np.maximum.at(last, seg, day)
-    xs = (day - last[seg]) / DAYS_PER_YEAR
-    ws = np.array([0.5 ** e for e in ((last[seg] - day) / DAYS_PER_YEAR / half_life).tolist()])  # Python's pow
-    total = np.bincount(seg, weights=ws, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mx = np.bincount(seg, weights=ws * xs, minlength=n) / total
-        my = np.bincount(seg, weights=ws * val, minlength=n) / total
-        dx = xs - mx[seg]
-        sxx = np.bincount(seg, weights=ws * dx ** 2, minlength=n)
-        sxy = np.bincount(seg, weights=ws * dx * (val - my[seg]), minlength=n)
+    last, count, mx, my, sxx, sxy = weighted_fit(seg, day, val, n, half_life, exact=True)
     return {i: Line(float(mx[i]), float(my[i]), float(sxy[i] / sxx[i]), int(last[i]), int(count[i]))
             for i in np.nonzero((count >= 2) & (sxx != 0))[0].tolist()}
