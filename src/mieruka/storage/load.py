@@ -2,9 +2,9 @@
 Canonical rows (themes, reform items, KPIs, organisations) are shared; every appearance keeps its own source."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ class _Registry:
     def __init__(self, session: Session):
         self.s = session
         self.cache: dict[tuple, object] = {}
-        self.created: dict[str, int] = {}
+        self.created: dict[str, list] = {}  # the rows this load made, by model name
 
     def get(self, model, lookup: dict, create: Callable[[], object]):
         ck = (model.__name__, *sorted(lookup.items()))
@@ -36,7 +36,7 @@ class _Registry:
                 with self.s.begin_nested():
                     obj = create()
                     self.s.add(obj)
-                self.created[model.__name__] = self.created.get(model.__name__, 0) + 1
+                self.created.setdefault(model.__name__, []).append(obj)
             except IntegrityError:
                 obj = self.s.scalars(select(model).filter_by(**lookup)).one()
         self.cache[ck] = obj
@@ -97,6 +97,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         return reg.get(m.Organisation, {"name": name}, lambda: m.Organisation(name=name))
 
     editions_by_name: dict[str, m.Edition] = {}
+    scheduled: set[int] = set()  # reform items given schedule rows: their 《主担当府省庁等》 may change
     for it in ex.items:
         ri = item(it.name, it.number, it.theme)
         written["items"] += 1
@@ -110,6 +111,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
                 editions_by_name[sc.edition] = ed
             session.add(m.ScheduleEntry(reform_item_id=ri.id, edition_id=ed.id if ed else None, period=sc.period,
                                         text=sc.text, offices=sc.offices, **_prov(doc, sc.source)))
+            scheduled.add(ri.id)
             written["schedules"] += 1
 
     kpis_by_name: dict[str, m.Kpi] = {}
@@ -216,11 +218,16 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         session.add(m.PolicyResult(policy=res.policy, result=res.result, **_prov(doc, res.source)))
         written["results"] += 1
     session.flush()
-    written["kpis_new"] = reg.created.get("Kpi", 0)
-    inferred = infer_ministries(session, organisation)
+    new_kpis = [k.id for k in reg.created.get("Kpi", [])]
+    written["kpis_new"] = len(new_kpis)
+    # Only the reform items this document gave schedule rows or KPIs can change whose ministry is inferred: the
+    # cost follows the document, not every item stored before it.
+    touched = scheduled | {k.reform_item_id for k in kpis_by_name.values() if k.reform_item_id is not None}
+    inferred = infer_ministries(session, organisation, touched)
     written["ministries_inferred"] = len(inferred)
     refresh_summaries(session, {k.id for k in kpis_by_name.values()} | set(inferred))
-    index_written(session, [x.id for x in measures], [c.id for c in cases])
+    index_written(session, {"kpi": new_kpis, "measure": [x.id for x in measures], "case": [c.id for c in cases],
+                            "document": [doc.id]})
     return written
 
 
@@ -252,38 +259,44 @@ def record_observation(session: Session, kpi_id: int, document_id: int, value: f
     return refresh_summaries(session, [kpi_id])
 
 
-def _first_period(period: str) -> bool:
-    """The schedule column printed with 《主担当府省庁等》: the first one, 2014・2015年度 or ～2016年度."""
-    return period.startswith(("2014・2015年度", "～2016年度"))
+# The schedule column printed with 《主担当府省庁等》: the first one, 2014・2015年度 or ～2016年度.
+_FIRST_PERIODS = ("2014・2015年度", "～2016年度")
 
 
-def lead_offices(session: Session) -> dict[int, str]:
-    """Each reform item's 《主担当府省庁等》: the office named in the first column of its first schedule row, from the
-    newest edition that names one."""
-    entries = session.execute(
-        select(m.ScheduleEntry.reform_item_id, m.ScheduleEntry.period, m.ScheduleEntry.offices, m.Edition.published,
-               m.ScheduleEntry.document_id, m.ScheduleEntry.line_start, m.ScheduleEntry.id)
-        .outerjoin(m.Edition, m.Edition.id == m.ScheduleEntry.edition_id)
-        .where(m.ScheduleEntry.reform_item_id.is_not(None))).all()
-    best: dict[int, tuple] = {}
-    for item_id, period, offices, published, doc_id, line, eid in entries:
-        if not offices or not _first_period(period or ""):
-            continue
-        rank = (-(published.toordinal() if published else 0), doc_id, line or 0, eid)
-        if item_id not in best or rank < best[item_id][0]:
-            best[item_id] = (rank, offices[0])
-    return {item_id: office for item_id, (_, office) in best.items()}
+def lead_offices(session: Session, item_ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Each reform item's 《主担当府省庁等》 (of the given items only, when given): the office named in the first column
+    of its first schedule row, from the newest edition that names one. The database picks the one row per item."""
+    S, E = m.ScheduleEntry, m.Edition
+    where = [S.reform_item_id.is_not(None), or_(*(S.period.startswith(p, autoescape=True) for p in _FIRST_PERIODS)),
+             S.offices.is_not(None), cast(S.offices, String).not_in(["null", "[]"])]
+    if item_ids is not None:
+        item_ids = sorted(set(item_ids))
+        if not item_ids:
+            return {}
+        where.append(S.reform_item_id.in_(item_ids))
+    rn = func.row_number().over(partition_by=S.reform_item_id,
+                                order_by=[E.published.is_(None), E.published.desc(), S.document_id,
+                                          func.coalesce(S.line_start, 0), S.id]).label("rn")
+    ranked = (select(S.reform_item_id, S.offices, rn).outerjoin(E, E.id == S.edition_id).where(*where)).subquery()
+    rows = session.execute(select(ranked.c.reform_item_id, ranked.c.offices).where(ranked.c.rn == 1))
+    return {item_id: offices[0] for item_id, offices in rows if offices}
 
 
-def infer_ministries(session: Session, organisation: Callable[[str], m.Organisation]) -> list[int]:
+def infer_ministries(session: Session, organisation: Callable[[str], m.Organisation],
+                     item_ids: Iterable[int] | None = None) -> list[int]:
     """KPIs no document gives a ministry take their reform item's 《主担当府省庁等》, marked as inferred (never over a
-    ministry a document names). Returns the ids of the KPIs set."""
-    leads = lead_offices(session)
+    ministry a document names); only the KPIs of item_ids when given. Returns the ids of the KPIs whose ministry
+    changed."""
+    leads = lead_offices(session, item_ids)
     if not leads:
         return []
-    kpis = session.scalars(select(m.Kpi).where(m.Kpi.reform_item_id.in_(leads),
+    kpis = session.scalars(select(m.Kpi).where(m.Kpi.reform_item_id.in_(sorted(leads)),
                                                (m.Kpi.organisation_id.is_(None)) | m.Kpi.organisation_inferred)).all()
+    changed = []
     for k in kpis:
-        k.organisation_id, k.organisation_inferred = organisation(leads[k.reform_item_id]).id, True
+        lead = organisation(leads[k.reform_item_id]).id
+        if k.organisation_id != lead or not k.organisation_inferred:
+            k.organisation_id, k.organisation_inferred = lead, True
+            changed.append(k.id)
     session.flush()
-    return [k.id for k in kpis]
+    return changed

@@ -344,25 +344,55 @@ def ensure_search_index(session: Session) -> bool:
     return True
 
 
-def index_written(session: Session, measure_ids: list[int] | None = None, case_ids: list[int] | None = None) -> None:
+def index_written(session: Session, new: dict[str, list[int]] | None = None) -> None:
     """Add the entries of rows just written (KPIs, measures, cases, documents, local bodies), in the writer's
-    transaction: the cost follows the new rows, not the whole index."""
+    transaction. `new` names the rows this writer added, by kind ("kpi": [ids], ...): only those are indexed and the
+    stored fingerprint moves by exactly them, so the cost follows the new rows, not the whole index or table (an
+    index that was behind stays behind by as much, for start-up's ensure_search_index to catch up). Without `new`,
+    every kind is compared with its table."""
     session.flush()
     backend = _backend(session)
     if not backend.exists():  # no DDL on the usual path: on PostgreSQL it would queue every writer behind another
         ensure_search_index(session)
         return
-    stored, current = _stored_fingerprint(session), _fingerprint(session)
-    if stored == current:
-        return
+    stored = _stored_fingerprint(session)
     if stored is None or stored.split("|", 1)[0] != _LAYOUT:
         ensure_search_index(session)  # another layout: built again whole
         return
     # No DDL here: on PostgreSQL it would queue every writer behind another. A concurrent writer's rows are not
     # seen until it commits, and it indexes them itself; the fingerprint row is where the second one waits.
+    if new is not None:
+        for kind, ids in new.items():
+            ids = sorted(set(ids))
+            for start in range(0, len(ids), 500):
+                backend.insert(_SOURCES[kind][1](session, ids[start:start + 500]))
+        _store_fingerprint(session, _moved(stored, new))
+        session.flush()
+        return
+    current = _fingerprint(session)
+    if stored == current:
+        return
     _catch_up(session, backend)
     _store_fingerprint(session, current)
     session.flush()
+
+
+def _moved(fingerprint: str, new: dict[str, list[int]]) -> str:
+    """The fingerprint once the rows `new` names are added: each kind's count, highest id and sum of ids moved by
+    them (a local body's part is its count)."""
+    layout, *parts = fingerprint.split("|")
+    out = [layout]
+    for kind, part in zip(KINDS, parts):
+        ids = set(new.get(kind, ()))
+        if kind == "body":
+            out.append(str(int(part) + len(ids)))
+            continue
+        n, top, total = part.split(":")  # "0:None:None" for an empty table, as the database's aggregates say
+        if ids:
+            top = str(max(ids) if top == "None" else max(int(top), *ids))
+            total = str(sum(ids) + (0 if total == "None" else int(total)))
+        out.append(f"{int(n) + len(ids)}:{top}:{total}")
+    return "|".join(out)
 
 
 def _snippet(body: str, terms: list[str]) -> str:

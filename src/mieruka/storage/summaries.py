@@ -48,8 +48,10 @@ def _summaries(session: Session, ids: list[int]) -> list[dict]:
     nxt = _first_per_kpi(session, select(A.kpi_id, A.next_measurement, A.next_measurement_date)
                          .where(A.kpi_id.in_(ids), said),
                          [A.next_measurement_date.is_(None), A.next_measurement_date.desc(), A.id.desc()])
+    # each wording once, in the order it first appeared: a KPI every edition repeats is not searched N times over
     names = defaultdict(list)
-    for kpi_id, name in session.execute(select(A.kpi_id, A.name_as_written).where(A.kpi_id.in_(ids)).order_by(A.id)):
+    for kpi_id, name in session.execute(select(A.kpi_id, A.name_as_written).where(A.kpi_id.in_(ids))
+                                        .group_by(A.kpi_id, A.name_as_written).order_by(func.min(A.id))):
         names[kpi_id].append(name)
     kpis = session.execute(select(m.Kpi.id, m.Kpi.name, m.ReformItem.name, m.Organisation.name)
                            .outerjoin(m.ReformItem, m.ReformItem.id == m.Kpi.reform_item_id)
