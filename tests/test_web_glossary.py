@@ -30,10 +30,15 @@ def test_the_glossary_explains_the_documents_words(client):
 
 def test_each_scheme_lists_its_codes_with_a_colour_named_in_words(client):
     page = client.get("/glossary").text
-    assert '<span class="rating tone-good" title="reform-schedule">A <span class="label">' in page
-    assert "<td>達成・順調</td>" in page and "<td>判断できない</td>" in page
+    assert ('<span class="rating tone-on_track" data-code="A" title="順調"><span class="mark" aria-hidden="true"></span>'
+            '<span class="code">A</span> <span class="label">') in page
+    assert "<td>順調</td>" in page and "<td>判断なし</td>" in page
     english = client.get("/glossary?lang=en").text
-    assert "<td>achieved / on track</td>" in english and "<td>not judged</td>" in english
+    assert "<td>on track</td>" in english and "<td>not judged</td>" in english
+    # the ESCAP method's codes are words of mieruka's: shown by their label in the page's language, never as the word
+    assert '<span class="rating tone-on_track" data-code="substantial" title="順調"><span class="mark" aria-hidden="true">' \
+           '</span><span class="label">大きく進展（必要な成長率の95%以上）</span></span>' in page
+    assert ">substantial<" not in page and ">substantial progress (95 % or more of the required growth)<" in english
 
 
 def test_the_kpi_page_and_every_footer_link_the_glossary(client):

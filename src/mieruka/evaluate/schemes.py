@@ -39,6 +39,10 @@ MISSING_BASELINE = ("cannot_judge", "first_observation")
 GROUP_BY = ("document", "reform_item")
 
 
+# The four things a rating can say, across schemes (a scheme file's codes.X.meaning; see docs/evaluate.md).
+MEANINGS = ("achieved", "on_track", "behind", "not_judged")
+
+
 class SchemeError(ValueError):
     """A scheme that cannot be found or is not well formed; the message names the file and the key."""
 
@@ -50,6 +54,8 @@ class Code:
     en: str
     judged: bool = True  # False for "cannot be judged" codes (N, －, not available)
     top: bool = False  # the code that says achieved / on track (A, イ, S)
+    # what the code says, one of MEANINGS: every page gives a meaning one colour and one mark, whatever the scheme
+    meaning: str = "on_track"
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,15 @@ def from_dict(data: dict, source: str = "<scheme>", default_name: str | None = N
             raise SchemeError(f"{source}: codes.{code} must be a table with ja and en labels")
         ja, en = _label(f"{source}: codes.{code}", spec)
         codes[str(code)] = Code(str(code), ja, en, judged=bool(spec.get("judged", True)), top=bool(spec.get("top", False)))
+    judged = [c for c, v in codes.items() if v.judged]
+    for code, spec in codes_data.items():
+        c = codes[str(code)]
+        # a file that does not say: the top code is achieved, codes that judge nothing are not judged, the last
+        # judged code is behind, the ones between on track
+        default = ("achieved" if c.top else "not_judged" if not c.judged else
+                   "behind" if judged and judged[-1] == c.code else "on_track")
+        meaning = _choice(f"{source}: codes.{code}.meaning", spec.get("meaning", default), MEANINGS)
+        codes[str(code)] = Code(c.code, c.ja, c.en, judged=c.judged, top=c.top, meaning=meaning)
     rules_data = data.get("rules")
     if not isinstance(rules_data, list) or not rules_data:
         raise SchemeError(f"{source}: [[rules]] must list at least one rule")

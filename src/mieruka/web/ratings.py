@@ -2,14 +2,16 @@
 (mieruka.evaluate.schemes), the tone picks one of the colour-blind-safe colours of style.css."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
-from mieruka.evaluate.schemes import Scheme, SchemeError, available, load
+from mieruka.evaluate.schemes import MEANINGS, Scheme, SchemeError, available, load
 
 DEFAULT_SCHEME = "reform-schedule"  # the scheme the documents rate their KPIs under
-TONES = ("good", "mid", "bad", "none", "unset")
-# Where a scheme's order does not say it: in the reform schedule B is the worst judged code and F is its own case.
-TONE_OVERRIDES = {("reform-schedule", "B"): "bad", ("reform-schedule", "F"): "unset"}
+TONES = MEANINGS  # one colour and one mark per meaning, across schemes (style.css .tone-<meaning>)
+# A code spelled as an English word (the ESCAP method's "substantial") is mieruka's identifier, not a mark the
+# documents print: the pages show its label in the page's language instead of the word itself.
+_WORD_CODE = re.compile(r"[a-z][a-z_]+")
 
 
 @lru_cache(maxsize=None)
@@ -20,26 +22,16 @@ def _scheme(name: str) -> Scheme | None:
         return None
 
 
-def _tone(scheme: Scheme, code: str) -> str:
-    """The top code is good, codes that judge nothing are grey, the last judged code is bad, the rest between."""
-    if (scheme.name, code) in TONE_OVERRIDES:
-        return TONE_OVERRIDES[(scheme.name, code)]
-    c = scheme.codes[code]
-    if c.top:
-        return "good"
-    if not c.judged:
-        return "none"
-    judged = [k for k, v in scheme.codes.items() if v.judged]
-    return "bad" if judged and judged[-1] == code else "mid"
-
-
 def rating_info(scheme: str, code: str, lang: str) -> dict:
-    """{"label": …, "tone": …} for a code; a code no scheme file declares gets no label and the grey tone."""
+    """{"label", "tone" (the meaning: achieved, on_track, behind, not_judged), "mark" (the code as a page prints it:
+    the documents' own mark, or "" for a word identifier)}; a code no scheme file declares gets no label and the
+    not-judged tone."""
     s = _scheme(scheme)
     if s is None or code not in s.codes:
-        return {"label": "", "tone": "none"}
+        return {"label": "", "tone": "not_judged", "mark": code}
     c = s.codes[code]
-    return {"label": c.en if lang == "en" else c.ja, "tone": _tone(s, code)}
+    return {"label": c.en if lang == "en" else c.ja, "tone": c.meaning,
+            "mark": "" if _WORD_CODE.fullmatch(code) else code}
 
 
 def scheme_label(scheme: str, lang: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from mieruka.web.pages import Lang, render
-from mieruka.web.ratings import rating_info, scheme_choices, scheme_codes, scheme_label
+from mieruka.web.ratings import TONES, rating_info, scheme_choices, scheme_codes, scheme_label
 
 router = APIRouter(include_in_schema=False)
 
@@ -18,4 +18,4 @@ def glossary_page(request: Request, lang: Lang):
     schemes = [{"name": name, "label": scheme_label(name, lang),
                 "codes": [{"code": c, **rating_info(name, c, lang)} for c in scheme_codes(name)]}
                for name in scheme_choices([])]
-    return render(request, "glossary.html", {"terms": TERMS, "schemes": schemes})
+    return render(request, "glossary.html", {"terms": TERMS, "schemes": schemes, "tones": TONES})
