@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from mieruka.ingest.extract import extract
+from mieruka.jp import printed
 from mieruka.ingest.sources import expand_paths, read_document
 from mieruka.records import extraction as r
 
@@ -15,23 +16,49 @@ SAMPLE_PATH = Path(__file__).resolve().parents[1] / "data" / "sample.json"
 MAX_FACT_CHARS = 40
 # Fields that hold the documents' narrative: left out of the sample entirely.
 _PROSE_FIELDS = {"overview", "summary", "progress", "outlook", "policy_text", "support"}
-# Fields that may be a short fact or a long sentence: kept when short, cut to a heading when long.
+# Prose the audit reads figures in (a step's progress, a KPI's policy text): the sample keeps those figures.
+_AUDITED_PROSE = {"progress", "outlook", "policy_text"}
+# Fields that may be a short fact or a long sentence: kept when short, cut to a heading when long (and the figures the
+# audit reads in them kept after it).
 _MIXED_FIELDS = {"step", "text", "kpi_progress", "kpi_effect", "next_measurement"}
 # Names that a cell may follow with a note on further lines: the sample keeps the name line.
 _NAME_FIELDS = {"budget_programme"}
 
 
+def _figures(text: str, opening: str | None = None) -> str | None:
+    """What the sample keeps of a long text: its opening words (when given) and the figures the audit reads in it
+    (jp.printed.fragments: a cut with its subject, a next measurement's timing, a count stated two ways), each of at
+    most MAX_FACT_CHARS, so the audit finds in the sample what it finds in the document. The opening is left out
+    where it would change what the audit reads."""
+    pieces = [f for f in printed.fragments(text) if len(f) <= MAX_FACT_CHARS]
+    full = printed.readings(text)
+    candidates = []
+    if opening is not None:
+        new = [f for f in pieces if f not in opening]
+        # a full stop after the opening, so no reading runs from its cut words into a figure
+        candidates.append(opening + ("…。" + "。".join(new) + "…" if new else "…"))
+    if pieces:
+        candidates.append("。".join(pieces) + "…")
+    for kept in candidates:
+        if printed.readings(kept) == full:
+            return kept
+    return candidates[0] if candidates else None
+
+
 def _strip_prose(obj):
-    """Drop long prose, keep names, numbers, dates, codes, ratings, ministries and URLs."""
+    """Drop long prose, keep names, numbers, dates, codes, ratings, ministries and URLs, and the figures of the prose
+    the audit reads."""
     if dataclasses.is_dataclass(obj):
         for f in dataclasses.fields(obj):
             value = getattr(obj, f.name)
+            if isinstance(obj, r.Source):
+                continue  # a line's text is cut in _trim_sources; the audit reads records, not sources
             if isinstance(value, str) and f.name in _PROSE_FIELDS:
-                setattr(obj, f.name, None)
+                setattr(obj, f.name, _figures(value) if f.name in _AUDITED_PROSE else None)
             elif isinstance(value, str) and f.name in _NAME_FIELDS:
                 setattr(obj, f.name, value.split("\n")[0])
             elif isinstance(value, str) and len(value) > MAX_FACT_CHARS and f.name in _MIXED_FIELDS:
-                setattr(obj, f.name, value[:MAX_FACT_CHARS] + "…")
+                setattr(obj, f.name, _figures(value, value[:MAX_FACT_CHARS]))
             else:
                 _strip_prose(value)
     elif isinstance(obj, list):

@@ -168,3 +168,15 @@ def fragments(text: str | None) -> list[str]:
     for c in count_statements(s):
         found.append((s.find(c.text), c.text))
     return [f for _, f in sorted(found)]
+
+
+def readings(text: str | None) -> tuple:
+    """What the audit reads in a text: the next measurement's due date, each cut with its share and subject, each count
+    stated two ways. Two texts with equal readings give the audit the same facts."""
+    s = prepare_cell(text or "")
+    cuts = []
+    for m in CUT_SHARE.finditer(s):
+        subject = cut_subject(s, m)
+        cuts.append((m.group(0), subject.group(1).strip() if subject else None))
+    counts = [(c.shape, c.total, c.unit, c.counted, c.approx) for c in count_statements(s)]
+    return announced_due(s), cuts, counts
