@@ -160,9 +160,9 @@ def test_cli_define_list_and_values(tmp_path):
     from mieruka.cli import load_commands
     audit = runner.invoke(load_commands(), ["audit", "--db", db, "--as-of", "2017-05-01", "--format", "csv", "--lang", "en"])
     (row,) = [line for line in audit.stdout.splitlines() if line.startswith("bottom_up_mismatch")]
-    # the survey is cited as a whole file, the document by its line
+    # the survey is cited as a whole file, the document by its line (it prints no title: named by its file)
     assert row.endswith(',"the survey total 300 bodies (300 of 1,741 bodies, as of 2017-04-01) differs from the published '
-                        '301 bodies by 1 body",000_schedule.txt:88; all.csv')
+                        '301 bodies by 1 body",000_schedule.txt:88; all.csv,000_schedule.txt:88; all.csv')
     assert runner.invoke(app, ["survey", "define-kpi", "--initiative", "x", "--measure", "share", "--name", "n",
                                "--db", db]).exit_code == 1
     missing = runner.invoke(app, ["survey", "define-kpi", "--initiative", "x", "--kpi", "nope", "--db", db])

@@ -117,3 +117,32 @@ def test_the_cli_csv_has_the_web_csv_columns_and_rows(site, command, url, column
     web = _csv(client, url)
     assert cli[0] == web[0] == columns
     assert cli[1:] == web[1:] and len(cli) > 1
+
+
+def test_downloads_name_their_sources_by_title_and_date_with_the_file_in_its_own_column(site):
+    db, client = site
+    documents = {d["file_name"]: d for d in client.get("/api/documents?limit=100").json()["items"]}
+    cases = _csv(client, "/cases.csv")
+    header = cases[0]
+    assert header[4:8] == ["出典文書", "出典文書の日付", "出典ファイル", "出典の行"]
+    row = dict(zip(header, cases[1]))
+    doc = documents[row["出典ファイル"]]
+    assert row["出典文書"] == doc["title"] == "公共サービスイノベーション・プラットフォーム(試験用)"
+    assert row["出典文書の日付"] == doc["doc_date"] == "2017-07-07"
+    english = client.get("/measures.json?lang=en").json()[0]
+    assert english["source_document"] == "国の施策一覧(試験用)" and english["source_date"] is None
+    assert english["source_file"] in documents and english["source_line"] == 3
+    # the audit names its sources by title and date, the files in a column of their own
+    audit = list(csv.DictReader(io.StringIO(client.get("/audit.csv").content.decode("utf-8-sig"))))
+    first = audit[0]
+    schedule = next(d for d in documents.values() if d["family"] == "reform-schedule")
+    assert first["出典"].startswith(f"{schedule['title']} {schedule['doc_date']}:")
+    assert first["出典ファイル"].startswith(f"{schedule['file_name']}:")
+    # the CLI's audit says the same
+    out = subprocess.run([sys.executable, "-m", "mieruka", "audit", "--db", db, "--format", "csv", "--as-of", "2017-04-01"],
+                         capture_output=True, text=True, timeout=120,
+                         env={"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    cli = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert cli and all(r["sources"].startswith(schedule["title"]) for r in cli if r["source_files"].startswith("schedule"))
+    assert any(r["sources"].startswith(f"{schedule['title']} {schedule['doc_date']}:") for r in cli)

@@ -83,9 +83,11 @@ def test_audit_lists_findings_with_sources(db):
     assert out.exit_code == 0, out.output
     (finding,) = json.loads(out.stdout)
     assert finding["kind"] == "rating_mismatch" and finding["kpi_id"] == 1
-    assert finding["sources"] == [{"document": "progress.txt", "line": 12}, {"document": "progress.txt", "line": 29}]
+    # a document that prints no title is named by its file, in the sources and in their own column
+    assert finding["sources"] == [{"document": "progress.txt", "line": 12, "title": "progress.txt", "date": None},
+                                  {"document": "progress.txt", "line": 29, "title": "progress.txt", "date": None}]
     table = _run("audit", "--db", db, "--as-of", "2018-01-01", "--format", "csv")
-    assert "progress.txt:12; progress.txt:29" in table.stdout
+    assert "progress.txt:12; progress.txt:29,progress.txt:12; progress.txt:29" in table.stdout
 
 
 def test_bad_options_fail_clearly(db):

@@ -220,7 +220,10 @@ def test_audit_findings_download_in_the_pages_language(client):
     api = get(client, "/api/audit")["items"]
     assert len(rows) == len(api) > 0
     assert rows[0]["内容"] == api[0]["message"]
-    assert rows[0]["出典"] == "; ".join(f"{x['document']}:{x['line']}" for x in api[0]["sources"])
+    titles = {d["file_name"]: f"{d['title']} {d['doc_date']}" if d["doc_date"] else d["title"]
+              for d in get(client, "/api/documents")["items"]}
+    assert rows[0]["出典"] == "; ".join(f"{titles[x['document']]}:{x['line']}" for x in api[0]["sources"])
+    assert rows[0]["出典ファイル"] == "; ".join(f"{x['document']}:{x['line']}" for x in api[0]["sources"])
     en = json.loads(client.get("/audit.json?lang=en").content)
     assert en[0]["message"] == get(client, "/api/audit?lang=en")["items"][0]["message"] != rows[0]["内容"]
     # The overview links these files, keeping the language.

@@ -12,7 +12,7 @@ import typer
 from mieruka import storage
 from mieruka.cli.app import DbOption, FormatOption, app, err, fail
 from mieruka.export.formats import Format, print_rows, stream_rows
-from mieruka.export.shapes import cited
+from mieruka.export.shapes import cited, cited_files, labels_by_file, named
 
 COLUMNS = ["kpi_id", "kpi", "code", "label", "expected", "actual", "actual_as_of", "target", "deadline", "forecast",
            "explanation"]
@@ -118,6 +118,7 @@ def audit_cmd(
     """List what the documents published that disagrees: with the numbers, with each other, with the calendar."""
     from mieruka.evaluate.schemes import available
     from mieruka.evaluate.stored import audit_and_store
+    from mieruka.storage.queries import document_labels
 
     schemes = [_scheme(n) for n in (scheme or sorted(available()))]
     storage.ensure_schema(db)
@@ -129,10 +130,13 @@ def audit_cmd(
             tally[f["kind"]] += 1
             yield {"kind": f["kind"], "kpi_id": f["kpi_id"], "kpi": f["kpi"],
                    "message": f["message_en"] if lang.value == "en" else f["message"],
-                   "sources": f["sources"] if fmt is Format.json else cited(f["sources"])}
+                   "sources": [{**s, **dict(zip(("title", "date"), named(s["document"], labels)))} for s in f["sources"]]
+                   if fmt is Format.json else cited(f["sources"], labels),
+                   **({} if fmt is Format.json else {"source_files": cited_files(f["sources"])})}
 
-    columns = ["kind", "kpi_id", "kpi", "message", "sources"]
+    columns = ["kind", "kpi_id", "kpi", "message", "sources"] + ([] if fmt is Format.json else ["source_files"])
     with storage.session_scope(db) as session:
+        labels = labels_by_file(document_labels(session))
         # the default set of schemes is stored, so pages read these findings instead of auditing again
         found = audit_and_store(session, when, None if not scheme else schemes)
         if isinstance(found, int):  # stored: printed back a page at a time, never all in memory

@@ -107,7 +107,10 @@ def measures_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     if fmt is Format.csv:  # the columns of the web's /measures.csv
         from mieruka.web.listings import MEASURE_COLUMNS, measure_flat
 
-        print_rows([measure_flat(m) for m in _rows(measure_rows, db)], fmt, columns=MEASURE_COLUMNS)
+        from mieruka.storage.queries import document_labels
+
+        measures, labels = _rows(lambda s: (measure_rows(s), document_labels(s)), db)
+        print_rows([measure_flat(m, labels) for m in measures], fmt, columns=MEASURE_COLUMNS)
         return
     rows = measure_listing(_rows(measure_rows, db))
     if fmt is Format.table:
@@ -124,7 +127,10 @@ def cases_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     if fmt is Format.csv:  # the columns of the web's /cases.csv: one row per effect
         from mieruka.web.listings import CASE_COLUMNS, case_effect_rows
 
-        print_rows([r for c in _rows(case_rows, db) for r in case_effect_rows(c)], fmt, columns=CASE_COLUMNS)
+        from mieruka.storage.queries import document_labels
+
+        cases, labels = _rows(lambda s: (case_rows(s), document_labels(s)), db)
+        print_rows([r for c in cases for r in case_effect_rows(c, labels)], fmt, columns=CASE_COLUMNS)
         return
     rows = case_listing(_rows(case_rows, db))
     if fmt is Format.table:

@@ -2,9 +2,31 @@
 from __future__ import annotations
 
 
-def cited(sources: list[dict]) -> str:
-    """Sources as one cell, "000.txt:12; s.csv": a survey is cited as a whole file, having no line."""
+def cited_files(sources: list[dict]) -> str:
+    """Sources as one cell by file name, "000.txt:12; s.csv": a survey is cited as a whole file, having no line."""
     return "; ".join(s["document"] + (f":{s['line']}" if s.get("line") else "") for s in sources)
+
+
+def named(document: str | None, labels: dict[str, dict] | None) -> tuple[str | None, object]:
+    """(the name, the date) a download gives a document cited by file name: its title and date, as labels (file name
+    -> storage.queries.document_labels' entry) hold them; a document printing no title (or a survey file) keeps its
+    file name as its name."""
+    d = (labels or {}).get(document) or {}
+    return d.get("title") or document, d.get("date")
+
+
+def cited(sources: list[dict], labels: dict[str, dict] | None = None) -> str:
+    """Sources as one cell by name, "主要な政策に係る評価書 2019-08-01:43; 000.txt:12" (cited_files gives the files)."""
+    out = []
+    for s in sources:
+        name, when = named(s["document"], labels)
+        out.append(name + (f" {when.isoformat()}" if when else "") + (f":{s['line']}" if s.get("line") else ""))
+    return "; ".join(out)
+
+
+def labels_by_file(labels: dict[int, dict]) -> dict[str, dict]:
+    """document_labels (by id) keyed by file name, the way findings cite documents (the newest of a name wins)."""
+    return {d["file_name"]: d for _, d in sorted(labels.items())}
 
 
 def _src(s: dict | None) -> dict | None:

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from mieruka.export.shapes import cited
+from mieruka.export.shapes import cited, cited_files
 from mieruka.storage.summaries import RATING_BASES, KpiQuery
 from mieruka.jp import normalise_text
 
@@ -217,8 +217,8 @@ def measure_table(measures: list[dict], f: MeasureFilter, hit_ids: list[int] | N
     return rows, facets
 
 
-def measure_flat(m: dict) -> dict:
-    """A measure as one row of a spreadsheet."""
+def measure_flat(m: dict, labels: dict[int, dict] | None = None) -> dict:
+    """A measure as one row of a spreadsheet; labels (storage.queries.document_labels) name its source."""
     return {
         "id": m["id"], "no": m["no"], "code": m["code"], "name": m["name"], "pillar": m["pillar"], "timing": m["timing"],
         **{f"effect_{e}": m["effects"].get(e, False) for e in EFFECTS},
@@ -226,16 +226,25 @@ def measure_flat(m: dict) -> dict:
         "ministries": "、".join(x["name"] for x in m["ministries"]),
         "kpi_progress": m["kpi_progress"], "kpi_effect": m["kpi_effect"], "support": m["support"],
         "budget_programme": m["budget_programme"], "urls": " ".join(m["urls"]),
-        "source_document": m["source"]["document"] if m["source"] else None,
-        "source_line": m["source"]["line"] if m["source"] else None,
+        **source_columns(m["source"], labels),
     }
 
 
+def source_columns(src: dict | None, labels: dict[int, dict] | None) -> dict:
+    """A cited source as download columns: the document by title and date, its file name and the line."""
+    d = (labels or {}).get(src["document_id"]) if src else None
+    return {"source_document": ((d or {}).get("title") or src["document"]) if src else None,
+            "source_date": (d or {}).get("date"),
+            "source_file": src["document"] if src else None,
+            "source_line": src["line"] if src else None}
+
+
 # The download columns, so that a filter matching nothing still gives a file with its header row.
+SOURCE_COLUMNS = ["source_document", "source_date", "source_file", "source_line"]
 MEASURE_COLUMNS = ["id", "no", "code", "name", "pillar", "timing", *(f"effect_{e}" for e in EFFECTS), "lead_ministry",
                    "ministries", "kpi_progress", "kpi_effect", "support", "budget_programme", "urls",
-                   "source_document", "source_line"]
-CASE_COLUMNS = ["id", "title", "municipalities", "theme", "source_document", "source_line", "effect_label", "amount_yen",
+                   *SOURCE_COLUMNS]
+CASE_COLUMNS = ["id", "title", "municipalities", "theme", *SOURCE_COLUMNS, "effect_label", "amount_yen",
                 "change_percent", "period_years", "effect_text"]
 DOCUMENT_COLUMNS = ["id", "file_name", "family", "title", "doc_date", "ingested_at", "encoding", "size_bytes", "sha256",
                     *(f"count_{k}" for k in ("items", "kpis", "observations", "measures", "cases", "unplaced"))]
@@ -248,11 +257,10 @@ def case_table(cases: list[dict], theme: str | None = None, hit_ids: list[int] |
     return [c for c in cases if not theme or c["theme"] == theme]
 
 
-def case_effect_rows(c: dict) -> list[dict]:
+def case_effect_rows(c: dict, labels: dict[int, dict] | None = None) -> list[dict]:
     """A case as spreadsheet rows: one per effect (a case with no stated effect still gets one row)."""
     base = {"id": c["id"], "title": c["title"], "municipalities": "、".join(c["municipalities"]), "theme": c["theme"],
-            "source_document": c["source"]["document"] if c["source"] else None,
-            "source_line": c["source"]["line"] if c["source"] else None}
+            **source_columns(c["source"], labels)}
     empty = {"effect_label": None, "amount_yen": None, "change_percent": None, "period_years": None, "effect_text": None}
     if not c["effects"]:
         return [{**base, **empty}]
@@ -268,13 +276,14 @@ def document_flat(d: dict) -> dict:
             **{f"count_{k}": counts.get(k) for k in ("items", "kpis", "observations", "measures", "cases", "unplaced")}}
 
 
-AUDIT_COLUMNS = ["kind", "kpi_id", "kpi", "message", "sources"]
+AUDIT_COLUMNS = ["kind", "kpi_id", "kpi", "message", "sources", "source_files"]
 
 
-def finding_flat(f: dict) -> dict:
-    """An audit finding as one spreadsheet row: its sources as "document:line" joined by "; "."""
+def finding_flat(f: dict, labels: dict[str, dict] | None = None) -> dict:
+    """An audit finding as one spreadsheet row: its sources by title and date ("title date:line" joined by "; ",
+    labels: export.shapes.labels_by_file), and by file name in source_files."""
     return {"kind": f["kind"], "kpi_id": f.get("kpi_id"), "kpi": f.get("kpi"), "message": f["message"],
-            "sources": cited(f["sources"])}
+            "sources": cited(f["sources"], labels), "source_files": cited_files(f["sources"])}
 
 
 @dataclass

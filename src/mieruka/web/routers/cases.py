@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from mieruka.bodies import registry
-from mieruka.storage.queries import case_rows
+from mieruka.storage.queries import case_rows, document_labels
 from mieruka.storage.search import search_ids
 from mieruka.web.guards import PageNumber, RequestRefused, SearchText, path_id
 from mieruka.web.listings import CASE_COLUMNS, case_effect_rows, case_table, paginate
@@ -23,7 +23,8 @@ def filtered_cases(session, cases: list[dict], q: str | None, theme: str | None)
 
 @router.get("/cases.{fmt}")
 def case_download(fmt: str, session: DbSession, lang: Lang, q: SearchText = None, theme: str | None = None):
-    rows = [flat for c in filtered_cases(session, case_rows(session), q, theme) for flat in case_effect_rows(c)]
+    labels = document_labels(session)
+    rows = [flat for c in filtered_cases(session, case_rows(session), q, theme) for flat in case_effect_rows(c, labels)]
     return download_response(rows, fmt, "cases", CASE_COLUMNS, lang=lang)
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request
 
 from mieruka.storage.measure_lists import iter_measures, measure_facets, measure_total
 from mieruka.storage.measure_lists import measure_page as measure_rows_page
-from mieruka.storage.queries import measure_rows
+from mieruka.storage.queries import document_labels, measure_rows
 from mieruka.storage.search import search_ids
 from mieruka.web.guards import PageNumber, RequestRefused, SearchText, path_id
 from mieruka.web.listings import (MEASURE_COLUMNS, MEASURE_FACETS, PAGE_SIZE, MeasureFilter, Page, measure_flat,
@@ -45,7 +45,8 @@ def measure_download(fmt: str, request: Request, session: DbSession, pillar: str
     f = measure_filter(pillar, effect, ministry, lead, timing, q)
     hits = hits_of(session, f)
     return streamed_download(request, fmt, "measures", MEASURE_COLUMNS,
-                             lambda s: (measure_flat(m) for m in iter_measures(s, chosen(f), hits)))
+                             lambda s: (measure_flat(m, labels) for labels in [document_labels(s)]
+                                        for m in iter_measures(s, chosen(f), hits)))
 
 
 @router.get("/measures")

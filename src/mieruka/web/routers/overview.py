@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from mieruka.export.shapes import labels_by_file
 from mieruka.storage.overview import last_ingest_changes, schemes_in_use, totals
+from mieruka.storage.queries import document_labels
 from mieruka.storage.summaries import kpi_rating_counts, published_schemes
 from mieruka.web.evaluation import audit_page, evaluation_date
 from mieruka.web.listings import AUDIT_COLUMNS, cross_counts, finding_flat
@@ -45,8 +47,9 @@ def audit_download(fmt: str, request: Request, session: DbSession, lang: Lang, a
     total = found[0] if found else 0
 
     def rows(s):
+        labels = labels_by_file(document_labels(s))
         for offset in range(0, total, 2000):
-            yield from (finding_flat(f) for f in audit_page(s, lang, when.as_of, limit=2000, offset=offset)[1])
+            yield from (finding_flat(f, labels) for f in audit_page(s, lang, when.as_of, limit=2000, offset=offset)[1])
 
     return streamed_download(request, fmt, "audit", AUDIT_COLUMNS, rows)
 
