@@ -138,7 +138,8 @@ def test_one_changed_observation_re_rates_that_kpi_only(rated_db, monkeypatch):
         assert dict(s.execute(select(m.Rating.id, m.Rating.computed_at)
                               .where(m.Rating.official.is_(False), m.Rating.kpi_id != kpi_id)).all()) == others
         # both stored audits (2019-03-31, the ratings' date `mieruka audit` takes by default, and 2018-06-01) are
-        # redone once each, for the changed data
+        # redone once each, whole: the new value moved its undated document's date (its latest actual), which every
+        # KPI citing that document is audited against (tests/test_audit_incremental.py: an ingest audits its KPIs only)
         assert sorted(stored.refresh_audits(s)) == [date.fromisoformat(EARLIER), date.fromisoformat(AS_OF)]
     assert calls.audits == 2
     assert client.get(f"/api/kpis/{kpi_id}").json()["latest"]["value"] == 123456.0

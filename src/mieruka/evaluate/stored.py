@@ -11,15 +11,18 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session
 
-from mieruka.evaluate.audit import KINDS, Finding, audit, recompute_requests, rollup_compare, rollup_members
+from mieruka.evaluate.audit import (KINDS, Finding, audit, count_mismatches, office_conflicts, recompute_requests,
+                                    rollup_compare, rollup_members)
 from mieruka.evaluate.fast import rate_chunk, rate_requests
 from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up_group
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import document_date_facts, kpi_row_chunks, kpi_rows
-from mieruka.storage.ratings import (add_audit_findings, audit_data_key, audited_dates, begin_audit, computed_dates,
-                                     policy_result_rows, rating_runs, record_rating_run, replace_computed, stale_kpis,
-                                     stored_audit, stored_audit_page)
+from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
+                                     audited_dates, begin_audit, computed_dates, documents_upto, drop_audit_findings,
+                                     item_first_kpis, kpis_changed_since, latest_audit_run, policy_result_rows,
+                                     rating_runs, record_rating_run, replace_computed, rollup_kpis, set_audit_key,
+                                     stale_kpis, stored_audit_page)
 from mieruka.storage.summaries import ensure_summaries, kpi_versions
 
 CHUNK = 200
@@ -117,51 +120,76 @@ def all_schemes() -> list[Scheme]:
     return [load(name) for name in sorted(available())]
 
 
-_KIND_SPAN = 1 << 26  # positions: kind rank × span, then findings without a KPI, then the rest in KPI order
-_LATE = 1 << 25
+class _Placer:
+    """Positions of findings in the order of evaluate.audit.audit over every KPI at once (by kind, then KPI; see
+    storage.ratings.AUDIT_KIND_SPAN), numbered as they come."""
 
+    def __init__(self):
+        self.rank = {k: i for i, k in enumerate(KINDS)}
+        self.seq = {"early": 0, "late": 0}
 
-def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> Iterator[list[tuple[int, Finding]]]:
-    """Every audit finding over the database, a chunk of KPIs at a time, each with its position in the order of
-    evaluate.audit.audit over every KPI at once (by kind, then KPI), the bottom-up survey mismatches last."""
-    from mieruka.evaluate.bottom_up import findings as bottom_up_findings
-
-    schemes = schemes or all_schemes()
-    dates = document_dates_of(session)
-    policy = policy_result_rows(session)
-    members: dict[str, dict] = {s.name: defaultdict(list) for s in schemes}
-    rank = {k: i for i, k in enumerate(KINDS)}
-    seq = {"early": 0, "late": 0}
-
-    def placed(found: list[Finding]) -> list[tuple[int, Finding]]:
+    def __call__(self, found: list[Finding]) -> list[tuple[int, Finding]]:
         out = []
-        for f in sorted(found, key=lambda f: (rank[f.kind], f.kpi_id or 0)):
+        for f in sorted(found, key=lambda f: (self.rank[f.kind], f.kpi_id or 0)):
             part = "late" if f.kpi_id else "early"
-            seq[part] += 1
-            out.append((rank[f.kind] * _KIND_SPAN + (_LATE if f.kpi_id else 0) + seq[part], f))
+            self.seq[part] += 1
+            out.append((self.rank[f.kind] * AUDIT_KIND_SPAN + (AUDIT_LATE if f.kpi_id else 0) + self.seq[part], f))
         return out
 
+
+def _recomputed(session: Session, kpis: list[dict], schemes: list[Scheme], dates: dict, as_of: date) -> dict:
+    """The published ratings of these KPIs rated again on their own documents' numbers, in bulk (see audit.audit)."""
+    recomputed = {}
+    for scheme in schemes:
+        if scheme.official:
+            asked = recompute_requests(kpis, scheme, dates, as_of)
+            for (_, rating, _, _), res in zip(asked, rate_requests(
+                    session, [(k, when, doc) for k, _, when, doc in asked], scheme, dates, loaded=True)):
+                recomputed[(scheme.name, id(rating))] = res
+    return recomputed
+
+
+class _Rollups:
+    """The published overall result of each sheet against the roll-up of its indicators: the rated members gathered
+    as chunks of KPIs pass, compared at the end."""
+
+    def __init__(self, schemes: list[Scheme], dates: dict, as_of: date, policy: list[dict]):
+        self.schemes, self.dates, self.as_of, self.policy = [s for s in schemes if s.official], dates, as_of, policy
+        self.members: dict[str, dict] = {s.name: defaultdict(list) for s in self.schemes}
+
+    def add(self, kpis: list[dict], recomputed: dict) -> None:
+        for scheme in self.schemes:
+            for doc, rated in rollup_members(kpis, scheme, self.dates, self.policy, self.as_of, recomputed).items():
+                for r in rated:
+                    r.series = None
+                self.members[scheme.name][doc].extend(rated)
+
+    def findings(self) -> list[Finding]:
+        return [f for s in self.schemes for f in rollup_compare(self.members[s.name], s, self.policy)]
+
+
+def _bottom_up(session: Session) -> list[tuple[int, Finding]]:
+    from mieruka.evaluate.bottom_up import findings as bottom_up_findings
+
+    return [(AUDIT_TAIL + i, Finding(kind=f["kind"], kpi_id=f["kpi_id"], kpi=f["kpi"], message=f["message"],
+                                     message_en=f["message_en"], sources=f["sources"]))
+            for i, f in enumerate(bottom_up_findings(session))]
+
+
+def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = None,
+                 dates: DocDates | None = None) -> Iterator[list[tuple[int, Finding]]]:
+    """Every audit finding over the database, a chunk of KPIs at a time, each with its position in the order of
+    evaluate.audit.audit over every KPI at once (by kind, then KPI), the bottom-up survey mismatches last."""
+    schemes = schemes or all_schemes()
+    dates = dates if dates is not None else document_dates_of(session)
+    placed = _Placer()
+    rollups = _Rollups(schemes, dates, as_of, policy_result_rows(session))
     for kpis in kpi_row_chunks(session, CHUNK):
-        recomputed = {}
-        for scheme in schemes:  # the published ratings rated again on their own documents' numbers, in bulk
-            if scheme.official:
-                asked = recompute_requests(kpis, scheme, dates, as_of)
-                for (_, rating, _, _), res in zip(asked, rate_requests(
-                        session, [(k, when, doc) for k, _, when, doc in asked], scheme, dates, loaded=True)):
-                    recomputed[(scheme.name, id(rating))] = res
+        recomputed = _recomputed(session, kpis, schemes, dates, as_of)
         yield placed(audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed))
-        for scheme in schemes:
-            if scheme.official:
-                for doc, rated in rollup_members(kpis, scheme, dates, policy, as_of, recomputed).items():
-                    for r in rated:
-                        r.series = None
-                    members[scheme.name][doc].extend(rated)
-    yield placed([f for scheme in schemes if scheme.official
-                  for f in rollup_compare(members[scheme.name], scheme, policy)])
-    tail = len(KINDS) * _KIND_SPAN
-    yield [(tail + i, Finding(kind=f["kind"], kpi_id=f["kpi_id"], kpi=f["kpi"], message=f["message"],
-                              message_en=f["message_en"], sources=f["sources"]))
-           for i, f in enumerate(bottom_up_findings(session))]
+        rollups.add(kpis, recomputed)
+    yield placed(rollups.findings())
+    yield _bottom_up(session)
 
 
 def audit_bulk(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> list[Finding]:
@@ -181,6 +209,19 @@ def _as_dicts(findings: list[Finding]) -> list[dict]:
              "sources": f.sources} for f in findings]
 
 
+def _dates_key(dates: dict, upto: int | None = None) -> str:
+    """A digest of the documents' dates (of those with an id up to upto): an audit reads every KPI's findings against
+    them, so a stored audit is audited again incrementally only when the dates of the documents it read are the same."""
+    items = sorted((str(d), str(v)) for d, v in dates.items() if upto is None or not isinstance(d, int) or d <= upto)
+    return hashlib.sha256(repr(items).encode()).hexdigest()[:16]
+
+
+def _write(session: Session, run_id: int, batch: list[tuple[int, Finding]]) -> int:
+    add_audit_findings(session, run_id, [{"position": pos, **d} for (pos, _), d in
+                                         zip(batch, _as_dicts([f for _, f in batch]))])
+    return len(batch)
+
+
 def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> int | list[dict]:
     """Audit as of a date and keep the findings, written a chunk at a time (bounded memory); returns how many.
     A set of schemes other than all of them is audited but not kept: then the findings themselves are returned."""
@@ -188,13 +229,50 @@ def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None 
     if schemes is not None and [s.name for s in schemes] != [s.name for s in every]:
         return _as_dicts(audit_bulk(session, as_of, schemes))
     ensure_summaries(session)
-    run_id = begin_audit(session, as_of, _key(session, every))
-    n = 0
-    for batch in audit_stream(session, as_of, every):
-        add_audit_findings(session, run_id, [{"position": pos, **d} for (pos, _), d in
-                                             zip(batch, _as_dicts([f for _, f in batch]))])
-        n += len(batch)
-    return n
+    dates = document_dates_of(session)
+    run_id = begin_audit(session, as_of, _key(session, every) + "#" + _dates_key(dates))
+    return sum(_write(session, run_id, batch) for batch in audit_stream(session, as_of, every, dates))
+
+
+def audit_changes(session: Session, as_of: date, run_id: int, stored_key: str,
+                  schemes: list[Scheme] | None = None) -> list[int] | None:
+    """Bring a stored audit up to date by auditing again only what changed since it was stored: the findings of the
+    KPIs whose data changed (or whose reform item a newer document wrote about), the findings about reform items and
+    sheets' roll-ups, and the bottom-up survey mismatches; every other KPI's findings stay as stored. Returns the KPIs
+    audited again, or None (nothing done) when it cannot: a scheme file changed, a document was removed, or a
+    document's date moved (then every KPI is audited again, by audit_and_store)."""
+    schemes = schemes or all_schemes()
+    base, _, old_dates = stored_key.partition("#")
+    key = _key(session, schemes)
+    old, new = base.split("|"), key.split("|")
+    if not old_dates or len(old) != len(new) or old[5:] != new[5:]:
+        return None
+    count, _, top = old[1].partition(":")
+    top_document = int(top) if top.isdigit() else 0
+    if documents_upto(session, top_document) != int(count):
+        return None
+    dates = document_dates_of(session)
+    if _dates_key(dates, top_document) != old_dates:
+        return None
+    changed = kpis_changed_since(session, int(old[0]), top_document)
+    drop_audit_findings(session, run_id, changed)
+    placed = _Placer()
+    for kpis in kpi_row_chunks(session, CHUNK, kpi_ids=changed):
+        recomputed = _recomputed(session, kpis, schemes, dates, as_of)
+        _write(session, run_id, placed([f for f in audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed)
+                                        if f.kpi_id is not None]))
+    # findings about a reform item are made from its first KPI's row: again for every item, from its texts only
+    for firsts in kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=item_first_kpis(session)):
+        items = [{**k, "observations": [], "targets": [], "appearances": []} for k in firsts]
+        _write(session, run_id, placed([f for f in office_conflicts(items) + count_mismatches(items)
+                                        if f.kpi_id is None]))
+    rollups = _Rollups(schemes, dates, as_of, policy_result_rows(session))
+    for kpis in kpi_row_chunks(session, CHUNK, kpi_ids=rollup_kpis(session)):
+        rollups.add(kpis, _recomputed(session, kpis, schemes, dates, as_of))
+    _write(session, run_id, placed(rollups.findings()))
+    _write(session, run_id, _bottom_up(session))
+    set_audit_key(session, run_id, key + "#" + _dates_key(dates))
+    return changed
 
 
 def stored_findings(session: Session, as_of: date, limit: int | None = None, offset: int = 0, kind: str | None = None,
@@ -223,13 +301,18 @@ def iter_stored_findings(session: Session, as_of: date, page: int = 2000) -> Ite
 
 
 def refresh_audits(session: Session) -> list[date]:
-    """Audit again, as of each date an audit is kept for, when the data or a scheme file changed since."""
+    """Bring each audit kept (one per date) up to date when the data or a scheme file changed since: incrementally,
+    for what changed (audit_changes), or whole when that cannot be done."""
     redone = []
-    key = _key(session, all_schemes())
+    schemes = all_schemes()
+    key = _key(session, schemes)
     for when in audited_dates(session):
-        if stored_audit(session, when, key) is None:
+        run = latest_audit_run(session, when)
+        if run is not None and run[1].split("#", 1)[0] == key:
+            continue
+        if run is None or audit_changes(session, when, run[0], run[1], schemes) is None:
             audit_and_store(session, when)
-            redone.append(when)
+        redone.append(when)
     return redone
 
 

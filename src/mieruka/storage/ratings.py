@@ -128,9 +128,94 @@ def store_audit(session: Session, as_of, data_key: str, findings: list[dict], ke
     return run_id
 
 
+# Positions of stored findings: kind rank × AUDIT_KIND_SPAN, plus AUDIT_LATE for a finding about a KPI; the bottom-up
+# survey mismatches from AUDIT_TAIL on. A stored audit is read in the order (rank, KPI (none first), position), so
+# the findings of one KPI can be replaced by an incremental audit without moving any other finding.
+AUDIT_KIND_SPAN = 1 << 26
+AUDIT_LATE = 1 << 25
+AUDIT_TAIL = 30 * AUDIT_KIND_SPAN  # after every kind (under 2**31: the column is a 32-bit integer on PostgreSQL)
+
+
+def _base_key(data_key: str) -> str:
+    """A stored run's data_key is the data key, then "#" and what an incremental audit checks (see evaluate.stored)."""
+    return data_key.split("#", 1)[0]
+
+
 def _audit_run(session: Session, as_of, data_key: str) -> int | None:
-    return session.scalar(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of, m.AuditRun.data_key == data_key)
-                          .order_by(m.AuditRun.id.desc()).limit(1))
+    for run_id, key in session.execute(select(m.AuditRun.id, m.AuditRun.data_key).where(m.AuditRun.as_of == as_of)
+                                       .order_by(m.AuditRun.id.desc())):
+        if _base_key(key) == data_key:
+            return run_id
+    return None
+
+
+def latest_audit_run(session: Session, as_of) -> tuple[int, str] | None:
+    """(id, data_key) of the audit stored last as of a date, whatever data it was made over."""
+    row = session.execute(select(m.AuditRun.id, m.AuditRun.data_key).where(m.AuditRun.as_of == as_of)
+                          .order_by(m.AuditRun.id.desc()).limit(1)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def drop_audit_findings(session: Session, run_id: int, kpi_ids: list[int]) -> None:
+    """Remove from a stored audit the findings an incremental audit makes again: those of these KPIs, of KPIs that are
+    gone, those about no KPI (a reform item, a sheet's roll-up) and the bottom-up mismatches."""
+    F = m.AuditFinding
+    for start in range(0, len(kpi_ids), 500):
+        session.execute(delete(F).where(F.run_id == run_id, F.kpi_id.in_(kpi_ids[start:start + 500])))
+    session.execute(delete(F).where(F.run_id == run_id, F.kpi_id.is_(None)))
+    session.execute(delete(F).where(F.run_id == run_id, F.position >= AUDIT_TAIL))
+    session.execute(delete(F).where(F.run_id == run_id, F.kpi_id.is_not(None), F.kpi_id.not_in(select(m.Kpi.id))))
+
+
+def set_audit_key(session: Session, run_id: int, data_key: str) -> None:
+    run = session.get(m.AuditRun, run_id)
+    run.data_key, run.computed_at = data_key, datetime.now(timezone.utc)
+    session.flush()
+
+
+def audit_finding_count(session: Session, run_id: int) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(m.AuditFinding).where(m.AuditFinding.run_id == run_id))
+
+
+def documents_upto(session: Session, top: int) -> int:
+    """How many documents have an id up to top (fewer than when an audit was stored: one was removed)."""
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count(m.Document.id)).where(m.Document.id <= top))
+
+
+def kpis_changed_since(session: Session, version: int, top_document: int) -> list[int]:
+    """The KPIs an audit stored at data version `version`, when the newest document was top_document, no longer
+    covers: those whose data version is newer, and those of a reform item that a newer document gave progress texts
+    or schedule rows (the audit reads them with the item's KPIs)."""
+    S, K = m.KpiSummary, m.Kpi
+    ids = set(session.scalars(select(S.kpi_id).where(S.version > version)))
+    items = set(session.scalars(select(m.ProcessStep.reform_item_id).where(m.ProcessStep.document_id > top_document)
+                                .distinct()))
+    items |= set(session.scalars(select(m.ScheduleEntry.reform_item_id)
+                                 .where(m.ScheduleEntry.document_id > top_document).distinct()))
+    items.discard(None)
+    if items:
+        ids |= set(session.scalars(select(K.id).where(K.reform_item_id.in_(sorted(items)))))
+    return sorted(ids)
+
+
+def item_first_kpis(session: Session) -> list[int]:
+    """The first KPI of each reform item: the one the audit's findings about the item are made from."""
+    from sqlalchemy import func
+
+    K = m.Kpi
+    return sorted(session.scalars(select(func.min(K.id)).where(K.reform_item_id.is_not(None)).group_by(K.reform_item_id)))
+
+
+def rollup_kpis(session: Session) -> list[int]:
+    """The KPIs with a published rating from a document that publishes an overall result (a policy evaluation sheet):
+    what the audit's roll-up of that sheet reads."""
+    R = m.Rating
+    docs = select(m.PolicyResult.document_id)
+    return sorted(session.scalars(select(R.kpi_id).where(R.official.is_(True), R.document_id.in_(docs)).distinct()))
 
 
 def stored_audit(session: Session, as_of, data_key: str) -> list[dict] | None:
@@ -142,7 +227,7 @@ def stored_audit(session: Session, as_of, data_key: str) -> list[dict] | None:
 def stored_audit_page(session: Session, as_of, data_key: str, limit: int | None = None, offset: int = 0,
                       kind: str | None = None, kpi_id: int | None = None) -> tuple[int, list[dict]] | None:
     """How many stored findings match (kind, KPI) and those from offset in the audit's order; None if not stored."""
-    from sqlalchemy import func
+    from sqlalchemy import case, func
 
     run_id = _audit_run(session, as_of, data_key)
     if run_id is None:
@@ -154,7 +239,8 @@ def stored_audit_page(session: Session, as_of, data_key: str, limit: int | None 
     if kpi_id is not None:
         where.append(F.kpi_id == kpi_id)
     total = session.scalar(select(func.count()).select_from(F).where(*where))
-    q = select(F.kind, F.kpi_id, F.kpi, F.message, F.message_en, F.sources).where(*where).order_by(F.position)
+    q = select(F.kind, F.kpi_id, F.kpi, F.message, F.message_en, F.sources).where(*where).order_by(
+        F.position // AUDIT_KIND_SPAN, case((F.position >= AUDIT_TAIL, 0), else_=func.coalesce(F.kpi_id, 0)), F.position)
     q = q.offset(offset) if limit is None else q.offset(offset).limit(limit)
     return total, [{"kind": k, "kpi_id": kid, "kpi": name, "message": msg, "message_en": en, "sources": src or []}
                    for k, kid, name, msg, en, src in session.execute(q)]
