@@ -26,6 +26,7 @@ from mieruka.storage import models as m
 from mieruka.storage.publishing import publish_versions
 from mieruka.storage.queries import document_rows
 from mieruka.web.app import create_app
+from mieruka.web.static_pages import KpiPages
 
 PER_ITEM = 50
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -55,7 +56,8 @@ def run(app, url: str, out: Path, exclude: tuple[str, ...]) -> tuple[float, obje
         with storage.session_scope(url) as s:
             return publish_versions(s)
 
-    result = publish_site(app, out, tables=tables, documents=documents, pdf=False, exclude=exclude, versions=versions)
+    result = publish_site(app, out, tables=tables, documents=documents, pdf=False, exclude=exclude, versions=versions,
+                          direct=KpiPages(app))
     return time.perf_counter() - t0, result
 
 

@@ -21,6 +21,7 @@ from mieruka.storage import models as m
 from mieruka.storage.publishing import publish_versions
 from mieruka.storage.queries import document_rows
 from mieruka.web.app import create_app
+from mieruka.web.static_pages import KpiPages
 
 AT = datetime(2026, 4, 1, 3, 0, tzinfo=timezone.utc)
 
@@ -32,8 +33,9 @@ def _publish(url: str, out: Path, at=AT, **kw):
     def versions():
         with storage.session_scope(url) as s:
             return publish_versions(s)
-    return publish_site(create_app(url), out, tables=tables, documents=documents, at=at, pdf=False,
-                        exclude=("/local",), versions=versions, **kw)
+    app = create_app(url)
+    return publish_site(app, out, tables=tables, documents=documents, at=at, pdf=False,
+                        exclude=("/local",), versions=versions, direct=KpiPages(app), **kw)
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +160,40 @@ def test_a_folder_with_other_files_is_refused(site, tmp_path):
     finally:
         (out / "extra.html").unlink()
     assert check_target(tmp_path / "new") == {} and check_target(foreign.parent / "empty") == {}
+
+
+def test_kpi_pages_rendered_in_bulk_are_what_the_application_serves(tmp_path):
+    """publish renders every KPI's page, history, sheet and API answer in batches (web.static_pages): byte for byte
+    what the application answers for the same URL (a sheet's 作成 stamp and an XLSX's timestamps aside)."""
+    from starlette.testclient import TestClient
+
+    from mieruka.publish.site import _fingerprint
+
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    webdata.build(url)
+    with storage.session_scope(url) as s:
+        s.execute(update(m.Kpi).where(m.Kpi.id == 2).values(parent_id=1))  # a parent and its child
+        ids = list(s.scalars(__import__("sqlalchemy").select(m.Kpi.id).order_by(m.Kpi.id)))
+    app = create_app(url)
+    parented = [1, 2] + ids[-2:]
+    urls = [(p, q) for k in parented for p, q in (
+        (f"/kpis/{k}", ()), (f"/kpis/{k}", (("lang", "en"),)), (f"/kpis/{k}/history", ()),
+        (f"/kpis/{k}/history", (("lang", "en"),)), (f"/kpis/{k}/sheet.html", ()), (f"/kpis/{k}/sheet.xlsx", ()),
+        (f"/api/kpis/{k}", ()))]
+    answers = KpiPages(app).render(urls + [("/kpis/999999", ())])
+    assert ("/kpis/999999", ()) not in answers  # a KPI that does not exist is left to the application (its 404)
+    assert len(answers) == len(urls) == 28
+    with TestClient(app, base_url="http://localhost") as client:
+        for path, query in urls:
+            served = client.get(path, params=dict(query))
+            assert served.status_code == answers[(path, query)].status_code == 200, path
+            mine = answers[(path, query)].content
+            if path.endswith("/sheet.html"):
+                assert _fingerprint("x.html", mine) == _fingerprint("x.html", served.content), path
+                assert "指標シート" in mine.decode("utf-8")
+            elif path.endswith(".xlsx"):
+                assert _fingerprint("x.xlsx", mine) == _fingerprint("x.xlsx", served.content), path
+            else:
+                assert mine == served.content, (path, query)
+    page = answers[("/kpis/1", (("lang", "en"),))].text
+    assert '<html lang="en">' in page and "/kpis/2" in page  # KPI 1's child, read in the batch

@@ -25,6 +25,7 @@ def publish_cmd(
     from mieruka.storage.publishing import publish_versions
     from mieruka.storage.queries import document_rows
     from mieruka.web.app import create_app
+    from mieruka.web.static_pages import KpiPages
 
     try:
         check_target(out)
@@ -40,8 +41,9 @@ def publish_cmd(
             return publish_versions(session)
 
     try:
-        result = publish_site(create_app(db), out, tables=tables, documents=documents, pdf=not no_pdf,
-                              versions=versions)
+        web = create_app(db)
+        result = publish_site(web, out, tables=tables, documents=documents, pdf=not no_pdf,
+                              versions=versions, direct=KpiPages(web))
     except TargetRefused as exc:
         fail(str(exc))
     except PdfUnavailable as exc:

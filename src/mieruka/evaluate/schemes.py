@@ -153,7 +153,26 @@ def load(name_or_path: str | Path) -> Scheme:
     return load_file(schemes[str(name_or_path)])
 
 
+_loaded: dict[Path, tuple[tuple[int, int], Scheme]] = {}
+
+
 def load_file(path: Path) -> Scheme:
+    """The scheme in a file, read again only when the file changed (every page asks for every scheme's codes)."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return _read_file(path)  # says which file it cannot read
+    key, stamp = path.resolve(), (stat.st_mtime_ns, stat.st_size)
+    kept = _loaded.get(key)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    scheme = _read_file(path)
+    _loaded[key] = (stamp, scheme)
+    return scheme
+
+
+def _read_file(path: Path) -> Scheme:
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix == ".toml":

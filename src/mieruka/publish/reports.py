@@ -79,6 +79,12 @@ def kpi_sheet_report(session: Session, kpi: str, fmt: str, at: datetime | None =
     # by id, the one KPI is read (a sheet per KPI of a large database must not read them all); else all, to match
     by_id = kpi_rows(session, [int(wanted)]) if wanted.isascii() and wanted.isdigit() and len(wanted) < 12 else []
     chosen = by_id[0] if by_id else resolve_kpi(kpi_rows(session), kpi)
-    sheet = kpi_sheet.build_kpi_sheet(chosen)
+    return kpi_sheet_of(chosen, fmt, at)
+
+
+def kpi_sheet_of(kpi: dict, fmt: str, at: datetime | None = None) -> Report:
+    """The indicator sheet of a KPI already read (storage.queries.kpi_rows): many at once for mieruka publish."""
+    _check(fmt)
+    sheet = kpi_sheet.build_kpi_sheet(kpi)
     html = None if fmt == "xlsx" else kpi_sheet.to_html(sheet, at)
-    return _out(fmt, f"kpi-{chosen['id']}", html, lambda: kpi_sheet.to_xlsx(sheet))
+    return _out(fmt, f"kpi-{kpi['id']}", html, lambda: kpi_sheet.to_xlsx(sheet))

@@ -30,6 +30,7 @@ SEEDS = ("/", "/?lang=en")
 WARM_UP = ("/", "/audit", "/savings")
 ASSET_PREFIXES = ("/static/", "/vendor/")
 API_PAGE = 1000  # the API's largest page
+DIRECT_BATCH = 400  # per-KPI URLs rendered together (read in one set of queries)
 _LINK = re.compile(r'\b(href|src|action)="([^"]*)"')
 _GENERATED_SPAN = re.compile(r'<span class="generated">[^<]*</span>')
 _STAMP = re.compile(r'<p class="generated-at">[^<]*</p>\n?')
@@ -230,13 +231,15 @@ STAFF_PAGES = ("/signin", "/signout", "/my", "/review", "/rounds", "/reports", "
 
 def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: list[dict],
                  at: datetime | None = None, pdf: bool = True, exclude: tuple[str, ...] = (),
-                 versions: Callable[[], dict] | dict | None = None) -> PublishResult:
+                 versions: Callable[[], dict] | dict | None = None, direct=None) -> PublishResult:
     """Crawl the application from its front pages (Japanese and English) and its API, and write the site to OUT.
     tables: the data for the bulk ZIP and datapackage.json (name → rows); documents: the sources for attribution.
     exclude: path prefixes left out (with pdf=False, the PDFs too): links to them lose their href, so the site
     has no link that leads nowhere. versions (a function giving storage.publishing.publish_versions): with them, a
     page whose inputs are those of the previous run is not asked of the application again; its file and links are
-    taken as they were. They are read before and after the crawl: data that changed meanwhile leaves no record."""
+    taken as they were. They are read before and after the crawl: data that changed meanwhile leaves no record.
+    direct (web.static_pages.KpiPages): answers the URLs it handles() as the application would, DIRECT_BATCH at a time
+    from data read once per batch; the application answers the rest."""
     from starlette.testclient import TestClient
 
     started = time.perf_counter()
@@ -253,7 +256,7 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
             for path in WARM_UP:  # what the application derives when first asked and stores (the audit) is stored now
                 client.get(path)
         before = versions() if callable(versions) else versions
-        _crawl(client, app, out, previous, writer, result, at, exclude, pdf, before)
+        _crawl(client, app, out, previous, writer, result, at, exclude, pdf, before, direct)
         if callable(versions) and versions() != before:
             writer.meta = {}  # the data changed while the site was made: the next run makes every page again
     _write_data(writer, tables, documents)
@@ -263,7 +266,7 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]], documents: li
 
 
 def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime,
-           exclude: tuple[str, ...], pdf: bool, versions: dict | None) -> None:
+           exclude: tuple[str, ...], pdf: bool, versions: dict | None, direct=None) -> None:
     deps = _Dependencies(versions, f"pdf={pdf}|exclude={sorted(exclude)}") if versions else None
     before = previous.get("pages", {}) if deps else {}
     before_links = previous.get("links", [])
@@ -354,28 +357,25 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
             needs = deps.of(path, content)
             pages[name] = [deps.key(needs), needs, recording[0] if held is None else held]
 
-    while queue:
-        path, query = k = queue.popleft()
+    def fetch(path: str, query: tuple):
+        return client.get(_url(path, query + ((("limit", str(API_PAGE)),) if path.startswith("/api/") and
+                                               not path.startswith("/api/openapi") else ())))
+
+    def take(k: tuple[str, tuple], r) -> None:
+        """Write one answer of the application (or of direct, which answers as it would) and follow its links."""
+        path, query = k
         name = names[k]
-        if path.endswith(".pdf"):
-            pdf_urls.append(path)
-            continue
-        if deps and reuse(name):
-            result.pages += name.endswith(".html")
-            continue
         recording[0] = []
         result.rendered += 1
-        r = client.get(_url(path, query + ((("limit", str(API_PAGE)),) if path.startswith("/api/") and
-                                             not path.startswith("/api/openapi") else ())))
         if r.status_code == 422 and path.startswith("/api/"):
             # An endpoint that needs a question (search needs q) has no one answer: say so in its place.
             record(name, path, b"")
             writer.write(name, (json.dumps({"detail": f"{path} answers questions (see api/openapi.json); a static "
                                             "copy cannot: ask a running mieruka server"}) + "\n").encode("utf-8"))
-            continue
+            return
         if r.status_code != 200:
             result.broken.append(_url(path, query))
-            continue
+            return
         ctype = r.headers.get("content-type", "")
         record(name, path, r.content)
         if ctype.startswith("text/html"):
@@ -390,6 +390,28 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
             writer.write(name, r.content)
             if path.startswith("/api/") and ctype.startswith("application/json"):
                 _queue_api_pages(r.json(), path, query, target)
+
+    batch: list[tuple[str, tuple]] = []  # URLs direct answers, gathered to be read and rendered together
+    while queue or batch:
+        if queue:
+            path, query = k = queue.popleft()
+            name = names[k]
+            if path.endswith(".pdf"):
+                pdf_urls.append(path)
+                continue
+            if deps and reuse(name):
+                result.pages += name.endswith(".html")
+                continue
+            if direct is None or not direct.handles(path):
+                take(k, fetch(path, query))
+                continue
+            batch.append(k)
+            if len(batch) < DIRECT_BATCH:
+                continue
+        answers = direct.render(batch)
+        for k in batch:
+            take(k, answers[k] if k in answers else fetch(*k))
+        batch = []
 
     todo = []
     for path in pdf_urls:

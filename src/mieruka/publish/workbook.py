@@ -3,7 +3,9 @@ borders, A4 landscape fitted to the page width with the header rows repeated, da
 from __future__ import annotations
 
 import io
+from copy import copy
 from datetime import date
+from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -87,13 +89,27 @@ def header_rows(ws: Worksheet, first_row: int, rows: list[list[tuple[str, int, i
     ws.freeze_panes = ws.cell(first_row + len(rows), 1)
 
 
+# Each worksheet's body-cell styles, made once: openpyxl hashes every style object assigned to a cell, which made
+# styling most of the time of a sheet (mieruka publish writes one sheet per KPI). Copying the made style's indices
+# gives the same cells.
+_BODY_STYLES: WeakKeyDictionary = WeakKeyDictionary()
+
+
 def body_cell(ws: Worksheet, row: int, col: int, value, *, align: Alignment = WRAP, bold: bool = False,
               wareki: bool = False):
     c = put(ws, row, col, value)
-    c.border, c.alignment = BORDER, align
-    c.font = Font(name=FONT, size=9, bold=bold)
-    if wareki and isinstance(value, date):
-        c.number_format = WAREKI_FORMAT
+    dated = wareki and isinstance(value, date)
+    styles = _BODY_STYLES.setdefault(ws, {})
+    key = (id(align), bold, dated)
+    made = styles.get(key)
+    if made is None:
+        c.border, c.alignment = BORDER, align
+        c.font = Font(name=FONT, size=9, bold=bold)
+        if dated:
+            c.number_format = WAREKI_FORMAT
+        styles[key] = (align, copy(c._style))  # align kept: its id stays its own while the sheet lives
+    else:
+        c._style = copy(made[1])
     return c
 
 

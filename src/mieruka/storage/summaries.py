@@ -294,8 +294,17 @@ def kpi_names(session: Session, ids: list[int]) -> dict[int, str]:
 
 
 def kpi_children(session: Session, kpi_id: int) -> list[dict]:
-    return [{"id": i, "name": n} for i, n in
-            session.execute(select(m.Kpi.id, m.Kpi.name).where(m.Kpi.parent_id == kpi_id).order_by(m.Kpi.id))]
+    return kpi_children_of(session, [kpi_id])[kpi_id]
+
+
+def kpi_children_of(session: Session, kpi_ids: list[int]) -> dict[int, list[dict]]:
+    """Each KPI's children ({"id", "name"} in id order), for many KPIs in one query."""
+    out: dict[int, list[dict]] = {k: [] for k in kpi_ids}
+    if kpi_ids:
+        for i, n, parent in session.execute(select(m.Kpi.id, m.Kpi.name, m.Kpi.parent_id)
+                                            .where(m.Kpi.parent_id.in_(sorted(set(kpi_ids)))).order_by(m.Kpi.id)):
+            out[parent].append({"id": i, "name": n})
+    return out
 
 
 def newest_actual(session: Session):

@@ -50,10 +50,17 @@ def owners(session: Session) -> dict[int, int | None]:
 
 def assigned_owner(session: Session, kpi_id: int) -> dict | None:
     """The secretariat's assignment of one KPI ({"organisation", "assigned_by", "assigned_at"}), or None."""
-    row = session.execute(select(m.Organisation.name, KpiOwner.assigned_by, KpiOwner.assigned_at)
-                          .join(m.Organisation, m.Organisation.id == KpiOwner.organisation_id)
-                          .where(KpiOwner.kpi_id == kpi_id)).first()
-    return None if row is None else {"organisation": row[0], "assigned_by": row[1], "assigned_at": row[2]}
+    return assigned_owners(session, [kpi_id]).get(kpi_id)
+
+
+def assigned_owners(session: Session, kpi_ids: list[int]) -> dict[int, dict]:
+    """assigned_owner of many KPIs in one query: KPI id → its assignment (KPIs without one left out)."""
+    if not kpi_ids:
+        return {}
+    return {k: {"organisation": org, "assigned_by": by, "assigned_at": at} for k, org, by, at in session.execute(
+        select(KpiOwner.kpi_id, m.Organisation.name, KpiOwner.assigned_by, KpiOwner.assigned_at)
+        .join(m.Organisation, m.Organisation.id == KpiOwner.organisation_id)
+        .where(KpiOwner.kpi_id.in_(sorted(set(kpi_ids)))))}
 
 
 def assign_owner(session: Session, kpi_id: int, organisation_id: int, actor: str, at: datetime) -> None:
@@ -82,8 +89,10 @@ def organisation_id(session: Session, name: str) -> int | None:
 
 def reports(session: Session, round_id: int | None = None, organisation_ids: list[int] | None = None,
             states: list[str] | None = None, kpi_id: int | None = None,
-            report_ids: list[int] | None = None) -> list[Report]:
+            report_ids: list[int] | None = None, kpi_ids: list[int] | None = None) -> list[Report]:
     q = select(Report).order_by(Report.round_id, Report.kpi_id)
+    if kpi_ids is not None:
+        q = q.where(Report.kpi_id.in_(sorted(set(kpi_ids))))
     if report_ids is not None:
         q = q.where(Report.id.in_(sorted(set(report_ids))))
     if round_id is not None:

@@ -425,15 +425,21 @@ def approve(session: Session, p: Principal, report: Report, expected_version: in
 def history(session: Session, kpi_id: int, staff: bool) -> list[dict]:
     """Every version of this KPI's reports, oldest first, with the actor's name. The public (staff=False) sees
     only published rounds, and not the field values or comments of the steps before publication."""
+    return histories(session, [kpi_id], staff)[kpi_id]
+
+
+def histories(session: Session, kpi_ids: list[int], staff: bool) -> dict[int, list[dict]]:
+    """history() of many KPIs in four queries (mieruka publish writes every KPI's history page)."""
     names = store.display_names(session)
     rounds = {r.id: r for r in store.all_rounds(session)}
-    reports = [r for r in store.reports(session, kpi_id=kpi_id) if staff or rounds[r.round_id].state == "published"]
+    reports = [r for r in store.reports(session, kpi_ids=kpi_ids) if staff or rounds[r.round_id].state == "published"]
     by_id = {r.id: r for r in reports}
-    out = []
+    out: dict[int, list[dict]] = {k: [] for k in kpi_ids}
     for v in store.versions(session, list(by_id)):
-        rnd = rounds[by_id[v.report_id].round_id]
-        out.append({"round": rnd.name, "round_id": rnd.id, "at": v.at, "actor": v.actor,
-                    "actor_name": names.get(v.actor, v.actor), "via": v.via, "action": v.action,
-                    "version": v.version, "changes": v.changes if staff else None,
-                    "comment": v.comment if staff else None})
+        report = by_id[v.report_id]
+        rnd = rounds[report.round_id]
+        out[report.kpi_id].append({"round": rnd.name, "round_id": rnd.id, "at": v.at, "actor": v.actor,
+                                   "actor_name": names.get(v.actor, v.actor), "via": v.via, "action": v.action,
+                                   "version": v.version, "changes": v.changes if staff else None,
+                                   "comment": v.comment if staff else None})
     return out

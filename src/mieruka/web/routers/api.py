@@ -133,16 +133,19 @@ def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SC
         raise RequestRefused(404, "no_kpi", id=kpi_id)
     scheme = valid_scheme(session, scheme)
     when = evaluation_date(session, scheme, api_date(as_of))
-    kpi = found[0]
-    assigned = assigned_owner(session, kpi_id)
+    return as_json(kpi_detail(found[0], scheme, when.as_of, rating_rows(session, kpi_ids=[kpi_id]),
+                              assigned_owner(session, kpi_id)))
+
+
+def kpi_detail(kpi: dict, scheme: str, as_of: date | None, evaluations: list[dict], assigned: dict | None) -> dict:
+    """/api/kpis/{id}'s answer from what was read of the KPI (one here; many at once by mieruka publish)."""
     owner = ({**assigned, "inferred": False} if assigned else
              {"organisation": kpi["organisation"], "inferred": bool(kpi["organisation_inferred"])})
-    return as_json(kpi_out(kpi, scheme, KPI_DETAIL_FIELDS, when.as_of,
-                           evaluations=rating_rows(session, kpi_ids=[kpi_id]),
-                           definitions=definitions(kpi), update_cycle=update_cycle(kpi), owner=owner,
-                           appears_in=[{"id": d["id"], "title": d["title"], "date": d["doc_date"],
-                                        "family": d["family"], "file_name": d["file_name"]}
-                                       for d in kpi["documents"]]))
+    return kpi_out(kpi, scheme, KPI_DETAIL_FIELDS, as_of, evaluations=evaluations,
+                   definitions=definitions(kpi), update_cycle=update_cycle(kpi), owner=owner,
+                   appears_in=[{"id": d["id"], "title": d["title"], "date": d["doc_date"],
+                                "family": d["family"], "file_name": d["file_name"]}
+                               for d in kpi["documents"]])
 
 
 @router.get("/evaluations", response_model=s.EvaluationPage, summary="Ratings: computed and official")

@@ -359,8 +359,11 @@ def kpi_history(request: Request, kpi_id: int, session: DbSession, lang: Lang):
     owner = store.owners(session).get(kpi_id)
     staff = p is not None and (p.role == "secretariat" or p.can_edit_org(owner))
     chain = reports.history(session, kpi_id, staff=staff)
-    return render(request, "cycle/history.html", {
-        "kpi": rows[0], "chain": chain, "staff": staff, "labels": _labels(lang), "actions": _actions(lang)})
+    return render(request, "cycle/history.html", history_context(rows[0], chain, staff, lang))
+
+
+def history_context(kpi: dict, chain: list[dict], staff: bool, lang: str) -> dict:
+    return {"kpi": kpi, "chain": chain, "staff": staff, "labels": _labels(lang), "actions": _actions(lang)}
 
 
 ACTIONS = {"open": ("ラウンド開始", "round opened"), "save": ("保存", "saved"), "submit": ("提出", "submitted"),

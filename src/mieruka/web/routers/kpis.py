@@ -115,23 +115,31 @@ def kpi_page(request: Request, kpi_id: KpiId, session: DbSession, lang: Lang, as
     kpi = found[0]
     parent = kpi_names(session, [kpi["parent_id"]]) if kpi["parent_id"] else {}
     when = evaluation_date(session, DEFAULT_SCHEME, as_of)
-    ratings = as_of_ratings(rating_rows(session, kpi_ids=[kpi_id]), when.as_of)
+    return render(request, "kpi.html", kpi_page_context(
+        kpi, parent.get(kpi["parent_id"]), when, rating_rows(session, kpi_ids=[kpi_id]),
+        kpi_children(session, kpi_id), has_survey_map(session, kpi_id), assigned_owner(session, kpi_id), lang))
+
+
+def kpi_page_context(kpi: dict, parent_name: str | None, when: EvaluationDate, ratings: list[dict],
+                     children: list[dict], survey_map: bool, assigned: dict | None, lang: str) -> dict:
+    """What kpi.html shows of one KPI, from what was read of it (one KPI here; many at once by mieruka publish)."""
+    ratings = as_of_ratings(ratings, when.as_of)
     by_scheme: dict[str, dict] = {}
     for r in ratings:
         entry = by_scheme.setdefault(r["scheme"], {"scheme": r["scheme"], "label": scheme_label(r["scheme"], lang),
                                                     "computed": [], "official": []})
         entry["official" if r["official"] else "computed"].append(r)
     order = scheme_choices(list(by_scheme))
-    return render(request, "kpi.html", {
+    return {
         **as_of_context(when),
         "kpi": kpi,
         "schemes": sorted(by_scheme.values(), key=lambda x: order.index(x["scheme"])),
         "chart": kpi_chart(kpi, ratings, lang),
         "target_values": [target_value(x, kpi) for x in kpi["targets"]],
-        "parent": {"id": kpi["parent_id"], "name": parent[kpi["parent_id"]]} if parent else None,
-        "children": kpi_children(session, kpi_id),
-        "survey_map": has_survey_map(session, kpi_id),
+        "parent": {"id": kpi["parent_id"], "name": parent_name} if parent_name is not None else None,
+        "children": children,
+        "survey_map": survey_map,
         "definitions": definitions(kpi),
         "cycle": update_cycle(kpi),
-        "assigned": assigned_owner(session, kpi_id),
-    })
+        "assigned": assigned,
+    }

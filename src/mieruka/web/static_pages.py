@@ -1,0 +1,117 @@
+"""Every KPI's own pages for `mieruka publish`, many KPIs at a time: its page, its history, its indicator sheet and its
+API answer, from data read in a few queries per batch, through the same context builders and templates the routes use."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from mieruka import storage
+from mieruka.publish.reports import MEDIA, kpi_sheet_of
+from mieruka.storage.local_bodies import survey_kpis
+from mieruka.storage.overview import rating_rows
+from mieruka.storage.queries import document_labels, kpi_rows
+from mieruka.storage.summaries import kpi_children_of, kpi_names
+from mieruka.storage.workflow import assigned_owners
+from mieruka.web.evaluation import evaluation_date
+from mieruka.web.i18n import pick_lang
+from mieruka.web.pages import render
+from mieruka.web.ratings import DEFAULT_SCHEME
+from mieruka.web.routers.api import as_json, kpi_detail
+from mieruka.web.routers.cycle import history_context
+from mieruka.web.routers.kpis import has_survey_map, kpi_page_context
+from mieruka.workflow.reports import histories
+
+# /kpis/N, /kpis/N/history, /kpis/N/sheet.html|xlsx and /api/kpis/N: the pages of which there is one per KPI
+_KPI_URL = re.compile(r"^/(?:kpis/(\d+)(/history|/sheet\.html|/sheet\.xlsx)?|api/kpis/(\d+))$")
+
+
+@dataclass
+class Answer:
+    """What the crawl reads of an answer (the part of an HTTP response it uses)."""
+    status_code: int
+    content: bytes
+    headers: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8")
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class KpiPages:
+    """Renders the per-KPI URLs of the static site in batches for `publish.site.publish_site` (its `direct`):
+    what the application answers for the same URL, without asking it one URL at a time (ten queries a page)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @staticmethod
+    def handles(path: str) -> bool:
+        return _KPI_URL.match(path) is not None
+
+    def render(self, urls: list[tuple[str, tuple]]) -> dict[tuple[str, tuple], Answer]:
+        """The answers to urls ((path, query pairs)); a URL missing from the result is left to the application."""
+        wanted = {}
+        for path, query in urls:
+            m = _KPI_URL.match(path)
+            if m:
+                wanted[(path, query)] = (int(m.group(1) or m.group(3)), m.group(2) or ("api" if m.group(3) else ""))
+        ids = sorted({kpi_id for kpi_id, _ in wanted.values()})
+        out = {}
+        with storage.session_scope(self.app.state.read_url) as session:
+            rows = {k["id"]: k for k in kpi_rows(session, ids)}
+            ratings: dict[int, list[dict]] = {k: [] for k in ids}
+            for r in rating_rows(session, kpi_ids=ids):
+                ratings[r["kpi_id"]].append(r)
+            parents = kpi_names(session, sorted({k["parent_id"] for k in rows.values() if k["parent_id"]}))
+            children = kpi_children_of(session, ids)
+            surveyed = {d["kpi_id"] for d in survey_kpis(session)}
+            when = evaluation_date(session, DEFAULT_SCHEME, None)
+            chains = histories(session, ids, staff=False)
+            assigned = assigned_owners(session, ids)
+            labels = document_labels(session) or {}
+
+            def doc_label(document_id: int | None) -> dict:  # pages.render's, read once per batch
+                return labels.get(document_id) or {}
+            for (path, query), (kpi_id, kind) in wanted.items():
+                kpi = rows.get(kpi_id)
+                if kpi is None:
+                    continue  # the application says what is missing
+                request = self._request(path, query)
+                lang = pick_lang(dict(query).get("lang"))
+                if kind == "":
+                    context = kpi_page_context(kpi, parents.get(kpi["parent_id"]) if kpi["parent_id"] else None,
+                                               when, ratings[kpi_id], children[kpi_id],
+                                               kpi_id in surveyed and has_survey_map(session, kpi_id),
+                                               assigned.get(kpi_id), lang)
+                    context["doc_label"] = doc_label
+                    out[(path, query)] = self._page(render(request, "kpi.html", context))
+                elif kind == "/history":
+                    context = {**history_context(kpi, chains[kpi_id], False, lang), "doc_label": doc_label}
+                    out[(path, query)] = self._page(render(request, "cycle/history.html", context))
+                elif kind == "api":
+                    body = as_json(kpi_detail(kpi, DEFAULT_SCHEME, when.as_of, ratings[kpi_id],
+                                              assigned.get(kpi_id))).body
+                    out[(path, query)] = Answer(200, body, {"content-type": "application/json"})
+                else:
+                    fmt = kind.rsplit(".", 1)[1]
+                    report = kpi_sheet_of(kpi, fmt)
+                    out[(path, query)] = Answer(200, report.content, {"content-type": MEDIA[fmt]})
+        return out
+
+    def _request(self, path: str, query: tuple) -> Request:
+        """A GET of path?query from an anonymous reader, as the routes see one."""
+        return Request({"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
+                        "query_string": urlencode(query).encode(), "headers": [(b"host", b"localhost")],
+                        "scheme": "http", "server": ("localhost", 80), "client": ("127.0.0.1", 0),
+                        "http_version": "1.1", "app": self.app, "state": {}})
+
+    @staticmethod
+    def _page(response) -> Answer:
+        return Answer(response.status_code, bytes(response.body), {"content-type": response.media_type + "; charset=utf-8"})
