@@ -92,11 +92,36 @@ class _Dependencies:
         """The KPIs a page depends on: None (all) unless it is a narrow page; then those it names, and its own."""
         if not _NARROW.match(path):
             return None
-        found = {int(next(g for g in m.groups() if g)) for m in _MENTIONS.finditer(content)}
+        if path.startswith("/api/"):
+            try:
+                found = set(_kpis_in_json(json.loads(content)))
+            except ValueError:
+                found = {int(next(g for g in m.groups() if g)) for m in _MENTIONS.finditer(content)}
+        else:
+            found = {int(next(g for g in m.groups() if g)) for m in _MENTIONS.finditer(content)}
         own = _OWN_KPI.match(path)
         if own:
             found.add(int(own.group(1)))
         return sorted(found)
+
+
+# In an API answer, "id" names a KPI in the answer itself, a list's items, a KPI's parent and children; elsewhere
+# (appears_in, sources) it names a document.
+_KPI_ID_PLACES = (None, "items", "parent", "children")
+
+
+def _kpis_in_json(value, place: str | None = None):
+    """The KPI ids an API answer names: its kpi_id and parent_id fields anywhere, "id" where it is a KPI's."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, int) and not isinstance(v, bool) and (
+                    k in ("kpi_id", "parent_id") or (k == "id" and place in _KPI_ID_PLACES)):
+                yield v
+            elif isinstance(v, (dict, list)):
+                yield from _kpis_in_json(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _kpis_in_json(v, place)
 
 
 class TargetRefused(Exception):
