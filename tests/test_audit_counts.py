@@ -1,5 +1,5 @@
 """Issue 11, class 10: a text that counts one thing two ways (a total and its parts, a count and its list, a whole and
-a part of it). On the seeds' own lines every such count agrees, so the audit finds none; on a small document written
+a part of it, the same thing and date counted in two sentences). On the seeds' own lines every such count agrees, so the audit finds none; on a small document written
 for this test with the same shapes and other numbers (fixtures/measures/measures_d.txt) it finds each, citing its line."""
 from datetime import date
 from pathlib import Path
@@ -43,8 +43,10 @@ def test_seed_wholes_and_their_parts():
     assert _read(_line("000", 119)) == [("share", 23, "圏域", (15,), False, True)]  # 23圏域のうち、15圏域
     # 「110圏域(連携中枢都市圏に移行済みの4圏域を除く)のうち、85圏域」: the bracket excludes, it does not break down
     assert _read(_line("000", 151)) == [("share", 110, "圏域", (85,), False, True)]
-    # 003 l.82, printed twice on the line: 約1,600団体、うち自治体クラウド導入団体は約1,100団体
-    assert _read(_line("003", 82)) == [("share", 1600, "団体", (1100,), True, True)] * 2
+    # 003 l.82, printed twice on the line (two cells): 約1,600団体、うち自治体クラウド導入団体は約1,100団体; the second
+    # printing counts 自治体クラウド導入団体 for 令和5年度末 as the first does
+    assert _read(_line("003", 82)) == [("share", 1600, "団体", (1100,), True, True)] * 2 + [
+        ("sentences", 1100, "団体", (1100,), True, True)]
     # a second measure, a share in per cent and a note are not a second count of the same thing
     assert _read("300団体(実施団体の人口6000万人)") == []
     assert _read("658団体(37.8%)") == []
@@ -90,6 +92,11 @@ def test_small_document_counts_that_disagree(tmp_path_factory):
         ("自治体の情報システムの共同化",
          f"「620団体(平成27年4月1日現在、自治体クラウド250団体、単独クラウド350)」（{d} 16行）: "
          "内訳250団体と350団体の合計は600団体で、総数620団体と合わない", [(d, 16)]),
+        # the next sentence of the same text counts the same thing for the same date otherwise
+        ("自治体の情報システムの共同化",
+         f"「クラウド化市区町村数が620団体(平成27年4月1日現在、自治体クラウド250団体、単独クラウド350)」と"
+         f"「クラウド化市区町村数は640団体(平成27年4月1日現在)」（{d} 16行）: "
+         "同じ対象・同じ時点を、次の文は640団体、前の文は620団体と数える", [(d, 16)]),
         ("自治体の情報システムの共同化",
          f"「5つの自治体(甲市、乙町、丙村)」（{d} 17行）: 数は5だが、挙げる名称は3つ（甲市、乙町、丙村）", [(d, 17)]),
         ("自治体の情報システムの共同化", f"「31圏域のうち、34圏域」（{d} 17行）: うち34圏域が全体の31圏域を上回る", [(d, 17)]),

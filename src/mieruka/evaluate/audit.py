@@ -816,6 +816,10 @@ def _said(c, en: bool = False) -> str:
         total = sum(c.counted)
         return (f"its parts {parts} add up to {num_en(total, c.unit)}, not the total {num_en(c.total, c.unit)}" if en else
                 f"内訳{parts}の合計は{num(total, c.unit)}で、総数{num(c.total, c.unit)}と合わない")
+    if c.shape == "sentences":
+        return (f"the next sentence counts {num_en(c.counted[0], c.unit)} where the first counts {num_en(c.total, c.unit)} "
+                "for the same thing and date" if en else
+                f"同じ対象・同じ時点を、次の文は{num(c.counted[0], c.unit)}、前の文は{num(c.total, c.unit)}と数える")
     if c.shape == "list":
         return (f"it counts {c.total:g} but names {len(c.counted)}" if en else
                 f"数は{c.total:g}だが、挙げる名称は{len(c.counted)}つ（{'、'.join(c.counted)}）")
@@ -843,8 +847,10 @@ def count_mismatches(kpis: list[dict]) -> list[Finding]:
                         continue
                     seen.add(key)
                     name = (kpi.get("reform_item") or kpi["name"]) if about_item else kpi["name"]
+                    quoted = f"「{c.text}」と「{c.text2}」" if c.text2 else f"「{c.text}」"
+                    quoted_en = f"\"{c.text}\" and \"{c.text2}\"" if c.text2 else f"\"{c.text}\""
                     out.append(Finding(
                         "count_mismatch", None if about_item else kpi["id"], name,
-                        f"「{c.text}」（{at(source)}）: {_said(c)}",
-                        f"\"{c.text}\" ({at_en(source)}): {_said(c, True)}", _cite(source)))
+                        f"{quoted}（{at(source)}）: {_said(c)}", f"{quoted_en} ({at_en(source)}): {_said(c, True)}",
+                        _cite(source)))
     return out

@@ -83,17 +83,24 @@ _OF_WHOLE = re.compile(_FIGURE + r"\s*(" + _COUNTED + r")(?:\([^()]{0,60}\))?(?:
                        r"([^。\d()]{0,30}?)(約)?(\d[\d,]*)\s*(" + _COUNTED + r")")
 
 
+# "クラウド化市区町村数が550団体(平成26年4月1日現在…)": what is counted, the count and the date printed with it
+_SUBJECT_COUNT = re.compile(r"(?P<subject>[^、。()\s:]{2,30}?)(?:が|は|:)\s*(?P<approx>約)?(?P<n>\d[\d,]*)\s*"
+                            r"(?P<unit>" + _COUNTED + r")(?:\s*\((?P<when>[^()]{4,60})\))?")
+
+
 @dataclass(frozen=True)
 class CountStatement:
     """One count printed with another way of counting the same thing, as read from a text.
-    shape: parts (the total and its parts), list (a count and the names it counts), share (a whole and a part of it)."""
+    shape: parts (the total and its parts), list (a count and the names it counts), share (a whole and a part of it),
+    sentences (the same thing counted for the same date in two sentences: total is the first count, counted the second)."""
 
     shape: str
     total: float
     unit: str
-    counted: tuple  # the parts' figures, the names, or (the part,)
+    counted: tuple  # the parts' figures, the names, (the part,) or (the second sentence's count,)
     approx: bool
     text: str  # the words it rests on, as prepared
+    text2: str = ""  # sentences: the second sentence's words
 
     @property
     def agrees(self) -> bool:
@@ -102,6 +109,8 @@ class CountStatement:
         tolerance = 0.05 if self.approx else 0.0
         if self.shape == "share":
             return self.counted[0] <= self.total * (1 + tolerance)
+        if self.shape == "sentences":
+            return abs(self.counted[0] - self.total) <= tolerance * max(self.total, self.counted[0])
         return abs(sum(self.counted) - self.total) <= tolerance * self.total
 
 
@@ -136,6 +145,36 @@ def _parts_or_list(m: re.Match) -> CountStatement | None:
     return None
 
 
+def _dated_counts(s: str) -> list[tuple[int, tuple, re.Match]]:
+    """(sentence number, (subject, unit, date), match) of each count printed with what it counts and, in the bracket
+    after it or alone in its sentence, its date."""
+    out = []
+    for i, sentence in enumerate(s.split("。")):
+        periods = find_periods(sentence)
+        for m in _SUBJECT_COUNT.finditer(sentence):
+            inside = find_periods(m.group("when")) if m.group("when") else []
+            when = inside[0].point() if inside else (periods[0].point() if len(periods) == 1 else None)
+            if when is not None:
+                out.append((i, (m.group("subject"), m.group("unit"), when), m))
+    return out
+
+
+def _across_sentences(s: str) -> list[CountStatement]:
+    """The same thing counted for the same date in two sentences of one text."""
+    out = []
+    first: dict = {}
+    for i, key, m in _dated_counts(s):
+        if key not in first:
+            first[key] = (i, m)
+            continue
+        j, earlier = first[key]
+        if j == i:
+            continue
+        out.append(CountStatement("sentences", _n(earlier.group("n")), key[1], (_n(m.group("n")),),
+                                  bool(earlier.group("approx") or m.group("approx")), earlier.group(0), m.group(0)))
+    return out
+
+
 def count_statements(text: str | None) -> list[CountStatement]:
     """Every count in a text printed together with another way of counting it."""
     s = prepare_cell(text or "")
@@ -151,7 +190,7 @@ def count_statements(text: str | None) -> list[CountStatement]:
             continue
         out.append(CountStatement("share", _n(m.group(2)), m.group(3), (_n(m.group(6)),),
                                   bool(m.group(1) or m.group(5)), m.group(0)))
-    return out
+    return out + _across_sentences(s)
 
 
 def fragments(text: str | None) -> list[str]:
@@ -167,6 +206,8 @@ def fragments(text: str | None) -> list[str]:
         found.append((due[1], s[due[1]:due[2]]))
     for c in count_statements(s):
         found.append((s.find(c.text), c.text))
+        if c.text2:
+            found.append((s.find(c.text2, s.find(c.text) + 1), c.text2))
     return [f for _, f in sorted(found)]
 
 
