@@ -119,7 +119,7 @@ def test_stale_next_measurements(findings):
     assert systems.message.endswith(f"最新の実績は1,117システム(2016年度末、{A} 332行)")
     assert "（2017年度末、" in stale["政府情報システム運用コスト"].message  # the FY2016 figure, due at the end of FY2017
     tax = stale["地方税の徴収率"]  # "2016年度、2017年度実績については、翌年11月頃把握・公表": FY2016's due November 2017
-    assert "（2017-11-01、" in tax.message and "最新の実績は98.9%(2014年度末" in tax.message
+    assert "（2017-11-01、" in tax.message and "最新の実績は98.9%(2014年度、" in tax.message
     _cites(tax, (B, 169), (B, 179))
     effect = stale["マイナンバー制度の活用や国による地方自治体のIT化・BPR推進による経済・財政効果(事後的に検証する指標)"]
     assert "（2017年度末、" in effect.message and effect.message.endswith("実績はまだない")  # 2017年度末を目途に効果試算

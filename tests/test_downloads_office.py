@@ -76,7 +76,7 @@ def test_numbers_are_numbers_and_dates_are_dates_in_excel(site):
     first = dict(zip(header, sheet[2]))
     assert first["基準値"].value == 208 and first["基準値"].data_type == "n"
     assert first["目標年限"].value == datetime(2021, 3, 31) and first["目標年限"].is_date  # ISO text made a date
-    assert first["次回の測定日"].value == datetime(2018, 3, 31) and first["次回の測定日"].is_date
+    assert first["次回の測定日"].value == datetime(2018, 3, 1) and first["次回の測定日"].is_date
     assert first["最新値の種別"].value == "速報値"  # the code in words on a Japanese page
     english = load_workbook(io.BytesIO(client.get("/kpis.xlsx?lang=en").content))["kpis"]
     assert dict(zip([c.value for c in english[1]], english[2]))["latest_status"].value == "preliminary"

@@ -78,7 +78,7 @@ def test_reform_schedule_codes_on_the_seeds(seeded):
     assert unset.code == "F" and "設定予定の2016年度末を過ぎている" in unset.explanation
     assert {r.code for r in results if r.kpi.startswith("歳出効率化の成果")} == {"N"}  # after the fact
     tax = _by_name(results, "地方税の徴収率")  # 98.9 % (FY2014) is an actual, 99.2 % (FY2016) a 見込み
-    assert tax.code == "N" and "より新しい見込み値99.2%(2016年度末)は実績ではないため判定に用いていない" in tax.explanation
+    assert tax.code == "N" and "より新しい見込み値99.2%(2016年度)は実績ではないため判定に用いていない" in tax.explanation
     # as of 2025 the FY2018-FY2021 deadlines have passed and no document reports an actual since
     later = {r.kpi: r for r in rate_all(rows, scheme, AS_OF)}
     assert later["窓口業務のアウトソーシング"].code == later["総合窓口の導入"].code == later["政府情報システム数"].code == "N"
@@ -94,7 +94,7 @@ def test_policy_evaluation_codes_and_roll_up_on_the_seeds(seeded):
     results = rate_all(rows, scheme, date(2019, 8, 1))
     hours = _by_name(results, "電子決裁に要する期間")
     assert hours.code == "ハ" and hours.actual == 60.3 and hours.target == 32
-    assert "基準40.1時間(2014年度末)から目標までの達成度は-249%" in hours.explanation
+    assert "基準40.1時間(2014年度)から目標までの達成度は-249%" in hours.explanation
     assert _by_name(results, "行政オンラインサービスの充実度ランキング").code == "イ"
     assert _by_name(results, "クラウド導入市区町村数").code == "イ"
     assert _by_name(results, "情報システム統一研修").code == "イ"

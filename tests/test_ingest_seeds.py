@@ -154,14 +154,14 @@ def test_terminal_tables_show_figures_not_nested_lists(loaded):
     _, data = loaded
     lines = {k["name"]: _kpi_line(k) for k in kpi_listing(list(data["kpis"].values()))}
     outsourcing = lines["窓口業務のアウトソーシング"]
-    assert outsourcing["baseline"] == "208団体 2014-10-01（平成26年10月1日）"
+    assert outsourcing["baseline"] == "208団体 2014年10月（平成26年10月）"
     assert outsourcing["target"] == "2020年度までに416団体 ほか4件"
-    assert outsourcing["actual"] == "301団体 2017-04-01（平成29年4月1日）（速報値）"
+    assert outsourcing["actual"] == "301団体 2017年4月（平成29年4月）（速報値）"
     assert (outsourcing["ratings"], outsourcing["documents"]) == ("公表B(000:12) 公表A(001:32)", "000 001 004")
     cost = lines["政府情報システム運用コスト"]
     assert (cost["baseline"][:7], cost["actual"][:7]) == ("4,000億円", "3,743億円")
     egov = lines["電子政府の総合窓口(e-Gov)へのアクセス件数"]
-    assert (egov["actual"], egov["ratings"]) == ("1,506,096,000件 2019-03-31（平成31年3月31日）", "公表イ(002:34) 公表イ(002:36)")
+    assert (egov["actual"], egov["ratings"]) == ("1,506,096,000件 2018年度（平成30年度）", "公表イ(002:34) 公表イ(002:36)")  # the 30年度 column
     assert egov["target"] == "1,154,547千件 (平成28年度実績値比2倍) 【33年度】 ほか4件"
     assert lines["各種証明書のコンビニ交付の利用件数"]["actual"] == ""
     [m14] = [_measure_line(m) for m in measure_listing(data["measures"]) if m["no"] == 14]

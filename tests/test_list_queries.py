@@ -15,7 +15,7 @@ from mieruka.storage.queries import kpi_rows, measure_rows
 from mieruka.storage.summaries import KpiQuery, kpi_count, kpi_page, refresh_summaries
 from mieruka.web.listings import KPI_COLUMNS, KPI_SORTS, MeasureFilter, kpi_table, measure_table
 
-COMPARED = KPI_COLUMNS + ["baseline_as_of_precision", "latest_as_of_precision", "target_deadline_precision"]
+COMPARED = KPI_COLUMNS  # with the dates' precisions
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def test_seed_rating_sentence_says_within(sqlite_url, seed_file):
     kpis = _db(sqlite_url, seed_file("002"))
     r = next(x for x in rate_all([kpis[RANKING]], load("policy-evaluation"), date(2019, 3, 31)))
     assert r.code == "イ"
-    assert r.explanation.startswith("目標16位(2016年度値16位以内、2018年度末)を9位(2018年度末)で達成している")
+    assert r.explanation.startswith("目標16位(2016年度値16位以内、2018年度末)を9位(2018年度)で達成している")
 
 
 def test_small_sheet_rank_of_other_numbers(sqlite_url):
@@ -112,7 +112,7 @@ def test_small_sheet_rank_of_other_numbers(sqlite_url):
     html = TestClient(create_app(sqlite_url)).get(f"/kpis/{rank['id']}").text
     assert "12位以内" in html and "7位以内" in html and "≥" not in html
     r = next(x for x in rate_all([rank], load("policy-evaluation"), date(2019, 3, 31)))
-    assert r.code == "イ" and r.explanation.startswith("目標12位(2016年度値12位以内、2018年度末)を5位(2018年度末)で達成")
+    assert r.code == "イ" and r.explanation.startswith("目標12位(2016年度値12位以内、2018年度末)を5位(2018年度)で達成")
     wait = kpis["窓口の待ち時間"]
     assert wait["unit"] == "分" and wait["direction"] == "down"
     assert _path(kpi_chart(wait, [], "ja"))[1] == [25.0, 22.0, 20.0, 18.0]

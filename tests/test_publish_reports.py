@@ -98,7 +98,7 @@ def test_kpi_table_html_holds_the_2016_table(rated):
     assert "2016-12-21（平成28年12月21日）" in html
     assert "<script" not in html and "<nav" not in html and "<a " not in html
     assert "2026-04-01（令和8年4月1日） 12:00" in html  # generated at, Japan time
-    assert cells[1][2] == "301団体(2017年4月速報値)時点 2017-04-01（平成29年4月1日） 速報値"
+    assert cells[1][2] == "301団体(2017年4月速報値)時点 2017年4月（平成29年4月） 速報値"
     assert cells[9][2].endswith("時点 2017-10-01（平成29年10月1日）") or "2017-10-01" in cells[8][2]
     assert "mieruka" not in "".join(c for r in html_rows(html) if not r["attrs"] for c in r["cells"])
 
@@ -127,7 +127,7 @@ def test_kpi_table_xlsx_holds_the_2016_table(rated):
     assert ws.print_title_rows == "$6:$6"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.cell(8, 4).value == "301団体(2017年4月速報値) ／ 時点 2017-04-01（平成29年4月1日） 速報値"
+    assert ws.cell(8, 4).value == "301団体(2017年4月速報値) ／ 時点 2017年4月（平成29年4月） 速報値"
     assert ws.cell(7, 2).border.left.style == "thin"
     assert ws.cell(1, 6).value == "2016-12-21（平成28年12月21日）"
 
@@ -308,7 +308,7 @@ def test_kpi_table_in_english(rated):
     assert heads[:6] == ["KPI", "Target (deadline)", "Progress of the KPI", "Actual (as of)", "Rating",
                          "Next measurement and policy"]
     rows = [r["cells"] for r in html_rows(html) if "data-kpi" in r["attrs"]]
-    assert rows[0][0] == "Tier 1" and rows[1][-3] == "301団体(2017年4月速報値)as of 2017-04-01 preliminary"
+    assert rows[0][0] == "Tier 1" and rows[1][-3] == "301団体(2017年4月速報値)as of Apr 2017 preliminary"
     assert rows[7][-5] == "歳出効率化の成果(事後的に検証する指標) [repeated]"
     assert "Key issue：地方交付税をはじめとした地方の財政に係る制度の改革" in html and "Generated" not in html
     assert "2016-12-21" in html and "平成" not in html and "重要課題" not in html and "区分" not in html
@@ -317,6 +317,6 @@ def test_kpi_table_in_english(rated):
     assert ws.title == "KPI status" and values[0][5] == "2016-12-21"
     assert [v for v in values[5] if v] == ["KPI", "Target (deadline)", "Actual (as of)", "Rating",
                                            "Next measurement and policy"]
-    assert values[6][0] == "Tier 1" and values[7][3] == "301団体(2017年4月速報値) ／ as of 2017-04-01 preliminary"
+    assert values[6][0] == "Tier 1" and values[7][3] == "301団体(2017年4月速報値) ／ as of Apr 2017 preliminary"
     with pytest.raises(reports.UnknownFormat, match="'fr'"):
         _report(rated, "kpi_table_report", "2016", "html", lang="fr")

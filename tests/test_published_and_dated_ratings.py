@@ -237,7 +237,7 @@ def test_cli_audit_defaults_to_the_date_the_ratings_were_made(small_db):
 
 def test_kpi_list_shows_fiscal_years_months_and_inferred_ministries(seeds, small):
     rows = webdata.parse_html(small.get("/kpis").text).tables["kpi-table"]
-    assert rows[1][5] == "1,000,000件 2015年度末（平成27年度末）"
+    assert rows[1][5] == "1,000,000件 2015年度（平成27年度）"  # 「2015年度:100万件」: the year, not its end
     assert rows[1][6] == "1,800,000件 2017年度末（平成29年度末）"
     assert rows[1][7].endswith("2020年度末（令和2年度末）")
     assert rows[2][6] == "120団体 (速報値) 2017年4月（平成29年4月）"

@@ -46,12 +46,15 @@ def test_kpi_list_item_carries_what_the_list_shows(client):
     k = get(client, "/api/kpis?limit=1")["items"][0]
     assert k["rating"] == {"scheme": "reform-schedule", "code": "B", "basis": "official", "official": "B", "computed": "A",
                            "as_of": "2017-04-01"}
-    assert k["baseline"] == {"value": 208.0, "unit": "団体", "as_of": "2015-03-31", "text": "2014年度 208団体"}
+    # each date says how precisely the document gave it: 「2014年度 208団体」 is the 年度, stored at its 31 March
+    assert k["baseline"] == {"value": 208.0, "unit": "団体", "as_of": "2015-03-31", "text": "2014年度 208団体",
+                             "as_of_precision": "fiscal_year"}
     assert k["latest"] == {"value": 301.0, "unit": "団体", "as_of": "2017-04-01", "status": "preliminary",
-                           "text": "301団体 (2017年4月速報値)"}
-    assert k["target"] == {"value": 416.0, "deadline": "2021-03-31", "unset": False, "text": "2020年度までに 416団体"}
+                           "text": "301団体 (2017年4月速報値)", "as_of_precision": "month"}
+    assert k["target"] == {"value": 416.0, "deadline": "2021-03-31", "unset": False, "text": "2020年度までに 416団体",
+                           "deadline_precision": "fiscal_year"}
     assert "observations" not in k and "targets" not in k
-    assert k["ministry"] == "総務省" and k["next_measurement_date"] == "2018-03-31"
+    assert k["ministry"] == "総務省" and k["next_measurement_date"] == "2018-03-01"
 
 
 def test_kpi_item_carries_values_sources_and_the_rating_under_the_scheme(client):
@@ -61,10 +64,10 @@ def test_kpi_item_carries_values_sources_and_the_rating_under_the_scheme(client)
     assert k["baseline"]["value"] == 208.0 and k["baseline"]["as_of"] == "2015-03-31"
     assert k["targets"][0]["deadline"] == "2021-03-31" and k["targets"][0]["source"]["line"] == 4
     assert k["observations"][0] == {"value": 301.0, "unit": "団体", "as_of": "2017-04-01", "status": "preliminary",
-                                    "text": "301団体 (2017年4月速報値)", "as_of_precision": None,
+                                    "text": "301団体 (2017年4月速報値)", "as_of_precision": "month",
                                     "source": {"document": "schedule.txt", "document_id": 1, "line": 4}}
     assert k["ministry"] == "総務省" and k["documents"] == ["schedule.txt"]
-    assert k["next_measurement_date"] == "2018-03-31"
+    assert k["next_measurement_date"] == "2018-03-01"
 
 
 def test_kpi_detail_lists_every_evaluation(client):

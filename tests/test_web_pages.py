@@ -76,9 +76,9 @@ def test_kpi_list_filters_search_and_sort(client):
 def test_kpi_list_shows_values_with_wareki_and_both_ratings(client):
     rows = page(client, "/kpis").tables["kpi-table"]
     first = rows[1]
-    assert first[5] == "208団体 2015-03-31（平成27年3月31日）"
-    assert first[6] == "301団体 (速報値) 2017-04-01（平成29年4月1日）"
-    assert first[7] == "416団体 2021-03-31（令和3年3月31日）"
+    assert first[5] == "208団体 2014年度（平成26年度）"  # 「2014年度 208団体」: the 年度, not its 31 March
+    assert first[6] == "301団体 (速報値) 2017年4月（平成29年4月）"
+    assert first[7] == "416団体 2020年度末（令和2年度末）"
     # Which rating is which is written out, not left to the border style alone.
     assert first[8] == "公表 B 遅れ 再計算 A 順調（達成を含む）"
     assert rows[3][8] == "公表 A 順調（達成を含む）"  # 庶務業務の集約化: no computed rating, the official one marked so
@@ -95,11 +95,11 @@ def test_kpi_page_chart_ratings_appearances_and_next_measurement(client):
     assert by_name["実績(速報)"]["marker"]["symbol"] == "circle-open"
     assert by_name["目標"]["marker"]["symbol"] == "star"
     points = next(t for t in p.tables.values() if t[0] == ["種別", "時点", "値", "記載"])
-    assert points[1:] == [["基準値", "2015-03-31（平成27年3月31日）", "208団体", "2014年度 208団体"],
-                          ["実績(速報)", "2017-04-01（平成29年4月1日）", "301団体", "301団体 (2017年4月速報値)"],
-                          ["目標", "2021-03-31（令和3年3月31日）", "416団体", "2020年度までに 416団体"]]
+    assert points[1:] == [["基準値", "2014年度（平成26年度）", "208団体", "2014年度 208団体"],
+                          ["実績(速報)", "2017年4月（平成29年4月）", "301団体", "301団体 (2017年4月速報値)"],
+                          ["目標", "2020年度末（令和2年度末）", "416団体", "2020年度までに 416団体"]]
     assert "計画線上の想定289団体を上回る301団体" in r.text
-    assert "2017年4月確報値は2018年3月頃に公表 (2018-03-31（平成30年3月31日）)" in "".join(p.text)
+    assert "2017年4月確報値は2018年3月頃に公表 (2018年3月（平成30年3月）)" in "".join(p.text)
     assert '<script src="/vendor/plotly.min.js"></script>' in r.text
     links = [a["href"] for tag, a in p.elements if tag == "a" and a.get("href", "").startswith("/documents/")]
     assert "/documents/1#L4" in links

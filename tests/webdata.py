@@ -47,7 +47,7 @@ def schedule_extraction() -> r.Extraction:
             observations=[r.ObservationRecord(text=f"{actual}団体 (2017年4月速報値)", source=_src(line), value=float(actual),
                                               unit="団体", as_of=date(2017, 4, 1), status="preliminary")],
             ratings=[r.RatingRecord(scheme="reform-schedule", code=code, source=_src(line, code))],
-            next_measurement="2017年4月確報値は2018年3月頃に公表", next_measurement_date=date(2018, 3, 31))
+            next_measurement="2017年4月確報値は2018年3月頃に公表", next_measurement_date=date(2018, 3, 1))  # 2018年3月頃, as the reader dates it
 
     kpis = [
         kpi("- 1 窓口業務のアウトソーシング", 4, 416, 301, "B"),

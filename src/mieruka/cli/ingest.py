@@ -10,7 +10,7 @@ from mieruka import storage
 from mieruka.cli.app import DbOption, FormatOption, app, err, fail, labelled
 from mieruka.evaluate.explain import num
 from mieruka.export.formats import Format, print_rows, to_json
-from mieruka.jp import format_date_ja, format_yen
+from mieruka.jp import format_date_ja, format_period_ja, format_yen, point_end
 
 sample_app = typer.Typer(help="The bundled sample dataset: build it from documents, load it.", no_args_is_help=True)
 app.add_typer(sample_app, name="sample")
@@ -171,8 +171,13 @@ EFFECT_WORDS = {"efficiency": "行政の効率化", "economy": "地域の活性�
                 "safety": "安全・安心"}
 
 
-def _when(d) -> str:
-    return f" {format_date_ja(d)}" if d else ""
+def _when(row: dict) -> str:
+    """A value's point in time as the document gave it: 「2014年度:208団体」 → 2014年度（平成26年度）, not its 31 March."""
+    d = row.get("as_of")
+    if not d:
+        return ""
+    precision = row.get("as_of_precision")
+    return f" {format_period_ja(d, precision, point_end(precision, row.get('text') or '', d))}"
 
 
 def _kpi_line(k: dict) -> dict:
@@ -188,10 +193,10 @@ def _kpi_line(k: dict) -> dict:
     status = {"preliminary": "（速報値）", "final": "（確報値）", "forecast": "（見込み）"}
     return {
         "id": k["id"], "tier": k["tier"], "name": k["name"],
-        "baseline": f"{num(b['value'], unit)}{_when(b['as_of'])}" if b and b["value"] is not None else "",
+        "baseline": f"{num(b['value'], unit)}{_when(b)}" if b and b["value"] is not None else "",
         "target": (f"{latest['text']}" + (f" ほか{len(k['targets']) - 1}件" if len(k["targets"]) > 1 else ""))
         if latest else "",
-        "actual": f"{num(actual['value'], actual['unit'] or unit)}{_when(actual['as_of'])}"
+        "actual": f"{num(actual['value'], actual['unit'] or unit)}{_when(actual)}"
                   f"{status.get(actual['status'], '')}" if actual else "",
         "ratings": " ".join(_rating_mark(r) for r in k["ratings"]),
         "documents": " ".join(d[:3] for d in k["documents"]),

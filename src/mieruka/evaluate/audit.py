@@ -549,7 +549,7 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
         due = min(d for d, _, _ in overdue)
         latest = max(actuals, key=lambda o: o["as_of"]) if actuals else None
         if latest:
-            when = (latest["as_of"], latest.get("as_of_precision"))
+            when = (latest["as_of"], latest.get("as_of_precision"), latest.get("text") or "")
         # an actual printed without a date says so: the document's date stands in for it, never silently
         when_ja = f"日付の記載なし、資料の日付{latest['as_of']}で扱う" if latest and latest["undated"] else \
             (_d(*when) if latest else "")

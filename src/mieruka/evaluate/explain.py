@@ -10,7 +10,7 @@ from mieruka.evaluate import path as p
 from mieruka.evaluate.facts import Facts
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Series
-from mieruka.jp import fiscal_year_of, format_period_en, format_period_ja, format_yen
+from mieruka.jp import fiscal_year_of, format_period_en, format_period_ja, format_yen, point_end
 from mieruka.jp.numbers import bound_word
 
 
@@ -64,19 +64,21 @@ def pct(x: float) -> str:
     return f"{x * 100:.0f}%"
 
 
-def _d(day: date | None, precision: str | None = None) -> str:
-    """A date no more precise than the document gave it: 2020年度末, 2017年4月, else 2017-04-01."""
+def _d(day: date | None, precision: str | None = None, said: str | None = None) -> str:
+    """A date no more precise than the document gave it: 2020年度末, 2017年4月, else 2017-04-01. said is the text a
+    value was read from, for a value's point in time: 「2014年度:208団体」 is 2014年度, not 2014年度末."""
     if not day:
         return "時点不明"
     if precision in ("fiscal_year", "month", "year"):
-        return format_period_ja(day, precision).split("（", 1)[0]
+        end = None if said is None else point_end(precision, said, day)
+        return format_period_ja(day, precision, end).split("（", 1)[0]
     return day.isoformat()
 
 
-def _d_en(day: date | None, precision: str | None = None) -> str:
+def _d_en(day: date | None, precision: str | None = None, said: str | None = None) -> str:
     if not day:
         return "undated"
-    return format_period_en(day, precision)
+    return format_period_en(day, precision, None if said is None else point_end(precision, said, day))
 
 
 def at(source: dict | None) -> str:
@@ -119,9 +121,9 @@ def explain(series: Series, facts: Facts, scheme: Scheme, index: int) -> tuple[s
 
 def _printed(series: Series) -> tuple[str, str]:
     pf = series.printed_forecast
-    return (f"{at(pf.source)}が示す期限時点の見込み{num(pf.value, series.unit)}({_d(pf.day, pf.precision)})",
+    return (f"{at(pf.source)}が示す期限時点の見込み{num(pf.value, series.unit)}({_d(pf.day, pf.precision, pf.text)})",
             f"the forecast printed for the deadline in {at_en(pf.source)}, {num_en(pf.value, series.unit)} "
-            f"({_d_en(pf.day, pf.precision)}),")
+            f"({_d_en(pf.day, pf.precision, pf.text)}),")
 
 
 def _printed_forecast_note(series: Series, facts: Facts, scheme: Scheme, cause: str) -> tuple[str, str]:
@@ -165,14 +167,14 @@ def _actual(series: Series, facts: Facts) -> tuple[str, str]:
     a = facts.actual
     if a is None:
         return "実績なし", "no actual"
-    return (f"{num(a.value, series.unit)}({_d(a.day, a.precision)})",
-            f"{num_en(a.value, series.unit)} ({_d_en(a.day, a.precision)})")
+    return (f"{num(a.value, series.unit)}({_d(a.day, a.precision, a.text)})",
+            f"{num_en(a.value, series.unit)} ({_d_en(a.day, a.precision, a.text)})")
 
 
 def _baseline(series: Series) -> tuple[str, str]:
     b = series.baseline
-    return (f"基準{num(b.value, series.unit)}({_d(b.day, b.precision)})",
-            f"the baseline {num_en(b.value, series.unit)} ({_d_en(b.day, b.precision)})")
+    return (f"基準{num(b.value, series.unit)}({_d(b.day, b.precision, b.text)})",
+            f"the baseline {num_en(b.value, series.unit)} ({_d_en(b.day, b.precision, b.text)})")
 
 
 def _unset(series: Series) -> tuple[str, str]:
@@ -317,8 +319,8 @@ def _no_measure(series: Series, facts: Facts, scheme: Scheme, tgt, tgt_en, act, 
     if goal is None or goal.deadline is None:
         return f"{tgt}に対し{act}だが、達成期限がなく{what}", f"{act_en} against {tgt_en}, but with no deadline {what_en}"
     if facts.actual.day <= b.day:
-        return (f"{tgt}に対し{act}だが、実績が基準の時点({_d(b.day, b.precision)})以前で進捗を測れない",
-                f"{act_en} against {tgt_en} is not later than the baseline ({_d_en(b.day, b.precision)}), so no progress can be measured")
+        return (f"{tgt}に対し{act}だが、実績が基準の時点({_d(b.day, b.precision, b.text)})以前で進捗を測れない",
+                f"{act_en} against {tgt_en} is not later than the baseline ({_d_en(b.day, b.precision, b.text)}), so no progress can be measured")
     return (f"{tgt}に対し{act}だが、値が正でないなど計算の前提を満たさない",
             f"{act_en} against {tgt_en}, but the values do not allow the calculation (e.g. not positive)")
 
@@ -328,15 +330,15 @@ def _notes(series: Series, facts: Facts) -> tuple[str, str]:
     unit = series.unit
     if series.baseline_from_observation:
         b = series.baseline
-        ja.append(f"基準値の記載がないため最初の実績{num(b.value, unit)}({_d(b.day, b.precision)})を基準とした")
-        en.append(f"No baseline is stated, so the first actual {num_en(b.value, unit)} ({_d_en(b.day, b.precision)}) stands in")
+        ja.append(f"基準値の記載がないため最初の実績{num(b.value, unit)}({_d(b.day, b.precision, b.text)})を基準とした")
+        en.append(f"No baseline is stated, so the first actual {num_en(b.value, unit)} ({_d_en(b.day, b.precision, b.text)}) stands in")
     if series.forecasts_only:
         ja.append("実績がないため見込み値で判定した")
         en.append("There is no actual yet, so the forecast value (見込み) was used")
     if series.unused_forecasts:
         f = series.unused_forecasts[-1]
-        ja.append(f"より新しい見込み値{num(f.value, unit)}({_d(f.day, f.precision)})は実績ではないため判定に用いていない")
-        en.append(f"The newer forecast value (見込み) {num_en(f.value, unit)} ({_d_en(f.day, f.precision)}) is not an actual and "
+        ja.append(f"より新しい見込み値{num(f.value, unit)}({_d(f.day, f.precision, f.text)})は実績ではないため判定に用いていない")
+        en.append(f"The newer forecast value (見込み) {num_en(f.value, unit)} ({_d_en(f.day, f.precision, f.text)}) is not an actual and "
                   f"was not rated")
     a = facts.actual
     if a is not None and a.dated_by_document and a.document_date_inferred:

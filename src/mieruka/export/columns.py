@@ -17,11 +17,17 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "unit": ("単位", "値の単位", "unit of the values"),
     "baseline_value": ("基準値", "基準となる値", "baseline value"),
     "baseline_as_of": ("基準値の時点", "基準値の時点", "when the baseline was measured"),
+    "baseline_as_of_precision": ("基準値の時点の精度", "文書が基準値の時点を示した細かさ（日・月・年度・年）。年度の値は年度末の日付で保存",
+                                 "how precisely the document gave the baseline's date (day, month, fiscal_year, year); a fiscal year's value is stored at its 31 March"),
     "latest_value": ("最新値", "最新の実績値", "latest actual value"),
     "latest_as_of": ("最新値の時点", "最新値の時点", "when the latest value was measured"),
+    "latest_as_of_precision": ("最新値の時点の精度", "文書が最新値の時点を示した細かさ（日・月・年度・年）。年度の値は年度末の日付で保存",
+                               "how precisely the document gave the latest value's date (day, month, fiscal_year, year)"),
     "latest_status": ("最新値の種別", "速報値・確報値・見込みの別", "preliminary, final or estimate"),
     "target_value": ("目標値", "目標の値", "target value"),
     "target_deadline": ("目標年限", "目標の期限", "target deadline"),
+    "target_deadline_precision": ("目標年限の精度", "文書が目標の期限を示した細かさ（日・月・年度・年）。年度は年度末",
+                                  "how precisely the document gave the deadline (day, month, fiscal_year: its end, year)"),
     "target_text": ("目標（原文）", "文書に書かれた目標の文言", "the target as written in the document"),
     "scheme": ("評価方式", "評価に使った評価方式", "the rating scheme used"),
     "rating": ("評価", "評価（mierukaの再計算、なければ公表評価）", "rating (mieruka's computed one, else the published one)"),
@@ -92,6 +98,8 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
 # Coded values a Japanese download shows in words (the JSON and English downloads keep the codes).
 VALUES_JA: dict[str, dict[str, str]] = {
     "latest_status": {"preliminary": "速報値", "final": "確報値", "forecast": "見込み"},
+    **{key: {"day": "日", "month": "月", "fiscal_year": "年度", "year": "年"}
+       for key in ("baseline_as_of_precision", "latest_as_of_precision", "target_deadline_precision")},
 }
 
 SOURCE = {"ja": "出典: mieruka（見える化）。各行の出典文書（題名・日付・行）は出典の列のとおり。元の文書は各府省の公表資料。",

@@ -40,13 +40,17 @@ def kpi_listing(rows: list[dict]) -> list[dict]:
         out.append({
             "id": k["id"], "name": k["name"], "tier": k["tier"], "reform_item": k["reform_item"], "unit": k["unit"],
             "direction": k["direction"],
-            "baseline": None if b is None else {"value": b["value"], "as_of": b["as_of"]},
+            "baseline": None if b is None else {"value": b["value"], "as_of": b["as_of"],
+                                                "as_of_precision": b.get("as_of_precision")},
             "targets": [{"value": t["value"], "unit": t["unit"], "deadline": t["deadline"], "comparator": t["comparator"],
                          "relative": t["relative"], "unset": t["unset"], "promised_by": t["promised_by"],
-                         "interim": t["interim"], "edition": t["edition"], "text": t["text"], "source": _src(t["source"])}
+                         "interim": t["interim"], "edition": t["edition"], "text": t["text"], "source": _src(t["source"]),
+                         "deadline_precision": t.get("deadline_precision"),
+                         "promised_by_precision": t.get("promised_by_precision")}
                         for t in k["targets"]],
             "observations": [{"value": o["value"], "unit": o["unit"], "as_of": o["as_of"], "status": o["status"],
-                              "text": o["text"], "source": _src(o["source"])} for o in k["observations"]],
+                              "text": o["text"], "source": _src(o["source"]),
+                              "as_of_precision": o.get("as_of_precision")} for o in k["observations"]],
             # basis: official = published by a document, computed = mieruka's recomputation (made as of as_of)
             "ratings": [{"scheme": r["scheme"], "code": r["code"], "official": r["official"],
                          "basis": "official" if r["official"] else "computed", "as_of": r["as_of"],

@@ -118,15 +118,32 @@ def _era_of_year(y: int, month: int = 4) -> str:
     return f"{name}{'元' if year == 1 else year}"
 
 
-def format_period_ja(d: date, precision: str | None = None) -> str:
+def printed_fiscal_year_end(text: str | None, d: date | None) -> bool:
+    """Whether text gives the fiscal year ending on d as its end (「2016年度末」) or as a deadline (「2018年度までに」),
+    rather than as the year a figure is for (「2014年度:208団体」, a value in a 年度 column)."""
+    if not text or d is None:
+        return False
+    s = prepare_cell(text)
+    return any(p.kind == "fy" and fiscal_year_end(p.year) == d
+               and (p.suffix == "末" or s[p.end:p.end + 2] == "まで") for p in find_periods(s))
+
+
+def point_end(precision: str | None, text: str | None, d: date | None) -> bool | None:
+    """For format_period_*(end=…) of a value's point in time: a value the document gives for a fiscal year is shown
+    as that 年度, and as 年度末 only where the document printed 末 or までに for it; other precisions as they are."""
+    return printed_fiscal_year_end(text, d) if precision == "fiscal_year" else None
+
+
+def format_period_ja(d: date, precision: str | None = None, end: bool | None = None) -> str:
     """A date written no more precisely than the document gave it, Western first and 和暦 beside it:
     fiscal_year "2020年度末（令和2年度末）" for 2021-03-31, month "2018年3月（平成30年3月）", year "2018年（平成30年）",
-    day (or unknown) "2017-04-01（平成29年4月1日）"."""
+    day (or unknown) "2017-04-01（平成29年4月1日）". end=False writes a fiscal year as the year a value is for
+    ("2014年度（平成26年度）": 「2014年度:208団体」 is stored at 2015-03-31); None keeps 末 for a 31 March (a deadline)."""
     if isinstance(d, datetime):
         d = d.date()
     if precision == "fiscal_year":
         fy = fiscal_year_of(d)
-        end = "末" if (d.month, d.day) == (3, 31) else ""
+        end = "末" if (d.month, d.day) == (3, 31) and end is not False else ""
         # Named after the era on 1 May: FY2019 is 令和元年度 (the era changed on 1 May 2019), FY2018 平成30年度.
         return f"{fy}年度{end}（{_era_of_year(fy, 5)}年度{end}）"
     if precision == "month":
@@ -136,13 +153,13 @@ def format_period_ja(d: date, precision: str | None = None) -> str:
     return format_date_ja(d)
 
 
-def format_period_en(d: date, precision: str | None = None) -> str:
-    """The same in English: "end of FY2020", "Mar 2018", "2018", "2017-04-01"."""
+def format_period_en(d: date, precision: str | None = None, end: bool | None = None) -> str:
+    """The same in English: "end of FY2020" (or "FY2014" with end=False), "Mar 2018", "2018", "2017-04-01"."""
     if isinstance(d, datetime):
         d = d.date()
     if precision == "fiscal_year":
         fy = fiscal_year_of(d)
-        return f"end of FY{fy}" if (d.month, d.day) == (3, 31) else f"FY{fy}"
+        return f"end of FY{fy}" if (d.month, d.day) == (3, 31) and end is not False else f"FY{fy}"
     if precision == "month":
         return d.strftime("%b %Y")
     if precision == "year":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from mieruka.jp import format_period_ja, point_end
 from mieruka.publish.kpi_table import STATUS_JA, TIER_JA
 from mieruka.publish.svg import line_chart
 
@@ -16,6 +17,16 @@ class ValueRow:
     when: date | None
     status: str | None
     source: str
+    precision: str | None = None  # how precisely the document gave when: day | month | fiscal_year | year
+
+    @property
+    def shown_when(self) -> str:
+        """A target's fiscal year as 2020年度末; a value's as the 年度 it is for (「2014年度:208団体」 → 2014年度), 年度末
+        only where its text prints 末 or までに."""
+        if self.when is None:
+            return ""
+        end = None if self.kind in ("目標", "中間目標") else point_end(self.precision, self.text, self.when)
+        return format_period_ja(self.when, self.precision, end)
 
 
 @dataclass
@@ -61,7 +72,7 @@ def _merged(values: list[ValueRow]) -> list[ValueRow]:
             if v.source not in out[key].source:
                 out[key].source += f"、{v.source}"
         else:
-            out[key] = ValueRow(v.kind, v.text, v.when, v.status, v.source)
+            out[key] = ValueRow(v.kind, v.text, v.when, v.status, v.source, v.precision)
     order = {"基準値": 0, "中間目標": 1, "目標": 2, "実績": 3}
     return sorted(out.values(), key=lambda v: (order[v.kind], v.when or date.min))
 
@@ -70,11 +81,13 @@ def build_kpi_sheet(kpi: dict) -> KpiSheet:
     """From one KPI as storage.queries.kpi_rows gives it."""
     values: list[ValueRow] = []
     for b in kpi["baselines"]:
-        values.append(ValueRow("基準値", b["text"], b["as_of"], None, _where(b["source"])))
+        values.append(ValueRow("基準値", b["text"], b["as_of"], None, _where(b["source"]), b.get("as_of_precision")))
     for t in kpi["targets"]:
-        values.append(ValueRow("中間目標" if t["interim"] else "目標", t["text"], t["deadline"], None, _where(t["source"])))
+        values.append(ValueRow("中間目標" if t["interim"] else "目標", t["text"], t["deadline"], None, _where(t["source"]),
+                               t.get("deadline_precision")))
     for o in kpi["observations"]:
-        values.append(ValueRow("実績", o["text"], o["as_of"], STATUS_JA.get(o["status"]), _where(o["source"])))
+        values.append(ValueRow("実績", o["text"], o["as_of"], STATUS_JA.get(o["status"]), _where(o["source"]),
+                               o.get("as_of_precision")))
     values = _merged(values)
     ratings = [RatingRow(r["official"], r["scheme"], r["code"], r["as_of"], r["explanation"], _where(r["source"]))
                for r in sorted(kpi["ratings"], key=lambda r: (not r["official"], r["scheme"]))]
@@ -119,7 +132,8 @@ def to_xlsx(sheet: KpiSheet) -> bytes:
     for v in sheet.values:
         w.body_cell(ws, row, 1, v.kind)
         w.body_cell(ws, row, 2, v.text)
-        w.body_cell(ws, row, 3, v.when, wareki=True)
+        # a date the document gave only to the 年度 or month is written so, not as a day
+        w.body_cell(ws, row, 3, v.when if v.precision in (None, "day") else v.shown_when, wareki=True)
         w.body_cell(ws, row, 4, v.status)
         w.body_cell(ws, row, 5, v.source)
         row += 1

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from mieruka.ingest.readers.published_table import SIGNATURE  # the note by which `ingest` knows this table
+from mieruka.jp import point_end
 from mieruka.publish.render import date_in, translator
 from mieruka.publish.sources import TableSource
 
@@ -34,6 +35,7 @@ class KpiStatusRow:
     repeated: bool
     line: int | None = None
     lang: str = "ja"
+    as_of_precision: str | None = None  # how precisely the document gave as_of: day | month | fiscal_year | year
 
     @property
     def tier_label(self) -> str:
@@ -141,6 +143,7 @@ def build_kpi_status_table(source: TableSource, rows: list[dict], computed_schem
             target="\n".join(t["text"] for t in r.get("targets") or []),
             actual="\n".join(o["text"] for o in obs) or "\n".join(r.get("scheduling_notes") or []),
             as_of=next((o["as_of"] for o in obs if o.get("as_of")), None),
+            as_of_precision=next((point_precision(o) for o in obs if o.get("as_of")), None),
             status=_status(obs),
             rating=official[0]["code"] if official else None,
             computed=computed,
@@ -177,6 +180,15 @@ def to_html(table: KpiStatusTable, at=None) -> str:
                        table=table, tier_runs=tier_runs, as_of_note=as_of_note, lang=table.lang)
 
 
+def point_precision(o: dict) -> str | None:
+    """How precisely the document gave an actual's date, a fiscal year told apart as the 年度 the value is for
+    (fiscal_year) or its end (fiscal_year_end: 「1117 (2016年度末)」), for date_in."""
+    precision = o.get("as_of_precision")
+    if precision == "fiscal_year" and point_end(precision, o.get("text"), o.get("as_of")):
+        return "fiscal_year_end"
+    return precision
+
+
 def as_of_note(row: KpiStatusRow) -> str:
     """The point in time of the actual, Western and 和暦, with its kind: 時点 2017-04-01（平成29年4月1日） 速報値
     (in English: as of 2017-04-01 preliminary)."""
@@ -184,7 +196,7 @@ def as_of_note(row: KpiStatusRow) -> str:
     status = t(f"kpi_table.{_STATUS_KEY[row.status]}") if row.status in _STATUS_KEY else (row.status or "")
     if row.as_of is None:
         return status
-    return f"{t('kpi_table.as_of')} {date_in(row.as_of, row.lang)}" + (f" {status}" if status else "")
+    return f"{t('kpi_table.as_of')} {date_in(row.as_of, row.lang, row.as_of_precision)}" + (f" {status}" if status else "")
 
 
 def actual_cell(row: KpiStatusRow) -> str:

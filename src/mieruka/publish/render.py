@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from mieruka.jp import format_date_ja, visible
+from mieruka.jp import format_date_ja, format_period_en, format_period_ja, visible
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHROMIUM = os.environ.get("MIERUKA_CHROMIUM", "/usr/bin/chromium")
@@ -78,10 +78,16 @@ def stamp(at: datetime | None, lang: str = "ja") -> str:
     return generated_at(at)
 
 
-def date_in(d: date | None, lang: str = "ja") -> str:
-    """A date as the report's language writes it: 2016-12-21（平成28年12月21日）, or 2016-12-21 in English."""
+def date_in(d: date | None, lang: str = "ja", precision: str | None = None) -> str:
+    """A date as the report's language writes it: 2016-12-21（平成28年12月21日）, or 2016-12-21 in English; one the
+    document gave only to the month or 年度 no more precisely (precision "fiscal_year" is the 年度 a value is for,
+    "fiscal_year_end" its end: see kpi_table.point_precision)."""
     if d is None:
         return ""
+    if precision in ("fiscal_year", "fiscal_year_end", "month", "year"):
+        end = precision == "fiscal_year_end" if precision.startswith("fiscal") else None
+        kind = "fiscal_year" if precision.startswith("fiscal") else precision
+        return format_period_en(d, kind, end) if lang == "en" else format_period_ja(d, kind, end)
     return d.isoformat() if lang == "en" else format_date_ja(d)
 
 

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from mieruka.jp.dates import precision_of
+
 
 @dataclass
 class Source:
@@ -219,3 +221,22 @@ FAMILIES = {
     "measure-catalogue": "国の施策一覧",
     "platform-presentation": "公共サービスイノベーション・プラットフォーム資料",
 }
+
+
+def with_date_precisions(ex: Extraction) -> Extraction:
+    """Say how precisely the document gave each date (2020年度 → fiscal_year, 2018年3月頃 → month), read from the
+    text the date came from, where the reader did not say: the pages then write it no more precisely than that
+    (「2014年度:208団体」 is the 年度 2014, stored at 2015-03-31). Every KPI statement of every reader, the catalogue's
+    included; run by extract() and again by storage for records built elsewhere (a saved sample, a test)."""
+    for k in [*ex.kpis, *(s for mr in ex.measures for s in mr.kpi_statements)]:
+        b = k.baseline
+        if b is not None and b.as_of_precision is None:
+            b.as_of_precision = precision_of(b.text, b.as_of)
+        for t in k.targets:
+            t.deadline_precision = t.deadline_precision or precision_of(t.text, t.deadline)
+            t.promised_by_precision = t.promised_by_precision or precision_of(t.text, t.promised_by)
+        for o in k.observations:
+            o.as_of_precision = o.as_of_precision or precision_of(o.text, o.as_of)
+        k.next_measurement_precision = k.next_measurement_precision or precision_of(
+            k.next_measurement, k.next_measurement_date)
+    return ex

@@ -60,6 +60,7 @@ def _prov(doc: m.Document, src: r.Source) -> dict:
 
 def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dict[str, int]:
     """Store the records of one Extraction; returns how many rows of each kind were written."""
+    r.with_date_precisions(ex)  # a date stored without its precision would be shown as a day
     reg = _Registry(session)
     written = {"items": 0, "steps": 0, "schedules": 0, "kpis_new": 0, "appearances": 0, "targets": 0,
                "observations": 0, "ratings": 0, "measures": 0, "cases": 0, "budgets": 0, "results": 0}

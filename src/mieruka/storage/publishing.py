@@ -112,7 +112,8 @@ def kpi_status_rows(session: Session, document_id: int) -> list[dict]:
             "theme": themes.get(item.theme_id) if item else None,
             "item_number": item.number if item else None, "item_name": item.name if item else None,
             "targets": [{"text": t.text, "value": t.value, "unit": t.unit, "deadline": t.deadline} for t in _on_row(targets.get(k.id, []), a)],
-            "observations": [{"text": o.text, "value": o.value, "unit": o.unit, "as_of": o.as_of, "status": o.status}
+            "observations": [{"text": o.text, "value": o.value, "unit": o.unit, "as_of": o.as_of, "status": o.status,
+                              "as_of_precision": o.as_of_precision}
                              for o in _on_row(observations.get(k.id, []), a)],
             "official": [{"scheme": r.scheme, "code": r.code, "explanation": r.explanation} for r in _on_row(official.get(k.id, []), a)],
             "computed": [{"scheme": r.scheme, "code": r.code, "explanation": r.explanation, "as_of": r.as_of}

@@ -6,7 +6,7 @@ import math
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from mieruka.jp import format_date_ja, format_period_en, format_period_ja, format_yen
+from mieruka.jp import format_date_ja, format_period_en, format_period_ja, format_yen, point_end
 from mieruka.jp.numbers import bound_word
 
 # Units whose values are stored in 円 and written as 億円/万円.
@@ -20,14 +20,16 @@ def date_ja(d: date | datetime | None, precision: str | None = None) -> str:
     return "" if d is None else format_period_ja(d, precision)
 
 
-def period(d: date | datetime | None, precision: str | None = None, lang: str = "ja") -> str:
+def period(d: date | datetime | None, precision: str | None = None, lang: str = "ja", said: str | None = None) -> str:
     """date_ja on a Japanese page; on an English one a fiscal year, month or year in English (end of FY2020, Mar 2018)
-    and a day as before (ISO date with 和暦 beside it)."""
+    and a day as before (ISO date with 和暦 beside it). said is the text a value was read from, given for a value's
+    point in time: a fiscal year is then the year the value is for (2014年度), 年度末 only where said prints it."""
     if d is None:
         return ""
+    end = None if said is None else point_end(precision, said, d)
     if lang == "en" and precision in ("fiscal_year", "month", "year"):
-        return format_period_en(d, precision)
-    return format_period_ja(d, precision)
+        return format_period_en(d, precision, end)
+    return format_period_ja(d, precision, end)
 
 
 def datetime_ja(at: datetime | None) -> str:

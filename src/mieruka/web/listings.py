@@ -95,9 +95,11 @@ def kpi_summary(kpi: dict, scheme: str, basis: str | None = None, as_of: date | 
 
 # every download says which rating is which: rating_basis names the one in "rating" (official = published by the
 # documents, computed = mieruka's recomputation), and evaluation_date the date the ratings are as of
+# and each date how precisely the document gave it (a fiscal year's value is stored at its 31 March)
 KPI_COLUMNS = ["id", "name", "tier", "reform_item_number", "reform_item", "ministry", "ministry_inferred", "unit",
-               "baseline_value", "baseline_as_of", "latest_value", "latest_as_of", "latest_status",
-               "target_value", "target_deadline", "target_text", "scheme", "evaluation_date", "rating", "rating_basis",
+               "baseline_value", "baseline_as_of", "baseline_as_of_precision", "latest_value", "latest_as_of",
+               "latest_as_of_precision", "latest_status", "target_value", "target_deadline", "target_deadline_precision",
+               "target_text", "scheme", "evaluation_date", "rating", "rating_basis",
                "rating_official", "rating_computed", "next_measurement", "next_measurement_date"]
 
 
@@ -122,13 +124,14 @@ def kpi_list_item(row: dict) -> dict:
         "direction": row["direction"],
         "baseline": None if row["baseline_text"] is None and row["baseline_value"] is None else {
             "value": row["baseline_value"], "unit": row["baseline_unit"], "as_of": row["baseline_as_of"],
-            "text": row["baseline_text"]},
+            "text": row["baseline_text"], "as_of_precision": row.get("baseline_as_of_precision")},
         "latest": None if row["latest_text"] is None and row["latest_value"] is None else {
             "value": row["latest_value"], "unit": row["latest_unit"], "as_of": row["latest_as_of"],
-            "status": row["latest_status"], "text": row["latest_text"]},
+            "status": row["latest_status"], "text": row["latest_text"],
+            "as_of_precision": row.get("latest_as_of_precision")},
         "target": None if row["target_text"] is None and row["target_value"] is None else {
             "value": row["target_value"], "deadline": row["target_deadline"], "unset": row["target_unset"],
-            "text": row["target_text"]},
+            "text": row["target_text"], "deadline_precision": row.get("target_deadline_precision")},
         "ministry_inferred": bool(row.get("ministry_inferred")),
         "rating": {"scheme": row["scheme"], "code": row["rating"], "basis": row.get("rating_basis"),
                    "official": row["rating_official"], "computed": row["rating_computed"],

@@ -69,6 +69,8 @@ class TargetOut(BaseModel):
     edition: str | None
     text: str
     source: Source | None
+    deadline_precision: str | None = Field(None, description="how precisely the document gave the date: day, month, fiscal_year (the 年度 a value is for; a deadline means its end) or year")
+    promised_by_precision: str | None = None
 
 
 class ObservationOut(BaseModel):
@@ -78,6 +80,7 @@ class ObservationOut(BaseModel):
     status: str | None
     text: str
     source: Source | None
+    as_of_precision: str | None = Field(None, description="how precisely the document gave the date: day, month, fiscal_year (the 年度 a value is for; a deadline means its end) or year")
 
 
 class BaselineOut(BaseModel):
@@ -86,6 +89,7 @@ class BaselineOut(BaseModel):
     as_of: date | None
     text: str | None = None
     source: Source | None = None
+    as_of_precision: str | None = Field(None, description="how precisely the document gave the date: day, month, fiscal_year (the 年度 a value is for; a deadline means its end) or year")
 
 
 class RatingOut(BaseModel):
@@ -119,6 +123,7 @@ class LatestOut(BaseModel):
     as_of: date | None
     status: str | None
     text: str | None
+    as_of_precision: str | None = Field(None, description="how precisely the document gave the date: day, month, fiscal_year (the 年度 a value is for; a deadline means its end) or year")
 
 
 class TargetSummary(BaseModel):
@@ -128,6 +133,7 @@ class TargetSummary(BaseModel):
     deadline: date | None
     unset: bool | None
     text: str | None
+    deadline_precision: str | None = Field(None, description="how precisely the document gave the date: day, month, fiscal_year (the 年度 a value is for; a deadline means its end) or year")
 
 
 class KpiListItem(BaseModel):
