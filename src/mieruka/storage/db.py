@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -188,18 +188,25 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def session_scope(url: str | None = None, timeout_ms: int | None = None, write: bool = False) -> Iterator[Session]:
+def session_scope(url: str | None = None, timeout_ms: int | None = None, write: bool = False,
+                  take_turns: bool = True) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back on any error. A writer (write=True) that reads
     before it writes waits on SQLite for any other writer to finish first; readers never wait. On PostgreSQL each
-    statement is cancelled after timeout_ms when given."""
+    statement is cancelled after timeout_ms when given, and a writer waits for the others (the writer lock) unless
+    take_turns=False: for a write that touches only rows its own version check guards (a report being saved,
+    reviewed or answered), which PostgreSQL's row locks keep apart, so fifty reporters saving need not queue
+    behind one another's round trips."""
     engine = get_engine(url, timeout_ms)
     factory = sessionmaker(bind=engine.execution_options(writer=True) if write else engine, expire_on_commit=False)
     session = factory()
     try:
-        if write and engine.dialect.name == "postgresql":
+        if write and take_turns and engine.dialect.name == "postgresql":
             # writers take turns, as SQLite's BEGIN IMMEDIATE makes them: two ingests sharing a KPI would otherwise
-            # both rebuild its list row and the second fail on the first's (or keep a row made before it committed)
-            session.execute(text(f"SELECT pg_advisory_xact_lock({_WRITER_LOCK})"))
+            # both rebuild its list row and the second fail on the first's (or keep a row made before it committed).
+            # Taken when the transaction begins (its first statement), as SQLite takes its lock, not here: a web
+            # request enters this in one worker thread and runs its route in another, and 40 requests waiting
+            # here for the lock held all 40 threads while the holder waited for one to run its route (deadlock).
+            event.listen(session, "after_begin", _take_writer_turn)
         yield session
         session.commit()
     except BaseException:
@@ -207,6 +214,10 @@ def session_scope(url: str | None = None, timeout_ms: int | None = None, write: 
         raise
     finally:
         session.close()
+
+
+def _take_writer_turn(_session, _transaction, connection) -> None:
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITER_LOCK})")
 
 
 def in_transaction(url: str | None, work: Callable[[Session], T], attempts: int = 3) -> T:

@@ -17,6 +17,14 @@ def round_by_id(session: Session, round_id: int) -> Round | None:
     return session.get(Round, round_id)
 
 
+def round_kept_open(session: Session, round_id: int) -> Round | None:
+    """The round, with a shared lock on its row until the transaction ends (PostgreSQL; SQLite's writer already
+    holds the whole database): a save that found the round open cannot commit after it was closed or published,
+    as closing and publishing update the row and so wait for the saves that read it."""
+    return session.scalar(select(Round).where(Round.id == round_id).with_for_update(read=True)
+                          .execution_options(populate_existing=True))
+
+
 def round_by_name(session: Session, name: str) -> Round | None:
     return session.scalar(select(Round).where(Round.name == name))
 
@@ -81,6 +89,11 @@ def kpi_names(session: Session, ids: list[int] | None = None) -> dict[int, tuple
 
 def organisation_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(m.Organisation.id, m.Organisation.name)).all())
+
+
+def organisation_name(session: Session, organisation_id: int | None) -> str | None:
+    return session.scalar(select(m.Organisation.name).where(m.Organisation.id == organisation_id)) \
+        if organisation_id is not None else None
 
 
 def organisation_id(session: Session, name: str) -> int | None:

@@ -103,7 +103,7 @@ def _next_url(request: Request) -> str:
 def page_for(*roles: str):
     """A dependency for a page (GET) only some roles see: no session → sign-in, another role → 403."""
 
-    def guard(request: Request) -> Principal:
+    async def guard(request: Request) -> Principal:  # async: no I/O, so no hop to a worker thread
         p = principal_of(request)
         if p is None:
             raise SignInRequired(_next_url(request))
@@ -122,8 +122,8 @@ def writer(*roles: str):
     """The dependency of every state-changing route: a session (else redirect to sign-in), the session's CSRF token
     in the form field csrf_token (else 403), and one of roles (else 403). Runs before anything is read or written."""
 
-    def guard(request: Request, csrf_token: Annotated[str | None, Form()] = None) -> Principal:
-        return check_writer(request, csrf_token, roles)
+    async def guard(request: Request, csrf_token: Annotated[str | None, Form()] = None) -> Principal:
+        return check_writer(request, csrf_token, roles)  # async: no I/O, so no hop to a worker thread
 
     return guard
 

@@ -50,7 +50,8 @@ def add_template_dir(path: Path) -> None:
         templates.env.loader = ChoiceLoader([*loaders, FileSystemLoader(str(path))])
 
 
-def get_lang(lang: Annotated[str | None, Query(description="ja (default) or en")] = None) -> str:
+async def get_lang(lang: Annotated[str | None, Query(description="ja (default) or en")] = None) -> str:
+    # async: FastAPI runs a plain function dependency in a worker thread, a hop that cost more than the work
     return pick_lang(lang)
 
 
@@ -97,6 +98,17 @@ def get_session(request: Request) -> Iterator[Session]:
 # sent) a browser following a POST's redirect could read before the write was committed (signed in, yet shown the page
 # of an anonymous reader), and a failed commit would follow an answer that had already said "done".
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_row_writer(request: Request) -> Iterator[Session]:
+    """A writer's session for a POST that writes only rows guarded by their own version column (the reporting
+    cycle's report and survey-answer forms): on PostgreSQL it does not wait for the writer lock that ingests and
+    publishing take in turn (storage.session_scope)."""
+    with storage.session_scope(request.app.state.db_url, write=True, take_turns=False) as session:
+        yield session
+
+
+RowWriterSession = Annotated[Session, Depends(get_row_writer, scope="function")]
 
 
 def valid_scheme(session: Session, scheme: str) -> str:

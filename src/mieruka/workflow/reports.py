@@ -222,7 +222,7 @@ def may_view(p: Principal | None, report: Report) -> bool:
 def _check_edit(session: Session, p: Principal, report: Report) -> None:
     if not p.can_edit_org(report.organisation_id):
         raise NotAllowed("この報告を編集する権限がありません。", "You may not edit this report.")
-    rnd = store.round_by_id(session, report.round_id)
+    rnd = store.round_kept_open(session, report.round_id)
     if rnd.state == "published" or (rnd.state == "closed" and p.role != "secretariat"):
         raise WorkflowError(f"ラウンド「{rnd.name}」は締め切られています。", f"The round {rnd.name!r} is closed.")
     if report.state not in EDITABLE.get(p.role, ()):

@@ -16,7 +16,7 @@ from mieruka.storage import workflow as store
 from mieruka.storage.queries import kpi_rows
 from mieruka.web import auth
 from mieruka.web.i18n import pick_lang
-from mieruka.web.pages import DbSession, Lang, href_for, render
+from mieruka.web.pages import DbSession, Lang, RowWriterSession, href_for, render
 from mieruka.workflow import checks, reports, rounds, workbook
 from mieruka.workflow.reports import FIELDS, LABELS, STATUSES, Conflict, InvalidReport, LostRace, WorkflowError
 
@@ -175,6 +175,25 @@ def _report_page(request, session, lang, p, report, *, problems=None, conflict=N
     }, status_code=status)
 
 
+def _conflict_page(request, session, lang, p, report, conflict, form, status=409):
+    """The form again with the conflict table, and no more: a 409 is answered while other savers wait, so it leaves
+    out the published values, audit findings and history the full page adds (a query each, and the history grows
+    with every save), and links to that page instead. Under 50 reporters saving, the full page made the 409s cost
+    six times a save."""
+    rnd = store.round_by_id(session, report.round_id)
+    name, _ = store.kpi_names(session, [report.kpi_id]).get(report.kpi_id, ("", None))
+    kpi = {"id": report.kpi_id, "name": name, "organisation": store.organisation_name(session, report.organisation_id)}
+    shown = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in reports.values(report).items()}
+    shown.update({k: v for k, v in (form or {}).items() if k in FIELDS})
+    return render(request, "cycle/report.html", {
+        "p": p, "report": report, "round": rnd, "kpi": kpi, "shown": shown, "labels": _labels(lang),
+        "statuses": {k: v[0 if lang == "ja" else 1] for k, v in STATUSES.items()},
+        "codes": _codes(), "state_label": reports.state_label(report.state, lang), "light": True,
+        "problems": [], "conflict": conflict, "notice": None, "editable": _editable(p, report, rnd),
+        "actions": _actions(lang), "reviewable": False, "returnable": False,
+    }, status_code=status)
+
+
 def _codes() -> list[str]:
     return reports.rating_codes()
 
@@ -194,7 +213,7 @@ def report_page(request: Request, report_id: int, session: DbSession, lang: Lang
 
 
 @router.post("/reports/{report_id}")
-def report_save(request: Request, report_id: int, session: DbSession, lang: Lang, p: Editor,
+def report_save(request: Request, report_id: int, session: RowWriterSession, lang: Lang, p: Editor,
                 version: Annotated[int, Form(ge=0, le=10**9)], action: Annotated[str, Form(max_length=10)] = "save",
                 actual_text: Text = None, value: Text = None, unit: Text = None, as_of: Text = None,
                 status: Text = None, next_measurement: Text = None, proposed_rating: Text = None,
@@ -213,11 +232,11 @@ def report_save(request: Request, report_id: int, session: DbSession, lang: Lang
     except LostRace as race:
         conflict = reports.conflict_after_race(session, race.report_id, reports.read_fields(typed)[0])
         report = store.report(session, report_id)
-        return _report_page(request, session, lang, p, report, conflict=conflict, form=conflict.mine, status=409)
+        return _conflict_page(request, session, lang, p, report, conflict, conflict.mine)
     except Conflict as exc:
         session.rollback()
         report = store.report(session, report_id)
-        return _report_page(request, session, lang, p, report, conflict=exc, form=typed, status=409)
+        return _conflict_page(request, session, lang, p, report, exc, typed)
     except InvalidReport as exc:
         session.rollback()
         report = store.report(session, report_id)
