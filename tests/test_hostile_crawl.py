@@ -158,3 +158,23 @@ def test_no_download_carries_a_live_formula(crawled):
             quoted += sum(c.startswith("'") and formula_like(c[1:]) for c in cells)
     assert books >= 10 and csvs >= 10, (books, csvs)
     assert quoted >= 12  # the formula text reached the downloads, and every time as text
+
+
+def test_every_page_holds_one_language_outside_data(crawled):
+    """Every page of every route, with every id, in both languages (issue 12, item 2): no Japanese sentence on an
+    English page and no English phrase on a Japanese page outside data (see test_one_language for what data is)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from test_one_language import foreign
+
+    pages = [(u, t) for u, t in _html(crawled) if not urlsplit(u).path.startswith("/api")]
+    english = [(u, t) for u, t in pages if "lang=en" in u]
+    assert len(english) > 100 and len(pages) - len(english) > 100
+    wrong = {}
+    for url, text in pages:
+        # the page's own language: the printed forms (a policy evaluation sheet's table) are Japanese in both
+        lang = re.search(r'<html lang="(\w+)"', text).group(1)
+        found = foreign(text, lang, tuple(v for _, v in parse_qsl(urlsplit(url).query)))
+        if found:
+            wrong[url] = found[:6]
+    assert wrong == {}, "\n".join(f"{u}: {w}" for u, w in wrong.items())

@@ -60,7 +60,7 @@ def test_seed_pages_and_api_say_inferred(seeded):
     client = TestClient(create_app(url))
     kid = kpis["窓口業務のアウトソーシング"]["id"]
     page = client.get(f"/kpis/{kid}").text
-    assert "総務省自治行政局 地域力創造グループ <span class=\"muted inferred\">（推定: 文書にKPIの府省の記載がなく、改革項目の《主担当府省庁等》による）</span>" in page
+    assert "<span lang=\"ja\" translate=\"no\">総務省自治行政局 地域力創造グループ</span> <span class=\"muted inferred\">（推定: 文書にKPIの府省の記載がなく、改革項目の《主担当府省庁等》による）</span>" in page
     api = client.get(f"/api/kpis/{kid}").json()
     assert (api["ministry"], api["ministry_inferred"]) == ("総務省自治行政局 地域力創造グループ", True)
     assert client.get(f"/api/kpis/{kpis['電子決裁に要する期間']['id']}").json()["ministry_inferred"] is False

@@ -2,10 +2,16 @@
 submitted with bad inputs (letters for numbers and dates, 0 for amounts, names shared by several bodies, unknown
 choices), holds no sentence of the other language outside data.
 
-On a Japanese page no run of three English words stands outside data; on an English page no Japanese sentence of the
-message catalogue does (the documents' own Japanese names and figures are data an English page shows as they are).
-Data is marked: translate="no", a lang attribute naming the other language, and <code>, <time>, <script>, <style>,
-<svg> elements."""
+On a Japanese page no run of three English words stands outside data; on an English page no Japanese sentence does:
+no run of Japanese holding hiragana (the particles and endings every Japanese sentence has; a kanji name such as
+総務省 or 北海道 is a name, not a sentence) and no Japanese sentence of the message catalogue.
+
+Data is what the documents and the user say, shown as they said it: names, figures and sentences read from the
+documents (KPI, item, measure and case names, the rows a document prints, units, ministries, places), and the words
+the user typed. The templates mark it: translate="no", lang="ja" on an English page, and <code>, <time>, <script>,
+<style>, <svg> elements. A value marked as data somewhere on the page stays data where no markup can mark it (an
+attribute, the <title>, a message that quotes it: 「Plans of 東京都府中市」). The terms the English messages quote
+themselves (「(事後的に検証する指標)」 in the glossary) are terms, not sentences."""
 from __future__ import annotations
 
 import re
@@ -44,6 +50,7 @@ class _Text(HTMLParser):
         self.lang = lang
         self.stack: list[bool] = []  # is this element (or one around it) data?
         self.words: list[str] = []
+        self.data: set[str] = set()  # the text of elements marked as data
         self.links: list[str] = []
         self.forms: list[dict] = []
 
@@ -72,7 +79,11 @@ class _Text(HTMLParser):
             self.stack.pop()
 
     def handle_data(self, text):
-        if not (self.stack and self.stack[-1]) and text.strip():
+        if not text.strip():
+            return
+        if self.stack and self.stack[-1]:
+            self.data.add(text.strip())
+        else:
             self.words.append(text)
 
 
@@ -91,14 +102,31 @@ def _japanese_sentences() -> list[str]:
     return tuple(sorted(x for x in out if x not in english))
 
 
-def foreign(html: str, lang: str) -> list[str]:
-    """The other language's sentences on a page in `lang`."""
+JAPANESE_RUN = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff01-\uff9f]{2,}")
+HIRAGANA = re.compile(r"[\u3041-\u309f]")
+
+
+@lru_cache(maxsize=1)
+def _english_messages() -> str:
+    from mieruka.web.i18n import messages
+
+    return " ".join(texts.get("en", "") for texts in messages().values())
+
+
+def foreign(html: str, lang: str, typed: tuple[str, ...] = ()) -> list[str]:
+    """The other language's sentences on a page in `lang`; typed: what the user typed into the page's URL (data)."""
     page = _Text(lang)
     page.feed(html)
     text = " ".join(" ".join(page.words).split())
     if lang == "ja":
         return ENGLISH.findall(text)
-    return [s for s in _japanese_sentences() if s in text]
+    catalogue = [s for s in _japanese_sentences() if s in text]
+    # data marked anywhere on the page is data everywhere on it, the longest first (a name inside a longer name)
+    for value in sorted(page.data | {t.strip() for t in typed}, key=len, reverse=True):
+        if len(value) >= 2:
+            text = text.replace(value, " ")
+    quoted = _english_messages()
+    return catalogue + [run for run in JAPANESE_RUN.findall(text) if HIRAGANA.search(run) and run not in quoted]
 
 
 def _bad_submissions(form: dict, lang: str) -> list[dict]:
@@ -158,9 +186,9 @@ def crawl(client, lang: str) -> tuple[dict, set, Counter]:
             continue
         page = _Text(lang)
         page.feed(r.text)
-        wrong = foreign(r.text, lang)
+        wrong = foreign(r.text, lang, tuple(v for _, v in parse_qsl(parts.query)))
         if wrong:
-            found[url] = wrong[:4]
+            found[url] = wrong[:40]
         for href in page.links:
             target = urlsplit(urljoin(url, href))
             if target.netloc not in ("", "127.0.0.1") or target.path.endswith(NOT_PAGES) or \

@@ -96,7 +96,8 @@ def test_report_downloads(client):
     ("/kpis/999/sheet.html", 404, "クラウド導入市区町村数"),
     ("/kpis/999/sheet.html", 404, "KPI「999」はありません。あるKPI"),
     ("/kpis/999/sheet.html?lang=en", 404, "no KPI &#39;999&#39;. KPIs there are"),
-    ("/documents/1/kpi-table.docx", 404, "html, pdf, xlsx"),
+    ("/documents/1/kpi-table.docx", 404, "html、pdf、xlsx"),
+    ("/documents/1/kpi-table.docx?lang=en", 404, "Formats there are: html, pdf, xlsx"),
     ("/documents/1/kpi-table.html?computed=nosuch", 404, "reform-schedule"),
     ("/documents/x/kpi-table.html", 422, "document_id"),
 ])

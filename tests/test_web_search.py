@@ -266,9 +266,9 @@ def test_the_search_page_from_the_header_box(with_bodies):
     page = client.get("/search", params={"q": "まどぐち"})  # the example the box shows finds something
     assert page.status_code == 200
     assert "3件見つかりました。" in page.text
-    assert '<a href="/kpis/2">総合窓口の導入</a>' in page.text
+    assert '<a href="/kpis/2" lang="ja" translate="no">総合窓口の導入</a>' in page.text
     body = client.get("/search", params={"q": "えびな", "lang": "en"})
-    assert "2 found." in body.text and '<a href="/local/142158?lang=en">海老名市(神奈川県)</a>' in body.text
+    assert "2 found." in body.text and '<a href="/local/142158?lang=en" lang="ja" translate="no">海老名市(神奈川県)</a>' in body.text
     two = client.get("/search", params={"q": "窓口 委託"})
     assert "（すべての語を含むもの3件）" in two.text and "一部の語を含むもの" in two.text
     assert "見つかりませんでした" in client.get("/search", params={"q": "見つからない語"}).text

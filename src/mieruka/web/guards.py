@@ -72,18 +72,21 @@ def wants_json(path: str) -> bool:
 
 
 def error_response(request: Request, status: int, message: str, errors: list[dict] | None = None,
-                   headers: dict | None = None) -> Response:
-    """The one error shape: JSON {"detail": message, "errors": [{"field", "message"}]} under /api/, else a page."""
+                   headers: dict | None = None, listing: str | None = None) -> Response:
+    """The one error shape: JSON {"detail": message, "errors": [{"field", "message"}]} under /api/, else a page.
+    listing: what exists, named as the documents name it (data: shown apart from the message, marked as Japanese)."""
     if wants_json(request.url.path):
-        return JSONResponse({"detail": message, "errors": errors or []}, status_code=status, headers=headers)
+        detail = f"{message}:\n{listing}" if listing else message
+        return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status, headers=headers)
     from mieruka.web.pages import render  # imported when first needed: pages is built after the guards
 
     try:
-        response = render(request, "error.html", {"status": status, "detail": message, "errors": errors or []},
-                          status_code=status)
+        response = render(request, "error.html", {"status": status, "detail": message, "errors": errors or [],
+                                                  "listing": listing}, status_code=status)
     except Exception:  # the error page itself failed (a broken template): still a plain answer, never a traceback
         log.exception("error page failed")
-        return Response(message, status_code=status, media_type="text/plain; charset=utf-8", headers=headers)
+        return Response(f"{message}:\n{listing}" if listing else message, status_code=status,
+                        media_type="text/plain; charset=utf-8", headers=headers)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -51,12 +51,12 @@ def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Re
         # answered here, in the page's language: the listing holds the other language's names too
         return error_response(request, 404, (f"レポートの形式「{fmt}」はありません。ある形式" if lang == "ja" else
                                              f"no report format {fmt!r}. Formats there are")
-                              + f": {', '.join(reports.FORMATS)}")
+                              + f": {('、' if lang == 'ja' else ', ').join(reports.FORMATS)}")
     key = (str(request.app.state.db_url), data_version(session), kind, str(wanted), request.query_params.get("computed"), fmt)
     try:
         report = _made(key, make)
     except UnknownReportSource as exc:
-        return error_response(request, 404, exc.in_lang(lang))
+        return error_response(request, 404, exc.ja if lang == "ja" else exc.en, listing=exc.listing)
     except PdfUnavailable as exc:
         raise HTTPException(503, str(exc)) from exc
     disposition = "inline" if fmt == "html" else "attachment"
