@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 from mieruka.ingest.extract import extract
@@ -35,6 +36,12 @@ def _figures(text: str, opening: str | None = None) -> str | None:
     candidates = []
     if opening is not None:
         new = [f for f in pieces if f not in opening]
+        head = new[0][:8] if new else None
+        merged = opening[:opening.find(head)] + "。".join(new) + "…" if head and head in opening else None
+        if merged and max(len(p) for p in re.split("[…。]", merged)) <= MAX_FACT_CHARS:
+            # the first figure begins in the opening's cut words: the opening stops where it begins, where no run of
+            # words grows past MAX_FACT_CHARS by it
+            candidates.append(merged)
         # a full stop after the opening, so no reading runs from its cut words into a figure
         candidates.append(opening + ("…。" + "。".join(new) + "…" if new else "…"))
     if pieces:
