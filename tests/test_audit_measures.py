@@ -70,13 +70,14 @@ def test_seed_population_target_and_actual_are_kept():
     assert (row.parent, row.unit, row.tier, row.ratings) == (CONBINI, "人", 1, [])
     assert [(t.value, t.deadline, t.edition) for t in row.targets] == [(60_000_000, date(2017, 3, 31), None)]
     # the date printed after both values belongs to both
-    assert [(o.value, o.as_of, o.as_of_precision) for o in row.observations] == [(76_930_000, date(2017, 8, 31), "day")]
+    assert [(o.value, o.as_of, o.as_of_precision, o.status) for o in row.observations] == [
+        (76_930_000, date(2017, 8, 31), "day", None), (85_400_000, date(2018, 3, 31), "fiscal_year", "forecast")]
     schedule = _kpi(ex, name, 194)  # 「【2018年度中に300団体(実施団体の人口8000万人)】」 in the 2016 edition's table
     assert [(t.value, t.deadline, t.edition) for t in schedule.targets] == [
         (80_000_000, date(2019, 3, 31), "経済・財政再生計画 改革工程表 2016改定版")]
     # the count keeps its own figures
     count = _kpi(ex, CONBINI, 209)
-    assert [(o.value, o.unit) for o in count.observations] == [(430, "団体")]
+    assert [(o.value, o.unit) for o in count.observations] == [(430, "団体"), (508, "団体")]  # 508: the 2017年度 見込み
     assert ex.meta["kpi_rows"] == 19  # a second measure is no row of the document's own
 
 

@@ -113,3 +113,62 @@ def test_a_scheduling_note_in_the_value_column_is_not_an_observation(tmp_path):
     systems = next(k for k in ex.kpis if k.name == "業務システム数")
     assert [o.status for o in systems.observations] == ["forecast"]  # only the printed 見込み remains
     assert ex.meta["scheduling_notes"] == [{"kpi": "業務システム数", "line": 9, "text": "2019年度末に集計予定"}]
+
+
+# The level form, 000 l.209: 「508団体、約8,540万人 (2017年度未見込み)」 in the progress column, after the actual.
+LEVEL = "\n".join([
+    "重要課題: 地方の行財政の改革", "", "改革項目: 証明書の交付の推進", "", "KPIの状況", "",
+    "KPI\t\t目標値 (達成時期)\tKPIの進捗\t\t",
+    "\t\t\t実績値 (時点)\t区分\t次回の把握時期と今後の方針",
+    "第一階層\t証明書のコンビニ交付の団体数 (人口)\t2019年度までに 600団体(実施団体の人口 8000万人)\t"
+    "450団体、約6,100万人 (2018年8月31日時点)\tA\t【総務省】 450団体、約6,100万人 (2018年8月31日時点) "
+    "610団体、約8,200万人 (2019年度未見込み) 引き続き導入団体の拡大を推進。",
+    "",
+])
+
+
+def _forecasts(kpi):
+    return [(o["value"], o["as_of"], o["as_of_precision"], o["source"]["line"], o["text"])
+            for o in kpi["observations"] if o["status"] == "forecast"]
+
+
+def test_seed_level_forecast_with_its_fiscal_year(sqlite_url, seed_file):
+    kpis = {k["name"]: k for k in _kpis(sqlite_url, seed_file("000"))}
+    count = kpis["各種証明書のコンビニ交付の実施団体数(人口)"]
+    # 000 l.209: 430団体、約7,693万人 (2017年8月31日時点) 508団体、約8,540万人 (2017年度未見込み)
+    assert _forecasts(count) == [(508.0, date(2018, 3, 31), "fiscal_year", 209, "508団体、約8,540万人(2017年度未見込み)")]
+    population = kpis["各種証明書のコンビニ交付の実施団体数(人口):実施団体の人口"]
+    assert _forecasts(population) == [
+        (85_400_000.0, date(2018, 3, 31), "fiscal_year", 209, "508団体、約8,540万人(2017年度未見込み)")]
+    assert [(o["value"], o["as_of"]) for o in count["observations"] if o["status"] is None] == [(430.0, date(2017, 8, 31))]
+    # the target (300団体 by 2016年度) is met by the actual: the forecast, later than the deadline, is named as not used
+    r = _by(rate_all([count], load("reform-schedule"), date(2018, 6, 1)), "各種証明書のコンビニ交付の実施団体数(人口)")
+    assert r.code == "A" and r.explanation.endswith("より新しい見込み値508団体(2017年度末)は実績ではないため判定に用いていない。")
+    ex_note = {"kpi": "各種証明書のコンビニ交付の実施団体数(人口)", "line": 209, "text": "508団体、約8,540万人(2017年度未見込み)",
+               "read_as": "forecast level at the fiscal year's end (年度未 read as 年度末)"}
+    from mieruka.ingest.extract import extract
+    from mieruka.ingest.sources import read_document
+    assert ex_note in extract(read_document(seed_file("000"))).meta["printed_forecasts"]
+
+
+def test_small_document_level_forecast_decides_under_the_scheme_that_counts_it(sqlite_url, tmp_path):
+    doc = tmp_path / "level.txt"
+    doc.write_text(LEVEL, encoding="utf-8")
+    kpis = {k["name"]: k for k in _kpis(sqlite_url, doc)}
+    count = kpis["証明書のコンビニ交付の団体数(人口)"]
+    population = kpis["証明書のコンビニ交付の団体数(人口):実施団体の人口"]
+    assert _forecasts(count) == [(610.0, date(2020, 3, 31), "fiscal_year", 9, "610団体、約8,200万人(2019年度未見込み)")]
+    assert _forecasts(population) == [(82_000_000.0, date(2020, 3, 31), "fiscal_year", 9,
+                                       "610団体、約8,200万人(2019年度未見込み)")]
+    # 450 of 600 by 2019年度 with no baseline: the printed 610 at the deadline decides under reform-schedule ...
+    reform = rate_all([count, population], load("reform-schedule"), date(2019, 6, 1))
+    assert _by(reform, "証明書のコンビニ交付の団体数(人口)").code == "A"
+    assert "level.txt 9行が示す期限時点の見込み610団体(2019年度末)で目標を達成する" in _by(
+        reform, "証明書のコンビニ交付の団体数(人口)").explanation
+    assert "level.txt 9行が示す期限時点の見込み8,200万人(2019年度末)で目標を達成する" in _by(
+        reform, "証明書のコンビニ交付の団体数(人口):実施団体の人口").explanation
+    # ... and is named as not used under policy-evaluation, whose file says printed forecasts do not count
+    policy = _by(rate_all([count], load("policy-evaluation"), date(2019, 6, 1)), "証明書のコンビニ交付の団体数(人口)")
+    assert policy.code == "ー" and "見込み610団体(2019年度末)は、この評価方式では判定に用いない" in policy.explanation
+    assert not [f for f in audit([count, population], [load("reform-schedule")], date(2019, 6, 1))
+                if f.kind == "rating_mismatch"]

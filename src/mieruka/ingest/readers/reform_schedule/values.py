@@ -144,13 +144,44 @@ def add_actuals(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
 _FORECAST_SENTENCE = re.compile(r"[^。]*?見込み?(?:\([^)]*\))?")
 
 
+# "508団体、約8,540万人(2017年度未見込み)": the level a KPI is expected at by the end of a fiscal year, its value
+# first and the year in the bracket (未 is how the document's text prints 末 there: 「2017年度未見込み」).
+_LEVEL_FORECAST = re.compile(r"(?P<value>(?:約)?\d[\d,.]*\s*[^\d\s、,()。]{1,6}(?:[、,]\s*(?:約)?\d[\d,.]*\s*(?:万|億|千)?人)?)"
+                             r"\s*[(](?P<when>[^()]{0,20}?年度)\s*(?P<end>[末未])?\s*(?:時点)?\s*(?:の)?見込み?[)]")
+
+
+def add_level_forecasts(b: Builder, kpi: KpiRecord, text: str, source: Source) -> list[tuple[int, int]]:
+    """Forecasts printed as the level itself with the fiscal year they are for ("508団体、約8,540万人(2017年度未見込み)"):
+    a forecast observation of that value at the year's end (a population printed beside the count becomes the second
+    measure's forecast as an actual would). Returns the spans read, which add_printed_forecasts then leaves alone."""
+    clean = normalise_text(text)
+    spans = []
+    for m in _LEVEL_FORECAST.finditer(clean):
+        periods = [p for p in find_periods(prepare_cell(m.group("when"))) if p.kind in ("fy", "span")]
+        p = _parse(m.group("value"), "actual")
+        if not periods or p is None or p.value is None:
+            continue
+        as_of = fiscal_year_end(periods[-1].year)
+        sentence = m.group().strip()
+        spans.append(m.span())
+        b.note("printed_forecasts", {"kpi": kpi.name, "line": source.line, "text": sentence,
+                                     "read_as": "forecast level at the fiscal year's end"
+                                     + (" (年度未 read as 年度末)" if m.group("end") == "未" else "")})
+        kpi.observations.append(ObservationRecord(text=sentence, source=source, value=p.value, unit=p.unit,
+                                                  as_of=as_of, status="forecast", as_of_precision="fiscal_year"))
+    return spans
+
+
 def add_printed_forecasts(b: Builder, kpi: KpiRecord, text: str, source: Source) -> None:
     """The 見込み a progress column prints for the deadline ("2018年度までに894システムの減(62%減)の見込み",
     "2021年度までに約29%の削減見込み(2016年度末時点)") as forecast observations at that deadline, in the KPI's own
     measure: the base less the reduction, or the base times what is left of it. Without a base of the same unit
-    nothing is guessed: the sentence is noted and left out."""
+    nothing is guessed: the sentence is noted and left out. A level printed with its year is add_level_forecasts'."""
     base = kpi.baseline
+    read = add_level_forecasts(b, kpi, text, source)
     for m in _FORECAST_SENTENCE.finditer(normalise_text(text)):
+        if any(start < m.end() and m.start() < end for start, end in read):
+            continue
         sentence = m.group().strip()
         p = _parse(sentence, "actual")
         if p is None or p.status != "forecast" or p.deadline is None:
