@@ -117,6 +117,9 @@ class Round(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
     edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id", ondelete="SET NULL"))
+    # a correction: the published round whose edition this one corrects (that edition stays as it was)
+    corrects_round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", name="fk_rounds_corrects_round_id"))
+    correction_note: Mapped[str | None] = mapped_column(Text)  # what the correction corrects, in the secretariat's words
 
 
 class Report(Base):
