@@ -20,14 +20,15 @@ from mieruka.storage import local_bodies
 from mieruka.storage import plans as plan_store
 from mieruka.storage import models as m
 from mieruka.web import create_app
-from mieruka.workflow import reports, rounds, workbook
+from mieruka.workflow import evidence, reports, rounds, workbook
 
 GOOD = "Kasumigaseki-2019"
 ROLES = ("admin", "secretariat", "reporter", "other_reporter", "local", "ebina_local")
 LOGINS = dict(zip(ROLES, ("root", "sec", "rep", "mof", "chiyoda", "ebina")))
 PLAN_EDITORS = {"admin", "secretariat", "ebina_local"}  # "local" is 千代田区's user: another body's plans are not its own
 
-# route → (path, form, roles allowed). Report 1 is submitted, report 2 a draft, report 3 approved, in round 1 (open).
+# route → (path, form, roles allowed). Report 1 is submitted, report 2 a draft (with evidence file 1), report 3
+# approved, in round 1 (open).
 # Plan 1 is 海老名市's (142158) with measures 1 (plan measure 1, no actual yet) and 2 (plan measure 2).
 ROUTES = {
     "/signout": ("/signout", {}, set(ROLES)),
@@ -43,6 +44,12 @@ ROUTES = {
     "/rounds/{round_id}/publish": ("/rounds/1/publish", {}, {"secretariat"}),
     "/kpis/{kpi_id}/owner": ("/kpis/1/owner", {"organisation": "財務省"}, {"secretariat"}),
     "/my/workbook": ("/my/workbook", {}, {"secretariat", "reporter"}),  # uploads WORKBOOK: report 2's value 999
+    "/reports/{report_id}/steps": ("/reports/2/steps", {"version": "1", "step_1": "業務改革モデルプロジェクト",
+                                                         "progress_1": "モデル事業を3団体で実施した。"},
+                                   {"secretariat", "reporter"}),
+    "/reports/{report_id}/evidence": ("/reports/2/evidence", {}, {"secretariat", "reporter"}),  # uploads WORKBOOK
+    "/reports/{report_id}/evidence/{evidence_id}/remove": ("/reports/2/evidence/1/remove", {},
+                                                           {"secretariat", "reporter"}),
     "/local/{code}/plan": ("/local/142158/plan", {"title": "海老名市DX推進計画"}, PLAN_EDITORS),
     "/local/{code}/plan/{plan_id}/measures": (
         "/local/142158/plan/1/measures", {"measure": "3", "section": "危機管理課", "kpi": "避難所情報を共有した施設数",
@@ -55,7 +62,7 @@ ROUTES = {
         "/local/142158/plan/1/measures/1/actuals", {"value": "43件", "as_of": "2025-03-31"}, PLAN_EDITORS),
 }
 WORKBOOK: list[bytes] = []  # the report workbook of 総務省, filled in: made with the template database
-UPLOADS = {"/my/workbook"}
+UPLOADS = {"/my/workbook", "/reports/{report_id}/evidence"}
 SIGN_IN = "/signin"  # before any session: its own CSRF cookie, tested in test_web_accounts.py
 
 
@@ -87,6 +94,7 @@ def template(tmp_path_factory):
             reports.save(s, rep, r, {"actual_text": "330団体 (2018年4月速報値)"}, 1)
             reports.submit(s, rep, r, 2)
         reports.approve(s, sec, three, 3)
+        evidence.attach(s, rep, reports.store.report(s, 2), b"%PDF-1.4\n%%EOF\n", "根拠.pdf")
         assert (one.id, one.version, three.state) == (1, 3, "approved")
         plan = editing.new_plan(s, "142158", "ebina", "cli")
         for no, kpi, baseline, target in ((1, "電子調達の利用件数", "2023年度 40件", "2027年度までに 100件"),

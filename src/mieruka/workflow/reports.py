@@ -31,7 +31,7 @@ LABELS = {
     "rating_reason": ("評価の理由", "reason for the rating"), "target_text": ("目標値の変更", "target change"),
     "target_value": ("新しい目標値", "new target value"), "target_unit": ("目標値の単位", "target unit"),
     "target_deadline": ("目標の期限", "target deadline"), "target_reason": ("目標変更の理由", "reason for the target change"),
-    "comment": ("差戻しの理由", "comment"), "version": ("版", "version"),
+    "comment": ("差戻しの理由", "comment"), "version": ("版", "version"), "evidence": ("証拠資料", "evidence file"),
 }
 
 

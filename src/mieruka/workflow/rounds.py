@@ -15,6 +15,7 @@ from mieruka.accounts.service import Principal, now
 from mieruka.storage import models as m
 from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report, ReportVersion, Round, RoundValue
+from mieruka.workflow import steps as step_progress
 from mieruka.workflow.reports import RATING_SCHEME, STATUSES, NotAllowed, WorkflowError
 
 SNAPSHOT_FAMILY = "reporting-round"
@@ -95,10 +96,15 @@ class Published:
     rerated: list[str]
 
 
-def _snapshot(rnd: Round, approved: list[Report], kpis: dict, orgs: dict) -> tuple[bytes, dict[int, int]]:
+def _snapshot(rnd: Round, approved: list[Report], kpis: dict, orgs: dict,
+              steps: dict[int, list[dict]] | None = None) -> tuple[bytes, dict[int, int]]:
     """The edition as a JSON document, one report per line (so each value cites its line), and the line of each."""
-    lines = [json.dumps({"round": rnd.name, "as_of": rnd.as_of.isoformat(), "published_by": rnd.published_by,
-                         "published_at": rnd.published_at.isoformat()}, ensure_ascii=False)]
+    head = {"round": rnd.name, "as_of": rnd.as_of.isoformat(), "published_by": rnd.published_by,
+            "published_at": rnd.published_at.isoformat()}
+    if rnd.corrects_round_id:
+        head["corrects_round_id"] = rnd.corrects_round_id
+    lines = [json.dumps(head, ensure_ascii=False)]
+    steps = steps or {}
     where = {}
     for r in approved:
         where[r.id] = len(lines) + 1
@@ -112,6 +118,7 @@ def _snapshot(rnd: Round, approved: list[Report], kpis: dict, orgs: dict) -> tup
                 "deadline": r.target_deadline and r.target_deadline.isoformat(), "reason": r.target_reason},
             "reported_by": r.submitted_by, "submitted_at": r.submitted_at and r.submitted_at.isoformat(),
             "approved_by": r.approved_by, "approved_at": r.approved_at and r.approved_at.isoformat(),
+            **({"steps": steps[r.id]} if r.id in steps else {}),
         }, ensure_ascii=False))
     return ("\n".join(lines) + "\n").encode(), where
 
@@ -138,11 +145,13 @@ def publish(session: Session, p: Principal, rnd: Round) -> Published:
     rnd.closed_at = rnd.closed_at or at
     kpis = store.kpi_names(session, [r.kpi_id for r in approved])
     orgs = store.organisation_names(session)
-    raw, line_of = _snapshot(rnd, approved, kpis, orgs)
+    progress = step_progress.snapshot_lines(session, approved)
+    raw, line_of = _snapshot(rnd, approved, kpis, orgs, progress)
     doc = store.add(session, m.Document(
         file_name=f"round-{rnd.id}.jsonl", family=SNAPSHOT_FAMILY, title=rnd.name, doc_date=rnd.as_of,
         sha256=hashlib.sha256(raw).hexdigest(), encoding="utf-8", media_type="application/jsonl",
-        size_bytes=len(raw), raw=raw, text=raw.decode(), meta={"round_id": rnd.id}, ingested_at=at))
+        size_bytes=len(raw), raw=raw, text=raw.decode(), ingested_at=at,
+        meta={"round_id": rnd.id, **({"corrects_round_id": rnd.corrects_round_id} if rnd.corrects_round_id else {})}))
     edition = store.edition(session, store.plan_named(session, rnd.name).id, rnd.name, at.date())
     rnd.document_id, rnd.edition_id = doc.id, edition.id
     counts = {"observation": 0, "target": 0, "rating": 0}
@@ -153,6 +162,8 @@ def publish(session: Session, p: Principal, rnd: Round) -> Published:
                                                as_of=r.as_of, status=r.status, text=_cell(r), source_text=_cell(r), **prov))
         session.add(RoundValue(round_id=rnd.id, report_id=r.id, kind="observation", observation_id=obs.id))
         counts["observation"] += 1
+        if r.id in progress:
+            step_progress.publish(session, r, progress[r.id], prov)
         if r.next_measurement:
             session.add(m.KpiAppearance(kpi_id=r.kpi_id, name_as_written=kpis[r.kpi_id][0],
                                         next_measurement=r.next_measurement, **prov))
@@ -178,7 +189,7 @@ def publish(session: Session, p: Principal, rnd: Round) -> Published:
     session.flush()
     rerated = rerate(session, rnd.as_of, sorted({r.kpi_id for r in approved}))
     accounts.log(session, "publish", p.login, rnd.name, reports=len(approved), document=doc.file_name,
-                 sha256=doc.sha256)
+                 sha256=doc.sha256, **({"corrects_round_id": rnd.corrects_round_id} if rnd.corrects_round_id else {}))
     return Published(rnd, len(approved), counts["observation"], counts["target"], counts["rating"], rerated)
 
 

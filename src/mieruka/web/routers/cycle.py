@@ -17,7 +17,7 @@ from mieruka.storage.queries import kpi_rows
 from mieruka.web import auth
 from mieruka.web.i18n import pick_lang
 from mieruka.web.pages import DbSession, Lang, RowWriterSession, href_for, render
-from mieruka.workflow import checks, reports, rounds, workbook
+from mieruka.workflow import checks, evidence, reports, rounds, steps, workbook
 from mieruka.workflow.reports import FIELDS, LABELS, STATUSES, Conflict, InvalidReport, LostRace, WorkflowError
 
 router = APIRouter(include_in_schema=False)
@@ -172,6 +172,8 @@ def _report_page(request, session, lang, p, report, *, problems=None, conflict=N
         "editable": _editable(p, report, rnd), "actions": _actions(lang),
         "reviewable": p.role == "secretariat" and report.state == "submitted" and rnd.state != "published",
         "returnable": p.role == "secretariat" and report.state in ("submitted", "approved") and rnd.state != "published",
+        "evidence_files": evidence.listed(session, report), "step_rows": steps.for_report(session, report),
+        "evidence_limit": evidence.max_bytes(), "evidence_max_files": evidence.MAX_FILES,
     }, status_code=status)
 
 
@@ -386,7 +388,8 @@ def history_context(kpi: dict, chain: list[dict], staff: bool, lang: str) -> dic
 
 
 ACTIONS = {"open": ("ラウンド開始", "round opened"), "save": ("保存", "saved"), "submit": ("提出", "submitted"),
-           "return": ("差戻し", "returned"), "approve": ("承認", "approved"), "publish": ("公表", "published")}
+           "return": ("差戻し", "returned"), "approve": ("承認", "approved"), "publish": ("公表", "published"),
+           "attach": ("証拠資料の添付", "evidence attached"), "detach": ("証拠資料の削除", "evidence removed")}
 
 
 def _actions(lang: str) -> dict[str, str]:
