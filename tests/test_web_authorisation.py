@@ -28,7 +28,7 @@ LOGINS = dict(zip(ROLES, ("root", "sec", "rep", "mof", "chiyoda", "ebina")))
 PLAN_EDITORS = {"admin", "secretariat", "ebina_local"}  # "local" is 千代田区's user: another body's plans are not its own
 
 # route → (path, form, roles allowed). Report 1 is submitted, report 2 a draft (with evidence file 1), report 3
-# approved, in round 1 (open).
+# approved, in round 1 (open); round 2 is published (report 5 approved and published).
 # Plan 1 is 海老名市's (142158) with measures 1 (plan measure 1, no actual yet) and 2 (plan measure 2).
 ROUTES = {
     "/signout": ("/signout", {}, set(ROLES)),
@@ -43,6 +43,7 @@ ROUTES = {
     "/rounds/{round_id}/close": ("/rounds/1/close", {}, {"secretariat"}),
     "/rounds/{round_id}/publish": ("/rounds/1/publish", {}, {"secretariat"}),
     "/kpis/{kpi_id}/owner": ("/kpis/1/owner", {"organisation": "財務省"}, {"secretariat"}),
+    "/rounds/corrections": ("/rounds/corrections", {"round": "2", "note": "KPI 1 の実績値の訂正"}, {"secretariat"}),
     "/my/workbook": ("/my/workbook", {}, {"secretariat", "reporter"}),  # uploads WORKBOOK: report 2's value 999
     "/reports/{report_id}/steps": ("/reports/2/steps", {"version": "1", "step_1": "業務改革モデルプロジェクト",
                                                          "progress_1": "モデル事業を3団体で実施した。"},
@@ -95,6 +96,13 @@ def template(tmp_path_factory):
             reports.submit(s, rep, r, 2)
         reports.approve(s, sec, three, 3)
         evidence.attach(s, rep, reports.store.report(s, 2), b"%PDF-1.4\n%%EOF\n", "根拠.pdf")
+        earlier = rounds.open_round(s, sec, "2018年度 進捗報告", date(2018, 3, 31), date(2018, 5, 31))
+        five = reports.store.reports(s, round_id=earlier.id)[0]
+        reports.save(s, rep, five, {"actual_text": "300団体 (2017年4月速報値)"}, 1)
+        reports.submit(s, rep, five, 2)
+        reports.approve(s, sec, five, 3)
+        rounds.publish(s, sec, earlier)
+        assert (earlier.id, five.id, five.state) == (2, 5, "published")
         assert (one.id, one.version, three.state) == (1, 3, "approved")
         plan = editing.new_plan(s, "142158", "ebina", "cli")
         for no, kpi, baseline, target in ((1, "電子調達の利用件数", "2023年度 40件", "2027年度までに 100件"),

@@ -6,8 +6,8 @@ from importlib import import_module
 
 from mieruka.cli.app import app
 
-AREAS = ("core", "ingest", "evaluate", "web", "municipalities", "export", "accounts", "cycle", "report", "evidence",
-         "publish", "plans")
+AREAS = ("core", "ingest", "evaluate", "web", "municipalities", "export", "accounts", "cycle", "corrections", "report",
+         "evidence", "publish", "plans")
 
 
 def load_commands():

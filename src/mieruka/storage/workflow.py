@@ -211,6 +211,9 @@ def edition_values(session: Session, rnd: Round) -> dict[int, dict]:
             out[kpi]["new_target"] = session.get(T, link.target_id).text
     ids = sorted(out)
     before = select(D.id).where(D.ingested_at < rnd.published_at, D.id != rnd.document_id)
+    corrected = session.get(Round, rnd.corrects_round_id) if rnd.corrects_round_id else None
+    if corrected is not None:  # a correction beside what the edition it corrects published
+        before = select(D.id).where(D.id == corrected.document_id)
     for start in range(0, len(ids), 500):
         part = ids[start:start + 500]
         for kpi, value, unit, as_of, text in session.execute(
@@ -231,6 +234,13 @@ def edition_values(session: Session, rnd: Round) -> dict[int, dict]:
     return out
 
 
+def corrections_of(session: Session, round_id: int) -> list[Round]:
+    """The rounds that correct this one, oldest first."""
+    return list(session.scalars(select(Round).where(Round.corrects_round_id == round_id).order_by(Round.id)))
+
+
 def previous_published_round(session: Session, rnd: Round) -> Round | None:
+    if rnd.corrects_round_id:  # a correction is compared with the edition it corrects
+        return session.get(Round, rnd.corrects_round_id)
     return session.scalar(select(Round).where(Round.state == "published", Round.published_at < rnd.published_at)
                           .order_by(Round.published_at.desc()).limit(1))

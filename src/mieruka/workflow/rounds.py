@@ -15,6 +15,7 @@ from mieruka.accounts.service import Principal, now
 from mieruka.storage import models as m
 from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report, ReportVersion, Round, RoundValue
+from mieruka.workflow import corrections
 from mieruka.workflow import steps as step_progress
 from mieruka.workflow.reports import RATING_SCHEME, STATUSES, NotAllowed, WorkflowError
 
@@ -261,4 +262,4 @@ def changes(session: Session, rnd: Round) -> dict:
                       "published_at": rnd.published_at.isoformat(), "published_by": rnd.published_by},
             "previous_round": previous and {"id": previous.id, "name": previous.name},
             "kpis": rows, "ratings_moved": sum(r["rating_moved"] in ("up", "down", "changed") for r in rows),
-            "actuals_changed": sum(r["actual_changed"] for r in rows)}
+            "actuals_changed": sum(r["actual_changed"] for r in rows), **corrections.lineage(session, rnd)}

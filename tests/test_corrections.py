@@ -1,0 +1,181 @@
+"""Corrections as new editions, on SQLite and PostgreSQL: the secretariat opens a correction of a published round,
+changes a value, publishes it as a new edition that names the one it corrects; the old edition, its snapshot and its
+values stay exactly as they were; the comparison shows what the correction changed. Then the pages and the shell."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+import webdata
+from mieruka import storage
+from mieruka.accounts import service
+from mieruka.cli import load_commands
+from mieruka.storage import models as m
+from mieruka.storage.cycle_models import ReportVersion, SecurityEvent
+from mieruka.web import create_app
+from mieruka.workflow import corrections, reports, rounds, steps
+from mieruka.workflow.reports import NotAllowed, WorkflowError
+
+GOOD = "Kasumigaseki-2019"
+ROUND = "2019年度 進捗報告"
+STEP = "業務改革モデルプロジェクト"
+NOTE = "KPI 1 の実績値は集計誤り(330ではなく331)"
+
+
+def who(s, login):
+    return service.principal(s, service.store.user_by_login(s, login))
+
+
+def published(url) -> None:
+    """Round 1 published with report 1 (330団体, rating B, a step's progress); the other reports left as drafts."""
+    webdata.build(url)
+    with storage.session_scope(url) as s:
+        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
+        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
+        sec, rep = who(s, "sec"), who(s, "rep")
+        rnd = rounds.open_round(s, sec, ROUND, date(2019, 3, 31), date(2019, 5, 31))
+        r = reports.store.report(s, 1)
+        steps.save(s, rep, r, {STEP: "3団体で実施した。"}, 1)
+        reports.save(s, rep, r, {"actual_text": "330団体 (2018年4月速報値)", "proposed_rating": "B",
+                                 "rating_reason": "目標に向け進捗"}, 2)
+        reports.submit(s, rep, r, 3)
+        reports.approve(s, sec, r, 4)
+        rounds.publish(s, sec, rnd)
+
+
+@pytest.fixture
+def db(db_url):
+    published(db_url)
+    return db_url
+
+
+def old_edition(s):
+    """What round 1 published, row by row: it must never change."""
+    doc = s.get(m.Document, rounds.get(s, 1).document_id)
+    obs = s.scalars(select(m.Observation).where(m.Observation.document_id == doc.id).order_by(m.Observation.id)).all()
+    rat = s.scalars(select(m.Rating).where(m.Rating.document_id == doc.id).order_by(m.Rating.id)).all()
+    return (doc.sha256, doc.raw, [(o.id, o.kpi_id, o.value, o.text, o.as_of) for o in obs],
+            [(r.id, r.kpi_id, r.code) for r in rat])
+
+
+def test_a_correction_is_a_new_edition_naming_the_one_it_corrects(db):
+    with storage.session_scope(db) as s:
+        before = old_edition(s)
+        sec, rep = who(s, "sec"), who(s, "rep")
+        with pytest.raises(NotAllowed):
+            corrections.open_correction(s, rep, rounds.get(s, 1), NOTE)
+        with pytest.raises(WorkflowError, match="Say what the correction corrects"):
+            corrections.open_correction(s, sec, rounds.get(s, 1), "  ")
+        fix = corrections.open_correction(s, sec, rounds.get(s, 1), NOTE)
+        assert (fix.id, fix.name, fix.state, fix.corrects_round_id, fix.correction_note, fix.as_of) == (
+            2, f"{ROUND}(訂正1)", "closed", 1, NOTE, date(2019, 3, 31))
+        [copy] = reports.store.reports(s, round_id=2)
+        assert (copy.kpi_id, copy.state, copy.actual_text, copy.value, copy.proposed_rating, copy.submitted_by) == (
+            1, "submitted", "330団体 (2018年4月速報値)", 330.0, "B", "sec")
+        assert steps.for_report(s, copy) == [{"position": 1, "step": STEP, "progress": "3団体で実施した。"}]
+        with pytest.raises(WorkflowError, match="is not published"):
+            corrections.open_correction(s, sec, fix, NOTE)
+        with pytest.raises(WorkflowError, match="is not published yet: fix the values in it"):
+            corrections.open_correction(s, sec, rounds.get(s, 1), NOTE)
+        with pytest.raises(WorkflowError, match="closed"):  # the reporters do not edit a correction
+            reports.save(s, rep, copy, {"value": "1"}, copy.version)
+        corrections.amend(s, sec, fix, 1, {"actual_text": "331団体 (2018年4月速報値)", "proposed_rating": "A",
+                                           "rating_reason": "集計を直すと目標を達成"}, via="web")
+        assert (copy.state, copy.value, copy.approved_by) == ("approved", 331.0, "sec")
+        done = rounds.publish(s, sec, fix)
+        assert (done.reports, done.observations, done.ratings) == (1, 1, 1)
+        new_doc = s.get(m.Document, fix.document_id)
+        head = json.loads(new_doc.raw.decode().splitlines()[0])
+        assert head["corrects_round_id"] == 1 and new_doc.meta["corrects_round_id"] == 1
+        assert new_doc.id != rounds.get(s, 1).document_id and fix.edition_id != rounds.get(s, 1).edition_id
+        assert old_edition(s) == before  # nothing of the corrected edition was touched
+        compared = rounds.changes(s, fix)
+        [row] = compared["kpis"]
+        assert (row["old_actual"]["text"], row["new_actual"]["text"], row["actual_changed"]) == (
+            "330団体 (2018年4月速報値)", "331団体 (2018年4月速報値)", True)
+        assert (row["old_rating"], row["new_rating"], row["rating_moved"]) == ("B", "A", "up")
+        assert compared["corrects"]["name"] == ROUND and compared["correction_note"] == NOTE
+        assert compared["previous_round"] == {"id": 1, "name": ROUND}
+        original = rounds.changes(s, rounds.get(s, 1))
+        assert [r["name"] for r in original["corrected_by"]] == [f"{ROUND}(訂正1)"]
+        assert original["kpis"][0]["new_actual"]["text"] == "330団体 (2018年4月速報値)"  # still readable as it was
+        with pytest.raises(WorkflowError, match="has the correction"):
+            corrections.open_correction(s, sec, rounds.get(s, 1), NOTE)
+        again = corrections.open_correction(s, sec, fix, "もう一度")  # a correction of the correction
+        assert (again.name, again.corrects_round_id) == (f"{ROUND}(訂正1)(訂正1)", 2)
+        log = [(e.event, e.actor, e.subject) for e in s.scalars(
+            select(SecurityEvent).where(SecurityEvent.event.in_(["correction_open", "publish"])).order_by(SecurityEvent.id))]
+        assert log == [("publish", "sec", ROUND), ("correction_open", "sec", f"{ROUND}(訂正1)"),
+                       ("publish", "sec", f"{ROUND}(訂正1)"), ("correction_open", "sec", f"{ROUND}(訂正1)(訂正1)")]
+        chain = [(v.action, v.actor) for v in s.scalars(select(ReportVersion).where(ReportVersion.report_id == copy.id)
+                                                       .order_by(ReportVersion.id))]
+        assert chain == [("correct", "sec"), ("save", "sec"), ("approve", "sec"), ("publish", "sec")]
+
+
+def signed_in(app, login):
+    client = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
+    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
+    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client
+
+
+def test_the_pages_open_change_and_publish_a_correction(sqlite_url):
+    published(sqlite_url)
+    app = create_app(sqlite_url)
+    sec = signed_in(app, "sec")
+    assert "訂正を始める" in sec.get("/rounds").text
+    refused = sec.post("/rounds/corrections", data={"csrf_token": sec.csrf, "round": "1", "note": ""})
+    assert refused.status_code == 422 and "何を訂正するかを2000文字以内で書いてください。" in refused.text
+    opened = sec.post("/rounds/corrections", data={"csrf_token": sec.csrf, "round": "1", "note": "<b>集計誤り</b>"},
+                      follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == "/review?correction=2"
+    assert f"{ROUND}(訂正1)" in sec.get("/review").text
+    with storage.session_scope(sqlite_url) as s:
+        [copy] = reports.store.reports(s, round_id=2)
+        copy_id, version = copy.id, copy.version
+    assert sec.post(f"/reports/{copy_id}", data={"csrf_token": sec.csrf, "version": str(version),
+                                                 "actual_text": "331団体 (2018年4月速報値)"}).status_code == 200
+    assert sec.post(f"/reports/{copy_id}/approve", data={"csrf_token": sec.csrf,
+                                                         "version": str(version + 1)}).status_code == 200
+    assert sec.post("/rounds/2/publish", data={"csrf_token": sec.csrf}).status_code == 200
+    public = TestClient(app)
+    new = public.get("/rounds/2/changes").text
+    assert f"この版は「{ROUND}」を訂正する版です。" in new and "訂正の内容: &lt;b&gt;集計誤り&lt;/b&gt;" in new
+    assert "331団体 (2018年4月速報値)" in new and "330団体 (2018年4月速報値)" in new
+    old = public.get("/rounds/1/changes").text
+    assert f"この版は「{ROUND}(訂正1)」で訂正されています。" in old
+    assert public.get("/rounds/2/changes.json").json()["corrects"]["id"] == 1
+
+
+def test_the_shell_corrects_amends_and_publishes(tmp_path):
+    db = str(tmp_path / "fix.db")
+    published(f"sqlite:///{db}")
+    cli, runner = load_commands(), CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, [*args, "--db", db])
+
+    refused = run("round", "correct", "1", "--note", NOTE, "--as", "rep")
+    assert refused.exit_code == 1 and "rep is reporter" in refused.stderr
+    opened = run("round", "correct", ROUND, "--note", NOTE, "--as", "sec")
+    assert opened.exit_code == 0, opened.stderr
+    assert opened.stdout.startswith(f"opened correction 2 {ROUND}(訂正1): 1 report(s) copied")
+    bad = run("round", "amend", "2", "1", "value=三百", "--as", "sec")
+    assert bad.exit_code == 1 and "actual value: '三百' is not a number." in bad.stderr
+    wrong = run("round", "amend", "2", "1", "colour=red", "--as", "sec")
+    assert wrong.exit_code == 1 and "'colour=red': give field=value" in wrong.stderr
+    amended = run("round", "amend", "2", "1", "actual_text=331団体 (2018年4月速報値)", "--as", "sec")
+    assert amended.exit_code == 0, amended.stderr
+    assert run("round", "publish", "2", "--as", "sec").exit_code == 0
+    with storage.session_scope(f"sqlite:///{db}") as s:
+        [row] = rounds.changes(s, rounds.get(s, 2))["kpis"]
+        assert (row["old_actual"]["value"], row["new_actual"]["value"]) == (330.0, 331.0)
+        assert [(v.action, v.via) for v in s.scalars(select(ReportVersion).where(ReportVersion.report_id == 5)
+                                                     .order_by(ReportVersion.id))][:1] == [("correct", "cli")]
