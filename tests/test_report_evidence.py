@@ -135,6 +135,9 @@ def test_only_the_reports_editors_the_secretariat_and_the_admin_see_a_file(site)
     for login in ("sec", "root"):
         assert signed_in(app, login).get("/reports/1/evidence/1").content == PDF
     assert rep.get("/reports/1/evidence/99").status_code == 404
+    past = "9223372036854775808"  # past SQLite's and PostgreSQL's integers: refused before any query
+    assert TestClient(app).get(f"/reports/{past}/evidence/1").status_code == 422
+    assert rep.get(f"/reports/1/evidence/{past}").status_code == 422
     assert [r[0] for r in stored(url)] == [1]
 
 

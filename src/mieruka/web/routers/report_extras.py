@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from mieruka.accounts.service import Principal
 from mieruka.storage import workflow as store
 from mieruka.web import auth
+from mieruka.web.guards import path_id
 from mieruka.web.pages import DbSession, Lang, href_for
 from mieruka.web.routers.cycle import _bounded_form, _refused, _report_or_403, _report_page
 from mieruka.workflow import evidence, steps
@@ -23,6 +24,8 @@ router = APIRouter(include_in_schema=False)
 MESSAGES = Path(__file__).resolve().parents[1] / "templates" / "cycle" / "extras_messages.toml"
 
 Editor = Annotated[Principal, Depends(auth.writer("reporter", "secretariat"))]
+ReportId = path_id("report")
+EvidenceId = path_id("evidence file")
 
 
 class _Problem:
@@ -40,7 +43,7 @@ async def _form(request: Request):
 
 
 @router.post("/reports/{report_id}/steps")
-def steps_save(request: Request, report_id: int, session: DbSession, lang: Lang, p: Editor,
+def steps_save(request: Request, report_id: ReportId, session: DbSession, lang: Lang, p: Editor,
                version: Annotated[int, Form(ge=0, le=10**9)], form=Depends(_form)):
     """The progress of the steps: fields step_N (the step as worded) and progress_N, N = 1, 2, …"""
     report = _report_or_403(session, p, report_id)
@@ -69,7 +72,7 @@ def steps_save(request: Request, report_id: int, session: DbSession, lang: Lang,
 
 
 @router.post("/reports/{report_id}/evidence")
-async def evidence_upload(request: Request, report_id: int, lang: Lang):
+async def evidence_upload(request: Request, report_id: ReportId, lang: Lang):
     """One evidence file: signed in (else sign-in), the body refused past the size limit before it is read whole,
     then the CSRF token and the role, then the report's own rules (its editors, while it can be edited)."""
     back = href_for(lang)(f"/reports/{report_id}")
@@ -104,7 +107,7 @@ def _attach(request, lang, p, report_id: int, raw: bytes, name: str):
 
 
 @router.post("/reports/{report_id}/evidence/{evidence_id}/remove")
-def evidence_remove(request: Request, report_id: int, evidence_id: int, session: DbSession, lang: Lang, p: Editor):
+def evidence_remove(request: Request, report_id: ReportId, evidence_id: EvidenceId, session: DbSession, lang: Lang, p: Editor):
     report = _report_or_403(session, p, report_id)
     try:
         evidence.remove(session, p, report, evidence_id, client=auth.client_of(request))
@@ -120,12 +123,13 @@ def _ascii_name(name: str) -> str:
 
 
 @router.get("/reports/{report_id}/evidence/{evidence_id}")
-def evidence_download(request: Request, report_id: int, evidence_id: int, session: DbSession, lang: Lang):
+def evidence_download(request: Request, report_id: ReportId, evidence_id: EvidenceId, session: DbSession,
+                      lang: Lang):
     """The file as uploaded, only ever as an attachment, in a type no browser renders as a page. Anonymous
     visitors are told nothing exists (404); a signed-in account that may not see the report gets 403."""
     p = auth.principal_of(request)
-    report = store.report(session, report_id)
-    if p is None or report is None:
+    report = store.report(session, report_id) if p is not None else None
+    if report is None:
         raise HTTPException(404, "証拠資料はありません / no such evidence file")
     try:
         row = evidence.fetch(session, p, report, evidence_id)
