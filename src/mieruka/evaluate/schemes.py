@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,19 +125,39 @@ class Scheme:
         return {c.code for c in self.codes.values() if c.top}
 
 
+# The scheme files of each set of folders, with the folders' modification times when listed: a request asks for
+# them several times over, and a folder's time changes when a file is added, removed or renamed in it. A folder
+# changed within the last STABLE_S seconds is listed again every time (its time may not have moved yet).
+_listed: dict[tuple, tuple[tuple, dict[str, Path]]] = {}
+STABLE_S = 2.0
+
+
 def available() -> dict[str, Path]:
     """Scheme name → file: shipped ones first, then $MIERUKA_SCHEMES_DIR, whose files win on a name clash."""
-    found: dict[str, Path] = {}
     dirs = [SHIPPED_DIR]
     if os.environ.get("MIERUKA_SCHEMES_DIR"):
         dirs.append(Path(os.environ["MIERUKA_SCHEMES_DIR"]))
+    stamp = tuple(_modified(d) for d in dirs)
+    kept = _listed.get(tuple(dirs))
+    if kept is not None and kept[0] == stamp:
+        return dict(kept[1])
+    found: dict[str, Path] = {}
     for d in dirs:
         if not d.is_dir():
             continue
         for p in sorted(d.iterdir()):
             if p.suffix in SUFFIXES:
                 found[p.stem] = p
-    return found
+    if all(t is None or time.time_ns() - t > STABLE_S * 1e9 for t in stamp):
+        _listed[tuple(dirs)] = (stamp, found)
+    return dict(found)
+
+
+def _modified(folder: Path) -> int | None:
+    try:
+        return folder.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def load(name_or_path: str | Path) -> Scheme:
