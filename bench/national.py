@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from mieruka import storage
 from mieruka.bodies import registry
@@ -292,18 +292,24 @@ class Server:
             self.proc.wait()
 
 
+# A cookie the server does not know: it keeps no answer for a request that carries one, so each such request is
+# computed, as every page is after a write (web/cache.py), at no cost of a session lookup.
+COMPUTED = {"Cookie": "bench=computed"}
+
+
 def timed_get(client, url: str) -> tuple[float, int, int]:
     t0 = time.perf_counter()
     r = client.get(url)
     return time.perf_counter() - t0, r.status_code, len(r.content)
 
 
-def one_client(base: str, url: str, runs: int, budget_s: float) -> tuple[list[float], int, int]:
+def one_client(base: str, url: str, runs: int, budget_s: float, headers: dict | None = None
+               ) -> tuple[list[float], int, int]:
     """Up to `runs` sequential requests (fewer once `budget_s` is spent); times, last status and size."""
     import httpx
 
     times, status, size = [], 0, 0
-    with httpx.Client(base_url=base, timeout=600) as client:
+    with httpx.Client(base_url=base, timeout=600, headers=headers) as client:
         start = time.perf_counter()
         for _ in range(runs):
             t, status, size = timed_get(client, url)
@@ -313,7 +319,8 @@ def one_client(base: str, url: str, runs: int, budget_s: float) -> tuple[list[fl
     return times, status, size
 
 
-def concurrent_clients(base: str, url: str, clients: int, per_client: int) -> tuple[list[float], int, float]:
+def concurrent_clients(base: str, url: str, clients: int, per_client: int, headers: dict | None = None
+                       ) -> tuple[list[float], int, float]:
     """`clients` threads each making `per_client` requests; every latency, how many were not 200, and requests/s."""
     import httpx
 
@@ -323,7 +330,7 @@ def concurrent_clients(base: str, url: str, clients: int, per_client: int) -> tu
 
     def work():
         nonlocal failures
-        with httpx.Client(base_url=base, timeout=600) as client:
+        with httpx.Client(base_url=base, timeout=600, headers=headers) as client:
             for _ in range(per_client):
                 try:
                     t, status, _ = timed_get(client, url)
@@ -350,6 +357,14 @@ def run_command(argv: list[str]) -> tuple[float, float, int, float]:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+def touch(url: str) -> None:
+    """A commit that changes nothing a page shows (a row of the benchmark's own in search_meta): every answer the
+    server kept is void, as after any write, and SQLite's readers find their page caches stale."""
+    with storage.session_scope(url, write=True) as s:
+        s.execute(text("INSERT INTO search_meta (key, value) VALUES ('bench_write', :v) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"v": repr(time.time())})
 
 
 def padded(text: str, width: int) -> str:
@@ -392,40 +407,49 @@ def measure(args, url: str, size: Size, sqlite_file: Path | None) -> None:
     db_name = sqlite_file.stem if sqlite_file else ""
     requests = [r for r in requests_for(size, kpi_id=size.kpis // 2)
                 if not args.only or any(word in r.label for word in args.only)]
+    touched = [url] + ([f"sqlite:///{sqlite_file}"] if datasette and not url.startswith("sqlite") else [])
     try:
-        print(f"\nrequests (median of up to {args.runs} at 1 client; {args.clients} clients x {args.per_client} "
-              f"requests when one request takes under {args.concurrent_limit:g} s)")
-        head = f"{padded('request', 34)}{'1 client':>12}{'first':>12}{'size':>10}{'p50 @' + str(args.clients):>14}{'req/s':>8}"
+        print(f"\nrequests at 1 client: up to {args.runs} rounds, each a write (a commit that changes nothing shown), "
+              "the request right after it (the server computes it: 'after write'), the same again (the answer it "
+              f"kept: 'cached'){', and Datasette' if datasette else ''}; medians. At {args.clients} clients x "
+              f"{args.per_client} requests: every request computed (a cookie keeps the server from keeping answers), "
+              f"then the kept answers; p50 and requests/s (a URL whose computed request takes {args.concurrent_limit:g} s "
+              "or more is not run concurrently)")
+        head = (f"{padded('request', 34)}{'after write':>12}{'cached':>12}{'size':>10}"
+                f"{'computed@' + str(args.clients):>14}{'/s':>7}{'cached@' + str(args.clients):>14}{'/s':>7}")
         if datasette:
-            head += f"{'Datasette':>12}{'ratio':>8}"
+            head += f"{'Datasette':>12}{'ratio':>8}{'cached':>8}"
         print(head)
         for req in requests:
-            mine, theirs = [], []
+            cold, hot, theirs = [], [], []
             status = size_b = 0
             start = time.perf_counter()
             for _ in range(args.runs):  # alternate the servers, one request each
+                for target in touched:
+                    touch(target)
                 times, status, size_b = one_client(server.base, req.mieruka, 1, 0)
-                mine += times
+                cold += times
+                hot += one_client(server.base, req.mieruka, 1, 0)[0]
                 if datasette:
                     theirs += one_client(datasette.base, req.datasette.format(db=db_name), 1, 0)[0]
                 if time.perf_counter() - start > args.budget:
                     break
-            one = statistics.median(mine)
-            # the first request of a URL since the server started: the server keeps anonymous answers until the
-            # database changes, so the median is mostly answers it kept; the first one is computed
-            line = f"{padded(req.label, 34)}{ms(one)}{ms(mine[0])}{size_b / 1024:8.0f}KB"
+            computed, kept = statistics.median(cold), statistics.median(hot)
+            line = f"{padded(req.label, 34)}{ms(computed)}{ms(kept)}{size_b / 1024:8.0f}KB"
             if status != 200:
                 line += f" (status {status})"
-            if one < args.concurrent_limit:
-                lat, failures, rate = concurrent_clients(server.base, req.mieruka, args.clients, args.per_client)
-                line += f"{ms(statistics.median(lat)) if lat else '-':>14}{rate:8.1f}"
-                if failures:
-                    line += f" ({failures} failed)"
-            else:
-                line += f"{'skipped':>14}{'':8}"
+            for median, headers in ((computed, COMPUTED), (kept, None)):
+                if median < args.concurrent_limit:
+                    lat, failures, rate = concurrent_clients(server.base, req.mieruka, args.clients, args.per_client,
+                                                             headers)
+                    line += f"{ms(statistics.median(lat)) if lat else '-':>14}{rate:7.1f}"
+                    if failures:
+                        line += f" ({failures} failed)"
+                else:
+                    line += f"{'skipped':>14}{'':7}"
             if datasette:
                 other = statistics.median(theirs)
-                line += f"{ms(other)}{one / other:7.1f}x"
+                line += f"{ms(other)}{computed / other:7.2f}x{kept / other:7.2f}x"
             print(line, flush=True)
         print(f"\nmieruka serve peak memory: {server.peak_rss_mb() or float('nan'):.0f} MB"
               + (f"; Datasette: {datasette.peak_rss_mb() or float('nan'):.0f} MB" if datasette else ""))
