@@ -46,3 +46,23 @@ def test_the_kpi_page_and_every_footer_link_the_glossary(client):
     assert '<a href="/glossary#tier">階層</a>' in kpi
     assert 'href="/glossary#status"' in kpi and 'href="/glossary#schemes"' in kpi
     assert '<a href="/glossary?lang=en">Glossary</a>' in client.get("/?lang=en").text
+
+
+def test_the_terms_link_the_glossary_wherever_they_appear(client):
+    kpis = client.get("/kpis").text
+    assert '<td class="nw"><a class="term" href="/glossary#tier">第一階層</a></td>' in kpis
+    assert '(<a class="term" href="/glossary#status">速報値</a>)' in kpis
+    terms = kpis.split('<p class="terms muted">')[1].split("</p>")[0]
+    for fragment in ("tier", "status", "reprint", "ratings_schedule", "scheme-reform-schedule", "colours"):
+        assert f'href="/glossary#{fragment}"' in terms, fragment
+    assert 'href="/glossary?lang=en#scheme-reform-schedule">Reform schedule KPI status (A/B/N/F)</a>' in \
+        client.get("/kpis?lang=en").text
+    overview = client.get("/").text.split('<p class="terms muted">')[1].split("</p>")[0]
+    assert 'href="/glossary#ratings_schedule"' in overview and 'href="/glossary#scheme-reform-schedule"' in overview
+    policy = client.get("/?scheme=policy-evaluation").text.split('<p class="terms muted">')[1].split("</p>")[0]
+    assert 'href="/glossary#ratings_policy"' in policy and "ratings_schedule" not in policy
+    assert '<a class="term" href="/glossary#tier">第一階層</a>' in client.get("/items/1").text
+    document = client.get("/documents/1").text  # the reform schedule's document
+    assert all(f'href="/glossary#{f}"' in document for f in ("tier", "ratings_schedule", "status", "reprint"))
+    kpi = client.get("/kpis/1").text
+    assert '<a href="/glossary#scheme-reform-schedule">改革工程表のKPI区分（A/B/N/F）</a></h3>' in kpi

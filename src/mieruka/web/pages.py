@@ -21,7 +21,7 @@ from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
 from mieruka.web.refusal import RequestRefused
 from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
-from mieruka.web.ratings import rating_info, scheme_choices
+from mieruka.web.ratings import rating_info, scheme_choices, scheme_label
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -175,6 +175,7 @@ def render(request: Request, name: str, context: dict, status_code: int = 200):
         "nav": request.app.state.nav,
         "nav_label": lambda text: label(text, lang),
         "rating_info": lambda scheme, code: rating_info(scheme, code, lang),
+        "scheme_title": lambda scheme: scheme_label(scheme, lang),
         "current_path": request.url.path,
         "switch_url": current_url(request, lang=None if other == DEFAULT_LANG else other),
         "switch_lang": other,
