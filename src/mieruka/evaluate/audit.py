@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import combinations
 
 from mieruka.evaluate.explain import _d, _d_en, at, at_en, num, num_en
@@ -615,16 +616,19 @@ def tier_conflicts(kpis: list[dict]) -> list[Finding]:
 
 
 _PERCENT_SIGNS = "%％﹪&"  # what prepare_cell may turn into the % _CUT_SHARE needs (& for &#37; and &percnt;)
+_PERCENT_SIGN = re.compile(f"[{_PERCENT_SIGNS}]")
 
 
 def _printed_cuts(kpi: dict) -> list[tuple[str, dict, bool]]:
     """(text, source, own) of every text that may print a cut for this KPI: its own cells, and its reform item's
     progress texts (own = False: those count only where the sentence names the KPI)."""
-    own = [(o.get("text"), o.get("source")) for o in kpi.get("observations", [])]
+    # only the texts with a per cent sign (even once normalised): a national KPI has a million plain figures
+    sign = _PERCENT_SIGN.search
+    own = [(o["text"], o.get("source")) for o in kpi.get("observations", []) if o.get("text") and sign(o["text"])]
     own += [(t.get("text"), t.get("source")) for t in kpi.get("targets", [])]
     own += [(a.get(f), a.get("source")) for a in kpi.get("appearances", []) for f in ("next_measurement", "policy_text")]
-    rows = [(t, s, True) for t, s in own if t]
-    rows += [(x["text"], x.get("source"), False) for x in kpi.get("item_texts", []) if x.get("text")]
+    rows = [(t, s, True) for t, s in own if t and sign(t)]
+    rows += [(x["text"], x.get("source"), False) for x in kpi.get("item_texts", []) if x.get("text") and sign(x["text"])]
     return rows
 
 
@@ -638,8 +642,6 @@ def percent_mismatches(kpis: list[dict]) -> list[Finding]:
             continue
         found: dict = {}
         for text, source, own in _printed_cuts(kpi):
-            if not any(c in text for c in _PERCENT_SIGNS):
-                continue  # no per cent sign, even once normalised (a national KPI has hundreds of plain figures)
             s = prepare_cell(text)
             for m in _CUT_SHARE.finditer(s):
                 if not own:
@@ -828,6 +830,12 @@ def _said(c, en: bool = False) -> str:
             f"うち{num(part, c.unit)}が全体の{num(c.total, c.unit)}を上回る")
 
 
+@lru_cache(maxsize=1 << 17)
+def _counts_in(text: str) -> tuple:
+    """count_statements of a text with a digit, kept per text (a national database repeats its texts)."""
+    return tuple(count_statements(text)) if any(c.isdigit() for c in text) else ()
+
+
 def count_mismatches(kpis: list[dict]) -> list[Finding]:
     """A text that counts one thing two ways that disagree: a total printed with parts that do not add up to it
     (「550団体(…、自治体クラウド211団体、単独クラウド339)」), a count with a list of another length
@@ -839,9 +847,7 @@ def count_mismatches(kpis: list[dict]) -> list[Finding]:
         own, item = _count_texts(kpi)
         for texts, about_item in ((own, False), (item, True)):
             for text, source in texts:
-                if not any(c.isdigit() for c in text):
-                    continue
-                for c in count_statements(text):
+                for c in _counts_in(text):
                     key = (doc_key(source), (source or {}).get("line"), c.text)
                     if c.agrees or key in seen:
                         continue

@@ -3,6 +3,7 @@ A few set-based queries per listing, assembled in Python, so no listing makes a 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from typing import Iterator
 
 from sqlalchemy import String, cast, func, select
@@ -47,11 +48,14 @@ def observation_columns(session: Session, kpi_ids: list[int]) -> list[tuple]:
     if not kpi_ids:
         return []
     O = m.Observation
-    stmt = (select(O.id, O.kpi_id, O.value, O.unit, cast(O.as_of, String), O.status, O.document_id)
-            .where(O.kpi_id.in_([int(i) for i in kpi_ids])).order_by(O.kpi_id, O.as_of, O.id))
+    return _driver_rows(session, select(O.id, O.kpi_id, O.value, O.unit, cast(O.as_of, String), O.status, O.document_id)
+                        .where(O.kpi_id.in_([int(i) for i in kpi_ids])).order_by(O.kpi_id, O.as_of, O.id))
+
+
+def _driver_rows(session: Session, stmt) -> list[tuple]:
+    """The rows of stmt from the driver's own cursor: SQLAlchemy's row objects cost more than the query over a hundred
+    thousand rows. The statement must hold only integers (KPI ids), which are inlined."""
     conn = session.connection()
-    # the driver's own cursor: SQLAlchemy's row objects cost more than the query over a hundred thousand rows; the
-    # statement holds only integers (the KPI ids), inlined
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     cursor = conn.connection.dbapi_connection.cursor()
     try:
@@ -104,8 +108,18 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                             T.relative_base_year, T.relative_base_value, T.unset, T.promised_by, T.interim,
                             T.edition_id, T.text, T.document_id, T.line_start, T.deadline_precision,
                             T.promised_by_precision).where(T.kpi_id.in_(ids)).order_by(T.id))
-    observations = {} if not with_observations else by_kpi(select(Ob.kpi_id, Ob.value, Ob.unit, Ob.as_of, Ob.status, Ob.text, Ob.document_id,
-                                 Ob.line_start, Ob.as_of_precision).where(Ob.kpi_id.in_(ids)).order_by(Ob.kpi_id, Ob.as_of, Ob.id))
+    observations: dict = defaultdict(list)
+    if with_observations:
+        # the driver's rows with the dates as text, each distinct date read once: a chunk of a national database holds
+        # a hundred thousand observations on a few dozen dates
+        day: dict = {None: None}
+        for row in _driver_rows(session, select(Ob.kpi_id, Ob.value, Ob.unit, cast(Ob.as_of, String), Ob.status, Ob.text,
+                                                Ob.document_id, Ob.line_start, Ob.as_of_precision)
+                                .where(Ob.kpi_id.in_([int(i) for i in ids])).order_by(Ob.kpi_id, Ob.as_of, Ob.id)):
+            when = row[3]
+            if when not in day:
+                day[when] = date.fromisoformat(when[:10])
+            observations[row[0]].append((row[0], row[1], row[2], day[when], *row[4:]))
     ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start)
                      .where(R.kpi_id.in_(ids)).order_by(R.id))
     appearances = by_kpi(select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,
