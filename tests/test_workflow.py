@@ -223,3 +223,29 @@ def test_the_audit_of_a_report_finds_a_conflicting_value(db):
         mine = [f for f in found if f["mine"]]
         assert [f["kind"] for f in mine] == ["value_conflict"]
         assert "301" in mine[0]["message"] and "299" in mine[0]["message"]
+
+
+def test_publishing_re_rates_only_the_kpis_the_round_changed(db, monkeypatch):
+    from mieruka.evaluate import stored
+    from mieruka.evaluate.schemes import load
+
+    with storage.session_scope(db) as s:
+        stored.evaluate_and_record(s, load("reform-schedule"), date(2019, 3, 31))  # the round's date
+        total = s.scalar(select(func.count(m.Kpi.id)))
+    round_id = opened(db)
+    with storage.session_scope(db) as s:
+        sec, rep = who(s, "sec"), who(s, "rep")
+        a = report_of(s, round_id, OUTSOURCING)
+        reports.save(s, rep, a, {"value": "330", "unit": "団体", "as_of": "2018-04-01", "status": "final"}, 1)
+        reports.submit(s, rep, a, a.version)
+        reports.approve(s, sec, a, a.version)
+        kpi_id = a.kpi_id
+    rated: list = []
+    evaluate = stored.evaluate
+    monkeypatch.setattr(stored, "evaluate", lambda s, scheme, as_of, ids=None, **k: rated.append(
+        (scheme.name, as_of, ids)) or evaluate(s, scheme, as_of, ids, **k))
+    with storage.session_scope(db) as s:
+        assert rounds.publish(s, who(s, "sec"), rounds.get(s, ROUND)).rerated == ["reform-schedule"]
+        assert [r.details["actual"] for r in s.scalars(select(m.Rating).where(
+            m.Rating.kpi_id == kpi_id, m.Rating.official.is_(False)))] == [330.0]
+    assert total > 1 and rated == [("reform-schedule", date(2019, 3, 31), [kpi_id])]

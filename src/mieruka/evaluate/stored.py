@@ -96,6 +96,22 @@ def evaluate_and_record(session: Session, scheme: Scheme, as_of: date, sha256: s
     return result
 
 
+def rate_changes(session: Session, scheme: Scheme, as_of: date) -> list[int] | None:
+    """Keep a scheme's stored ratings current as of a date after a write: only the KPIs whose data changed since they
+    were rated when the scheme's ratings are kept as of that date from the same file (returns them); else every KPI,
+    as `mieruka evaluate` does (returns None)."""
+    path = scheme_file(scheme)
+    sha = file_sha256(path) if path else ""
+    run = next((r for r in rating_runs(session) if r["scheme"] == scheme.name), None)
+    if run is None or path is None or run["as_of"] != as_of or run["sha256"] != sha:
+        evaluate_and_record(session, scheme, as_of, sha)
+        return None
+    ids = stale_kpis(session, scheme.name)
+    if ids:
+        evaluate(session, scheme, as_of, ids)
+    return ids
+
+
 def refresh_ratings(session: Session) -> dict[str, int]:
     """Re-rate, for each scheme whose ratings are kept, the KPIs whose data changed since (all of them when the scheme
     file changed); returns how many KPIs each scheme re-rated."""

@@ -196,9 +196,10 @@ def publish(session: Session, p: Principal, rnd: Round) -> Published:
 
 def rerate(session: Session, as_of: date, kpi_ids: list[int]) -> list[str]:
     """The published values in the KPI list rows, and every scheme already rated re-rated as of the round's date
-    (stored with their data versions, as mieruka evaluate stores them), and the kept audits redone."""
+    (stored with their data versions, as mieruka evaluate stores them: only the KPIs the round changed when the ratings
+    are kept as of that date already), and the kept audits brought up to date."""
     from mieruka.evaluate.schemes import load
-    from mieruka.evaluate.stored import evaluate_and_record, refresh_audits
+    from mieruka.evaluate.stored import rate_changes, refresh_audits
     from mieruka.storage.ratings import computed_ratings
     from mieruka.storage.summaries import refresh_summaries
 
@@ -210,7 +211,7 @@ def rerate(session: Session, as_of: date, kpi_ids: list[int]) -> list[str]:
             scheme = load(name)
         except Exception:  # a scheme given once by --scheme FILE is no longer at hand: keep its ratings
             continue
-        evaluate_and_record(session, scheme, as_of)
+        rate_changes(session, scheme, as_of)
         rated.append(name)
     refresh_audits(session)
     return rated
