@@ -274,6 +274,14 @@ class Server:
             time.sleep(0.5)
         raise SystemExit(f"{self.name} did not answer {path} within {timeout:.0f} s")
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server process has used (the kernel counts it in clock ticks)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> float | None:
         try:
             for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -414,7 +422,8 @@ def measure(args, url: str, size: Size, sqlite_file: Path | None) -> None:
               f"kept: 'cached'){', and Datasette' if datasette else ''}; medians. At {args.clients} clients x "
               f"{args.per_client} requests: every request computed (a cookie keeps the server from keeping answers), "
               f"then the kept answers; p50 and requests/s (a URL whose computed request takes {args.concurrent_limit:g} s "
-              "or more is not run concurrently)")
+              "or more is not run concurrently); CPU: the server's own CPU time per computed request (after a write; "
+              "Datasette's per request), from /proc, in clock ticks of 10 ms averaged over the rounds")
         head = (f"{padded('request', 34)}{'after write':>12}{'cached':>12}{'size':>10}"
                 f"{'computed@' + str(args.clients):>14}{'/s':>7}{'cached@' + str(args.clients):>14}{'/s':>7}")
         if datasette:
@@ -424,14 +433,19 @@ def measure(args, url: str, size: Size, sqlite_file: Path | None) -> None:
             cold, hot, theirs = [], [], []
             status = size_b = 0
             start = time.perf_counter()
+            cpu = {"mine": 0.0, "theirs": 0.0}
             for _ in range(args.runs):  # alternate the servers, one request each
                 for target in touched:
                     touch(target)
+                before = server.cpu_seconds()
                 times, status, size_b = one_client(server.base, req.mieruka, 1, 0)
+                cpu["mine"] += server.cpu_seconds() - before
                 cold += times
                 hot += one_client(server.base, req.mieruka, 1, 0)[0]
                 if datasette:
+                    before = datasette.cpu_seconds()
                     theirs += one_client(datasette.base, req.datasette.format(db=db_name), 1, 0)[0]
+                    cpu["theirs"] += datasette.cpu_seconds() - before
                 if time.perf_counter() - start > args.budget:
                     break
             computed, kept = statistics.median(cold), statistics.median(hot)
@@ -450,6 +464,9 @@ def measure(args, url: str, size: Size, sqlite_file: Path | None) -> None:
             if datasette:
                 other = statistics.median(theirs)
                 line += f"{ms(other)}{computed / other:7.2f}x{kept / other:7.2f}x"
+            # the servers' own CPU per computed request: what the load of other processes does not inflate
+            line += f"  CPU {cpu['mine'] / len(cold) * 1000:.0f} ms" + (
+                f" vs {cpu['theirs'] / len(theirs) * 1000:.0f} ms" if datasette else "")
             print(line, flush=True)
         print(f"\nmieruka serve peak memory: {server.peak_rss_mb() or float('nan'):.0f} MB"
               + (f"; Datasette: {datasette.peak_rss_mb() or float('nan'):.0f} MB" if datasette else ""))
