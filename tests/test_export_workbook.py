@@ -29,6 +29,13 @@ def test_workbook_has_a_sheet_per_table_with_sources(tmp_path, sqlite_url):
     assert {r["document"][:3] for r in outsourcing} == {"000", "001"}
     measures = list(wb["国の施策"].iter_rows(values_only=True))
     assert len(measures) == 83  # header + 82 measures
+    # a source is named by its document's title and date, its file in a column of its own
+    first = dict(zip(measures[0], measures[1]))
+    assert (first["source_document"], first["document"][:3]) == ("市町村の施策に関する国の施策一覧", "003")
+    case_rows = list(wb["先進事例"].iter_rows(values_only=True))
+    case = dict(zip(case_rows[0], case_rows[1]))
+    assert (case["source_document"], case["source_date"].date(), case["document"][:3]) == (
+        "公共サービスイノベーション・プラットフォーム in 東北", date(2017, 7, 7), "004")
     audit_kinds = {r[0] for r in list(wb["監査"].iter_rows(values_only=True))[1:]}
     assert {"rating_conflict", "value_conflict", "target_overdue"} <= audit_kinds
 

@@ -24,8 +24,14 @@ SHEETS = {
 }
 
 
-def _where(source: dict | None) -> dict:
-    return {"document": source["document"], "line": source["line"]} if source else {"document": None, "line": None}
+def _where(source: dict | None, labels: dict[int, dict] | None = None) -> dict:
+    """A source as columns: the document by title and date (source_document, source_date: the file name when it prints
+    no title), its file (document) and line; labels: storage.queries.document_labels."""
+    if not source:
+        return {"source_document": None, "source_date": None, "document": None, "line": None}
+    d = (labels or {}).get(source.get("document_id")) or {}
+    return {"source_document": d.get("title") or source["document"], "source_date": d.get("date"),
+            "document": source["document"], "line": source["line"]}
 
 
 def _latest(items: list[dict], key: str) -> dict | None:
@@ -33,7 +39,7 @@ def _latest(items: list[dict], key: str) -> dict | None:
     return max(dated, key=lambda x: x[key]) if dated else (items[-1] if items else None)
 
 
-def kpi_tables(kpis: list[dict]) -> dict[str, list[dict]]:
+def kpi_tables(kpis: list[dict], labels: dict[int, dict] | None = None) -> dict[str, list[dict]]:
     summary, targets, observations, ratings = [], [], [], []
     for k in kpis:
         finals = [t for t in k["targets"] if not t["interim"]] or k["targets"]
@@ -52,7 +58,8 @@ def kpi_tables(kpis: list[dict]) -> dict[str, list[dict]]:
             "latest_status": latest["status"] if latest else None,
             "official_ratings": "、".join(f"{r['code']}（{r['source']['document']}）" for r in official if r["source"]),
             **{f"computed:{scheme}": code for scheme, code in sorted(computed.items())},
-            "documents": "、".join(d["file_name"] for d in k["documents"]),
+            "documents": "、".join(d["title"] or d["file_name"] for d in k["documents"]),
+            "document_files": "、".join(d["file_name"] for d in k["documents"]),
         })
         for t in k["targets"]:
             rel = t["relative"] or {}
@@ -60,29 +67,29 @@ def kpi_tables(kpis: list[dict]) -> dict[str, list[dict]]:
                             "deadline": t["deadline"], "comparator": t["comparator"], "relative_factor": rel.get("factor"),
                             "relative_base_year": rel.get("base_fiscal_year"), "unset": t["unset"],
                             "promised_by": t["promised_by"], "interim": t["interim"], "edition": t["edition"],
-                            "text": t["text"], **_where(t["source"])})
+                            "text": t["text"], **_where(t["source"], labels)})
         for o in k["observations"]:
             observations.append({"kpi_id": k["id"], "kpi": k["name"], "value": o["value"], "unit": o["unit"],
-                                 "as_of": o["as_of"], "status": o["status"], "text": o["text"], **_where(o["source"])})
+                                 "as_of": o["as_of"], "status": o["status"], "text": o["text"], **_where(o["source"], labels)})
         for r in k["ratings"]:
             ratings.append({"kpi_id": k["id"], "kpi": k["name"], "scheme": r["scheme"], "code": r["code"],
                             "official": r["official"], "as_of": r["as_of"], "explanation": r["explanation"],
-                            **_where(r["source"])})
+                            **_where(r["source"], labels)})
     return {"kpis": summary, "targets": targets, "observations": observations, "ratings": ratings}
 
 
-def measure_table(measures: list[dict]) -> list[dict]:
+def measure_table(measures: list[dict], labels: dict[int, dict] | None = None) -> list[dict]:
     return [{
         "no": m["no"], "code": m["code"], "name": m["name"], "pillar": m["pillar"], "timing": m["timing"],
         **{f"effect:{k}": v for k, v in m["effects"].items()},
         "lead": "、".join(x["name"] for x in m["ministries"] if x["lead"]),
         "ministries": "、".join(x["name"] for x in m["ministries"]),
         "kpi_progress": m["kpi_progress"], "kpi_effect": m["kpi_effect"], "budget_programme": m["budget_programme"],
-        "urls": " ".join(m["urls"]), **_where(m["source"]),
+        "urls": " ".join(m["urls"]), **_where(m["source"], labels),
     } for m in measures]
 
 
-def case_table(cases: list[dict]) -> list[dict]:
+def case_table(cases: list[dict], labels: dict[int, dict] | None = None) -> list[dict]:
     rows = []
     for c in cases:
         base = {"case_id": c["id"], "title": c["title"], "municipalities": "、".join(c["municipalities"]),
@@ -91,20 +98,23 @@ def case_table(cases: list[dict]) -> list[dict]:
                                    "text": None}]:
             rows.append({**base, "effect": e["label"], "amount_yen": e["amount_yen"],
                          "change_percent": e["change_percent"], "period_years": e["period_years"],
-                         "effect_text": e["text"], **_where(c["source"])})
+                         "effect_text": e["text"], **_where(c["source"], labels)})
     return rows
 
 
 def database_tables(session: Session, as_of: date, lang: str = "ja") -> dict[str, list[dict]]:
     from mieruka.evaluate.findings import audit_session
-    from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
+    from mieruka.export.shapes import cited, cited_files, labels_by_file
+    from mieruka.storage.queries import case_rows, document_labels, document_rows, kpi_rows, measure_rows
 
-    tables = kpi_tables(kpi_rows(session))
+    labels = document_labels(session)
+    tables = kpi_tables(kpi_rows(session), labels)
+    by_file = labels_by_file(labels)
     tables["audit"] = [{**{k: v for k, v in f.row(lang).items() if k != "sources"},
-                        "sources": "; ".join(f"{s['document']}:{s['line']}" for s in f.sources)}
+                        "sources": cited(f.sources, by_file), "source_files": cited_files(f.sources)}
                        for f in audit_session(session, as_of)]
-    tables["measures"] = measure_table(measure_rows(session))
-    tables["cases"] = case_table(case_rows(session))
+    tables["measures"] = measure_table(measure_rows(session), labels)
+    tables["cases"] = case_table(case_rows(session), labels)
     tables["documents"] = [{k: v for k, v in d.items() if k != "counts"} for d in document_rows(session)]
     return tables
 
