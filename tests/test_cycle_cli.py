@@ -68,3 +68,28 @@ def test_demo_admin_password_is_random_shown_once_and_only_its_hash_kept(sqlite_
     storage.upgrade(other)
     with storage.session_scope(other) as s:
         assert service.demo_admin(s)[1] != password
+
+
+def test_round_survey_opens_a_survey_for_every_municipality(tmp_path):
+    db = str(tmp_path / "survey.db")
+    url = f"sqlite:///{db}"
+    webdata.build(url)
+    with storage.session_scope(url) as s:
+        service.create_user(s, "sec", "事務局", GOOD, "secretariat")
+    cli, runner = load_commands(), CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, [*args, "--db", db])
+
+    assert run("round", "open", "2019年度 進捗報告", "--as-of", "2019-03-31", "--deadline", "2019-05-31",
+               "--as", "sec").exit_code == 0
+    opened = run("round", "survey", "1", "--initiative", "窓口委託", "--as-of", "平成31年4月1日", "--as", "sec")
+    assert opened.exit_code == 0, opened.stderr
+    assert opened.stdout.strip() == "opened survey 1 (窓口委託, as of 2019-04-01): 1741 local bodies to answer"
+    again = run("round", "survey", "1", "--initiative", "窓口委託", "--as-of", "2019-04-01", "--as", "sec")
+    assert again.exit_code == 1 and "The round has a survey of '窓口委託' as of 2019-04-01 already." in again.stderr
+    empty = run("round", "survey", "1", "--initiative", " ", "--as-of", "2019-04-01", "--as", "sec")
+    assert empty.exit_code == 1 and "initiative: give the initiative's name" in empty.stderr
+    log = [line.split(",")[1] for line in run("log", "--format", "csv").stdout.splitlines()[1:]]
+    assert log[-1] == "survey_open"
+    storage.dispose_engines()

@@ -15,14 +15,18 @@ from sqlalchemy import select
 import webdata
 from mieruka import storage
 from mieruka.accounts import service
+from mieruka.bodies import registry
 from mieruka.plans import editing
 from mieruka.storage import local_bodies
 from mieruka.storage import plans as plan_store
 from mieruka.storage import models as m
 from mieruka.web import create_app
-from mieruka.workflow import evidence, reports, rounds, workbook
+from mieruka.workflow import evidence, reports, rounds, surveys, workbook
 
 GOOD = "Kasumigaseki-2019"
+# 海老名市's answers to the two surveys of round 1: 窓口委託 (submitted) and 電子申請 (a draft)
+_EBINA = [b.code for b in registry.municipalities()].index("142158") + 1
+EBINA_SUBMITTED, EBINA_DRAFT = _EBINA, _EBINA + len(registry.municipalities())
 ROLES = ("admin", "secretariat", "reporter", "other_reporter", "local", "ebina_local")
 LOGINS = dict(zip(ROLES, ("root", "sec", "rep", "mof", "chiyoda", "ebina")))
 PLAN_EDITORS = {"admin", "secretariat", "ebina_local"}  # "local" is 千代田区's user: another body's plans are not its own
@@ -51,6 +55,15 @@ ROUTES = {
     "/reports/{report_id}/evidence": ("/reports/2/evidence", {}, {"secretariat", "reporter"}),  # uploads WORKBOOK
     "/reports/{report_id}/evidence/{evidence_id}/remove": ("/reports/2/evidence/1/remove", {},
                                                            {"secretariat", "reporter"}),
+    "/rounds/{round_id}/surveys": ("/rounds/1/surveys", {"initiative": "窓口業務の民間委託", "as_of": "2019-04-01"},
+                                   {"secretariat"}),
+    # "local" is 千代田区's user: 海老名市's answer is not its own
+    "/surveys/answers/{answer_id}": (f"/surveys/answers/{EBINA_DRAFT}", {"version": "1", "adopted": "○"},
+                                     {"secretariat", "ebina_local"}),
+    "/surveys/answers/{answer_id}/return": (f"/surveys/answers/{EBINA_SUBMITTED}/return",
+                                            {"version": "3", "comment": "要確認"}, {"secretariat"}),
+    "/surveys/answers/{answer_id}/approve": (f"/surveys/answers/{EBINA_SUBMITTED}/approve", {"version": "3"},
+                                             {"secretariat"}),
     "/local/{code}/plan": ("/local/142158/plan", {"title": "海老名市DX推進計画"}, PLAN_EDITORS),
     "/local/{code}/plan/{plan_id}/measures": (
         "/local/142158/plan/1/measures", {"measure": "3", "section": "危機管理課", "kpi": "避難所情報を共有した施設数",
@@ -104,6 +117,13 @@ def template(tmp_path_factory):
         rounds.publish(s, sec, earlier)
         assert (earlier.id, five.id, five.state) == (2, 5, "published")
         assert (one.id, one.version, three.state) == (1, 3, "approved")
+        ebina = service.principal(s, service.store.user_by_login(s, "ebina"))
+        asked = [surveys.open_survey(s, sec, rnd.id, name, date(2019, 4, 1)) for name in ("窓口委託", "電子申請")]
+        submitted = surveys.store.answer(s, EBINA_SUBMITTED)
+        assert (submitted.request_id, submitted.body_code) == (asked[0].id, "142158")
+        assert surveys.store.answer(s, EBINA_DRAFT).body_code == "142158"
+        surveys.save(s, ebina, submitted, {"adopted": "○"}, 1)
+        surveys.submit(s, ebina, submitted, 2)
         plan = editing.new_plan(s, "142158", "ebina", "cli")
         for no, kpi, baseline, target in ((1, "電子調達の利用件数", "2023年度 40件", "2027年度までに 100件"),
                                           (2, "情報システム整備計画を策定した課の数", "2023年度 2課", "2027年度までに 10課")):

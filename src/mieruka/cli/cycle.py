@@ -97,3 +97,25 @@ def round_publish(ref: str = typer.Argument(..., help="Round id or name"), actor
     done = _run(db, lambda s: rounds.publish(s, _acting(s, actor), rounds.get(s, ref)))
     print(f"published {done.round.name}: {done.reports} report(s), {done.observations} observation(s), "
           f"{done.targets} target(s), {done.ratings} rating(s); recomputed {', '.join(done.rerated) or 'no'} ratings")
+
+
+@round_app.command("survey")
+def round_survey(ref: str = typer.Argument(..., help="Round id or name"),
+                 initiative: str = typer.Option(..., "--initiative", help="The initiative asked about, e.g. 窓口委託"),
+                 as_of: str = typer.Option(..., "--as-of", help="The date the answers describe"),
+                 actor: str = AsOption, db: str = DbOption) -> None:
+    """Ask every municipality a survey within an open round: each body's `local` account answers it on /my."""
+    from mieruka.workflow import rounds, surveys
+    from mieruka.workflow.reports import InvalidReport
+
+    when = _date(as_of, "--as-of")
+
+    def open_it(s):
+        try:
+            request = surveys.open_survey(s, _acting(s, actor), rounds.get(s, ref).id, initiative, when, via="cli")
+        except InvalidReport as exc:
+            fail("; ".join(x.text("en") for x in exc.problems))
+        return request.id, request.initiative, len(surveys.store.answers(s, request_ids=[request.id]))
+
+    request_id, name, answers = _run(db, open_it)
+    print(f"opened survey {request_id} ({name}, as of {when}): {answers} local bodies to answer")

@@ -530,3 +530,11 @@ def _template_notes(initiative: str | None) -> list[str]:
         "人口: 住民基本台帳人口(人)。類似団体の区分に使います。",
         "取り込み: mieruka survey import このファイル.xlsx --initiative 取組名 --as-of 2017-04-01",
     ]
+
+
+def read_answer(field: str, value: Any) -> Any:
+    """One answer typed in a form (a local body answering in a reporting round), read as a file's cell is:
+    ○/×, 2016年度 or 平成28年度, 1,200千円. None for no answer; ValueError when it cannot be read."""
+    if field not in SURVEY_FIELDS:
+        raise KeyError(field)
+    return _READERS[field](value, None, field)

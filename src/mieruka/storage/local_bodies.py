@@ -91,8 +91,13 @@ def link_cases(session: Session, document_id: int | None = None) -> list[dict]:
 
 def find_import(session: Session, initiative: str, as_of: date) -> m.SurveyImport | None:
     initiative = strip_invisible(initiative)  # a zero-width space must not make a second initiative
+    from mieruka.storage.survey_round_models import SurveyRequest
+
+    # a round's survey (answers approved one by one) is not a file's, and a file imported later does not replace it
+    made_by_rounds = select(SurveyRequest.import_id).where(SurveyRequest.import_id.is_not(None))
     return session.scalars(select(m.SurveyImport).where(
-        m.SurveyImport.initiative == initiative, m.SurveyImport.as_of == as_of).order_by(m.SurveyImport.id.desc())).first()
+        m.SurveyImport.initiative == initiative, m.SurveyImport.as_of == as_of,
+        m.SurveyImport.id.not_in(made_by_rounds)).order_by(m.SurveyImport.id.desc())).first()
 
 
 def store_survey(session: Session, *, file_name: str, raw: bytes, initiative: str, as_of: date,

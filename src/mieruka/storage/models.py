@@ -503,3 +503,4 @@ class LocalPlanChange(Base):
 # The reporting cycle's tables live in their own module; importing it here puts them in Base.metadata.
 from mieruka.storage import cycle_models  # noqa: E402,F401
 from mieruka.storage import report_extra_models  # noqa: E402,F401
+from mieruka.storage import survey_round_models  # noqa: E402,F401

@@ -62,8 +62,11 @@ def _my_page(request, session, lang, p, errors: list[str] | None = None, notice:
         mine = store.reports(session, organisation_ids=list(p.organisations))
         mine = [r for r in mine if r.round_id in {x.id for x in open_rounds}]
     orgs = sorted(p.organisations.items(), key=lambda kv: kv[1]) if p.role == "reporter" else []
+    from mieruka.web.routers.surveys import my_answers
+
     return render(request, "cycle/my.html", {"p": p, "rounds": open_rounds, "rows": _rows(session, mine, lang),
-                                             "orgs": orgs, "workbook_errors": errors or [], "notice": notice},
+                                             "orgs": orgs, "workbook_errors": errors or [], "notice": notice,
+                                             "survey_answers": my_answers(session, p, lang)},
                   status_code=status)
 
 

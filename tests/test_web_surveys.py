@@ -1,0 +1,111 @@
+"""A local body's reporter answering its survey through the pages: only its own body's answer is seen or changed
+(403/404, nothing written), unreadable fields named in the page's language, review, and the bottom-up KPI after
+approval."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+import webdata
+from mieruka import storage
+from mieruka.accounts import service
+from mieruka.evaluate import bottom_up
+from mieruka.storage import local_bodies
+from mieruka.storage.survey_round_models import SurveyAnswer
+from mieruka.web import create_app
+from mieruka.workflow import rounds
+
+GOOD = "Kasumigaseki-2019"
+EBINA, CHIYODA = "142158", "131016"
+
+
+@pytest.fixture
+def site(sqlite_url):
+    webdata.build(sqlite_url)
+    app = create_app(sqlite_url)
+    with storage.session_scope(sqlite_url) as s:
+        local_bodies.ensure_registry(s)
+        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
+        service.create_user(s, "ebina", "海老名市 担当", GOOD, "local", local_body=EBINA)
+        service.create_user(s, "chiyoda", "千代田区 担当", GOOD, "local", local_body=CHIYODA)
+        kpi = local_bodies.define_survey_kpi(s, "窓口委託", "count")["kpi_id"]
+        sec = service.principal(s, service.store.user_by_login(s, "sec"))
+        rounds.open_round(s, sec, "2019年度 進捗報告", date(2019, 3, 31), date(2019, 5, 31))
+    return app, sqlite_url, kpi
+
+
+def signed_in(app, login):
+    client = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
+    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
+    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client
+
+
+def post(client, path, **form):
+    return client.post(path, data={"csrf_token": client.csrf, **form}, follow_redirects=False)
+
+
+def answer_id(url, code):
+    with storage.session_scope(url) as s:
+        return s.scalar(select(SurveyAnswer.id).where(SurveyAnswer.body_code == code))
+
+
+def test_a_local_body_answers_only_its_own_survey(site):
+    app, url, kpi = site
+    sec, ebina, chiyoda = signed_in(app, "sec"), signed_in(app, "ebina"), signed_in(app, "chiyoda")
+    assert "回答する調査はありません。" in ebina.get("/my").text
+    bad = post(sec, "/rounds/1/surveys?lang=en", initiative="窓口委託", as_of="4/1/2019")
+    assert bad.status_code == 422 and "as of: give a date such as 2019-04-01." in bad.text
+    assert post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="2019-04-01").status_code == 303
+    mine, theirs = answer_id(url, EBINA), answer_id(url, CHIYODA)
+    page = ebina.get("/my").text
+    assert page.count('href="/surveys/answers/') == 1 and f'href="/surveys/answers/{mine}"' in page
+    # another body's answer: not shown, not changed
+    assert chiyoda.get(f"/surveys/answers/{mine}").status_code == 403
+    assert post(chiyoda, f"/surveys/answers/{mine}", version="1", adopted="×").status_code == 403
+    assert ebina.get("/surveys/answers/999999").status_code == 404
+    assert ebina.get("/surveys").status_code == 403
+    # unreadable: named in the page's language, what was typed kept, nothing saved
+    ja = post(ebina, f"/surveys/answers/{mine}", version="1", adopted="○", year_started="そのうち")
+    assert ja.status_code == 422 and "開始年度: 「そのうち」を読み取れません(例: 2016、2016年度、平成28年度)。" in ja.text
+    assert 'value="そのうち"' in ja.text
+    en = post(ebina, f"/surveys/answers/{mine}?lang=en", version="1", cost_before="lots")
+    assert en.status_code == 422 and "cost before (yen): cannot read &#39;lots&#39;" in en.text
+    saved = post(ebina, f"/surveys/answers/{mine}", version="1", action="submit", adopted="○", year_started="平成28年度",
+                 cost_before="1,200千円", cost_after="900千円")
+    assert saved.status_code == 303
+    assert "提出しました" in ebina.get(saved.headers["location"]).text
+    queue = sec.get("/surveys").text
+    assert 'id="survey-queue"' in queue and "神奈川県海老名市" in queue
+    returned = post(sec, f"/surveys/answers/{mine}/return", version="3", comment="<b>開始年度</b>を確認")
+    assert returned.status_code == 303
+    page = ebina.get("/my").text
+    assert "&lt;b&gt;開始年度&lt;/b&gt;を確認" in page and "<b>開始" not in page
+    assert post(ebina, f"/surveys/answers/{mine}", version="4", action="submit", year_started="2015").status_code == 303
+    assert post(sec, f"/surveys/answers/{mine}/approve", version="6").status_code == 303
+    with storage.session_scope(url) as s:
+        (snap,) = bottom_up.kpi_report(s, kpi)["snapshots"]
+        assert (snap.national.adopted, snap.as_of) == (1, date(2019, 4, 1))
+        row = s.get(SurveyAnswer, theirs)
+        assert (row.version, row.adopted, row.updated_by) == (1, None, None)  # 千代田区's answer never changed
+    history = sec.get(f"/surveys/answers/{mine}").text
+    for text in ("海老名市 担当: 提出", "事務局 花子: 差戻し", "事務局 花子: 承認"):
+        assert text in history
+
+
+def test_a_second_saver_sees_both_values(site):
+    app, url, _ = site
+    sec, ebina = signed_in(app, "sec"), signed_in(app, "ebina")
+    post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="2019-04-01")
+    mine = answer_id(url, EBINA)
+    assert post(sec, f"/surveys/answers/{mine}", version="1", population="128000").status_code == 303
+    clash = post(ebina, f"/surveys/answers/{mine}", version="1", population="130000")
+    assert clash.status_code == 409
+    cells = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "|", re.search(r'<table class="conflict">(.*?)</table>',
+                                                                   clash.text, re.S).group(1)))
+    assert "|人口||130000||128000|" in cells and 'name="version" value="2"' in clash.text
