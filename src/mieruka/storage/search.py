@@ -215,6 +215,9 @@ class _Backend:
     def exists(self) -> bool:
         raise NotImplementedError
 
+    def analyse(self) -> None:
+        """Statistics for the planner after the index was (re)built; SQLite's FTS5 needs none."""
+
 
 def _like(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -323,13 +326,19 @@ class _Postgres(_Backend):
         return self.s.execute(find).scalar()
 
     def conditions(self, terms, kinds):
-        where = ["kind = ANY(:kinds)"]
-        params: dict = {"kinds": list(kinds)}
+        # every kind: no condition on it, which the planner took for the way in (the primary key, then every row's
+        # text through ILIKE) instead of the trigram indexes
+        where, params = ([], {}) if set(kinds) == set(KINDS) else (["kind = ANY(:kinds)"], {"kinds": list(kinds)})
         for i, t in enumerate(terms):
             where.append(f"(body ILIKE :s{i} ESCAPE '\\' OR reading ILIKE :r{i} ESCAPE '\\' "
                          f"OR names ILIKE :r{i} ESCAPE '\\')")
             params[f"s{i}"], params[f"r{i}"] = _like(t), _like(_kana(t))
-        return " AND ".join(where), params, "kind, ref"
+        return " AND ".join(where) or "TRUE", params, "kind, ref"
+
+    def analyse(self) -> None:
+        # the planner's counts of the entries: without them it reads every entry's text rather than the trigram
+        # indexes (310 ms instead of 33 for 「クラウド」 over the national benchmark's 14,000 entries)
+        self.s.execute(text("ANALYZE search_entries"))
 
 
 def _backend(session: Session) -> _Backend:
@@ -376,6 +385,7 @@ def ensure_search_index(session: Session) -> bool:
     _catch_up(session, backend)
     _store_fingerprint(session, current)
     session.flush()
+    backend.analyse()
     return True
 
 
