@@ -107,7 +107,16 @@ def test_bulk_zip_and_datapackage(site):
     assert fields["id"]["type"] == "integer"
     assert fields["target_deadline"]["descriptions"] == {"ja": "目標の期限", "en": "target deadline"}
     assert package["licenses"][0]["name"] == "CC-BY-4.0" and len(package["sources"]) == 3
-    assert all(s["sha256"] and s["attribution"].startswith("出典: ") for s in package["sources"])
+    assert all(s["sha256"] and s["attribution"].startswith("出典: 「") for s in package["sources"])
+    # no source prints its terms: each carries the declared default and says so
+    assert package["licenses"] == [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
+                                    "title": "政府標準利用規約（第2.0版） / Government of Japan Standard Terms of Use "
+                                             "(Version 2.0)"}]
+    assert {s["terms"]["basis"] for s in package["sources"]} == {"default"}
+    assert all("文書に利用条件の記載なし" in s["terms"]["stated_by"] for s in package["sources"])
+    documents = (out / "data/documents.csv").read_text(encoding="utf-8").splitlines()
+    assert "licence,licence_basis,attribution,origin" in documents[0]
+    assert "政府標準利用規約（第2.0版）,default,出典: 「" in documents[1]
     with zipfile.ZipFile(out / "data/mieruka-data.zip") as z:
         names = z.namelist()
         assert "datapackage.json" in names and "data/kpis.csv" in names

@@ -115,7 +115,10 @@ def database_tables(session: Session, as_of: date, lang: str = "ja") -> dict[str
                        for f in audit_session(session, as_of)]
     tables["measures"] = measure_table(measure_rows(session), labels)
     tables["cases"] = case_table(case_rows(session), labels)
-    tables["documents"] = [{k: v for k, v in d.items() if k != "counts"} for d in document_rows(session)]
+    tables["documents"] = [{**{k: v for k, v in d.items() if k not in ("counts", "licence")},
+                            "licence": d["licence"]["terms"], "licence_basis": d["licence"]["basis"],
+                            "attribution": d["licence"]["attribution"], "origin": d["licence"]["origin"]}
+                           for d in document_rows(session)]
     return tables
 
 

@@ -52,6 +52,7 @@ def ingest_file(path: str | Path, url: str | None = None, family: str | None = N
 
 def _store(session, doc: DecodedDocument, path, family, report: DocumentReport, t0: float, c0: float) -> DocumentReport:
     """The document and its records in the session's transaction; "unchanged" when its bytes are already stored."""
+    from mieruka.records.licence import licence_of
     from mieruka.storage.load import add_document, find_document, store_extraction
 
     existing = find_document(session, doc.sha256)
@@ -67,7 +68,8 @@ def _store(session, doc: DecodedDocument, path, family, report: DocumentReport, 
     record = add_document(session, file_name=Path(path).name, family=ex.family, title=ex.title,
                           doc_date=ex.doc_date, sha256=doc.sha256, encoding=doc.encoding,
                           media_type=doc.media_type, size_bytes=len(doc.raw), raw=doc.raw, text=doc.text,
-                          meta={**ex.meta, "legends": ex.legends} if ex.legends else ex.meta)
+                          meta={**ex.meta, "legends": ex.legends} if ex.legends else ex.meta,
+                          licence=licence_of(doc.text, ex.title, Path(path).name, _issuer(ex.meta)))
     written = store_extraction(session, record, ex)
     if ex.cases:
         from mieruka.storage.local_bodies import link_cases
@@ -84,6 +86,15 @@ def _timed(report: DocumentReport, t0: float, c0: float) -> DocumentReport:
     report.seconds = round(time.perf_counter() - t0, 4)
     report.cpu_seconds = round(time.process_time() - c0, 4)
     return report
+
+
+def _issuer(meta: dict | None) -> str | None:
+    """Who published the document, when its reader found it (the ministry of a policy sheet, a slide's issuer)."""
+    meta = meta if isinstance(meta, dict) else {}
+    for key in ("issuer", "organisation"):
+        if isinstance(meta.get(key), str) and meta[key].strip():
+            return meta[key].strip()
+    return None
 
 
 def ingest_paths(paths: list[str | Path], url: str | None = None, family: str | None = None,

@@ -37,10 +37,9 @@ _STAMP = re.compile(r'<p class="generated-at">[^<]*</p>\n?')
 _DOWNLOAD_WITHOUT_EXTENSION = re.compile(r"/documents/\d+/original$")  # the document as given, any type
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member times: the same data gives the same bytes
 
-# The sources are publications of Japanese ministries; their reuse terms are the Government of Japan Standard
-# Terms of Use (Version 2.0), compatible with CC BY 4.0. Attribution names each document below.
-SOURCE_LICENSE = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
-                  "title": "政府標準利用規約（第2.0版）に準拠 / Government of Japan Standard Terms of Use 2.0 (CC BY 4.0 compatible)"}
+# Each source document's terms of use and attribution are recorded with it at ingest (records.licence: the terms it
+# prints, else the declared default, the record saying which); the package lists each licence once and every source
+# with its own.
 
 
 UNPUBLISHED = "\0unpublished"
@@ -558,6 +557,10 @@ COLUMNS = {
     "family": ("文書の種類", "document family"), "doc_date": ("文書の日付", "document date"),
     "sha256": ("SHA-256", "SHA-256 of the file as ingested"), "encoding": ("文字コード", "encoding"),
     "size_bytes": ("大きさ（バイト）", "size in bytes"), "ingested_at": ("取込日時", "ingested at"),
+    "licence": ("利用条件", "terms of use"),
+    "licence_basis": ("利用条件の根拠（printed: 文書に記載、default: mierukaの既定値）",
+                      "basis of the terms (printed by the document, or mieruka's default)"),
+    "attribution": ("出典の表示", "attribution the terms ask for"), "origin": ("取得元", "where the document was taken from"),
 }
 _PREFIXED = {"computed:": ("mierukaが計算した評価区分（方式: {x}）", "rating computed by mieruka under scheme {x}"),
              "effect:": ("期待される効果: {x}", "expected effect: {x}")}
@@ -604,6 +607,29 @@ def _cell(v) -> str:
     return str(v)
 
 
+def _licence(document: dict) -> dict:
+    from mieruka.records.licence import recorded_or_default
+
+    return recorded_or_default(document.get("licence"), document.get("title"), document["file_name"])
+
+
+def _package_licence(record: dict) -> dict:
+    """A licence as a Data Package lists it: name, path (when it has one) and its title in both languages."""
+    out = {"name": record["name"], "title": f"{record['terms']} / {record['terms_en']}"}
+    if record.get("path"):
+        out["path"] = record["path"]
+    return out
+
+
+def _licences(documents: list[dict]) -> list[dict]:
+    """The licences of the sources, each once, in the order the documents first name them."""
+    found: dict[str, dict] = {}
+    for d in documents:
+        lic = _package_licence(_licence(d))
+        found.setdefault(json.dumps(lic, sort_keys=True, ensure_ascii=False), lic)
+    return list(found.values())
+
+
 def _write_data(writer: _Writer, tables: dict[str, list[dict]], documents: list[dict]) -> None:
     """data/<table>.csv, datapackage.json describing them, and data/mieruka-data.zip holding all of it."""
     resources, files = [], {}
@@ -634,10 +660,12 @@ def _write_data(writer: _Writer, tables: dict[str, list[dict]], documents: list[
         "description": "mierukaが政府の文書から読み取ったKPI、目標、実績、評価、国の施策、先進・優良事例。"
                        "各行に出典の文書と行がある。 / What mieruka read from the government's documents, each row "
                        "with the document and line it came from.",
-        "licenses": [SOURCE_LICENSE],
+        "licenses": _licences(documents),
         "sources": [{"title": d.get("title") or d["file_name"], "file_name": d["file_name"],
                      "date": _cell(d.get("doc_date")) or None, "sha256": d.get("sha256"),
-                     "attribution": f"出典: {d.get('title') or d['file_name']}"}
+                     "attribution": _licence(d)["attribution"], "path": _licence(d).get("origin"),
+                     "licenses": [_package_licence(_licence(d))],
+                     "terms": {k: _licence(d).get(k) for k in ("terms", "terms_en", "basis", "stated_by")}}
                     for d in documents],
         "resources": resources,
     }

@@ -49,6 +49,8 @@ class Document(Base):
     text: Mapped[str | None] = mapped_column(Text)
     report: Mapped[dict | None] = mapped_column(JSON)
     meta: Mapped[dict | None] = mapped_column(JSON)
+    # the terms it may be reused under and the attribution they ask for (records.licence): printed, or the default
+    licence: Mapped[dict | None] = mapped_column(JSON)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 

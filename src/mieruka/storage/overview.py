@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from mieruka.records.licence import recorded_or_default
 from mieruka.storage import models as m
 
 # Documents ingested less than this apart belong to one run (the loader stores one file after another).
@@ -181,6 +182,7 @@ def document_detail(session: Session, document_id: int) -> dict | None:
         "id": d.id, "file_name": d.file_name, "family": d.family, "title": d.title, "doc_date": d.doc_date,
         "sha256": d.sha256, "encoding": d.encoding, "media_type": d.media_type, "size_bytes": d.size_bytes,
         "ingested_at": d.ingested_at, "report": d.report or {}, "meta": d.meta or {},
+        "licence": recorded_or_default(d.licence, d.title, d.file_name),
         "lines": None if d.text is None else d.text.split("\n"),
         "facts": _facts(session, d.id),
     }

@@ -9,6 +9,7 @@ from typing import Iterator
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
+from mieruka.records.licence import recorded_or_default
 from mieruka.storage import models as m
 
 
@@ -281,6 +282,7 @@ def document_rows(session: Session) -> list[dict]:
         "id": d.id, "file_name": d.file_name, "family": d.family, "title": d.title, "doc_date": d.doc_date,
         "sha256": d.sha256, "encoding": d.encoding, "size_bytes": d.size_bytes,
         "ingested_at": d.ingested_at, "counts": (d.report or {}).get("counts", {}),
+        "licence": recorded_or_default(d.licence, d.title, d.file_name),
     } for d in docs]
 
 

@@ -296,6 +296,19 @@ class CaseOut(BaseModel):
     source: Source | None
 
 
+class LicenceOut(BaseModel):
+    """The terms a document may be reused under (mieruka.records.licence), printed by it or the declared default."""
+
+    terms: str = Field(description="the terms in Japanese, e.g. 政府標準利用規約（第2.0版）")
+    terms_en: str
+    name: str = Field(description="a licence identifier (CC-BY-4.0, other-attribution)")
+    path: str | None = Field(description="the licence's address")
+    basis: str = Field(description="printed: the document prints these terms; default: mieruka's declared default")
+    stated_by: str = Field(description="the document's line that prints them, or what the default rests on")
+    attribution: str = Field(description="the credit the terms ask for")
+    origin: str | None = Field(description="where the document was taken from, when known")
+
+
 class DocumentOut(BaseModel):
     id: int
     file_name: str
@@ -307,6 +320,7 @@ class DocumentOut(BaseModel):
     size_bytes: int
     ingested_at: datetime
     counts: dict
+    licence: LicenceOut
 
 
 class Fact(BaseModel):
