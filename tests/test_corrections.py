@@ -147,7 +147,7 @@ def test_the_pages_open_change_and_publish_a_correction(sqlite_url):
     assert sec.post("/rounds/2/publish", data={"csrf_token": sec.csrf}).status_code == 200
     public = TestClient(app)
     new = public.get("/rounds/2/changes").text
-    assert f"この版は「{ROUND}」を訂正する版です。" in new and "訂正の内容: &lt;b&gt;集計誤り&lt;/b&gt;" in new
+    assert f"この版は「{ROUND}」を訂正する版です。" in new and '訂正の内容: <span lang="ja" translate="no">&lt;b&gt;集計誤り&lt;/b&gt;</span>' in new
     assert "331団体 (2018年4月速報値)" in new and "330団体 (2018年4月速報値)" in new
     old = public.get("/rounds/1/changes").text
     assert f"この版は「{ROUND}(訂正1)」で訂正されています。" in old
