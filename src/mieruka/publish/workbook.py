@@ -100,7 +100,7 @@ def body_cell(ws: Worksheet, row: int, col: int, value, *, align: Alignment = WR
     c = put(ws, row, col, value)
     dated = wareki and isinstance(value, date)
     styles = _BODY_STYLES.setdefault(ws, {})
-    key = (id(align), bold, dated)
+    key = (id(align), bold, dated, bool(c.quotePrefix))  # quotePrefix is part of the style: a formula-like text keeps it
     made = styles.get(key)
     if made is None:
         c.border, c.alignment = BORDER, align
