@@ -58,9 +58,12 @@ def test_evaluate_prints_one_row_per_kpi_and_stores_beside_the_official_rating(d
         assert [(r.code, r.official) for r in ratings] == [("B", True), ("A", False)]
         assert ratings[1].details["expected"] == pytest.approx(288.027, abs=1e-3)
         assert ratings[1].details["sources"]["baseline"]["line"] == 29
-    _run("evaluate", "--scheme", "reform-schedule", "--db", db, "--format", "csv")
+    _run("evaluate", "--scheme", "reform-schedule", "--db", db, "--format", "csv")  # as of today: kept beside
+    _run("evaluate", "--scheme", "reform-schedule", "--as-of", "2018-01-01", "--db", db, "--format", "csv")
     with storage.session_scope(db) as s:
-        assert len(computed_ratings(s, "reform-schedule")) == 1  # replaced, not added
+        dates = [r["as_of"] for r in computed_ratings(s, "reform-schedule")]
+    # one rating per evaluation date: the date asked again is replaced, not added; the other date's stays
+    assert sorted(dates) == [date(2018, 1, 1), date.today()]
 
 
 def test_english_csv_and_the_policy_roll_up(db):

@@ -128,12 +128,16 @@ def test_one_changed_observation_re_rates_that_kpi_only(rated_db, monkeypatch):
                                      status="final")
     assert version > before_version
     with storage.session_scope(rated_db) as s:
-        assert stored.refresh_ratings(s) == {name: 1 for name in sorted(available())}
-    assert calls.rated == Counter({kpi_id: len(available())})
+        # once per stored evaluation date of each scheme: 2019-03-31 and the two editions' (2015-12-24, 2016-12-21)
+        assert stored.refresh_ratings(s) == {name: 3 for name in sorted(available())}
+    assert calls.rated == Counter({kpi_id: 3 * len(available())})
     with storage.session_scope(rated_db) as s:
         assert {r.scheme: (r.data_version, r.details["actual"]) for r in s.scalars(
-            select(m.Rating).where(m.Rating.kpi_id == kpi_id, m.Rating.official.is_(False)))} == {
+            select(m.Rating).where(m.Rating.kpi_id == kpi_id, m.Rating.official.is_(False),
+                                   m.Rating.as_of == date.fromisoformat(AS_OF)))} == {
             name: (version, 123456.0) for name in sorted(available())}
+        assert {r.data_version for r in s.scalars(select(m.Rating).where(
+            m.Rating.kpi_id == kpi_id, m.Rating.official.is_(False)))} == {version}
         # every other KPI's computed ratings are the same rows as before, untouched
         assert dict(s.execute(select(m.Rating.id, m.Rating.computed_at)
                               .where(m.Rating.official.is_(False), m.Rating.kpi_id != kpi_id)).all()) == others

@@ -21,8 +21,8 @@ from mieruka.storage.queries import document_date_facts, kpi_row_chunks, kpi_row
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
                                      audited_dates, begin_audit, computed_dates, documents_upto, drop_audit_findings,
                                      item_first_kpis, kpis_changed_since, latest_audit_run, policy_result_rows,
-                                     rating_runs, record_rating_run, replace_computed, rollup_kpis, set_audit_key,
-                                     stale_kpis, stored_audit_page)
+                                     MAX_RATING_DATES, rating_runs, reader_dates, record_rating_run, replace_computed,
+                                     rollup_kpis, set_audit_key, stale_kpis, stored_audit_page)
 from mieruka.storage.summaries import ensure_summaries, kpi_versions
 
 CHUNK = 200
@@ -73,7 +73,7 @@ def evaluate(session: Session, scheme: Scheme, as_of: date, kpi_ids: list[int] |
         results = rate_chunk(session, kpis, scheme, as_of, dates)
         if store:
             replace_computed(session, scheme.name, [_stored(r, versions.get(r.kpi_id)) for r in results],
-                             [k["id"] for k in kpis])
+                             [k["id"] for k in kpis], as_of=as_of)
         for res, kpi in zip(results, kpis):
             if scheme.rollup is not None:
                 for key, name in group_keys(kpi, scheme):
@@ -92,7 +92,9 @@ def evaluate_and_record(session: Session, scheme: Scheme, as_of: date, sha256: s
     ensure_summaries(session)  # a database from before kept list rows: give every KPI a data version to rate against
     result = evaluate(session, scheme, as_of, policies=policies)
     path = scheme_file(scheme)
-    record_rating_run(session, scheme.name, sha256 or (file_sha256(path) if path else ""), as_of)
+    sha256 = sha256 or (file_sha256(path) if path else "")
+    record_rating_run(session, scheme.name, sha256, as_of)
+    rate_reader_dates(session, scheme, sha256)  # the editions' and published rounds' dates, for the pages' date menu
     return result
 
 
@@ -113,23 +115,47 @@ def rate_changes(session: Session, scheme: Scheme, as_of: date) -> list[int] | N
 
 
 def refresh_ratings(session: Session) -> dict[str, int]:
-    """Re-rate, for each scheme whose ratings are kept, the KPIs whose data changed since (all of them when the scheme
-    file changed); returns how many KPIs each scheme re-rated."""
+    """Re-rate, for each scheme and evaluation date whose ratings are kept, the KPIs whose data changed since (all of
+    them when the scheme file changed), and rate each such scheme as of the dates a reader needs that it has no ratings
+    for yet (an edition's date, a published round's: storage.ratings.reader_dates); returns how many KPI ratings each
+    scheme made."""
     ensure_summaries(session)
-    done = {}
-    for run in rating_runs(session):
+    done: dict[str, int] = {}
+    runs = rating_runs(session)
+    files, needed = {}, reader_dates(session)
+    for run in runs:
         path = available().get(run["scheme"])
         if path is None:
             continue  # a scheme given as a file outside the scheme folders: re-rated only by `mieruka evaluate`
-        sha = file_sha256(path)
-        scheme = load(path)
-        ids = None if sha != run["sha256"] else stale_kpis(session, scheme.name)
+        if run["scheme"] not in files:
+            files[run["scheme"]] = (file_sha256(path), load(path))
+        sha, scheme = files[run["scheme"]]
+        ids = None if sha != run["sha256"] else stale_kpis(session, scheme.name, run["as_of"])
         if ids == []:
             continue
         result = evaluate(session, scheme, run["as_of"], ids)
         record_rating_run(session, scheme.name, sha, run["as_of"])
-        done[scheme.name] = len(result.results)
+        done[scheme.name] = done.get(scheme.name, 0) + len(result.results)
+    for name, (sha, scheme) in files.items():
+        have = {r["as_of"] for r in runs if r["scheme"] == name}
+        for when in needed[-MAX_RATING_DATES:]:
+            if when not in have:
+                result = evaluate(session, scheme, when)
+                record_rating_run(session, name, sha, when)
+                done[name] = done.get(name, 0) + len(result.results)
     return done
+
+
+def rate_reader_dates(session: Session, scheme: Scheme, sha256: str | None = None) -> list[date]:
+    """Rate scheme as of each date a reader needs (reader_dates) it has no stored ratings for; returns those dates."""
+    have = {r["as_of"] for r in rating_runs(session) if r["scheme"] == scheme.name}
+    path = scheme_file(scheme)
+    sha = sha256 or (file_sha256(path) if path else "")
+    added = [d for d in reader_dates(session)[-MAX_RATING_DATES:] if d not in have]
+    for when in added:
+        evaluate(session, scheme, when)
+        record_rating_run(session, scheme.name, sha, when)
+    return added
 
 
 def all_schemes() -> list[Scheme]:

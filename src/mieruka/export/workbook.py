@@ -46,7 +46,9 @@ def kpi_tables(kpis: list[dict], labels: dict[int, dict] | None = None) -> dict[
         target = _latest(finals, "deadline")
         latest = _latest(k["observations"], "as_of")
         official = [r for r in k["ratings"] if r["official"]]
-        computed = {r["scheme"]: r["code"] for r in k["ratings"] if not r["official"]}
+        # a scheme's computed ratings are kept per evaluation date: the summary shows the newest date's
+        computed = {r["scheme"]: r["code"] for r in sorted((r for r in k["ratings"] if not r["official"]),
+                                                            key=lambda r: r["as_of"] or date.min)}
         b = k["baseline"]
         summary.append({
             "id": k["id"], "name": k["name"], "tier": k["tier"], "reform_item": k["reform_item"],

@@ -89,8 +89,14 @@ def build_kpi_sheet(kpi: dict) -> KpiSheet:
         values.append(ValueRow("実績", o["text"], o["as_of"], STATUS_JA.get(o["status"]), _where(o["source"]),
                                o.get("as_of_precision")))
     values = _merged(values)
+    # mieruka's ratings are kept per evaluation date: the sheet (one A4 page) shows each scheme's newest date's
+    newest = {}
+    for r in kpi["ratings"]:
+        if not r["official"] and (r["scheme"] not in newest or (r["as_of"] or date.min) > (newest[r["scheme"]] or date.min)):
+            newest[r["scheme"]] = r["as_of"]
+    shown = [r for r in kpi["ratings"] if r["official"] or r["as_of"] == newest[r["scheme"]]]
     ratings = [RatingRow(r["official"], r["scheme"], r["code"], r["as_of"], r["explanation"], _where(r["source"]))
-               for r in sorted(kpi["ratings"], key=lambda r: (not r["official"], r["scheme"]))]
+               for r in sorted(shown, key=lambda r: (not r["official"], r["scheme"]))]
     series = [
         {"label": "実績", "kind": "actual", "points": [(o["as_of"], o["value"]) for o in kpi["observations"]]},
         {"label": "目標", "kind": "target", "points": [(t["deadline"], t["value"]) for t in kpi["targets"]]},

@@ -260,12 +260,13 @@ class KpiSummary(Base):
 
 
 class RatingRun(Base):
-    """The computed ratings of one scheme: the evaluation date and the scheme file (by hash) they were made with."""
+    """The computed ratings of one scheme as of one evaluation date (a scheme keeps several: the editions' dates, the
+    published rounds' and each `mieruka evaluate --as-of`), and the scheme file (by hash) they were made with."""
 
     __tablename__ = "rating_runs"
     scheme: Mapped[str] = mapped_column(String(60), primary_key=True)
     scheme_sha256: Mapped[str] = mapped_column(String(64))
-    as_of: Mapped[date] = mapped_column(Date)
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 

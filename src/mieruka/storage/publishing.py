@@ -85,7 +85,7 @@ def kpi_status_rows(session: Session, document_id: int) -> list[dict]:
                                        .order_by(m.Rating.id)))
     computed: dict[int, dict[str, m.Rating]] = defaultdict(dict)
     for r in session.scalars(select(m.Rating).where(m.Rating.kpi_id.in_(kpi_ids), m.Rating.official.is_(False))
-                             .order_by(m.Rating.computed_at, m.Rating.id)):
+                             .order_by(m.Rating.as_of, m.Rating.computed_at, m.Rating.id)):  # the newest date's last
         computed[r.kpi_id][r.scheme] = r
 
     def in_table(a: m.KpiAppearance) -> bool:

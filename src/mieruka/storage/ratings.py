@@ -48,12 +48,14 @@ def policy_result_rows(session: Session) -> list[dict]:
 
 
 def replace_computed(session: Session, scheme: str, ratings: list[dict], kpi_ids: list[int],
-                     computed_at: datetime | None = None) -> int:
+                     computed_at: datetime | None = None, as_of=None) -> int:
     """Replace the computed ratings of scheme for these KPIs only (each rating dict may carry data_version: the
-    version of the KPI's data it was computed from). Official ratings are never touched."""
+    version of the KPI's data it was computed from); with as_of, only those made as of that date (the ratings of the
+    scheme's other evaluation dates stay). Official ratings are never touched."""
     computed_at = computed_at or datetime.now(timezone.utc)
+    dated = [m.Rating.as_of == as_of] if as_of is not None else []
     for start in range(0, len(kpi_ids), 500):
-        session.execute(delete(m.Rating).where(m.Rating.scheme == scheme, m.Rating.official.is_(False),
+        session.execute(delete(m.Rating).where(m.Rating.scheme == scheme, m.Rating.official.is_(False), *dated,
                                                m.Rating.kpi_id.in_(kpi_ids[start:start + 500])))
     rows = [{
         "kpi_id": r["kpi_id"], "scheme": scheme, "code": r["code"], "official": False,
@@ -74,24 +76,50 @@ def computed_dates(session: Session, scheme: str | None = None) -> list:
 
 
 def rating_runs(session: Session) -> list[dict]:
-    """Each scheme whose computed ratings are kept current: its evaluation date and the hash of its file."""
+    """Each (scheme, evaluation date) whose computed ratings are kept current, with the hash of the scheme file."""
     return [{"scheme": r.scheme, "sha256": r.scheme_sha256, "as_of": r.as_of, "computed_at": r.computed_at}
-            for r in session.scalars(select(m.RatingRun).order_by(m.RatingRun.scheme))]
+            for r in session.scalars(select(m.RatingRun).order_by(m.RatingRun.scheme, m.RatingRun.as_of))]
+
+
+# How many evaluation dates a scheme keeps computed ratings for: each re-rates on every write, so the work a write
+# causes stays bounded (the oldest dates go first).
+MAX_RATING_DATES = 12
 
 
 def record_rating_run(session: Session, scheme: str, sha256: str, as_of) -> None:
-    run = session.get(m.RatingRun, scheme)
+    """Remember that scheme's computed ratings as of as_of are stored (and with which file); beyond MAX_RATING_DATES
+    dates the scheme's oldest runs and their ratings are dropped."""
+    run = session.get(m.RatingRun, (scheme, as_of))
     if run is None:
         session.add(m.RatingRun(scheme=scheme, scheme_sha256=sha256, as_of=as_of, computed_at=datetime.now(timezone.utc)))
     else:
-        run.scheme_sha256, run.as_of, run.computed_at = sha256, as_of, datetime.now(timezone.utc)
+        run.scheme_sha256, run.computed_at = sha256, datetime.now(timezone.utc)
     session.flush()
+    dropped = list(session.scalars(select(m.RatingRun.as_of).where(m.RatingRun.scheme == scheme)
+                                   .order_by(m.RatingRun.as_of.desc()).offset(MAX_RATING_DATES)))
+    if dropped:
+        session.execute(delete(m.RatingRun).where(m.RatingRun.scheme == scheme, m.RatingRun.as_of.in_(dropped)))
+        session.execute(delete(m.Rating).where(m.Rating.scheme == scheme, m.Rating.official.is_(False),
+                                               m.Rating.as_of.in_(dropped)))
+        session.flush()
 
 
-def stale_kpis(session: Session, scheme: str) -> list[int]:
-    """KPIs whose data changed since their computed rating under scheme was stored (or that have none)."""
+def reader_dates(session: Session) -> list:
+    """The evaluation dates a reader needs ratings for besides those asked by `mieruka evaluate --as-of`: each edition's
+    date and each published reporting round's as-of date."""
+    from mieruka.storage.cycle_models import Round
+
+    dates = set(session.scalars(select(m.Edition.published).where(m.Edition.published.is_not(None))))
+    dates.update(session.scalars(select(Round.as_of).where(Round.state == "published", Round.as_of.is_not(None))))
+    return sorted(dates)
+
+
+def stale_kpis(session: Session, scheme: str, as_of=None) -> list[int]:
+    """KPIs whose data changed since their computed rating under scheme (as of as_of, when given) was stored (or that
+    have none)."""
     S, R = m.KpiSummary, m.Rating
-    q = (select(S.kpi_id).outerjoin(R, (R.kpi_id == S.kpi_id) & (R.scheme == scheme) & R.official.is_(False))
+    dated = (R.as_of == as_of) if as_of is not None else True
+    q = (select(S.kpi_id).outerjoin(R, (R.kpi_id == S.kpi_id) & (R.scheme == scheme) & R.official.is_(False) & dated)
          .where((R.id.is_(None)) | (R.data_version.is_(None)) | (R.data_version < S.version))
          .distinct().order_by(S.kpi_id))
     return list(session.scalars(q))
