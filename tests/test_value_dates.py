@@ -75,7 +75,7 @@ def test_seed_004_baseline_2014_fiscal_year(sqlite_url, seed_file):
     assert (b["value"], b["as_of"], b["as_of_precision"], b["text"]) == (208.0, date(2015, 3, 31), "fiscal_year",
                                                                           "2014年度:208団体")
     html = _client(sqlite_url).get(f"/kpis/{window['id']}").text
-    assert "208団体 — <time datetime=\"2015-03-31\"><span class=\"nw\">2014年度</span><span class=\"nw\">（平成26年度）" in html
+    assert "208団体</span> — <time datetime=\"2015-03-31\"><span class=\"nw\">2014年度</span><span class=\"nw\">（平成26年度）" in html
     assert "2015-03-31（平成27年3月31日）" not in html and "2014年度末" not in html
     api = _client(sqlite_url).get(f"/api/kpis/{window['id']}").json()
     assert {"as_of": "2015-03-31", "as_of_precision": "fiscal_year", "text": "2014年度:208団体"}.items() <= next(
@@ -98,7 +98,7 @@ def test_seeds_values_of_a_fiscal_year_and_of_its_end(sqlite_url, seed_file):
         (577273000.0, date(2017, 3, 31), "fiscal_year"), (821737000.0, date(2018, 3, 31), "fiscal_year"),
         (1506096000.0, date(2019, 3, 31), "fiscal_year")]
     page = _client(sqlite_url).get(f"/kpis/{egov['id']}").text
-    assert "2018年度</span><span class=\"nw\">（平成30年度）</span></time></td><td class=\"num\">1,506,096,000件" in page
+    assert "<time datetime=\"2019-03-31\"><span class=\"nw\">2018年度</span><span class=\"nw\">（平成30年度）</span></time>" in page
     sheet = build_kpi_sheet(egov)
     assert [v.shown_when for v in sheet.values if v.kind == "実績"] == [
         "2016年度（平成28年度）", "2017年度（平成29年度）", "2018年度（平成30年度）"]
@@ -135,7 +135,7 @@ def test_small_documents_of_the_same_shapes(sqlite_url, tmp_path):
         (310.0, date(2016, 3, 31), "fiscal_year")]
     client = _client(sqlite_url)
     page = client.get(f"/kpis/{pres['id']}").text
-    assert "310団体 — <time datetime=\"2016-03-31\"><span class=\"nw\">2015年度</span><span class=\"nw\">（平成27年度）" in page
+    assert "310団体</span> — <time datetime=\"2016-03-31\"><span class=\"nw\">2015年度</span><span class=\"nw\">（平成27年度）" in page
     assert "2021年度末</span><span class=\"nw\">（令和3年度末）" in page  # the target's 2021年度 is its end
     window = kpis["窓口業務の委託団体数"]
     assert [(o["value"], o["as_of"], o["as_of_precision"]) for o in window["observations"]] == [
