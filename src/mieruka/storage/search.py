@@ -330,9 +330,13 @@ class _Postgres(_Backend):
         # text through ILIKE) instead of the trigram indexes
         where, params = ([], {}) if set(kinds) == set(KINDS) else (["kind = ANY(:kinds)"], {"kinds": list(kinds)})
         for i, t in enumerate(terms):
-            where.append(f"(body ILIKE :s{i} ESCAPE '\\' OR reading ILIKE :r{i} ESCAPE '\\' "
-                         f"OR names ILIKE :r{i} ESCAPE '\\')")
-            params[f"s{i}"], params[f"r{i}"] = _like(t), _like(_kana(t))
+            kana = _kana(t)
+            # a term without letter case (kana, kanji, digits) is matched by LIKE: the same rows as ILIKE, without
+            # folding the case of every candidate's text (a third of the time of 「クラウド」's count)
+            op = "LIKE" if t.lower() == t.upper() and kana.lower() == kana.upper() else "ILIKE"
+            where.append(f"(body {op} :s{i} ESCAPE '\\' OR reading {op} :r{i} ESCAPE '\\' "
+                         f"OR names {op} :r{i} ESCAPE '\\')")
+            params[f"s{i}"], params[f"r{i}"] = _like(t), _like(kana)
         return " AND ".join(where) or "TRUE", params, "kind, ref"
 
     def analyse(self) -> None:
