@@ -31,14 +31,16 @@ def served(tmp_path_factory):
     from mieruka.publish.site import publish_site
     from mieruka.storage.queries import document_rows
     from mieruka.web.app import create_app
+    from mieruka.web.static_pages import KpiPages
 
     url = f"sqlite:///{tmp_path_factory.mktemp('static-db') / 'web.db'}"
     webdata.build(url)
     root = tmp_path_factory.mktemp("www")
     with storage.session_scope(url) as s:
         tables, documents = database_tables(s, date(2019, 3, 31), "ja"), document_rows(s)
-    result = publish_site(create_app(url), root / "sub" / "mieruka", tables=tables, documents=documents,
-                          exclude=("/local",))
+    app = create_app(url)  # as `mieruka publish` does: each KPI's pages rendered in batches
+    result = publish_site(app, root / "sub" / "mieruka", tables=tables, documents=documents,
+                          exclude=("/local",), direct=KpiPages(app))
     storage.dispose_engines()
     assert result.broken == []
     port = _free_port()
