@@ -37,5 +37,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("documents") as batch:
-        batch.drop_column("licence")
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+ and PostgreSQL), not a batch copy: on SQLite a batch drops and
+    # recreates `documents`, and with foreign keys on, dropping it cascades to every observation, target and row
+    # that cites a document (the migration runs in one transaction, where PRAGMA foreign_keys cannot be turned off)
+    op.execute("ALTER TABLE documents DROP COLUMN licence")
