@@ -16,6 +16,7 @@ from mieruka.evaluate import bottom_up
 from mieruka.municipalities.importing import import_survey
 from mieruka.storage import local_bodies as store
 from mieruka.storage import models as m
+from mieruka.storage import search
 from mieruka.storage.load import add_document
 
 AS_OF = date(2017, 4, 1)
@@ -168,3 +169,12 @@ def test_cli_define_list_and_values(tmp_path):
     missing = runner.invoke(app, ["survey", "define-kpi", "--initiative", "x", "--kpi", "nope", "--db", db])
     assert missing.exit_code == 1 and "no KPI with id or key 'nope'" in missing.stderr
     storage.dispose_engines()
+
+
+def test_a_kpi_made_from_a_survey_is_found_by_search_at_once(db_url):
+    storage.upgrade(db_url)
+    with storage.session_scope(db_url) as s:
+        made = store.define_survey_kpi(s, "窓口委託", "rate", name="窓口委託の実施率")
+    with storage.session_scope(db_url) as s:
+        hits = search.search(s, "実施率", kinds=("kpi",))
+    assert [(h.kind, h.ref, h.title) for h in hits] == [("kpi", made["kpi_id"], "窓口委託の実施率")]

@@ -312,6 +312,9 @@ def define_survey_kpi(session: Session, initiative: str, measure: str, kpi: str 
                            direction="up")
             session.add(target)
             session.flush()
+            from mieruka.storage.search import index_written
+
+            index_written(session, {"kpi": [target.id]})  # found by the search box from the moment it exists
     definition = session.scalars(select(m.SurveyKpi).where(m.SurveyKpi.kpi_id == target.id)).first()
     if definition is None:
         definition = m.SurveyKpi(kpi_id=target.id, initiative=initiative, measure=measure)
