@@ -183,6 +183,20 @@ def test_unstored_date_is_answered_as_of_the_nearest_stored_one_without_computin
     assert calls == []
 
 
+def test_a_date_before_meiji_is_a_422_in_the_pages_language(small):
+    # a page shows each date with its 和暦, which does not exist before 明治元年: such a date was a 500
+    client = TestClient(small.app, base_url=HOST, raise_server_exceptions=False)
+    for url in ("/?as_of=0001-01-01", "/kpis?as_of=1867-12-31", "/kpis/2?as_of=1868-01-24"):
+        r = client.get(url)
+        value = url.rsplit("=", 1)[1]
+        assert (r.status_code, r.headers["content-type"][:9]) == (422, "text/html"), url
+        assert f"as_of: 1868-01-25（明治元年1月25日）以降の日付を指定してください({value})。" in r.text, url
+    en = client.get("/kpis?as_of=1800-06-01&lang=en")
+    assert en.status_code == 422
+    assert "as_of: give a date on or after 1868-01-25, the first day of a Japanese era (1800-06-01)." in en.text
+    assert client.get("/?as_of=1868-01-25").status_code == 200
+
+
 def test_a_date_with_an_audit_only_counts_published_ratings_dated_by_then(small):
     # 2017-12-31: an audit is stored, no recomputation; 180万件 (2017年度末, dated 2018-03-31) and its A not yet published
     head, rows = distribution(small, "/?as_of=2017-12-31")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from mieruka import storage
 from mieruka.export.downloads import FORMATS, make_download, stream_download
 from mieruka.jp import visible
+from mieruka.jp.eras import ERAS
 from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
 from mieruka.web.refusal import RequestRefused
@@ -58,6 +59,9 @@ async def get_lang(lang: Annotated[str | None, Query(description="ja (default) o
 Lang = Annotated[str, Depends(get_lang)]
 
 
+FIRST_ERA_DAY = min(era[2] for era in ERAS)  # 明治元年1月25日: no 和暦 is known before it
+
+
 def get_as_of(as_of: Annotated[str | None, Query(max_length=40, description="evaluation date, YYYY-MM-DD (default: the "
                                                  "date the stored ratings were made as of)")] = None) -> date | None:
     """?as_of=: the evaluation date asked for (None: the default); a text that is no date is a 422 naming as_of."""
@@ -65,14 +69,15 @@ def get_as_of(as_of: Annotated[str | None, Query(max_length=40, description="eva
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError:
-        pass
-    from mieruka.jp import parse_date
+        from mieruka.jp import parse_date
 
-    parsed = parse_date(text)
+        parsed = parse_date(text)
     if parsed is None:
         raise RequestRefused(422, "bad_date", field="as_of", value=text[:40])
+    if parsed < FIRST_ERA_DAY:  # the pages show every date with its 和暦, which has none before 明治
+        raise RequestRefused(422, "before_meiji", field="as_of", value=text[:40])
     return parsed
 
 
