@@ -109,3 +109,24 @@ def test_a_second_saver_sees_both_values(site):
     cells = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "|", re.search(r'<table class="conflict">(.*?)</table>',
                                                                    clash.text, re.S).group(1)))
     assert "|人口||130000||128000|" in cells and 'name="version" value="2"' in clash.text
+
+
+def test_a_typed_figure_with_a_control_character_or_a_space_inside_is_refused_not_cut_short(site):
+    # 「1\x002」 and 「1 200」 were saved as 1 (the reader stops at the first figure): what was typed is not what was kept
+    app, url, _ = site
+    sec, ebina = signed_in(app, "sec"), signed_in(app, "ebina")
+    post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="2019-04-01")
+    mine = answer_id(url, EBINA)
+    nul = post(ebina, f"/surveys/answers/{mine}", version="1", population="1\x002")
+    assert nul.status_code == 422 and "人口: 制御文字(タブ、改行など)は入力できません。" in nul.text
+    spaced = post(ebina, f"/surveys/answers/{mine}?lang=en", version="1", cost_before="1 200千円")
+    assert spaced.status_code == 422
+    assert "cost before (yen): cannot read &#39;1 200千円&#39; (e.g. 1200000, 120万円 or 1,200千円)." in spaced.text
+    tab = post(ebina, f"/surveys/answers/{mine}?lang=en", version="1", year_started="2016\t年度")
+    assert tab.status_code == 422 and "year started: no control characters (tabs, line breaks and the like)." in tab.text
+    with storage.session_scope(url) as s:
+        row = s.get(SurveyAnswer, mine)
+        assert (row.version, row.population, row.cost_before, row.year_started) == (1, None, None, None)
+    assert post(ebina, f"/surveys/answers/{mine}", version="1", population=" 1,200 ").status_code == 303
+    with storage.session_scope(url) as s:
+        assert s.get(SurveyAnswer, mine).population == 1200

@@ -3,6 +3,7 @@ each municipality's `local` reporter answers for that body only, the secretariat
 answer becomes the body's row of the round's survey import, which the bottom-up KPIs count."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 
@@ -26,6 +27,10 @@ EXAMPLES = {"adopted": ("○(導入済)、×(未導入)または空欄", "○ (a
             "cost_before": ("1200000、120万円、1,200千円", "1200000, 120万円 or 1,200千円"),
             "population": ("123456、12.3万人", "123456 or 12.3万人")}
 EXAMPLES["cost_after"] = EXAMPLES["cost_before"]
+# A typed answer is one line: a control character in it (NUL, tab, line break) is refused, not read around, and
+# digits with a space between them are two figures, not one (the cell reader keeps the first and drops the rest).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SPLIT_FIGURE = re.compile(r"\d\s+\d")
 EDITABLE = {"local": ("draft", "returned"), "secretariat": ("draft", "returned", "submitted")}
 
 
@@ -102,7 +107,13 @@ def read_fields(form: dict[str, str | None]) -> tuple[dict, list[Problem]]:
         if len(raw) > 100:
             problems.append(Problem(name, "100文字以内にしてください。", "at most 100 characters."))
             continue
+        if _CONTROL.search(raw):
+            problems.append(Problem(name, "制御文字(タブ、改行など)は入力できません。",
+                                    "no control characters (tabs, line breaks and the like)."))
+            continue
         try:
+            if _SPLIT_FIGURE.search(raw):  # 「1 200」: the reader would keep the 1 and drop the rest
+                raise ValueError(raw)
             out[name] = read_answer(name, raw)
         except (ValueError, OverflowError):
             ja, en = EXAMPLES[name]
