@@ -342,6 +342,7 @@ class DocumentDetail(BaseModel):
     media_type: str | None
     size_bytes: int
     ingested_at: datetime
+    licence: LicenceOut
     report: dict
     meta: dict
     lines: list[str] | None
