@@ -198,9 +198,20 @@ def _kpi_line(k: dict) -> dict:
         if latest else "",
         "actual": f"{num(actual['value'], actual['unit'] or unit)}{_when(actual)}"
                   f"{status.get(actual['status'], '')}" if actual else "",
-        "ratings": " ".join(_rating_mark(r) for r in k["ratings"]),
+        "ratings": " ".join(_rating_mark(r) for r in _newest_computed(k["ratings"])),
         "documents": " ".join(d[:3] for d in k["documents"]),
     }
+
+
+def _newest_computed(ratings: list[dict]) -> list[dict]:
+    """The published ratings, and each scheme's computed rating of its newest stored date only: ratings are kept for
+    several evaluation dates (editions', rounds', each `evaluate --as-of`), and a line of undated marks would mix them
+    (`--as-of` picks another date)."""
+    newest: dict[str, date] = {}
+    for r in ratings:
+        if not r["official"] and r.get("as_of") is not None:
+            newest[r["scheme"]] = max(newest.get(r["scheme"], r["as_of"]), r["as_of"])
+    return [r for r in ratings if r["official"] or r.get("as_of") == newest.get(r["scheme"])]
 
 
 def _rating_mark(r: dict) -> str:
