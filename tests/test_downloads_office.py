@@ -146,3 +146,30 @@ def test_downloads_name_their_sources_by_title_and_date_with_the_file_in_its_own
     cli = list(csv.DictReader(io.StringIO(out.stdout)))
     assert cli and all(r["sources"].startswith(schedule["title"]) for r in cli if r["source_files"].startswith("schedule"))
     assert any(r["sources"].startswith(f"{schedule['title']} {schedule['doc_date']}:") for r in cli)
+
+
+def test_a_japanese_download_gives_a_schemes_word_codes_and_the_basis_in_japanese(tmp_path):
+    from typer.testing import CliRunner
+
+    import mieruka.cli.evaluate  # noqa: F401  (registers the command)
+    from mieruka.cli import app
+
+    url = f"sqlite:///{tmp_path / 'escap.db'}"
+    webdata.build(url)
+    storage.dispose_engines()
+    assert CliRunner().invoke(app, ["evaluate", "--scheme", "progress-cagr", "--db", url, "--as-of", "2017-04-01"]).exit_code == 0
+    storage.dispose_engines()
+    client = TestClient(create_app(url))
+    ja = _csv(client, "/kpis.csv?scheme=progress-cagr")
+    cols = [ja[0].index(h) for h in ("評価方式", "評価", "評価の根拠", "評価（再計算）")]
+    assert sorted({tuple(row[i] for i in cols) for row in ja[1:]}) == [
+        ("年平均成長率による進捗評価（ESCAP方式）", "大きく進展（必要な成長率の95%以上）", "再計算", "大きく進展（必要な成長率の95%以上）"),
+        ("年平均成長率による進捗評価（ESCAP方式）", "目標達成", "再計算", "目標達成"),
+        ("年平均成長率による進捗評価（ESCAP方式）", "評価できない", "再計算", "評価できない")]
+    en = _csv(client, "/kpis.csv?scheme=progress-cagr&lang=en")
+    cols = [en[0].index(h) for h in ("scheme", "rating", "rating_basis")]
+    assert sorted({tuple(row[i] for i in cols) for row in en[1:]}) == [
+        ("progress-cagr", "achieved", "computed"), ("progress-cagr", "na", "computed"),
+        ("progress-cagr", "substantial", "computed")]
+    # the documents' own one-character codes stay as printed
+    assert sorted({row[ja[0].index("評価（公表）")] for row in _csv(client, "/kpis.csv")[1:]}) == ["A", "B", "N"]

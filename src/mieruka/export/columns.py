@@ -2,6 +2,10 @@
 and where the data comes from. Keys are the English names the JSON API and English pages keep."""
 from __future__ import annotations
 
+import time
+
+from mieruka.evaluate import schemes
+
 # key: (Japanese header, description in Japanese, description in English)
 COLUMNS: dict[str, tuple[str, str, str]] = {
     "id": ("ID", "mierukaの中での番号（ページのURLにも使う）", "mieruka's number for the row (used in page URLs)"),
@@ -124,8 +128,50 @@ def description(key: str, lang: str) -> str:
     return COLUMNS[key][1] if lang == "ja" else COLUMNS[key][2]
 
 
+RATING_KEYS = ("rating", "rating_computed", "rating_official")
+BASIS_JA = {"computed": "再計算", "official": "公表"}
+
+
 def shown(key: str, value, lang: str):
-    """A cell's value as the download of that language shows it: a coded value in Japanese words on a Japanese page."""
-    if lang == "ja" and isinstance(value, str) and key in VALUES_JA:
+    """A cell's value as the download of that language shows it: a coded value in Japanese words on a Japanese page
+    (a rating scheme's word codes, ESCAP's 'substantial' or 'na', by the scheme file's Japanese label; the documents'
+    own one-character codes A/B/N/F, S/A/B/C, イ/ロ/ハ/ー stay as printed)."""
+    if lang != "ja" or not isinstance(value, str):
+        return value
+    if key in VALUES_JA:
         return VALUES_JA[key].get(value, value)
+    if key == "rating_basis":
+        return BASIS_JA.get(value, value)
+    if key in RATING_KEYS and len(value) > 1:
+        return _rating_words()[0].get(value, value)
+    if key == "scheme":
+        return _rating_words()[1].get(value, value)
     return value
+
+
+_words: tuple[float, tuple[dict[str, str], dict[str, str]]] = (0.0, ({}, {}))
+_WORDS_KEPT_S = 1.0
+
+
+def _rating_words() -> tuple[dict[str, str], dict[str, str]]:
+    """Word code → Japanese label over every scheme file (a word two schemes label differently is left as it is), and
+    scheme name → its Japanese title.
+    Kept for a second: a download asks for it on every row, and a scheme file edited by hand shows within that."""
+    global _words
+    made, words = _words
+    if time.monotonic() - made < _WORDS_KEPT_S:
+        return words
+    labels: dict[str, set[str]] = {}
+    titles: dict[str, str] = {}
+    for name, path in schemes.available().items():
+        try:
+            scheme = schemes.load_file(path)
+        except schemes.SchemeError:
+            continue  # a broken file is reported where it is used, not in a download
+        titles[name] = scheme.title_ja
+        for code in scheme.codes.values():
+            if len(code.code) > 1:
+                labels.setdefault(code.code, set()).add(code.ja)
+    words = {code: next(iter(ja)) for code, ja in labels.items() if len(ja) == 1}
+    _words = (time.monotonic(), (words, titles))
+    return words, titles
