@@ -72,6 +72,10 @@ def test_a_correction_is_a_new_edition_naming_the_one_it_corrects(db):
             corrections.open_correction(s, rep, rounds.get(s, 1), NOTE)
         with pytest.raises(WorkflowError, match="Say what the correction corrects"):
             corrections.open_correction(s, sec, rounds.get(s, 1), "  ")
+        with pytest.raises(WorkflowError, match=r"^what it corrects: no control characters \(NUL and the like\)"):
+            corrections.open_correction(s, sec, rounds.get(s, 1), "値\x00の誤り")
+        with pytest.raises(WorkflowError, match=r"^round name: no control characters"):
+            corrections.open_correction(s, sec, rounds.get(s, 1), NOTE, "\u202e1正訂")
         fix = corrections.open_correction(s, sec, rounds.get(s, 1), NOTE)
         assert (fix.id, fix.name, fix.state, fix.corrects_round_id, fix.correction_note, fix.as_of) == (
             2, f"{ROUND}(訂正1)", "closed", 1, NOTE, date(2019, 3, 31))

@@ -143,3 +143,25 @@ def test_a_published_edition_beside_the_previous_one(opened):
     page = public.get("/rounds/1/changes?lang=en").text
     assert "Of 2 KPIs, 1 ratings moved and 1 actuals changed." in page and "B → A <span class=\"moved-up\">(up)</span>" in page
     assert public.get("/rounds/99/changes.json").status_code == 404
+
+
+def test_a_nul_or_a_direction_override_in_a_typed_text_is_refused_and_nothing_is_saved(opened):
+    # PostgreSQL cannot store a NUL in text (a 500 there, stored as typed on SQLite); U+202E shows a name backwards
+    app, sec = opened
+    rep = signed_in(app, "rep")
+    nul = post(rep, "/reports/1", version="1", proposed_rating="A", rating_reason="目標に\x00近づいた")
+    assert nul.status_code == 422 and "評価の理由: 制御文字(NUL など)や文字の向きを変える記号は入力できません。" in nul.text
+    en = post(rep, "/reports/1?lang=en", version="1", target_text="2020年度までに 416団体", target_reason="\u202eevil")
+    assert en.status_code == 422
+    assert "reason for the target change: no control characters (NUL and the like) or direction overrides." in en.text
+    assert "版 1" in rep.get("/reports/1").text
+    named = post(sec, "/rounds?lang=en", name="2020\x00年度", as_of="2020-03-31", deadline="2020-05-31")
+    assert named.status_code == 422
+    assert "round name: no control characters (NUL and the like) or direction overrides." in named.text
+    assert post(sec, "/rounds", name="\u202e度年0202", as_of="2020-03-31", deadline="2020-05-31").status_code == 422
+    assert "2020" not in sec.get("/rounds").text
+    returned = post(sec, "/reports/1/return?lang=en", version="1", comment="値を\x1b確認")
+    assert returned.status_code == 422
+    assert "comment: no control characters (NUL and the like) or direction overrides." in returned.text
+    # line breaks and tabs in a reason are kept
+    assert post(rep, "/reports/1", version="1", proposed_rating="A", rating_reason="目標に\r\n\t近づいた").status_code == 200

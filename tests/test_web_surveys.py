@@ -124,6 +124,9 @@ def test_a_typed_figure_with_a_control_character_or_a_space_inside_is_refused_no
     assert "cost before (yen): cannot read &#39;1 200千円&#39; (e.g. 1200000, 120万円 or 1,200千円)." in spaced.text
     tab = post(ebina, f"/surveys/answers/{mine}?lang=en", version="1", year_started="2016\t年度")
     assert tab.status_code == 422 and "year started: no control characters (tabs, line breaks and the like)." in tab.text
+    returned = post(sec, f"/surveys/answers/{mine}/return", version="1", comment="人口を\x00確認")
+    assert returned.status_code == 422
+    assert "差戻しの理由: 制御文字(NUL など)や文字の向きを変える記号は入力できません。" in returned.text
     with storage.session_scope(url) as s:
         row = s.get(SurveyAnswer, mine)
         assert (row.version, row.population, row.cost_before, row.year_started) == (1, None, None, None)

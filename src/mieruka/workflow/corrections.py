@@ -12,7 +12,7 @@ from mieruka.storage import report_extras as extras
 from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report, ReportVersion, Round
 from mieruka.storage.report_extra_models import ReportStep
-from mieruka.workflow.reports import FIELDS, MAX_TEXT, NotAllowed, WorkflowError
+from mieruka.workflow.reports import FIELDS, MAX_TEXT, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, NotAllowed, WorkflowError
 
 _COPIED = (*FIELDS, "target_approved")
 
@@ -37,7 +37,11 @@ def open_correction(session: Session, p: Principal, corrected: Round, note: str,
     if not note or len(note) > MAX_TEXT:
         raise WorkflowError(f"何を訂正するかを{MAX_TEXT}文字以内で書いてください。",
                             f"Say what the correction corrects, in at most {MAX_TEXT} characters.")
+    if UNSAFE_TEXT.search(note):
+        raise WorkflowError("訂正の内容: " + UNSAFE_TEXT_MESSAGE[0], "what it corrects: " + UNSAFE_TEXT_MESSAGE[1])
     name = (name or "").strip() or _next_name(session, corrected)
+    if UNSAFE_TEXT.search(name):
+        raise WorkflowError("ラウンド名: " + UNSAFE_TEXT_MESSAGE[0], "round name: " + UNSAFE_TEXT_MESSAGE[1])
     if len(name) > 200:
         raise WorkflowError("ラウンド名を200文字以内で入力してください。", "Give the round a name of at most 200 characters.")
     if store.round_by_name(session, name):

@@ -3,6 +3,7 @@ draft → submitted → returned (with a comment) → submitted → approved. Ev
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,11 @@ FIELDS = ("actual_text", "value", "unit", "as_of", "status", "next_measurement",
 STATUSES = {"preliminary": ("速報値", "preliminary"), "final": ("確報値", "final"), "forecast": ("見込み", "forecast")}
 RATING_SCHEME = "reform-schedule"
 MAX_TEXT = 2000
+# What no typed text may hold: control characters but tab and line breaks (PostgreSQL cannot store a NUL) and the
+# marks that turn the direction of the text after them (U+202E shows 「evil」 as 「live」).
+UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+UNSAFE_TEXT_MESSAGE = ("制御文字(NUL など)や文字の向きを変える記号は入力できません。",
+                       "no control characters (NUL and the like) or direction overrides.")
 FORMULA_START = ("=", "+", "-", "@")
 EDITABLE = {"reporter": ("draft", "returned"), "secretariat": ("draft", "returned", "submitted")}
 LABELS = {
@@ -117,6 +123,9 @@ def read_fields(form: dict[str, str | None], codes: list[str] | None = None) -> 
         value = value.strip()
         if len(value) > MAX_TEXT:
             problems.append(FieldProblem(name, f"{MAX_TEXT}文字以内にしてください。", f"at most {MAX_TEXT} characters."))
+            return None
+        if UNSAFE_TEXT.search(value):
+            problems.append(FieldProblem(name, UNSAFE_TEXT_MESSAGE[0], UNSAFE_TEXT_MESSAGE[1]))
             return None
         if value.startswith(FORMULA_START) and name not in ("value", "target_value"):
             # published text reaches CSV and XLSX downloads, where such a cell would run as a formula
@@ -401,6 +410,8 @@ def return_report(session: Session, p: Principal, report: Report, comment: str, 
     if not comment or len(comment) > MAX_TEXT:
         raise InvalidReport([FieldProblem("comment", f"差戻しの理由を{MAX_TEXT}文字以内で書いてください。",
                                           f"give the reason, at most {MAX_TEXT} characters.")])
+    if UNSAFE_TEXT.search(comment):
+        raise InvalidReport([FieldProblem("comment", *UNSAFE_TEXT_MESSAGE)])
     if report.state not in ("submitted", "approved") or store.round_by_id(session, report.round_id).state == "published":
         raise WorkflowError("提出済みの報告だけを差し戻せます。", "Only a submitted report can be returned.")
     if report.version != expected_version:

@@ -17,7 +17,7 @@ from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report, ReportVersion, Round, RoundValue
 from mieruka.workflow import corrections
 from mieruka.workflow import steps as step_progress
-from mieruka.workflow.reports import RATING_SCHEME, STATUSES, NotAllowed, WorkflowError
+from mieruka.workflow.reports import RATING_SCHEME, STATUSES, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, NotAllowed, WorkflowError
 
 SNAPSHOT_FAMILY = "reporting-round"
 
@@ -42,6 +42,8 @@ def open_round(session: Session, p: Principal, name: str, as_of: date, deadline:
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise WorkflowError("ラウンド名を200文字以内で入力してください。", "Give the round a name of at most 200 characters.")
+    if UNSAFE_TEXT.search(name):
+        raise WorkflowError("ラウンド名: " + UNSAFE_TEXT_MESSAGE[0], "round name: " + UNSAFE_TEXT_MESSAGE[1])
     if store.round_by_name(session, name):
         raise WorkflowError(f"ラウンド「{name}」は既にあります。", f"A round named {name!r} exists already.")
     if deadline < as_of:

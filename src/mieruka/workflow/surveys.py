@@ -15,7 +15,7 @@ from mieruka.municipalities.survey import SURVEY_FIELDS, read_answer
 from mieruka.storage import survey_rounds as store
 from mieruka.storage import workflow as rounds_store
 from mieruka.storage.survey_round_models import SurveyAnswer, SurveyAnswerVersion, SurveyRequest
-from mieruka.workflow.reports import MAX_TEXT, InvalidReport, NotAllowed, WorkflowError, state_label
+from mieruka.workflow.reports import MAX_TEXT, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, InvalidReport, NotAllowed, WorkflowError, state_label
 
 FIELDS = SURVEY_FIELDS  # adopted, year_started, cost_before, cost_after, population
 LABELS = {"adopted": ("導入", "adopted"), "year_started": ("開始年度", "year started"),
@@ -204,6 +204,8 @@ def return_answer(session: Session, p: Principal, answer: SurveyAnswer, comment:
     if not comment or len(comment) > MAX_TEXT:
         raise InvalidReport([Problem("comment", f"差戻しの理由を{MAX_TEXT}文字以内で書いてください。",
                                      f"give the reason, at most {MAX_TEXT} characters.")])
+    if UNSAFE_TEXT.search(comment):
+        raise InvalidReport([Problem("comment", *UNSAFE_TEXT_MESSAGE)])
     request = store.request_by_id(session, answer.request_id)
     if answer.state not in ("submitted", "approved") or rounds_store.round_by_id(session, request.round_id).state \
             == "published":
