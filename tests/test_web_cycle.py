@@ -165,3 +165,16 @@ def test_a_nul_or_a_direction_override_in_a_typed_text_is_refused_and_nothing_is
     assert "comment: no control characters (NUL and the like) or direction overrides." in returned.text
     # line breaks and tabs in a reason are kept
     assert post(rep, "/reports/1", version="1", proposed_rating="A", rating_reason="目標に\r\n\t近づいた").status_code == 200
+
+
+def test_an_english_report_page_marks_the_document_text_a_finding_quotes_as_japanese_data(opened):
+    from test_one_language import foreign
+
+    app, _ = opened
+    rep = signed_in(app, "rep")
+    en = rep.get("/reports/1?lang=en").text
+    assert ('the next measurement announced as &#34;<span lang="ja" translate="no">2017年4月確報値は2018年3月頃に公表'
+            '</span>&#34; (Mar 2018, schedule.txt line 4)') in en
+    assert foreign(en, "en") == []
+    ja = rep.get("/reports/1").text
+    assert "「2017年4月確報値は2018年3月頃に公表」" in ja and '<span lang="ja"' not in ja.split('id="findings"')[1][:2000]

@@ -3,8 +3,11 @@ Registered as Jinja filters by web.pages; nothing here touches the request."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
 
 from mieruka.jp import format_date_ja, format_period_en, format_period_ja, format_yen, point_end
 from mieruka.jp.numbers import bound_word
@@ -95,3 +98,18 @@ def bounded(value: float | None, unit: str | None, comparator: str | None, direc
             return f"{shown} or better"
         return f"at least {shown}" if word == "以上" else f"at most {shown}"
     return shown + word
+
+
+_JA = "\u3000-\u30ff\u3400-\u9fff\uff01-\uff9f"
+# A run of Japanese, figures and spaces between its first and last Japanese character: 「2017年4月確報値は2018年3月頃に公表」
+_JAPANESE_RUN = re.compile(f"(?:[0-9][0-9.,]*)?[{_JA}](?:[{_JA}0-9.,:/%\\s-]*[{_JA}])?")
+
+
+def japanese_data(text: str | None, lang: str = "ja") -> Markup:
+    """An English sentence that quotes a document (an audit finding's message): each Japanese run in it marked as
+    Japanese data (lang="ja" translate="no"), so an English page holds no Japanese sentence outside data."""
+    if text is None:
+        return Markup("")
+    if lang == "ja":
+        return escape(text)
+    return Markup(_JAPANESE_RUN.sub(lambda m: f'<span lang="ja" translate="no">{m.group(0)}</span>', str(escape(text))))

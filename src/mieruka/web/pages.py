@@ -39,7 +39,8 @@ def _shown(value):
 
 
 templates.env.finalize = _shown  # before any template is compiled: finalize is built into the compiled code
-for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent", "bounded", "bound_of", "period"):
+for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent", "bounded", "bound_of", "period",
+              "japanese_data"):
     templates.env.filters[_name] = getattr(formatting, _name)
 
 
