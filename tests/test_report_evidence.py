@@ -236,6 +236,15 @@ def test_the_shell_attaches_lists_and_removes_as_the_account_named(tmp_path, mon
     monkeypatch.setenv("MIERUKA_EVIDENCE_MAX_BYTES", "10")
     big = run("report", "attach", "1", str(page), "--as", "rep")
     assert big.exit_code == 1 and f"{len(HTML):,} bytes, more than the limit of 10" in big.stderr
+    # an id past the databases' integers: the usage error naming the argument, not a traceback
+    for args in (("attach", "99999999999999999999", str(page)), ("evidence", "2147483648"),
+                 ("detach", "1", "99999999999999999999"), ("detach", "0", "1")):
+        past = run("report", *args, "--as", "sec")
+        said = " ".join(re.sub(r"[│╭╮╰╯─]", " ", past.stderr).split())
+        assert past.exit_code == 2 and re.search(r"Invalid value for '(report|evidence)_id': Input should be "
+                                                 r"(less than or equal to 2147483647|greater than or equal to 1)",
+                                                 said), (args, said)
+        assert past.exception is None or isinstance(past.exception, SystemExit)
     gone = run("report", "detach", "1", "1", "--as", "sec")
     assert gone.exit_code == 0 and gone.stdout.startswith("removed evidence 1 <script>.html")
     assert stored(url) == []

@@ -11,6 +11,8 @@ from mieruka.cli.app import DbOption, FormatOption, fail
 from mieruka.cli.report import ActingOpt, report_app
 from mieruka.export.formats import Format, print_rows
 
+MAX_ID = 2**31 - 1  # row ids are INTEGER columns (32-bit on PostgreSQL): a larger one is a usage error, not a query
+
 
 def _run(db: str | None, login: str, report_id: int, action):
     from mieruka.accounts.service import principal
@@ -33,7 +35,7 @@ def _run(db: str | None, login: str, report_id: int, action):
 
 
 @report_app.command("attach")
-def attach_cmd(report_id: int = typer.Argument(..., help="The report's id"),
+def attach_cmd(report_id: int = typer.Argument(..., help="The report's id", min=1, max=MAX_ID),
                file: Path = typer.Argument(..., help="The evidence file (at most MIERUKA_EVIDENCE_MAX_BYTES, 10 MB)"),
                actor: str = ActingOpt, db: str = DbOption) -> None:
     """Attach an evidence file to a report (kept raw with its sha256; never published)."""
@@ -52,7 +54,7 @@ def attach_cmd(report_id: int = typer.Argument(..., help="The report's id"),
 
 
 @report_app.command("evidence")
-def evidence_cmd(report_id: int = typer.Argument(..., help="The report's id"), actor: str = ActingOpt,
+def evidence_cmd(report_id: int = typer.Argument(..., help="The report's id", min=1, max=MAX_ID), actor: str = ActingOpt,
                  fmt: Format = FormatOption, db: str = DbOption) -> None:
     """The evidence files of a report (for its editors, the secretariat and the administrator)."""
     from mieruka.workflow import evidence
@@ -69,8 +71,9 @@ def evidence_cmd(report_id: int = typer.Argument(..., help="The report's id"), a
 
 
 @report_app.command("detach")
-def detach_cmd(report_id: int = typer.Argument(..., help="The report's id"),
-               evidence_id: int = typer.Argument(..., help="The evidence file's id (mieruka report evidence)"),
+def detach_cmd(report_id: int = typer.Argument(..., help="The report's id", min=1, max=MAX_ID),
+               evidence_id: int = typer.Argument(..., help="The evidence file's id (mieruka report evidence)", min=1,
+                                                 max=MAX_ID),
                actor: str = ActingOpt, db: str = DbOption) -> None:
     """Remove an evidence file from a report (the history keeps its name and sha256)."""
     from mieruka.workflow import evidence
