@@ -61,6 +61,10 @@ def test_a_local_body_answers_only_its_own_survey(site):
     assert "回答する調査はありません。" in ebina.get("/my").text
     bad = post(sec, "/rounds/1/surveys?lang=en", initiative="窓口委託", as_of="4/1/2019")
     assert bad.status_code == 422 and "as of: give a date such as 2019-04-01." in bad.text
+    # a date before 明治 has no 和暦 to show it with: opened, it made /surveys and every body's /my a 500
+    early = post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="1867-12-31")
+    assert early.status_code == 422 and "時点: 1868-01-25（明治元年1月25日）以降の日付を指定してください。" in early.text
+    assert sec.get("/surveys").status_code == 200 and "1867" not in sec.get("/surveys").text
     assert post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="2019-04-01").status_code == 303
     mine, theirs = answer_id(url, EBINA), answer_id(url, CHIYODA)
     page = ebina.get("/my").text

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from mieruka.accounts.service import Principal, log, now
+from mieruka.jp.eras import ERAS
 from mieruka.municipalities.survey import SURVEY_FIELDS, read_answer
 from mieruka.storage import survey_rounds as store
 from mieruka.storage import workflow as rounds_store
@@ -31,6 +32,7 @@ EXAMPLES["cost_after"] = EXAMPLES["cost_before"]
 # digits with a space between them are two figures, not one (the cell reader keeps the first and drops the rest).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SPLIT_FIGURE = re.compile(r"\d\s+\d")
+FIRST_ERA_DAY = min(era[2] for era in ERAS)
 EDITABLE = {"local": ("draft", "returned"), "secretariat": ("draft", "returned", "submitted")}
 
 
@@ -83,6 +85,9 @@ def open_survey(session: Session, p: Principal, round_id: int, initiative: str, 
     if not initiative or len(initiative) > 200 or any(unicodedata.category(c) == "Cc" for c in initiative):
         raise InvalidReport([Problem("initiative", "取組の名前を200文字以内で入力してください(例: 窓口業務の民間委託)。",
                                      "give the initiative's name, at most 200 characters.")])
+    if as_of < FIRST_ERA_DAY:  # every page shows the date with its 和暦, which has none before 明治
+        raise InvalidReport([Problem("as_of", "1868-01-25（明治元年1月25日）以降の日付を指定してください。",
+                                     "give a date on or after 1868-01-25, the first day of a Japanese era.")])
     if store.find_request(session, rnd.id, initiative, as_of) is not None:
         raise WorkflowError(f"このラウンドには「{initiative}」({as_of.isoformat()}現在)の調査が既にあります。",
                             f"The round has a survey of {initiative!r} as of {as_of.isoformat()} already.")
