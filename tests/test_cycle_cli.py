@@ -51,6 +51,10 @@ def test_round_commands(tmp_path):
         [("2019年度 進捗報告", "published", 3, 1)]
     missing = run("round", "status", "2020年度")
     assert missing.exit_code == 1 and "There is no round '2020年度'." in missing.stderr
+    for command in (("status",), ("close",), ("correct", "--note", "x")):  # past the databases' integers: no traceback
+        past = run("round", command[0], "99999999999999999999", *command[1:], *(("--as", "sec") if len(command) > 1
+                                                                               or command[0] == "close" else ()))
+        assert past.exit_code == 1 and "There is no round '99999999999999999999'." in past.stderr, command
     log = [line.split(",")[1] for line in run("log", "--format", "csv").stdout.splitlines()[1:]]
     assert log == ["user_add", "user_add", "round_open", "round_close", "publish"]
     storage.dispose_engines()

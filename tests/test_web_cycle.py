@@ -53,6 +53,10 @@ def test_round_form_names_a_bad_date(opened):
     _, sec = opened
     answer = post(sec, "/rounds?lang=en", name="x", as_of="31/03/2019", deadline="2019-05-31")
     assert answer.status_code == 422 and "as-of date: give a date such as 2019-03-31." in answer.text
+    # before 明治 there is no 和暦 to show: such a round made /rounds and every reporter's /my a 500
+    early = post(sec, "/rounds", name="古い", as_of="1800-01-01", deadline="1800-02-01")
+    assert early.status_code == 422 and "基準日は1868-01-25（明治元年1月25日）以降の日付にしてください。" in early.text
+    assert sec.get("/rounds").status_code == 200
     again = post(sec, "/rounds", name="2019年度 進捗報告", as_of="2019-03-31", deadline="2019-05-31")
     assert again.status_code == 422 and "ラウンド「2019年度 進捗報告」は既にあります。" in again.text
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mieruka.accounts import service as accounts
 from mieruka.accounts.service import Principal, now
+from mieruka.jp.eras import ERAS
 from mieruka.storage import models as m
 from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report, ReportVersion, Round, RoundValue
@@ -27,9 +28,13 @@ def _secretariat(p: Principal) -> None:
         raise NotAllowed("ラウンドの操作は事務局が行います。", "Only the secretariat manages rounds.")
 
 
+FIRST_ERA_DAY = min(era[2] for era in ERAS)
+MAX_ID = 2**31 - 1  # row ids are INTEGER columns (32-bit on PostgreSQL): a larger number can only be a name
+
+
 def get(session: Session, ref: str | int) -> Round:
     """A round by id or by name."""
-    rnd = store.round_by_id(session, int(ref)) if str(ref).isdigit() else None
+    rnd = store.round_by_id(session, int(ref)) if str(ref).isdigit() and int(ref) <= MAX_ID else None
     rnd = rnd or store.round_by_name(session, str(ref))
     if rnd is None:
         raise WorkflowError(f"ラウンド「{ref}」はありません。", f"There is no round {ref!r}.")
@@ -46,6 +51,9 @@ def open_round(session: Session, p: Principal, name: str, as_of: date, deadline:
         raise WorkflowError("ラウンド名: " + UNSAFE_TEXT_MESSAGE[0], "round name: " + UNSAFE_TEXT_MESSAGE[1])
     if store.round_by_name(session, name):
         raise WorkflowError(f"ラウンド「{name}」は既にあります。", f"A round named {name!r} exists already.")
+    if as_of < FIRST_ERA_DAY:  # every page shows the date with its 和暦, which has none before 明治
+        raise WorkflowError("基準日は1868-01-25（明治元年1月25日）以降の日付にしてください。",
+                            "as-of date: give a date on or after 1868-01-25, the first day of a Japanese era.")
     if deadline < as_of:
         raise WorkflowError("締切は基準日より後にしてください。", "The deadline must not be before the as-of date.")
     rnd = store.add(session, Round(name=name, as_of=as_of, deadline=deadline, state="open", opened_by=p.login,
