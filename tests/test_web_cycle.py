@@ -71,6 +71,14 @@ def test_field_errors_are_named_in_the_page_language_and_nothing_is_saved(opened
     assert en.status_code == 422 and "actual as one cell: cannot be read" in en.text
     page = rep.get("/reports/1")
     assert "版 1" in page.text
+    # before 明治 no 和暦: published, such a date made the overview and the KPI page a 500 for every visitor
+    early = post(rep, "/reports/1", version="1", value="300", as_of="1800-01-01")
+    assert early.status_code == 422 and "時点: 1868-01-25（明治元年1月25日）以降の日付にしてください。" in early.text
+    cell = post(rep, "/reports/1?lang=en", version="1", target_value="416", target_deadline="1867-03-31",
+                target_reason="x")
+    assert cell.status_code == 422
+    assert "target deadline: give a date on or after 1868-01-25, the first day of a Japanese era." in cell.text
+    assert "版 1" in rep.get("/reports/1").text
 
 
 def test_second_saver_sees_both_values(opened):

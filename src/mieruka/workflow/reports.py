@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from mieruka.accounts.service import Principal, now
 from mieruka.jp import ParseError, parse, parse_date
+from mieruka.jp.eras import ERAS
 from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report, ReportVersion
 
@@ -23,6 +24,7 @@ FIELDS = ("actual_text", "value", "unit", "as_of", "status", "next_measurement",
 STATUSES = {"preliminary": ("速報値", "preliminary"), "final": ("確報値", "final"), "forecast": ("見込み", "forecast")}
 RATING_SCHEME = "reform-schedule"
 MAX_TEXT = 2000
+FIRST_ERA_DAY = min(era[2] for era in ERAS)
 # What no typed text may hold: control characters but tab and line breaks (PostgreSQL cannot store a NUL) and the
 # marks that turn the direction of the text after them (U+202E shows 「evil」 as 「live」).
 UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -180,6 +182,12 @@ def read_fields(form: dict[str, str | None], codes: list[str] | None = None) -> 
                                                  f"{raw[:40]!r} is not a date (e.g. 2018-04-01)."))
         elif raw == "" and name not in out:
             out[name] = None
+    for name in ("as_of", "target_deadline"):  # typed, or read from the one-cell actual or target
+        if isinstance(out.get(name), date) and out[name] < FIRST_ERA_DAY:
+            # a published page shows every date with its 和暦, which has none before 明治 (a 500 on the KPI page)
+            problems.append(FieldProblem(name, "1868-01-25（明治元年1月25日）以降の日付にしてください。",
+                                         "give a date on or after 1868-01-25, the first day of a Japanese era."))
+            del out[name]
     status = text("status")
     if status:
         if status not in STATUSES:
