@@ -133,7 +133,7 @@ def test_whole_cycle_through_the_pages(browser, cycle_site, shoot):
     expect(reader.locator("main")).to_contain_text("330")
     expect(reader.locator("main [title*='round-1.jsonl']").first).to_be_attached()  # named by title; the file name on hover
     # the computed rating was recomputed at publication with the new value in it
-    expect(reader.locator("main")).to_contain_text("計画線上の想定312団体を上回る330団体(2018-04-01)")
+    expect(reader.locator("main")).to_contain_text("計画線上の想定312団体を上回る330団体(2018年4月)")
     reader.get_by_role("link", name="報告の履歴").click()
     rows = reader.locator("#history tbody tr")
     expect(rows).to_have_count(5)

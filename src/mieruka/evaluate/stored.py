@@ -104,11 +104,11 @@ def rate_changes(session: Session, scheme: Scheme, as_of: date) -> list[int] | N
     as `mieruka evaluate` does (returns None)."""
     path = scheme_file(scheme)
     sha = file_sha256(path) if path else ""
-    run = next((r for r in rating_runs(session) if r["scheme"] == scheme.name), None)
-    if run is None or path is None or run["as_of"] != as_of or run["sha256"] != sha:
+    run = next((r for r in rating_runs(session) if r["scheme"] == scheme.name and r["as_of"] == as_of), None)
+    if run is None or path is None or run["sha256"] != sha:
         evaluate_and_record(session, scheme, as_of, sha)
         return None
-    ids = stale_kpis(session, scheme.name)
+    ids = stale_kpis(session, scheme.name, as_of)
     if ids:
         evaluate(session, scheme, as_of, ids)
     return ids

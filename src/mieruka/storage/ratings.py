@@ -109,7 +109,9 @@ def reader_dates(session: Session) -> list:
     date and each published reporting round's as-of date."""
     from mieruka.storage.cycle_models import Round
 
-    dates = set(session.scalars(select(m.Edition.published).where(m.Edition.published.is_not(None))))
+    # a round's edition is dated the day it was published; its figures are as of the round's as-of date, which follows
+    by_round = select(Round.id).where(Round.edition_id == m.Edition.id).exists()
+    dates = set(session.scalars(select(m.Edition.published).where(m.Edition.published.is_not(None), ~by_round)))
     dates.update(session.scalars(select(Round.as_of).where(Round.state == "published", Round.as_of.is_not(None))))
     return sorted(dates)
 

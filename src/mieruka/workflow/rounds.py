@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mieruka.accounts import service as accounts
 from mieruka.accounts.service import Principal, now
+from mieruka.jp.dates import precision_of
 from mieruka.jp.eras import ERAS
 from mieruka.storage import models as m
 from mieruka.storage import workflow as store
@@ -141,6 +142,14 @@ def _cell(r: Report) -> str:
     return f"{r.value:g}{r.unit or ''} ({r.as_of.isoformat() if r.as_of else ''}{status})"
 
 
+def _precision(r: Report) -> str | None:
+    """How precisely the reporter gave the value's date: as the one cell says it (「330団体 (2018年4月速報値)」 → month),
+    a date typed in the date field to the day."""
+    if r.as_of is None:
+        return None
+    return precision_of(r.actual_text, r.as_of) if r.actual_text else "day"
+
+
 def publish(session: Session, p: Principal, rnd: Round) -> Published:
     """The approved reports become the round's edition: observations, approved target changes and official ratings,
     each citing its line of the snapshot document and linked to its report. A published round never changes."""
@@ -170,7 +179,8 @@ def publish(session: Session, p: Principal, rnd: Round) -> Published:
         line = line_of[r.id]
         prov = {"document_id": doc.id, "line_start": line, "line_end": line}
         obs = store.add(session, m.Observation(kpi_id=r.kpi_id, value=r.value, unit=r.unit or kpis[r.kpi_id][1],
-                                               as_of=r.as_of, status=r.status, text=_cell(r), source_text=_cell(r), **prov))
+                                               as_of=r.as_of, status=r.status, text=_cell(r), source_text=_cell(r),
+                                               as_of_precision=_precision(r), **prov))
         session.add(RoundValue(round_id=rnd.id, report_id=r.id, kind="observation", observation_id=obs.id))
         counts["observation"] += 1
         if r.id in progress:
