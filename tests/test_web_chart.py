@@ -42,7 +42,7 @@ def test_relative_target_is_charted_in_oku_yen_with_its_planned_path(sample):
     assert traces["計画線"]["x"] == ["2014-03-31", "2022-03-31"]
     assert traces["計画線"]["y"] == [pytest.approx(4000.0), pytest.approx(2800.0)]
     # The table of values and the targets table give the resolved amount and say how it was worked out.
-    assert '<td class="num">2,800億円</td>' in html
+    assert '<td class="num" lang="ja" translate="no">2,800億円</td>' in html  # a figure from the documents: data
     assert "2,800億円 <span class=\"muted\">(2013年度値の0.7倍)</span>" in html
 
 

@@ -5,6 +5,7 @@ time, never copied here."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,10 +19,12 @@ from mieruka.storage import models as m
 from mieruka.web import create_app
 
 
+# tests/browser has a conftest of its own: importing "conftest" can find that one when both directories run
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from conftest import SEEDS
-
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
     url = f"sqlite:///{tmp_path_factory.mktemp('kpifacts') / 'web.db'}"
