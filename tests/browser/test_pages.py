@@ -38,7 +38,7 @@ def test_click_through_overview_kpis_measures_cases(site, page, shoot):
     expect(points).to_contain_text("実績(速報)")
     expect(points).to_contain_text("416団体")
     expect(page.locator("#main")).to_contain_text("計画線上の想定289団体を上回る301団体")
-    expect(page.locator("#main")).to_contain_text("2018-03-31（平成30年3月31日）")
+    expect(page.locator("#main")).to_contain_text("2018年3月（平成30年3月）")
     shoot(page, "03-kpi-page")
 
     page.get_by_role("link", name="改革工程表の進捗(試験用)、2017-10-01（平成29年10月1日）、4行目").first.click()
