@@ -381,14 +381,19 @@ def submit_many(session: Session, p: Principal, items: list[Report], via: str) -
                                          "return_comment": (r.return_comment, None)}) for r in items], p.login, via)
 
 
+def moved(row, new_state: str, **extra) -> dict:
+    """Set a report's or a survey answer's state and the extra fields a step sets; returns them as old → new."""
+    changes = {"state": (row.state, new_state)}
+    row.state = new_state
+    for k, v in extra.items():
+        changes[k] = (getattr(row, k), v)
+        setattr(row, k, v)
+    return changes
+
+
 def _transition(session: Session, report: Report, actor: str, via: str, action: str, new_state: str,
                 comment: str | None = None, **extra) -> None:
-    changes = {"state": (report.state, new_state)}
-    report.state = new_state
-    for k, v in extra.items():
-        changes[k] = (getattr(report, k), v)
-        setattr(report, k, v)
-    _record(session, report, actor, via, action, changes, comment)
+    _record(session, report, actor, via, action, moved(report, new_state, **extra), comment)
 
 
 def submit(session: Session, p: Principal, report: Report, expected_version: int, via: str = "web") -> None:

@@ -16,7 +16,8 @@ from mieruka.municipalities.survey import SURVEY_FIELDS, read_answer
 from mieruka.storage import survey_rounds as store
 from mieruka.storage import workflow as rounds_store
 from mieruka.storage.survey_round_models import SurveyAnswer, SurveyAnswerVersion, SurveyRequest
-from mieruka.workflow.reports import MAX_TEXT, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, InvalidReport, NotAllowed, WorkflowError, state_label
+from mieruka.workflow.reports import (MAX_TEXT, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, InvalidReport, NotAllowed, WorkflowError,
+                                      moved, state_label)
 
 FIELDS = SURVEY_FIELDS  # adopted, year_started, cost_before, cost_after, population
 LABELS = {"adopted": ("導入", "adopted"), "year_started": ("開始年度", "year started"),
@@ -176,12 +177,7 @@ def save(session: Session, p: Principal, answer: SurveyAnswer, form: dict, expec
 
 
 def _transition(session, answer, actor, via, action, new_state, comment=None, **extra) -> None:
-    changes = {"state": (answer.state, new_state)}
-    answer.state = new_state
-    for k, v in extra.items():
-        changes[k] = (getattr(answer, k), v)
-        setattr(answer, k, v)
-    _record(session, answer, actor, via, action, changes, comment)
+    _record(session, answer, actor, via, action, moved(answer, new_state, **extra), comment)
 
 
 def submit(session: Session, p: Principal, answer: SurveyAnswer, expected_version: int, via: str = "web") -> None:
