@@ -54,9 +54,12 @@ def kpi_tables(kpis: list[dict], labels: dict[int, dict] | None = None) -> dict[
             "id": k["id"], "name": k["name"], "tier": k["tier"], "reform_item": k["reform_item"],
             "organisation": k["organisation"], "unit": k["unit"], "direction": k["direction"],
             "baseline": b["value"] if b else None, "baseline_as_of": b["as_of"] if b else None,
+            "baseline_as_of_precision": b.get("as_of_precision") if b else None,
             "target": target["value"] if target else None, "target_deadline": target["deadline"] if target else None,
+            "target_deadline_precision": target.get("deadline_precision") if target else None,
             "target_text": target["text"] if target else None,
             "latest": latest["value"] if latest else None, "latest_as_of": latest["as_of"] if latest else None,
+            "latest_as_of_precision": latest.get("as_of_precision") if latest else None,
             "latest_status": latest["status"] if latest else None,
             "official_ratings": "、".join(f"{r['code']}（{r['source']['document']}）" for r in official if r["source"]),
             **{f"computed:{scheme}": code for scheme, code in sorted(computed.items())},
@@ -66,13 +69,16 @@ def kpi_tables(kpis: list[dict], labels: dict[int, dict] | None = None) -> dict[
         for t in k["targets"]:
             rel = t["relative"] or {}
             targets.append({"kpi_id": k["id"], "kpi": k["name"], "value": t["value"], "unit": t["unit"],
-                            "deadline": t["deadline"], "comparator": t["comparator"], "relative_factor": rel.get("factor"),
+                            "deadline": t["deadline"], "deadline_precision": t.get("deadline_precision"),
+                            "comparator": t["comparator"], "relative_factor": rel.get("factor"),
                             "relative_base_year": rel.get("base_fiscal_year"), "unset": t["unset"],
-                            "promised_by": t["promised_by"], "interim": t["interim"], "edition": t["edition"],
+                            "promised_by": t["promised_by"], "promised_by_precision": t.get("promised_by_precision"),
+                            "interim": t["interim"], "edition": t["edition"],
                             "text": t["text"], **_where(t["source"], labels)})
         for o in k["observations"]:
             observations.append({"kpi_id": k["id"], "kpi": k["name"], "value": o["value"], "unit": o["unit"],
-                                 "as_of": o["as_of"], "status": o["status"], "text": o["text"], **_where(o["source"], labels)})
+                                 "as_of": o["as_of"], "as_of_precision": o.get("as_of_precision"),
+                                 "status": o["status"], "text": o["text"], **_where(o["source"], labels)})
         for r in k["ratings"]:
             ratings.append({"kpi_id": k["id"], "kpi": k["name"], "scheme": r["scheme"], "code": r["code"],
                             "official": r["official"], "as_of": r["as_of"], "explanation": r["explanation"],

@@ -531,7 +531,15 @@ COLUMNS = {
     "direction": ("望ましい方向（up/down）", "desired direction (up/down)"), "baseline": ("基準値", "baseline value"),
     "baseline_as_of": ("基準値の時点", "baseline date"), "target": ("目標値", "target value"),
     "target_deadline": ("目標の期限", "target deadline"), "target_text": ("目標（文書の記載）", "target as written"),
-    "latest": ("最新の実績値", "latest actual"), "latest_as_of": ("最新の実績値の時点", "latest actual's date"),
+    "latest": ("最新の実績値", "latest actual"),
+    **{f"{key}_precision": (f"{ja}の精度（day: 日、month: 月、fiscal_year: 年度（年度末の日付で保存）、year: 年）",
+                            f"how precisely the document gave the {en} (day, month, fiscal_year: stored at its 31 March, "
+                            f"year)")
+       for key, ja, en in (("baseline_as_of", "基準値の時点", "baseline's date"),
+                           ("target_deadline", "目標の期限", "target's deadline"),
+                           ("latest_as_of", "最新の実績値の時点", "latest actual's date"),
+                           ("deadline", "期限", "deadline"), ("promised_by", "設定予定時期", "promised date"),
+                           ("as_of", "時点", "date"))}, "latest_as_of": ("最新の実績値の時点", "latest actual's date"),
     "latest_status": ("実績値の種別（速報・確報・見込み）", "kind of the latest actual (preliminary/final/forecast)"),
     "official_ratings": ("公表された評価区分（文書）", "official ratings (document)"),
     "documents": ("記載のある文書", "documents it appears in"), "value": ("値", "value"),
