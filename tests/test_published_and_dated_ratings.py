@@ -197,6 +197,20 @@ def test_a_date_before_meiji_is_a_422_in_the_pages_language(small):
     assert client.get("/?as_of=1868-01-25").status_code == 200
 
 
+def test_the_api_refuses_a_date_before_meiji_as_the_pages_do(small):
+    # /api/kpis and /api/audit took 1867-12-31 and answered as of the nearest stored date, naming a date no page can
+    client = TestClient(small.app, base_url=HOST, raise_server_exceptions=False)
+    for url in ("/api/kpis?as_of=1867-12-31", "/api/audit?as_of=0001-01-01", "/api/kpis/2?as_of=1868-01-24"):
+        r = client.get(url)
+        value = url.rsplit("=", 1)[1]
+        assert r.status_code == 422, url
+        assert f"as_of: 1868-01-25（明治元年1月25日）以降の日付を指定してください({value})。" in r.text, url
+    en = client.get("/api/audit?as_of=1800-06-01&lang=en")
+    assert en.status_code == 422
+    assert "as_of: give a date on or after 1868-01-25, the first day of a Japanese era (1800-06-01)." in en.text
+    assert client.get("/api/kpis?as_of=1868-01-25").status_code == 200
+
+
 def test_a_date_with_an_audit_only_counts_published_ratings_dated_by_then(small):
     # 2017-12-31: an audit is stored, no recomputation; 180万件 (2017年度末, dated 2018-03-31) and its A not yet published
     head, rows = distribution(small, "/?as_of=2017-12-31")

@@ -151,6 +151,12 @@ def test_upload_and_removal_are_in_the_history_and_the_security_log(site):
     assert sec.post("/reports/1/evidence/1/remove", data={"csrf_token": sec.csrf},
                     follow_redirects=False).headers["location"] == "/reports/1?evidence=removed"
     assert stored(url) == []
+    # removing it again, or a file that never was: 404, named, nothing recorded
+    for lang, text in (("", "証拠資料 1 はこの報告にありません。"), ("?lang=en", "This report has no evidence file 1.")):
+        gone = sec.post(f"/reports/1/evidence/1/remove{lang}", data={"csrf_token": sec.csrf}, follow_redirects=False)
+        assert gone.status_code == 404 and text in gone.text
+    never = rep.post("/reports/1/evidence/77/remove", data={"csrf_token": rep.csrf}, follow_redirects=False)
+    assert never.status_code == 404 and "証拠資料 77 はこの報告にありません。" in never.text
     label = f"根拠.pdf ({len(PDF)} B, sha256 {hashlib.sha256(PDF).hexdigest()[:12]})"
     with storage.session_scope(url) as s:
         steps = [(v.actor, v.action, v.changes, v.version) for v in s.scalars(

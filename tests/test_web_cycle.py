@@ -12,6 +12,7 @@ from mieruka import storage
 from mieruka.accounts import service
 from mieruka.storage import models as m
 from mieruka.web import create_app
+from mieruka.workflow.reports import latest_as_of
 
 GOOD = "Kasumigaseki-2019"
 
@@ -55,8 +56,16 @@ def test_round_form_names_a_bad_date(opened):
     assert answer.status_code == 422 and "as-of date: give a date such as 2019-03-31." in answer.text
     # before 明治 there is no 和暦 to show: such a round made /rounds and every reporter's /my a 500
     early = post(sec, "/rounds", name="古い", as_of="1800-01-01", deadline="1800-02-01")
-    assert early.status_code == 422 and "基準日は1868-01-25（明治元年1月25日）以降の日付にしてください。" in early.text
+    assert early.status_code == 422 and "基準日: 1868-01-25（明治元年1月25日）以降の日付を指定してください。" in early.text
     assert sec.get("/rounds").status_code == 200
+    # nor a date past the end of the year ten years from now (9999-12-31 leaves no following 年度 to name)
+    last = latest_as_of()
+    late = post(sec, "/rounds?lang=en", name="遠い", as_of="9999-12-31", deadline="9999-12-31")
+    assert late.status_code == 422 and (f"as-of date: give a date on or before {last.isoformat()} (the end of the "
+                                        "year 10 years from now).") in late.text
+    late = post(sec, "/rounds", name="遠い", as_of="2019-03-31", deadline="9999-12-31")
+    assert late.status_code == 422 and f"締切: {last.isoformat()}までの日付を指定してください(今年から10年後の年末まで)。" in late.text
+    assert "遠い" not in sec.get("/rounds").text
     again = post(sec, "/rounds", name="2019年度 進捗報告", as_of="2019-03-31", deadline="2019-05-31")
     assert again.status_code == 422 and "ラウンド「2019年度 進捗報告」は既にあります。" in again.text
 
@@ -78,6 +87,14 @@ def test_field_errors_are_named_in_the_page_language_and_nothing_is_saved(opened
                 target_reason="x")
     assert cell.status_code == 422
     assert "target deadline: give a date on or after 1868-01-25, the first day of a Japanese era." in cell.text
+    # a target cell whose deadline cannot be read (no 年度 before 明治): it was saved with 1867 as its value and no
+    # deadline, without a word
+    for lang, text in (("", "目標値の変更: 期限の年度を読み取れません。1868年度(明治元年度)以降の年度で書いてください。"
+                             "例: 2020年度までに 416団体"),
+                       ("?lang=en", "target change: the year of the deadline cannot be read: give a fiscal year from 1868 "
+                                    "on, e.g. 2020年度までに 416団体")):
+        typed = post(rep, "/reports/1" + lang, version="1", target_text="1867年度までに", target_reason="前倒し")
+        assert typed.status_code == 422 and text in typed.text, lang
     assert "版 1" in rep.get("/reports/1").text
 
 

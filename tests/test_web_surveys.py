@@ -17,6 +17,7 @@ from mieruka.evaluate import bottom_up
 from mieruka.storage import local_bodies
 from mieruka.storage.survey_round_models import SurveyAnswer
 from mieruka.web import create_app
+from mieruka.workflow.reports import latest_as_of
 from mieruka.workflow import rounds
 
 GOOD = "Kasumigaseki-2019"
@@ -65,6 +66,11 @@ def test_a_local_body_answers_only_its_own_survey(site):
     early = post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="1867-12-31")
     assert early.status_code == 422 and "時点: 1868-01-25（明治元年1月25日）以降の日付を指定してください。" in early.text
     assert sec.get("/surveys").status_code == 200 and "1867" not in sec.get("/surveys").text
+    # bounded above by the rule of a round's as-of date: the end of the year ten years from now
+    late = post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="9999-12-31")
+    assert late.status_code == 422 and (f"時点: {latest_as_of().isoformat()}までの日付を指定してください"
+                                        "(今年から10年後の年末まで)。") in late.text
+    assert "9999" not in sec.get("/surveys").text and answer_id(url, EBINA) is None
     assert post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="2019-04-01").status_code == 303
     mine, theirs = answer_id(url, EBINA), answer_id(url, CHIYODA)
     page = ebina.get("/my").text

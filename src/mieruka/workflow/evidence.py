@@ -51,6 +51,10 @@ class EvidenceRefused(WorkflowError):
     status = 422
 
 
+class NoSuchEvidence(WorkflowError):
+    status = 404  # nothing to remove: not a bad request about a file that exists
+
+
 class TooLarge(EvidenceRefused):
     status = 413
 
@@ -169,8 +173,8 @@ def remove(session: Session, p: Principal, report: Report, evidence_id: int, via
     _check_edit(session, p, report)
     row = store.evidence(session, report.id, evidence_id)
     if row is None:
-        raise EvidenceRefused(f"証拠資料 {evidence_id} はこの報告にありません。",
-                              f"This report has no evidence file {evidence_id}.")
+        raise NoSuchEvidence(f"証拠資料 {evidence_id} はこの報告にありません。",
+                             f"This report has no evidence file {evidence_id}.")
     label = _label(row)
     details = {"file": row.file_name, "sha256": row.sha256, "size": row.size_bytes}
     store.remove_evidence(session, row)
@@ -185,7 +189,5 @@ def fetch(session: Session, p: Principal | None, report: Report, evidence_id: in
         raise NotAllowed("この証拠資料を見る権限がありません。", "You may not see this evidence file.")
     row = store.evidence(session, report.id, evidence_id)
     if row is None:
-        err = WorkflowError(f"証拠資料 {evidence_id} はありません。", f"There is no evidence file {evidence_id}.")
-        err.status = 404
-        raise err
+        raise NoSuchEvidence(f"証拠資料 {evidence_id} はありません。", f"There is no evidence file {evidence_id}.")
     return row

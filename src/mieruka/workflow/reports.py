@@ -31,6 +31,27 @@ UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u
 UNSAFE_TEXT_MESSAGE = ("制御文字(NUL など)や文字の向きを変える記号は入力できません。",
                        "no control characters (NUL and the like) or direction overrides.")
 FORMULA_START = ("=", "+", "-", "@")
+AS_OF_YEARS_AHEAD = 10
+# A target cell that speaks of a deadline (「…年度までに」, 「…年までに」): one read without a deadline is refused.
+_NAMES_A_DEADLINE = re.compile(r"まで|年度|\d\s*年")
+
+
+def latest_as_of(today: date | None = None) -> date:
+    """The latest date a round or a survey may speak for: the end of the year ten years from today. A later one is
+    a typo, and 9999-12-31 leaves no following 年度 for the pages to name."""
+    return date((today or date.today()).year + AS_OF_YEARS_AHEAD, 12, 31)
+
+
+def as_of_refusal(when: date) -> tuple[str, str] | None:
+    """Why a round's or a survey's as-of date is refused (Japanese, English), or None: the same rule for both."""
+    if when < FIRST_ERA_DAY:  # every page shows the date with its 和暦, which has none before 明治
+        return ("1868-01-25（明治元年1月25日）以降の日付を指定してください。",
+                "give a date on or after 1868-01-25, the first day of a Japanese era.")
+    last = latest_as_of()
+    if when > last:
+        return (f"{last.isoformat()}までの日付を指定してください(今年から{AS_OF_YEARS_AHEAD}年後の年末まで)。",
+                f"give a date on or before {last.isoformat()} (the end of the year {AS_OF_YEARS_AHEAD} years from now).")
+    return None
 EDITABLE = {"reporter": ("draft", "returned"), "secretariat": ("draft", "returned", "submitted")}
 LABELS = {
     "actual_text": ("実績値(1セルの記載)", "actual as one cell"), "value": ("実績値", "actual value"),
@@ -153,8 +174,16 @@ def read_fields(form: dict[str, str | None], codes: list[str] | None = None) -> 
     if out.get("target_text"):
         try:
             cell = parse(out["target_text"], role="target")
-            out.update(target_value=cell.value, target_unit=cell.unit or out.get("target_unit"),
-                       target_deadline=cell.deadline)
+            if cell.deadline is None and _NAMES_A_DEADLINE.search(out["target_text"]):
+                # 「1867年度までに」: the reader knows no 年度 before 明治, read no deadline and took the year for the
+                # value; saved, the target had neither
+                problems.append(FieldProblem("target_text", "期限の年度を読み取れません。1868年度(明治元年度)以降の"
+                                             "年度で書いてください。例: 2020年度までに 416団体",
+                                             "the year of the deadline cannot be read: give a fiscal year from 1868 on, "
+                                             "e.g. 2020年度までに 416団体"))
+            else:
+                out.update(target_value=cell.value, target_unit=cell.unit or out.get("target_unit"),
+                           target_deadline=cell.deadline)
         except ParseError as exc:
             problems.append(FieldProblem("target_text", f"読み取れません({exc})。例: 2020年度までに 416団体",
                                          f"cannot be read ({exc}); e.g. 2020年度までに 416団体"))

@@ -19,7 +19,7 @@ from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report, ReportVersion, Round, RoundValue
 from mieruka.workflow import corrections
 from mieruka.workflow import steps as step_progress
-from mieruka.workflow.reports import RATING_SCHEME, STATUSES, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, NotAllowed, WorkflowError
+from mieruka.workflow.reports import RATING_SCHEME, STATUSES, as_of_refusal, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, NotAllowed, WorkflowError
 
 SNAPSHOT_FAMILY = "reporting-round"
 
@@ -52,9 +52,10 @@ def open_round(session: Session, p: Principal, name: str, as_of: date, deadline:
         raise WorkflowError("ラウンド名: " + UNSAFE_TEXT_MESSAGE[0], "round name: " + UNSAFE_TEXT_MESSAGE[1])
     if store.round_by_name(session, name):
         raise WorkflowError(f"ラウンド「{name}」は既にあります。", f"A round named {name!r} exists already.")
-    if as_of < FIRST_ERA_DAY:  # every page shows the date with its 和暦, which has none before 明治
-        raise WorkflowError("基準日は1868-01-25（明治元年1月25日）以降の日付にしてください。",
-                            "as-of date: give a date on or after 1868-01-25, the first day of a Japanese era.")
+    for label, when in ((("基準日", "as-of date"), as_of), (("締切", "deadline"), deadline)):
+        refusal = as_of_refusal(when)
+        if refusal:
+            raise WorkflowError(f"{label[0]}: {refusal[0]}", f"{label[1]}: {refusal[1]}")
     if deadline < as_of:
         raise WorkflowError("締切は基準日より後にしてください。", "The deadline must not be before the as-of date.")
     rnd = store.add(session, Round(name=name, as_of=as_of, deadline=deadline, state="open", opened_by=p.login,

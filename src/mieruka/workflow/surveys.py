@@ -17,7 +17,7 @@ from mieruka.storage import survey_rounds as store
 from mieruka.storage import workflow as rounds_store
 from mieruka.storage.survey_round_models import SurveyAnswer, SurveyAnswerVersion, SurveyRequest
 from mieruka.workflow.reports import (MAX_TEXT, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, InvalidReport, NotAllowed, WorkflowError,
-                                      moved, state_label)
+                                      as_of_refusal, moved, state_label)
 
 FIELDS = SURVEY_FIELDS  # adopted, year_started, cost_before, cost_after, population
 LABELS = {"adopted": ("導入", "adopted"), "year_started": ("開始年度", "year started"),
@@ -86,9 +86,9 @@ def open_survey(session: Session, p: Principal, round_id: int, initiative: str, 
     if not initiative or len(initiative) > 200 or any(unicodedata.category(c) == "Cc" for c in initiative):
         raise InvalidReport([Problem("initiative", "取組の名前を200文字以内で入力してください(例: 窓口業務の民間委託)。",
                                      "give the initiative's name, at most 200 characters.")])
-    if as_of < FIRST_ERA_DAY:  # every page shows the date with its 和暦, which has none before 明治
-        raise InvalidReport([Problem("as_of", "1868-01-25（明治元年1月25日）以降の日付を指定してください。",
-                                     "give a date on or after 1868-01-25, the first day of a Japanese era.")])
+    refusal = as_of_refusal(as_of)  # the rule of a round's as-of date
+    if refusal:
+        raise InvalidReport([Problem("as_of", *refusal)])
     if store.find_request(session, rnd.id, initiative, as_of) is not None:
         raise WorkflowError(f"このラウンドには「{initiative}」({as_of.isoformat()}現在)の調査が既にあります。",
                             f"The round has a survey of {initiative!r} as of {as_of.isoformat()} already.")

@@ -22,7 +22,7 @@ from mieruka.web.guards import (MAX_ID, MAX_SEARCH_CHARS, SEARCH_PATTERN, Reques
 from mieruka.web.i18n import LANGS
 from mieruka.storage.summaries import RATING_BASES, kpi_count, kpi_page
 from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_list_item, kpi_summary
-from mieruka.web.pages import DbSession, valid_scheme
+from mieruka.web.pages import FIRST_ERA_DAY, DbSession, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers.cases import filtered_cases
 from mieruka.web.routers.kpis import kpi_filter
@@ -52,9 +52,12 @@ def api_date(text: str | None) -> date | None:
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError:
         raise RequestRefused(422, "bad_date", field="as_of", value=text[:40]) from None
+    if parsed < FIRST_ERA_DAY:  # the same rule as the pages': the answers name dates with their 和暦
+        raise RequestRefused(422, "before_meiji", field="as_of", value=text[:40])
+    return parsed
 SearchKind = Literal[SEARCH_KINDS]
 Lang = Literal[LANGS]
 SearchQuery = Annotated[str, Query(max_length=MAX_SEARCH_CHARS, pattern=SEARCH_PATTERN,
