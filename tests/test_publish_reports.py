@@ -205,6 +205,61 @@ def test_kpi_sheet_has_svg_chart_values_and_ratings(rated):
     assert any(r[0] == "mieruka" and r[4] for r in ratings)  # computed, with its explanation
 
 
+def test_kpi_sheet_xlsx_holds_the_values_ratings_and_print_settings(rated):
+    """The indicator sheet's workbook (written from a template made once, not cell by cell through openpyxl): the
+    KPI's lines merged across, the values' header repeated on every page, dates real dates shown in 和暦."""
+    import io
+
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(_report(rated, "kpi_sheet_report", "2", "xlsx").content)).active
+    assert ws.title == "指標シート" and ws["A1"].value == "指標シート　窓口業務のアウトソーシング" and ws["A1"].font.sz == 13
+    assert [(ws.cell(r, 1).value, ws.cell(r, 2).value) for r in range(2, 6)] == [
+        ("改革項目", "⑪民間の大胆な活用による適正な民間委託等の加速"), ("階層", "第一階層"), ("単位", "団体"),
+        ("府省庁", "総務省自治行政局 地域力創造グループ")]
+    assert sorted(str(r) for r in ws.merged_cells.ranges) == ["B2:E2", "B3:E3", "B4:E4", "B5:E5"]
+    assert ws["E2"].border.right.style == "thin" and ws["C2"].border.top.style == "thin"
+    assert [c.value for c in ws[7]] == ["種別", "値（文書の記載）", "時点・期限", "速報・確報", "出典"]
+    assert ws["A7"].fill.fgColor.rgb == "00E8E8E8" and ws["A7"].font.b and ws["A7"].alignment.horizontal == "center"
+    assert ws.print_title_rows == "$7:$7" and ws.freeze_panes == "A8"
+    assert (ws.page_setup.paperSize, ws.page_setup.orientation, ws.page_setup.fitToWidth) == (9, "portrait", 1)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.oddFooter.center.text == "&P / &N"
+    assert [ws.column_dimensions[c].width for c in "ABCDE"] == [10, 40, 16, 10, 30]
+    actual = next(r for r in range(8, ws.max_row + 1) if ws.cell(r, 1).value == "実績")
+    assert [ws.cell(actual, c).value for c in range(1, 5)] == ["実績", "301団体(2017年4月速報値)", "2017年4月（平成29年4月）", "速報値"]
+    assert ws.cell(actual, 2).border.left.style == "thin" and ws.cell(actual, 2).font.sz == 9
+    head = next(r for r in range(8, ws.max_row + 1) if ws.cell(r, 1).value == "評価")
+    assert ws.cell(head, 5).value == "説明・出典" and ws.cell(head, 5).fill.fgColor.rgb == "00E8E8E8"
+    official = [ws.cell(r, 3) for r in range(head + 1, ws.max_row + 1) if ws.cell(r, 1).value == "公表"]
+    assert [c.value for c in official] == ["B", "A"] and official[0].font.b and official[0].alignment.horizontal == "center"
+    dated = ws.cell(official[0].row, 4)
+    assert dated.value == datetime(2017, 4, 1) and dated.number_format == WAREKI_FORMAT
+    assert ws.cell(ws.max_row, 1).value.startswith("出典: 000_e89baf27ea3ff1c4.txt") and ws.cell(ws.max_row, 1).font.sz == 8
+
+
+def test_kpi_sheet_xlsx_keeps_hostile_text_as_text():
+    """A document's text that a spreadsheet would run (=HYPERLINK) stays quoted text; characters XML cannot hold are
+    their pictures; surrounding spaces, markup characters and line breaks are kept."""
+    import io
+
+    import openpyxl
+
+    from mieruka.publish.kpi_sheet import KpiSheet, RatingRow, ValueRow, to_xlsx
+
+    sheet = KpiSheet(kpi_id=1, name="名<&>", item="=HYPERLINK(\"http://x\")", tier="第一階層", unit=None,
+                     organisation="府省\x07庁", values=[ValueRow("実績", " 200団体\r\n次 ", date(2017, 4, 30), "速報値", "d", "day"),
+                                                       ValueRow("実績", "@SUM(A1)", None, None, "", None)],
+                     ratings=[RatingRow(False, "s", "=B", None, "=1+1", "")], documents=[], chart_svg="")
+    ws = openpyxl.load_workbook(io.BytesIO(to_xlsx(sheet))).active
+    assert ws["A1"].value == "指標シート　名<&>"
+    assert ws["B2"].value == '=HYPERLINK("http://x")' and ws["B2"].data_type == "s" and ws["B2"].quotePrefix
+    assert ws["B4"].value == "-" and ws["B5"].value == "府省␇庁" and not ws["B5"].quotePrefix
+    assert ws["B8"].value == " 200団体\r\n次 " and ws["C8"].value == datetime(2017, 4, 30)
+    assert ws["B9"].value == "@SUM(A1)" and ws["B9"].quotePrefix and ws["C9"].value is None
+    assert ws["C12"].value == "=B" and ws["C12"].quotePrefix and ws["C12"].font.b and ws["E12"].value == "=1+1"
+    assert ws["A15"].value == "出典: -"
+
+
 @pytest.mark.browser
 def test_kpi_sheet_pdf_is_one_page(rated):
     import pdfplumber

@@ -121,41 +121,84 @@ def to_html(sheet: KpiSheet, at=None) -> str:
                        notes=[NOTE], at=at, sheet=sheet, body_class="sheet")
 
 
-def to_xlsx(sheet: KpiSheet) -> bytes:
+_INFO = ("改革項目", "階層", "単位", "府省庁")
+_FIRST_VALUE_ROW = 8  # after the title, the four lines about the KPI, a blank row and the values' header
+_template = None
+
+
+def _sheet_template():
+    """The indicator sheet's workbook as openpyxl makes it without the KPI's rows: page setup, widths, the title, the
+    four merged lines about the KPI and the values' header (repeated on every printed page), and a probe cell for
+    each style the rows use."""
     from mieruka.publish import workbook as w
 
     wb, ws = w.new_sheet("指標シート", landscape=False)
-    w.heading(ws, sheet.title, None, 5)
-    row = 2
-    for label, value in (("改革項目", sheet.item), ("階層", sheet.tier), ("単位", sheet.unit), ("府省庁", sheet.organisation)):
+    w.heading(ws, "指標シート", None, 5)
+    for row, label in enumerate(_INFO, start=2):
         w.body_cell(ws, row, 1, label, bold=True)
-        w.body_cell(ws, row, 2, value or "-")
+        w.body_cell(ws, row, 2, "-")
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
-        row += 1
-    row += 1
-    w.header_rows(ws, row, [[("種別", 1, 1), ("値（文書の記載）", 1, 1), ("時点・期限", 1, 1), ("速報・確報", 1, 1), ("出典", 1, 1)]])
-    row += 1
+    w.header_rows(ws, _FIRST_VALUE_ROW - 1, [[("種別", 1, 1), ("値（文書の記載）", 1, 1), ("時点・期限", 1, 1),
+                                             ("速報・確報", 1, 1), ("出典", 1, 1)]])
+    w.widths(ws, [10, 40, 16, 10, 30])
+
+    def body(quoted=False, **style):
+        return lambda ws, row: w.body_cell(ws, row, 1, "=" if quoted else "x", **style)
+
+    def head(quoted=False):
+        def make(ws, row):
+            c = w.body_cell(ws, row, 1, "=" if quoted else "x", bold=True)
+            c.fill = w.HEAD_FILL
+            return c
+        return make
+
+    def small(ws, row):
+        c = w.put(ws, row, 1, "x")
+        c.font = w.Font(name=w.FONT, size=8)
+        return c
+
+    probes = {"body": body(), "body=": body(True), "date": lambda ws, row: w.body_cell(ws, row, 1, date(2000, 1, 1), wareki=True),
+              "code": body(align=w.CENTER, bold=True), "code=": body(True, align=w.CENTER, bold=True),
+              "head": head(), "head=": head(True), "small": small}
+    return w.SheetTemplate(wb, ws, probes, _FIRST_VALUE_ROW - 1)
+
+
+def to_xlsx(sheet: KpiSheet) -> bytes:
+    """The sheet as XLSX: the values, the ratings (headed like the values), the note and the sources, each cell
+    styled as the template's probe of its kind (a text a spreadsheet would run as a formula: its quoted style)."""
+    from mieruka.jp.text import formula_like
+
+    global _template
+    if _template is None:
+        _template = _sheet_template()
+    t = _template
+    styles = t.styles
+
+    def cell(col: int, value, kind: str = "body", wareki: bool = False) -> tuple:
+        if wareki and isinstance(value, date):
+            return col, styles["date"], value
+        quoted = isinstance(value, str) and formula_like(value)
+        return col, styles[kind + "=" if quoted else kind], value
+
+    fixed = {(1, 1): (t.fixed[1][0][1], sheet.title)}
+    for row, value in enumerate((sheet.item, sheet.tier, sheet.unit, sheet.organisation), start=2):
+        fixed[(row, 2)] = cell(2, value or "-")[1:]
+    rows = t.fixed_rows(fixed)
+    row = _FIRST_VALUE_ROW
     for v in sheet.values:
-        w.body_cell(ws, row, 1, v.kind)
-        w.body_cell(ws, row, 2, v.text)
         # a date the document gave only to the 年度 or month is written so, not as a day
-        w.body_cell(ws, row, 3, v.when if v.precision in (None, "day") else v.shown_when, wareki=True)
-        w.body_cell(ws, row, 4, v.status)
-        w.body_cell(ws, row, 5, v.source)
+        rows[row] = [cell(1, v.kind), cell(2, v.text),
+                     cell(3, v.when if v.precision in (None, "day") else v.shown_when, wareki=True),
+                     cell(4, v.status), cell(5, v.source)]
         row += 1
     row += 1
-    for c, text in enumerate(("評価", "方式", "区分", "時点", "説明・出典"), start=1):
-        w.body_cell(ws, row, c, text, bold=True).fill = w.HEAD_FILL
+    rows[row] = [cell(c, text, "head") for c, text in enumerate(("評価", "方式", "区分", "時点", "説明・出典"), start=1)]
     row += 1
     for r in sheet.ratings:
-        w.body_cell(ws, row, 1, "公表" if r.official else "mieruka")
-        w.body_cell(ws, row, 2, r.scheme)
-        w.body_cell(ws, row, 3, r.code, align=w.CENTER, bold=True)
-        w.body_cell(ws, row, 4, r.as_of, wareki=True)
-        w.body_cell(ws, row, 5, "\n".join(x for x in (r.explanation, r.source) if x))
+        rows[row] = [cell(1, "公表" if r.official else "mieruka"), cell(2, r.scheme), cell(3, r.code, "code"),
+                     cell(4, r.as_of, wareki=True), cell(5, "\n".join(x for x in (r.explanation, r.source) if x))]
         row += 1
     row += 1
-    w.put(ws, row, 1, NOTE).font = w.Font(name=w.FONT, size=8)
-    w.put(ws, row + 1, 1, "出典: " + ("、".join(sheet.documents) or "-")).font = w.Font(name=w.FONT, size=8)
-    w.widths(ws, [10, 40, 16, 10, 30])
-    return w.to_bytes(wb)
+    rows[row] = [(1, styles["small"], NOTE)]
+    rows[row + 1] = [(1, styles["small"], "出典: " + ("、".join(sheet.documents) or "-"))]
+    return t.to_bytes(rows)

@@ -3,8 +3,11 @@ borders, A4 landscape fitted to the page width with the header rows repeated, da
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from copy import copy
-from datetime import date
+from datetime import date, datetime, timezone
+from typing import Callable
 from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
@@ -127,3 +130,93 @@ def to_bytes(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# A workbook made many times over with one layout (mieruka publish writes an indicator sheet per KPI): openpyxl made
+# every one of them cell object by cell object, 40-100 ms each. SheetTemplate keeps what openpyxl made once — styles,
+# theme, print settings, the fixed rows with their merges — and writes each workbook's cells as XML, with the style
+# indices openpyxl gave the same formatting in the template.
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_CORE_TIMES = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+class SheetTemplate:
+    """A one-sheet workbook's parts as openpyxl wrote them, to fill with rows: `styles` names the style indices
+    (made by styling a probe cell with `make_styles` in the template), `fixed` the template's own rows."""
+
+    def __init__(self, wb: Workbook, ws: Worksheet, probes: dict[str, Callable[[Worksheet, int], object]],
+                 fixed_rows: int):
+        self.styles = {}
+        first_probe = ws.max_row + 10
+        for i, (name, style) in enumerate(probes.items()):
+            self.styles[name] = style(ws, first_probe + i).style_id
+        # the fixed rows (cells kept with their style; values filled per workbook)
+        self.fixed: dict[int, list[tuple[int, int, object]]] = {}
+        for (r, c), cell in sorted(ws._cells.items()):
+            if r <= fixed_rows and (cell._value is not None or cell.has_style):
+                self.fixed.setdefault(r, []).append((c, cell.style_id if cell.has_style else 0, cell._value))
+        for key in [k for k in ws._cells if k[0] > fixed_rows]:
+            del ws._cells[key]
+        parts = {}
+        with zipfile.ZipFile(io.BytesIO(to_bytes(wb))) as z:
+            for name in z.namelist():
+                parts[name] = z.read(name)
+        sheet = parts["xl/worksheets/sheet1.xml"].decode("utf-8")
+        head, rest = sheet.split("<sheetData>", 1)
+        self.head = re.sub(r'<dimension ref="[^"]*"', '<dimension ref="{dimension}"', head, count=1)
+        self.tail = rest.split("</sheetData>", 1)[1]
+        self.parts = parts
+
+    def to_bytes(self, rows: dict[int, list[tuple[int, int, object]]]) -> bytes:
+        """The workbook with these rows: row number → [(column, style index, value)], the fixed rows' values given
+        by column where the template's differ (a value of None keeps the template's)."""
+        out = ["<sheetData>"]
+        last_row, last_col = 1, 1
+        for r in sorted(rows):
+            out.append(f'<row r="{r}">')
+            for c, style, value in rows[r]:
+                out.append(_cell_xml(r, c, style, value))
+                last_col = max(last_col, c)
+            out.append("</row>")
+            last_row = r
+        out.append("</sheetData>")
+        dimension = f"A1:{get_column_letter(last_col)}{last_row}"
+        sheet = (self.head.replace("{dimension}", dimension, 1) + "".join(out) + self.tail).encode("utf-8")
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, content in self.parts.items():
+                if name == "xl/worksheets/sheet1.xml":
+                    content = sheet
+                elif name == "docProps/core.xml":  # when it was made, as openpyxl stamps it
+                    content = _CORE_TIMES.sub(lambda m: m.group(1) + now + m.group(2), content.decode("utf-8")).encode()
+                z.writestr(name, content)
+        return buf.getvalue()
+
+    def fixed_rows(self, values: dict[tuple[int, int], tuple[int, object]]) -> dict[int, list]:
+        """The template's fixed rows with values (and their styles) set per cell: (row, column) → (style, value)."""
+        rows = {}
+        for r, cells in self.fixed.items():
+            rows[r] = [(c,) + values.get((r, c), (s, v)) for c, s, v in cells]
+        return rows
+
+
+def _cell_xml(row: int, col: int, style: int, value) -> str:
+    """One cell as openpyxl writes it: text inline (`put` rules: XML-illegal characters as their pictures), a date as
+    its Excel serial number."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils.datetime import to_excel
+
+    ref = f"{get_column_letter(col)}{row}"
+    s = f' s="{style}"' if style else ""
+    if value is None:
+        return f'<c r="{ref}"{s} t="n"></c>'
+    if isinstance(value, str):
+        if value == "":
+            return f'<c r="{ref}"{s} t="inlineStr"></c>'
+        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{value.translate(_XML_ESCAPES)}</t></is></c>'
+    if isinstance(value, (date, datetime)):
+        return f'<c r="{ref}"{s} t="n"><v>{to_excel(value)}</v></c>'
+    return f'<c r="{ref}"{s} t="n"><v>{value}</v></c>'
