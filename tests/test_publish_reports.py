@@ -199,7 +199,12 @@ def test_kpi_sheet_has_svg_chart_values_and_ratings(rated):
     rows = [r["cells"] for r in html_rows(html)]
     actuals = [r for r in rows if r and r[0] == "実績"]
     assert len(actuals) == 1 and actuals[0][1] == "301団体(2017年4月速報値)" and actuals[0][3] == "速報値"
-    assert "000_e89baf27ea3ff1c4.txt" in actuals[0][4] and "001_e45c8b7264fa866c.txt" in actuals[0][4]
+    # a figure cites its documents by number and line, 出典 names each number by title and date, no file name
+    assert actuals[0][4] == "[1]、12行目、[2]、29行目"
+    assert ("[1] 「改革工程表の進捗状況（地方交付税をはじめとした地方の財政に係る制度の改革 ⑪〜⑮）」"
+            "2017-10-01（平成29年10月1日）時点の数値、[2] 「改革工程表の進捗状況（地方交付税をはじめとした地方の財政に係る"
+            "制度の改革 ⑯・⑰）」2017-04-01（平成29年4月1日）時点の数値") in html
+    assert "000_e89baf27ea3ff1c4.txt" not in html and "001_e45c8b7264fa866c.txt" not in html
     ratings = [r for r in rows if r and r[0] in ("公表", "mieruka")]
     assert [r[2] for r in ratings if r[0] == "公表"] == ["B", "A"]  # 000 rated it B, 001 rated it A
     assert any(r[0] == "mieruka" and r[4] for r in ratings)  # computed, with its explanation

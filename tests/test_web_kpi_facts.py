@@ -23,6 +23,9 @@ from mieruka.web import create_app
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
+TITLE_000 = "改革工程表の進捗状況（地方交付税をはじめとした地方の財政に係る制度の改革 ⑪〜⑮）"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     if not SEEDS.is_dir():
@@ -56,9 +59,12 @@ def test_the_kpi_page_gives_the_printed_definition_cycle_and_documents(site):
     # the update cycle quotes the document's 次回の把握時期 (the row's last cell) and names it yearly
     cycle = page.split('id="update-cycle">')[1].split("</dd>")[0]
     assert "<strong>年1回</strong>" in cycle and prepare_cell(row.split("\t")[-1]) in cycle
-    # the documents it appears in: by kind and file name when the document prints no title
+    # the documents it appears in: 000 prints no title line, so by the title its 重要課題 and 改革項目 give it, and no
+    # date, so by the date of its newest figure
     listed = page.split('id="kpi-documents">')[1].split("</ul>")[0]
-    assert f'<a href="/documents/{docs["000"]["id"]}" title="{docs["000"]["file_name"]}">改革工程表 進捗（' in listed
+    assert (f'<a href="/documents/{docs["000"]["id"]}" title="{docs["000"]["file_name"]}"><span lang="ja" translate="no">'
+            f'{TITLE_000}</span></a>、<time datetime="2017-10-01">') in listed and "時点の数値" in listed
+    assert docs["000"]["title"] == TITLE_000
     english = client.get(f"/kpis/{kpi}?lang=en").text
     assert "<strong>once a year</strong>" in english and "Definition in the documents" in english
 
@@ -84,7 +90,7 @@ def test_the_api_gives_the_same_facts(site):
     assert got["update_cycle"]["cycle"] == "yearly" and got["update_cycle"]["basis"] == "text"
     assert got["update_cycle"]["source"]["line"] == 332
     assert got["owner"]["organisation"] == got["ministry"] and got["owner"]["inferred"] == got["ministry_inferred"]
-    assert got["appears_in"] == [{"id": docs["000"]["id"], "title": None, "date": None, "family": "reform-schedule",
+    assert got["appears_in"] == [{"id": docs["000"]["id"], "title": TITLE_000, "date": None, "family": "reform-schedule",
                                   "file_name": docs["000"]["file_name"]}]
     schema = client.get("/api/openapi.json").json()["components"]["schemas"]["KpiDetail"]["properties"]
     assert {"definitions", "update_cycle", "owner", "appears_in"} <= set(schema)

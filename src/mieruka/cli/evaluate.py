@@ -76,7 +76,15 @@ def evaluate_cmd(
         else:
             done = evaluate(session, sch, when, store=False, policies=policies)
     results, groups = done.results, done.groups
-    rows = [r.row(lang.value) for r in results] + [g.row(lang.value) for g in groups]
+    from mieruka.records.citation import named_sources
+    from mieruka.storage.queries import document_labels
+
+    with storage.session_scope(db) as session:
+        labels = labels_by_file(document_labels(session))
+    # an explanation cites the documents it read by file name: named here by title and date
+    rows = [{**row, "explanation": named_sources(row["explanation"], labels, lang.value)}
+            if row.get("explanation") else row
+            for row in [r.row(lang.value) for r in results] + [g.row(lang.value) for g in groups]]
     print_rows(rows, fmt, columns=COLUMNS, table_columns=TABLE_COLUMNS)
     tally = Counter(r.code for r in results)
     err.print(f"{len(results)} KPI(s) rated under {sch.name} as of {when.isoformat()}: "
@@ -118,6 +126,7 @@ def audit_cmd(
     """List what the documents published that disagrees: with the numbers, with each other, with the calendar."""
     from mieruka.evaluate.schemes import available
     from mieruka.evaluate.stored import audit_and_store
+    from mieruka.records.citation import named_sources
     from mieruka.storage.queries import document_labels
 
     schemes = [_scheme(n) for n in (scheme or sorted(available()))]
@@ -129,7 +138,7 @@ def audit_cmd(
         for f in found:
             tally[f["kind"]] += 1
             yield {"kind": f["kind"], "kpi_id": f["kpi_id"], "kpi": f["kpi"],
-                   "message": f["message_en"] if lang.value == "en" else f["message"],
+                   "message": named_sources(f["message_en"] if lang.value == "en" else f["message"], labels, lang.value),
                    "sources": [{**s, **dict(zip(("title", "date"), named(s["document"], labels)))} for s in f["sources"]]
                    if fmt is Format.json else cited(f["sources"], labels),
                    **({} if fmt is Format.json else {"source_files": cited_files(f["sources"])})}

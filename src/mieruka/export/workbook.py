@@ -40,6 +40,10 @@ def _latest(items: list[dict], key: str) -> dict | None:
 
 
 def kpi_tables(kpis: list[dict], labels: dict[int, dict] | None = None) -> dict[str, list[dict]]:
+    from mieruka.export.shapes import labels_by_file
+    from mieruka.records.citation import named_sources
+
+    by_file = labels_by_file(labels or {})
     summary, targets, observations, ratings = [], [], [], []
     for k in kpis:
         finals = [t for t in k["targets"] if not t["interim"]] or k["targets"]
@@ -61,7 +65,8 @@ def kpi_tables(kpis: list[dict], labels: dict[int, dict] | None = None) -> dict[
             "latest": latest["value"] if latest else None, "latest_as_of": latest["as_of"] if latest else None,
             "latest_as_of_precision": latest.get("as_of_precision") if latest else None,
             "latest_status": latest["status"] if latest else None,
-            "official_ratings": "、".join(f"{r['code']}（{r['source']['document']}）" for r in official if r["source"]),
+            "official_ratings": "、".join(f"{r['code']}（{_where(r['source'], labels)['source_document']}）"
+                                        for r in official if r["source"]),
             **{f"computed:{scheme}": code for scheme, code in sorted(computed.items())},
             "documents": "、".join(d["title"] or d["file_name"] for d in k["documents"]),
             "document_files": "、".join(d["file_name"] for d in k["documents"]),
@@ -81,7 +86,8 @@ def kpi_tables(kpis: list[dict], labels: dict[int, dict] | None = None) -> dict[
                                  "status": o["status"], "text": o["text"], **_where(o["source"], labels)})
         for r in k["ratings"]:
             ratings.append({"kpi_id": k["id"], "kpi": k["name"], "scheme": r["scheme"], "code": r["code"],
-                            "official": r["official"], "as_of": r["as_of"], "explanation": r["explanation"],
+                            "official": r["official"], "as_of": r["as_of"],
+                            "explanation": named_sources(r["explanation"], by_file) if r["explanation"] else None,
                             **_where(r["source"], labels)})
     return {"kpis": summary, "targets": targets, "observations": observations, "ratings": ratings}
 
@@ -113,12 +119,14 @@ def case_table(cases: list[dict], labels: dict[int, dict] | None = None) -> list
 def database_tables(session: Session, as_of: date, lang: str = "ja") -> dict[str, list[dict]]:
     from mieruka.evaluate.findings import audit_session
     from mieruka.export.shapes import cited, cited_files, labels_by_file
+    from mieruka.records.citation import named_sources
     from mieruka.storage.queries import case_rows, document_labels, document_rows, kpi_rows, measure_rows
 
     labels = document_labels(session)
     tables = kpi_tables(kpi_rows(session), labels)
     by_file = labels_by_file(labels)
-    tables["audit"] = [{**{k: v for k, v in f.row(lang).items() if k != "sources"},
+    tables["audit"] = [{**{k: (named_sources(v, by_file, lang) if k == "message" else v)
+                           for k, v in f.row(lang).items() if k != "sources"},
                         "sources": cited(f.sources, by_file), "source_files": cited_files(f.sources)}
                        for f in audit_session(session, as_of)]
     tables["measures"] = measure_table(measure_rows(session), labels)

@@ -24,4 +24,15 @@ def extract(doc: DecodedDocument, family: str | None = None) -> Extraction:
         raise UnreadableDocument(doc.path, f"the {reader.FAMILY} reader failed: {type(exc).__name__}: {exc}") from exc
     if not (ex.kpis or ex.items or ex.measures or ex.cases or ex.budgets or ex.results):
         raise UnreadableDocument(doc.path, f"looks like a {reader.FAMILY} document but no records could be extracted")
-    return with_date_precisions(ex)
+    ex = with_date_precisions(ex)
+    if ex.doc_date is None:
+        _note_data_date(ex)
+    return ex
+
+
+def _note_data_date(ex: Extraction) -> None:
+    """A document that prints no date of its own is named by the date of its newest figure (the reform schedule's
+    progress tables, 「2017年10月1日現在」): meta["data_as_of"], the latest actual that is not a forecast."""
+    dates = [o.as_of for k in ex.kpis for o in k.observations if o.as_of is not None and o.status != "forecast"]
+    if dates:
+        ex.meta["data_as_of"] = max(dates).isoformat()

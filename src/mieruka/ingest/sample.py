@@ -92,7 +92,7 @@ def _trim_sources(ex: r.Extraction) -> r.Extraction:
     ex.unplaced = []
     ex.legends = {k: v for k, v in ex.legends.items() if len(v) <= MAX_FACT_CHARS}
     # readers keep narrative sections in meta; a scheduling note ("2017年度末に集計予定") is a short fact of a table
-    ex.meta = {k: v for k, v in ex.meta.items() if k == "scheduling_notes"}
+    ex.meta = {k: v for k, v in ex.meta.items() if k in ("scheduling_notes", "data_as_of")}
     return ex
 
 

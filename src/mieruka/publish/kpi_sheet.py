@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from mieruka.jp import format_period_ja, point_end
+from mieruka.records.citation import document_name, named_sources, place
 from mieruka.publish.kpi_table import STATUS_JA, TIER_JA
 from mieruka.publish.svg import line_chart
 
@@ -57,10 +58,11 @@ class KpiSheet:
         return f"指標シート　{self.name}"
 
 
-def _where(source: dict | None) -> str:
+def _place(source: dict | None, labels: dict[str, dict]) -> str:
+    """A cited line by its document's title and date (citation.place), 「…」2019-08-01（令和元年8月1日）、43行目."""
     if not source:
         return ""
-    return f"{source['document']}" + (f" {source['line']}行" if source.get("line") else "")
+    return place(labels.get(source["document"]), source["document"], source.get("line"))
 
 
 def _merged(values: list[ValueRow]) -> list[ValueRow]:
@@ -78,7 +80,13 @@ def _merged(values: list[ValueRow]) -> list[ValueRow]:
 
 
 def build_kpi_sheet(kpi: dict) -> KpiSheet:
-    """From one KPI as storage.queries.kpi_rows gives it."""
+    """From one KPI as storage.queries.kpi_rows gives it; every source named by its document's title and date (the
+    KPI's documents, by file name)."""
+    # one A4 page: a figure cites its document by number, 「[1]、12行目」, and 出典 names each number by title and date
+    labels = {d["file_name"]: {"file_name": f"[{n}]"} for n, d in enumerate(kpi["documents"], start=1)}
+
+    def _where(source: dict | None) -> str:
+        return _place(source, labels)
     values: list[ValueRow] = []
     for b in kpi["baselines"]:
         values.append(ValueRow("基準値", b["text"], b["as_of"], None, _where(b["source"]), b.get("as_of_precision")))
@@ -95,7 +103,9 @@ def build_kpi_sheet(kpi: dict) -> KpiSheet:
         if not r["official"] and (r["scheme"] not in newest or (r["as_of"] or date.min) > (newest[r["scheme"]] or date.min)):
             newest[r["scheme"]] = r["as_of"]
     shown = [r for r in kpi["ratings"] if r["official"] or r["as_of"] == newest[r["scheme"]]]
-    ratings = [RatingRow(r["official"], r["scheme"], r["code"], r["as_of"], r["explanation"], _where(r["source"]))
+    ratings = [RatingRow(r["official"], r["scheme"], r["code"], r["as_of"],
+                         named_sources(r["explanation"], labels) if r["explanation"] else r["explanation"],
+                         _where(r["source"]))
                for r in sorted(shown, key=lambda r: (not r["official"], r["scheme"]))]
     series = [
         {"label": "実績", "kind": "actual", "points": [(o["as_of"], o["value"]) for o in kpi["observations"]]},
@@ -106,8 +116,7 @@ def build_kpi_sheet(kpi: dict) -> KpiSheet:
     return KpiSheet(
         kpi_id=kpi["id"], name=kpi["name"], item=item, tier=TIER_JA.get(kpi["tier"], ""), unit=kpi["unit"],
         organisation=kpi["organisation"], values=values, ratings=ratings,
-        documents=[d["file_name"] + (f"（{d['doc_date'].isoformat()}）" if d["doc_date"] else "")
-                   for d in kpi["documents"]],
+        documents=[f"[{n}] {document_name(d)}" for n, d in enumerate(kpi["documents"], start=1)],
         chart_svg=line_chart(series, kpi["unit"], kpi["name"]))
 
 

@@ -156,8 +156,9 @@ def build_kpi_status_table(source: TableSource, rows: list[dict], computed_schem
 
 
 def _source_line(table: KpiStatusTable) -> str:
-    s = table.source
-    return f"{s.file_name}" + (f"（{s.title}）" if s.title else "")
+    from mieruka.records.citation import document_name
+
+    return document_name(table.source.label(), lang=table.lang)
 
 
 def notes(lang: str = "ja") -> list[str]:

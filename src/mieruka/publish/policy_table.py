@@ -85,7 +85,9 @@ def build_policy_table(policy: dict, rows: list[dict]) -> PolicyTable:
 
 
 def _source_line(t: PolicyTable) -> str:
-    return t.file_name + (f"（{t.title}）" if t.title else "")
+    from mieruka.records.citation import document_name
+
+    return document_name({"title": t.title, "file_name": t.file_name, "date": t.doc_date})
 
 
 def to_html(table: PolicyTable, at=None) -> str:

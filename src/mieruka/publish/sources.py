@@ -27,6 +27,21 @@ class TableSource:
     title: str | None
     edition: str | None
     published: date | None
+    dated: dict | None = None  # the document's own date or its newest figure's: {date, date_is_data}
+
+    def label(self) -> dict:
+        """The document as records.citation names it: title and date."""
+        return {"title": self.title, "file_name": self.file_name, **(self.dated or {})}
+
+
+def dated(d: dict) -> dict:
+    """A report source's date as a citation gives it: its own (doc_date), else its newest figure's (data_as_of)."""
+    if d.get("doc_date"):
+        return {"date": d["doc_date"], "date_is_data": False}
+    try:
+        return {"date": date.fromisoformat(d["data_as_of"]), "date_is_data": True} if d.get("data_as_of") else {}
+    except ValueError:
+        return {}
 
 
 def _listing(lines: list[str]) -> str:
@@ -53,12 +68,12 @@ def resolve_edition(sources: dict, wanted: str) -> TableSource:
         if not e["document_ids"]:
             return None
         d = docs[e["document_ids"][-1]]
-        return TableSource(d["id"], d["file_name"], d["title"], e["name"], e["published"])
+        return TableSource(d["id"], d["file_name"], d["title"], e["name"], e["published"], dated(d))
 
     def of_document(d: dict) -> TableSource:
         e = edition_by_id.get(d["edition_id"])
         return TableSource(d["id"], d["file_name"], d["title"], e["name"] if e else None,
-                           e["published"] if e else d["doc_date"])
+                           e["published"] if e else d["doc_date"], dated(d))
 
     found = [e for e in editions if e["name"] == wanted]
     if not found and wanted.isdigit() and len(wanted) == 4:
@@ -89,7 +104,7 @@ def document_source(sources: dict, document_id: int) -> TableSource:
     d = found[0]
     e = next((e for e in sources["editions"] if e["id"] == d["edition_id"]), None)
     return TableSource(d["id"], d["file_name"], d["title"], e["name"] if e else None,
-                       e["published"] if e else d["doc_date"])
+                       e["published"] if e else d["doc_date"], dated(d))
 
 
 def resolve_policy(sources: dict, wanted: str) -> dict:

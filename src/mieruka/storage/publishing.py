@@ -35,10 +35,11 @@ def report_sources(session: Session) -> dict:
                       "document_ids": sorted(d for d, ne in newest.items() if ne.id == e.id)}
                      for e in editions.values()],
         "documents": [{"id": d.id, "file_name": d.file_name, "family": d.family, "title": d.title,
-                       "doc_date": d.doc_date, "sha256": d.sha256,
+                       "doc_date": d.doc_date, "sha256": d.sha256, "data_as_of": (d.meta or {}).get("data_as_of"),
                        "edition_id": newest[d.id].id if d.id in newest else None}
                       for d in docs if d.family == "reform-schedule"],
         "policies": [{"document_id": d.id, "file_name": d.file_name, "title": d.title, "doc_date": d.doc_date,
+                      "data_as_of": (d.meta or {}).get("data_as_of"),
                       "policy": results[d.id][0].policy if results.get(d.id) else d.title,
                       "result": results[d.id][0].result if results.get(d.id) else None}
                      for d in docs if d.family == "policy-evaluation"],

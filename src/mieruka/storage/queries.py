@@ -15,7 +15,8 @@ from mieruka.storage import models as m
 
 def _docs(session: Session) -> dict[int, m.Document]:
     return {d.id: d for d in session.execute(
-        select(m.Document.id, m.Document.file_name, m.Document.doc_date, m.Document.family, m.Document.title)).all()}
+        select(m.Document.id, m.Document.file_name, m.Document.doc_date, m.Document.family, m.Document.title,
+               m.Document.meta["data_as_of"].as_string().label("data_as_of"))).all()}
 
 
 def _source(docs, document_id: int | None, line: int | None) -> dict | None:
@@ -208,7 +209,8 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
             "item_schedules": schedules.get(item_id, []) if kid in first_of_item else [],
             "item_first": kid in first_of_item,  # the KPI that speaks for its reform item in the audit
             "documents": [{"id": i, "title": docs[i].title, "file_name": docs[i].file_name, "doc_date": docs[i].doc_date,
-                           "family": docs[i].family} for i in doc_ids if i in docs],
+                           "family": docs[i].family, **_dated(docs[i].doc_date, docs[i].data_as_of)}
+                          for i in doc_ids if i in docs],
         })
     return rows
 
@@ -271,9 +273,27 @@ def document_original(session: Session, document_id: int) -> dict | None:
 
 
 def document_labels(session: Session) -> dict[int, dict]:
-    """Document id -> its title, date, file name and family: how a page names the source it cites."""
-    return {i: {"title": t, "date": d, "file_name": f, "family": fam} for i, t, d, f, fam in session.execute(
-        select(m.Document.id, m.Document.title, m.Document.doc_date, m.Document.file_name, m.Document.family))}
+    """Document id -> its title, date, file name and family: how a page names the source it cites. A document that
+    prints no date has the date of its newest figure (meta data_as_of, noted at ingest) with date_is_data True."""
+    out = {}
+    for i, t, d, f, fam, data in session.execute(select(
+            m.Document.id, m.Document.title, m.Document.doc_date, m.Document.file_name, m.Document.family,
+            m.Document.meta["data_as_of"].as_string())):
+        out[i] = {"title": t, **_dated(d, data), "file_name": f, "family": fam}
+    return out
+
+
+def _dated(doc_date: date | None, data_as_of: str | None) -> dict:
+    """A document's date as a citation gives it: its own, else its newest figure's (date_is_data)."""
+    data_date = _iso_date(data_as_of) if doc_date is None else None
+    return {"date": doc_date or data_date, "date_is_data": data_date is not None}
+
+
+def _iso_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def document_rows(session: Session) -> list[dict]:

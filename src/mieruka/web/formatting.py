@@ -100,7 +100,7 @@ def bounded(value: float | None, unit: str | None, comparator: str | None, direc
     return shown + word
 
 
-_JA = "\u3000-\u30ff\u3400-\u9fff\uff01-\uff9f"
+_JA = "\u2460-\u24ff\u3000-\u30ff\u3400-\u9fff\uff01-\uff9f"
 # A run of Japanese, figures and spaces between its first and last Japanese character: 「2017年4月確報値は2018年3月頃に公表」
 _JAPANESE_RUN = re.compile(f"(?:[0-9][0-9.,]*)?[{_JA}](?:[{_JA}0-9.,:/%\\s-]*[{_JA}])?")
 
@@ -113,3 +113,16 @@ def japanese_data(text: str | None, lang: str = "ja") -> Markup:
     if lang == "ja":
         return escape(text)
     return Markup(_JAPANESE_RUN.sub(lambda m: f'<span lang="ja" translate="no">{m.group(0)}</span>', str(escape(text))))
+
+
+def named_sources_markup(text: str | None, lang: str, labels: dict[str, dict]) -> Markup:
+    """An audit finding's message with each document it cites by file name named by title and date (the file name
+    on hover), Japanese runs of an English message marked as data (japanese_data)."""
+    from mieruka.records.citation import named_sources
+
+    if text is None:
+        return Markup("")
+    return Markup(named_sources(
+        text, labels, lang,
+        mark=lambda name, file_name: f'<span class="cited" title="{escape(file_name)}">{japanese_data(name, lang)}</span>',
+        plain=lambda s: str(japanese_data(s, lang))))

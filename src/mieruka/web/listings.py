@@ -282,10 +282,13 @@ def document_flat(d: dict) -> dict:
 AUDIT_COLUMNS = ["kind", "kpi_id", "kpi", "message", "sources", "source_files"]
 
 
-def finding_flat(f: dict, labels: dict[str, dict] | None = None) -> dict:
+def finding_flat(f: dict, labels: dict[str, dict] | None = None, lang: str = "ja") -> dict:
     """An audit finding as one spreadsheet row: its sources by title and date ("title date:line" joined by "; ",
     labels: export.shapes.labels_by_file), and by file name in source_files."""
-    return {"kind": f["kind"], "kpi_id": f.get("kpi_id"), "kpi": f.get("kpi"), "message": f["message"],
+    from mieruka.records.citation import named_sources
+
+    return {"kind": f["kind"], "kpi_id": f.get("kpi_id"), "kpi": f.get("kpi"),
+            "message": named_sources(f["message"], labels or {}, lang),
             "sources": cited(f["sources"], labels), "source_files": cited_files(f["sources"])}
 
 

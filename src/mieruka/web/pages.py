@@ -155,20 +155,36 @@ def download_url(request: Request, fmt: str) -> str:
     return f"{request.url.path.rstrip('/')}.{fmt}" + ("?" + query if query else "")
 
 
-def _document_labels(request: Request) -> Callable[[int | None], dict]:
+class DocumentLabels:
     """doc_label(id) for the templates: the cited document's title, date and file name, read once per page and only
-    when the page cites a source (documents are few: one small query)."""
-    found: dict[int, dict] = {}
+    when the page cites a source (documents are few: one small query); by_file() the same keyed by file name, the
+    way audit messages cite documents (the newest of a name wins)."""
 
-    def doc_label(document_id: int | None) -> dict:
-        if not found:
-            from mieruka.storage.queries import document_labels
+    def __init__(self, read: Callable[[], dict[int, dict]]):
+        self._read, self._found, self._by_file = read, None, None
 
-            with storage.session_scope(request.app.state.read_url, request.app.state.timeout_ms) as session:
-                found.update(document_labels(session) or {0: {}})
-        return found.get(document_id) or {}
+    def _labels(self) -> dict[int, dict]:
+        if self._found is None:
+            self._found = self._read() or {}
+        return self._found
 
-    return doc_label
+    def __call__(self, document_id: int | None) -> dict:
+        return self._labels().get(document_id) or {}
+
+    def by_file(self) -> dict[str, dict]:
+        if self._by_file is None:
+            self._by_file = {d["file_name"]: d for _, d in sorted(self._labels().items()) if d.get("file_name")}
+        return self._by_file
+
+
+def _document_labels(request: Request) -> DocumentLabels:
+    def read() -> dict[int, dict]:
+        from mieruka.storage.queries import document_labels
+
+        with storage.session_scope(request.app.state.read_url, request.app.state.timeout_ms) as session:
+            return document_labels(session)
+
+    return DocumentLabels(read)
 
 
 def render(request: Request, name: str, context: dict, status_code: int = 200):
@@ -190,6 +206,9 @@ def render(request: Request, name: str, context: dict, status_code: int = 200):
         "principal": getattr(request.state, "principal", None),
         "doc_label": _document_labels(request),
     }
+    labels = context.get("doc_label") or base["doc_label"]
+    # an audit finding's message, its documents named by title and date (file name on hover)
+    base["cited"] = lambda text, in_lang=None: formatting.named_sources_markup(text, in_lang or lang, labels.by_file())
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 

@@ -18,7 +18,7 @@ from mieruka.storage.summaries import kpi_children_of, kpi_names
 from mieruka.storage.workflow import assigned_owners
 from mieruka.web.evaluation import evaluation_date
 from mieruka.web.i18n import pick_lang
-from mieruka.web.pages import render
+from mieruka.web.pages import DocumentLabels, render
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers.api import as_json, kpi_detail
 from mieruka.web.routers.cycle import history_context
@@ -76,9 +76,7 @@ class KpiPages:
             chains = histories(session, ids, staff=False)
             assigned = assigned_owners(session, ids)
             labels = document_labels(session) or {}
-
-            def doc_label(document_id: int | None) -> dict:  # pages.render's, read once per batch
-                return labels.get(document_id) or {}
+            doc_label = DocumentLabels(lambda: labels)  # pages.render's, read once per batch
             for (path, query), (kpi_id, kind) in wanted.items():
                 kpi = rows.get(kpi_id)
                 if kpi is None:

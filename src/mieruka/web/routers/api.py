@@ -171,6 +171,14 @@ def api_audit(session: DbSession,
     when = evaluation_date(session, DEFAULT_SCHEME, api_date(as_of))
     found = audit_page(session, lang, when.as_of, limit, offset, kind, kpi)
     total, rows = found or (0, [])
+    if rows:
+        from mieruka.export.shapes import labels_by_file
+        from mieruka.records.citation import named_sources
+        from mieruka.storage.queries import document_labels
+
+        # the message names each document by title and date; its sources keep the file name and line
+        labels = labels_by_file(document_labels(session))
+        rows = [{**f, "message": named_sources(f["message"], labels, lang)} for f in rows]
     return as_json({"total": total, "limit": limit, "offset": offset, "as_of": when.as_of, "stored": found is not None,
                     "items": rows})
 

@@ -49,7 +49,7 @@ def audit_download(fmt: str, request: Request, session: DbSession, lang: Lang, a
     def rows(s):
         labels = labels_by_file(document_labels(s))
         for offset in range(0, total, 2000):
-            yield from (finding_flat(f, labels) for f in audit_page(s, lang, when.as_of, limit=2000, offset=offset)[1])
+            yield from (finding_flat(f, labels, lang) for f in audit_page(s, lang, when.as_of, limit=2000, offset=offset)[1])
 
     return streamed_download(request, fmt, "audit", AUDIT_COLUMNS, rows)
 

@@ -35,7 +35,27 @@ def read(text: str) -> Extraction:
     ex.meta["kpi_rows"] = len(ex.kpis) - statements
     ex.meta["schedule_kpi_statements"] = statements
     split_second_measures(ex)  # after the counts: a second measure is no row of the document's own
+    ex.title = ex.title or progress_title(ex)
     return ex
+
+
+def progress_title(ex: Extraction) -> str | None:
+    """The document's title as its contents name it: it prints no title line, only pages headed 重要課題 and
+    改革項目 ⑪…⑮, so "改革工程表の進捗状況（<重要課題> ⑪〜⑮）" (the items' first and last numbers, ⑯・⑰ for two; the name
+    when there is one item and no number). None when it states no 重要課題 and no 改革項目."""
+    if not ex.items:
+        return None
+    themes = [i.theme for i in ex.items if i.theme]
+    # the most frequent 重要課題: one page may print a variant (制度改革 for 制度の改革)
+    theme = max(themes, key=themes.count) if themes else None
+    numbers = list(dict.fromkeys(i.number for i in ex.items if i.number))
+    if numbers:
+        which = {1: numbers[0], 2: "・".join(numbers)}.get(len(numbers), f"{numbers[0]}〜{numbers[-1]}")
+    elif len(ex.items) == 1:
+        which = ex.items[0].name
+    else:
+        which = f"{ex.items[0].name}ほか{len(ex.items) - 1}項目"
+    return f"改革工程表の進捗状況（{theme} {which}）" if theme else f"改革工程表の進捗状況（{which}）"
 
 
 def _share_between_appearances(ex: Extraction) -> None:
