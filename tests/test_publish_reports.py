@@ -239,7 +239,7 @@ def test_kpi_sheet_xlsx_holds_the_values_ratings_and_print_settings(rated):
     assert [c.value for c in official] == ["B", "A"] and official[0].font.b and official[0].alignment.horizontal == "center"
     dated = ws.cell(official[0].row, 4)
     assert dated.value == datetime(2017, 4, 1) and dated.number_format == WAREKI_FORMAT
-    assert ws.cell(ws.max_row, 1).value.startswith("出典: 000_e89baf27ea3ff1c4.txt") and ws.cell(ws.max_row, 1).font.sz == 8
+    assert ws.cell(ws.max_row, 1).value.startswith("出典: [1] 「改革工程表の進捗状況（地方交付税をはじめとした地方の財政に係る制度の改革 ⑪〜⑮）」2017-10-01") and ws.cell(ws.max_row, 1).font.sz == 8
 
 
 def test_kpi_sheet_xlsx_keeps_hostile_text_as_text():
