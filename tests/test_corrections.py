@@ -17,7 +17,11 @@ from mieruka import storage
 from mieruka.accounts import service
 from mieruka.cli import load_commands
 from mieruka.storage import models as m
+from mieruka.evaluate.audit import audit
+from mieruka.evaluate.findings import all_schemes
 from mieruka.storage.cycle_models import ReportVersion, SecurityEvent
+from mieruka.storage.overview import rating_rows
+from mieruka.storage.queries import kpi_rows
 from mieruka.web import create_app
 from mieruka.workflow import corrections, reports, rounds, steps
 from mieruka.workflow.reports import NotAllowed, WorkflowError
@@ -122,6 +126,47 @@ def test_a_correction_is_a_new_edition_naming_the_one_it_corrects(db):
         assert chain == [("correct", "sec"), ("save", "sec"), ("approve", "sec"), ("publish", "sec")]
 
 
+def current(s, kpi_id=1):
+    """What the pages, the API and the audit read of a KPI: its observations' texts and its official ratings' codes
+    with the document they cite."""
+    [kpi] = kpi_rows(s, [kpi_id])
+    return ([o["text"] for o in kpi["observations"]],
+            [(r["code"], r["source"]["document"]) for r in kpi["ratings"] if r["official"] and r["source"]
+             and r["source"]["document"].startswith("round-")])
+
+
+def test_a_corrected_value_is_no_longer_current_nor_audited_against_its_correction(db):
+    with storage.session_scope(db) as s:
+        sec = who(s, "sec")
+        first = s.get(m.Document, rounds.get(s, 1).document_id).file_name
+        texts, ratings = current(s)
+        assert "330団体 (2018年4月速報値)" in texts and ratings == [("B", first)]
+        fix = corrections.open_correction(s, sec, rounds.get(s, 1), NOTE)
+        corrections.amend(s, sec, fix, 1, {"actual_text": "331団体 (2018年4月速報値)", "proposed_rating": "A",
+                                           "rating_reason": "集計を直すと目標を達成"})
+        assert current(s) == (texts, ratings)  # an unpublished correction replaces nothing
+        before = old_edition(s)
+        rounds.publish(s, sec, fix)
+        second = s.get(m.Document, fix.document_id).file_name
+        texts, ratings = current(s)
+        assert "331団体 (2018年4月速報値)" in texts and "330団体 (2018年4月速報値)" not in texts
+        assert ratings == [("A", second)]
+        assert old_edition(s) == before  # still stored as published, in its own edition
+        [kpi] = kpi_rows(s, [1])
+        found = [(f.kind, sorted(x["document"] for x in f.row("ja")["sources"]))
+                 for f in audit([kpi], all_schemes(), date(2019, 3, 31))]
+        assert not [f for f in found if first in f[1]], found  # no conflict between the value and its correction
+        assert [r["code"] for r in rating_rows(s, kpi_ids=[1], official=True)
+                if r["source"] and r["source"]["document"] in (first, second)] == ["A"]
+        assert summary(s, 1)["latest_text"] == "331団体 (2018年4月速報値)"
+
+
+def summary(s, kpi_id):
+    from mieruka.storage.summaries import _summaries
+
+    return _summaries(s, [kpi_id])[0]
+
+
 def signed_in(app, login):
     client = TestClient(app)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
@@ -156,6 +201,18 @@ def test_the_pages_open_change_and_publish_a_correction(sqlite_url):
     old = public.get("/rounds/1/changes").text
     assert f"この版は「{ROUND}(訂正1)」で訂正されています。" in old
     assert public.get("/rounds/2/changes.json").json()["corrects"]["id"] == 1
+    # the corrected value is no longer shown as current, nor offered as a download; the history keeps both steps
+    page, listing = public.get("/kpis/1").text, public.get("/kpis").text
+    assert "331団体" in page and "330団体" not in page and "330団体" not in listing
+    api = public.get("/api/kpis/1").json()
+    assert [o["text"] for o in api["observations"]][-1] == "331団体 (2018年4月速報値)"
+    assert "330団体 (2018年4月速報値)" not in [o["text"] for o in api["observations"]]
+    csv = public.get("/kpis.csv")
+    row = next(line for line in csv.text.splitlines() if line.startswith("1,")).split(",")
+    assert csv.status_code == 200 and row[11:13] == ["331", "2018-04-01"], row
+    history = sec.get("/kpis/1/history").text
+    assert "330団体 (2018年4月速報値)" in history and "331団体 (2018年4月速報値)" in history
+    assert history.count("事務局 花子") >= 2 and "総務 太郎" in history
 
 
 def test_the_shell_corrects_amends_and_publishes(tmp_path):

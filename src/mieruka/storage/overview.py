@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, defer
 
 from mieruka.records.licence import recorded_or_default
 from mieruka.storage import models as m
+from mieruka.storage.superseded import superseded_ids
 
 # Documents ingested less than this apart belong to one run (the loader stores one file after another).
 RUN_GAP = timedelta(minutes=10)
@@ -68,7 +69,7 @@ def rating_rows(session: Session, scheme: str | None = None, official: bool | No
 
 
 def _rating_filters(scheme, official, kpi_ids, code) -> list:
-    out = []
+    out = [m.Rating.id.not_in(superseded_ids("rating"))]  # a rating a correction replaced is not current
     if scheme is not None:
         out.append(m.Rating.scheme == scheme)
     if official is not None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from mieruka.records.licence import recorded_or_default
 from mieruka.storage import models as m
+from mieruka.storage.superseded import superseded_ids, superseded_observation_ids
 
 
 def _docs(session: Session) -> dict[int, m.Document]:
@@ -51,7 +52,8 @@ def observation_columns(session: Session, kpi_ids: list[int]) -> list[tuple]:
         return []
     O = m.Observation
     return _driver_rows(session, select(O.id, O.kpi_id, O.value, O.unit, cast(O.as_of, String), O.status, O.document_id)
-                        .where(O.kpi_id.in_([int(i) for i in kpi_ids])).order_by(O.kpi_id, O.as_of, O.id))
+                        .where(O.kpi_id.in_([int(i) for i in kpi_ids]), O.id.not_in(superseded_observation_ids()))
+                        .order_by(O.kpi_id, O.as_of, O.id))
 
 
 def _driver_rows(session: Session, stmt) -> list[tuple]:
@@ -109,7 +111,8 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
     targets = by_kpi(select(T.kpi_id, T.value, T.unit, T.deadline, T.comparator, T.relative_factor, T.relative_kind,
                             T.relative_base_year, T.relative_base_value, T.unset, T.promised_by, T.interim,
                             T.edition_id, T.text, T.document_id, T.line_start, T.deadline_precision,
-                            T.promised_by_precision).where(T.kpi_id.in_(ids)).order_by(T.id))
+                            T.promised_by_precision).where(T.kpi_id.in_(ids), T.id.not_in(superseded_ids("target")))
+                     .order_by(T.id))
     observations: dict = defaultdict(list)
     if with_observations:
         # the driver's rows with the dates as text, each distinct date read once: a chunk of a national database holds
@@ -117,13 +120,14 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
         day: dict = {None: None}
         for row in _driver_rows(session, select(Ob.kpi_id, Ob.value, Ob.unit, cast(Ob.as_of, String), Ob.status, Ob.text,
                                                 Ob.document_id, Ob.line_start, Ob.as_of_precision)
-                                .where(Ob.kpi_id.in_([int(i) for i in ids])).order_by(Ob.kpi_id, Ob.as_of, Ob.id)):
+                                .where(Ob.kpi_id.in_([int(i) for i in ids]), Ob.id.not_in(superseded_observation_ids()))
+                                .order_by(Ob.kpi_id, Ob.as_of, Ob.id)):
             when = row[3]
             if when not in day:
                 day[when] = date.fromisoformat(when[:10])
             observations[row[0]].append((row[0], row[1], row[2], day[when], *row[4:]))
     ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start)
-                     .where(R.kpi_id.in_(ids)).order_by(R.id))
+                     .where(R.kpi_id.in_(ids), R.id.not_in(superseded_ids("rating"))).order_by(R.id))
     appearances = by_kpi(select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,
                                 A.policy_text, A.document_id, A.line_start, A.next_measurement_precision,
                                 A.tier_as_written, A.source_text).where(A.kpi_id.in_(ids)).order_by(A.id))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from mieruka.jp import normalise_text
 from mieruka.storage import models as m
+from mieruka.storage.superseded import superseded_ids, superseded_observation_ids
 
 _CHUNK = 500
 
@@ -36,13 +37,14 @@ def _summaries(session: Session, ids: list[int]) -> list[dict]:
     # the final (non-interim) target of the newest edition; the latest announced next measurement.
     # a printed 見込み is a forecast of a later date: the latest only when the KPI has no actual
     latest = _first_per_kpi(session, select(O.kpi_id, O.value, O.unit, O.as_of, O.status, O.text, O.as_of_precision)
-                            .where(O.kpi_id.in_(ids)),
+                            .where(O.kpi_id.in_(ids), O.id.not_in(superseded_observation_ids())),
                             [O.value.is_(None), func.coalesce(O.status, "") == "forecast", O.as_of.is_(None),
                              O.as_of.desc(), O.id.desc()])
     base = _first_per_kpi(session, select(B.kpi_id, B.value, B.unit, B.as_of, B.text, B.as_of_precision)
                           .where(B.kpi_id.in_(ids)), [B.id])
     target = _first_per_kpi(session, select(T.kpi_id, T.value, T.deadline, T.unset, T.text, T.deadline_precision)
-                            .outerjoin(E, E.id == T.edition_id).where(T.kpi_id.in_(ids)),
+                            .outerjoin(E, E.id == T.edition_id)
+                            .where(T.kpi_id.in_(ids), T.id.not_in(superseded_ids("target"))),
                             [T.interim, E.published.is_(None), E.published.desc(), T.id.desc()])
     said = or_(and_(A.next_measurement.is_not(None), A.next_measurement != ""), A.next_measurement_date.is_not(None))
     nxt = _first_per_kpi(session, select(A.kpi_id, A.next_measurement, A.next_measurement_date)
