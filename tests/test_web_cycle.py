@@ -203,7 +203,8 @@ def test_an_english_report_page_marks_the_document_text_a_finding_quotes_as_japa
     rep = signed_in(app, "rep")
     en = rep.get("/reports/1?lang=en").text
     assert ('the next measurement announced as &#34;<span lang="ja" translate="no">2017年4月確報値は2018年3月頃に公表'
-            '</span>&#34; (Mar 2018, schedule.txt line 4)') in en
+            '</span>&#34; (Mar 2018, <span class="cited" title="schedule.txt">“<span lang="ja" translate="no">改革工程表の進捗'
+            '</span>(<span lang="ja" translate="no">試験用</span>)” (2017-10-01), line 4</span>)') in en
     assert foreign(en, "en") == []
     ja = rep.get("/reports/1").text
     assert "「2017年4月確報値は2018年3月頃に公表」" in ja and '<span lang="ja"' not in ja.split('id="findings"')[1][:2000]
