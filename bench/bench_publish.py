@@ -49,8 +49,14 @@ def generated_document(n: int) -> str:
 def run(app, url: str, out: Path, exclude: tuple[str, ...]) -> tuple[float, object]:
     """One `mieruka publish` as the command does it: the data package's tables, then the site."""
     t0 = time.perf_counter()
-    with storage.session_scope(url) as s:
-        tables, documents = database_tables(s, date(2019, 3, 31), "ja"), document_rows(s)
+
+    def tables():
+        with storage.session_scope(url) as s:
+            return database_tables(s, date(2019, 3, 31), "ja")
+
+    def documents():
+        with storage.session_scope(url) as s:
+            return document_rows(s)
 
     def versions():
         with storage.session_scope(url) as s:

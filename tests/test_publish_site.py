@@ -26,9 +26,15 @@ from mieruka.web.static_pages import KpiPages
 AT = datetime(2026, 4, 1, 3, 0, tzinfo=timezone.utc)
 
 
-def _publish(url: str, out: Path, at=AT, **kw):
-    with storage.session_scope(url) as s:
-        tables, documents = database_tables(s, date(2019, 3, 31), "ja"), document_rows(s)
+def _publish(url: str, out: Path, at=AT, reads: list | None = None, **kw):
+    def tables():
+        (reads if reads is not None else []).append("tables")
+        with storage.session_scope(url) as s:
+            return database_tables(s, date(2019, 3, 31), "ja")
+
+    def documents():
+        with storage.session_scope(url) as s:
+            return document_rows(s)
 
     def versions():
         with storage.session_scope(url) as s:
@@ -128,14 +134,17 @@ def test_bulk_zip_and_datapackage(site):
 def test_second_run_rewrites_only_what_changed(site, tmp_path):
     url, out, first = site
     stamp = (out / "index.html").stat().st_mtime_ns
-    again = _publish(url, out, at=datetime(2026, 4, 2, tzinfo=timezone.utc))
+    reads = []
+    again = _publish(url, out, at=datetime(2026, 4, 2, tzinfo=timezone.utc), reads=reads)
     assert (again.written, again.removed, again.unchanged) == (0, 0, first.files)
+    assert reads == []  # the data package's tables are not even read: their files stay
     assert again.rendered == 0 and again.pages == first.pages  # nothing changed: nothing asked of the application
     assert (out / "index.html").stat().st_mtime_ns == stamp
     with storage.session_scope(url) as s:
         s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
-    changed = _publish(url, out, at=datetime(2026, 4, 3, tzinfo=timezone.utc))
+    changed = _publish(url, out, at=datetime(2026, 4, 3, tzinfo=timezone.utc), reads=reads)
     assert 0 < changed.written < first.files / 4 and changed.removed == 0
+    assert reads == ["tables"] and "窓口業務のアウトソーシング（改）" in (out / "data/kpis.csv").read_text(encoding="utf-8")
     assert changed.files == first.files and changed.pages == first.pages
     # only pages naming KPI 1 (and those showing all KPIs) are made again: not another KPI's own pages
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))

@@ -32,9 +32,14 @@ def publish_cmd(
     except TargetRefused as exc:
         fail(str(exc))
     storage.ensure_schema(db)
-    with storage.session_scope(db) as session:
-        tables = database_tables(session, date.today(), "ja")
-        documents = document_rows(session)
+
+    def tables() -> dict:  # read only when the data changed since the previous run
+        with storage.session_scope(db) as session:
+            return database_tables(session, date.today(), "ja")
+
+    def documents() -> list:
+        with storage.session_scope(db) as session:
+            return document_rows(session)
 
     def versions() -> dict:
         with storage.session_scope(db) as session:
