@@ -130,6 +130,7 @@ def description(key: str, lang: str) -> str:
 
 RATING_KEYS = ("rating", "rating_computed", "rating_official")
 BASIS_JA = {"computed": "再計算", "official": "公表"}
+CODED = frozenset({*VALUES_JA, "rating_basis", *RATING_KEYS, "scheme"})  # the keys shown() may put in words
 
 
 def shown(key: str, value, lang: str):

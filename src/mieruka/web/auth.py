@@ -11,7 +11,8 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mieruka import storage
 from mieruka.accounts import service
@@ -68,18 +69,32 @@ def _lookup(db_url: str, token: str) -> Principal | None:
         return service.session_principal(session, token)
 
 
-class PrincipalMiddleware(BaseHTTPMiddleware):
+class PrincipalMiddleware:
     """Sets request.state.principal from the session cookie; a visitor without the cookie costs no query.
-    Pages seen signed in are never cached (they may show unpublished values)."""
+    Pages seen signed in are never cached (they may show unpublished values). A plain ASGI middleware: Starlette's
+    BaseHTTPMiddleware ran every request in a task of its own and passed each chunk of a body through a stream."""
 
-    async def dispatch(self, request: Request, call_next):
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         token = session_token(request) if SESSION_COOKIE in request.cookies else None
         principal = await run_in_threadpool(_lookup, request.app.state.db_url, token) if token else None
         request.state.principal = principal
-        response = await call_next(request)
-        if principal is not None:
-            response.headers["Cache-Control"] = "no-store"
-        return response
+        if principal is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def private(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, private)
 
 
 def install(app: FastAPI) -> None:
