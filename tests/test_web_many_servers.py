@@ -93,15 +93,20 @@ def test_requests_read_from_the_read_url(tmp_path, monkeypatch):
 
 def test_reads_go_to_the_replica_and_writes_to_the_database(tmp_path):
     """A GET or HEAD reads from the read URL; a form's POST writes to the database itself (a replica refuses writes)."""
+    import asyncio
     from types import SimpleNamespace
 
     from mieruka.web.pages import get_session
 
     main, replica = f"sqlite:///{tmp_path / 'main.db'}", f"sqlite:///{tmp_path / 'replica.db'}"
     state = SimpleNamespace(db_url=main, read_url=replica, timeout_ms=None)
+
+    async def bound_url(method: str) -> str:
+        sessions = get_session(SimpleNamespace(method=method, app=SimpleNamespace(state=state)))
+        session = await sessions.__anext__()
+        url = str(session.get_bind().url)
+        await sessions.aclose()
+        return url
+
     for method, expected in (("GET", replica), ("HEAD", replica), ("POST", main)):
-        request = SimpleNamespace(method=method, app=SimpleNamespace(state=state))
-        sessions = get_session(request)
-        session = next(sessions)
-        assert str(session.get_bind().url) == expected, method
-        sessions.close()
+        assert asyncio.run(bound_url(method)) == expected, method

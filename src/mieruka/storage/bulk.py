@@ -9,6 +9,8 @@ from typing import Iterable
 from sqlalchemy import JSON, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from mieruka.storage.db import note_write
+
 CHUNK = 20_000
 
 
@@ -38,7 +40,9 @@ def _copy(session: Session, model, rows: Iterable[dict]) -> int:
     columns = list(first)
     as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
     names = ", ".join(f'"{c}"' for c in columns)
-    cursor = session.connection().connection.driver_connection.cursor()
+    connection = session.connection()
+    note_write(connection)  # COPY goes past SQLAlchemy's statement events: the change counter counts it here
+    cursor = connection.connection.driver_connection.cursor()
     n = 0
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in _chain(first, it):

@@ -124,11 +124,61 @@ def get_engine(url: str | None = None, timeout_ms: int | None = None) -> Engine:
         engine = create_engine(url, future=True, pool_pre_ping=backend == "postgresql",
                                connect_args=_connect_args(url, timeout_ms), **pooled)
         event.listen(engine, "handle_error", _note_url)
+        if engine.dialect.name == "postgresql":
+            count_changes(engine)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
         _engines[key] = engine
     return _engines[key]
+
+
+# Statements that change nothing: any other marks its transaction as one that wrote (over-counting costs an emptied
+# cache, under-counting a stale page)
+_READS = ("SELECT", "SHOW", "SET", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "EXPLAIN", "VALUES")
+# the row is absent while a downgrade below 0014 (or an upgrade before it) runs: nothing to count then
+_BUMP = ("DO $$BEGIN IF to_regclass('change_counter') IS NOT NULL THEN "
+         "UPDATE change_counter SET n = n + 1 WHERE id = 1; END IF; END$$")
+
+
+def count_changes(engine: Engine) -> None:
+    """Make each transaction of engine (PostgreSQL) that wrote bump change_counter as it commits: the row a response
+    cache watches (ChangeWatch). Taken last, at commit, so a writer holds the row's lock only while it commits and
+    never waits for another lock after it (no deadlock)."""
+    event.listen(engine, "after_cursor_execute", _note_write)
+    event.listen(engine, "commit", _bump_on_commit)
+    event.listen(engine, "rollback", _forget_write)
+
+
+def _note_write(conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
+    if conn.info.get("wrote"):
+        return
+    head = statement.lstrip(" \n(")[:10].upper()
+    if head.startswith("WITH"):
+        upper = statement.upper()
+        wrote = "INSERT" in upper or "UPDATE" in upper or "DELETE" in upper
+    else:
+        wrote = not head.startswith(_READS)
+    if wrote:
+        conn.info["wrote"] = True
+
+
+def note_write(conn) -> None:
+    """Count a write made past SQLAlchemy's statements (COPY on the driver's cursor) in conn's transaction."""
+    conn.info["wrote"] = True
+
+
+def _bump_on_commit(conn) -> None:
+    if conn.info.pop("wrote", False):
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(_BUMP)
+        finally:
+            cursor.close()
+
+
+def _forget_write(conn) -> None:
+    conn.info.pop("wrote", None)
 
 
 def _note_url(context) -> None:
@@ -380,8 +430,10 @@ class ChangeWatch:
     on one connection of its own in a few microseconds: what a response cache keys on.
 
     SQLite: `PRAGMA data_version` of that connection, which changes when another connection commits; PostgreSQL:
-    the current snapshot (`pg_current_snapshot()`), which is the same only while no transaction that writes has
-    begun or ended since (anywhere on the server: more changes than needed, never fewer). None when the database
+    change_counter's row, which each transaction that wrote through mieruka bumps as it commits (count_changes), so
+    the writes of other databases on the same server change nothing here (a write made outside mieruka, by psql, is
+    seen at the next write made through it). Before migration 0014 the current snapshot (`pg_current_snapshot()`),
+    which changes whenever a transaction that writes begins or ends anywhere on the server. None when the database
     cannot be asked: then nothing is cached."""
 
     def __init__(self, url: str | None = None):
@@ -411,7 +463,7 @@ class ChangeWatch:
             try:
                 cur = self._connection().cursor()
                 try:
-                    cur.execute("PRAGMA data_version" if self._sqlite else "SELECT pg_current_snapshot()::text")
+                    cur.execute("PRAGMA data_version" if self._sqlite else _PG_TOKEN)
                     seen = cur.fetchone()[0]
                 finally:
                     cur.close()
@@ -434,6 +486,10 @@ class ChangeWatch:
             self._conn = None
             self._seen = None
             self._generation += 1
+
+
+_PG_TOKEN = ("SELECT CASE WHEN to_regclass('change_counter') IS NULL THEN 's' || pg_current_snapshot()::text "
+             "ELSE 'c' || (SELECT n FROM change_counter WHERE id = 1) END")
 
 
 def _null_pool():

@@ -503,6 +503,16 @@ class LocalPlanChange(Base):
     new: Mapped[dict | None] = mapped_column(JSON)
 
 
+class ChangeCounter(Base):
+    """One row counting the transactions that wrote to this database, bumped in each one's own commit on PostgreSQL
+    (storage.db): what the response cache of a server on PostgreSQL watches, so another database's writes on the same
+    server do not empty it. SQLite needs none (its data_version is the file's own)."""
+
+    __tablename__ = "change_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # The reporting cycle's tables live in their own module; importing it here puts them in Base.metadata.
 from mieruka.storage import cycle_models  # noqa: E402,F401
 from mieruka.storage import report_extra_models  # noqa: E402,F401

@@ -1,0 +1,91 @@
+"""The token a server's response cache keys on (storage.ChangeWatch): it changes when a transaction that wrote to this
+database commits, through the ORM, a plain statement or a bulk COPY, and not when one only read, rolled back, or wrote
+to another database (on PostgreSQL the snapshot it used to be changed with any write anywhere on the server)."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import create_engine, select, text
+
+from conftest import PG_URL
+from mieruka import storage
+from mieruka.storage import bulk, models as m
+
+
+def _other_database(db_url: str, tmp_path) -> tuple[str, callable]:
+    """Another database on the same server (a schema of its own on PostgreSQL, another file on SQLite) and its dropper."""
+    if db_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'other.db'}", lambda: None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop():
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", drop
+
+
+def test_the_token_changes_with_this_databases_writes_only(db_url, tmp_path):
+    storage.upgrade(db_url)
+    other, drop = _other_database(db_url, tmp_path)
+    watch = storage.ChangeWatch(db_url)
+    try:
+        storage.upgrade(other)
+        start = watch.token()
+        assert start is not None and watch.token() == start
+
+        with storage.session_scope(db_url) as s:  # a reader's transaction
+            assert s.scalar(select(m.Organisation.id)) is None
+        assert watch.token() == start
+
+        with storage.session_scope(other, write=True) as s:  # another database's writes
+            s.add(m.Organisation(name="総務省"))
+        bulk_other = bulk.insert_rows
+        with storage.session_scope(other, write=True) as s:
+            bulk_other(s, m.Organisation, [{"id": 50, "name": "財務省"}])
+        assert watch.token() == start
+
+        try:
+            with storage.session_scope(db_url, write=True) as s:  # rolled back: nothing changed
+                s.add(m.Organisation(name="法務省"))
+                s.flush()
+                raise RuntimeError("stop")
+        except RuntimeError:
+            pass
+        assert watch.token() == start
+
+        with storage.session_scope(db_url, write=True) as s:
+            s.add(m.Organisation(name="総務省"))
+        after_orm = watch.token()
+        assert after_orm != start and watch.token() == after_orm
+
+        with storage.session_scope(db_url, write=True) as s:
+            s.execute(text("UPDATE organisations SET name = '総務省 ' WHERE name = '総務省'"))
+        after_text = watch.token()
+        assert after_text not in (start, after_orm)
+
+        with storage.session_scope(db_url, write=True) as s:  # COPY on PostgreSQL, an INSERT on SQLite
+            assert bulk.insert_rows(s, m.Organisation, [{"id": 60, "name": "外務省"}]) == 1
+        assert watch.token() not in (start, after_orm, after_text)
+    finally:
+        watch.close()
+        storage.dispose_engines()
+        drop()
+
+
+def test_a_postgresql_writer_counts_its_commits_in_change_counter(db_url):
+    storage.upgrade(db_url)
+    with storage.session_scope(db_url) as s:
+        before = s.scalar(select(m.ChangeCounter.n))
+    for name in ("総務省", "財務省"):
+        with storage.session_scope(db_url, write=True) as s:
+            s.add(m.Organisation(name=name))
+    with storage.session_scope(db_url) as s:
+        counted = s.scalar(select(m.ChangeCounter.n))
+    # SQLite's data_version needs no counter: its row stays as the migration made it
+    assert (before, counted) == ((0, 0) if db_url.startswith("sqlite") else (before, before + 2))
