@@ -109,4 +109,5 @@ _rows = st.lists(st.fixed_dictionaries({"as_of": st.sampled_from([date(2017, 3, 
 @settings(max_examples=300)
 @given(_rows, _rows, st.sampled_from([None, date(2018, 1, 1), date(2019, 3, 31)]))
 def test_the_stale_check_works_out_the_announcing_documents_latest_once(actuals, own, doc_date):
-    assert audit._any_newer(actuals, own, doc_date) == any(audit._newer(o, own, doc_date) for o in actuals)
+    pairs = lambda rows: [(o["as_of"], o) for o in rows]  # noqa: E731 - the (day, observation) pairs stale() passes
+    assert audit._any_newer(pairs(actuals), pairs(own), doc_date) == any(audit._newer(o, own, doc_date) for o in actuals)

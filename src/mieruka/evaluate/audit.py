@@ -41,9 +41,10 @@ class Finding:
 
 
 def _cite(*sources: dict | None) -> list[dict]:
-    out = []
+    out, seen = [], set()
     for s in sources:
-        if s and {"document": s.get("document"), "line": s.get("line")} not in out:
+        if s and (s.get("document"), s.get("line")) not in seen:
+            seen.add((s.get("document"), s.get("line")))
             out.append({"document": s.get("document"), "line": s.get("line")})
     return out
 
@@ -239,14 +240,16 @@ def _differ(a: float, b: float, approx: bool) -> bool:
 def value_conflicts(kpis: list[dict]) -> list[Finding]:
     """Different values for the same KPI at the same point in time (a 速報値 later revised by a 確報値 is not one)."""
     out = []
-    written: dict = {}  # (value, unit) -> as written; (document, line, en) -> the place: a KPI repeats both often
-    cited: dict = {}
+    # a national KPI repeats its values and its places (its bodies' values share one line): each is written once, the
+    # places kept per source object (the rows of a line share one; at() reads only its document and line)
+    written: dict = {}  # (value, unit) -> (as written, in English)
+    cited: dict = {}  # id(source) -> (place, in English)
 
-    def place(source: dict | None, en: bool = False) -> str:
-        key = (source.get("document"), source.get("line"), en) if source else (None, None, en)
-        if key not in cited:
-            cited[key] = at_en(source) if en else at(source)
-        return cited[key]
+    def place(source: dict | None) -> tuple[str, str]:
+        got = cited.get(id(source))
+        if got is None:
+            got = cited[id(source)] = (at(source), at_en(source))
+        return got
 
     for kpi in kpis:
         stated = [o for o in kpi.get("observations", []) if o.get("status") != "forecast"]
@@ -261,10 +264,18 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
             involved = _involved(rows)
             if not involved:
                 continue
-            values = _distinct(involved, written)
-            parts = "、".join(f"{v}（{'・'.join(place(s) for s, _ in srcs)}）" for v, srcs in values.items())
-            parts_en = "; ".join(f"{num_en(float(srcs[0][1]['value']), srcs[0][1].get('unit'))} "
-                                 f"({', '.join(place(s, True) for s, _ in srcs)})" for srcs in values.values())
+            values: dict = {}  # value as written -> its rows' places (ja, en), and the English of its first row
+            for r in involved:
+                key = (r["value"], r.get("unit"))
+                w = written.get(key)
+                if w is None:
+                    w = written[key] = (num(float(r["value"]), r.get("unit")), num_en(float(r["value"]), r.get("unit")))
+                entry = values.get(w[0])
+                if entry is None:
+                    entry = values[w[0]] = (w[1], [])
+                entry[1].append(place(r.get("source")))
+            parts = "、".join(f"{v}（{'・'.join([p[0] for p in places])}）" for v, (_, places) in values.items())
+            parts_en = "; ".join(f"{en} ({', '.join([p[1] for p in places])})" for en, places in values.values())
             out.append(Finding("value_conflict", kpi["id"], kpi["name"],
                                f"{when}時点の値が資料によって異なる: {parts}",
                                f"the value at {when} differs between documents: {parts_en}",
@@ -291,18 +302,6 @@ def _involved(rows: list[dict]) -> list[dict]:
         lo, hi = min(values), max(values)
         return [r for r, v in zip(rows, values) if _differ(v, lo, False) or _differ(v, hi, False)]
     return [r for r in rows if any(_values_conflict(r, other) for other in rows if other is not r)]
-
-
-def _distinct(rows: list[dict], written: dict | None = None) -> dict[str, list[tuple[dict, dict]]]:
-    """Value as written → the (source, row) pairs that give it."""
-    written = {} if written is None else written
-    out: dict[str, list[tuple[dict, dict]]] = {}
-    for r in rows:
-        key = (r["value"], r.get("unit"))
-        if key not in written:
-            written[key] = num(float(r["value"]), r.get("unit"))
-        out.setdefault(written[key], []).append((r.get("source"), r))
-    return out
 
 
 @dataclass
@@ -532,30 +531,34 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
     """The next measurement a document announced is due by as_of, yet no newer actual has been published."""
     out = []
     for kpi in kpis:
-        # an undated actual counts as of its document's date
-        actuals = [{**o, "as_of": o.get("as_of") or dates.get(doc_key(o.get("source"))), "undated": not o.get("as_of")}
-                   for o in kpi.get("observations", []) if o.get("value") is not None and o.get("status") != "forecast"]
-        actuals = [o for o in actuals if o["as_of"]]
+        due_at = [(a.get("next_measurement_date") or announced_due(a.get("next_measurement")), a)
+                  for a in kpi.get("appearances", [])]
+        due_at = [(due, a) for due, a in due_at if due is not None and due < as_of]
+        if not due_at:
+            continue
+        # (day, observation) of each actual: an undated actual counts as of its document's date
+        actuals = []
+        for o in kpi.get("observations", []):
+            if o.get("value") is not None and o.get("status") != "forecast":
+                day = o.get("as_of") or dates.get(doc_key(o.get("source")))
+                if day:
+                    actuals.append((day, o))
         overdue = []
-        for a in kpi.get("appearances", []):
-            due = a.get("next_measurement_date") or announced_due(a.get("next_measurement"))
-            if due is None or due >= as_of:
-                continue
+        for due, a in due_at:
             doc = doc_key(a.get("source"))
-            own = [o for o in actuals if doc_key(o.get("source")) == doc]
+            own = [x for x in actuals if doc_key(x[1].get("source")) == doc]
             if not _any_newer(actuals, own, dates.get(doc)):
                 overdue.append((due, a, own))
         if not overdue:
             continue
         due = min(d for d, _, _ in overdue)
-        latest = max(actuals, key=lambda o: o["as_of"]) if actuals else None
+        day, latest = max(actuals, key=lambda x: x[0]) if actuals else (None, None)
         if latest:
-            when = (latest["as_of"], latest.get("as_of_precision"), latest.get("text") or "")
+            when = (day, latest.get("as_of_precision"), latest.get("text") or "")
         # an actual printed without a date says so: the document's date stands in for it, never silently
-        when_ja = f"日付の記載なし、資料の日付{latest['as_of']}で扱う" if latest and latest["undated"] else \
-            (_d(*when) if latest else "")
-        when_en = f"no date printed, taken as of the document's date {latest['as_of']}" if latest and latest["undated"] \
-            else (_d_en(*when) if latest else "")
+        undated = latest is not None and not latest.get("as_of")
+        when_ja = f"日付の記載なし、資料の日付{day}で扱う" if undated else (_d(*when) if latest else "")
+        when_en = f"no date printed, taken as of the document's date {day}" if undated else (_d_en(*when) if latest else "")
         have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({when_ja}、{at(latest.get('source'))})" \
             if latest else "実績はまだない"
         have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({when_en}, " \
@@ -574,14 +577,14 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
     return out
 
 
-def _any_newer(actuals: list[dict], own: list[dict], doc_date: date | None) -> bool:
-    """any(_newer(o, own, doc_date) for o in actuals), with what own reported worked out once (not once per actual)."""
+def _any_newer(actuals: list[tuple], own: list[tuple], doc_date: date | None) -> bool:
+    """any(_newer(o, own, doc_date) for o in actuals), with what own reported worked out once (not once per actual);
+    actuals and own are (day, observation) pairs."""
     if not own:
-        return any(doc_date is None or o["as_of"] > doc_date for o in actuals)
-    last = max(x["as_of"] for x in own)
-    final_at_last = any(x.get("status") == "final" for x in own if x["as_of"] == last)
-    return any(o["as_of"] > last or (o["as_of"] == last and o.get("status") == "final" and not final_at_last)
-               for o in actuals)
+        return any(doc_date is None or day > doc_date for day, _ in actuals)
+    last = max(day for day, _ in own)
+    final_at_last = any(x.get("status") == "final" for day, x in own if day == last)
+    return any(day > last or (day == last and o.get("status") == "final" and not final_at_last) for day, o in actuals)
 
 
 def _newer(o: dict, own: list[dict], doc_date: date | None) -> bool:
@@ -632,6 +635,13 @@ def _printed_cuts(kpi: dict) -> list[tuple[str, dict, bool]]:
     return rows
 
 
+@lru_cache(maxsize=1 << 16)
+def _cuts_in(text: str) -> tuple[str, tuple]:
+    """A text as prepared and the cuts it prints, kept per text (a national database repeats its texts)."""
+    s = prepare_cell(text)
+    return s, tuple(_CUT_SHARE.finditer(s))
+
+
 def percent_mismatches(kpis: list[dict]) -> list[Finding]:
     """A printed percentage that does not follow from the printed amounts: a cut of X against the KPI's base B is
     printed as p%, yet X ÷ B is not p% to the nearest whole per cent (rounded or cut off)."""
@@ -642,8 +652,8 @@ def percent_mismatches(kpis: list[dict]) -> list[Finding]:
             continue
         found: dict = {}
         for text, source, own in _printed_cuts(kpi):
-            s = prepare_cell(text)
-            for m in _CUT_SHARE.finditer(s):
+            s, cuts = _cuts_in(text)
+            for m in cuts:
                 if not own:
                     # the last 「…については」 before the cut in its sentence names what is cut
                     subjects = _SUBJECT.findall(s[:m.start()].rsplit("。", 1)[-1])

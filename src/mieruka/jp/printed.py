@@ -123,6 +123,8 @@ def _parts_or_list(m: re.Match) -> CountStatement | None:
     if re.search(r"除く|含む|含め|以上|以下|程度|%|人口|万人", inside):
         return None  # an exclusion, a note or a second measure, not another count of the same thing
     segments = [x.strip() for x in inside.split("、") if x.strip()]
+    if len(segments) == 1 and "・" not in segments[0]:
+        return None  # one part, one date or one name (most brackets: 「255団体(2014年度)」) counts nothing twice
     parts, names, other = [], [], 0
     for seg in segments:
         p = _PART.fullmatch(seg)
@@ -150,9 +152,11 @@ def _dated_counts(s: str) -> list[tuple[int, tuple, re.Match]]:
     after it or alone in its sentence, its date."""
     out = []
     for i, sentence in enumerate(s.split("。")):
-        periods = find_periods(sentence)
+        periods = None  # the sentence's own dates, read only for a count without a dated bracket (find_periods is slow)
         for m in _SUBJECT_COUNT.finditer(sentence):
             inside = find_periods(m.group("when")) if m.group("when") else []
+            if not inside and periods is None:
+                periods = find_periods(sentence)
             when = inside[0].point() if inside else (periods[0].point() if len(periods) == 1 else None)
             if when is not None:
                 out.append((i, (m.group("subject"), m.group("unit"), when), m))
@@ -161,6 +165,8 @@ def _dated_counts(s: str) -> list[tuple[int, tuple, re.Match]]:
 
 def _across_sentences(s: str) -> list[CountStatement]:
     """The same thing counted for the same date in two sentences of one text."""
+    if "。" not in s:
+        return []  # one sentence (most cells): nothing to count twice across sentences
     out = []
     first: dict = {}
     for i, key, m in _dated_counts(s):
