@@ -141,18 +141,28 @@ def percentile(values: list[float], p: float) -> float:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection on asyncio streams: a GET and its whole answer (Content-Length or chunked),
-    a tenth of the CPU httpx takes per request, so that the load generator sharing the machine takes less of it."""
+    """One keep-alive HTTP/1.1 connection on asyncio streams: a request and its whole answer (Content-Length or
+    chunked), a tenth of the CPU httpx takes per request, so that the load generator sharing the machine takes less
+    of it (bench_cycle.py posts its forms through it too)."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, headers: dict[str, str] | None = None):
         self.host, self.port = host, port
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())  # e.g. a session cookie
         self.reader = self.writer = None
 
     async def get(self, path: str) -> tuple[int, bytes]:
+        status, _, body = await self.request("GET", path)
+        return status, body
+
+    async def request(self, method: str, path: str, form: bytes | None = None) -> tuple[int, dict, bytes]:
+        """(status, headers, body); form: an application/x-www-form-urlencoded body to send."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         target = quote(path, safe="/?=&%")
-        self.writer.write(f"GET {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
+        sent = ("" if form is None else "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(form)}\r\n")
+        self.writer.write(f"{method} {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{self.extra}{sent}\r\n"
+                          .encode() + (form or b""))
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
@@ -170,7 +180,7 @@ class Connection:
             self.close()
         if headers.get("connection") == "close":
             self.close()
-        return status, body
+        return status, headers, body
 
     def close(self) -> None:
         if self.writer is not None:
