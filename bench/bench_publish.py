@@ -3,13 +3,18 @@ empty folder, a second run with nothing changed, and a third with one KPI change
 many files each run wrote. Targets: first run under 60 s (not met: see README), the run after one change under
 5 s. PDFs are left out (--no-pdf): printing is measured by the report tests.
 
-    python bench/bench_publish.py [N] [--with-local]
+    python bench/bench_publish.py [N] [--with-local] [--workers=W]
+
+W processes render the KPIs' own pages (default: one a core, as `mieruka publish` does); CPU is this process's
+and its workers' process time.
 
 The 1,741 municipality pages (×2 languages) cost the same whatever N is and are left out unless --with-local;
 the default N keeps `make bench` within minutes while the publish is as slow as README says.
 """
 from __future__ import annotations
 
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -46,7 +51,24 @@ def generated_document(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(app, url: str, out: Path, exclude: tuple[str, ...]) -> tuple[float, object]:
+def cpu_seconds() -> float:
+    """Process time of this process and of its children (a worker pool's) that have ended."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    """Peak resident memory of this process and of its largest ended child, in MB."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+def load() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def run(app, url: str, out: Path, exclude: tuple[str, ...], workers: int) -> tuple[float, object]:
     """One `mieruka publish` as the command does it: the data package's tables, then the site."""
     t0 = time.perf_counter()
 
@@ -62,8 +84,12 @@ def run(app, url: str, out: Path, exclude: tuple[str, ...]) -> tuple[float, obje
         with storage.session_scope(url) as s:
             return publish_versions(s)
 
-    result = publish_site(app, out, tables=tables, documents=documents, pdf=False, exclude=exclude, versions=versions,
-                          direct=KpiPages(app))
+    pages = KpiPages(app, workers=workers)
+    try:
+        result = publish_site(app, out, tables=tables, documents=documents, pdf=False, exclude=exclude,
+                              versions=versions, direct=pages)
+    finally:
+        pages.close()
     return time.perf_counter() - t0, result
 
 
@@ -71,6 +97,7 @@ def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(args[0]) if args else 200
     exclude = () if "--with-local" in sys.argv else ("/local",)
+    workers = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--workers=")), os.cpu_count() or 1)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         doc = tmp / "bench-progress.txt"
@@ -89,11 +116,13 @@ def main() -> None:
             if change:
                 with storage.session_scope(url) as s:
                     s.execute(update(m.Kpi).where(m.Kpi.id == 2).values(name=change))
-            seconds, r = run(app, url, out, exclude)
-            print(f"{label}: {seconds:.1f} s — {r.pages:,} pages, {r.files:,} files, {r.rendered:,} made again, "
-                  f"{r.written:,} written, {r.unchanged:,} unchanged, {r.removed} removed", flush=True)
-        with open("/proc/loadavg") as f:
-            print(f"load average: {f.read().split()[:3]}", flush=True)
+            cpu, before = cpu_seconds(), load()
+            seconds, r = run(app, url, out, exclude, workers)
+            print(f"{label}: {seconds:.1f} s wall, {cpu_seconds() - cpu:.1f} s CPU (with children) — {r.pages:,} pages, "
+                  f"{r.files:,} files, {r.rendered:,} made again, {r.written:,} written, {r.unchanged:,} unchanged, "
+                  f"{r.removed} removed; load average {before} → {load()}", flush=True)
+        self_mb, child_mb = peak_rss_mb()
+        print(f"peak RSS: {self_mb:.0f} MB (this process), {child_mb:.0f} MB (largest child)", flush=True)
         storage.dispose_engines()
 
 

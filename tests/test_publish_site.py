@@ -215,3 +215,17 @@ def test_kpi_pages_rendered_in_bulk_are_what_the_application_serves(tmp_path):
                 assert mine == served.content, (path, query)
     page = answers[("/kpis/1", (("lang", "en"),))].text
     assert '<html lang="en">' in page and "/kpis/2" in page  # KPI 1's child, read in the batch
+    # rendered by worker processes (mieruka publish uses one a core): the same answers
+    pages = KpiPages(app, workers=2, pool_from=0)
+    try:
+        futures = [pages.submit(urls[:14]), pages.submit(urls[14:])]
+        pooled = {**futures[0].result(), **futures[1].result()}
+        assert pages._pool is not None
+    finally:
+        pages.close()
+    assert sorted(pooled) == sorted(urls)
+    for k in urls:
+        if k[0].endswith(".xlsx") or k[0].endswith("sheet.html"):
+            assert _fingerprint("x" + k[0][-5:], pooled[k].content) == _fingerprint("x" + k[0][-5:], answers[k].content), k
+        else:
+            assert pooled[k].content == answers[k].content, k

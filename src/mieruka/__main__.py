@@ -1,4 +1,5 @@
 """Allow `python -m mieruka`."""
 from mieruka.cli import main
 
-main()
+if __name__ == "__main__":  # not again in a worker process that multiprocessing spawns
+    main()

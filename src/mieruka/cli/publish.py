@@ -1,6 +1,7 @@
 """`mieruka publish DIR`: the whole site as static files any web server or CDN can serve (mieruka.publish.site)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -45,14 +46,20 @@ def publish_cmd(
         with storage.session_scope(db) as session:
             return publish_versions(session)
 
+    pages = None
     try:
         web = create_app(db)
+        # each KPI's pages rendered by a process a core (the crawl, writing and the other pages stay here)
+        pages = KpiPages(web, workers=os.cpu_count() or 1)
         result = publish_site(web, out, tables=tables, documents=documents, pdf=not no_pdf,
-                              versions=versions, direct=KpiPages(web))
+                              versions=versions, direct=pages)
     except TargetRefused as exc:
         fail(str(exc))
     except PdfUnavailable as exc:
         fail(f"{exc} (or give --no-pdf)")
+    finally:
+        if pages is not None:
+            pages.close()
     err.print(f"{result.pages} pages, {result.files} files ({result.rendered} made again): {result.written} written, "
               f"{result.unchanged} unchanged, "
               f"{result.removed} removed in {result.seconds:.1f} s", highlight=False)

@@ -459,7 +459,16 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
                 _queue_api_pages(r.json(), path, query, target)
 
     batch: list[tuple[str, tuple]] = []  # URLs direct answers, gathered to be read and rendered together
-    while queue or batch:
+    pending: deque = deque()  # (batch, its answers to come): rendered meanwhile when direct has workers
+    in_flight = max(2, getattr(direct, "workers", 1) * 2)
+
+    def take_batch() -> None:
+        urls, answers = pending.popleft()
+        answers = answers.result()
+        for k in urls:
+            take(k, answers[k] if k in answers else fetch(*k))
+
+    while queue or batch or pending:
         if queue:
             path, query = k = queue.popleft()
             name = names[k]
@@ -475,10 +484,12 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
             batch.append(k)
             if len(batch) < DIRECT_BATCH:
                 continue
-        answers = direct.render(batch)
-        for k in batch:
-            take(k, answers[k] if k in answers else fetch(*k))
-        batch = []
+        if batch:
+            pending.append((batch, direct.submit(batch) if hasattr(direct, "submit") else _done(direct.render(batch))))
+            batch = []
+        # keep the workers busy: take the oldest batch's answers only when enough are on their way or nothing is left
+        if pending and (len(pending) >= in_flight or not queue):
+            take_batch()
 
     todo = []
     for path in pdf_urls:
@@ -495,6 +506,14 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
                                  for n, p in sorted(pages.items())},
                        "links": [links[i] for i in used]}
     return deps.everything if deps else None
+
+
+def _done(value):
+    from concurrent.futures import Future
+
+    future = Future()
+    future.set_result(value)
+    return future
 
 
 def _api_paths(app, client, kpi_ids: list[int] | None = None) -> list[tuple[str, tuple]]:

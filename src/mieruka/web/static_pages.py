@@ -3,7 +3,9 @@ API answer, from data read in a few queries per batch, through the same context 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -26,6 +28,9 @@ from mieruka.web.routers.kpis import has_survey_map, kpi_page_context
 from mieruka.workflow.reports import histories
 
 # /kpis/N, /kpis/N/history, /kpis/N/sheet.html|xlsx and /api/kpis/N: the pages of which there is one per KPI
+# A batch this small is rendered in the calling process unless the workers are already running: starting them (a
+# second or more each: the application is imported and made again) costs more than it saves.
+POOL_FROM = 200
 _KPI_URL = re.compile(r"^/(?:kpis/(\d+)(/history|/sheet\.html|/sheet\.xlsx)?|api/kpis/(\d+))$")
 
 
@@ -46,10 +51,30 @@ class Answer:
 
 class KpiPages:
     """Renders the per-KPI URLs of the static site in batches for `publish.site.publish_site` (its `direct`):
-    what the application answers for the same URL, without asking it one URL at a time (ten queries a page)."""
+    what the application answers for the same URL, without asking it one URL at a time (ten queries a page).
+    With workers > 1, batches are rendered by that many processes (each its own application over the same
+    database) while the crawl goes on; close() ends them."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, workers: int = 1, pool_from: int = POOL_FROM):
+        self.app, self.workers, self.pool_from = app, workers, pool_from
+        self._pool = None
+
+    def submit(self, urls: list[tuple[str, tuple]]) -> Future:
+        """render(urls), in a worker process when there are workers (a future either way)."""
+        if self.workers <= 1 or (self._pool is None and len(urls) < self.pool_from):
+            done: Future = Future()
+            done.set_result(self.render(urls))
+            return done
+        if self._pool is None:
+            # spawned, not forked: the crawl's thread (the test client's event loop) and open connections stay here
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker, initargs=(self.app.state.read_url,))
+        return self._pool.submit(_render_in_worker, urls)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     @staticmethod
     def handles(path: str) -> bool:
@@ -113,3 +138,17 @@ class KpiPages:
     @staticmethod
     def _page(response) -> Answer:
         return Answer(response.status_code, bytes(response.body), {"content-type": response.media_type + "; charset=utf-8"})
+
+
+_worker: KpiPages | None = None  # in a worker process: its own application over the same database
+
+
+def _start_worker(read_url: str) -> None:
+    global _worker
+    from mieruka.web.app import create_app
+
+    _worker = KpiPages(create_app(read_url, read_url=read_url, prepare=False))
+
+
+def _render_in_worker(urls: list[tuple[str, tuple]]) -> dict:
+    return _worker.render(urls)
