@@ -196,6 +196,60 @@ def test_small_catalogue_links_and_revisions(small):
     assert _cited(cost) == {(FA, 11), (FC, 5)}
 
 
+def _statements(path):
+    from mieruka.ingest.readers import measure_catalogue as mc
+
+    ex = mc.read(path.read_text(encoding="utf-8"))
+    return [(k.name, k.parent, t.value, t.unit, t.deadline, t.deadline_precision, t.text)
+            for ms in ex.measures for k in ms.kpi_statements for t in k.targets]
+
+
+def test_seed_catalogue_cell_naming_several_kpis_keeps_each_with_its_own_figure_and_date():
+    if not SEEDS.is_dir():
+        pytest.skip("seed documents not found")
+    found = _statements(SEEDS / "003_3c7fc59f76fc2acb.txt")
+    fy = "fiscal_year"
+    # l.31 measure 15: 「地方公共団体向け研修開催回数(令和元年度に34回)推奨データセットとして定義したセット数(令和元年度に4セット)」
+    assert ("推奨データセットとして定義したセット数", None, 4, "セット", date(2020, 3, 31), fy, "令和元年度に4セット") in found
+    assert ("地方公共団体向け研修開催回数", None, 34, "回", date(2020, 3, 31), fy, "令和元年度に34回") in found
+    # l.112 measure 64: 「Lアラートの導入都道府県数(令和元年度当初47都道府県) Lアラート高度化システムの導入都道府県数(令和2年度末15都道府県)」
+    assert ("Lアラート高度化システムの導入都道府県数", None, 15, "都道府県", date(2021, 3, 31), fy, "令和2年度末15都道府県") in found
+    # l.99 measure 58: two names and two figures in one bracket, the year printed before the first belonging to both
+    assert [x[:5] for x in found if x[6].startswith("令和元年度までに") and "数4" in x[6] or x[0] == "参加団体数"] == [
+        ("参加団体数", None, 40, None, date(2020, 3, 31))]
+    assert ("循環システムの形成により作成提供される分野数", None, 10, None, date(2020, 3, 31), fy, "令和元年度までにデータ分野数10") in found
+    # l.59 「光ファイバ未整備世帯数(2017年度末時点で約98万世帯)の減少」: the bracket is part of the sentence, not a target
+    assert not [x for x in found if x[0].startswith("光ファイバ")]
+    # l.33: 「オープン化されたデータ数(年間数百TB程度…)、データへのアクセス数(年間一万件程度)」: 一万件 is the second KPI's
+    assert [x[:3] for x in found if "データ数" in x[0] or "アクセス数" in x[0]] == [("データへのアクセス数", None, 10000)]
+
+
+def test_seed_catalogue_target_keeps_its_uchi_part_as_a_second_measure(seeds):
+    kpis, _ = seeds
+    # l.82 measure 46: 「クラウド導入市区町村数(令和5年度末までに約1,600団体、うち自治体クラウド導入団体は約1,100団体)」
+    part = kpis["クラウド導入市区町村数:うち自治体クラウド導入団体"]
+    assert (part["unit"], part["parent_id"]) == ("団体", kpis["クラウド導入市区町村数"]["id"])
+    assert [(t["value"], t["deadline"], t["deadline_precision"], t["source"]["document"], t["source"]["line"])
+            for t in part["targets"]] == [(1100, date(2024, 3, 31), "fiscal_year", "003_3c7fc59f76fc2acb.txt", 82)]
+    whole = [t["value"] for t in kpis["クラウド導入市区町村数"]["targets"] if t["source"]["document"].startswith("003")]
+    assert whole == [1600]
+
+
+def test_small_catalogue_several_kpis_in_a_cell_and_the_uchi_part(small):
+    found = _statements(FIXTURES / FC)
+    fy = "fiscal_year"
+    assert [x for x in found if x[0] in ("研修開催回数", "公開データセット数", "分野数", "参加団体数")] == [
+        ("研修開催回数", None, 12, "回", date(2021, 3, 31), fy, "令和2年度に12回"),
+        ("公開データセット数", None, 6, "セット", date(2021, 3, 31), fy, "令和2年度に6セット"),
+        ("分野数", None, 8, None, date(2021, 3, 31), fy, "令和2年度までにデータ分野数8"),
+        ("参加団体数", None, 30, None, date(2021, 3, 31), fy, "令和2年度までに参加団体数30")]
+    kpis, _ = small
+    part = kpis["クラウド導入市区町村数:うち自治体クラウド導入団体"]
+    assert [(t["value"], t["deadline"], t["source"]["line"]) for t in part["targets"]] == [(900, date(2024, 3, 31), 6)]
+    assert part["parent_id"] == kpis["クラウド導入市区町村数"]["id"]
+    assert "研修開催回数" not in kpis  # a statement of a KPI mieruka does not know still makes none
+
+
 def test_seed_date_printed_after_several_statements_belongs_to_each():
     if not SEEDS.is_dir():
         pytest.skip("seed documents not found")

@@ -196,7 +196,7 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
         measures.append(measure)
         written["measures"] += 1
         for k in ms.kpi_statements:
-            linked = _link_statement(session, doc, k, kpis_by_name)
+            linked = _link_statement(session, doc, k, kpis_by_name, reg)
             if linked is not None:
                 kpis_by_name[f"{k.name}@{ms.no}"] = linked
                 written["kpi_links"] = written.get("kpi_links", 0) + 1
@@ -232,12 +232,28 @@ def store_extraction(session: Session, doc: m.Document, ex: r.Extraction) -> dic
     return written
 
 
-def _link_statement(session: Session, doc: m.Document, k: r.KpiRecord, known: dict[str, m.Kpi]) -> m.Kpi | None:
-    """A catalogue's KPI statement that names a KPI mieruka already knows is that KPI's statement from a later
-    document: its target and an appearance are stored on that KPI (a KPI it does not know is not made)."""
-    key = kpi_key(k.name)
-    kpi = next((x for x in known.values() if x.key == key), None) or \
+def _known_kpi(session: Session, name: str, known: dict[str, m.Kpi]) -> m.Kpi | None:
+    key = kpi_key(name)
+    return next((x for x in known.values() if x.key == key), None) or \
         session.scalars(select(m.Kpi).where(m.Kpi.key == key)).first()
+
+
+def _link_statement(session: Session, doc: m.Document, k: r.KpiRecord, known: dict[str, m.Kpi], reg) -> m.Kpi | None:
+    """A catalogue's KPI statement that names a KPI mieruka already knows is that KPI's statement from a later
+    document: its target and an appearance are stored on that KPI (a KPI it does not know is not made). A part of a
+    known KPI's target (「…、うち自治体クラウド導入団体は約1,100団体」) is that KPI's second measure, made as its child."""
+    kpi = _known_kpi(session, k.name, known)
+    parent = _known_kpi(session, k.parent, known) if kpi is None and k.parent else None
+    if parent is not None:
+        key = kpi_key(k.name)
+        name = alias_of("kpi", k.name) or strip_markers(k.name)[0]
+        kpi = reg.get(m.Kpi, {"key": key}, lambda: m.Kpi(key=key, name=name, tier=parent.tier, unit=k.unit,
+                                                          direction=k.direction or parent.direction or "up",
+                                                          after_the_fact=False))
+        kpi.parent_id = kpi.parent_id or parent.id
+        kpi.reform_item_id = kpi.reform_item_id or parent.reform_item_id
+        if kpi.organisation_id is None and parent.organisation_id is not None:  # a part of its count: the same office
+            kpi.organisation_id, kpi.organisation_inferred = parent.organisation_id, parent.organisation_inferred
     if kpi is None:
         return None
     session.add(m.KpiAppearance(kpi_id=kpi.id, name_as_written=k.name, markers=[], **_prov(doc, k.source)))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from mieruka.ingest.html_cells import cell_lines, cell_text, cell_urls, text_urls
 from mieruka.jp import parse, precision_of
+from mieruka.jp.dates import find_periods
 from mieruka.records.extraction import Extraction, KpiRecord, MeasureRecord, MinistryRecord, Source, TargetRecord
 
 FAMILY = "measure-catalogue"
@@ -355,8 +356,6 @@ def _measure(no: int, fields: dict[str, list[str]], source: Source) -> MeasureRe
 
 # "クラウド導入市区町村数(令和5年度末までに約1,600団体、うち自治体クラウド導入団体は約1,100団体)": a KPI name and,
 # in brackets, its target; "うち…" is a part of it, not the target.
-_NAMED = re.compile(r"^(?P<name>[^()]{2,80}?)\s*\((?P<target>.+)\)\s*$")
-_PART = re.compile(r"[、,]\s*うち.*$")
 # A cell that starts with its target ("令和5年度を目途に3割削減(平成27年度比…)") names no KPI: the measure's name does.
 _TARGET_FIRST = re.compile(r"^(?:令和|平成|\d{4}年|\d)")
 _MEASURE_SUFFIX = re.compile(r"(?:等)?の(?:削減|推進|導入推進|実施|促進)$")
@@ -380,26 +379,94 @@ def _target(text: str, source: Source) -> TargetRecord | None:
                         deadline_precision=precision_of(text, p.deadline))
 
 
+_RUNS_ON = re.compile(r"\s*[のをにがはでと]")
+
+
+def _bracketed(text: str) -> list[tuple[str, str]] | None:
+    """(name, bracket) of each 「name(bracket)」 a cell holds, top-level brackets only, in order ("研修開催回数(令和元年度に
+    34回)推奨データセットとして定義したセット数(令和元年度に4セット)" → two); None when the brackets do not pair up.
+    A bracket the sentence runs on from ("光ファイバ未整備世帯数(2017年度末時点で約98万世帯)の減少") is part of a name, not
+    its target: it gives no pair."""
+    out, depth, start, opened = [], 0, 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            if depth == 0:
+                opened = i
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return None
+            depth -= 1
+            if depth == 0:
+                if not _RUNS_ON.match(text, i + 1):
+                    out.append((text[start:opened].strip(" 、,・"), text[opened + 1:i].strip()))
+                start = i + 1
+    return out if depth == 0 else None
+
+
+# "約1,600団体、うち自治体クラウド導入団体は約1,100団体": the whole, and a part of it counted on its own
+_SUB_PART = re.compile(r"[、,]\s*うち\s*(?P<label>[^、,()\d]{1,30}?)\s*(?:は|が|:)\s*(?P<value>.+)$")
+_FIGURE = re.compile(r"\d")
+
+
+def _sub_part(name: str, bracket: str, source: Source) -> tuple[str, KpiRecord | None]:
+    """The bracket without its 「うち…」 part, and that part as a second measure of the KPI (its child, named
+    「name：うちlabel」) with its own figure; a deadline printed before both is the part's too."""
+    m = _SUB_PART.search(bracket)
+    if not m:
+        return bracket, None
+    whole = bracket[:m.start()].strip()
+    part = _target(m.group("value").strip(), source)
+    if part is None or part.value is None:
+        return whole, None
+    head = _target(whole, source)
+    if part.deadline is None and head is not None and head.deadline is not None:
+        part.deadline, part.deadline_precision = head.deadline, head.deadline_precision
+    part.text = bracket
+    child = KpiRecord(name=f"{name}：うち{m.group('label').strip()}", source=source, unit=part.unit,
+                      targets=[part], parent=name)
+    return whole, child
+
+
+def _paired(name: str, bracket: str) -> list[tuple[str, str]]:
+    """"分野数、参加団体数(令和元年度までにデータ分野数10、参加団体数40)": as many names as figures, each name with its
+    figure, the deadline printed before the first belonging to each; else the one name and its bracket."""
+    names = [n.strip() for n in re.split(r"[、,]", name) if n.strip()]
+    values = [v.strip() for v in re.split(r"[、,]", bracket) if v.strip()]
+    if len(names) < 2 or len(names) != len(values) or not all(_FIGURE.search(v) for v in values):
+        return [(name, bracket)]
+    periods = find_periods(values[0])
+    lead = values[0][:periods[0].end] if periods and periods[0].start == 0 else ""
+    lead += "までに" if lead and values[0][len(lead):].startswith("までに") else ""
+    return [(n, v if i == 0 or not lead or find_periods(v) else f"{lead}{v}") for i, (n, v) in enumerate(zip(names, values))]
+
+
 def kpi_statements(measure: MeasureRecord) -> list[KpiRecord]:
-    """The KPI statements of a measure's two KPI cells that give a target: a named KPI with its target in brackets,
-    or a target alone, which is the KPI the measure's name is about (「…運用コスト等の削減」 → 「…運用コスト」)."""
+    """The KPI statements of a measure's two KPI cells that give a target: each named KPI with its target in brackets
+    (a cell may name several, each with its own figure and date), or a target alone, which is the KPI the measure's
+    name is about (「…運用コスト等の削減」 → 「…運用コスト」). A 「うち…」 part of a target is a second measure."""
     out = []
     for cell in (measure.kpi_progress, measure.kpi_effect):
         text = (cell or "").strip()
         if not text:
             continue
-        m = _NAMED.match(text)
-        if m and not _TARGET_FIRST.match(text):
-            name, target_text = m.group("name").strip(), _PART.sub("", m.group("target").strip())
-        elif _TARGET_FIRST.match(text):
-            name, target_text = _MEASURE_SUFFIX.sub("", measure.name.strip()), text
-        else:
-            continue
         source = Source(line=measure.source.line, line_end=measure.source.line_end, text=text)
-        target = _target(target_text, source)
-        if target is not None and name:
+        if _TARGET_FIRST.match(text):
+            pairs = [(_MEASURE_SUFFIX.sub("", measure.name.strip()), text)]
+        else:
+            pairs = [p for name, bracket in (_bracketed(text) or []) if name
+                     for p in _paired(name, bracket)]
+        for name, bracket in pairs:
+            target_text, part = bracket, None
+            if not _TARGET_FIRST.match(text):
+                target_text, part = _sub_part(name, bracket, source)
+            target = _target(target_text, source)
+            if target is None or not name:
+                continue
             out.append(KpiRecord(name=name, source=source, unit=target.unit, targets=[target],
                                  direction="down" if target.relative_kind == "cut" else None))
+            if part is not None:
+                out.append(part)
     return out
 
 
