@@ -25,15 +25,15 @@ def findings(seeds: Path, as_of: date) -> list:
     from mieruka.evaluate.audit import audit
     from mieruka.loading.documents import ingest_paths
     from mieruka.storage.queries import kpi_rows
-    from mieruka.storage.ratings import policy_result_rows
+    from mieruka.storage.ratings import count_text_rows, policy_result_rows
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'seeds.db'}"
         ingest_paths([seeds], url)
         with storage.session_scope(url) as s:
-            rows, results = kpi_rows(s), policy_result_rows(s)
+            rows, results, texts = kpi_rows(s), policy_result_rows(s), count_text_rows(s)
         storage.dispose_engines()
-    return audit(rows, [schemes.load(n) for n in sorted(schemes.available())], as_of, results)
+    return audit(rows, [schemes.load(n) for n in sorted(schemes.available())], as_of, results, texts=texts)
 
 
 def table(found: list) -> str:

@@ -54,10 +54,11 @@ def code_key(code: str) -> str:
 
 
 def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: list[dict] | None = None,
-          dates: dict | None = None, recomputed: dict | None = None) -> list[Finding]:
+          dates: dict | None = None, recomputed: dict | None = None, texts: list[dict] | None = None) -> list[Finding]:
     """Every finding of every kind; schemes with an `official` name are checked against the published ratings.
     dates: the documents' dates when kpis is a part of the database (evaluate.stored passes them); recomputed: the
-    published ratings already rated again in bulk (see recompute_requests)."""
+    published ratings already rated again in bulk (see recompute_requests); texts: running text of no KPI that counts
+    something two ways (storage.ratings.count_text_rows)."""
     dates = dates if dates is not None else document_dates(kpis)
     findings: list[Finding] = []
     for scheme in schemes:
@@ -75,6 +76,7 @@ def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: 
     findings += percent_mismatches(kpis)
     findings += office_conflicts(kpis)
     findings += count_mismatches(kpis)
+    findings += text_count_mismatches(texts or [])
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(findings, key=lambda f: (order[f.kind], f.kpi_id or 0))
 
@@ -869,4 +871,21 @@ def count_mismatches(kpis: list[dict]) -> list[Finding]:
                         "count_mismatch", None if about_item else kpi["id"], name,
                         f"{quoted}（{at(source)}）: {_said(c)}", f"{quoted_en} ({at_en(source)}): {_said(c, True)}",
                         _cite(source)))
+    return out
+
+
+def text_count_mismatches(texts: list[dict]) -> list[Finding]:
+    """count_mismatches of running text that belongs to no KPI (storage.ratings.count_text_rows: a policy evaluation
+    sheet's analysis, a case's summary), each citing the line it rests on."""
+    out = []
+    for t in texts:
+        source = t.get("source")
+        for c in _counts_in(t.get("text") or ""):
+            if c.agrees:
+                continue
+            quoted = f"「{c.text}」と「{c.text2}」" if c.text2 else f"「{c.text}」"
+            quoted_en = f"\"{c.text}\" and \"{c.text2}\"" if c.text2 else f"\"{c.text}\""
+            out.append(Finding("count_mismatch", None, t.get("about") or "",
+                               f"{quoted}（{at(source)}）: {_said(c)}", f"{quoted_en} ({at_en(source)}): {_said(c, True)}",
+                               _cite(source)))
     return out

@@ -12,14 +12,15 @@ from typing import Iterator
 from sqlalchemy.orm import Session
 
 from mieruka.evaluate.audit import (KINDS, Finding, audit, count_mismatches, office_conflicts, recompute_requests,
-                                    rollup_compare, rollup_members)
+                                    rollup_compare, rollup_members, text_count_mismatches)
 from mieruka.evaluate.fast import rate_chunk, rate_requests
 from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up_group
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import document_date_facts, kpi_row_chunks, kpi_rows
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
-                                     audited_dates, begin_audit, computed_dates, documents_upto, drop_audit_findings,
+                                     audited_dates, begin_audit, computed_dates, count_text_rows, documents_upto,
+                                     drop_audit_findings,
                                      item_first_kpis, kpis_changed_since, latest_audit_run, policy_result_rows,
                                      MAX_RATING_DATES, rating_runs, reader_dates, record_rating_run, replace_computed,
                                      rollup_kpis, set_audit_key, stale_kpis, stored_audit_page)
@@ -230,7 +231,7 @@ def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = N
         recomputed = _recomputed(session, kpis, schemes, dates, as_of)
         yield placed(audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed))
         rollups.add(kpis, recomputed)
-    yield placed(rollups.findings())
+    yield placed(rollups.findings() + text_count_mismatches(count_text_rows(session)))
     yield _bottom_up(session)
 
 
@@ -311,7 +312,7 @@ def audit_changes(session: Session, as_of: date, run_id: int, stored_key: str,
     rollups = _Rollups(schemes, dates, as_of, policy_result_rows(session))
     for kpis in kpi_row_chunks(session, CHUNK, kpi_ids=rollup_kpis(session)):
         rollups.add(kpis, _recomputed(session, kpis, schemes, dates, as_of))
-    _write(session, run_id, placed(rollups.findings()))
+    _write(session, run_id, placed(rollups.findings() + text_count_mismatches(count_text_rows(session))))
     _write(session, run_id, _bottom_up(session))
     set_audit_key(session, run_id, key + "#" + _dates_key(dates))
     return changed

@@ -47,6 +47,19 @@ def policy_result_rows(session: Session) -> list[dict]:
 
 
 
+def count_text_rows(session: Session) -> list[dict]:
+    """The lines of running text that belong to no KPI and count something two ways (a policy evaluation sheet's
+    analysis, a case's summary: the readers' meta count_texts), each with what it is about and its source."""
+    out = []
+    for doc_id, name, meta in session.execute(
+            select(m.Document.id, m.Document.file_name, m.Document.meta)
+            .where(m.Document.family.in_(("policy-evaluation", "platform-presentation"))).order_by(m.Document.id)):
+        for t in (meta or {}).get("count_texts") or []:
+            out.append({"text": t.get("text") or "", "about": t.get("about") or name,
+                        "source": {"document": name, "document_id": doc_id, "line": t.get("line")}})
+    return out
+
+
 def replace_computed(session: Session, scheme: str, ratings: list[dict], kpi_ids: list[int],
                      computed_at: datetime | None = None, as_of=None) -> int:
     """Replace the computed ratings of scheme for these KPIs only (each rating dict may carry data_version: the

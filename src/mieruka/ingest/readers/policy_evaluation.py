@@ -29,6 +29,8 @@ from mieruka.jp import (
 )
 from mieruka.jp.numbers import MULTIPLIERS
 
+from . import note_count_text
+
 FAMILY = "policy-evaluation"
 SCHEME = "policy-evaluation"
 
@@ -200,6 +202,8 @@ class _SheetReader:
         else:
             label = list(self.sections)[-1]
         body = "\n".join(t for t in texts if t)
+        policy = self.ex.meta.get("policy") or self.ex.title or ""
+        note_count_text(self.ex, row.line, f"{policy}（{label}）" if policy else label, body)
         previous = self.sections.get(label)
         self.sections[label] = "\n".join(t for t in (previous, body) if t)
         self._place(row)

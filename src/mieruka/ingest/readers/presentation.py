@@ -10,6 +10,8 @@ from mieruka.records.extraction import BaselineRecord, CaseRecord, EffectRecord,
 from mieruka.jp import Parsed, normalise_text, parse, parse_date, parse_transition
 from mieruka.bodies.names import split_names
 
+from . import note_count_text
+
 FAMILY = "platform-presentation"
 PLATFORM = "公共サービスイノベーション・プラットフォーム"
 
@@ -179,6 +181,7 @@ class _PresentationReader:
             case.record.effects.append(_effect(body))
         else:
             case.points.append(body)
+            note_count_text(self.ex, i + 1, case.record.title, body)
             members = _members(body)
             if members and case.member_text is None:
                 case.member_text = members
