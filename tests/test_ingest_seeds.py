@@ -84,9 +84,11 @@ def test_kpi_status_values_as_stated(loaded):
     assert (o["value"], o["as_of"], o["status"]) == (301, date(2017, 4, 1), "preliminary")
     systems = data["kpis"][kpi_key("政府情報システム数")]
     assert any(t["relative"] and t["relative"]["factor"] == 0.5 for t in systems["targets"])
-    # l.332: 1117 (2016年度末), and the printed 2018年度までに894システムの減(62%減)の見込み: 1,450 − 894 = 556 by FY2018
-    assert [(o["value"], o["as_of"], o["status"]) for o in systems["observations"]] == [
-        (1117, date(2017, 3, 31), None), (556, date(2019, 3, 31), "forecast")]
+    # l.332: 1117 (2016年度末), and the printed 2018年度までに894システムの減(62%減)の見込み: 1,450 − 894 = 556 by FY2018;
+    # the 2015 and 2016 editions' statements (l.301 約63%, l.313 約6割 of 1,450) expect 536.5 and 580 by then
+    assert sorted((o["value"], o["as_of"], o["status"], o["source"]["line"]) for o in systems["observations"]) == [
+        (536.5, date(2019, 3, 31), "forecast", 301), (556, date(2019, 3, 31), "forecast", 332),
+        (580, date(2019, 3, 31), "forecast", 313), (1117, date(2017, 3, 31), None, 332)]
     unset = data["kpis"][kpi_key("IT化・BPRに取り組んだ自治体数")]
     assert any(t["unset"] and t["promised_by"] == date(2017, 3, 31) for t in unset["targets"])
     assert [r["code"] for r in unset["ratings"]] == ["F"]

@@ -60,13 +60,19 @@ def test_seed_forecast_is_stored_and_decides_the_published_a(sqlite_url, seed_fi
     kpis = _kpis(sqlite_url, seed_file("000"))
     systems = next(k for k in kpis if k["name"] == "政府情報システム数")
     fc = [o for o in systems["observations"] if o["status"] == "forecast"]
-    # 000 l.332: 1,450 (FY2012) less 894 by FY2018 = 556, at 2019-03-31, as a 見込み.
-    assert [(o["value"], o["as_of"], o["source"]["line"], o["text"]) for o in fc] == [
-        (556.0, date(2019, 3, 31), 332, "2018年度までに894システムの減(62%減)の見込み")]
+    # 000 l.332: 1,450 (FY2012) less 894 by FY2018 = 556, at 2019-03-31, as a 見込み; the 2015 and 2016 editions'
+    # statements print theirs in the target's brackets (l.301 約63%, l.313 約6割 of the 1,450): 536.5 and 580.
+    assert sorted((o["value"], o["as_of"], o["as_of_precision"], o["source"]["line"], o["text"]) for o in fc) == [
+        (536.5, date(2019, 3, 31), "fiscal_year", 301, "2018年度までに半減(現在、約63%の削減が可能となる見込み)"),
+        (556.0, date(2019, 3, 31), "fiscal_year", 332, "2018年度までに894システムの減(62%減)の見込み"),
+        (580.0, date(2019, 3, 31), "fiscal_year", 313, "2018年度までに半減(現在、約6割の削減が可能となる見込み)")]
     cost = next(k for k in kpis if k["name"] == "政府情報システム運用コスト")
-    # l.333: 2021年度までに約29%の削減見込み of 4,000億円 (FY2013): 2,840億円 at 2022-03-31.
-    assert [(o["value"], o["as_of"]) for o in cost["observations"] if o["status"] == "forecast"] == [
-        (284_000_000_000.0, date(2022, 3, 31))]
+    # l.333: 2021年度までに約29%の削減見込み of 4,000億円 (FY2013): 2,840億円 at 2022-03-31; l.301 約27%の圧縮: 2,920億円,
+    # l.313 約28%: 2,880億円 — each at the deadline of the target it is printed with (2021年度を目途に)
+    assert sorted((o["value"], o["as_of"], o["source"]["line"]) for o in cost["observations"]
+                  if o["status"] == "forecast") == [(284_000_000_000.0, date(2022, 3, 31), 333),
+                                                     (288_000_000_000.0, date(2022, 3, 31), 313),
+                                                     (292_000_000_000.0, date(2022, 3, 31), 301)]
     r = _by(rate_all(kpis, load("reform-schedule"), date(2018, 6, 1)), "政府情報システム数")
     assert r.code == "A"
     assert "000_e89baf27ea3ff1c4.txt 332行が示す期限時点の見込み556システム(2018年度末)で目標を達成する" in r.explanation
@@ -172,3 +178,59 @@ def test_small_document_level_forecast_decides_under_the_scheme_that_counts_it(s
     assert policy.code == "ー" and "見込み610団体(2019年度末)は、この評価方式では判定に用いない" in policy.explanation
     assert not [f for f in audit([count, population], [load("reform-schedule")], date(2019, 6, 1))
                 if f.kind == "rating_mismatch"]
+
+
+# The statement form, 000 l.301/313: 「・政府情報システム数 【2012年度：1450 目標：2018年度までに半減 (現在、約63%の削減が可能と
+# なる見込み)】」 in a schedule table's KPI column; a small document of the same shape with other numbers.
+def _statement_document(tmp_path):
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "reform_schedule" / "tabbed.txt"
+    text = fixture.read_text(encoding="utf-8").replace(
+        "<p>・政府情報システム数 【2012年度：1450 目標：2018年度までに半減】</p>",
+        "<p>・業務システム数 【2014年度：900 目標：2019年度までに半減 (現在、約58%の削減が可能となる見込み)】</p> "
+        "<p>・業務システム運用コスト 【2014年度：600億円 目標：2022年度を目途に3割圧縮(現在約4割の圧縮が可能となる見込み)】</p> "
+        "<p>・窓口システム数 【目標：2019年度までに半減 (現在、約40%の削減が可能となる見込み)】</p>")
+    doc = tmp_path / "statements.txt"
+    doc.write_text(text, encoding="utf-8")
+    return doc
+
+
+def test_small_document_statement_forecasts_at_the_targets_deadline(sqlite_url, tmp_path):
+    from mieruka.ingest.extract import extract
+    from mieruka.ingest.sources import read_document
+
+    doc = _statement_document(tmp_path)
+    kpis = {k["name"]: k for k in _kpis(sqlite_url, doc)}
+    # 900 less 約58% by 2019年度 = 378; 600億円 less 約4割 by 2022年度 = 360億円; each dated to the year, not a day
+    assert _forecasts(kpis["業務システム数"]) == [
+        (378.0, date(2020, 3, 31), "fiscal_year", 40, "2019年度までに半減(現在、約58%の削減が可能となる見込み)")]
+    assert _forecasts(kpis["業務システム運用コスト"]) == [
+        (36_000_000_000.0, date(2023, 3, 31), "fiscal_year", 40, "2022年度を目途に3割圧縮(現在約4割の圧縮が可能となる見込み)")]
+    # no baseline printed: nothing guessed, the sentence is noted for the audit and the reader
+    assert _forecasts(kpis["窓口システム数"]) == []
+    notes = extract(read_document(doc)).meta["printed_forecasts"]
+    assert {"kpi": "窓口システム数", "line": 40, "text": "現在、約40%の削減が可能となる見込み",
+            "read_as": "no value: base unknown"} in notes
+    # 378 reaches 450 (half of 900): named in the explanation (no actual yet, so N) ...
+    r = _by(rate_all([kpis["業務システム数"]], load("reform-schedule"), date(2018, 6, 1)), "業務システム数")
+    assert r.code == "N" and r.explanation.endswith("statements.txt 40行が示す期限時点の見込み378システム(2019年度末)でも目標に届く。")
+    # ... and, with an actual behind the path, it decides under the scheme that counts printed forecasts
+    systems = {**kpis["業務システム数"], "observations": kpis["業務システム数"]["observations"] + [
+        {"value": 800.0, "unit": "システム", "as_of": date(2017, 3, 31), "status": None, "text": "800 (2016年度末)",
+         "source": {"document": "statements.txt", "line": 99}, "as_of_precision": "fiscal_year"}]}
+    r = _by(rate_all([systems], load("reform-schedule"), date(2018, 6, 1)), "業務システム数")
+    assert r.code == "A" and "statements.txt 40行が示す期限時点の見込み378システム(2019年度末)で目標を達成する" in r.explanation
+
+
+def test_seed_of_one_documents_several_forecasts_the_last_printed_counts(sqlite_url, seed_file):
+    kpis = _kpis(sqlite_url, seed_file("000"))
+    # l.301 (2015 edition, 536.5) and l.313 (2016 edition, 580) before l.332 (the 2017 progress table, 556): l.332's
+    r = _by(rate_all(kpis, load("reform-schedule"), date(2018, 6, 1)), "政府情報システム数")
+    assert r.code == "A" and "332行が示す期限時点の見込み556システム(2018年度末)" in r.explanation
+    from mieruka.evaluate.rate import rate_kpi
+    from mieruka.evaluate.series import document_dates
+
+    systems = next(k for k in kpis if k["name"] == "政府情報システム数")
+    slow = rate_kpi(systems, load("reform-schedule"), date(2018, 6, 1), document_dates(kpis))
+    assert slow.explanation == r.explanation  # the bulk rater and rate_kpi pick the same forecast

@@ -98,28 +98,29 @@ def small(small_db):
 def test_seed_overview_heads_with_the_published_reform_schedule_ratings(seeds):
     head, rows = distribution(seeds, "/")
     assert head[:4] == ["評価", "公表（文書の評価）", "mierukaの再計算", "割合（公表）"]
-    # Published in 000/001 (the latest per KPI): A 10, B 1, N 7, F 1, 14 of the 33 KPIs without one (among them the
-    # population that コンビニ交付 covers, a second measure no document rates); mieruka's recomputation as of
-    # 2019-03-31: A 10 (that population, 約7,693万人 against 6000万人, among them), B 4, N 17, F 2, every KPI rated.
-    assert rows == {"A": ["10", "10"], "B": ["1", "4"], "N": ["7", "17"], "F": ["1", "2"], "評価なし": ["14", "0"]}
+    # Published in 000/001 (the latest per KPI): A 10, B 1, N 7, F 1, 15 of the 34 KPIs without one (among them the
+    # population that コンビニ交付 covers and the part of クラウド導入市区町村数 the catalogue counts on its own, second
+    # measures no document rates); mieruka's recomputation as of 2019-03-31: A 10 (that population, 約7,693万人 against
+    # 6000万人, among them), B 4, N 18 (the catalogue's part has no actual), F 2, every KPI rated.
+    assert rows == {"A": ["10", "10"], "B": ["1", "4"], "N": ["7", "18"], "F": ["1", "2"], "評価なし": ["15", "0"]}
     text = webdata.parse_html(seeds.get("/").text).text
     assert "評価の件数は、文書が公表した評価（公表評価）です。mierukaの再計算はその右に並べて示します。" in "".join(text)
 
 
 def test_seed_policy_sheet_headline_is_its_printed_grades(seeds):
     _, rows = distribution(seeds, "/?scheme=policy-evaluation")
-    # 002 prints a grade for 10 KPIs: ハ for 電子決裁に要する期間 (l.40), イ for nine; recomputed イ 9, ハ 2, ー 6, NA 16.
+    # 002 prints a grade for 10 KPIs: ハ for 電子決裁に要する期間 (l.40), イ for nine; recomputed イ 9, ハ 2, ー 7, NA 16.
     assert {c: rows[c] for c in ("イ", "ロ", "ハ", "ー", "NA", "評価なし")} == {
-        "イ": ["9", "9"], "ロ": ["0", "0"], "ハ": ["1", "2"], "ー": ["0", "6"], "NA": ["0", "16"], "評価なし": ["23", "0"]}
+        "イ": ["9", "9"], "ロ": ["0", "0"], "ハ": ["1", "2"], "ー": ["0", "7"], "NA": ["0", "16"], "評価なし": ["24", "0"]}
 
 
 def test_seed_scheme_nobody_publishes_is_headed_by_the_recomputation_and_says_so(seeds):
     head, rows = distribution(seeds, "/?scheme=municipal-sabc")
     assert head[3] == "割合（再計算）"
     assert "この評価方式で公表された評価はありません。" in seeds.get("/?scheme=municipal-sabc").text
-    assert rows.pop("評価なし") == ["33", "0"]
+    assert rows.pop("評価なし") == ["34", "0"]
     assert {c: r[0] for c, r in rows.items()} == {c: "0" for c in rows}
-    assert sum(int(r[1]) for r in rows.values()) == 33
+    assert sum(int(r[1]) for r in rows.values()) == 34
 
 
 def test_seed_list_api_and_download_name_each_rating(seeds):
@@ -135,7 +136,7 @@ def test_seed_list_api_and_download_name_each_rating(seeds):
     rows = list(csv.DictReader(io.StringIO(seeds.get("/kpis.csv?lang=en").content.decode("utf-8-sig"))))
     assert {r["evaluation_date"] for r in rows} == {"2019-03-31"}
     assert sum(r["rating_basis"] == "official" for r in rows) == 19
-    assert sum(r["rating_basis"] == "computed" for r in rows) == 14  # no published rating: the recomputation, named
+    assert sum(r["rating_basis"] == "computed" for r in rows) == 15  # no published rating: the recomputation, named
 
 
 def test_small_document_headline_and_recomputation(small):

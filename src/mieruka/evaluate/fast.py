@@ -180,11 +180,9 @@ def _rate_arrays(session: Session, requests: list[tuple[dict, date, int | None]]
     # series._printed_forecast: a 見込み for the target's deadline, from a document dated by as_of
     printed_at = ~np.isnan(x.value) & x.forecast & (deadline[k] > 0) & (x.day == deadline[k]) & ~(x.doc_day > x.as_of) \
         & ((document[k] < 0) | own)
-    printed: dict[int, int] = {}
-    for j in np.nonzero(printed_at)[0].tolist():  # the latest document's (its first row among equals)
-        i = int(k[j])
-        if i not in printed or x.doc_day[j] > x.doc_day[printed[i]]:
-            printed[i] = j
+    candidates: dict[int, list[int]] = {}
+    for j in np.nonzero(printed_at)[0].tolist():  # the latest document's; of its several, the last printed (below)
+        candidates.setdefault(int(k[j]), []).append(j)
 
     count = np.bincount(k[obs], minlength=n)
     start = np.cumsum(count) - count
@@ -205,8 +203,10 @@ def _rate_arrays(session: Session, requests: list[tuple[dict, date, int | None]]
     wanted = {int(x.oid[j]) for j in obs[start[count > 0] + count[count > 0] - 1]}
     wanted.update(int(x.oid[j]) for j in obs[start[shifted]])
     wanted.update(int(x.oid[j]) for j in unused)
-    wanted.update(int(x.oid[j]) for j in printed.values())
+    wanted.update(int(x.oid[j]) for js in candidates.values() for j in js)
     rows = by_id if by_id is not None else observation_rows(session, sorted(wanted))
+    printed = {i: max(js, key=lambda j: (int(x.doc_day[j]), (rows[int(x.oid[j])].get("source") or {}).get("line") or 0))
+               for i, js in candidates.items()}
     unused_of: dict[int, list] = {}
     for j in unused.tolist():
         unused_of.setdefault(int(k[j]), []).append(_point(rows[int(x.oid[j])], dates))

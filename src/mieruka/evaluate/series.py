@@ -281,7 +281,8 @@ def build_series(kpi: dict, as_of: date, doc_dates: dict, missing_baseline: str 
 def _printed_forecast(kpi: dict, as_of: date, doc_dates: dict, document, goal: Goal | None) -> Point | None:
     """The 見込み a document printed for the target's own deadline ("2018年度までに894システムの減の見込み"), from the
     latest document stated by as_of (its date, not the date it forecasts, is when it was known); with document, that
-    document's only."""
+    document's only. Of one document's several (seed 000 prints the 2015 and 2016 editions' at l.301 and l.313 and the
+    2017 progress table's at l.332) the one it prints last counts: the documents print their editions in order."""
     if goal is None or goal.deadline is None or goal.value is None:
         return None
     found = []
@@ -295,8 +296,8 @@ def _printed_forecast(kpi: dict, as_of: date, doc_dates: dict, document, goal: G
         stated = doc_dates.get(key)
         if stated is not None and stated > as_of:
             continue
-        found.append((stated or date.min, p))
-    return max(found, key=lambda x: x[0])[1] if found else None
+        found.append((stated or date.min, (p.source or {}).get("line") or 0, p))
+    return max(found, key=lambda x: x[:2])[2] if found else None
 
 
 def with_missing_baseline(series: Series, policy: str) -> Series:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from mieruka.records.canonical import is_after_the_fact, key_for
-from mieruka.records.extraction import BaselineRecord, KpiRecord, Source
+from mieruka.records.extraction import BaselineRecord, KpiRecord, ObservationRecord, Source
 from mieruka.jp import ParseError, parse, parse_transition, precision_of, strip_markers
 
 from .build import Builder
@@ -16,6 +16,8 @@ _STATEMENT = re.compile(r"([^【】]*?)\s*【([^】]*)】")
 _BULLET = re.compile(r"(?:^|(?<=】)|(?<=\s))・")
 _EVERY = re.compile(r"^\(いずれも(.+?)\)\s*(\((?:再掲)\))?$")
 _AFTER_THE_FACT = "事後的に検証する指標"
+# "(現在、約63%の削減が可能となる見込み)": a 見込み printed in a statement's brackets
+_FORECAST_BRACKET = re.compile(r"\(([^()]*見込み?)\)")
 _REPEATED = "再掲"
 # A name's continuation on the next line or row: "(事後的に検証する指標)", "(再掲)".
 _NAME_TAIL = re.compile(r"^(?:\((?:事後的に検証する指標|再掲)\)\s*)+$")
@@ -111,7 +113,41 @@ class Statements:
         if stated and stated.group(1):
             kpi.baseline = _baseline(stated.group(1), content, source)
         add_target(kpi, content, source, self.edition)
+        self.forecast(kpi, content, source)
         return kpi
+
+    def forecast(self, kpi: KpiRecord, content: str, source: Source) -> None:
+        """"目標：2018年度までに半減 (現在、約63%の削減が可能となる見込み)": what the edition expects by the target's
+        deadline, as a forecast observation at that deadline in the KPI's own measure — the baseline less the share,
+        or less the amount, printed — dated no more precisely than the deadline. Without a baseline in the same unit
+        the sentence is noted (printed_forecasts, "no value: base unknown") and nothing is guessed."""
+        for m in _FORECAST_BRACKET.finditer(content):
+            sentence = m.group(1).strip()
+            try:
+                p = parse(sentence, "actual")
+            except ParseError:
+                continue
+            target = kpi.targets[-1] if kpi.targets else None
+            deadline = p.deadline or (target.deadline if target else None)
+            if p.status != "forecast" or deadline is None:
+                continue
+            base, value = kpi.baseline, None
+            if base is not None and base.value is not None:
+                rel = p.relative
+                if rel is not None and rel.kind == "cut" and p.value is None:
+                    value = base.value * rel.factor
+                elif p.value is not None and p.reduction and p.unit and base.unit in (None, p.unit):
+                    value = base.value - p.value
+            self.b.note("printed_forecasts", {"kpi": kpi.name, "line": source.line, "text": sentence,
+                                              "read_as": "forecast at the target's deadline" if value is not None
+                                              else "no value: base unknown"})
+            if value is not None:
+                # kept with the target it is printed in: what it forecasts, and by when (2018年度までに: 年度末)
+                stated = re.match(r"^.*?目標\s*[:：]\s*(.+)$", content)
+                kpi.observations.append(ObservationRecord(
+                    text=stated.group(1) if stated else content, source=source, value=value, unit=base.unit, as_of=deadline, status="forecast",
+                    as_of_precision=precision_of(sentence, p.deadline) if p.deadline else
+                    (target.deadline_precision or precision_of(target.text, deadline))))
 
 
 def _transition(content: str):
