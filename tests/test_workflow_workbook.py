@@ -4,6 +4,7 @@ nothing saved, the same file twice changing nothing, other organisations refused
 and the whole cycle through the workbook, the web pages and the shell."""
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -21,7 +22,8 @@ from mieruka.accounts import service
 from mieruka.storage import models as m
 from mieruka.storage.cycle_models import Report, ReportVersion
 from mieruka.web import create_app
-from mieruka.workflow import reports, rounds, workbook
+from mieruka.storage.report_extra_models import ReportStep
+from mieruka.workflow import evidence, reports, rounds, steps, workbook
 from mieruka.workflow.reports import NotAllowed
 
 GOOD = "Kasumigaseki-2019"
@@ -77,7 +79,7 @@ def versions(url) -> int:
 
 def test_the_exported_workbook(db):
     book = openpyxl.load_workbook(io.BytesIO(exported(db)))
-    assert book.sheetnames == ["説明", "報告", "_mieruka"] and book.active.title == "説明"
+    assert book.sheetnames == ["説明", "報告", "工程の進捗", "証拠資料", "_mieruka"] and book.active.title == "説明"
     assert book["_mieruka"].sheet_state == "hidden"
     assert book["説明"]["A1"].value == "進捗報告の様式"
     assert book["説明"]["A2"].value == "ラウンド: 2019年度 進捗報告(基準日 2019-03-31、締切 2019-05-31)"
@@ -167,6 +169,95 @@ def test_other_organisations_and_other_roles_are_refused(db):
             workbook.export(s, who(s, "mof"), rounds.get(s, ROUND), organisation_id=1)
     assert table(db) == before
     assert imported(db, raw, "sec").saved == [1]  # the secretariat may edit anything
+
+
+STEP = "業務改革モデルプロジェクト"
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def filled_steps(raw: bytes, cells: dict[str, object]) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(raw))
+    for ref, value in cells.items():
+        sheet, ref = ref.split("!")
+        book[sheet][ref] = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def step_table(url) -> list[tuple]:
+    with storage.session_scope(url) as s:
+        return [(r.report_id, r.position, r.step, r.progress) for r in s.scalars(
+            select(ReportStep).order_by(ReportStep.report_id, ReportStep.id))]
+
+
+def test_the_workbook_carries_the_steps_progress_and_lists_the_evidence(db):
+    with storage.session_scope(db) as s:
+        evidence.attach(s, who(s, "rep"), s.get(Report, 2), PDF, "根拠.pdf")
+        steps.save(s, who(s, "rep"), s.get(Report, 3), {STEP: "2団体で実施。"}, 1)
+    book = openpyxl.load_workbook(io.BytesIO(exported(db)))
+    ws = book["工程の進捗"]
+    assert [r for r in ws.iter_rows(values_only=True)] == [
+        ("報告ID", "KPI ID", "版", "番号", "工程", "進捗(この報告での記載)"),
+        (1, 1, 1, 1, STEP, None), (2, 2, 1, 1, STEP, None), (3, 3, 2, 1, STEP, "2団体で実施。"), (4, 4, 1, 1, STEP, None)]
+    assert ws.protection.sheet is True and [c.protection.locked for c in ws[2]] == [True] * 5 + [False]
+    files = [r for r in book["証拠資料"].iter_rows(values_only=True)]
+    assert files[0] == ("報告ID", "KPI ID", "ファイル名", "サイズ(バイト)", "SHA-256", "種類", "添付した人", "添付日時(UTC)")
+    assert files[1][:7] == (2, 2, "根拠.pdf", len(PDF), hashlib.sha256(PDF).hexdigest(), "application/pdf", "rep")
+    assert isinstance(files[1][7], datetime) and len(files) == 2
+    assert book["証拠資料"].protection.sheet is True and book["証拠資料"]["C2"].protection.locked is True
+    english = openpyxl.load_workbook(io.BytesIO(exported(db, lang="en")))
+    assert english["工程の進捗"]["F1"].value == "progress (in this report)"
+    assert english["証拠資料"]["E1"].value == "SHA-256"
+
+
+def test_the_steps_progress_round_trips_and_the_same_file_twice_changes_nothing(db):
+    raw = filled_steps(exported(db), {"工程の進捗!F2": "モデル事業を3団体で実施した。", "報告!J2": 330,
+                                      "報告!L2": "2018-04-01", "証拠資料!C5": "無視される.pdf"})
+    done = imported(db, raw)
+    assert (done.saved, done.steps_saved, done.unchanged) == ([1], [1], 3)
+    assert step_table(db) == [(1, 1, STEP, "モデル事業を3団体で実施した。")]
+    with storage.session_scope(db) as s:
+        saved = s.scalars(select(ReportVersion).where(ReportVersion.report_id == 1).order_by(ReportVersion.id)).all()
+        assert [(v.actor, v.via, v.action, v.version) for v in saved] == [
+            ("sec", "web", "open", 1), ("rep", "web:xlsx", "save", 2), ("rep", "web:xlsx", "save", 3)]
+        assert saved[2].changes == {STEP: [None, "モデル事業を3団体で実施した。"]}
+    after, count = table(db), versions(db)
+    again = imported(db, raw)
+    assert (again.saved, again.steps_saved, again.unchanged) == ([], [], 4)
+    assert table(db) == after and versions(db) == count and len(step_table(db)) == 1
+    # the progress then submitted with the row: saved before the submission, in one import
+    fresh = filled_steps(exported(db), {"工程の進捗!F2": "5団体に拡大。", "報告!S2": "提出"})
+    assert imported(db, fresh).submitted == [1]
+    assert step_table(db) == [(1, 1, STEP, "5団体に拡大。")]
+
+
+def test_a_bad_step_cell_is_named_by_sheet_row_and_column_and_nothing_is_saved(db):
+    raw = exported(db)
+    before, count = table(db), versions(db)
+    bad = filled_steps(raw, {"工程の進捗!F2": "@SUM(1)", "工程の進捗!F3": "あ" * 2001, "工程の進捗!E4": "存在しない工程",
+                             "工程の進捗!F4": "書いた", "報告!J5": 420})
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, bad)
+    assert caught.value.lines("ja") == [
+        f"シート「工程の進捗」 2行 F列(進捗(この報告での記載)): 工程「{STEP}」: 先頭に = + - @ は使えません(減少は ▲ で書けます)。",
+        f"シート「工程の進捗」 3行 F列(進捗(この報告での記載)): 工程「{STEP}」: 2000文字以内にしてください。",
+        "シート「工程の進捗」 4行 E列(工程): 工程「存在しない工程」: このKPIの改革項目の工程ではありません。"]
+    assert caught.value.lines("en")[0] == (f"sheet 工程の進捗, row 2, column F (progress (in this report)): step {STEP!r}: "
+                                           "may not begin with = + - or @ (write a decrease as ▲).")
+    assert table(db) == before and versions(db) == count and step_table(db) == []
+    # saved by someone else since the workbook was made: refused with who, nothing saved
+    with storage.session_scope(db) as s:
+        steps.save(s, who(s, "sec"), s.get(Report, 2), {STEP: "事務局が記入"}, 1)
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, filled_steps(raw, {"工程の進捗!F3": "報告者が記入"}))
+    assert caught.value.lines("en") == [
+        "sheet 工程の進捗, row 3, column C (version): report 2 was saved after this workbook was made (version 1 → 2, "
+        "by sec); download a new workbook."]
+    assert step_table(db) == [(2, 1, STEP, "事務局が記入")]
+    with pytest.raises(NotAllowed):  # another organisation's report
+        imported(db, filled_steps(raw, {"工程の進捗!F2": "他省が記入"}), "mof")
+    assert step_table(db) == [(2, 1, STEP, "事務局が記入")]
 
 
 def _bomb() -> bytes:

@@ -44,13 +44,36 @@ def remove_evidence(session: Session, row: ReportEvidence) -> None:
 def item_steps(session: Session, kpi_id: int) -> list[str]:
     """The process steps of the KPI's reform item as the documents word them, each once, in the order the newest
     document that lists them gives (documents before rounds: a round's own progress rows repeat the steps)."""
-    item = session.scalar(select(m.Kpi.reform_item_id).where(m.Kpi.id == kpi_id))
-    if item is None:
-        return []
+    return items_steps(session, [kpi_id]).get(kpi_id, [])
+
+
+def items_steps(session: Session, kpi_ids: list[int]) -> dict[int, list[str]]:
+    """item_steps of many KPIs in two queries (a workbook holds a round's every report)."""
+    items = dict(session.execute(select(m.Kpi.id, m.Kpi.reform_item_id).where(
+        m.Kpi.id.in_(sorted(set(kpi_ids))), m.Kpi.reform_item_id.is_not(None))).all()) if kpi_ids else {}
+    if not items:
+        return {}
     P, D = m.ProcessStep, m.Document
-    rows = session.scalars(select(P.step).join(D, D.id == P.document_id).where(P.reform_item_id == item)
-                           .order_by((D.family == "reporting-round"), P.document_id.desc(), P.line_start, P.id))
-    return list(dict.fromkeys(step for step in rows if step))
+    by_item: dict[int, list[str]] = {}
+    for item, step in session.execute(
+            select(P.reform_item_id, P.step).join(D, D.id == P.document_id)
+            .where(P.reform_item_id.in_(sorted(set(items.values()))))
+            .order_by(P.reform_item_id, (D.family == "reporting-round"), P.document_id.desc(), P.line_start, P.id)):
+        if step:
+            by_item.setdefault(item, []).append(step)
+    ordered = {item: list(dict.fromkeys(steps)) for item, steps in by_item.items()}
+    return {kpi: ordered.get(item, []) for kpi, item in items.items()}
+
+
+def evidence_lists(session: Session, report_ids: list[int]) -> dict[int, list[ReportEvidence]]:
+    """The files of many reports without their bytes, each report's oldest first."""
+    out: dict[int, list[ReportEvidence]] = {}
+    if report_ids:
+        for row in session.scalars(select(ReportEvidence).options(defer(ReportEvidence.raw))
+                                   .where(ReportEvidence.report_id.in_(sorted(set(report_ids))))
+                                   .order_by(ReportEvidence.report_id, ReportEvidence.id)):
+            out.setdefault(row.report_id, []).append(row)
+    return out
 
 
 def report_steps(session: Session, report_ids: list[int]) -> dict[int, list[ReportStep]]:

@@ -31,11 +31,21 @@ class StepProblem:
 def for_report(session: Session, report: Report) -> list[dict]:
     """The steps a report can speak of (its KPI's reform item's, as the documents word them) with the progress the
     report gives for each; a step the report speaks of that the documents no longer list comes last."""
-    saved = {row.step: row for row in store.report_steps(session, [report.id]).get(report.id, [])}
-    steps = store.item_steps(session, report.kpi_id)
-    steps += [s for s in saved if s not in steps]
-    return [{"position": i, "step": s, "progress": saved[s].progress if s in saved else None}
-            for i, s in enumerate(steps, 1)]
+    return for_reports(session, [report])[report.id]
+
+
+def for_reports(session: Session, reports: list[Report]) -> dict[int, list[dict]]:
+    """for_report of many reports in three queries: report id -> its steps."""
+    saved_rows = store.report_steps(session, [r.id for r in reports])
+    listed = store.items_steps(session, [r.kpi_id for r in reports])
+    out = {}
+    for report in reports:
+        saved = {row.step: row for row in saved_rows.get(report.id, [])}
+        steps = list(listed.get(report.kpi_id, []))
+        steps += [s for s in saved if s not in steps]
+        out[report.id] = [{"position": i, "step": s, "progress": saved[s].progress if s in saved else None}
+                          for i, s in enumerate(steps, 1)]
+    return out
 
 
 def read(typed: dict[str, str | None], known: list[str]) -> tuple[dict[str, str | None], list[StepProblem]]:
@@ -71,6 +81,15 @@ def save(session: Session, p: Principal, report: Report, typed: dict[str, str | 
         raise InvalidReport(problems)
     if report.version != expected_version:
         raise Conflict(report, {}, values(report), report.updated_by, report.updated_at)
+    changes = write(session, report, progress, known)
+    if changes:
+        _record(session, report, p.login, via, "save", changes)
+    return changes
+
+
+def write(session: Session, report: Report, progress: dict[str, str | None], known: list[str]) -> dict:
+    """Store progress already read ({step: text}) without recording it; returns {step: (old, new)} of what changed
+    (the caller records those as one version of the report)."""
     rows = {row.step: row for row in store.report_steps(session, [report.id]).get(report.id, [])}
     changes = {}
     for step, text in progress.items():
@@ -84,8 +103,6 @@ def save(session: Session, p: Principal, report: Report, typed: dict[str, str | 
                                                progress=text))
         else:
             row.progress = text
-    if changes:
-        _record(session, report, p.login, via, "save", changes)
     return changes
 
 

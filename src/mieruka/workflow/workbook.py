@@ -6,24 +6,29 @@ from __future__ import annotations
 import io
 from copy import copy
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy.orm import Session
 
 from mieruka.accounts.service import Principal
+from mieruka.storage import report_extras as extras
 from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report, Round
 from mieruka.workflow import reports
+from mieruka.workflow import steps as step_progress
 from mieruka.workflow.reports import STATUSES, FieldProblem, NotAllowed, WorkflowError
 
-FORMAT = "mieruka-report-workbook/1"
+FORMAT = "mieruka-report-workbook/2"
+READABLE = ("mieruka-report-workbook/1", FORMAT)  # /1 had no sheet of steps: its upload changes no step
 INSTRUCTIONS, SHEET, META = "説明", "報告", "_mieruka"
+STEPS_SHEET, EVIDENCE_SHEET = "工程の進捗", "証拠資料"
 HEADER_ROW, FIRST_ROW = 1, 2
 # Bounds of an upload: a round has one row per KPI (the national data ~2,000); these leave room and refuse a file
 # that would take gigabytes before anything is decompressed (the survey import's zip-bomb check).
 MAX_BYTES = 10 * 1024 * 1024
 MAX_EXPANDED = 60 * 1024 * 1024
 MAX_ROWS = 20_000
+MAX_STEP_ROWS = 100_000  # a reform item lists a handful of steps; a round's every KPI at most a few each
 # a problem read_fields names by a field the workbook has no column for: the cell it came from
 PROBLEM_COLUMN = {"target_value": "target_text", "target_unit": "target_text", "target_deadline": "target_text",
                   "actual_text": "value"}
@@ -60,19 +65,47 @@ COLUMNS = (
     Column("target_reason", "目標変更の理由", "reason for the target change", 24, True),
     Column("submit", "提出", "submit", 8, True),
 )
+# One row per process step of each report's KPI's reform item: the progress is filled in, the rest is locked.
+STEP_COLUMNS = (
+    Column("report_id", "報告ID", "report id", 9),
+    Column("kpi_id", "KPI ID", "KPI id", 8),
+    Column("version", "版", "version", 6),
+    Column("position", "番号", "no.", 6),
+    Column("step", "工程", "process step", 50),
+    Column("progress", "進捗(この報告での記載)", "progress (in this report)", 60, True),
+)
+# The evidence files of each report, for reference only (files are attached on the report page or by the shell).
+EVIDENCE_COLUMNS = (
+    Column("report_id", "報告ID", "report id", 9),
+    Column("kpi_id", "KPI ID", "KPI id", 8),
+    Column("file_name", "ファイル名", "file name", 36),
+    Column("size_bytes", "サイズ(バイト)", "size (bytes)", 14),
+    Column("sha256", "SHA-256", "SHA-256", 68),
+    Column("content_type", "種類", "type", 24),
+    Column("uploaded_by", "添付した人", "attached by", 12),
+    Column("uploaded_at", "添付日時(UTC)", "attached at (UTC)", 22),
+)
+SHEETS = {SHEET: COLUMNS, STEPS_SHEET: STEP_COLUMNS, EVIDENCE_SHEET: EVIDENCE_COLUMNS}
 INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
+STEP_INDEX = {c.key: i for i, c in enumerate(STEP_COLUMNS)}
 FORM_FIELDS = ("value", "unit", "as_of", "status", "next_measurement", "proposed_rating", "rating_reason",
                "target_text", "target_reason")
 
 
-def letter(key: str) -> str:
+def _column(key: str, sheet: str) -> tuple[int, Column]:
+    columns = SHEETS[sheet]
+    i = next(i for i, c in enumerate(columns) if c.key == key)
+    return i, columns[i]
+
+
+def letter(key: str, sheet: str = SHEET) -> str:
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(INDEX[key] + 1)
+    return get_column_letter(_column(key, sheet)[0] + 1)
 
 
-def _label(key: str, lang: str) -> str:
-    c = COLUMNS[INDEX[key]]
+def _label(key: str, lang: str, sheet: str = SHEET) -> str:
+    c = _column(key, sheet)[1]
     return c.ja if lang == "ja" else c.en
 
 
@@ -200,12 +233,67 @@ def export(session: Session, p: Principal, rnd: Round, organisation_id: int | No
         ws.add_data_validation(dv)
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # widths may change; values in locked cells may not
+    editable_ids = {r.id for r in found if _editable(p, r, rnd)}
+    _steps_sheet(book.create_sheet(STEPS_SHEET, 2), found, step_progress.for_reports(session, found), editable_ids,
+                 lang, open_style, bold, grey)
+    _evidence_sheet(book.create_sheet(EVIDENCE_SHEET, 3), found, extras.evidence_lists(session, [r.id for r in found]),
+                    lang, bold, grey)
     info.protection.sheet = True
     book.active = 0
     buf = io.BytesIO()
     book.save(buf)
     org_part = "all" if orgs is None else "-".join(org_names.get(o, str(o)) for o in orgs)
     return Workbook(buf.getvalue(), f"report-round{rnd.id}-{org_part}.xlsx", len(found))
+
+
+def _header(ws, sheet: str, lang: str, bold, grey) -> None:
+    from openpyxl.styles import Alignment
+
+    for i, c in enumerate(SHEETS[sheet], start=1):
+        cell = _put(ws, HEADER_ROW, i, _label(c.key, lang, sheet))
+        cell.font, cell.fill = bold, grey
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[cell.column_letter].width = c.width
+    ws.freeze_panes = ws.cell(row=FIRST_ROW, column=1)
+
+
+def _steps_sheet(ws, found: list[Report], steps: dict[int, list[dict]], editable_ids: set[int], lang: str,
+                 open_style, bold, grey) -> None:
+    """The process steps of each report's reform item, one row each, the progress cell open where the report is."""
+    _header(ws, STEPS_SHEET, lang, bold, grey)
+    n = FIRST_ROW
+    for r in found:
+        for step in steps.get(r.id, []):
+            values = {"report_id": r.id, "kpi_id": r.kpi_id, "version": r.version, "position": step["position"],
+                      "step": step["step"], "progress": step["progress"]}
+            for i, c in enumerate(STEP_COLUMNS, start=1):
+                cell = _put(ws, n, i, values[c.key])
+                if c.editable and r.id in editable_ids:
+                    cell._style = copy(open_style)
+            n += 1
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+
+
+def _evidence_sheet(ws, found: list[Report], files: dict[int, list], lang: str, bold, grey) -> None:
+    """Each report's evidence files by name, size and sha256: for reference, all locked, never imported."""
+    _header(ws, EVIDENCE_SHEET, lang, bold, grey)
+    n = FIRST_ROW
+    for r in found:
+        for f in files.get(r.id, []):
+            at = f.uploaded_at
+            if at is not None:  # stored in UTC; SQLite gives it back without its zone
+                at = (at.astimezone(timezone.utc) if at.tzinfo else at).replace(tzinfo=None, microsecond=0)
+            values = {"report_id": r.id, "kpi_id": r.kpi_id, "file_name": f.file_name, "size_bytes": f.size_bytes,
+                      "sha256": f.sha256, "content_type": f.content_type, "uploaded_by": f.uploaded_by,
+                      "uploaded_at": at}
+            for i, c in enumerate(EVIDENCE_COLUMNS, start=1):
+                cell = _put(ws, n, i, values[c.key])
+                if c.key == "uploaded_at":
+                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            n += 1
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
 
 
 def _editable(p: Principal, r: Report, rnd: Round) -> bool:
@@ -229,6 +317,10 @@ INSTRUCTION_TEXT = {
         "   一つでも読み取れない欄があれば、どの行も保存されず、誤りのある欄をシート・行・列で示します。",
         "   同じファイルをもう一度取り込んでも何も変わりません。",
         "7. 先頭が = + - @ の文字列は使えません(減少は ▲ で書けます)。",
+        "8. 「工程の進捗」シートには、KPIの改革項目の工程ごとに、この報告での進捗を黄色の欄に書きます(2,000文字まで)。",
+        "   報告の行と同じく、版が変わった報告の行は取り込めません。",
+        "9. 「証拠資料」シートは添付済みのファイルの一覧(名前、大きさ、SHA-256)です。変更しても取り込まれません。",
+        "   ファイルの添付は報告のページまたは mieruka report attach で行います。",
     ],
     "en": [
         "Progress report workbook",
@@ -246,6 +338,10 @@ INSTRUCTION_TEXT = {
         "   If any cell cannot be read, no row is saved and every error is named by sheet, row and column.",
         "   Importing the same file again changes nothing.",
         "7. Text may not begin with = + - or @ (write a decrease as ▲).",
+        "8. On the sheet 工程の進捗, write the progress of each process step of the KPI's reform item in the yellow cell "
+        "(at most 2,000 characters). As on the report rows, a report saved since the workbook was made is refused.",
+        "9. The sheet 証拠資料 lists the files attached (name, size, SHA-256), for reference: it is not imported.",
+        "   Attach files on the report page or with mieruka report attach.",
     ],
 }
 
@@ -278,8 +374,8 @@ class CellError:
         if self.row is not None:
             where.append(f"{self.row}行" if lang == "ja" else f"row {self.row}")
         if self.column:
-            name = _label(self.column, lang)
-            where.append(f"{letter(self.column)}列({name})" if lang == "ja" else f"column {letter(self.column)} ({name})")
+            name, col = _label(self.column, lang, self.sheet), letter(self.column, self.sheet)
+            where.append(f"{col}列({name})" if lang == "ja" else f"column {col} ({name})")
         place = (f"シート「{self.sheet}」 " if lang == "ja" else f"sheet {self.sheet}, ") + (
             " ".join(where) if lang == "ja" else ", ".join(where))
         return f"{place.strip(', ')}: {self.ja if lang == 'ja' else self.en}"
@@ -307,10 +403,11 @@ class Imported:
     saved: list[int] = field(default_factory=list)
     submitted: list[int] = field(default_factory=list)
     unchanged: int = 0
+    steps_saved: list[int] = field(default_factory=list)
 
 
-def _whole(ja: str, en: str, status: int = 422) -> WorkbookRefused:
-    return WorkbookRefused([CellError(SHEET, None, None, ja, en)], status)
+def _whole(ja: str, en: str, status: int = 422, sheet: str = SHEET) -> WorkbookRefused:
+    return WorkbookRefused([CellError(sheet, None, None, ja, en)], status)
 
 
 def _cell_text(value) -> str:
@@ -328,55 +425,86 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def read_rows(raw: bytes, file_name: str = "workbook.xlsx") -> tuple[dict, list[tuple[int, list]]]:
-    """The hidden settings and the rows of the report sheet, each with its row number. Refuses a file too large, a zip
-    bomb, a file that is no workbook, or one not made by export() — before any row is read."""
+@dataclass(frozen=True)
+class BookKind:
+    """What a workbook of one kind must hold to be read back: its main sheet, the formats it may carry, its sheets
+    with their width, row limit and whether they must be there, and how to tell the person it is not one."""
+    sheet: str
+    formats: tuple[str, ...]
+    sheets: dict  # name -> (columns, row limit, required)
+    not_ours: tuple[str, str]  # (ja, en) after the file name
+
+
+REPORT_BOOK = BookKind(SHEET, READABLE, {SHEET: (len(COLUMNS), MAX_ROWS, True),
+                                         STEPS_SHEET: (len(STEP_COLUMNS), MAX_STEP_ROWS, False)},
+                       (f"mieruka が作った報告の様式ではありません(シート「{SHEET}」「{META}」がありません)。"
+                        "「担当の報告」ページから様式をダウンロードしてください。",
+                        f"not a report workbook made by mieruka (no sheet {SHEET} and {META}); "
+                        "download one from the page My reports."))
+
+
+def read_rows(raw: bytes, file_name: str = "workbook.xlsx") -> tuple[dict, list[tuple[int, list]], list[tuple[int, list]]]:
+    """The hidden settings, the rows of the report sheet and those of the steps sheet, each with its row number.
+    Refuses a file too large, a zip bomb, a file that is no workbook, or one not made by export() — before any row
+    is read."""
+    meta, rows = read_book(raw, file_name, REPORT_BOOK)
+    return meta, rows[SHEET], rows.get(STEPS_SHEET, [])
+
+
+def read_book(raw: bytes, file_name: str, kind: BookKind) -> tuple[dict, dict[str, list[tuple[int, list]]]]:
+    """The hidden settings and each sheet's filled rows (with their row numbers) of a workbook of this kind, after
+    the checks every upload gets: size, zip bomb, a workbook at all, made by mieruka in a format it reads."""
     import openpyxl
 
     from mieruka.ingest.sources import XlsxTooLarge, check_xlsx_size
 
+    def whole(ja, en, status=422):
+        return _whole(ja, en, status, kind.sheet)
+
     if len(raw) > MAX_BYTES:
-        raise _whole(f"{file_name}: ファイルが大きすぎます(上限 {MAX_BYTES // 2**20} MB)。",
-                     f"{file_name}: the file is larger than the limit of {MAX_BYTES // 2**20} MB.", 413)
+        raise whole(f"{file_name}: ファイルが大きすぎます(上限 {MAX_BYTES // 2**20} MB)。",
+                    f"{file_name}: the file is larger than the limit of {MAX_BYTES // 2**20} MB.", 413)
     try:
         check_xlsx_size(raw, max_expanded=MAX_EXPANDED)
     except XlsxTooLarge as exc:
-        raise _whole(f"{file_name}: 展開すると大きすぎます({exc})。", f"{file_name}: {exc}", 413) from None
+        raise whole(f"{file_name}: 展開すると大きすぎます({exc})。", f"{file_name}: {exc}", 413) from None
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged file
-        raise _whole(f"{file_name}: Excel のブック(.xlsx)として開けません。",
-                     f"{file_name}: cannot be opened as an Excel workbook (.xlsx).") from None
+        raise whole(f"{file_name}: Excel のブック(.xlsx)として開けません。",
+                    f"{file_name}: cannot be opened as an Excel workbook (.xlsx).") from None
     try:
-        if META not in book.sheetnames or SHEET not in book.sheetnames:
-            raise _whole(f"{file_name}: mieruka が作った報告の様式ではありません(シート「{SHEET}」「{META}」がありません)。"
-                         "「担当の報告」ページから様式をダウンロードしてください。",
-                         f"{file_name}: not a report workbook made by mieruka (no sheet {SHEET} and {META}); "
-                         "download one from the page My reports.")
+        if META not in book.sheetnames or kind.sheet not in book.sheetnames:
+            raise whole(f"{file_name}: {kind.not_ours[0]}", f"{file_name}: {kind.not_ours[1]}")
         meta = {}
         for row in book[META].iter_rows(min_row=1, max_row=20, max_col=2, values_only=True):
             if row and row[0]:
                 meta[str(row[0])] = row[1] if len(row) > 1 else None
-        if meta.get("format") != FORMAT:
-            raise _whole(f"{file_name}: 様式の版「{meta.get('format')}」は読めません({FORMAT} が必要です)。",
-                         f"{file_name}: workbook format {meta.get('format')!r} is not {FORMAT}.")
-        rows = []
-        for number, row in enumerate(book[SHEET].iter_rows(min_row=FIRST_ROW, max_col=len(COLUMNS), values_only=True),
-                                     start=FIRST_ROW):
-            if number - FIRST_ROW >= MAX_ROWS:
-                raise _whole(f"{file_name}: 行が多すぎます(上限 {MAX_ROWS:,} 行)。",
-                             f"{file_name}: more than {MAX_ROWS:,} rows.", 413)
-            cells = list(row) + [None] * (len(COLUMNS) - len(row))
-            if any(v not in (None, "") for v in cells):
-                rows.append((number, cells))
+        if meta.get("format") not in kind.formats:
+            raise whole(f"{file_name}: 様式の版「{meta.get('format')}」は読めません({kind.formats[-1]} が必要です)。",
+                        f"{file_name}: workbook format {meta.get('format')!r} is not {kind.formats[-1]}.")
+        rows = {name: _sheet_rows(book[name], width, limit, file_name, kind.sheet)
+                for name, (width, limit, required) in kind.sheets.items() if required or name in book.sheetnames}
         return meta, rows
     except WorkbookRefused:
         raise
     except Exception:  # read-only sheets are parsed row by row: damage shows up here too
-        raise _whole(f"{file_name}: ブックの内容を読み取れません。", f"{file_name}: the workbook's cells cannot be read.") \
+        raise whole(f"{file_name}: ブックの内容を読み取れません。", f"{file_name}: the workbook's cells cannot be read.") \
             from None
     finally:
         book.close()
+
+
+def _sheet_rows(ws, width: int, limit: int, file_name: str, main: str = SHEET) -> list[tuple[int, list]]:
+    rows = []
+    for number, row in enumerate(ws.iter_rows(min_row=FIRST_ROW, max_col=width, values_only=True), start=FIRST_ROW):
+        if number - FIRST_ROW >= limit:
+            raise _whole(f"{file_name}: シート「{ws.title}」の行が多すぎます(上限 {limit:,} 行)。",
+                         f"{file_name}: more than {limit:,} rows on the sheet {ws.title}.", 413, main)
+        cells = list(row) + [None] * (width - len(row))
+        if any(v not in (None, "") for v in cells):
+            rows.append((number, cells))
+    return rows
 
 
 def _status_key(text: str) -> str | None:
@@ -391,7 +519,7 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
     """Read every row, refuse the whole file when any cell is wrong (WorkbookRefused lists each error by sheet, row
     and column, in both languages), else save each changed row under its report's lock and submit the rows marked
     提出. A row whose values equal the report's is left alone, so the same file imported twice changes nothing."""
-    meta, rows = read_rows(raw, file_name)
+    meta, rows, step_rows = read_rows(raw, file_name)
     try:
         rnd = store.round_by_id(session, int(meta.get("round_id")))
     except (TypeError, ValueError):
@@ -404,8 +532,10 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
         raise NotAllowed("報告の様式は府省庁の報告者と事務局が使います。",
                          "Report workbooks are for reporters and the secretariat.")
     codes = reports.rating_codes()
-    by_id = {r.id: r for r in store.reports(session, round_id=rnd.id, report_ids=[
-        int(c[INDEX["report_id"]]) for _, c in rows if isinstance(c[INDEX["report_id"]], (int, float))])}
+    ids = [int(c[INDEX["report_id"]]) for _, c in rows if isinstance(c[INDEX["report_id"]], (int, float))]
+    ids += [int(c[STEP_INDEX["report_id"]]) for _, c in step_rows
+            if isinstance(c[STEP_INDEX["report_id"]], (int, float))]
+    by_id = {r.id: r for r in store.reports(session, round_id=rnd.id, report_ids=sorted(set(ids)))}
     errors: list[CellError] = []
     plan: list[tuple[Report, dict, bool]] = []
     forbidden = False
@@ -477,6 +607,8 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
                 if v is None:
                     err(number, f, "提出の前に入力してください。", "fill this in before submitting.")
         plan.append((report, changes, submit))
+    step_plan, forbidden_steps = _step_plan(session, p, rnd, step_rows, by_id, errors)
+    forbidden = forbidden or forbidden_steps
     if errors:
         if forbidden and all("担当外" in e.ja for e in errors):
             raise NotAllowed("担当外の府省庁の報告は取り込めません。" + " ".join(e.text("ja") for e in errors),
@@ -484,8 +616,83 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
         raise WorkbookRefused(errors)
     done = Imported(rnd, len(rows))
     done.saved = reports.apply_many(session, p, [(r, changes) for r, changes, _ in plan if changes], via)
+    # the steps after the fields (one more version of a report whose both changed), before any submission
+    recorded = []
+    for report, (progress, known) in step_plan.items():
+        changes = step_progress.write(session, report, progress, known)
+        if changes:
+            recorded.append((report, "save", changes, None))
+    reports._record_many(session, recorded, p.login, via)
+    done.steps_saved = [r.id for r, *_ in recorded]
+    done.saved = sorted(set(done.saved) | set(done.steps_saved))
     submitting = [r for r, _, submit in plan if submit]
     reports.submit_many(session, p, submitting, via)
     done.submitted = [r.id for r in submitting]
-    done.unchanged = len(rows) - len({r.id for r, _, _ in plan})
+    done.unchanged = len(rows) - len({r.id for r, _, _ in plan} | set(done.steps_saved))
     return done
+
+
+def _step_plan(session: Session, p: Principal, rnd: Round, step_rows: list[tuple[int, list]], by_id: dict,
+               errors: list[CellError]) -> tuple[dict, bool]:
+    """The steps sheet read: {report: ({step: progress}, the steps it may speak of)} for the reports whose progress
+    changed, each under the same rules as the report page's form; errors are added by sheet, row and column."""
+    typed: dict[int, dict[str, tuple[int, str]]] = {}
+    versions: dict[int, tuple[int, object]] = {}
+    forbidden = False
+
+    def err(row, key, ja, en):
+        errors.append(CellError(STEPS_SHEET, row, key, ja, en))
+
+    for number, cells in step_rows:
+        get = {c.key: cells[i] for i, c in enumerate(STEP_COLUMNS)}
+        rid = get["report_id"]
+        report = by_id.get(int(rid)) if isinstance(rid, (int, float)) and float(rid).is_integer() else None
+        if report is None:
+            err(number, "report_id", f"報告ID「{_cell_text(rid)[:20]}」はこのラウンドにありません(変更できない欄です)。",
+                f"report id {_cell_text(rid)[:20]!r} is not in this round (this cell is locked).")
+            continue
+        step = _cell_text(get["step"])
+        if step in typed.setdefault(report.id, {}):
+            err(number, "step", f"報告 {report.id} の工程「{step[:40]}」が2回あります。",
+                f"report {report.id} names the step {step[:40]!r} twice.")
+            continue
+        typed[report.id][step] = (number, _cell_text(get["progress"]))
+        versions.setdefault(report.id, (number, get["version"]))
+    if not typed:
+        return {}, False
+    reports_with_steps = [by_id[rid] for rid in typed]
+    saved = step_progress.for_reports(session, reports_with_steps)
+    out = {}
+    for report in reports_with_steps:
+        known = [row["step"] for row in saved[report.id]]
+        current = {row["step"]: row["progress"] or "" for row in saved[report.id]}
+        mine = typed[report.id]
+        progress, problems = step_progress.read({s: t for s, (_, t) in mine.items()}, known)
+        for problem in problems:
+            err(mine.get(problem.step, (None,))[0], "step" if problem.step not in current else "progress",
+                f"工程「{problem.step[:40]}」: {problem.ja}", f"step {problem.step[:40]!r}: {problem.en}")
+        changed = {s: t for s, t in progress.items() if (t or "") != current.get(s, "")}
+        if not changed:
+            continue
+        first = min(mine[s][0] for s in changed)
+        if not p.can_edit_org(report.organisation_id):
+            forbidden = True
+            err(first, "report_id", f"報告 {report.id} は担当外の府省庁のものです。",
+                f"report {report.id} belongs to an organisation you do not report for.")
+            continue
+        if report.state not in reports.EDITABLE.get(p.role, ()) or (rnd.state != "open" and p.role != "secretariat"):
+            err(first, "progress", f"報告 {report.id} は「{reports.state_label(report.state, 'ja')}」のため変更できません。",
+                f"report {report.id} is {reports.state_label(report.state, 'en')} and cannot change.")
+            continue
+        row_number, version = versions[report.id]
+        if not (isinstance(version, (int, float)) and float(version).is_integer()):
+            err(row_number, "version", "版は変更できない欄です。", "the version cell is locked.")
+            continue
+        if int(version) != report.version:
+            err(first, "version", f"報告 {report.id} はこの様式を作った後に保存されています(版 {int(version)} → "
+                f"{report.version}、{report.updated_by})。新しい様式をダウンロードしてください。",
+                f"report {report.id} was saved after this workbook was made (version {int(version)} → "
+                f"{report.version}, by {report.updated_by}); download a new workbook.")
+            continue
+        out[report] = (changed, known)
+    return out, forbidden
