@@ -100,7 +100,8 @@ def test_an_over_size_file_is_refused_before_it_is_read_whole(site, monkeypatch)
     monkeypatch.setenv("MIERUKA_EVIDENCE_MAX_BYTES", str(1000))
     rep = signed_in(app, "rep")
     big = upload(rep, "big.pdf", PDF + b"x" * 200_000)
-    assert big.status_code == 413 and "送信された内容が大きすぎます。" in big.text  # the declared length is too much
+    # the declared length is too much: refused before reading, naming the field and the limit
+    assert big.status_code == 413 and "ファイル（file）が大きすぎます。アップロードできるのは0.000953674 MBまでです。" in big.text
     assert stored(url) == []
     # within the body's slack but over the file limit: refused by the rule, naming the file, in the page's language
     near = upload(rep, "near.pdf", PDF + b"x" * 2000, lang="?lang=en")
@@ -260,3 +261,29 @@ def test_the_shell_attaches_lists_and_removes_as_the_account_named(tmp_path, mon
         assert [(v.actor, v.via, v.action) for v in s.scalars(
             select(ReportVersion).where(ReportVersion.report_id == 1).order_by(ReportVersion.id))][1:] == [
             ("rep", "cli", "attach"), ("sec", "cli", "detach")]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_malformed_upload_is_refused_naming_the_field_in_the_pages_language(site, lang):
+    """Not a multipart form, a broken one, two files: each a 400 saying what is wrong with the file field, in the
+    page's language (the evidence upload and the workbook upload read their form the same way), nothing stored."""
+    app, url = site
+    rep = signed_in(app, "rep")
+    q = "?lang=en" if lang == "en" else ""
+    said = {
+        "ja": ["ファイル（file）が送られていません。フォームからファイルを選んで送ってください（multipart/form-data）。",
+               "送られたフォームを読み取れません。ファイル（file）を選び直して送ってください。",
+               "ファイル（file）は1つだけ送ってください。"],
+        "en": ["No file (field file) was sent: choose a file in the form and send it (multipart/form-data).",
+               "The form sent could not be read: choose the file (field file) again and send it.",
+               "Send one file (field file) only."]}[lang]
+    for path in ("/reports/1/evidence", "/my/workbook"):
+        plain = rep.post(path + q, data={"csrf_token": rep.csrf}, follow_redirects=False)
+        broken = rep.post(path + q, content=b"--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n",
+                          headers={"content-type": "multipart/form-data"}, follow_redirects=False)
+        two = rep.post(path + q, data={"csrf_token": rep.csrf},
+                       files=[("file", ("a.pdf", PDF, "application/pdf")), ("file", ("b.pdf", PDF, "application/pdf"))],
+                       follow_redirects=False)
+        for answer, text in zip((plain, broken, two), said):
+            assert answer.status_code == 400 and text in answer.text, (path, answer.status_code, answer.text[-800:])
+    assert stored(url) == []

@@ -88,21 +88,33 @@ def workbook_download(request: Request, session: DbSession, lang: Lang,
                              "X-Content-Type-Options": "nosniff"})
 
 
-async def _bounded_form(request: Request, limit: int):
-    """The multipart form, read only up to limit bytes (413 past it), one file and a few fields."""
+async def _bounded_form(request: Request, limit: int, file_limit: int | None = None):
+    """The multipart form, read only up to limit bytes (413 past it), one file and a few fields; each refusal says in
+    the page's language what is wrong with which field (file); file_limit is the file's own limit, as said."""
+    from mieruka.web.i18n import translator
+
+    t = translator(pick_lang(request.query_params.get("lang")))
+    mb = f"{(file_limit or limit) / 2**20:g}"
     declared = request.headers.get("content-length")
     if declared and (not declared.isdigit() or int(declared) > limit):
-        raise HTTPException(413, f"upload: more than {limit // 2**20} MB / アップロードは {limit // 2**20} MB まで")
+        raise HTTPException(413, t("upload.too_large", mb=mb))
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        raise HTTPException(400, t("upload.not_multipart"))
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise HTTPException(413, f"upload: more than {limit // 2**20} MB / アップロードは {limit // 2**20} MB まで")
+            raise HTTPException(413, t("upload.too_large", mb=mb))
     request._body = body  # Starlette's form parser reads the cached body
     try:
         return await request.form(max_files=1, max_fields=5)
-    except Exception:
-        raise HTTPException(400, "upload: not a multipart form / フォームを読み取れません") from None
+    except Exception as exc:
+        # Starlette says "Too many files" / "Too many fields" past the limits (as an HTTPException's detail inside an
+        # app, a MultiPartException's message outside one), else the body is no multipart form
+        said = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
+        key = {"too many files": "upload.too_many_files", "too many fields": "upload.too_many_fields"}.get(
+            str(said).split(".")[0].strip().lower(), "upload.unreadable")
+        raise HTTPException(400, t(key)) from None
 
 
 @router.post("/my/workbook")
@@ -111,7 +123,7 @@ async def workbook_upload(request: Request, lang: Lang):
     every cell read, all rows saved or none, every error named by sheet, row and column in the page's language."""
     if auth.principal_of(request) is None:
         raise auth.SignInRequired(href_for(lang)("/my"))
-    form = await _bounded_form(request, workbook.MAX_BYTES + 64 * 1024)
+    form = await _bounded_form(request, workbook.MAX_BYTES + 64 * 1024, workbook.MAX_BYTES)
     token = form.get("csrf_token")
     p = auth.check_writer(request, token if isinstance(token, str) else None, ("reporter", "secretariat"),
                           href_for(lang)("/my"))

@@ -78,7 +78,7 @@ async def evidence_upload(request: Request, report_id: ReportId, lang: Lang):
     back = href_for(lang)(f"/reports/{report_id}")
     if auth.principal_of(request) is None:
         raise auth.SignInRequired(back)
-    form = await _bounded_form(request, evidence.max_bytes() + 64 * 1024)
+    form = await _bounded_form(request, evidence.max_bytes() + 64 * 1024, evidence.max_bytes())
     token = form.get("csrf_token")
     p = auth.check_writer(request, token if isinstance(token, str) else None, ("reporter", "secretariat"), back)
     upload = form.get("file")
