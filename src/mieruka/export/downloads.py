@@ -175,16 +175,17 @@ def _batched(lines: Iterator[str]) -> Iterator[bytes]:
 
 
 def _csv_chunks(rows: Iterable[dict], cols: list[str], _name: str, lang: str) -> Iterator[bytes]:
-    def lines():
-        out = io.StringIO()
-        write = csv_row_writer(out)
-        yield "\ufeff"
-        for values in _rows(cols, rows, lang):
-            write(values)
-            yield out.getvalue()
+    out = io.StringIO()
+    write = csv_row_writer(out)
+    out.write("\ufeff")
+    for values in _rows(cols, rows, lang):
+        write(values)
+        if out.tell() >= _CHUNK:  # rows written into one buffer, sent a chunk at a time
+            yield out.getvalue().encode("utf-8")
             out.seek(0)
             out.truncate()
-    return _batched(lines())
+    if out.tell():
+        yield out.getvalue().encode("utf-8")
 
 
 def _rows(cols: list[str], rows: Iterable[dict], lang: str):

@@ -239,16 +239,17 @@ KPI_SORT_KEYS = ("id", "name", "item", "ministry", "tier", "rating", "latest", "
 
 
 def _row(r, f: KpiQuery) -> dict:
-    row = dict(r._mapping)
-    computed, official = row.pop("rating_computed"), row.pop("rating_official")
+    *values, computed, official = r  # the statement's last two columns (_statements)
+    row = dict(zip(r._fields, values))
     basis = f.basis if f.basis in RATING_BASES else None
     if basis == "computed" or (basis is None and official is None):
         shown, which = computed, "computed" if computed is not None else None
     else:
         shown, which = official, "official" if official is not None else None
     # the columns in the order the lists always had them
-    return {**row, "rating": shown, "rating_basis": which, "rating_computed": computed, "rating_official": official,
-            "scheme": f.scheme, "evaluation_date": f.as_of}
+    row.update(rating=shown, rating_basis=which, rating_computed=computed, rating_official=official,
+               scheme=f.scheme, evaluation_date=f.as_of)
+    return row
 
 
 def kpi_count(session: Session, f: KpiQuery) -> int:
@@ -268,8 +269,11 @@ def kpi_page(session: Session, f: KpiQuery, limit: int | None, offset: int = 0) 
 def iter_kpi_rows(session: Session, f: KpiQuery, batch: int = 500) -> Iterator[dict]:
     """Every row passing the filter in order, fetched batch by batch (for downloads)."""
     (_, page), params = _bound(session, f, False)
-    for r in session.execute(page.execution_options(yield_per=batch), params):
-        yield _row(r, f)
+    # Core rows on the session's connection: the ORM's result machinery cost as much as the query
+    result = session.connection().execution_options(yield_per=batch).execute(page, params)
+    for rows in result.partitions():
+        for r in rows:
+            yield _row(r, f)
 
 
 def kpi_choices(session: Session, scheme: str, basis: str | None = None, as_of: date | None = None) -> dict[str, list]:
