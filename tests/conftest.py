@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import create_engine, text
 
 from mieruka import storage
+from mieruka.accounts import passwords
 
 # The test client asks for host "testserver"; the app answers loopback names only unless told otherwise.
 os.environ.setdefault("MIERUKA_ALLOWED_HOSTS", "localhost 127.0.0.1 testserver")
@@ -20,6 +23,19 @@ PG_URL = os.environ.get("MIERUKA_TEST_DATABASE_URL")
 # Property tests check what is computed, not how fast: on 2 shared cores a busy moment is not a failure.
 settings.register_profile("mieruka", deadline=None)
 settings.load_profile("mieruka")
+
+# Argon2 at the production cost (m=64 MiB, t=3, p=4) is a fifth of a CPU-second a hash and another a sign-in: over
+# the hundreds of accounts the tests create, minutes of a run that check nothing about the cost. The tests hash at
+# the cheapest Argon2id setting; test_accounts.py checks the production setting through `production_hasher`.
+PRODUCTION_HASHER = passwords._hasher
+passwords._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+passwords.DUMMY_HASH = passwords.hash_password("unused-dummy-password-0")
+
+
+@pytest.fixture
+def production_hasher(monkeypatch):
+    """passwords hashes as it does in production for this test."""
+    monkeypatch.setattr(passwords, "_hasher", PRODUCTION_HASHER)
 
 
 @pytest.fixture

@@ -39,11 +39,11 @@ def test_password_rule_names_what_is_wrong(password, reason):
     assert "12" in caught.value.message["ja"] and "2種類以上" in caught.value.message["ja"]
 
 
-def test_password_rule_accepts_and_argon2_hashes():
+def test_password_rule_accepts_and_argon2_hashes(production_hasher):
     passwords.check(GOOD, "hanako")
     passwords.check("かすみがせき報告2019", "hanako")  # Japanese characters and digits are two kinds
     hashed = passwords.hash_password(GOOD)
-    assert hashed.startswith("$argon2id$")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # OWASP's Argon2id floor is m=19 MiB, t=2, p=1
     assert passwords.verify(GOOD, hashed) and not passwords.verify(GOOD + "x", hashed)
 
 

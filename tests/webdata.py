@@ -4,8 +4,14 @@ and parse_html, which reads the tables, elements and text of a rendered page for
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import tempfile
+from contextlib import closing
+from pathlib import Path
 from html.parser import HTMLParser
 from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy.engine import make_url
 
 from mieruka import storage
 from mieruka.records import extraction as r
@@ -137,7 +143,25 @@ def _computed_ratings(url: str) -> None:
 
 
 def build(url: str) -> dict[str, int]:
-    """Fill the database at url; returns the ids of the documents by role."""
+    """Fill the database at url; returns the ids of the documents by role. A new SQLite file is a copy of the first
+    one this process built (the same rows for a tenth of the CPU: hundreds of tests start from this database)."""
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if path and path != ":memory:" and not Path(path).exists():
+        if not _built:
+            _built["path"] = Path(_template_dir.name) / "webdata.db"
+            _built["ids"] = _fill(f"sqlite:///{_built['path']}")
+        # SQLite's backup reads a consistent snapshot through the write-ahead log of the engine still open on it
+        with closing(sqlite3.connect(_built["path"])) as source, closing(sqlite3.connect(path)) as copy:
+            source.backup(copy)
+        return dict(_built["ids"])
+    return _fill(url)
+
+
+_built: dict = {}
+_template_dir = tempfile.TemporaryDirectory(prefix="mieruka-webdata-")
+
+
+def _fill(url: str) -> dict[str, int]:
     storage.ensure_schema(url)
     earlier = datetime(2024, 1, 1, tzinfo=timezone.utc)
     ids = {
