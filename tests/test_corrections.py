@@ -4,7 +4,6 @@ values stay exactly as they were; the comparison shows what the correction chang
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 
 import pytest
@@ -12,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cycle_staff import GOOD, ROUND, signed_in, who
 import webdata
 from mieruka import storage
 from mieruka.accounts import service
@@ -26,14 +26,8 @@ from mieruka.web import create_app
 from mieruka.workflow import corrections, reports, rounds, steps
 from mieruka.workflow.reports import NotAllowed, WorkflowError
 
-GOOD = "Kasumigaseki-2019"
-ROUND = "2019年度 進捗報告"
 STEP = "業務改革モデルプロジェクト"
 NOTE = "KPI 1 の実績値は集計誤り(330ではなく331)"
-
-
-def who(s, login):
-    return service.principal(s, service.store.user_by_login(s, login))
 
 
 def published(url) -> None:
@@ -165,14 +159,6 @@ def summary(s, kpi_id):
     from mieruka.storage.summaries import _summaries
 
     return _summaries(s, [kpi_id])[0]
-
-
-def signed_in(app, login):
-    client = TestClient(app)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
-    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
-    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client
 
 
 def test_the_pages_open_change_and_publish_a_correction(sqlite_url):

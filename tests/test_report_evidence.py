@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from cycle_staff import GOOD, signed_in, staffed
 import webdata
 from mieruka import storage
 from mieruka.accounts import service
@@ -20,34 +21,17 @@ from mieruka.storage.report_extra_models import ReportEvidence
 from mieruka.web import create_app
 from mieruka.workflow import evidence
 
-GOOD = "Kasumigaseki-2019"
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 @pytest.fixture
 def site(sqlite_url):
-    webdata.build(sqlite_url)
-    app = create_app(sqlite_url)
-    with storage.session_scope(sqlite_url) as s:
-        s.add(m.Organisation(name="財務省"))
-        s.flush()
-        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
-        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
-        service.create_user(s, "mof", "財務 三郎", GOOD, "reporter", organisations=["財務省"])
-        service.create_user(s, "root", "管理者", GOOD, "admin")
+    app = create_app(staffed(sqlite_url, ("sec", "rep", "mof", "root")))
     sec = signed_in(app, "sec")
     assert sec.post("/rounds", data={"csrf_token": sec.csrf, "name": "2019年度 進捗報告", "as_of": "2019-03-31",
                                      "deadline": "2019-05-31"}).status_code == 200
     return app, sqlite_url
-
-
-def signed_in(app, login):
-    client = TestClient(app)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
-    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
-    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client
 
 
 def upload(client, name: str, raw: bytes, report: int = 1, token: str | None = None, lang: str = ""):

@@ -4,16 +4,13 @@ reviewer, published as process steps citing the round's snapshot, shown inert on
 from __future__ import annotations
 
 import json
-import re
-from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import webdata
+from cycle_staff import signed_in, staffed, who
 from mieruka import storage
-from mieruka.accounts import service
 from mieruka.storage import models as m
 from mieruka.storage.cycle_models import ReportVersion
 from mieruka.storage.overview import reform_item_detail
@@ -21,35 +18,18 @@ from mieruka.web import create_app
 from mieruka.workflow import reports, rounds, steps
 from mieruka.workflow.reports import Conflict, InvalidReport, NotAllowed
 
-GOOD = "Kasumigaseki-2019"
 STEP = "業務改革モデルプロジェクト"
 TEXT = "モデル事業を<b>3団体</b>で実施し、成果を横展開した。"
 
 
 @pytest.fixture
 def db(db_url):
-    return filled(db_url)
+    return staffed(db_url, opened=True)
 
 
 @pytest.fixture
 def site_db(sqlite_url):
-    return filled(sqlite_url)
-
-
-def filled(db_url):
-    webdata.build(db_url)
-    with storage.session_scope(db_url) as s:
-        s.add(m.Organisation(name="財務省"))
-        s.flush()
-        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
-        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
-        service.create_user(s, "mof", "財務 三郎", GOOD, "reporter", organisations=["財務省"])
-        rounds.open_round(s, who(s, "sec"), "2019年度 進捗報告", date(2019, 3, 31), date(2019, 5, 31))
-    return db_url
-
-
-def who(s, login):
-    return service.principal(s, service.store.user_by_login(s, login))
+    return staffed(sqlite_url, opened=True)
 
 
 def test_progress_is_typed_per_step_and_kept_as_a_version(db):
@@ -100,14 +80,6 @@ def test_approved_progress_is_published_with_the_rounds_provenance(db):
         assert (STEP, TEXT, doc.id, 2) in shown and (STEP, "モデル事業を進めている。") in [x[:2] for x in shown]
         # a report not approved publishes no step
         assert steps.snapshot_lines(s, [reports.store.report(s, 2)]) == {}
-
-
-def signed_in(app, login):
-    client = TestClient(app)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
-    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
-    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client
 
 
 def test_through_the_pages_the_reviewer_sees_it_and_the_item_page_shows_it_inert(site_db):

@@ -7,36 +7,14 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-import webdata
-from mieruka import storage
-from mieruka.accounts import service
-from mieruka.storage import models as m
+from cycle_staff import signed_in, staffed
 from mieruka.web import create_app
 from mieruka.workflow.reports import latest_as_of
-
-GOOD = "Kasumigaseki-2019"
 
 
 @pytest.fixture
 def site(sqlite_url):
-    webdata.build(sqlite_url)
-    app = create_app(sqlite_url)
-    with storage.session_scope(sqlite_url) as s:
-        s.add(m.Organisation(name="財務省"))
-        s.flush()
-        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
-        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
-        service.create_user(s, "rep2", "総務 次郎", GOOD, "reporter", organisations=["総務省"])
-        service.create_user(s, "mof", "財務 三郎", GOOD, "reporter", organisations=["財務省"])
-    return app
-
-
-def signed_in(app, login):
-    client = TestClient(app)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
-    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
-    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client
+    return create_app(staffed(sqlite_url, ("sec", "rep", "rep2", "mof")))
 
 
 def post(client, path, **form):

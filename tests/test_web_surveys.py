@@ -7,9 +7,9 @@ import re
 from datetime import date
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from cycle_staff import GOOD, signed_in
 import webdata
 from mieruka import storage
 from mieruka.accounts import service
@@ -20,7 +20,6 @@ from mieruka.web import create_app
 from mieruka.workflow.reports import latest_as_of
 from mieruka.workflow import rounds
 
-GOOD = "Kasumigaseki-2019"
 EBINA, CHIYODA = "142158", "131016"
 
 
@@ -37,14 +36,6 @@ def site(sqlite_url):
         sec = service.principal(s, service.store.user_by_login(s, "sec"))
         rounds.open_round(s, sec, "2019年度 進捗報告", date(2019, 3, 31), date(2019, 5, 31))
     return app, sqlite_url, kpi
-
-
-def signed_in(app, login):
-    client = TestClient(app)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
-    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
-    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client
 
 
 def post(client, path, **form):

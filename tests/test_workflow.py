@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-import webdata
+from cycle_staff import ROUND, staffed, who
 from mieruka import storage
 from mieruka.accounts import service
 from mieruka.storage import models as m
@@ -16,27 +16,12 @@ from mieruka.storage.queries import kpi_rows
 from mieruka.workflow import checks, reports, rounds
 from mieruka.workflow.reports import Conflict, InvalidReport, LostRace, NotAllowed, WorkflowError
 
-GOOD = "Kasumigaseki-2019"
-ROUND = "2019年度 進捗報告"
 OUTSOURCING = "窓口業務のアウトソーシング"
 
 
 @pytest.fixture
 def db(db_url):
-    webdata.build(db_url)
-    with storage.session_scope(db_url) as s:
-        s.add(m.Organisation(name="財務省"))
-        s.flush()
-        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
-        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
-        service.create_user(s, "rep2", "総務 次郎", GOOD, "reporter", organisations=["総務省"])
-        service.create_user(s, "mof", "財務 三郎", GOOD, "reporter", organisations=["財務省"])
-        service.create_user(s, "root", "管理者", GOOD, "admin")
-    return db_url
-
-
-def who(s, login):
-    return service.principal(s, service.store.user_by_login(s, login))
+    return staffed(db_url, ("sec", "rep", "rep2", "mof", "root"))
 
 
 def opened(db) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import zipfile
 from datetime import date, datetime
 
@@ -16,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from cycle_staff import GOOD, ROUND, signed_in, staffed, who
 import webdata
 from mieruka import storage
 from mieruka.accounts import service
@@ -26,25 +26,10 @@ from mieruka.storage.report_extra_models import ReportStep
 from mieruka.workflow import evidence, reports, rounds, steps, workbook
 from mieruka.workflow.reports import NotAllowed
 
-GOOD = "Kasumigaseki-2019"
-ROUND = "2019年度 進捗報告"
-
 
 @pytest.fixture
 def db(db_url):
-    webdata.build(db_url)
-    with storage.session_scope(db_url) as s:
-        s.add(m.Organisation(name="財務省"))
-        s.flush()
-        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
-        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
-        service.create_user(s, "mof", "財務 三郎", GOOD, "reporter", organisations=["財務省"])
-        rounds.open_round(s, who(s, "sec"), ROUND, date(2019, 3, 31), date(2019, 5, 31))
-    return db_url
-
-
-def who(s, login):
-    return service.principal(s, service.store.user_by_login(s, login))
+    return staffed(db_url, opened=True)
 
 
 def exported(url, login="rep", lang="ja") -> bytes:
@@ -301,14 +286,6 @@ def test_text_that_would_run_as_a_formula_stays_text(db):
 
 
 # ---------------------------------------------------------------- the web pages and the shell
-
-
-def signed_in(app, login):
-    client = TestClient(app)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
-    page = client.post("/signin", data={"login": login, "password": GOOD, "csrf_token": token})
-    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client
 
 
 def upload(client, raw, lang=""):
