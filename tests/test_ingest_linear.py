@@ -20,7 +20,9 @@ class _Tally:
     rows = 0
 
 
-class _CountingSqliteCursor(sqlite3.Cursor):
+class _CountsRows:
+    """Adds the rows each fetch returns to _Tally.rows (mixed into each driver's cursor)."""
+
     def fetchone(self):
         row = super().fetchone()
         _Tally.rows += row is not None
@@ -35,6 +37,10 @@ class _CountingSqliteCursor(sqlite3.Cursor):
         rows = super().fetchall()
         _Tally.rows += len(rows)
         return rows
+
+
+class _CountingSqliteCursor(_CountsRows, sqlite3.Cursor):
+    pass
 
 
 class _CountingSqliteConnection(sqlite3.Connection):
@@ -42,21 +48,8 @@ class _CountingSqliteConnection(sqlite3.Connection):
         return super().cursor(factory)
 
 
-class _CountingPgCursor(psycopg.Cursor):
-    def fetchone(self):
-        row = super().fetchone()
-        _Tally.rows += row is not None
-        return row
-
-    def fetchmany(self, *args, **kwargs):
-        rows = super().fetchmany(*args, **kwargs)
-        _Tally.rows += len(rows)
-        return rows
-
-    def fetchall(self):
-        rows = super().fetchall()
-        _Tally.rows += len(rows)
-        return rows
+class _CountingPgCursor(_CountsRows, psycopg.Cursor):
+    pass
 
 
 def _counting(dialect, conn_rec, cargs, cparams):

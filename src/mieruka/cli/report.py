@@ -31,12 +31,16 @@ def _write(make, fmt: str, out: Path | None, db: str | None) -> None:
             report = make(session)
     except (UnknownReportSource, UnknownFormat, PdfUnavailable) as exc:
         fail(str(exc))
-    path = out or Path(report.file_name)
+    _save(report.content, out or Path(report.file_name), f"{len(report.content):,} bytes")
+
+
+def _save(content: bytes, path: Path, said: str) -> None:
+    """Write content to path, say on stderr what was written and print the path (what a script reads)."""
     try:
-        path.write_bytes(report.content)
+        path.write_bytes(content)
     except OSError as exc:
         fail(f"{path}: cannot write ({exc.strerror})")
-    err.print(f"{len(report.content):,} bytes", highlight=False)
+    err.print(said, highlight=False)
     print(path)
 
 
@@ -134,13 +138,7 @@ def export_cmd(
             book = workbook.export(session, p, rounds.get(session, round_ref), org_id, lang)
     except WorkflowError as exc:
         fail(exc.message[lang])
-    path = out or Path(book.file_name)
-    try:
-        path.write_bytes(book.content)
-    except OSError as exc:
-        fail(f"{path}: cannot write ({exc.strerror})")
-    err.print(f"{book.rows} report(s), {len(book.content):,} bytes", highlight=False)
-    print(path)
+    _save(book.content, out or Path(book.file_name), f"{book.rows} report(s), {len(book.content):,} bytes")
 
 
 @report_app.command("import")

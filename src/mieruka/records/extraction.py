@@ -35,6 +35,16 @@ class TargetRecord:
     deadline_precision: str | None = None  # day | month | fiscal_year | year: how precisely the document gave it
     promised_by_precision: str | None = None
 
+    @classmethod
+    def from_parsed(cls, text: str, source: Source, p, **more) -> TargetRecord:
+        """The target with what jp.parse read of its statement p (figure, deadline, comparator, the base of a relative
+        cut); more sets the fields a family's reader knows besides."""
+        rel = p.relative
+        return cls(text=text, source=source, value=p.value, unit=p.unit, deadline=p.deadline, comparator=p.comparator,
+                   relative_factor=rel.factor if rel else None, relative_kind=rel.kind if rel else None,
+                   relative_base_year=rel.base_fiscal_year if rel else None,
+                   relative_base_value=rel.base_value if rel else None, **more)
+
 
 @dataclass
 class ObservationRecord:

@@ -370,13 +370,7 @@ def _target(text: str, source: Source) -> TargetRecord | None:
         return None
     if p.unset or (p.value is None and p.relative is None):
         return None
-    rel = p.relative
-    return TargetRecord(text=text, source=source, value=p.value, unit=p.unit, deadline=p.deadline,
-                        comparator=p.comparator, relative_factor=rel.factor if rel else None,
-                        relative_kind=rel.kind if rel else None,
-                        relative_base_year=rel.base_fiscal_year if rel else None,
-                        relative_base_value=rel.base_value if rel else None,
-                        deadline_precision=precision_of(text, p.deadline))
+    return TargetRecord.from_parsed(text, source, p, deadline_precision=precision_of(text, p.deadline))
 
 
 _RUNS_ON = re.compile(r"\s*[のをにがはでと]")

@@ -61,13 +61,7 @@ def target_record(p: Parsed | None, text: str, source: Source, edition: str | No
     """A target as the document states it; an unreadable statement keeps its text and no value."""
     if p is None:
         return TargetRecord(text=text, source=source, edition=edition)
-    rel = p.relative
-    return TargetRecord(text=text, source=source, value=p.value, unit=p.unit, deadline=p.deadline,
-                        comparator=p.comparator, relative_factor=rel.factor if rel else None,
-                        relative_kind=rel.kind if rel else None,
-                        relative_base_year=rel.base_fiscal_year if rel else None,
-                        relative_base_value=rel.base_value if rel else None,
-                        unset=p.unset, promised_by=p.promised_by, edition=edition)
+    return TargetRecord.from_parsed(text, source, p, unset=p.unset, promised_by=p.promised_by, edition=edition)
 
 
 def relative_baseline(p: Parsed | None, text: str, source: Source) -> BaselineRecord | None:
