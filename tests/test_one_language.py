@@ -120,11 +120,12 @@ def foreign(html: str, lang: str, typed: tuple[str, ...] = ()) -> list[str]:
     text = " ".join(" ".join(page.words).split())
     if lang == "ja":
         return ENGLISH.findall(text)
-    catalogue = [s for s in _japanese_sentences() if s in text]
-    # data marked anywhere on the page is data everywhere on it, the longest first (a name inside a longer name)
+    # data marked anywhere on the page is data everywhere on it, the longest first (a name inside a longer name); a
+    # message of the catalogue inside data is data too (「国の施策一覧」 in the <title> 「市町村の施策に関する国の施策一覧」)
     for value in sorted(page.data | {t.strip() for t in typed}, key=len, reverse=True):
         if len(value) >= 2:
             text = text.replace(value, " ")
+    catalogue = [s for s in _japanese_sentences() if s in text]
     quoted = _english_messages()
     return catalogue + [run for run in JAPANESE_RUN.findall(text) if HIRAGANA.search(run) and run not in quoted]
 

@@ -148,3 +148,16 @@ def test_the_printed_reports_cite_title_and_date(demo):
     assert f"「{TITLE_000}」2017-10-01（平成29年10月1日）時点の数値" in table and not SEED_FILE.search(table)
     assert "「主要な政策に係る評価書(平成30年度実施政策)」2019-08-01（令和元年8月1日）" in policy
     assert not SEED_FILE.search(policy)
+
+
+def test_the_apis_rating_explanations_name_the_documents(demo):
+    client, _ = demo
+    items = client.get("/api/evaluations?limit=500").json()["items"]
+    explained = [r["explanation"] for r in items if r.get("explanation")]
+    assert explained and not any(SEED_FILE.search(e) for e in explained)
+    assert any(f"「{TITLE_000}」2017-10-01（平成29年10月1日）時点の数値、" in e for e in explained)
+    kpi = next(r["kpi_id"] for r in items if r.get("explanation") and TITLE_000 in r["explanation"])
+    detail = client.get(f"/api/kpis/{kpi}").json()
+    assert all(not SEED_FILE.search(e.get("explanation") or "") for e in detail["evaluations"])
+    # the sources keep their file names: identifiers, each in its own field
+    assert any(o["source"]["document"] == "000_e89baf27ea3ff1c4.txt" for o in detail["observations"] if o["source"])

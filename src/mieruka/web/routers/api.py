@@ -144,11 +144,31 @@ def kpi_detail(kpi: dict, scheme: str, as_of: date | None, evaluations: list[dic
     """/api/kpis/{id}'s answer from what was read of the KPI (one here; many at once by mieruka publish)."""
     owner = ({**assigned, "inferred": False} if assigned else
              {"organisation": kpi["organisation"], "inferred": bool(kpi["organisation_inferred"])})
-    return kpi_out(kpi, scheme, KPI_DETAIL_FIELDS, as_of, evaluations=evaluations,
-                   definitions=definitions(kpi), update_cycle=update_cycle(kpi), owner=owner,
-                   appears_in=[{"id": d["id"], "title": d["title"], "date": d["doc_date"],
-                                "family": d["family"], "file_name": d["file_name"]}
-                               for d in kpi["documents"]])
+    return named_explanations(
+        kpi_out(kpi, scheme, KPI_DETAIL_FIELDS, as_of, evaluations=evaluations,
+                definitions=definitions(kpi), update_cycle=update_cycle(kpi), owner=owner,
+                appears_in=[{"id": d["id"], "title": d["title"], "date": d["doc_date"],
+                             "family": d["family"], "file_name": d["file_name"]}
+                            for d in kpi["documents"]]),
+        {d["file_name"]: d for d in kpi["documents"]})
+
+
+def named_explanations(answer, labels: dict[str, dict]):
+    """Every rating explanation in the answer (explanation in Japanese, explanation_en in English) with the documents
+    it cites by file name named by title and date; the sources' own fields keep the file name."""
+    from mieruka.records.citation import named_sources
+
+    if isinstance(answer, list):
+        return [named_explanations(x, labels) for x in answer]
+    if not isinstance(answer, dict):
+        return answer
+    out = {}
+    for key, value in answer.items():
+        if key in ("explanation", "explanation_en") and isinstance(value, str):
+            out[key] = named_sources(value, labels, "en" if key == "explanation_en" else "ja")
+        else:
+            out[key] = named_explanations(value, labels)
+    return out
 
 
 @router.get("/evaluations", response_model=s.EvaluationPage, summary="Ratings: computed and official")
@@ -158,8 +178,14 @@ def api_evaluations(session: DbSession, scheme: str | None = None,
     if scheme is not None:
         valid_scheme(session, scheme)
     kpis = [kpi] if kpi is not None else None
+    from mieruka.export.shapes import labels_by_file
+    from mieruka.storage.queries import document_labels
+
+    items = rating_rows(session, scheme, official, kpis, code, limit, offset)
+    if items:
+        items = named_explanations(items, labels_by_file(document_labels(session)))
     return as_json({"total": rating_count(session, scheme, official, kpis, code), "limit": limit, "offset": offset,
-                    "items": rating_rows(session, scheme, official, kpis, code, limit, offset)})
+                    "items": items})
 
 
 @router.get("/audit", response_model=s.FindingPage, summary="Audit findings with the sources that disagree")
