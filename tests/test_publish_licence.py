@@ -66,3 +66,47 @@ def test_migration_0012_gives_stored_documents_the_default_and_goes_down(tmp_pat
         record = s.scalar(select(m.Document.licence))
     assert record["basis"] == "default" and "not recorded at ingest" in record["stated_by"]
     assert record["attribution"] == "出典: 「progress.txt」をもとに mieruka が読み取り、加工して作成"
+
+
+def test_ingest_records_where_documents_were_taken_from(tmp_path):
+    """mieruka ingest --origin: a folder URL is followed by each file's name; the data package's source points there;
+    an origin that is not an http(s) address, or a file's URL given for several files, is refused, nothing stored."""
+    import json
+    from datetime import date
+
+    from typer.testing import CliRunner
+
+    from mieruka.cli import load_commands
+    from mieruka.export.workbook import database_tables
+    from mieruka.publish.site import publish_site
+    from mieruka.storage.queries import document_rows
+
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    storage.ensure_schema(url)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "progress.txt").write_text(PROGRESS, encoding="utf-8")
+    (folder / "other.txt").write_text(PROGRESS.replace("416", "417"), encoding="utf-8")
+    cli = load_commands()
+    for origin, wanted in (("ftp://example.go.jp/a.txt", "http:// か https://"),
+                           ("https://example.go.jp/a b", "no spaces"),
+                           ("https://example.go.jp/progress.txt", "ending in /")):
+        refused = CliRunner().invoke(cli, ["ingest", str(folder), "--origin", origin, "--db", url])
+        assert refused.exit_code == 2 and wanted in refused.output and "Traceback" not in refused.output, origin
+    with storage.session_scope(url) as s:
+        assert s.scalar(select(m.Document.id)) is None
+    done = CliRunner().invoke(cli, ["ingest", str(folder), "--origin", "https://www.soumu.go.jp/main_content/",
+                                    "--db", url])
+    assert done.exit_code == 0, done.output
+    with storage.session_scope(url) as s:
+        origins = {d["file_name"]: d["licence"]["origin"] for d in document_rows(s)}
+        tables = database_tables(s, date(2019, 3, 31), "ja")
+        documents = document_rows(s)
+    assert origins == {"other.txt": "https://www.soumu.go.jp/main_content/other.txt",
+                       "progress.txt": "https://www.soumu.go.jp/main_content/progress.txt"}
+    assert {r["origin"] for r in tables["documents"]} == set(origins.values())
+    out = tmp_path / "site"
+    publish_site(create_app(url), out, tables=tables, documents=documents, pdf=False, exclude=("/local",))
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert {s["file_name"]: s["path"] for s in package["sources"]} == origins
+    storage.dispose_engines()

@@ -20,13 +20,23 @@ app.add_typer(sample_app, name="sample")
 def ingest_cmd(
     paths: list[Path] = typer.Argument(..., help="Files or folders (.txt .tsv .md .html .pdf .xlsx)"),
     family: str = typer.Option(None, "--family", help="Skip detection: reform-schedule, policy-evaluation, measure-catalogue, platform-presentation"),
+    origin: str = typer.Option(None, "--origin", help="Where the documents were taken from (an http(s) URL; for several "
+                               "files a folder URL ending in /, each file's name follows it): kept with their terms, "
+                               "shown in datapackage.json"),
     db: str = DbOption,
     fmt: Format = FormatOption,
 ) -> None:
     """Read documents into the database, one transaction per document, and report what was found."""
+    from mieruka.ingest.sources import expand_paths
     from mieruka.loading.documents import ingest_paths
+    from mieruka.records.licence import BadOrigin, check_origin
 
-    reports = ingest_paths(paths, db, family, progress=_progress)
+    if origin is not None:
+        try:
+            check_origin(origin, len(expand_paths(paths)))
+        except BadOrigin as exc:
+            fail(str(exc), code=2)
+    reports = ingest_paths(paths, db, family, progress=_progress, origin=origin)
     if not reports:
         fail(f"no supported files found in {', '.join(map(str, paths))}")
     if any(r.status == "loaded" for r in reports):

@@ -35,13 +35,22 @@ class DocumentReport:
         return asdict(self)
 
 
-def ingest_file(path: str | Path, url: str | None = None, family: str | None = None) -> DocumentReport:
+def origin_of(origin: str | None, path: str | Path) -> str | None:
+    """Where a document was taken from: the URL given, or a folder URL (ending in /) followed by the file's name."""
+    if origin is None:
+        return None
+    return origin + Path(path).name if origin.endswith("/") else origin
+
+
+def ingest_file(path: str | Path, url: str | None = None, family: str | None = None,
+                origin: str | None = None) -> DocumentReport:
     t0, c0 = time.perf_counter(), time.process_time()
     report = DocumentReport(file=str(path), status="error")
     try:
         doc = read_document(path)
         report.sha256, report.encoding = doc.sha256, doc.encoding
-        return storage.in_transaction(url, lambda session: _store(session, doc, path, family, report, t0, c0))
+        return storage.in_transaction(url, lambda session: _store(session, doc, path, family, report, t0, c0,
+                                                                  origin_of(origin, path)))
     except UnreadableDocument as exc:
         report.error = exc.reason
     except Exception as exc:  # the database refused a row: this document is rolled back, the run goes on
@@ -50,7 +59,8 @@ def ingest_file(path: str | Path, url: str | None = None, family: str | None = N
     return _timed(report, t0, c0)
 
 
-def _store(session, doc: DecodedDocument, path, family, report: DocumentReport, t0: float, c0: float) -> DocumentReport:
+def _store(session, doc: DecodedDocument, path, family, report: DocumentReport, t0: float, c0: float,
+           origin: str | None = None) -> DocumentReport:
     """The document and its records in the session's transaction; "unchanged" when its bytes are already stored."""
     from mieruka.records.licence import licence_of
     from mieruka.storage.load import add_document, find_document, store_extraction
@@ -69,7 +79,7 @@ def _store(session, doc: DecodedDocument, path, family, report: DocumentReport, 
                           doc_date=ex.doc_date, sha256=doc.sha256, encoding=doc.encoding,
                           media_type=doc.media_type, size_bytes=len(doc.raw), raw=doc.raw, text=doc.text,
                           meta={**ex.meta, "legends": ex.legends} if ex.legends else ex.meta,
-                          licence=licence_of(doc.text, ex.title, Path(path).name, _issuer(ex.meta)))
+                          licence=licence_of(doc.text, ex.title, Path(path).name, _issuer(ex.meta), origin))
     written = store_extraction(session, record, ex)
     if ex.cases:
         from mieruka.storage.local_bodies import link_cases
@@ -98,8 +108,10 @@ def _issuer(meta: dict | None) -> str | None:
 
 
 def ingest_paths(paths: list[str | Path], url: str | None = None, family: str | None = None,
-                 progress: Callable[[Iterable[Path], int], Iterable[Path]] | None = None) -> list[DocumentReport]:
-    """Ingest every file (folders expanded); `progress` wraps the file list, e.g. with a Rich progress bar."""
+                 progress: Callable[[Iterable[Path], int], Iterable[Path]] | None = None,
+                 origin: str | None = None) -> list[DocumentReport]:
+    """Ingest every file (folders expanded); `progress` wraps the file list, e.g. with a Rich progress bar; origin
+    (checked by records.licence.check_origin) is where they were taken from, recorded with each one's terms."""
     storage.ensure_schema(url)
     files = expand_paths(paths)
-    return [ingest_file(p, url, family) for p in (progress(files, len(files)) if progress else files)]
+    return [ingest_file(p, url, family, origin) for p in (progress(files, len(files)) if progress else files)]

@@ -28,6 +28,26 @@ PRINTED = [
 ]
 
 
+class BadOrigin(ValueError):
+    """An origin that is not a web address a reader could follow."""
+
+
+def check_origin(origin: str, files: int) -> str:
+    """An http(s) URL of at most 2,000 characters, no spaces or control characters; a folder URL (ending in /) when
+    it is given for more than one file, each file's name then following it."""
+    import re
+
+    if (len(origin) > 2000 or not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", origin)
+            or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
+                   for c in origin)):
+        raise BadOrigin(f"--origin must be an http:// or https:// address (at most 2,000 characters, no spaces): "
+                        f"{origin[:80]!r} / --origin は http:// か https:// で始まるURLにしてください")
+    if files > 1 and not origin.endswith("/"):
+        raise BadOrigin(f"--origin for {files} files must be a folder address ending in / (each file's name follows it) "
+                        f"/ 複数のファイルには / で終わるURLを指定してください（ファイル名を続けます）")
+    return origin
+
+
 def licence_of(text: str | None, title: str | None, file_name: str, issuer: str | None = None,
                origin: str | None = None) -> dict:
     """The record kept with a document: the terms (printed, with the line that prints them, or the declared
