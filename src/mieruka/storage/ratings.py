@@ -295,11 +295,13 @@ def audited_dates(session: Session) -> list:
 
 def audit_data_key(session: Session) -> str:
     """Names the data an audit reads: KPI data versions, documents, surveys and bottom-up definitions."""
-    from sqlalchemy import func
+    from sqlalchemy import String, cast, func
 
-    parts = [str(session.scalar(select(func.coalesce(func.max(m.KpiSummary.version), 0))))]
+    # one statement (a round trip, not five: every page that picks its evaluation date reads this); each part as
+    # the text "count:max" ("None" for no row), the key audits are stored under
+    parts = [select(cast(func.coalesce(func.max(m.KpiSummary.version), 0), String)).scalar_subquery()]
     for model in (m.Document, m.SurveyImport, m.SurveyKpi, m.KpiSummary):
         key = m.KpiSummary.kpi_id if model is m.KpiSummary else model.id
-        n, top = session.execute(select(func.count(key), func.max(key))).one()
-        parts.append(f"{n}:{top}")
-    return "|".join(parts)
+        parts.append(select(cast(func.count(key), String) + ":" + func.coalesce(cast(func.max(key), String), "None"))
+                     .scalar_subquery())
+    return "|".join(session.execute(select(*parts)).one())
