@@ -408,15 +408,22 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
     for path, _ in _api_paths(app, client, sorted(deps.kpis) if deps else None):
         target(path)
 
+    replayed: dict[int, int] = {}  # the previous run's link number → this run's
+
     def reuse(name: str) -> bool:
         """The previous run's file, when what it was made from has not changed: its links are followed as they were."""
         old = before.get(name)
         if old is None or deps.key(old[1]) != old[0] or not writer.keep(name):
             return False
-        pages[name] = [old[0], old[1], []]
-        recording[0] = pages[name][2]
+        held = pages[name] = [old[0], old[1], []]
+        recording[0] = held = held[2]
         for i in old[2]:
-            target(before_links[i])
+            j = replayed.get(i)
+            if j is None:  # a link met for the first time this run: resolved (and its page queued) once
+                target(before_links[i])
+                replayed[i] = held[-1]
+            else:
+                held.append(j)
         return True
 
     def record(name: str, path: str, content: bytes, held: list[int] | None = None) -> None:
