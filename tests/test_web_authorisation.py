@@ -21,7 +21,7 @@ from mieruka.storage import local_bodies
 from mieruka.storage import plans as plan_store
 from mieruka.storage import models as m
 from mieruka.web import create_app
-from mieruka.workflow import evidence, reports, rounds, surveys, workbook
+from mieruka.workflow import evidence, reports, rounds, survey_workbook, surveys, workbook
 
 GOOD = "Kasumigaseki-2019"
 # 海老名市's answers to the two surveys of round 1: 窓口委託 (submitted) and 電子申請 (a draft)
@@ -64,6 +64,8 @@ ROUTES = {
                                             {"version": "3", "comment": "要確認"}, {"secretariat"}),
     "/surveys/answers/{answer_id}/approve": (f"/surveys/answers/{EBINA_SUBMITTED}/approve", {"version": "3"},
                                              {"secretariat"}),
+    # uploads SURVEY_WORKBOOK: 海老名市's draft answer to 電子申請, ○; 千代田区's user may not answer for it
+    "/surveys/workbook": ("/surveys/workbook", {}, {"secretariat", "ebina_local"}),
     "/local/{code}/plan": ("/local/142158/plan", {"title": "海老名市DX推進計画"}, PLAN_EDITORS),
     "/local/{code}/plan/{plan_id}/measures": (
         "/local/142158/plan/1/measures", {"measure": "3", "section": "危機管理課", "kpi": "避難所情報を共有した施設数",
@@ -76,7 +78,8 @@ ROUTES = {
         "/local/142158/plan/1/measures/1/actuals", {"value": "43件", "as_of": "2025-03-31"}, PLAN_EDITORS),
 }
 WORKBOOK: list[bytes] = []  # the report workbook of 総務省, filled in: made with the template database
-UPLOADS = {"/my/workbook", "/reports/{report_id}/evidence"}
+SURVEY_WORKBOOK: list[bytes] = []  # 海老名市's survey workbook of 電子申請, filled in
+UPLOADS = {"/my/workbook": WORKBOOK, "/reports/{report_id}/evidence": WORKBOOK, "/surveys/workbook": SURVEY_WORKBOOK}
 SIGN_IN = "/signin"  # before any session: its own CSRF cookie, tested in test_web_accounts.py
 
 
@@ -136,6 +139,12 @@ def template(tmp_path_factory):
         out = io.BytesIO()
         book.save(out)
         WORKBOOK.append(out.getvalue())
+        book = openpyxl.load_workbook(io.BytesIO(survey_workbook.export(s, ebina, asked[1]).content))
+        assert book[survey_workbook.SHEET]["A2"].value == EBINA_DRAFT
+        book[survey_workbook.SHEET]["F2"] = "○"
+        out = io.BytesIO()
+        book.save(out)
+        SURVEY_WORKBOOK.append(out.getvalue())
     storage.dispose_engines()
     cookies = {role: URLSafeSerializer(secret, salt="session").dumps(t) for role, t in tokens.items()}
     return path, cookies, tokens
@@ -187,7 +196,7 @@ def test_every_route_and_role(site, route, who):
         client.cookies.set("mieruka_session", cookies[role])
         data["csrf_token"] = "forged" if who == "forged_csrf" else csrf_of(url, tokens[role])
     before = snapshot(url)
-    files = {"file": ("houkoku.xlsx", WORKBOOK[0], "application/octet-stream")} if route in UPLOADS else None
+    files = {"file": ("houkoku.xlsx", UPLOADS[route][0], "application/octet-stream")} if route in UPLOADS else None
     answer = client.post(path, data=data, files=files, follow_redirects=False)
     if who in allowed:
         assert answer.status_code == 303, answer.text[:500]

@@ -134,3 +134,50 @@ def test_a_typed_figure_with_a_control_character_or_a_space_inside_is_refused_no
     assert post(ebina, f"/surveys/answers/{mine}", version="1", population=" 1,200 ").status_code == 303
     with storage.session_scope(url) as s:
         assert s.get(SurveyAnswer, mine).population == 1200
+
+
+def test_the_survey_workbook_through_the_pages(site):
+    import io
+
+    import openpyxl
+    from fastapi.testclient import TestClient
+
+    app, url, kpi = site
+    sec, ebina, chiyoda = signed_in(app, "sec"), signed_in(app, "ebina"), signed_in(app, "chiyoda")
+    assert post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="2019-04-01").status_code == 303
+    assert 'href="/surveys/1/workbook"' in ebina.get("/my").text and 'href="/surveys/1/workbook"' in sec.get("/surveys").text
+    got = ebina.get("/surveys/1/workbook")
+    assert got.status_code == 200 and got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-disposition"].startswith('attachment; filename="survey-1.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(got.content))
+    assert [r[1] for r in book["回答"].iter_rows(min_row=2, values_only=True)] == [EBINA]
+    assert signed_in(app, "sec").get("/surveys/99/workbook").status_code == 404
+    assert TestClient(app).get("/surveys/1/workbook", follow_redirects=False).status_code == 303
+
+    def upload(client, cells, lang=""):
+        for ref, value in cells.items():
+            book["回答"][ref] = value
+        out = io.BytesIO()
+        book.save(out)
+        return client.post("/surveys/workbook" + lang, data={"csrf_token": client.csrf},
+                           files={"file": ("kaitou.xlsx", out.getvalue(), "application/octet-stream")},
+                           follow_redirects=False)
+
+    bad = upload(ebina, {"F2": "○", "G2": "そのうち"}, "?lang=en")
+    assert bad.status_code == 422
+    assert "sheet 回答, row 2, column G (year started): cannot read &#39;そのうち&#39; (e.g. 2016, 2016年度 or 平成28年度)." \
+        in bad.text and "The workbook was not imported (1 error(s)); nothing was saved." in bad.text
+    ja = upload(ebina, {})
+    assert ja.status_code == 422 and "シート「回答」 2行 G列(開始年度): 「そのうち」を読み取れません(例: 2016、2016年度、平成28年度)。" in ja.text
+    assert upload(chiyoda, {"G2": "2016"}).status_code == 403  # 海老名市's answer, uploaded by 千代田区
+    with storage.session_scope(url) as s:
+        assert s.get(SurveyAnswer, answer_id(url, EBINA)).version == 1
+    done = upload(ebina, {"K2": "提出"})
+    assert done.status_code == 303 and done.headers["location"] == "/my?imported=1%2C1%2C0"
+    assert "様式を取り込みました: 保存 1 件、提出 1 件、変更なし 0 件。" in ebina.get(done.headers["location"]).text
+    again = upload(ebina, {})
+    assert again.headers["location"] == "/my?imported=0%2C0%2C1"
+    with storage.session_scope(url) as s:
+        row = s.get(SurveyAnswer, answer_id(url, EBINA))
+        assert (row.state, row.adopted, row.year_started, row.version, row.updated_by) == ("submitted", True, 2016, 3,
+                                                                                            "ebina")

@@ -86,6 +86,11 @@ EVIDENCE_COLUMNS = (
     Column("uploaded_at", "添付日時(UTC)", "attached at (UTC)", 22),
 )
 SHEETS = {SHEET: COLUMNS, STEPS_SHEET: STEP_COLUMNS, EVIDENCE_SHEET: EVIDENCE_COLUMNS}
+
+
+def register_sheet(name: str, columns: tuple[Column, ...]) -> None:
+    """Another kind of workbook's sheet, so that its cell errors name its columns (the survey workbook's)."""
+    SHEETS[name] = columns
 INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 STEP_INDEX = {c.key: i for i, c in enumerate(STEP_COLUMNS)}
 FORM_FIELDS = ("value", "unit", "as_of", "status", "next_measurement", "proposed_rating", "rating_reason",

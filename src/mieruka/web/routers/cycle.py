@@ -18,6 +18,7 @@ from mieruka.storage.queries import kpi_rows
 from mieruka.web import auth
 from mieruka.web.i18n import pick_lang
 from mieruka.web.pages import DbSession, Lang, href_for, render
+from mieruka.web.survey_rows import my_answers
 from mieruka.workflow import checks, evidence, reports, rounds, steps, workbook
 from mieruka.workflow.reports import FIELDS, LABELS, STATUSES, Conflict, InvalidReport, LostRace, WorkflowError
 
@@ -62,11 +63,12 @@ def _my_page(request, session, lang, p, errors: list[str] | None = None, notice:
         mine = store.reports(session, organisation_ids=list(p.organisations))
         mine = [r for r in mine if r.round_id in {x.id for x in open_rounds}]
     orgs = sorted(p.organisations.items(), key=lambda kv: kv[1]) if p.role == "reporter" else []
-    from mieruka.web.routers.surveys import my_answers
-
+    answers = my_answers(session, p, lang)
     return render(request, "cycle/my.html", {"p": p, "rounds": open_rounds, "rows": _rows(session, mine, lang),
                                              "orgs": orgs, "workbook_errors": errors or [], "notice": notice,
-                                             "survey_answers": my_answers(session, p, lang)},
+                                             "survey_answers": answers,
+                                             "survey_requests": list(dict.fromkeys(
+                                                 (a["request_id"], a["initiative"]) for a in answers))},
                   status_code=status)
 
 
@@ -318,19 +320,9 @@ def _save(request, report_id: int, lang: str, p: Principal, version: int, action
 def report_return(request: Request, report_id: int, session: DbSession, lang: Lang, p: SecretariatWriter,
                   version: Annotated[int, Form(ge=0, le=10**9)], comment: Text = None):
     report = _report_or_403(session, p, report_id)
-    try:
-        reports.return_report(session, p, report, comment or "", version)
-    except InvalidReport as exc:
-        session.rollback()
-        return _report_page(request, session, lang, p, store.report(session, report_id), problems=exc.problems,
-                            status=422)
-    except Conflict as exc:
-        session.rollback()
-        return _report_page(request, session, lang, p, store.report(session, report_id), conflict=exc, status=409)
-    except WorkflowError as exc:
-        session.rollback()
-        _refused(exc, lang)
-    return RedirectResponse(href_for(lang)("/review"), status_code=303)
+    return review_step(session, lang, lambda: reports.return_report(session, p, report, comment or "", version),
+                       lambda **shown: _report_page(request, session, lang, p, store.report(session, report_id),
+                                                    **shown), Conflict, "/review")
 
 
 @router.post("/reports/{report_id}/approve")
@@ -338,15 +330,28 @@ def report_approve(request: Request, report_id: int, session: DbSession, lang: L
                    version: Annotated[int, Form(ge=0, le=10**9)],
                    approve_target: Annotated[str | None, Form(max_length=5)] = None):
     report = _report_or_403(session, p, report_id)
+    return review_step(session, lang,
+                       lambda: reports.approve(session, p, report, version, approve_target=approve_target == "1"),
+                       lambda **shown: _report_page(request, session, lang, p, store.report(session, report_id),
+                                                    **shown), Conflict, "/review")
+
+
+def review_step(session, lang: str, act, page, conflict: type[WorkflowError], queue: str):
+    """A return or an approval (of a report or a survey answer): an unreadable comment is the page again with the
+    problem (422), a version another reviewer moved is the page with both values (409), any other refusal its own
+    status; done, back to the review queue. Nothing is kept of a refused step."""
     try:
-        reports.approve(session, p, report, version, approve_target=approve_target == "1")
-    except Conflict as exc:
+        act()
+    except InvalidReport as exc:
         session.rollback()
-        return _report_page(request, session, lang, p, store.report(session, report_id), conflict=exc, status=409)
+        return page(problems=exc.problems, status=422)
+    except conflict as exc:
+        session.rollback()
+        return page(conflict=exc, status=409)
     except WorkflowError as exc:
         session.rollback()
         _refused(exc, lang)
-    return RedirectResponse(href_for(lang)("/review"), status_code=303)
+    return RedirectResponse(href_for(lang)(queue), status_code=303)
 
 
 @router.get("/review")

@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from mieruka.accounts.service import Principal
 from mieruka.storage import survey_rounds as store
 from mieruka.storage import workflow as rounds_store
 from mieruka.web import auth
 from mieruka.web.pages import DbSession, Lang, RowWriterSession, href_for, render
-from mieruka.workflow import surveys
+from mieruka.web.guards import path_id
+from mieruka.web.survey_rows import answer_rows
+from mieruka.web.routers.cycle import _bounded_form, _my_page, _refused, review_step, t_file_missing
+from mieruka.workflow import survey_workbook, surveys, workbook
 from mieruka.workflow.reports import InvalidReport, WorkflowError, state_label
 
 router = APIRouter(include_in_schema=False)
@@ -27,34 +32,8 @@ SecretariatWriter = Annotated[Principal, Depends(auth.writer("secretariat"))]
 Short = Annotated[str | None, Form(max_length=101)]
 
 
-def _refused(exc: WorkflowError, lang: str):
-    raise HTTPException(exc.status, exc.message[lang])
-
-
 def _labels(lang: str) -> dict[str, str]:
     return {k: v[0 if lang == "ja" else 1] for k, v in surveys.LABELS.items()}
-
-
-def answer_rows(session, found: list, lang: str) -> list[dict]:
-    """Answers as table rows: body, survey, round, state, the answer in words."""
-    requests = {r.id: r for r in store.requests(session)}
-    rounds = {r.id: r for r in rounds_store.all_rounds(session)}
-    names = store.body_names(session, sorted({a.body_code for a in found}))
-    return [{"id": a.id, "body": names.get(a.body_code, a.body_code), "body_code": a.body_code,
-             "initiative": requests[a.request_id].initiative, "as_of": requests[a.request_id].as_of,
-             "round": rounds[requests[a.request_id].round_id].name, "state": a.state,
-             "state_label": state_label(a.state, lang), "adopted": a.adopted, "year_started": a.year_started,
-             "return_comment": a.return_comment, "updated_by": a.updated_by, "updated_at": a.updated_at}
-            for a in found]
-
-
-def my_answers(session, p: Principal, lang: str) -> list[dict]:
-    """A local reporter's own body's answers in rounds not yet published (for /my)."""
-    if p.role != "local" or not p.local_body:
-        return []
-    live = [r.id for r in rounds_store.all_rounds(session) if r.state != "published"]
-    requests = [r.id for r in store.requests(session, round_ids=live)]
-    return answer_rows(session, store.answers(session, body_code=p.local_body, request_ids=requests), lang)
 
 
 def _answer_or_refused(session, p: Principal, answer_id: int):
@@ -90,6 +69,62 @@ def _answer_page(request, session, lang, p, answer, *, problems=None, conflict=N
         "history": surveys.history(session, answer)}, status_code=status)
 
 
+@router.get("/surveys/{request_id}/workbook")
+def workbook_download(request: Request, request_id: path_id("survey"), session: DbSession, lang: Lang, p: Viewer):
+    """The survey's answers as an XLSX to fill in offline: the local account's own body's, or every body's."""
+    req = store.request_by_id(session, request_id)
+    if req is None:
+        raise HTTPException(404, f"survey {request_id} not found / 調査 {request_id} はありません")
+    try:
+        book = survey_workbook.export(session, p, req, lang)
+    except WorkflowError as exc:
+        _refused(exc, lang)
+    return Response(book.content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=\"survey-{req.id}.xlsx\"; "
+                                                    f"filename*=UTF-8''{quote(book.file_name)}",
+                             "X-Content-Type-Options": "nosniff"})
+
+
+@router.post("/surveys/workbook")
+async def workbook_upload(request: Request, lang: Lang):
+    """The filled-in survey workbook back: signed in (else sign-in), the CSRF token, a local account or the
+    secretariat; every cell read, all rows saved or none, every error named by sheet, row and column."""
+    back = href_for(lang)("/my")
+    if auth.principal_of(request) is None:
+        raise auth.SignInRequired(back)
+    form = await _bounded_form(request, workbook.MAX_BYTES + 64 * 1024)
+    token = form.get("csrf_token")
+    p = auth.check_writer(request, token if isinstance(token, str) else None, ("local", "secretariat"), back)
+    upload = form.get("file")
+    raw = await upload.read() if hasattr(upload, "read") else b""
+    name = (getattr(upload, "filename", None) or "survey.xlsx")[:200]
+    await form.close()
+    return await run_in_threadpool(_import, request, lang, p, raw, name)
+
+
+def _import(request, lang, p, raw: bytes, name: str):
+    from mieruka import storage
+    with storage.session_scope(request.app.state.db_url, write=True) as session:
+        if not raw:
+            return _my_page(request, session, lang, p, [t_file_missing(lang)], status=422)
+        try:
+            done = survey_workbook.import_workbook(session, p, raw, name, via="web:xlsx")
+        except workbook.WorkbookRefused as exc:
+            session.rollback()
+            return _my_page(request, session, lang, p, [exc.message[lang], *exc.lines(lang)], status=exc.status)
+        except (surveys.AnswerLostRace, surveys.AnswerConflict):
+            session.rollback()
+            text = ("取り込みの間に回答がほかの人に保存されました。何も保存していません。もう一度取り込んでください。"
+                    if lang == "ja" else "An answer was saved by someone else during the import; "
+                                         "nothing was saved. Import again.")
+            return _my_page(request, session, lang, p, [text], status=409)
+        except WorkflowError as exc:
+            session.rollback()
+            _refused(exc, lang)
+        imported = f"{len(done.saved)},{len(done.submitted)},{done.unchanged}"
+    return RedirectResponse(href_for(lang)("/my", imported=imported), status_code=303)
+
+
 @router.get("/surveys")
 def surveys_page(request: Request, session: DbSession, lang: Lang, p: Secretariat):
     """The secretariat's view: each round's surveys with their answers by state, the submitted ones to review."""
@@ -103,7 +138,9 @@ def surveys_page(request: Request, session: DbSession, lang: Lang, p: Secretaria
     return render(request, "cycle/surveys.html", {
         "p": p, "rounds": rounds, "open_rounds": [r for r in rounds if r.state == "open"],
         "round_names": {r.id: r.name for r in rounds}, "requests": requests, "counts": counts,
-        "submitted": submitted, "error": None, "form": {}})
+        "submitted": submitted, "error": None, "form": {},
+        "live_requests": [(r.id, r.initiative) for r in requests
+                          if r.round_id in {x.id for x in rounds if x.state != "published"}]})
 
 
 @router.post("/rounds/{round_id}/surveys")
@@ -169,31 +206,15 @@ def answer_return(request: Request, answer_id: int, session: DbSession, lang: La
                   version: Annotated[int, Form(ge=0, le=10**9)],
                   comment: Annotated[str | None, Form(max_length=surveys.MAX_TEXT + 1)] = None):
     answer = _answer_or_refused(session, p, answer_id)
-    try:
-        surveys.return_answer(session, p, answer, comment or "", version)
-    except InvalidReport as exc:
-        session.rollback()
-        return _answer_page(request, session, lang, p, store.answer(session, answer_id), problems=exc.problems,
-                            status=422)
-    except surveys.AnswerConflict as exc:
-        session.rollback()
-        return _answer_page(request, session, lang, p, store.answer(session, answer_id), conflict=exc, status=409)
-    except WorkflowError as exc:
-        session.rollback()
-        _refused(exc, lang)
-    return RedirectResponse(href_for(lang)("/surveys"), status_code=303)
+    return review_step(session, lang, lambda: surveys.return_answer(session, p, answer, comment or "", version),
+                       lambda **shown: _answer_page(request, session, lang, p, store.answer(session, answer_id),
+                                                    **shown), surveys.AnswerConflict, "/surveys")
 
 
 @router.post("/surveys/answers/{answer_id}/approve")
 def answer_approve(request: Request, answer_id: int, session: DbSession, lang: Lang, p: SecretariatWriter,
                    version: Annotated[int, Form(ge=0, le=10**9)]):
     answer = _answer_or_refused(session, p, answer_id)
-    try:
-        surveys.approve(session, p, answer, version)
-    except surveys.AnswerConflict as exc:
-        session.rollback()
-        return _answer_page(request, session, lang, p, store.answer(session, answer_id), conflict=exc, status=409)
-    except WorkflowError as exc:
-        session.rollback()
-        _refused(exc, lang)
-    return RedirectResponse(href_for(lang)("/surveys"), status_code=303)
+    return review_step(session, lang, lambda: surveys.approve(session, p, answer, version),
+                       lambda **shown: _answer_page(request, session, lang, p, store.answer(session, answer_id),
+                                                    **shown), surveys.AnswerConflict, "/surveys")
