@@ -7,7 +7,7 @@ rate.py's own, per KPI. A KPI whose target is relative to a named fiscal year's 
 is rated by rate_kpi. tests/test_evaluate_fast.py checks every result against rate_kpi's, field by field."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -40,10 +40,11 @@ def rate_chunk(session: Session, kpis: list[dict], scheme: Scheme, as_of: date, 
 
 
 def rate_requests(session: Session, requests: list[tuple[dict, date, object]], scheme: Scheme,
-                  dates: dict, loaded: bool = False) -> list[RatingResult]:
+                  dates: dict, loaded: "bool | Observations" = False) -> list[RatingResult]:
     """rate_kpi(kpi, scheme, as_of, dates, document=document) for each (kpi, as_of, document) of requests, in that
     order (kpi: a kpi_rows dict, a KPI may come more than once). Its observations are read from the database, or
-    with loaded, taken from the dicts (kpi_rows read them already)."""
+    with loaded, taken from the dicts (kpi_rows read them already), or given as loaded_observations of them (made once
+    for several schemes)."""
     slow = {i for i, (k, _, doc) in enumerate(requests) if _needs_actuals(k) or not (doc is None or isinstance(doc, int))}
     out: dict[int, RatingResult] = {}
     if slow:
@@ -68,13 +69,76 @@ def _firsts(key: np.ndarray) -> np.ndarray:
     return start
 
 
+@dataclass
+class Observations:
+    """Observations as arrays, in kpi_rows' order (KPI, date, id): oid names each for the rows it becomes a Point from
+    (by_id, else observation_rows), unit is a code of units (-1 none), day the date's ordinal (0 undated), doc the
+    document id (-1 none) and doc_day that document's date (stated or inferred) as an ordinal."""
+
+    oid: np.ndarray
+    kid: np.ndarray
+    value: np.ndarray
+    unit: np.ndarray
+    units: dict[str, int]
+    day: np.ndarray
+    forecast: np.ndarray
+    doc: np.ndarray
+    doc_day: np.ndarray
+    by_id: list[dict] | None = None
+
+    def only(self, ids: np.ndarray) -> "Observations":
+        """The observations of the KPIs in ids (sorted)."""
+        keep = np.isin(self.kid, ids)
+        if keep.all():
+            return self
+        return Observations(self.oid[keep], self.kid[keep], self.value[keep], self.unit[keep], self.units,
+                            self.day[keep], self.forecast[keep], self.doc[keep], self.doc_day[keep], self.by_id)
+
+
+def _doc_days(doc: np.ndarray, dates: dict) -> np.ndarray:
+    """Each observation's document's date as an ordinal (0 when it has none), looked up once per document."""
+    if not len(doc):
+        return np.zeros(0, dtype=np.int64)
+    known, at = np.unique(doc, return_inverse=True)
+    return np.array([_ordinal(dates.get(None if d < 0 else d)) for d in known.tolist()], dtype=np.int64)[at]
+
+
+def _from_columns(rows: list[tuple], dates: dict) -> Observations:
+    """observation_columns' rows (dates as text) as arrays."""
+    oid, kid, value, unit, day, status, doc = zip(*rows) if rows else ((),) * 7
+    units: dict[str, int] = {}
+    stamped = np.array([d or "NaT" for d in day], dtype="datetime64[D]")
+    docs = np.array([-1 if d is None else d for d in doc], dtype=np.int64)
+    return Observations(np.array(oid, dtype=np.int64), np.array(kid, dtype=np.int64),
+                        np.array(value, dtype=float),  # None becomes NaN
+                        np.array([units.setdefault(u, len(units)) if u else -1 for u in unit], dtype=np.int64), units,
+                        np.where(np.isnat(stamped), 0, stamped.astype(np.int64) + _EPOCH),
+                        np.array([s == "forecast" for s in status], dtype=bool), docs, _doc_days(docs, dates))
+
+
+def loaded_observations(kpis: list[dict], dates: dict) -> Observations:
+    """The observations of kpi_rows dicts read with them (KPIs in id order, each once) as arrays, built once for every
+    scheme that rates them (rate_requests' loaded)."""
+    obs = [o for k in kpis for o in k["observations"]]
+    kid = np.repeat(np.array([k["id"] for k in kpis], dtype=np.int64),
+                    np.array([len(k["observations"]) for k in kpis], dtype=np.int64))
+    units: dict[str, int] = {}
+    sources = [o.get("source") for o in obs]
+    docs = np.array([-1 if not src or src.get("document_id") is None else src["document_id"] for src in sources],
+                    dtype=np.int64)
+    return Observations(np.arange(len(obs), dtype=np.int64), kid, np.array([o.get("value") for o in obs], dtype=float),
+                        np.array([units.setdefault(u, len(units)) if u else -1 for u in (o.get("unit") for o in obs)],
+                                 dtype=np.int64), units,
+                        np.array([d.toordinal() if d else 0 for d in (o.get("as_of") for o in obs)], dtype=np.int64),
+                        np.array([o.get("status") == "forecast" for o in obs], dtype=bool), docs, _doc_days(docs, dates),
+                        obs)
+
+
 class _Chunk:
     """The observations of each request's KPI as arrays, request by request in kpi_rows' order (KPI, date, id)."""
 
-    def __init__(self, rows: list[tuple], ids: np.ndarray, wanted: np.ndarray, dates: dict, as_of: np.ndarray,
-                 ordinals: bool = False):
-        oid, kid, value, unit, day, status, doc = zip(*rows) if rows else ((),) * 7
-        kidx = np.searchsorted(ids, np.array(kid, dtype=np.int64))
+    def __init__(self, cols: Observations, ids: np.ndarray, wanted: np.ndarray, as_of: np.ndarray):
+        kidx = np.searchsorted(ids, cols.kid)
         take = None
         if len(wanted) != len(ids) or (wanted != np.arange(len(ids))).any():  # a KPI asked for twice, or not in order
             count = np.bincount(kidx, minlength=len(ids))
@@ -84,19 +148,14 @@ class _Chunk:
             kidx = np.repeat(np.arange(len(wanted)), count[wanted])
         pick = (lambda a: a) if take is None else (lambda a: a[take])
         self.kidx = kidx
-        self.oid = pick(np.array(oid, dtype=np.int64))
-        self.value = pick(np.array(value, dtype=float))  # None becomes NaN
-        self.units: dict[str, int] = {}
-        self.unit = pick(np.array([self.units.setdefault(u, len(self.units)) if u else -1 for u in unit], dtype=np.int64))
-        if ordinals:
-            own = pick(np.array(day, dtype=np.int64))
-        else:
-            stamped = np.array([d or "NaT" for d in day], dtype="datetime64[D]")
-            own = pick(np.where(np.isnat(stamped), 0, stamped.astype(np.int64) + _EPOCH))
-        self.forecast = pick(np.array([s == "forecast" for s in status], dtype=bool))
-        self.doc = pick(np.array([-1 if d is None else d for d in doc], dtype=np.int64))
-        doc_day = {d: _ordinal(dates.get(d)) for d in set(doc)}  # the document's date (stated or inferred)
-        self.doc_day = pick(np.array([doc_day[d] for d in doc], dtype=np.int64))
+        self.oid = pick(cols.oid)
+        self.value = pick(cols.value)
+        self.units = cols.units
+        self.unit = pick(cols.unit)
+        own = pick(cols.day)
+        self.forecast = pick(cols.forecast)
+        self.doc = pick(cols.doc)
+        self.doc_day = pick(cols.doc_day)
         self.day = np.where(own > 0, own, self.doc_day)  # an undated value counts as of its document's date
         self.as_of = as_of[self.kidx]
 
@@ -110,21 +169,8 @@ class _Chunk:
         return kept[np.lexsort((kept, self.day[kept], self.kidx[kept]))]
 
 
-def _loaded_rows(kpis: list[dict]) -> tuple[list[tuple], dict[int, dict]]:
-    """observation_columns' rows (dates as ordinals) from kpi_rows dicts in id order, and id -> observation dict."""
-    rows, by_id = [], {}
-    for kpi in kpis:
-        for o in kpi["observations"]:
-            key = len(by_id)
-            by_id[key] = o
-            src = o.get("source")
-            rows.append((key, kpi["id"], o.get("value"), o.get("unit"), o["as_of"].toordinal() if o.get("as_of") else 0,
-                         o.get("status"), src.get("document_id") if src else None))
-    return rows, by_id
-
-
 def _rate_arrays(session: Session, requests: list[tuple[dict, date, int | None]], scheme: Scheme,
-                 dates: dict, loaded: bool = False) -> list[RatingResult]:
+                 dates: dict, loaded: "bool | Observations" = False) -> list[RatingResult]:
     if not requests:
         return []
     n = len(requests)
@@ -133,11 +179,14 @@ def _rate_arrays(session: Session, requests: list[tuple[dict, date, int | None]]
     wanted = np.searchsorted(ids, np.array([k["id"] for k in kpis], dtype=np.int64))
     as_of = np.array([when.toordinal() for _, when, _ in requests], dtype=np.int64)
     document = np.array([-1 if doc is None else doc for _, _, doc in requests], dtype=np.int64)
-    if loaded:
-        rows, by_id = _loaded_rows(sorted({k["id"]: k for k in kpis}.values(), key=lambda k: k["id"]))
+    if isinstance(loaded, Observations):
+        cols = loaded.only(ids)
+    elif loaded:
+        cols = loaded_observations(sorted({k["id"]: k for k in kpis}.values(), key=lambda k: k["id"]), dates)
     else:
-        rows, by_id = observation_columns(session, ids.tolist()), None
-    x = _Chunk(rows, ids, wanted, dates, as_of, ordinals=loaded)
+        cols = _from_columns(observation_columns(session, ids.tolist()), dates)
+    by_id = cols.by_id
+    x = _Chunk(cols, ids, wanted, as_of)
 
     # per KPI: what does not depend on the actuals (a target read from them goes to rate_kpi)
     picked = []

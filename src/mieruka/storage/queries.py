@@ -113,19 +113,31 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                             T.edition_id, T.text, T.document_id, T.line_start, T.deadline_precision,
                             T.promised_by_precision).where(T.kpi_id.in_(ids), T.id.not_in(superseded_ids("target")))
                      .order_by(T.id))
+    names = {i: d.file_name for i, d in docs.items()}
+    places: dict = {}
+
+    def cited(doc_id: int, line: int | None) -> dict:
+        # observations from one line (the values of the bodies a KPI counts) share one source dict: read-only
+        key = (doc_id, line)
+        if key not in places:
+            places[key] = {"document": names.get(doc_id), "document_id": doc_id, "line": line}
+        return places[key]
+
     observations: dict = defaultdict(list)
     if with_observations:
-        # the driver's rows with the dates as text, each distinct date read once: a chunk of a national database holds
-        # a hundred thousand observations on a few dozen dates
+        # the driver's rows with the dates as text, each distinct date read once (a chunk of a national database holds
+        # a hundred thousand observations on a few dozen dates), made into the observations' dicts as they come
         day: dict = {None: None}
-        for row in _driver_rows(session, select(Ob.kpi_id, Ob.value, Ob.unit, cast(Ob.as_of, String), Ob.status, Ob.text,
-                                                Ob.document_id, Ob.line_start, Ob.as_of_precision)
-                                .where(Ob.kpi_id.in_([int(i) for i in ids]), Ob.id.not_in(superseded_observation_ids()))
-                                .order_by(Ob.kpi_id, Ob.as_of, Ob.id)):
-            when = row[3]
+        for kid, value, unit, when, status, text, doc_id, line, precision in _driver_rows(
+                session, select(Ob.kpi_id, Ob.value, Ob.unit, cast(Ob.as_of, String), Ob.status, Ob.text,
+                                Ob.document_id, Ob.line_start, Ob.as_of_precision)
+                .where(Ob.kpi_id.in_([int(i) for i in ids]), Ob.id.not_in(superseded_observation_ids()))
+                .order_by(Ob.kpi_id, Ob.as_of, Ob.id)):
             if when not in day:
                 day[when] = date.fromisoformat(when[:10])
-            observations[row[0]].append((row[0], row[1], row[2], day[when], *row[4:]))
+            observations[kid].append({"value": value, "unit": unit, "as_of": day[when], "status": status, "text": text,
+                                      "as_of_precision": precision,
+                                      "source": None if doc_id is None else cited(doc_id, line)})
     ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start)
                      .where(R.kpi_id.in_(ids), R.id.not_in(superseded_ids("rating"))).order_by(R.id))
     appearances = by_kpi(select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,
@@ -161,16 +173,6 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                                        "period": period, "text": text, "offices": offices or [],
                                        "source": _source(docs, doc_id, line)})
 
-    names = {i: d.file_name for i, d in docs.items()}
-    places: dict = {}
-
-    def cited(doc_id: int, line: int | None) -> dict:
-        # observations from one line (the values of the bodies a KPI counts) share one source dict: read-only
-        key = (doc_id, line)
-        if key not in places:
-            places[key] = {"document": names.get(doc_id), "document_id": doc_id, "line": line}
-        return places[key]
-
     def baseline(x):
         return {"value": x[1], "unit": x[2], "as_of": x[3], "text": x[4], "as_of_precision": x[7],
                 "source": _source(docs, x[5], x[6])}
@@ -197,9 +199,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                 "edition": editions[t[12]][0] if t[12] in editions else None,
                 "edition_date": editions[t[12]][1] if t[12] in editions else None,
                 "text": t[13], "source": _source(docs, t[14], t[15])} for t in targets.get(kid, [])],
-            "observations": [{
-                "value": o[1], "unit": o[2], "as_of": o[3], "status": o[4], "text": o[5], "as_of_precision": o[8],
-                "source": None if o[6] is None else cited(o[6], o[7])} for o in observations.get(kid, [])],
+            "observations": observations.get(kid, []),
             "ratings": [{
                 "scheme": r[1], "code": r[2], "official": r[3], "as_of": r[4], "explanation": r[5],
                 "source": _source(docs, r[6], r[7])} for r in ratings.get(kid, [])],
