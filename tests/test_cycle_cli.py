@@ -6,22 +6,18 @@ import json
 from typer.testing import CliRunner
 
 import webdata
+from cycle_staff import GOOD, staffed
 from mieruka import storage
 from mieruka.accounts import passwords, service
 from mieruka.cli import load_commands
 from mieruka.storage.accounts import user_by_login
 from mieruka.workflow import reports, rounds
 
-GOOD = "Kasumigaseki-2019"
-
 
 def test_round_commands(tmp_path):
     db = str(tmp_path / "round.db")
     url = f"sqlite:///{db}"
-    webdata.build(url)
-    with storage.session_scope(url) as s:
-        service.create_user(s, "sec", "事務局", GOOD, "secretariat")
-        service.create_user(s, "rep", "総務", GOOD, "reporter", organisations=["総務省"])
+    staffed(url, ("sec", "rep"))
     cli, runner = load_commands(), CliRunner()
 
     def run(*args):

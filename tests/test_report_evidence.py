@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cycle_staff import GOOD, signed_in, staffed
-import webdata
+from cycle_staff import signed_in, staffed
 from mieruka import storage
-from mieruka.accounts import service
-from mieruka.storage import models as m
 from mieruka.storage.cycle_models import ReportVersion, SecurityEvent
 from mieruka.storage.report_extra_models import ReportEvidence
 from mieruka.web import create_app
@@ -197,19 +193,10 @@ def test_the_shell_attaches_lists_and_removes_as_the_account_named(tmp_path, mon
     from typer.testing import CliRunner
 
     from mieruka.cli import load_commands
-    from mieruka.workflow import rounds
 
     db = str(tmp_path / "cli.db")
     url = f"sqlite:///{db}"
-    webdata.build(url)
-    with storage.session_scope(url) as s:
-        s.add(m.Organisation(name="財務省"))
-        s.flush()
-        service.create_user(s, "sec", "事務局", GOOD, "secretariat")
-        service.create_user(s, "rep", "総務", GOOD, "reporter", organisations=["総務省"])
-        service.create_user(s, "mof", "財務", GOOD, "reporter", organisations=["財務省"])
-        sec = service.principal(s, service.store.user_by_login(s, "sec"))
-        rounds.open_round(s, sec, "2019年度 進捗報告", date(2019, 3, 31), date(2019, 5, 31))
+    staffed(url, opened=True)
     page = tmp_path / "<script>.html"
     page.write_bytes(HTML)
     cli, runner = load_commands(), CliRunner()

@@ -364,11 +364,7 @@ def test_report_export_and_import_commands(tmp_path):
 
     db = str(tmp_path / "wb.db")
     url = f"sqlite:///{db}"
-    webdata.build(url)
-    with storage.session_scope(url) as s:
-        service.create_user(s, "sec", "事務局", GOOD, "secretariat")
-        service.create_user(s, "rep", "総務", GOOD, "reporter", organisations=["総務省"])
-        rounds.open_round(s, who(s, "sec"), ROUND, date(2019, 3, 31), date(2019, 5, 31))
+    staffed(url, ("sec", "rep"), opened=True)
     cli, runner = load_commands(), CliRunner()
     out = tmp_path / "houkoku.xlsx"
     made = runner.invoke(cli, ["report", "export", "--round", ROUND, "--as", "rep", "-o", str(out), "--db", db])
