@@ -3,6 +3,8 @@ published for a KPI that a published correction of that edition published again.
 their own edition, but are neither the KPI's current values nor a second source the audit weighs against them."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
@@ -11,7 +13,8 @@ from mieruka.storage.cycle_models import Report, Round, RoundValue
 KINDS = {"observation": "observation_id", "target": "target_id", "rating": "rating_id"}
 
 
-def superseded_ids(kind: str = "observation"):
+@lru_cache(maxsize=None)  # built once per kind: a statement holds no values, and building its five aliases cost
+def superseded_ids(kind: str = "observation"):   # ~10 ms of CPU, four times per KPI page
     """A SELECT of the ids of superseded rows of one kind (observation, target, rating), to be used as
     `Model.id.not_in(...)`: each such round value whose round a published correction corrects, when that correction
     published a value of the same kind for the same KPI. Worked out from the round tables at each query, so nothing
