@@ -196,7 +196,11 @@ def loadgen_main() -> None:
     import asyncio
     import json
 
-    job = json.loads(sys.stdin.read())
+    import bench_readers  # noqa: F401  imported before saying ready: under load an import takes seconds
+
+    job = json.loads(sys.stdin.readline())
+    print("ready", flush=True)
+    job["start_at"] = float(sys.stdin.readline())
     print(json.dumps(asyncio.run(run_reporters(job))))
 
 
@@ -314,13 +318,19 @@ def saves(args) -> bool:
                 signed[i] = got
         with storage.session_scope(url) as s:
             first = {r.id: r.version for r in s.scalars(select(Report))}
-        start_at = time.time() + 3.0  # the load generators start, import and connect before it
-        jobs = [{"port": args.port, "start_at": start_at, "seconds": args.seconds, "think": args.think,
+        jobs = [{"port": args.port, "seconds": args.seconds, "think": args.think,
                  "seed": args.seed, "reporters": signed[k::args.loadgens]} for k in range(args.loadgens)]
         gens = [subprocess.Popen([sys.executable, __file__, "--loadgen"], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, text=True) for _ in jobs]
         for gen, job in zip(gens, jobs):
-            gen.stdin.write(json.dumps(job))
+            gen.stdin.write(json.dumps(job) + "\n")
+            gen.stdin.flush()
+        for gen in gens:
+            if gen.stdout.readline().strip() != "ready":
+                raise SystemExit("a load generator did not start")
+        start_at = time.time() + 0.5  # every load generator has started and is waiting for this moment
+        for gen in gens:
+            gen.stdin.write(f"{start_at}\n")
             gen.stdin.close()
         time.sleep(max(0.0, start_at - time.time()))
         pg = backend_pids(url)
