@@ -237,7 +237,8 @@ def test_the_shell_attaches_lists_and_removes_as_the_account_named(tmp_path, mon
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_a_malformed_upload_is_refused_naming_the_field_in_the_pages_language(site, lang):
     """Not a multipart form, a broken one, two files: each a 400 saying what is wrong with the file field, in the
-    page's language (the evidence upload and the workbook upload read their form the same way), nothing stored."""
+    page's language (the evidence, report workbook and survey workbook uploads read their form the same way), nothing
+    stored."""
     app, url = site
     rep = signed_in(app, "rep")
     q = "?lang=en" if lang == "en" else ""
@@ -248,7 +249,7 @@ def test_a_malformed_upload_is_refused_naming_the_field_in_the_pages_language(si
         "en": ["No file (field file) was sent: choose a file in the form and send it (multipart/form-data).",
                "The form sent could not be read: choose the file (field file) again and send it.",
                "Send one file (field file) only."]}[lang]
-    for path in ("/reports/1/evidence", "/my/workbook"):
+    for path in ("/reports/1/evidence", "/my/workbook", "/surveys/workbook"):
         plain = rep.post(path + q, data={"csrf_token": rep.csrf}, follow_redirects=False)
         broken = rep.post(path + q, content=b"--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n",
                           headers={"content-type": "multipart/form-data"}, follow_redirects=False)

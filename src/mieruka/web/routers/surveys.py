@@ -92,7 +92,7 @@ async def workbook_upload(request: Request, lang: Lang):
     back = href_for(lang)("/my")
     if auth.principal_of(request) is None:
         raise auth.SignInRequired(back)
-    form = await _bounded_form(request, workbook.MAX_BYTES + 64 * 1024)
+    form = await _bounded_form(request, workbook.MAX_BYTES + 64 * 1024, workbook.MAX_BYTES)
     token = form.get("csrf_token")
     p = auth.check_writer(request, token if isinstance(token, str) else None, ("local", "secretariat"), back)
     upload = form.get("file")
