@@ -38,7 +38,8 @@ CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
 def generated_document(n: int) -> str:
-    """A progress document in the reform schedule's tab-separated layout: N KPIs, PER_ITEM to a 改革項目."""
+    """A progress document in the reform schedule's tab-separated layout: N KPIs, PER_ITEM to a 改革項目. Deterministic:
+    every figure follows from the KPI's number (no random source), so the same N gives the same bytes."""
     lines = []
     for start in range(0, n, PER_ITEM):
         item = start // PER_ITEM
