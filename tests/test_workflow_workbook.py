@@ -405,3 +405,37 @@ def test_a_save_between_reading_and_writing_the_workbook_loses_nothing(db):
     assert [r[3] for r in table(db)[:2]] == [310.0, None]
     with pytest.raises(workbook.WorkbookRefused):  # the workbook itself is now stale for report 1
         imported(db, raw)
+
+
+def test_a_formula_cell_is_refused_by_name_not_read_as_empty(db):
+    # openpyxl saves no cached value: read for its value the cell was None, and a typed-over saved value was cleared
+    imported(db, filled(exported(db), {"J2": 330, "L2": "2018-04-01"}))
+    before, count = table(db), versions(db)
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, filled(exported(db), {"J2": "=330+1"}))
+    assert caught.value.lines("ja") == ["シート「報告」 2行 J列(実績値): 「=330+1」は数値ではありません。"]
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, filled_steps(exported(db), {"工程の進捗!F2": '=CONCAT("a","b")'}))
+    assert caught.value.lines("en") == [
+        f"sheet 工程の進捗, row 2, column F (progress (in this report)): step {STEP!r}: "
+        "may not begin with = + - or @ (write a decrease as ▲)."]
+    assert table(db) == before and before[0][3] == 330 and versions(db) == count and step_table(db) == []
+
+
+def test_a_format_2_workbook_without_its_steps_sheet_is_refused(db):
+    book = openpyxl.load_workbook(io.BytesIO(filled_steps(exported(db), {"工程の進捗!F2": "書いた", "報告!J2": 330})))
+    book["工程の進捗"].title = "工程"
+    out = io.BytesIO()
+    book.save(out)
+    before, count = table(db), versions(db)
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, out.getvalue())
+    assert caught.value.status == 422 and caught.value.lines("ja") == [
+        "シート「報告」: houkoku.xlsx: シート「工程の進捗」がありません(名前を変えたり削除したりしないでください)。"]
+    assert table(db) == before and versions(db) == count and step_table(db) == []
+    # a /1 file never had the sheet: it still imports
+    del book["工程"]
+    book["_mieruka"]["B1"] = "mieruka-report-workbook/1"
+    old = io.BytesIO()
+    book.save(old)
+    assert imported(db, old.getvalue()).saved == [1] and table(db)[0][3] == 330 and step_table(db) == []

@@ -436,12 +436,12 @@ class BookKind:
     with their width, row limit and whether they must be there, and how to tell the person it is not one."""
     sheet: str
     formats: tuple[str, ...]
-    sheets: dict  # name -> (columns, row limit, required)
+    sheets: dict  # name -> (columns, row limit, required: True, or the formats that must hold it)
     not_ours: tuple[str, str]  # (ja, en) after the file name
 
 
 REPORT_BOOK = BookKind(SHEET, READABLE, {SHEET: (len(COLUMNS), MAX_ROWS, True),
-                                         STEPS_SHEET: (len(STEP_COLUMNS), MAX_STEP_ROWS, False)},
+                                         STEPS_SHEET: (len(STEP_COLUMNS), MAX_STEP_ROWS, (FORMAT,))},
                        (f"mieruka が作った報告の様式ではありません(シート「{SHEET}」「{META}」がありません)。"
                         "「担当の報告」ページから様式をダウンロードしてください。",
                         f"not a report workbook made by mieruka (no sheet {SHEET} and {META}); "
@@ -474,7 +474,9 @@ def read_book(raw: bytes, file_name: str, kind: BookKind) -> tuple[dict, dict[st
     except XlsxTooLarge as exc:
         raise whole(f"{file_name}: 展開すると大きすぎます({exc})。", f"{file_name}: {exc}", 413) from None
     try:
-        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        # formulas read as their text (data_only would give None for a file saved without cached values, and a
+        # formula typed over a saved value would clear it): the cells' own rules then refuse them by name
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds for a damaged file
         raise whole(f"{file_name}: Excel のブック(.xlsx)として開けません。",
                     f"{file_name}: cannot be opened as an Excel workbook (.xlsx).") from None
@@ -488,8 +490,13 @@ def read_book(raw: bytes, file_name: str, kind: BookKind) -> tuple[dict, dict[st
         if meta.get("format") not in kind.formats:
             raise whole(f"{file_name}: 様式の版「{meta.get('format')}」は読めません({kind.formats[-1]} が必要です)。",
                         f"{file_name}: workbook format {meta.get('format')!r} is not {kind.formats[-1]}.")
+        for name, (_, _, required) in kind.sheets.items():
+            needed = required is True or meta.get("format") in (required or ())
+            if needed and name not in book.sheetnames:  # renamed or deleted: its rows would be silently dropped
+                raise whole(f"{file_name}: シート「{name}」がありません(名前を変えたり削除したりしないでください)。",
+                            f"{file_name}: the sheet {name} is missing (do not rename or delete it).")
         rows = {name: _sheet_rows(book[name], width, limit, file_name, kind.sheet)
-                for name, (width, limit, required) in kind.sheets.items() if required or name in book.sheetnames}
+                for name, (width, limit, required) in kind.sheets.items() if name in book.sheetnames}
         return meta, rows
     except WorkbookRefused:
         raise
@@ -506,10 +513,21 @@ def _sheet_rows(ws, width: int, limit: int, file_name: str, main: str = SHEET) -
         if number - FIRST_ROW >= limit:
             raise _whole(f"{file_name}: シート「{ws.title}」の行が多すぎます(上限 {limit:,} 行)。",
                          f"{file_name}: more than {limit:,} rows on the sheet {ws.title}.", 413, main)
-        cells = list(row) + [None] * (width - len(row))
+        cells = [_formula_text(v) for v in row] + [None] * (width - len(row))
         if any(v not in (None, "") for v in cells):
             rows.append((number, cells))
     return rows
+
+
+def _formula_text(value):
+    """A cell's value, an array formula as its text (=…) like any other formula."""
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    if isinstance(value, ArrayFormula):
+        return value.text if str(value.text).startswith("=") else f"={value.text}"
+    if isinstance(value, DataTableFormula):
+        return "=TABLE()"
+    return value
 
 
 def _status_key(text: str) -> str | None:
