@@ -226,3 +226,22 @@ def test_the_shell_corrects_amends_and_publishes(tmp_path):
         assert (row["old_actual"]["value"], row["new_actual"]["value"]) == (330.0, 331.0)
         assert [(v.action, v.via) for v in s.scalars(select(ReportVersion).where(ReportVersion.report_id == 5)
                                                      .order_by(ReportVersion.id))][:1] == [("correct", "cli")]
+
+
+def test_the_overview_s_changes_leave_out_a_value_its_correction_replaced(db):
+    from mieruka.storage.overview import last_ingest_changes
+
+    with storage.session_scope(db) as s:
+        sec = who(s, "sec")
+        fix = corrections.open_correction(s, sec, rounds.get(s, 1), NOTE)
+        corrections.amend(s, sec, fix, 1, {"actual_text": "331団体 (2018年4月速報値)", "proposed_rating": "A",
+                                           "rating_reason": "集計を直すと目標を達成"})
+        rounds.publish(s, sec, fix)
+        # the edition and its correction in the same run: only the correction's value and rating are new
+        changes = last_ingest_changes(s)
+        assert [d["file_name"] for d in changes["documents"]] == ["round-1.jsonl", "round-2.jsonl"]
+        assert [(o["kpi_id"], o["text"]) for o in changes["new_observations"]] == [(1, "331団体 (2018年4月速報値)")]
+        assert [(c["kpi_id"], c["after"]) for c in changes["rating_changes"]] == [(1, "A")]
+    for lang in ("", "?lang=en"):
+        page = TestClient(create_app(db)).get("/" + lang).text
+        assert "331団体 (" in page and "330団体" not in page

@@ -205,7 +205,8 @@ def _runs(session: Session) -> list[list[tuple[int, str, datetime]]]:
 
 def last_ingest_changes(session: Session) -> dict | None:
     """What the most recent ingest run added: its documents, KPIs seen for the first time, new observations of
-    KPIs already known, and official ratings that differ from the one an earlier document gave."""
+    KPIs already known, and official ratings that differ from the one an earlier document gave (a value or rating a
+    published correction replaced is not new: it is no longer the KPI's; the rating it was is still the "before")."""
     runs = _runs(session)
     if not runs:
         return None
@@ -217,15 +218,17 @@ def last_ingest_changes(session: Session) -> dict | None:
     names = dict(session.execute(select(m.Kpi.id, m.Kpi.name)).all())
     # (with no KPI seen before there is nothing to look for: an empty IN still scans the run's observations)
     observations = session.scalars(select(m.Observation).where(
-        m.Observation.document_id.in_(new_ids), m.Observation.kpi_id.in_(seen_before)).order_by(m.Observation.id)).all() \
+        m.Observation.document_id.in_(new_ids), m.Observation.kpi_id.in_(seen_before),
+        m.Observation.id.not_in(superseded_ids("observation"))).order_by(m.Observation.id)).all() \
         if seen_before else []
     changes = []
-    official = session.execute(select(m.Rating.kpi_id, m.Rating.scheme, m.Rating.code, m.Rating.document_id)
+    official = session.execute(select(m.Rating.id, m.Rating.kpi_id, m.Rating.scheme, m.Rating.code, m.Rating.document_id)
                                .where(m.Rating.official).order_by(m.Rating.as_of, m.Rating.id)).all()
+    replaced = set(session.scalars(superseded_ids("rating"))) if official else set()
     previous: dict[tuple[int, str], tuple] = {}
     for r in official:
         key = (r.kpi_id, r.scheme)
-        if r.document_id in new_ids and key in previous and previous[key].code != r.code:
+        if r.document_id in new_ids and r.id not in replaced and key in previous and previous[key].code != r.code:
             changes.append({"kpi_id": r.kpi_id, "kpi": names.get(r.kpi_id), "scheme": r.scheme,
                             "before": previous[key].code, "after": r.code})
         if r.document_id in earlier:
