@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from mieruka import storage
 from mieruka.cli import app
 from mieruka.cli import evaluate as _evaluate  # noqa: F401  (registers the commands)
+from mieruka.cli import ingest as _ingest  # noqa: F401  (registers kpis)
 from mieruka.evaluate import schemes
 from mieruka.storage import models as m
 from mieruka.storage.ratings import computed_ratings, policy_result_rows, store_computed
@@ -98,6 +99,18 @@ def test_bad_options_fail_clearly(db):
     assert out.exit_code == 1 and "unknown scheme 'nope'" in out.output
     out = _run("evaluate", "--scheme", "reform-schedule", "--as-of", "someday", "--db", db)
     assert out.exit_code == 1 and "cannot read --as-of 'someday'" in out.output
+    # the pages' and the API's rule (a 422 there): no 和暦 before 明治元年1月25日, and nothing stored
+    for command in ("evaluate", "audit", "kpis"):
+        for text in ("1867-12-31", "0001-01-01"):
+            early = _run(command, "--scheme", "reform-schedule", "--as-of", text, "--db", db) if command == "evaluate" \
+                else _run(command, "--as-of", text, "--db", db)
+            assert early.exit_code == 1, (command, text, early.output)
+            assert (f"--as-of '{text}': give a date on or after 1868-01-25 (明治元年1月25日), the first day of a "
+                    "Japanese era") in " ".join(early.output.split()), early.output
+    with storage.session_scope(db) as s:
+        assert not s.scalars(select(m.Rating.id).where(m.Rating.as_of < date(1868, 1, 25))).all()
+    long = _run("audit", "--as-of", "x" * 5000, "--db", db)
+    assert long.exit_code == 1 and f"cannot read --as-of '{'x' * 40}';" in " ".join(long.output.split())
     ok = _run("evaluate", "--scheme", "reform-schedule", "--as-of", "平成30年1月1日", "--db", db, "-f", "json")
     assert ok.exit_code == 0 and json.loads(ok.stdout)[0]["code"] == "A"
 

@@ -34,11 +34,22 @@ def _as_of(text: str | None) -> date:
     from mieruka.jp import parse_date
 
     try:
-        return date.fromisoformat(text)
+        return _after_meiji(date.fromisoformat(text), text)
     except ValueError:
         parsed = parse_date(text)
     if parsed is None:
-        fail(f"cannot read --as-of {text!r}; give a date such as 2019-03-31")
+        fail(f"cannot read --as-of {text[:40]!r}; give a date such as 2019-03-31")
+    return _after_meiji(parsed, text)
+
+
+def _after_meiji(parsed: date, text: str) -> date:
+    """The pages' and the API's rule: every date is shown with its 和暦, and none is known before 明治元年."""
+    from mieruka.jp.eras import ERAS
+
+    first = min(era[2] for era in ERAS)
+    if parsed < first:
+        fail(f"--as-of {text[:40]!r}: give a date on or after {first.isoformat()} (明治元年1月25日), "
+             "the first day of a Japanese era")
     return parsed
 
 
