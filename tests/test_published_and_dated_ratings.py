@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,28 @@ def test_migration_0009_fills_the_list_rows_precision_and_goes_down(db_url, tmp_
     storage.upgrade(db_url)
     with storage.session_scope(db_url) as s:
         assert [tuple(r) for r in s.execute(select(*cols).order_by(m.KpiSummary.kpi_id))] == before
+
+
+def test_a_stored_date_before_meiji_is_listed_without_a_wareki_not_a_500(tmp_path, small_db):
+    # an audit stored as of 1867-12-31 (the shell took it until ccf18bc) is in every page's list of stored dates: its
+    # 和暦 raised, and every page and the published site's / and /?lang=en were 500s
+    import sqlite3
+
+    from mieruka.jp import format_date_ja
+    from mieruka.web.formatting import datetime_ja
+
+    url = f"sqlite:///{tmp_path / 'early.db'}"
+    with sqlite3.connect(small_db.removeprefix("sqlite:///")) as source, sqlite3.connect(tmp_path / "early.db") as copy:
+        source.backup(copy)  # the WAL's pages too
+    with storage.session_scope(url) as s:
+        stored.audit_and_store(s, date(1867, 12, 31))
+    client = TestClient(create_app(url), base_url=HOST, raise_server_exceptions=False)
+    for path in ("/?as_of=1868-02-01", "/kpis?as_of=1869-01-01", "/kpis/2?as_of=1868-01-25&lang=en"):
+        r = client.get(path)  # answered as of the nearest stored date, 1867-12-31, the stored dates listed
+        assert r.status_code == 200, path
+        text = re.sub(r"<[^>]+>", "", r.text)
+        assert "1867-12-31" in text and "1867-12-31（明治" not in text and "2018-06-01（平成30年6月1日）" in text, path
+    assert format_date_ja(date(1867, 12, 31)) == "1867-12-31"
+    assert format_date_ja(date(1868, 1, 25)) == "1868-01-25（明治元年1月25日）"
+    assert datetime_ja(datetime(1867, 12, 30, 12, 0)).startswith("1867-12-30 21:") \
+        and "（" not in datetime_ja(datetime(1867, 12, 30, 12, 0))  # Tokyo kept local mean time (+9:18:59) then

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .eras import ERA_NAMES, era_to_western, format_wareki, western_to_era
+from .eras import ERA_NAMES, ERAS, era_to_western, format_wareki, western_to_era
 from .text import prepare_cell
 
 _START = ("当初", "初め", "初頭", "初")
@@ -91,9 +91,12 @@ def fiscal_year_of(d: date) -> int:
 
 
 def format_date_ja(d: date) -> str:
-    """"2017-04-01（平成29年4月1日）": Western first, 和暦 beside it."""
+    """"2017-04-01（平成29年4月1日）": Western first, 和暦 beside it; before 明治 (no 和暦) the Western date alone,
+    so that one such stored date cannot make every page that lists dates fail."""
     if isinstance(d, datetime):
         d = d.date()
+    if d < ERAS[-1][2]:
+        return d.isoformat()
     return f"{d.isoformat()}（{format_wareki(d)}）"
 
 

@@ -40,8 +40,8 @@ def datetime_ja(at: datetime | None) -> str:
     if at is None:
         return ""
     local = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(_JST)
-    iso, wareki = format_date_ja(local.date()).split("（", 1)
-    return f"{iso} {local:%H:%M}（{wareki}"
+    iso, _, wareki = format_date_ja(local.date()).partition("（")
+    return f"{iso} {local:%H:%M}" + (f"（{wareki}" if wareki else "")
 
 
 def yen(value: float | None) -> str:
