@@ -3,13 +3,15 @@ database commits, through the ORM, a plain statement or a bulk COPY, and not whe
 to another database (on PostgreSQL the snapshot it used to be changed with any write anywhere on the server)."""
 from __future__ import annotations
 
+import os
 import uuid
 
 from sqlalchemy import create_engine, select, text
 
-from conftest import PG_URL
 from mieruka import storage
 from mieruka.storage import bulk, models as m
+
+PG_URL = os.environ.get("MIERUKA_TEST_DATABASE_URL")  # not from conftest: tests/browser has one of that name too
 
 
 def _other_database(db_url: str, tmp_path) -> tuple[str, callable]:

@@ -225,3 +225,37 @@ def test_a_locked_sqlite_file_is_a_503_and_the_reason_is_logged(tmp_path_factory
     assert r.json()["detail"] == "データベースが他の処理で使用中です。しばらくしてから、もう一度お試しください。"
     assert any("database is locked" in rec.getMessage() for rec in caplog.records)
     storage.dispose_engines()
+
+
+def test_a_body_past_the_form_limit_is_a_413_before_sign_in_or_csrf_reads_it(site):
+    # 1 MiB + 1 byte to the sign-in form, anonymous: refused by size, in the page's language, nothing stored
+    body = b"x" * (2**20 + 1)
+    r = site.post("/signin", content=body, headers={"content-type": "application/x-www-form-urlencoded"},
+                  follow_redirects=False)
+    assert r.status_code == 413
+    assert "送られた内容が大きすぎます(上限は1024KB)" in page_error(r)
+    r = site.post("/reports/1/steps?lang=en", content=body, headers={"content-type": "multipart/form-data; boundary=x"},
+                  follow_redirects=False)
+    assert r.status_code == 413
+    assert "What was sent is too large (at most 1024 KB)" in page_error(r)
+
+
+def test_a_chunked_body_without_a_length_is_counted_as_it_comes(site):
+    def chunks():
+        for _ in range(40):
+            yield b"y" * 65536  # 2.5 MiB in all, no Content-Length
+
+    r = site.post("/api/kpis", content=chunks(), follow_redirects=False)
+    assert r.status_code == 413
+    assert r.json()["detail"] == "送られた内容が大きすぎます(上限は1024KB)。フォームの文章を短くして送り直してください。"
+
+
+def test_an_upload_route_allows_its_file_limit_and_refuses_past_it(site):
+    from mieruka.web.guards import body_limit
+
+    assert body_limit("/my/workbook") == 10 * 2**20 + 64 * 1024
+    assert body_limit("/reports/7/evidence") == 10 * 2**20 + 64 * 1024
+    assert body_limit("/reports/7/steps") == 2**20
+    r = site.post("/my/workbook", content=b"z" * (10 * 2**20 + 64 * 1024 + 1),
+                  headers={"content-type": "multipart/form-data; boundary=x"}, follow_redirects=False)
+    assert r.status_code == 413

@@ -32,6 +32,11 @@ MAX_SEARCH_CHARS, MAX_SEARCH_TERMS = MAX_QUERY_CHARS, MAX_TERMS
 # Row ids are INTEGER columns: PostgreSQL's is 32-bit, so no id past 2^31 - 1 can exist on either database.
 MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
+# A request body: a form of text fields needs far less than this; the three upload routes (workbooks and evidence
+# files) allow their files' own limits and check them again themselves. Past it the body is refused unread, before
+# any route (sign-in or CSRF checks included) would read it whole.
+MAX_FORM_BODY = 2**20
+UPLOAD_PATHS = re.compile(r"^/(my/workbook|surveys/workbook|reports/[0-9]+/evidence)$")
 # Amounts typed into the savings calculator: up to 1京円 (10^16), more than any public budget.
 MAX_AMOUNT = 1e16
 
@@ -301,6 +306,8 @@ class RequestGuard:
             await send(message)
 
         problem = check_query(scope)
+        if problem is None and scope["method"] not in ("GET", "OPTIONS"):
+            problem, receive = await bounded_body(scope, receive)
         if problem is not None:
             await refused(Request(scope), problem)(scope, receive, send_guarded)
             return
@@ -310,6 +317,40 @@ class RequestGuard:
             if started:
                 raise
             await server_error(Request(scope), exc)(scope, receive, send_guarded)
+
+
+def body_limit(path: str) -> int:
+    if UPLOAD_PATHS.match(path):
+        from mieruka.workflow import evidence, workbook
+
+        return max(workbook.MAX_BYTES, evidence.max_bytes()) + 64 * 1024
+    return MAX_FORM_BODY
+
+
+async def bounded_body(scope: Scope, receive: Receive) -> tuple[RequestRefused | None, Receive]:
+    """The request's body read here up to the path's limit (a declared length past it refused unread), then given
+    to the app as it came; a 413 past the limit, so no route reads an unbounded body."""
+    limit = body_limit(scope.get("path", ""))
+    too_large = RequestRefused(413, "body_too_large", limit=limit // 1024)
+    declared = dict(scope.get("headers", [])).get(b"content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return too_large, receive
+    messages, size = [], 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        size += len(message.get("body", b""))
+        if size > limit:
+            return too_large, receive
+        if not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return None, replay
 
 
 def document_bounds(spec: dict, schemes: list[str]) -> dict:
