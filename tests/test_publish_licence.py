@@ -43,7 +43,7 @@ def test_a_document_without_terms_gets_the_default_saying_so(tmp_path):
         record = s.scalar(select(m.Document.licence))
     assert record["basis"] == "default" and record["terms"] == "政府標準利用規約（第2.0版）"
     assert "文書に利用条件の記載なし" in record["stated_by"] and record["origin"] is None
-    assert record["attribution"] == "出典: 「progress.txt」をもとに mieruka が読み取り、加工して作成"
+    assert record["attribution"] == "出典: 「改革工程表の進捗状況（地方の行財政改革 ①）」をもとに mieruka が読み取り、加工して作成"
     with TestClient(create_app(url), base_url="http://localhost") as client:
         page = client.get("/documents/1").text
         assert "利用条件" in page and "文書に記載がないため既定値" in page and 'rel="license"' in page
@@ -65,7 +65,7 @@ def test_migration_0012_gives_stored_documents_the_default_and_goes_down(tmp_pat
     with storage.session_scope(url) as s:
         record = s.scalar(select(m.Document.licence))
     assert record["basis"] == "default" and "not recorded at ingest" in record["stated_by"]
-    assert record["attribution"] == "出典: 「progress.txt」をもとに mieruka が読み取り、加工して作成"
+    assert record["attribution"] == "出典: 「改革工程表の進捗状況（地方の行財政改革 ①）」をもとに mieruka が読み取り、加工して作成"
 
 
 def test_ingest_records_where_documents_were_taken_from(tmp_path):

@@ -39,10 +39,13 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="rows per page")]
 KpiSort = Literal[KPI_SORTS]
 Effect = Literal[EFFECTS]
 Basis = Literal[RATING_BASES]
-ApiAsOf = Annotated[str | None, Query(description="evaluation date, YYYY-MM-DD (default: the date the stored ratings "
-                                                 "were made as of); a date nothing is stored as of is answered as of "
-                                                 "the nearest stored one, named in the answer",
-                                     json_schema_extra={"format": "date"})]
+# From 1868-01-25 (明治元年), the first day the answers can name with its 和暦, as api_date checks.
+AS_OF_PATTERN = (r"^((18(69|[7-9]\d)|19\d\d|[2-9]\d{3})-\d{2}-\d{2}|1868-(0[2-9]|1[0-2])-\d{2}"
+                 r"|1868-01-(2[5-9]|3[01]))$")
+ApiAsOf = Annotated[str | None, Query(description="evaluation date, YYYY-MM-DD from 1868-01-25 (default: the date the "
+                                                 "stored ratings were made as of); a date nothing is stored as of is "
+                                                 "answered as of the nearest stored one, named in the answer",
+                                     json_schema_extra={"format": "date", "pattern": AS_OF_PATTERN})]
 
 
 def api_date(text: str | None) -> date | None:
