@@ -180,3 +180,16 @@ def test_every_day_from_heisei_to_2040_round_trips():
         assert era_to_western(era, year) == d.year
         assert parse_date(format_wareki(d)) == d, d
         d += step
+
+
+@pytest.mark.parametrize("text", ["慶応3年度", "文久2年度までに", "元治元年度末"])
+def test_a_year_of_an_era_mieruka_does_not_know_is_not_read_as_heisei(text):
+    # 「慶応3年度」 read as 平成3年度 (1992-03-31) before: an unknown era names the year, so no date is given
+    assert parse_date(text) is None
+
+
+def test_a_bare_year_after_a_known_era_still_follows_it():
+    assert parse_date("【33年度】") == date(2022, 3, 31)
+    from mieruka.jp.dates import find_periods
+
+    assert [p.point() for p in find_periods("平成30年度～33年度")] == [date(2019, 3, 31), date(2022, 3, 31)]

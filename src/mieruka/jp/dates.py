@@ -184,6 +184,9 @@ def _build(kind: str, m: re.Match, era_context: str | None) -> Period | None:
     if kind == "bare_fy":
         # Evaluation sheets write 【33年度】 meaning 平成33年度; follow the era used earlier in the text.
         ey = int(g["ey"])
+        before = m.string[m.start() - 1] if m.start() else ""
+        if "\u4e00" <= before <= "\u9fff":
+            return None  # 「慶応3年度」: an era (or word) mieruka does not know names the year; never read it as 平成
         if era_context is None and not 1 <= ey <= 40:
             return None
         era, kind = era_context or "平成", "fy"
