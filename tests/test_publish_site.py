@@ -229,3 +229,24 @@ def test_kpi_pages_rendered_in_bulk_are_what_the_application_serves(tmp_path):
             assert _fingerprint("x" + k[0][-5:], pooled[k].content) == _fingerprint("x" + k[0][-5:], answers[k].content), k
         else:
             assert pooled[k].content == answers[k].content, k
+
+
+def test_the_cli_site_s_audit_is_of_the_pages_evaluation_date(site, tmp_path):
+    # `mieruka publish` audited data/audit.csv as of the day it ran while its pages used the stored date
+    import csv
+
+    from mieruka.web.evaluation import audit_findings, evaluation_date
+    from mieruka.web.ratings import DEFAULT_SCHEME
+
+    url, _, _ = site
+    out = tmp_path / "cli-site"
+    result = CliRunner().invoke(__import__("mieruka.cli", fromlist=["load_commands"]).load_commands(),
+                                ["publish", str(out), "--no-pdf", "--db", url])
+    assert result.exit_code == 0, result.output
+    with storage.session_scope(url) as s:
+        when = evaluation_date(s, DEFAULT_SCHEME).as_of
+        shown = audit_findings(s, "ja", when)
+    with (out / "data/audit.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert when is not None and len(shown) > 0
+    assert sorted((r["kind"], r["kpi"] or "") for r in rows) == sorted((f["kind"], f["kpi"] or "") for f in shown)

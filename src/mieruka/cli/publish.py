@@ -26,6 +26,8 @@ def publish_cmd(
     from mieruka.storage.publishing import publish_versions
     from mieruka.storage.queries import document_rows
     from mieruka.web.app import create_app
+    from mieruka.web.evaluation import evaluation_date
+    from mieruka.web.ratings import DEFAULT_SCHEME
     from mieruka.web.static_pages import KpiPages
 
     try:
@@ -35,8 +37,9 @@ def publish_cmd(
     storage.ensure_schema(db)
 
     def tables() -> dict:  # read only when the data changed since the previous run
+        # the site's one evaluation date: its pages rate and audit as of the stored date the app chooses by default
         with storage.session_scope(db) as session:
-            return database_tables(session, date.today(), "ja")
+            return database_tables(session, evaluation_date(session, DEFAULT_SCHEME).as_of or date.today(), "ja")
 
     def documents() -> list:
         with storage.session_scope(db) as session:
