@@ -67,6 +67,8 @@ def publish_cmd(
               f"{result.unchanged} unchanged, "
               f"{result.removed} removed in {result.seconds:.1f} s", highlight=False)
     for link in result.broken:
-        err.print(f"[yellow]warning:[/] the application answers {link} with an error; links to it will not work",
-                  highlight=False)
+        err.print(f"[red]error:[/] the application answers {link} with an error; links to it will not work / "
+                  f"{link} がエラーになるため、そこへのリンクは使えません", highlight=False)
     print(out)
+    if result.broken:  # a site with dead links is not a published site: say so to scripts too
+        raise typer.Exit(1)

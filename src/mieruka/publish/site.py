@@ -156,6 +156,10 @@ def check_target(out: Path) -> dict:
     except (OSError, ValueError, AssertionError):
         raise TargetRefused(f"{out} holds files that `mieruka publish` did not write (e.g. {present[0]}); "
                             f"give an empty or new folder / {out} には publish の出力以外のファイルがあります") from None
+    if manifest.get("in_progress"):
+        # a run that was stopped before it finished: what is there is its own or an earlier run's, none of it known
+        # to be current, so all of it is made again and what is not made again is removed
+        return {"generator": GENERATOR, "files": {p: "" for p in present if p != MANIFEST}}
     foreign = [p for p in present if p != MANIFEST and p not in manifest.get("files", {})]
     if foreign:
         raise TargetRefused(f"{out} holds {len(foreign)} file(s) a previous publish did not write: "
@@ -296,6 +300,10 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]] | Callable[[],
     exclude = tuple(exclude) + STAFF_PAGES
     previous = check_target(out)
     out.mkdir(parents=True, exist_ok=True)
+    # until _finish records what was written, the folder says a run is under way (killed, the next run cleans up)
+    (out / MANIFEST).write_text(json.dumps({"generator": GENERATOR, "in_progress": True,
+                                            "files": previous.get("files", {})}, ensure_ascii=False) + "\n",
+                                encoding="utf-8")
     result = PublishResult()
     writer = _Writer(out, previous, result)
     # localhost: a host name the app answers whatever MIERUKA_ALLOWED_HOSTS lists for its readers
