@@ -17,8 +17,8 @@ from mieruka.storage.survey_round_models import SurveyAnswer, SurveyRequest
 from mieruka.workflow import surveys
 from mieruka.workflow.reports import NotAllowed, WorkflowError, state_label
 from mieruka.workflow.workbook import (FIRST_ROW, HEADER_ROW, INSTRUCTIONS, MAX_ROWS, META, SUBMIT_WORDS, BookKind,
-                                       CellError, Column, Workbook, WorkbookRefused, _cell_text, _header, _put, _whole,
-                                       read_book, register_sheet)
+                                       CellError, Column, Workbook, WorkbookRefused, _cell_text, _header, _integer,
+                                       _put, _whole, read_book, register_sheet)
 
 FORMAT = "mieruka-survey-workbook/1"
 SHEET = "回答"
@@ -191,7 +191,7 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
     for number, cells in rows:
         get = {c.key: cells[i] for i, c in enumerate(COLUMNS)}
         aid = get["answer_id"]
-        answer = by_id.get(int(aid)) if isinstance(aid, (int, float)) and float(aid).is_integer() else None
+        answer = by_id.get(_integer(aid))
         if answer is None:
             err(number, "answer_id", f"回答ID「{_cell_text(aid)[:20]}」はこの調査にありません(変更できない欄です)。",
                 f"answer id {_cell_text(aid)[:20]!r} is not in this survey (this cell is locked).")
@@ -227,7 +227,7 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
                 f"answer {answer.id} is {state_label(answer.state, 'en')} and cannot change.")
             continue
         version = get["version"]
-        if not (isinstance(version, (int, float)) and float(version).is_integer()):
+        if _integer(version) is None:
             err(number, "version", "版は変更できない欄です。", "the version cell is locked.")
             continue
         if changes and int(version) != answer.version:

@@ -415,6 +415,11 @@ def _whole(ja: str, en: str, status: int = 422, sheet: str = SHEET) -> WorkbookR
     return WorkbookRefused([CellError(sheet, None, None, ja, en)], status)
 
 
+def _integer(value) -> int | None:
+    """A cell holding a whole number (an id or a version, which Excel may give as 3.0) as an int, else None."""
+    return int(value) if isinstance(value, (int, float)) and float(value).is_integer() else None
+
+
 def _cell_text(value) -> str:
     """A cell as the form would carry it: numbers without a needless .0, dates as ISO dates."""
     if value is None:
@@ -570,7 +575,7 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
     for number, cells in rows:
         get = {c.key: cells[i] for i, c in enumerate(COLUMNS)}
         rid = get["report_id"]
-        report = by_id.get(int(rid)) if isinstance(rid, (int, float)) and float(rid).is_integer() else None
+        report = by_id.get(_integer(rid))
         if report is None:
             err(number, "report_id", f"報告ID「{_cell_text(rid)[:20]}」はこのラウンドにありません(変更できない欄です)。",
                 f"report id {_cell_text(rid)[:20]!r} is not in this round (this cell is locked).")
@@ -584,7 +589,7 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
                 f"report {report.id} is of KPI {report.kpi_id} (this cell is locked).")
             continue
         version = get["version"]
-        if not (isinstance(version, (int, float)) and float(version).is_integer()):
+        if _integer(version) is None:
             err(number, "version", "版は変更できない欄です。", "the version cell is locked.")
             continue
         form = {k: _cell_text(get[k]) for k in FORM_FIELDS}
@@ -669,7 +674,7 @@ def _step_plan(session: Session, p: Principal, rnd: Round, step_rows: list[tuple
     for number, cells in step_rows:
         get = {c.key: cells[i] for i, c in enumerate(STEP_COLUMNS)}
         rid = get["report_id"]
-        report = by_id.get(int(rid)) if isinstance(rid, (int, float)) and float(rid).is_integer() else None
+        report = by_id.get(_integer(rid))
         if report is None:
             err(number, "report_id", f"報告ID「{_cell_text(rid)[:20]}」はこのラウンドにありません(変更できない欄です)。",
                 f"report id {_cell_text(rid)[:20]!r} is not in this round (this cell is locked).")
@@ -708,7 +713,7 @@ def _step_plan(session: Session, p: Principal, rnd: Round, step_rows: list[tuple
                 f"report {report.id} is {reports.state_label(report.state, 'en')} and cannot change.")
             continue
         row_number, version = versions[report.id]
-        if not (isinstance(version, (int, float)) and float(version).is_integer()):
+        if _integer(version) is None:
             err(row_number, "version", "版は変更できない欄です。", "the version cell is locked.")
             continue
         if int(version) != report.version:
