@@ -322,3 +322,21 @@ def test_a_stored_date_before_meiji_is_listed_without_a_wareki_not_a_500(tmp_pat
     assert format_date_ja(date(1868, 1, 25)) == "1868-01-25（明治元年1月25日）"
     assert datetime_ja(datetime(1867, 12, 30, 12, 0)).startswith("1867-12-30 21:") \
         and "（" not in datetime_ja(datetime(1867, 12, 30, 12, 0))  # Tokyo kept local mean time (+9:18:59) then
+
+
+def test_a_date_after_2200_is_a_422_on_the_pages_and_the_api_alike(small):
+    # 9999-12-31 and 3000-01-01 were answered as of the nearest stored date, naming a 和暦 year no era will reach
+    client = TestClient(small.app, base_url=HOST, raise_server_exceptions=False)
+    for url in ("/?as_of=9999-12-31", "/kpis?as_of=3000-01-01", "/kpis/2?as_of=2201-01-01", "/audit.csv?as_of=3000-01-01",
+                "/local?as_of=2201-01-01", "/api/kpis?as_of=9999-12-31", "/api/audit?as_of=3000-01-01"):
+        r = client.get(url)
+        value = url.rsplit("=", 1)[1]
+        assert r.status_code == 422, url
+        assert f"as_of: 2200-12-31 以前の日付を指定してください({value})。" in r.text, url
+    en = client.get("/kpis?as_of=9999-12-31&lang=en")
+    assert en.status_code == 422 and en.headers["content-type"].startswith("text/html")
+    assert "as_of: give a date on or before 2200-12-31 (9999-12-31)." in en.text
+    assert client.get("/api/kpis?as_of=3000-01-01&lang=en").json()["detail"] == \
+        "as_of: give a date on or before 2200-12-31 (3000-01-01)."
+    for url in ("/?as_of=2200-12-31", "/api/kpis?as_of=2200-12-31", "/local?as_of=2200-12-31"):
+        assert client.get(url).status_code == 200, url

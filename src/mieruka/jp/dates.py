@@ -10,6 +10,9 @@ from datetime import date, datetime
 from .eras import ERA_NAMES, ERAS, era_to_western, format_wareki, western_to_era
 from .text import prepare_cell
 
+# The last year a written date is read as: later ones are typos or placeholders, and the web refuses them too.
+LAST_YEAR = 2200
+
 _START = ("当初", "初め", "初頭", "初")
 _FIRST_HALF = ("前半", "上半期")
 
@@ -193,7 +196,7 @@ def _build(kind: str, m: re.Match, era_context: str | None) -> Period | None:
         year = era_to_western(era, ey)
         return Period(m.start(), m.end(), kind, year, suffix=suffix, era=era, text=m.group())
     year = _era_year(era, g["ey"]) if era else int(g["y"])
-    if not 1868 <= year <= 2200:
+    if not 1868 <= year <= LAST_YEAR:
         return None
     first = None
     if g.get("ey0"):

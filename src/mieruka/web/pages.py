@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from mieruka import storage
 from mieruka.export.downloads import FORMATS, make_download, stream_download
 from mieruka.jp import visible
+from mieruka.jp.dates import LAST_YEAR
 from mieruka.jp.eras import ERAS
 from mieruka.storage.overview import schemes_in_use
 from mieruka.web import formatting
@@ -62,12 +63,21 @@ Lang = Annotated[str, Depends(get_lang)]
 
 
 FIRST_ERA_DAY = min(era[2] for era in ERAS)  # 明治元年1月25日: no 和暦 is known before it
+LAST_DAY = date(LAST_YEAR, 12, 31)  # no document is read as dated later, so a later as_of names nothing but a typo
 
 
-async def get_as_of(as_of: Annotated[str | None, Query(max_length=40, description="evaluation date, YYYY-MM-DD (default: the "
-                                                 "date the stored ratings were made as of)")] = None) -> date | None:
-    """?as_of=: the evaluation date asked for (None: the default); a text that is no date is a 422 naming as_of.
-    async: no I/O, so no hop to a worker thread."""
+def bounded_as_of(parsed: date, text: str) -> date:
+    """An as_of the pages and the API both answer for: from 明治元年1月25日 to LAST_DAY, else a 422 naming as_of."""
+    if parsed < FIRST_ERA_DAY:  # the pages show every date with its 和暦, which has none before 明治
+        raise RequestRefused(422, "before_meiji", field="as_of", value=text[:40])
+    if parsed > LAST_DAY:
+        raise RequestRefused(422, "after_last_day", field="as_of", value=text[:40], last=LAST_DAY.isoformat())
+    return parsed
+
+
+def read_as_of(as_of: str | None) -> date | None:
+    """A page's as_of in any form parse_date reads (None: not given); a text that is no date, or one out of
+    bounded_as_of's bounds, is a 422 naming as_of."""
     text = (as_of or "").strip()
     if not text:
         return None
@@ -79,9 +89,13 @@ async def get_as_of(as_of: Annotated[str | None, Query(max_length=40, descriptio
         parsed = parse_date(text)
     if parsed is None:
         raise RequestRefused(422, "bad_date", field="as_of", value=text[:40])
-    if parsed < FIRST_ERA_DAY:  # the pages show every date with its 和暦, which has none before 明治
-        raise RequestRefused(422, "before_meiji", field="as_of", value=text[:40])
-    return parsed
+    return bounded_as_of(parsed, text)
+
+
+async def get_as_of(as_of: Annotated[str | None, Query(max_length=40, description="evaluation date, YYYY-MM-DD (default: the "
+                                                 "date the stored ratings were made as of)")] = None) -> date | None:
+    """?as_of=: the evaluation date asked for (None: the default). async: no I/O, so no hop to a worker thread."""
+    return read_as_of(as_of)
 
 
 AsOf = Annotated[date | None, Depends(get_as_of)]

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from mieruka.jp import ParseError, parse, parse_date
+from mieruka.jp import ParseError, parse
 from mieruka.bodies import names, registry
 from mieruka.evaluate import bottom_up
 from mieruka.municipalities import savings, similar
@@ -16,7 +16,7 @@ from mieruka.municipalities.mapdata import choropleth_svg, prefecture_geojson, p
 from mieruka.storage import local_bodies as store
 from mieruka.web.guards import RequestRefused, SearchText, finite_amount, path_id
 from mieruka.web.i18n import translator
-from mieruka.web.pages import DbSession, Lang, download_response, href_for, render
+from mieruka.web.pages import DbSession, Lang, download_response, href_for, read_as_of, render
 from mieruka.web.routes_plans import body_plans
 from mieruka.web.routers import NavLink
 
@@ -39,16 +39,6 @@ def _initiative(session, chosen: str | None) -> tuple[str | None, list[str]]:
         return chosen, known
     latest = max(done, key=lambda i: (i["as_of"], i["id"]), default=None)
     return (latest["initiative"] if latest else None), known
-
-
-def _as_of(text: str | None) -> date | None:
-    """A date typed in any form parse_date reads; one it cannot read is a 422, not a silently ignored filter."""
-    if not text or not text.strip():
-        return None
-    found = parse_date(text)
-    if found is None:
-        raise RequestRefused(422, "bad_date", field="as_of", value=text[:40])
-    return found
 
 
 def _adoption_map(session, initiative: str | None, as_of: date | None, lang: str, highlight: str | None = None) -> dict | None:
@@ -88,7 +78,7 @@ def prefectures_geojson() -> JSONResponse:
 @router.get("/local.{fmt}")
 def local_download(fmt: str, session: DbSession, lang: Lang, initiative: str | None = None, as_of: str | None = None):
     chosen, _ = _initiative(session, initiative)
-    found = _adoption_map(session, chosen, _as_of(as_of), "ja")
+    found = _adoption_map(session, chosen, read_as_of(as_of), "ja")
     return download_response(found["rows"] if found else [], fmt, "adoption_by_prefecture", lang=lang)
 
 
@@ -104,7 +94,7 @@ def local_index(request: Request, session: DbSession, lang: Lang, q: SearchText 
     chosen, known = _initiative(session, initiative)
     return render(request, "local/index.html", {
         "q": q or "", "found": found, "problem": problem, "initiative": chosen, "initiatives": known,
-        "map": _adoption_map(session, chosen, _as_of(as_of), lang),
+        "map": _adoption_map(session, chosen, read_as_of(as_of), lang),
         "kpis": store.survey_kpis(session), "prefectures": registry.prefectures(),
     })
 
@@ -138,7 +128,7 @@ def body_download(code: str, fmt: str, session: DbSession, lang: Lang, initiativ
     if body is None:
         raise RequestRefused(404, "no_body", code=code[:20])
     chosen, _ = _initiative(session, initiative)
-    facts = store.body_facts(session, chosen, _as_of(as_of))
+    facts = store.body_facts(session, chosen, read_as_of(as_of))
     if body["kind"] == registry.PREFECTURE:
         rows = [f for f in facts if f["prefecture_code"] == body["prefecture_code"]]
         return download_response(rows, fmt, f"municipalities_{code}", lang=lang)
@@ -159,7 +149,7 @@ def body_page(request: Request, code: str, session: DbSession, lang: Lang, initi
         return RedirectResponse(href_for(lang)(f"/local/{known.code}", initiative=initiative, as_of=as_of),
                                 status_code=301)
     chosen, known = _initiative(session, initiative)
-    when = _as_of(as_of)
+    when = read_as_of(as_of)
     facts = store.body_facts(session, chosen, when)
     context = {"body": body, "prefecture_body": _PREFECTURE_BODY[body["prefecture_code"]],
                "initiative": chosen, "initiatives": known,
@@ -196,7 +186,7 @@ def _kpi_snapshot(session, kpi_id: int, as_of: str | None):
     report = bottom_up.kpi_report(session, kpi_id)
     if report is None:
         raise RequestRefused(404, "not_bottom_up", id=kpi_id)
-    when = _as_of(as_of)
+    when = read_as_of(as_of)
     chosen = [s for s in report["snapshots"] if when is None or s.as_of == when]
     return report, (chosen[-1] if chosen else None)
 

@@ -22,7 +22,7 @@ from mieruka.web.guards import (MAX_ID, MAX_SEARCH_CHARS, SEARCH_PATTERN, Reques
 from mieruka.web.i18n import LANGS
 from mieruka.storage.summaries import RATING_BASES, kpi_count, kpi_page
 from mieruka.web.listings import EFFECTS, KPI_SORTS, kpi_list_item, kpi_summary
-from mieruka.web.pages import FIRST_ERA_DAY, DbSession, valid_scheme
+from mieruka.web.pages import DbSession, bounded_as_of, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME
 from mieruka.web.routers.cases import filtered_cases
 from mieruka.web.routers.kpis import kpi_filter
@@ -39,12 +39,14 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="rows per page")]
 KpiSort = Literal[KPI_SORTS]
 Effect = Literal[EFFECTS]
 Basis = Literal[RATING_BASES]
-# From 1868-01-25 (明治元年), the first day the answers can name with its 和暦, as api_date checks.
-AS_OF_PATTERN = (r"^((18(69|[7-9]\d)|19\d\d|[2-9]\d{3})-\d{2}-\d{2}|1868-(0[2-9]|1[0-2])-\d{2}"
+# From 1868-01-25 (明治元年), the first day the answers can name with its 和暦, to 2200-12-31 (pages.LAST_DAY), as
+# api_date checks.
+AS_OF_PATTERN = (r"^((18(69|[7-9]\d)|19\d\d|2[01]\d\d|2200)-\d{2}-\d{2}|1868-(0[2-9]|1[0-2])-\d{2}"
                  r"|1868-01-(2[5-9]|3[01]))$")
-ApiAsOf = Annotated[str | None, Query(description="evaluation date, YYYY-MM-DD from 1868-01-25 (default: the date the "
-                                                 "stored ratings were made as of); a date nothing is stored as of is "
-                                                 "answered as of the nearest stored one, named in the answer",
+ApiAsOf = Annotated[str | None, Query(description="evaluation date, YYYY-MM-DD from 1868-01-25 to 2200-12-31 "
+                                                 "(default: the date the stored ratings were made as of); a date "
+                                                 "nothing is stored as of is answered as of the nearest stored one, "
+                                                 "named in the answer",
                                      json_schema_extra={"format": "date", "pattern": AS_OF_PATTERN})]
 
 
@@ -58,9 +60,7 @@ def api_date(text: str | None) -> date | None:
         parsed = date.fromisoformat(text)
     except ValueError:
         raise RequestRefused(422, "bad_date", field="as_of", value=text[:40]) from None
-    if parsed < FIRST_ERA_DAY:  # the same rule as the pages': the answers name dates with their 和暦
-        raise RequestRefused(422, "before_meiji", field="as_of", value=text[:40])
-    return parsed
+    return bounded_as_of(parsed, text)  # the pages' bounds: the answers name dates with their 和暦
 SearchKind = Literal[SEARCH_KINDS]
 Lang = Literal[LANGS]
 SearchQuery = Annotated[str, Query(max_length=MAX_SEARCH_CHARS, pattern=SEARCH_PATTERN,
