@@ -137,7 +137,7 @@ def audit_cmd(
     """List what the documents published that disagrees: with the numbers, with each other, with the calendar."""
     from mieruka.evaluate.schemes import available
     from mieruka.evaluate.stored import audit_and_store
-    from mieruka.records.citation import named_sources
+    from mieruka.records.citation import namer
     from mieruka.storage.queries import document_labels
 
     schemes = [_scheme(n) for n in (scheme or sorted(available()))]
@@ -149,7 +149,7 @@ def audit_cmd(
         for f in found:
             tally[f["kind"]] += 1
             yield {"kind": f["kind"], "kpi_id": f["kpi_id"], "kpi": f["kpi"],
-                   "message": named_sources(f["message_en"] if lang.value == "en" else f["message"], labels, lang.value),
+                   "message": name(f["message_en"] if lang.value == "en" else f["message"]),
                    "sources": [{**s, **dict(zip(("title", "date"), named(s["document"], labels)))} for s in f["sources"]]
                    if fmt is Format.json else cited(f["sources"], labels),
                    **({} if fmt is Format.json else {"source_files": cited_files(f["sources"])})}
@@ -157,6 +157,7 @@ def audit_cmd(
     columns = ["kind", "kpi_id", "kpi", "message", "sources"] + ([] if fmt is Format.json else ["source_files"])
     with storage.session_scope(db) as session:
         labels = labels_by_file(document_labels(session))
+        name = namer(labels, lang.value)
         # the default set of schemes is stored, so pages read these findings instead of auditing again
         found = audit_and_store(session, when, None if not scheme else schemes)
         if isinstance(found, int):  # stored: printed back a page at a time, never all in memory

@@ -25,7 +25,8 @@ from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, ad
                                      drop_audit_findings,
                                      item_first_kpis, kpis_changed_since, latest_audit_run, policy_result_rows,
                                      MAX_RATING_DATES, rating_runs, reader_dates, record_rating_run, replace_computed,
-                                     rollup_kpis, set_audit_key, stale_kpis, stored_audit_page)
+                                     rollup_kpis, set_audit_key, stale_kpis, stored_audit_page,
+                                     stored_audit_rows)
 from mieruka.storage.summaries import ensure_summaries, kpi_versions
 
 CHUNK = 200
@@ -364,14 +365,7 @@ def stored_findings(session: Session, as_of: date, limit: int | None = None, off
 def iter_stored_findings(session: Session, as_of: date, page: int = 2000) -> Iterator[dict]:
     """Every finding of the audit stored as of a date for the current data, in the audit's order, a page at a time
     (the data key worked out once, not per page); nothing when none is stored."""
-    key = _key(session, all_schemes())
-    offset = 0
-    while True:
-        found = stored_audit_page(session, as_of, key, page, offset)
-        if not found or not found[1]:
-            return
-        yield from found[1]
-        offset += page
+    return stored_audit_rows(session, as_of, _key(session, all_schemes()), page)
 
 
 def refresh_audits(session: Session) -> list[date]:

@@ -61,12 +61,38 @@ def named_sources(text: str | None, labels: dict[str, Label], lang: str = "ja",
     """The text with every document it cites by file name named by title and date instead (an audit finding's
     message: 「000_….txt 12行の区分はB」 → 「「改革工程表の進捗状況（…）」2017-10-01（…）時点の数値、12行目の区分はB」).
     mark(name, file name) wraps each name (a page puts the file name on hover), plain(text) each stretch between."""
-    if text is None:
-        return ""
-    plain = plain or (lambda s: s)
-    out, at = [], 0
-    for start, end, file_name, name in cited_places(text, labels, lang):
-        out += [plain(text[at:start]), mark(name, file_name) if mark else name]
-        at = end
-    out.append(plain(text[at:]))
-    return "".join(out)
+    return namer(labels, lang, mark, plain)(text)
+
+
+def namer(labels: dict[str, Label], lang: str = "ja", mark: Callable[[str, str], str] | None = None,
+          plain: Callable[[str], str] | None = None) -> Callable[[str | None], str]:
+    """named_sources(text, labels, lang, mark, plain) as a function of the text, for many texts over the same labels:
+    the pattern of every file name is made once and each cited line named once (an audit of a national database cites
+    a million lines, most of them the same few)."""
+    names = sorted((n for n in labels if n), key=len, reverse=True)
+    pattern = re.compile("(" + "|".join(map(re.escape, names)) + ")" + (_LINE_EN if lang == "en" else _LINE_JA)) \
+        if names else None
+    places: dict = {}
+
+    def named(m: re.Match) -> str:
+        key = (m.group(1), m.group(2))
+        got = places.get(key)
+        if got is None:
+            got = place(labels[key[0]], key[0], int(key[1]) if key[1] else None, lang)
+            got = places[key] = mark(got, key[0]) if mark else got
+        return got
+
+    if plain is None:
+        return lambda text: "" if text is None else (pattern.sub(named, text) if pattern is not None else text)
+
+    def name(text: str | None) -> str:
+        if text is None:
+            return ""
+        out, at = [], 0
+        for m in (pattern.finditer(text) if pattern is not None else ()):
+            out += [plain(text[at:m.start()]), named(m)]
+            at = m.end()
+        out.append(plain(text[at:]))
+        return "".join(out)
+
+    return name

@@ -3,6 +3,7 @@ Storing a scheme's ratings replaces that scheme's earlier computed ratings in on
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Iterator
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -287,6 +288,28 @@ def stored_audit_page(session: Session, as_of, data_key: str, limit: int | None 
     q = q.offset(offset) if limit is None else q.offset(offset).limit(limit)
     return total, [{"kind": k, "kpi_id": kid, "kpi": name, "message": msg, "message_en": en, "sources": src or []}
                    for k, kid, name, msg, en, src in session.execute(q)]
+
+
+def stored_audit_rows(session: Session, as_of, data_key: str, batch: int = 2000) -> Iterator[dict]:
+    """Every stored finding of the audit as of that date over that data, in the audit's order (stored_audit_page's),
+    read batch by batch; nothing when none is stored. The order is worked out once over the narrow columns and the
+    rows are read by id: a page at an offset sorted every finding's full row again (a national audit's messages are
+    some 100 MB), once per page."""
+    from sqlalchemy import case, func
+
+    run_id = _audit_run(session, as_of, data_key)
+    if run_id is None:
+        return
+    F = m.AuditFinding
+    ids = list(session.scalars(select(F.id).where(F.run_id == run_id).order_by(
+        F.position // AUDIT_KIND_SPAN, case((F.position >= AUDIT_TAIL, 0), else_=func.coalesce(F.kpi_id, 0)),
+        F.position)))
+    for start in range(0, len(ids), batch):
+        part = ids[start:start + batch]
+        rows = {i: {"kind": k, "kpi_id": kid, "kpi": name, "message": msg, "message_en": en, "sources": src or []}
+                for i, k, kid, name, msg, en, src in session.execute(
+                    select(F.id, F.kind, F.kpi_id, F.kpi, F.message, F.message_en, F.sources).where(F.id.in_(part)))}
+        yield from (rows[i] for i in part)
 
 
 def audited_dates(session: Session) -> list:

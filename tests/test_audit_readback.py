@@ -1,0 +1,46 @@
+"""The stored audit read back in the audit's order a batch at a time, and the documents its messages cite named by
+title and date (what `mieruka audit` prints)."""
+from __future__ import annotations
+
+from datetime import date
+
+from mieruka import storage
+from mieruka.evaluate import stored
+from mieruka.loading.documents import ingest_paths
+from mieruka.records.citation import named_sources, namer
+from mieruka.storage.ratings import stored_audit_page, stored_audit_rows
+
+AS_OF = date(2019, 3, 31)
+
+
+def test_the_stored_audit_read_in_batches_is_the_stored_audit_in_order(seeds, db_url):
+    storage.ensure_schema(db_url)
+    ingest_paths(sorted(seeds.iterdir()), db_url, None)
+    with storage.session_scope(db_url) as s:
+        assert stored.audit_and_store(s, AS_OF) == 30
+        key = stored._key(s, stored.all_schemes())
+        total, page = stored_audit_page(s, AS_OF, key)
+        # batches of 7 split the 30 findings unevenly: the order still runs across them
+        batched = list(stored_audit_rows(s, AS_OF, key, batch=7))
+        assert total == 30 and batched == page
+        assert [f["kind"] for f in batched[:3]] == [f["kind"] for f in page[:3]]
+        assert list(stored.iter_stored_findings(s, AS_OF)) == page
+        assert list(stored_audit_rows(s, date(2001, 1, 1), key)) == []
+
+
+LABELS = {"a.txt": {"title": "改革工程表", "date": date(2017, 10, 1), "date_is_data": True, "file_name": "a.txt"},
+          "aa.txt": {"title": "評価書", "date": date(2019, 8, 1), "date_is_data": False, "file_name": "aa.txt"}}
+
+
+def test_a_namer_names_every_cited_line_as_named_sources_does():
+    text = "a.txt 12行の区分はB、aa.txt 3行はA、a.txt 12行・a.txt"
+    name = namer(LABELS, "ja")
+    expected = ("「改革工程表」2017-10-01（平成29年10月1日）時点の数値、12行目の区分はB、"
+                "「評価書」2019-08-01（令和元年8月1日）、3行目はA、"
+                "「改革工程表」2017-10-01（平成29年10月1日）時点の数値、12行目・"
+                "「改革工程表」2017-10-01（平成29年10月1日）時点の数値")
+    assert name(text) == expected == named_sources(text, LABELS)
+    assert name(None) == "" and name("") == "" and namer({}, "ja")("a.txt 1行") == "a.txt 1行"
+    assert namer(LABELS, "en")("aa.txt line 3 rates it A") == "“評価書” (2019-08-01), line 3 rates it A"
+    marked = namer(LABELS, "ja", mark=lambda n, f: f"<{f}>", plain=lambda s: s.upper())
+    assert marked("x a.txt 1行 y") == "X <a.txt> Y"
