@@ -439,3 +439,36 @@ def test_a_format_2_workbook_without_its_steps_sheet_is_refused(db):
     old = io.BytesIO()
     book.save(old)
     assert imported(db, old.getvalue()).saved == [1] and table(db)[0][3] == 330 and step_table(db) == []
+
+
+def test_a_format_1_workbook_with_a_steps_sheet_is_refused_not_half_read(db):
+    # a /1 workbook was made before the steps sheet existed: one that holds the sheet was put together by hand, and
+    # its steps were imported under a format that has none
+    book = openpyxl.load_workbook(io.BytesIO(filled_steps(exported(db), {"工程の進捗!F2": "書いた", "報告!J2": 330})))
+    book["_mieruka"]["B1"] = "mieruka-report-workbook/1"
+    out = io.BytesIO()
+    book.save(out)
+    before, count = table(db), versions(db)
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, out.getvalue())
+    assert caught.value.status == 422 and caught.value.lines("ja") == [
+        "シート「報告」: houkoku.xlsx: 様式の版 mieruka-report-workbook/1 にはシート「工程の進捗」はありません"
+        "(新しい様式をダウンロードしてください)。"]
+    assert caught.value.lines("en") == [
+        "sheet 報告: houkoku.xlsx: a workbook of format mieruka-report-workbook/1 has no sheet 工程の進捗 "
+        "(download a new workbook)."]
+    assert table(db) == before and versions(db) == count and step_table(db) == []
+
+
+def test_a_step_row_moved_to_another_kpi_is_refused_by_its_cell(db):
+    # the steps sheet's KPI ID is locked like the report sheet's: a row that names another KPI than its report's is
+    # not read as that report's step
+    raw = exported(db)
+    sheet = openpyxl.load_workbook(io.BytesIO(raw))["工程の進捗"]
+    report_id, kpi_id = sheet["A2"].value, sheet["B2"].value
+    before, count = table(db), versions(db)
+    with pytest.raises(workbook.WorkbookRefused) as caught:
+        imported(db, filled_steps(raw, {"工程の進捗!B2": kpi_id + 1000, "工程の進捗!F2": "書いた"}))
+    assert caught.value.lines("ja") == [
+        f"シート「工程の進捗」 2行 B列(KPI ID): 報告 {report_id} の KPI ID は {kpi_id} です(変更できない欄です)。"]
+    assert table(db) == before and versions(db) == count and step_table(db) == []

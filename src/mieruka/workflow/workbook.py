@@ -500,6 +500,12 @@ def read_book(raw: bytes, file_name: str, kind: BookKind) -> tuple[dict, dict[st
             if needed and name not in book.sheetnames:  # renamed or deleted: its rows would be silently dropped
                 raise whole(f"{file_name}: シート「{name}」がありません(名前を変えたり削除したりしないでください)。",
                             f"{file_name}: the sheet {name} is missing (do not rename or delete it).")
+            if not needed and required is not None and name in book.sheetnames:
+                # a sheet the format never had was put in by hand: reading it would import what no export offered
+                raise whole(f"{file_name}: 様式の版 {meta.get('format')} にはシート「{name}」はありません"
+                            "(新しい様式をダウンロードしてください)。",
+                            f"{file_name}: a workbook of format {meta.get('format')} has no sheet {name} "
+                            "(download a new workbook).")
         rows = {name: _sheet_rows(book[name], width, limit, file_name, kind.sheet)
                 for name, (width, limit, required) in kind.sheets.items() if name in book.sheetnames}
         return meta, rows
@@ -678,6 +684,10 @@ def _step_plan(session: Session, p: Principal, rnd: Round, step_rows: list[tuple
         if report is None:
             err(number, "report_id", f"報告ID「{_cell_text(rid)[:20]}」はこのラウンドにありません(変更できない欄です)。",
                 f"report id {_cell_text(rid)[:20]!r} is not in this round (this cell is locked).")
+            continue
+        if _cell_text(get["kpi_id"]) != str(report.kpi_id):
+            err(number, "kpi_id", f"報告 {report.id} の KPI ID は {report.kpi_id} です(変更できない欄です)。",
+                f"report {report.id} is of KPI {report.kpi_id} (this cell is locked).")
             continue
         step = _cell_text(get["step"])
         if step in typed.setdefault(report.id, {}):
