@@ -252,8 +252,8 @@ def test_kpi_sheet_xlsx_keeps_hostile_text_as_text():
     from mieruka.publish.kpi_sheet import KpiSheet, RatingRow, ValueRow, to_xlsx
 
     sheet = KpiSheet(kpi_id=1, name="名<&>", item="=HYPERLINK(\"http://x\")", tier="第一階層", unit=None,
-                     organisation="府省\x07庁", values=[ValueRow("実績", " 200団体\r\n次 ", date(2017, 4, 30), "速報値", "d", "day"),
-                                                       ValueRow("実績", "@SUM(A1)", None, None, "", None)],
+                     organisation="府省\x07庁", values=[ValueRow("actual", " 200団体\r\n次 ", date(2017, 4, 30), "preliminary", "d", "day"),
+                                                       ValueRow("actual", "@SUM(A1)", None, None, "", None)],
                      ratings=[RatingRow(False, "s", "=B", None, "=1+1", "")], documents=[], chart_svg="")
     ws = openpyxl.load_workbook(io.BytesIO(to_xlsx(sheet))).active
     assert ws["A1"].value == "指標シート　名<&>"
@@ -380,3 +380,69 @@ def test_kpi_table_in_english(rated):
     assert values[6][0] == "Tier 1" and values[7][3] == "301団体(2017年4月速報値) ／ as of Apr 2017 preliminary"
     with pytest.raises(reports.UnknownFormat, match="'fr'"):
         _report(rated, "kpi_table_report", "2016", "html", lang="fr")
+
+
+def test_policy_table_in_english(rated):
+    """lang="en": headings, fiscal years, legend and dates in English; the sheet's indicators, values and its
+    achievement classes (イ/ロ/ハ) as written."""
+    report = _report(rated, "policy_report", "政策8", "html", lang="en")
+    html = report.content.decode("utf-8")
+    assert report.file_name == "policy-3-en.html" and '<html lang="en">' in html
+    heads = [c for r in html_rows(html) if not r["attrs"] for c in r["cells"]]
+    assert heads[:5] == ["No.", "Indicator", "Baseline (fiscal year)", "", "Target / actual by fiscal year"]
+    assert "FY2016" in heads and "FY2018" in heads and not any("年度（" in h for h in heads)
+    rows = [r["cells"] for r in html_rows(html) if "data-kpi" in r["attrs"]]
+    firsts = [c for c in rows if c[3] == "Target"]
+    assert [c[0] for c in firsts] == ["1", "2", "2", "③", "4", "⑤", "6", "7", "8", "9", "10"]
+    assert [c[-1] for c in firsts] == ["イ", "イ", "イ", "イ", "ハ", "イ", "イ", "イ", "イ", "イ", "イ"]
+    e_decision = next(c for c in firsts if c[1].startswith("電子決裁"))
+    assert e_decision[4:7] == ["38時間以内", "35時間以内", "32時間以内"]
+    assert [c for c in rows if c[0] == "Actual"][4][1:4] == ["56.9時間", "58.7時間", "60.3時間"]
+    assert "Result of measuring the degree of achievement" in html and "相当程度進展あり" in html
+    assert "イ target achieved" in html and "達成区分" not in html
+    # the sheet's date in Western form only; its title and values keep the sheet's own 平成
+    assert "主要な政策に係る評価書(平成30年度実施政策)<br>2019-08-01</p>" in html and "令和" not in html
+
+    values, ws = xlsx_rows(_report(rated, "policy_report", "3", "xlsx", lang="en").content)
+    assert ws.title == "Indicators" and values[0][0] == "Measurement indicators — 政策8:電子政府・電子自治体の推進"
+    assert [v for v in values[2] if v][:3] == ["No.", "Indicator", "Baseline (fiscal year)"]
+    assert [r[0] for r in values[4:] if r[3] == "Target"] == ["1", "2", "2", "③", "4", "⑤", "6", "7", "8", "9", "10"]
+    assert any(r[0] and str(r[0]).startswith("Source: “") for r in values)
+
+
+def test_kpi_sheet_in_english(rated):
+    """The indicator sheet's words, kinds, value status and dates in English; names, values and explanations as the
+    documents write them; sources by title in English quotes."""
+    import io
+
+    import openpyxl
+
+    report = _report(rated, "kpi_sheet_report", "2", "html", lang="en")
+    html = report.content.decode("utf-8")
+    assert report.file_name == "kpi-2-en.html" and '<html lang="en">' in html
+    assert "<h1>Indicator sheet — 窓口業務のアウトソーシング</h1>" in html and "<h2>Trend</h2>" in html
+    rows = [r["cells"] for r in html_rows(html)]
+    actuals = [r for r in rows if r and r[0] == "Actual"]
+    assert actuals == [["Actual", "301団体(2017年4月速報値)", "Apr 2017", "preliminary", "[1], line 12; [2], line 29"]]
+    assert [r[2] for r in rows if r and r[0] == "Published"] == ["B", "A"]
+    assert [r[3] for r in rows if r and r[0] == "Published"] == ["2017-04-01", "2017-04-01"]
+    computed = next(r for r in rows if r and r[0] == "mieruka" and r[1] == "reform-schedule")
+    assert computed[2:4] == ["A", "2019-03-31"] and computed[4].startswith("Against the target of 416 bodies (by end of FY2020), 301 bodies (Apr 2017)")
+    assert ">FY2017</text>" in html and "年度</text>" not in html and ">Actual</text>" in html
+    assert "<dt>Ministry</dt><dd>総務省自治行政局 地域力創造グループ</dd>" in html and "<dt>Tier</dt><dd>Tier 1</dd>" in html
+    assert "[1] “改革工程表の進捗状況（地方交付税をはじめとした地方の財政に係る制度の改革 ⑪〜⑮）” (figures as of 2017-10-01)" in html
+    for japanese in ("指標シート", "実績", "公表", "出典", "平成", "令和", "速報値</td>"):
+        assert japanese not in html, japanese
+
+    ws = openpyxl.load_workbook(io.BytesIO(_report(rated, "kpi_sheet_report", "2", "xlsx", lang="en").content)).active
+    assert ws.title == "Indicator sheet" and ws["A1"].value == "Indicator sheet — 窓口業務のアウトソーシング"
+    assert [ws.cell(r, 1).value for r in range(2, 6)] == ["Reform item", "Tier", "Unit", "Ministry"]
+    assert [c.value for c in ws[7]] == ["Kind", "Value (as the document writes it)", "As of / deadline",
+                                        "Preliminary / final", "Source"]
+    actual = next(r for r in range(8, ws.max_row + 1) if ws.cell(r, 1).value == "Actual")
+    assert [ws.cell(actual, c).value for c in range(1, 5)] == ["Actual", "301団体(2017年4月速報値)", "Apr 2017", "preliminary"]
+    official = [r for r in range(8, ws.max_row + 1) if ws.cell(r, 1).value == "Published"]
+    assert ws.cell(official[0], 4).value == "2017-04-01"
+    assert ws.cell(ws.max_row, 1).value.startswith("Source: [1] “改革工程表の進捗状況")
+    with pytest.raises(reports.UnknownFormat, match="'de'"):
+        _report(rated, "kpi_sheet_report", "2", "html", lang="de")

@@ -104,3 +104,23 @@ def test_report_downloads(client):
 def test_report_downloads_refuse_what_does_not_exist(client, path, status, says):
     r = client.get(path)
     assert r.status_code == status and says in r.text
+
+
+def test_english_pages_offer_their_reports_in_english(client, rated, tmp_path):
+    """An English page's report links carry lang=en and give the report in English; the command takes --lang."""
+    page = client.get("/kpis/2?lang=en").text
+    assert 'href="/kpis/2/sheet.html?lang=en"' in page and "in Japanese" not in page
+    r = client.get("/kpis/2/sheet.html?lang=en")
+    assert r.status_code == 200 and "<h1>Indicator sheet — 窓口業務のアウトソーシング</h1>" in r.text
+    assert "<h1>指標シート　窓口業務のアウトソーシング</h1>" in client.get("/kpis/2/sheet.html").text
+    r = client.get("/documents/3/policy-table.xlsx?lang=en")
+    assert r.status_code == 200 and "policy-3-en.xlsx" in r.headers["content-disposition"]
+    assert openpyxl.load_workbook(io.BytesIO(r.content)).active.title == "Indicators"
+    assert "Key issue" in client.get("/documents/1/kpi-table.html?lang=en").text
+    out = tmp_path / "policy-en.html"
+    result = CliRunner().invoke(load_commands(), ["report", "policy", "--policy", "政策8", "--lang", "en", "-o", str(out),
+                                                  "--db", rated])
+    assert result.exit_code == 0 and "Measurement indicators — 政策8" in out.read_text(encoding="utf-8")
+    result = CliRunner().invoke(load_commands(), ["report", "kpi-sheet", "--kpi", "2", "--lang", "fr", "-o",
+                                                  str(tmp_path / "x.html"), "--db", rated])
+    assert result.exit_code == 1 and "'fr'" in result.output and not (tmp_path / "x.html").exists()

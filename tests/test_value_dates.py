@@ -100,7 +100,7 @@ def test_seeds_values_of_a_fiscal_year_and_of_its_end(sqlite_url, seed_file):
     page = _client(sqlite_url).get(f"/kpis/{egov['id']}").text
     assert "<time datetime=\"2019-03-31\"><span class=\"nw\">2018年度</span><span class=\"nw\">（平成30年度）</span></time>" in page
     sheet = build_kpi_sheet(egov)
-    assert [v.shown_when for v in sheet.values if v.kind == "実績"] == [
+    assert [v.shown_when for v in sheet.values if v.kind == "actual"] == [
         "2016年度（平成28年度）", "2017年度（平成29年度）", "2018年度（平成30年度）"]
     # 001 l.179: 2014年度:98.9%【現年分】 and 2016年度(見込み):99.2%
     tax = rate_all([kpis["地方税の徴収率"]], load("reform-schedule"), date(2018, 6, 1))[0]

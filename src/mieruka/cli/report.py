@@ -14,6 +14,8 @@ app.add_typer(report_app, name="report")
 
 FormatOpt = typer.Option("html", "--format", "-f", help="html (print view), pdf or xlsx")
 OutOpt = typer.Option(None, "--output", "-o", help="File to write (default: the report's own name in this folder)")
+ReportLangOpt = typer.Option("ja", "--lang", help="ja (the documents' own words) or en (headings, notes, dates; the "
+                             "documents' text stays as written)")
 
 
 def _write(make, fmt: str, out: Path | None, db: str | None) -> None:
@@ -50,7 +52,7 @@ def kpi_table_cmd(
     fmt: str = FormatOpt,
     out: Path = OutOpt,
     computed: str = typer.Option(None, "--computed", help="Add mieruka's own rating under this scheme beside the official one"),
-    lang: str = typer.Option("ja", "--lang", help="ja (the reform schedule's own words) or en (headings, notes, dates)"),
+    lang: str = ReportLangOpt,
     db: str = DbOption,
 ) -> None:
     """The KPI status table (KPIの状況) of an edition in the reform schedule's layout."""
@@ -64,12 +66,13 @@ def policy_cmd(
     policy: str = typer.Option(..., "--policy", "-p", help="The sheet's document id or file name, or the policy (政策8)"),
     fmt: str = FormatOpt,
     out: Path = OutOpt,
+    lang: str = ReportLangOpt,
     db: str = DbOption,
 ) -> None:
     """A policy evaluation sheet's indicator table (測定指標, 基準値, yearly targets and actuals, 達成区分)."""
     from mieruka.publish.reports import policy_report
 
-    _write(lambda s: policy_report(s, policy, fmt), fmt, out, db)
+    _write(lambda s: policy_report(s, policy, fmt, lang=lang), fmt, out, db)
 
 
 @report_app.command("kpi-sheet")
@@ -77,12 +80,13 @@ def kpi_sheet_cmd(
     kpi: str = typer.Option(..., "--kpi", "-k", help="KPI id, key or name"),
     fmt: str = FormatOpt,
     out: Path = OutOpt,
+    lang: str = ReportLangOpt,
     db: str = DbOption,
 ) -> None:
     """One A4 page for one KPI: chart, values, ratings with explanations, sources."""
     from mieruka.publish.reports import kpi_sheet_report
 
-    _write(lambda s: kpi_sheet_report(s, kpi, fmt), fmt, out, db)
+    _write(lambda s: kpi_sheet_report(s, kpi, fmt, lang=lang), fmt, out, db)
 
 
 # ---- the reporting round's workbook: export to fill in, import back (mieruka.workflow.workbook)

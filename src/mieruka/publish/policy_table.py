@@ -6,14 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from mieruka.jp import fiscal_year_of, western_to_era
+from mieruka.publish.render import translator
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-LEGEND = "達成区分: イ 目標達成、ロ 目標未達成であるが目標(値)に近い実績を示した、ハ 目標未達成であり目標(値)に近い" \
-         "実績を示していない、ー 目標期間が終了していない。丸数字の測定指標は主要な測定指標。"
 
 
-def fiscal_year_label(fy: int) -> str:
-    """2016 → 2016年度（平成28年度）."""
+def fiscal_year_label(fy: int, lang: str = "ja") -> str:
+    """2016 → 2016年度（平成28年度）; FY2016 in English."""
+    if lang == "en":
+        return f"FY{fy}"
     era, year = western_to_era(date(fy, 4, 1))
     return f"{fy}年度（{era}{'元' if year == 1 else year}年度）"
 
@@ -39,20 +40,21 @@ class PolicyTable:
     result: str | None
     years: list[int]
     indicators: list[Indicator] = field(default_factory=list)
+    lang: str = "ja"  # the report's words; the sheet's own text (names, values, イ/ロ/ハ) stays as written
 
     @property
     def heading(self) -> str:
-        return f"測定指標　{self.policy}"
+        return translator(self.lang)("policy_table.heading", policy=self.policy)
 
     def year_labels(self) -> list[str]:
-        return [fiscal_year_label(y) for y in self.years]
+        return [fiscal_year_label(y, self.lang) for y in self.years]
 
 
 def _join(a: str | None, b: str) -> str:
     return b if not a else f"{a}\n{b}"
 
 
-def build_policy_table(policy: dict, rows: list[dict]) -> PolicyTable:
+def build_policy_table(policy: dict, rows: list[dict], lang: str = "ja") -> PolicyTable:
     """One indicator per row of the sheet, numbered as the sheet numbers them: a row of the same KPI as the row
     above continues its number, a main indicator (主要) gets a circled number."""
     years: set[int] = set()
@@ -81,20 +83,20 @@ def build_policy_table(policy: dict, rows: list[dict]) -> PolicyTable:
             achievement=r["ratings"][0]["code"] if r["ratings"] else None, kpi_id=r["kpi_id"]))
     return PolicyTable(policy=policy["policy"] or policy["file_name"], title=policy["title"],
                        file_name=policy["file_name"], doc_date=policy["doc_date"], result=policy["result"],
-                       years=sorted(years), indicators=indicators)
+                       years=sorted(years), indicators=indicators, lang=lang)
 
 
 def _source_line(t: PolicyTable) -> str:
     from mieruka.records.citation import document_name
 
-    return document_name({"title": t.title, "file_name": t.file_name, "date": t.doc_date})
+    return document_name({"title": t.title, "file_name": t.file_name, "date": t.doc_date}, lang=t.lang)
 
 
 def to_html(table: PolicyTable, at=None) -> str:
     from mieruka.publish.render import render_html
 
-    return render_html("policy_table.html", title=table.heading, source=_source_line(table), notes=[LEGEND],
-                       at=at, table=table)
+    return render_html("policy_table.html", title=table.heading, source=_source_line(table),
+                       notes=[translator(table.lang)("policy_table.legend")], at=at, lang=table.lang, table=table)
 
 
 XLSX_HEAD_ROW = 3
@@ -103,13 +105,15 @@ XLSX_HEAD_ROW = 3
 def to_xlsx(table: PolicyTable) -> bytes:
     from mieruka.publish import workbook as w
 
+    t = translator(table.lang)
     n = len(table.years)
     width = 6 + n
-    wb, ws = w.new_sheet("測定指標")
-    w.heading(ws, table.heading, table.doc_date, width)
+    wb, ws = w.new_sheet(t("policy_table.sheet"))
+    w.heading(ws, table.heading, table.doc_date, width, lang=table.lang)
     w.header_rows(ws, XLSX_HEAD_ROW, [
-        [("番号", 2, 1), ("測定指標", 2, 1), ("基準(値)【年度】", 2, 1), ("", 2, 1), ("年度ごとの目標(値)／実績(値)", 1, max(n, 1)),
-         ("目標(値)【年度】", 2, 1), ("達成", 2, 1)],
+        [(t("policy_table.number"), 2, 1), (t("policy_table.indicator"), 2, 1), (t("policy_table.baseline"), 2, 1),
+         ("", 2, 1), (t("policy_table.yearly"), 1, max(n, 1)), (t("policy_table.final"), 2, 1),
+         (t("policy_table.achievement"), 2, 1)],
         [(label, 1, 1) for label in table.year_labels()] or [("", 1, 1)],
     ])
     row = XLSX_HEAD_ROW + 2
@@ -118,8 +122,8 @@ def to_xlsx(table: PolicyTable) -> bytes:
             w.body_cell(ws, row, col, value, align=w.CENTER if col == 1 else w.WRAP)
             w.body_cell(ws, row + 1, col, None)
             w.merge_down(ws, col, row, row + 1)
-        w.body_cell(ws, row, 4, "目標", align=w.CENTER)
-        w.body_cell(ws, row + 1, 4, "実績", align=w.CENTER)
+        w.body_cell(ws, row, 4, t("policy_table.target"), align=w.CENTER)
+        w.body_cell(ws, row + 1, 4, t("policy_table.actual"), align=w.CENTER)
         for i, fy in enumerate(table.years or [0]):
             w.body_cell(ws, row, 5 + i, ind.targets.get(fy))
             w.body_cell(ws, row + 1, 5 + i, ind.actuals.get(fy))
@@ -131,14 +135,14 @@ def to_xlsx(table: PolicyTable) -> bytes:
         w.body_cell(ws, row + 1, last + 1, None)
         w.merge_down(ws, last + 1, row, row + 1)
         row += 2
-    w.body_cell(ws, row, 1, "目標達成度合いの測定結果（各行政機関共通区分）", bold=True)
+    w.body_cell(ws, row, 1, t("policy_table.result"), bold=True)
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     w.body_cell(ws, row, 4, table.result or "-", bold=True)
     for col in range(5, width + 1):
         w.body_cell(ws, row, col, None)
     ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=width)
     row += 2
-    for note in (LEGEND, f"出典: {_source_line(table)}"):
+    for note in (t("policy_table.legend"), f"{t('report.source')}: {_source_line(table)}"):
         w.put(ws, row, 1, note).font = w.Font(name=w.FONT, size=8)
         row += 1
     w.widths(ws, [6, 34, 20, 6] + [20] * max(n, 1) + [22, 6])

@@ -27,14 +27,14 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return out
 
 
-def line_chart(series: list[dict], unit: str | None, title: str) -> str:
+def line_chart(series: list[dict], unit: str | None, title: str, lang: str = "ja") -> str:
     """series: [{"label", "kind": "actual"|"target"|"baseline", "points": [(date, value)]}]. Values without a
     number are left out; with no number at all the chart says so."""
     pts = [(d, v) for s in series for d, v in s["points"] if d is not None and v is not None]
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
             f'aria-label="{escape(title)}" font-family="Noto Sans CJK JP, sans-serif" font-size="11">')
     if not pts:
-        return head + f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">数値の実績・目標なし</text></svg>'
+        return head + f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">{"No numeric actuals or targets" if lang == "en" else "数値の実績・目標なし"}</text></svg>'
     d0 = min(d for d, _ in pts).toordinal()
     d1 = max(d for d, _ in pts).toordinal()
     if d1 == d0:
@@ -60,7 +60,7 @@ def line_chart(series: list[dict], unit: str | None, title: str) -> str:
         d = date(year, 4, 1)
         if d0 <= d.toordinal() <= d1:
             parts.append(f'<line x1="{x(d):.1f}" x2="{x(d):.1f}" y1="{TOP}" y2="{TOP + ph}" stroke="#eee"/>'
-                         f'<text x="{x(d):.1f}" y="{TOP + ph + 14}" text-anchor="middle">{year}年度</text>')
+                         f'<text x="{x(d):.1f}" y="{TOP + ph + 14}" text-anchor="middle">{f"FY{year}" if lang == "en" else f"{year}年度"}</text>')
     style = {"actual": ("#1f4e9c", ""), "target": ("#c0392b", ' stroke-dasharray="5 4"'), "baseline": ("#555", "")}
     legend_x = LEFT
     for s in series:
@@ -81,6 +81,6 @@ def line_chart(series: list[dict], unit: str | None, title: str) -> str:
                      f'<text x="{legend_x + 14}" y="{HEIGHT - 5}">{escape(s["label"])}</text>')
         legend_x += 24 + 12 * len(s["label"])
     if unit:
-        parts.append(f'<text x="{LEFT}" y="{TOP - 4}">（{escape(unit)}）</text>')
+        parts.append(f'<text x="{LEFT}" y="{TOP - 4}">{f"({escape(unit)})" if lang == "en" else f"（{escape(unit)}）"}</text>')
     parts.append("</svg>")
     return "".join(parts)

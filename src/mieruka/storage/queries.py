@@ -138,8 +138,8 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
             observations[kid].append({"value": value, "unit": unit, "as_of": day[when], "status": status, "text": text,
                                       "as_of_precision": precision,
                                       "source": None if doc_id is None else cited(doc_id, line)})
-    ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start)
-                     .where(R.kpi_id.in_(ids), R.id.not_in(superseded_ids("rating"))).order_by(R.id))
+    ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start,
+                            R.explanation_en).where(R.kpi_id.in_(ids), R.id.not_in(superseded_ids("rating"))).order_by(R.id))
     appearances = by_kpi(select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,
                                 A.policy_text, A.document_id, A.line_start, A.next_measurement_precision,
                                 A.tier_as_written, A.source_text).where(A.kpi_id.in_(ids)).order_by(A.id))
@@ -202,7 +202,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
             "observations": observations.get(kid, []),
             "ratings": [{
                 "scheme": r[1], "code": r[2], "official": r[3], "as_of": r[4], "explanation": r[5],
-                "source": _source(docs, r[6], r[7])} for r in ratings.get(kid, [])],
+                "explanation_en": r[8], "source": _source(docs, r[6], r[7])} for r in ratings.get(kid, [])],
             "appearances": [{
                 "name": a[1], "markers": a[2] or [], "next_measurement": a[3], "next_measurement_date": a[4],
                 "policy_text": a[5], "next_measurement_precision": a[8],

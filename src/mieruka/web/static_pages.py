@@ -124,7 +124,7 @@ class KpiPages:
                     out[(path, query)] = Answer(200, body, {"content-type": "application/json"})
                 else:
                     fmt = kind.rsplit(".", 1)[1]
-                    report = kpi_sheet_of(kpi, fmt)
+                    report = kpi_sheet_of(kpi, fmt, lang=lang)
                     out[(path, query)] = Answer(200, report.content, {"content-type": MEDIA[fmt]})
         return out
 

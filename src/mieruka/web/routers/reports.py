@@ -46,15 +46,17 @@ def _made(key: tuple, make) -> reports.Report:
 
 
 def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Response:
+    """make(lang) → the report in the page's language (?lang=en: English headings, notes and dates)."""
     lang = pick_lang(request.query_params.get("lang"))
     if fmt not in reports.FORMATS:
         # answered here, in the page's language: the listing holds the other language's names too
         return error_response(request, 404, (f"レポートの形式「{fmt}」はありません。ある形式" if lang == "ja" else
                                              f"no report format {fmt!r}. Formats there are")
                               + f": {('、' if lang == 'ja' else ', ').join(reports.FORMATS)}")
-    key = (str(request.app.state.db_url), data_version(session), kind, str(wanted), request.query_params.get("computed"), fmt)
+    key = (str(request.app.state.db_url), data_version(session), kind, str(wanted), request.query_params.get("computed"),
+           lang, fmt)
     try:
-        report = _made(key, make)
+        report = _made(key, lambda: make(lang))
     except UnknownReportSource as exc:
         return error_response(request, 404, exc.ja if lang == "ja" else exc.en, listing=exc.listing)
     except PdfUnavailable as exc:
@@ -68,16 +70,16 @@ def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Re
 def kpi_table(request: Request, document_id: int, fmt: str, session: DbSession, computed: str | None = None):
     """The KPI status table (KPIの状況) of a reform-schedule document; ?computed=SCHEME adds mieruka's rating."""
     return _respond(request, session, "kpi-table", document_id, fmt,
-                    lambda: reports.kpi_table_report(session, document_id, fmt, computed_scheme=computed))
+                    lambda lang: reports.kpi_table_report(session, document_id, fmt, computed_scheme=computed, lang=lang))
 
 
 @router.get("/documents/{document_id}/policy-table.{fmt}")
 def policy_table(request: Request, document_id: int, fmt: str, session: DbSession):
     return _respond(request, session, "policy", document_id, fmt,
-                    lambda: reports.policy_report(session, str(document_id), fmt))
+                    lambda lang: reports.policy_report(session, str(document_id), fmt, lang=lang))
 
 
 @router.get("/kpis/{kpi_id}/sheet.{fmt}")
 def kpi_sheet(request: Request, kpi_id: int, fmt: str, session: DbSession):
     return _respond(request, session, "kpi-sheet", kpi_id, fmt,
-                    lambda: reports.kpi_sheet_report(session, str(kpi_id), fmt))
+                    lambda lang: reports.kpi_sheet_report(session, str(kpi_id), fmt, lang=lang))
