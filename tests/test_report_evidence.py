@@ -259,3 +259,28 @@ def test_a_malformed_upload_is_refused_naming_the_field_in_the_pages_language(si
         for answer, text in zip((plain, broken, two), said):
             assert answer.status_code == 400 and text in answer.text, (path, answer.status_code, answer.text[-800:])
     assert stored(url) == []
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_multipart_body_cut_short_is_unreadable_not_a_csrf_error(site, lang):
+    """A body that never closes its form (cut off mid-field, or empty) was parsed as a form without fields and refused
+    as a wrong CSRF token; it is a 400 saying the form cannot be read. A whole form without the token is still a 403."""
+    app, url = site
+    rep = signed_in(app, "rep")
+    q = "?lang=en" if lang == "en" else ""
+    unreadable = {"ja": "送られたフォームを読み取れません。ファイル（file）を選び直して送ってください。",
+                  "en": "The form sent could not be read: choose the file (field file) again and send it."}[lang]
+    csrf = {"ja": "フォームの確認用トークンが正しくありません。", "en": "CSRF token is wrong"}[lang]
+    header = {"content-type": "multipart/form-data; boundary=zz"}
+    cut = [b"",
+           b"--zz\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + rep.csrf.encode(),
+           b"--zz\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + rep.csrf.encode() +
+           b"\r\n--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n" + PDF[:8]]
+    for path in ("/reports/1/evidence", "/my/workbook", "/surveys/workbook"):
+        for body in cut:
+            answer = rep.post(path + q, content=body, headers=header, follow_redirects=False)
+            assert answer.status_code == 400 and unreadable in answer.text, (path, body[:40], answer.status_code)
+            assert csrf not in answer.text
+        whole = rep.post(path + q, content=b"--zz--\r\n", headers=header, follow_redirects=False)
+        assert whole.status_code == 403 and csrf in whole.text, (path, whole.status_code)
+    assert stored(url) == []

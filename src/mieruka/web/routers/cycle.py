@@ -107,6 +107,10 @@ async def _bounded_form(request: Request, limit: int, file_limit: int | None = N
         body += chunk
         if len(body) > limit:
             raise HTTPException(413, t("upload.too_large", mb=mb))
+    if not _complete_multipart(request.headers.get("content-type", ""), body):
+        # the parser takes a body cut short (or empty) for a form without its fields: the CSRF check would then
+        # refuse a token it never got to read, blaming the form instead of the transfer
+        raise HTTPException(400, t("upload.unreadable"))
     request._body = body  # Starlette's form parser reads the cached body
     try:
         return await request.form(max_files=1, max_fields=5)
@@ -117,6 +121,15 @@ async def _bounded_form(request: Request, limit: int, file_limit: int | None = N
         key = {"too many files": "upload.too_many_files", "too many fields": "upload.too_many_fields"}.get(
             str(said).split(".")[0].strip().lower(), "upload.unreadable")
         raise HTTPException(400, t(key)) from None
+
+
+def _complete_multipart(content_type: str, body: bytes) -> bool:
+    """Whether body ends its multipart form: the boundary the header names, closed (RFC 2046's --boundary--)."""
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    return bool(boundary) and b"--" + boundary + b"--" in body
 
 
 @router.post("/my/workbook")
