@@ -13,13 +13,15 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session
 
+from mieruka.evaluate import audit_columns
 from mieruka.evaluate.audit import (KINDS, Finding, audit, count_mismatches, office_conflicts, recompute_requests,
                                     rollup_compare, rollup_members, text_count_mismatches)
 from mieruka.evaluate.fast import loaded_observations, rate_chunk, rate_requests
 from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up_group
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
-from mieruka.storage.queries import document_date_facts, kpi_row_chunks, kpi_rows
+from mieruka.storage.queries import (audit_observation_columns, document_date_facts, document_file_names,
+                                     kpi_row_chunks, kpi_rows, observation_dicts, observation_rows, observation_texts)
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
                                      audited_dates, begin_audit, computed_dates, count_text_rows, documents_upto,
                                      drop_audit_findings,
@@ -207,10 +209,38 @@ class _Placer:
         return out
 
 
-def _recomputed(session: Session, kpis: list[dict], schemes: list[Scheme], dates: dict, as_of: date) -> dict:
+# a chunk whose observations print more texts than this that a check reads is read whole, as dicts
+TEXTS_READ = 2000
+
+
+def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None
+                 ) -> Iterator[tuple[list[dict], audit_columns.Columns]]:
+    """kpi_row_chunks for an audit: each chunk's KPIs with, as dicts, only the observations a check reads one by one
+    (audit_columns.text_is_read, needs_observations), and every observation as columns."""
+    names = document_file_names(session)
+
+    def fetch(ids: list[int]) -> dict:
+        return observation_rows(session, ids)
+
+    for kpis in kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=kpi_ids):
+        ids = [k["id"] for k in kpis]
+        texts = [t for t in observation_texts(session, ids) if audit_columns.text_is_read(t)]
+        if len(texts) > TEXTS_READ:
+            observations = observation_dicts(session, ids)
+        else:
+            observations = observation_dicts(session, ids, texts=texts)
+            whole = [k["id"] for k in kpis if audit_columns.needs_observations(k)]
+            observations.update(observation_dicts(session, whole) if whole else {})
+        for k in kpis:
+            k["observations"] = observations.get(k["id"], [])
+        yield kpis, audit_columns.columns(audit_observation_columns(session, ids), dates, names, fetch)
+
+
+def _recomputed(session: Session, kpis: list[dict], schemes: list[Scheme], dates: dict, as_of: date,
+                cols: audit_columns.Columns | None = None) -> dict:
     """The published ratings of these KPIs rated again on their own documents' numbers, in bulk (see audit.audit)."""
     recomputed = {}
-    loaded = None  # the chunk's observations as arrays, made once for every scheme
+    loaded = None if cols is None else cols.observations  # the chunk's observations as arrays, once for every scheme
     for scheme in schemes:
         if scheme.official:
             asked = recompute_requests(kpis, scheme, dates, as_of)
@@ -257,9 +287,9 @@ def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = N
     dates = dates if dates is not None else document_dates_of(session)
     placed = _Placer()
     rollups = _Rollups(schemes, dates, as_of, policy_result_rows(session))
-    for kpis in kpi_row_chunks(session, CHUNK):
-        recomputed = _recomputed(session, kpis, schemes, dates, as_of)
-        yield placed(audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed))
+    for kpis, cols in audit_chunks(session, dates):
+        recomputed = _recomputed(session, kpis, schemes, dates, as_of, cols)
+        yield placed(audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed, columns=cols))
         rollups.add(kpis, recomputed)
     yield placed(rollups.findings() + text_count_mismatches(count_text_rows(session)))
     yield _bottom_up(session)
@@ -332,10 +362,10 @@ def audit_changes(session: Session, as_of: date, run_id: int, stored_key: str,
     changed = kpis_changed_since(session, int(old[0]), top_document)
     drop_audit_findings(session, run_id, changed)
     placed = _Placer()
-    for kpis in kpi_row_chunks(session, CHUNK, kpi_ids=changed):
-        recomputed = _recomputed(session, kpis, schemes, dates, as_of)
-        _write(session, run_id, placed([f for f in audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed)
-                                        if f.kpi_id is not None]))
+    for kpis, cols in audit_chunks(session, dates, changed):
+        recomputed = _recomputed(session, kpis, schemes, dates, as_of, cols)
+        _write(session, run_id, placed([f for f in audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed,
+                                                         columns=cols) if f.kpi_id is not None]))
     # findings about a reform item are made from its first KPI's row: again for every item, from its texts only
     for firsts in kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=item_first_kpis(session)):
         items = [{**k, "observations": [], "targets": [], "appearances": []} for k in firsts]

@@ -20,6 +20,10 @@ def _docs(session: Session) -> dict[int, m.Document]:
                m.Document.meta["data_as_of"].as_string().label("data_as_of"))).all()}
 
 
+def document_file_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(m.Document.id, m.Document.file_name)).all())
+
+
 def _source(docs, document_id: int | None, line: int | None) -> dict | None:
     if document_id is None:
         return None
@@ -69,6 +73,63 @@ def _driver_rows(session: Session, stmt) -> list[tuple]:
         cursor.close()
 
 
+def observation_dicts(session: Session, kpi_ids: list[int], docs=None, texts: list[str] | None = None) -> dict:
+    """KPI id -> its observations as kpi_rows gives them, in its order (date, id); with texts, only those whose text is
+    one of them (what an audit reads row by row: see evaluate.audit_columns)."""
+    docs = _docs(session) if docs is None else docs
+    Ob = m.Observation
+    names = {i: d.file_name for i, d in docs.items()}
+    places: dict = {}
+
+    def cited(doc_id: int, line: int | None) -> dict:
+        # observations from one line (the values of the bodies a KPI counts) share one source dict: read-only
+        key = (doc_id, line)
+        if key not in places:
+            places[key] = {"document": names.get(doc_id), "document_id": doc_id, "line": line}
+        return places[key]
+
+    observations: dict = defaultdict(list)
+    if not kpi_ids or texts is not None and not texts:
+        return observations
+    where = [Ob.kpi_id.in_([int(i) for i in kpi_ids]), Ob.id.not_in(superseded_observation_ids())]
+    if texts is not None:
+        where.append(Ob.text.in_(texts))
+    # the driver's rows with the dates as text, each distinct date read once (a chunk of a national database holds
+    # a hundred thousand observations on a few dozen dates), made into the observations' dicts as they come
+    day: dict = {None: None}
+    stmt = select(Ob.kpi_id, Ob.value, Ob.unit, cast(Ob.as_of, String), Ob.status, Ob.text, Ob.document_id,
+                  Ob.line_start, Ob.as_of_precision).where(*where).order_by(Ob.kpi_id, Ob.as_of, Ob.id)
+    rows = _driver_rows(session, stmt) if texts is None else session.connection().execute(stmt).all()
+    for kid, value, unit, when, status, text, doc_id, line, precision in rows:
+        if when not in day:
+            day[when] = date.fromisoformat(when[:10])
+        observations[kid].append({"value": value, "unit": unit, "as_of": day[when], "status": status, "text": text,
+                                  "as_of_precision": precision,
+                                  "source": None if doc_id is None else cited(doc_id, line)})
+    return observations
+
+
+def audit_observation_columns(session: Session, kpi_ids: list[int]) -> list[tuple]:
+    """observation_columns' rows with three more: the line, the precision of the date, and whether the text writes 約
+    (an approximate figure): what an audit of many KPIs reads of every observation, without its text."""
+    if not kpi_ids:
+        return []
+    O = m.Observation
+    return _driver_rows(session, select(O.id, O.kpi_id, O.value, O.unit, cast(O.as_of, String), O.status,
+                                        O.document_id, O.line_start, O.as_of_precision, O.text.contains("約"))
+                        .where(O.kpi_id.in_([int(i) for i in kpi_ids]), O.id.not_in(superseded_observation_ids()))
+                        .order_by(O.kpi_id, O.as_of, O.id))
+
+
+def observation_texts(session: Session, kpi_ids: list[int]) -> list[str]:
+    """The distinct texts of these KPIs' observations (a national KPI's 500 values print a few dozen)."""
+    if not kpi_ids:
+        return []
+    O = m.Observation
+    return [t for (t,) in _driver_rows(session, select(O.text).distinct().where(
+        O.kpi_id.in_([int(i) for i in kpi_ids]), O.id.not_in(superseded_observation_ids())))]
+
+
 def observation_rows(session: Session, ids: list[int]) -> dict[int, dict]:
     """Observation id -> the observation as kpi_rows gives it (value, unit, as_of, status, text, source, ...)."""
     O = m.Observation
@@ -113,31 +174,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                             T.edition_id, T.text, T.document_id, T.line_start, T.deadline_precision,
                             T.promised_by_precision).where(T.kpi_id.in_(ids), T.id.not_in(superseded_ids("target")))
                      .order_by(T.id))
-    names = {i: d.file_name for i, d in docs.items()}
-    places: dict = {}
-
-    def cited(doc_id: int, line: int | None) -> dict:
-        # observations from one line (the values of the bodies a KPI counts) share one source dict: read-only
-        key = (doc_id, line)
-        if key not in places:
-            places[key] = {"document": names.get(doc_id), "document_id": doc_id, "line": line}
-        return places[key]
-
-    observations: dict = defaultdict(list)
-    if with_observations:
-        # the driver's rows with the dates as text, each distinct date read once (a chunk of a national database holds
-        # a hundred thousand observations on a few dozen dates), made into the observations' dicts as they come
-        day: dict = {None: None}
-        for kid, value, unit, when, status, text, doc_id, line, precision in _driver_rows(
-                session, select(Ob.kpi_id, Ob.value, Ob.unit, cast(Ob.as_of, String), Ob.status, Ob.text,
-                                Ob.document_id, Ob.line_start, Ob.as_of_precision)
-                .where(Ob.kpi_id.in_([int(i) for i in ids]), Ob.id.not_in(superseded_observation_ids()))
-                .order_by(Ob.kpi_id, Ob.as_of, Ob.id)):
-            if when not in day:
-                day[when] = date.fromisoformat(when[:10])
-            observations[kid].append({"value": value, "unit": unit, "as_of": day[when], "status": status, "text": text,
-                                      "as_of_precision": precision,
-                                      "source": None if doc_id is None else cited(doc_id, line)})
+    observations = observation_dicts(session, ids, docs) if with_observations else {}
     ratings = by_kpi(select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start,
                             R.explanation_en).where(R.kpi_id.in_(ids), R.id.not_in(superseded_ids("rating"))).order_by(R.id))
     appearances = by_kpi(select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,

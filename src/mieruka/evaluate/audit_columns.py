@@ -1,0 +1,326 @@
+"""The audit of many KPIs with their observations read as columns (numpy arrays) instead of one dict per observation:
+value_conflict and stale worked out on the arrays, with evaluate.audit's rules and messages to the character; the
+checks that read an observation's text (count_mismatch, percent_mismatch) or every observation of one KPI
+(rating_conflict, a target relative to a named fiscal year) are given as dicts only the observations they can use.
+A national database holds a million observations: a dict each cost more than the audit itself."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import date
+from typing import Callable
+
+import numpy as np
+
+from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _d, _d_en, _involved, at, at_en,
+                                    num, num_en, code_key)
+from mieruka.evaluate.fast import Observations, _from_columns
+from mieruka.evaluate.series import doc_key
+from mieruka.jp.dates import precision_of
+from mieruka.jp.printed import announced_due
+
+_FINAL, _PRELIMINARY, _FORECAST = 1, 2, 3
+_STATUS = {"final": _FINAL, "preliminary": _PRELIMINARY, "forecast": _FORECAST}
+
+
+def text_is_read(text: str | None) -> bool:
+    """Whether an observation's text can give a finding of its own: it prints a cut as a share (percent_mismatch) or
+    counts something two ways that disagree (count_mismatch). Every other text is read by no check."""
+    if not text:
+        return False
+    return bool(_PERCENT_SIGN.search(text) and _cuts_in(text)[1]) or any(not c.agrees for c in _counts_in(text))
+
+
+def needs_observations(kpi: dict) -> bool:
+    """Whether a check reads this KPI's observations one by one: a target relative to a named fiscal year's value
+    (audit._statements), or two documents rating one observation with different codes (rating_conflict)."""
+    if any((t.get("relative") or {}).get("base_fiscal_year") for t in kpi.get("targets", [])):
+        return True
+    groups: dict = {}
+    for r in kpi.get("ratings", []):
+        if r.get("official") and r.get("as_of") is not None:
+            groups.setdefault((r["scheme"], r["as_of"]), []).append(r)
+    return any(len({code_key(r["code"]) for r in rows}) > 1 and len({doc_key(r.get("source")) for r in rows}) > 1
+               for rows in groups.values())
+
+
+@dataclass
+class Columns:
+    """A chunk's observations (storage.queries.audit_observation_columns' rows) as arrays in the order (KPI, date, id);
+    rows(ids) reads given observations as dicts (storage.queries.observation_rows)."""
+
+    observations: Observations  # for the bulk re-rating of the published ratings (fast.rate_requests' loaded)
+    line: list
+    precision: list
+    approx: np.ndarray
+    status: np.ndarray
+    unit: list
+    names: dict  # document id -> file name
+    rows: Callable[[list[int]], dict]
+    start: dict  # KPI id -> (first row, end)
+    unit_code: np.ndarray  # each row's unit as an index into unit_values (None and "" apart)
+    unit_values: list
+    line_code: np.ndarray  # each row's line, NO_LINE for none
+
+    def __post_init__(self):
+        self._sources: dict = {}
+
+    def source(self, doc: int, line: int) -> dict | None:
+        """The source dict of a row (one per document and line, as storage.queries.kpi_rows shares them)."""
+        if doc < 0:
+            return None
+        line = None if line == NO_LINE else line
+        got = self._sources.get((doc, line))
+        if got is None:
+            got = self._sources[(doc, line)] = {"document": self.names.get(doc), "document_id": doc, "line": line}
+        return got
+
+
+NO_LINE = -(1 << 62)
+
+
+def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[int]], dict]) -> Columns:
+    obs = _from_columns([r[:7] for r in rows], dates)
+    line = [r[7] for r in rows]
+    precision = [r[8] for r in rows]
+    approx = np.array([bool(r[9]) for r in rows], dtype=bool)
+    status = np.array([_STATUS.get(r[5], 0) for r in rows], dtype=np.int64)
+    unit = [r[3] for r in rows]
+    kid = obs.kid
+    start = {}
+    if len(kid):
+        cut = np.nonzero(np.r_[True, kid[1:] != kid[:-1]])[0].tolist() + [len(kid)]
+        start = {int(kid[a]): (a, b) for a, b in zip(cut, cut[1:])}
+    units: dict = {}
+    unit_code = np.array([units.setdefault(u, len(units)) for u in unit], dtype=np.int64)
+    line_code = np.array([NO_LINE if x is None else x for x in line], dtype=np.int64)
+    return Columns(obs, line, precision, approx, status, unit, names, fetch, start, unit_code, list(units), line_code)
+
+
+def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
+    """audit.value_conflicts over the columns. The dates of a KPI whose values are positive, exact and of one unit (no
+    baseline among them) are worked out for the whole chunk at once on the arrays (audit._involved's rule: a row
+    conflicts when it differs from the smallest or the largest), their messages built a run of equal values at a time;
+    any other date row by row, by audit._involved itself."""
+    o = cols.observations
+    n = len(o.kid)
+    keep = ~np.isnan(o.value) & (o.day > 0) & (cols.status != _FORECAST)
+    idx = np.nonzero(keep)[0]
+    kid, day, value = o.kid[idx], o.day[idx], o.value[idx]
+    # groups: one KPI and date (rows come in the order KPI, date, id)
+    first = np.r_[True, (kid[1:] != kid[:-1]) | (day[1:] != day[:-1])] if len(idx) else np.zeros(0, dtype=bool)
+    starts = np.nonzero(first)[0]
+    group = np.cumsum(first) - 1
+    unit = np.where(o.unit[idx] >= 0, o.unit[idx], np.iinfo(np.int64).max)
+    lo, hi = np.minimum.reduceat(value, starts) if len(idx) else value, np.maximum.reduceat(value, starts) \
+        if len(idx) else value
+    size = np.diff(np.r_[starts, len(idx)])
+    umin = np.minimum.reduceat(unit, starts) if len(idx) else unit
+    unit0 = np.where(o.unit[idx] >= 0, o.unit[idx], -1)
+    umax = np.maximum.reduceat(unit0, starts) if len(idx) else unit0
+    approx = np.add.reduceat(cols.approx[idx].astype(np.int64), starts) if len(idx) else unit
+    st = cols.status[idx]
+    final = np.add.reduceat((st == _FINAL).astype(np.int64), starts) if len(idx) else unit
+    prelim = np.add.reduceat((st == _PRELIMINARY).astype(np.int64), starts) if len(idx) else unit
+    fast = (lo > 0) & (approx == 0) & ((umax < 0) | (umin == umax)) & ~((final > 0) & (prelim > 0))
+    g_lo, g_hi = lo[group], hi[group]
+    differs = (np.abs(value - g_lo) > 1e-9 * np.maximum(np.abs(value), np.abs(g_lo))) | \
+              (np.abs(value - g_hi) > 1e-9 * np.maximum(np.abs(value), np.abs(g_hi)))
+    # (KPI, date) -> the group's index, its rows
+    where = {(int(k), int(d)): (g, int(a), int(a + c)) for g, (k, d, a, c) in
+             enumerate(zip(kid[starts].tolist(), day[starts].tolist(), starts.tolist(), size.tolist()))}
+
+    cited: dict = {}  # id(source) -> (place, in English)
+
+    def source_of(j: int):
+        return cols.source(int(o.doc[j]), int(cols.line_code[j]))
+
+    def place(source: dict | None) -> tuple[str, str]:
+        got = cited.get(id(source))
+        if got is None:  # at() reads only its document and line; every source object stays alive in this call
+            got = cited[id(source)] = (at(source), at_en(source))
+        return got
+
+    as_written = _written
+
+    def row(j: int) -> dict:
+        return {"value": float(o.value[j]), "unit": cols.unit[j], "status": _status_name(int(cols.status[j])),
+                "text": "約" if cols.approx[j] else None, "source": source_of(j)}
+
+    def finding(kpi: dict, when: int, values: dict, involved_sources: list) -> Finding:
+        return _finding(kpi, when, [f"{v}（{'・'.join([p[0] for p in places])}）" for v, (_, places) in values.items()],
+                        [f"{en} ({', '.join([p[1] for p in places])})" for en, places in values.values()],
+                        involved_sources)
+
+    made = _fast_findings(kpis, cols, idx, group, fast & (size >= 2), differs, as_written, place)
+    out = []
+    for kpi in kpis:
+        base_days: dict = {}
+        for x in kpi.get("baselines") or ([kpi["baseline"]] if kpi.get("baseline") else []):
+            if x.get("value") is not None and x.get("as_of") is not None:
+                base_days.setdefault(x["as_of"].toordinal(), []).append(x)
+        a, b = cols.start.get(kpi["id"], (0, 0))
+        own = np.unique(o.day[a:b][keep[a:b]]).tolist() if b > a else []
+        for when in sorted(set(own) | set(base_days)):
+            g, ga, gb = where.get((kpi["id"], when), (None, 0, 0))
+            extra = base_days.get(when, [])
+            if gb - ga + len(extra) < 2:
+                continue  # one value conflicts with nothing
+            if g is not None and not extra and fast[g]:
+                if g in made:
+                    out.append(made[g])
+                continue
+            group_rows = [row(j) for j in idx[ga:gb].tolist()] + extra
+            involved = _involved(group_rows)
+            if not involved:
+                continue
+            values: dict = {}  # as written -> (the English of its first row, its rows' places)
+            for r in involved:
+                ja, en = as_written(float(r["value"]), r.get("unit"))
+                entry = values.get(ja)
+                if entry is None:
+                    entry = values[ja] = (en, [])
+                entry[1].append(place(r.get("source")))
+            out.append(finding(kpi, when, values, [r.get("source") for r in involved]))
+    return out
+
+
+@lru_cache(maxsize=1 << 17)
+def _written(value: float, unit: str | None) -> tuple[str, str]:
+    """A value as written, and in English (a national database repeats its values across KPIs)."""
+    return num(value, unit), num_en(value, unit)
+
+
+def _finding(kpi: dict, when: int, parts: list[str], parts_en: list[str], sources: list) -> Finding:
+    day_ = date.fromordinal(when)
+    return Finding("value_conflict", kpi["id"], kpi["name"], f"{day_}時点の値が資料によって異なる: {'、'.join(parts)}",
+                   f"the value at {day_} differs between documents: {'; '.join(parts_en)}", _cite(*sources))
+
+
+def _fast_findings(kpis, cols: Columns, idx, group, fast, differs, as_written, place) -> dict:
+    """The findings of the groups audit._involved decides by their smallest and largest values, for the whole chunk at
+    once: group index -> its Finding. Its rows are put in runs of one value as written, the runs in the order their
+    values first come in the group and each run's rows in their own order: the message's order."""
+    o = cols.observations
+    rows = np.nonzero(fast[group] & differs)[0]  # positions in idx of every involved row
+    if not len(rows):
+        return {}
+    at_ = idx[rows]
+    g = group[rows]
+    # each (value, unit) once, as written; each value as written numbered
+    # (np.unique over two rows at once sorts them as opaque records: several times slower than numbering each)
+    values, value_of = np.unique(o.value[at_], return_inverse=True)
+    units = len(cols.unit_values)
+    pairs, pair_of = np.unique(value_of.reshape(-1) * units + cols.unit_code[at_], return_inverse=True)
+    pair_of = pair_of.reshape(-1)
+    words = [as_written(v, cols.unit_values[u]) for v, u in
+             zip(values[pairs // units].tolist(), (pairs % units).tolist())]
+    number: dict = {}
+    written_id = np.array([number.setdefault(w[0], len(number)) for w in words], dtype=np.int64)[pair_of]
+    # each (document, line) once
+    lines, line_of = np.unique(cols.line_code[at_], return_inverse=True)
+    docs, doc_of = np.unique(o.doc[at_], return_inverse=True)
+    places, place_of = np.unique(doc_of.reshape(-1) * len(lines) + line_of.reshape(-1), return_inverse=True)
+    place_of = place_of.reshape(-1)
+    source = [cols.source(d, ln) for d, ln in
+              zip(docs[places // len(lines)].tolist(), lines[places % len(lines)].tolist())]
+    said = [place(s_) for s_ in source]
+    order = np.lexsort((rows, written_id, g))
+    sg, sw = g[order], written_id[order]
+    start = np.nonzero(np.r_[True, (sg[1:] != sg[:-1]) | (sw[1:] != sw[:-1])])[0]
+    run_order = np.lexsort((rows[order][start], sg[start])).tolist()
+    in_order = place_of[order].tolist()
+    ja_places = [said[p][0] for p in in_order]
+    en_places = [said[p][1] for p in in_order]
+    first_pair = pair_of[order][start].tolist()
+    starts, stops = start.tolist(), np.r_[start[1:], len(order)].tolist()
+    run_group = sg[start].tolist()
+    # each group's sources: its places in the order they first come
+    cut = np.r_[0, np.nonzero(np.diff(g))[0] + 1]
+    sources_of = {gi: [source[p] for p in dict.fromkeys(ps.tolist())]
+                  for gi, ps in zip(g[cut].tolist(), np.split(place_of, cut[1:]))}
+    first_row = {gi: int(at_[c]) for gi, c in zip(g[cut].tolist(), cut.tolist())}
+    kpi_of = {k["id"]: k for k in kpis}
+    out = {}
+    current, parts, parts_en = None, [], []
+    for r in run_order:
+        gi = run_group[r]
+        if gi != current:
+            if current is not None:
+                j = first_row[current]
+                out[current] = _finding(kpi_of[int(o.kid[j])], int(o.day[j]), parts, parts_en, sources_of[current])
+            current, parts, parts_en = gi, [], []
+        ja, en = words[first_pair[r]]
+        a, b = starts[r], stops[r]
+        parts.append(f"{ja}（{'・'.join(ja_places[a:b])}）")
+        parts_en.append(f"{en} ({', '.join(en_places[a:b])})")
+    j = first_row[current]
+    out[current] = _finding(kpi_of[int(o.kid[j])], int(o.day[j]), parts, parts_en, sources_of[current])
+    return out
+
+
+def _status_name(code: int) -> str | None:
+    return {_FINAL: "final", _PRELIMINARY: "preliminary", _FORECAST: "forecast"}.get(code)
+
+
+def stale(kpis: list[dict], cols: Columns, dates: dict, as_of: date) -> list[Finding]:
+    """audit.stale over the columns: only the latest actual of a KPI with an overdue announcement is read as a dict."""
+    o = cols.observations
+    overdue_of = []
+    for kpi in kpis:
+        due_at = [(a.get("next_measurement_date") or announced_due(a.get("next_measurement")), a)
+                  for a in kpi.get("appearances", [])]
+        due_at = [(due, a) for due, a in due_at if due is not None and due < as_of]
+        if not due_at:
+            continue
+        a_, b_ = cols.start.get(kpi["id"], (0, 0))
+        # (day, observation) of each actual: an undated actual counts as of its document's date
+        day = np.where(o.day[a_:b_] > 0, o.day[a_:b_], o.doc_day[a_:b_])
+        actual = ~np.isnan(o.value[a_:b_]) & (cols.status[a_:b_] != _FORECAST) & (day > 0)
+        rows = np.nonzero(actual)[0] + a_
+        day, doc, final = day[actual], o.doc[rows], cols.status[rows] == _FINAL
+        overdue = []
+        for due, a in due_at:
+            key = doc_key(a.get("source"))
+            own = doc == (-1 if key is None else key)
+            if not _any_newer(day, final, own, dates.get(key)):
+                overdue.append((due, a))
+        if overdue:
+            overdue_of.append((kpi, overdue, int(rows[np.argmax(day)]) if len(rows) else None))
+    fetched = cols.rows(sorted({int(o.oid[j]) for _, _, j in overdue_of if j is not None}))
+    out = []
+    for kpi, overdue, j in overdue_of:
+        due = min(d for d, _ in overdue)
+        latest = fetched[int(o.oid[j])] if j is not None else None
+        if latest:
+            day = latest.get("as_of") or dates.get(doc_key(latest.get("source")))
+            when = (day, latest.get("as_of_precision"), latest.get("text") or "")
+        # an actual printed without a date says so: the document's date stands in for it, never silently
+        undated = latest is not None and not latest.get("as_of")
+        when_ja = f"日付の記載なし、資料の日付{day}で扱う" if undated else (_d(*when) if latest else "")
+        when_en = f"no date printed, taken as of the document's date {day}" if undated else (_d_en(*when) if latest else "")
+        have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({when_ja}、{at(latest.get('source'))})" \
+            if latest else "実績はまだない"
+        have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({when_en}, " \
+                  f"{at_en(latest.get('source'))})" if latest else "there is no actual yet"
+        said = overdue[0][1]
+        precision = said.get("next_measurement_precision") or precision_of(said.get("next_measurement"), due)
+        out.append(Finding(
+            "stale", kpi["id"], kpi["name"],
+            f"次回の把握時期「{said.get('next_measurement')}」（{_d(due, precision)}、{at(said.get('source'))}）を"
+            f"{as_of}時点で過ぎたが、新しい実績がない。{have}",
+            f"the next measurement announced as \"{said.get('next_measurement')}\" ({_d_en(due, precision)}, "
+            f"{at_en(said.get('source'))}) "
+            f"is past as of {as_of}, with no newer actual; {have_en}",
+            _cite(*(a.get("source") for _, a in overdue), latest.get("source") if latest else None)))
+    return out
+
+
+def _any_newer(day: np.ndarray, final: np.ndarray, own: np.ndarray, doc_date: date | None) -> bool:
+    """audit._any_newer on a KPI's actuals as arrays (their days as ordinals, whether each is a 確報値, whether the
+    announcing document reported it)."""
+    if not own.any():
+        return bool(len(day)) and (doc_date is None or bool((day > doc_date.toordinal()).any()))
+    last = day[own].max()
+    final_at_last = bool((final & own & (day == last)).any())
+    return bool(((day > last) | ((day == last) & final & (not final_at_last))).any())
