@@ -1,0 +1,73 @@
+"""The audit's checks over observation columns (evaluate.audit_columns) give what audit.value_conflicts and
+audit.stale give over one dict per observation, message for message, on dates each rule path decides."""
+from __future__ import annotations
+
+from datetime import date
+
+from mieruka.evaluate import audit, audit_columns
+
+NAMES = {1: "a.txt", 2: "b.txt"}
+DATES = {1: date(2020, 4, 1), 2: date(2021, 4, 1)}
+
+
+def _kpis():
+    # (id, value, unit, as_of, status, text, document, line)
+    obs = {
+        1: [(1, 300.0, "団体", "2019-03-31", "final", "300団体", 1, 4), (2, 310.0, "団体", "2019-03-31", "final", "310団体", 1, 4),
+            (3, 300.0, "団体", "2019-03-31", "final", "300団体", 2, 7), (4, 305.0, "団体", "2019-03-31", "final", "305団体", 1, 4),
+            (5, 400.0, "団体", "2020-03-31", "final", "400団体", 1, 4),  # one value on its date: no conflict
+            (6, 5.0, "団体", "2021-03-31", "final", "5団体", 1, 4), (7, 5.0, "団体", "2021-03-31", "final", "5団体", 2, 7),
+            (8, 9.0, "団体", "2021-03-31", "forecast", "9団体", 1, 4)],
+        2: [(9, 1000.0, "団体", "2019-03-31", "final", "約1,000団体", 1, 5),  # 約: within 5 %
+            (10, 1040.0, "団体", "2019-03-31", "final", "1,040団体", 2, 5), (11, 900.0, "団体", "2019-03-31", "final", "900団体", 2, 6)],
+        3: [(12, 50.0, "%", "2019-03-31", "preliminary", "50%", 1, 8), (13, 51.0, "%", "2019-03-31", "final", "51%", 2, 8),
+            (14, 0.0, "件", "2020-03-31", "final", "0件", 1, 9), (15, 3.0, "件", "2020-03-31", "final", "3件", 2, 9),
+            (16, 3.0, "団体", "2020-03-31", "final", "3団体", None, None)],
+        4: [(17, 70.0, None, "2018-03-31", "final", "70", 1, 2), (18, 72.0, None, "2018-03-31", "final", "72", 1, 3),
+            (19, 80.0, None, None, "final", "80", 2, 3)],  # undated: as of its document's date (stale)
+    }
+    base = {3: [], 4: [{"value": 75.0, "unit": None, "as_of": date(2018, 3, 31), "text": "75", "as_of_precision": None,
+                        "source": {"document": "b.txt", "document_id": 2, "line": 1}}]}
+    apps = {1: [{"next_measurement": "2022年4月頃", "next_measurement_date": date(2022, 4, 30),
+                 "source": {"document": "a.txt", "document_id": 1, "line": 3}}],
+            4: [{"next_measurement": "2020年度末", "next_measurement_date": date(2021, 3, 31),
+                 "source": {"document": "b.txt", "document_id": 2, "line": 1}}]}
+    kpis, rows = [], []
+    for kid, found in obs.items():
+        dicts = []
+        for oid, value, unit, when, status, text, doc, line in found:
+            rows.append((oid, kid, value, unit, when, status, doc, line, None, "約" in text))
+            dicts.append({"value": value, "unit": unit, "as_of": date.fromisoformat(when) if when else None,
+                          "status": status, "text": text, "as_of_precision": None,
+                          "source": None if doc is None else {"document": NAMES[doc], "document_id": doc, "line": line}})
+        kpis.append({"id": kid, "name": f"KPI {kid}", "observations": dicts, "baselines": base.get(kid, []),
+                     "baseline": (base.get(kid) or [None])[0], "appearances": apps.get(kid, [])})
+    by_id = {r[0]: d for k in kpis for r, d in zip([r for r in rows if r[1] == k["id"]], k["observations"])}
+    return kpis, audit_columns.columns(rows, DATES, NAMES, lambda ids: {i: by_id[i] for i in ids})
+
+
+def _plain(findings):
+    return [(f.kind, f.kpi_id, f.message, f.message_en, f.sources) for f in findings]
+
+
+def test_value_conflicts_over_columns_are_those_over_dicts():
+    kpis, cols = _kpis()
+    expected = _plain(audit.value_conflicts(kpis))
+    assert _plain(audit_columns.value_conflicts(kpis, cols)) == expected
+    # KPI 1 on 2019-03-31 and 2021-03-31 (the same 5団体 twice is none), KPI 2 (900 against 約1,000 and 1,040),
+    # KPI 3 twice (a 速報値 and a 確報値 are none; 0件 against 3件), KPI 4 (its baseline 75 against 70 and 72)
+    assert [(k, when) for _, k, when, *_ in [(f[0], f[1], f[2][:10]) for f in expected]] == [
+        (1, "2019-03-31"), (2, "2019-03-31"), (3, "2020-03-31"), (4, "2018-03-31")]
+    assert expected[0][2] == ("2019-03-31時点の値が資料によって異なる: 300団体（a.txt 4行・b.txt 7行）、310団体（a.txt 4行）、"
+                              "305団体（a.txt 4行）")
+
+
+def test_stale_over_columns_is_stale_over_dicts():
+    kpis, cols = _kpis()
+    for as_of in (date(2021, 1, 1), date(2022, 6, 1), date(2030, 1, 1)):
+        expected = _plain(audit.stale(kpis, DATES, as_of))
+        assert _plain(audit_columns.stale(kpis, cols, DATES, as_of)) == expected
+    found = _plain(audit.stale(kpis, DATES, date(2022, 6, 1)))
+    assert [f[1] for f in found] == [1, 4]
+    # KPI 4's latest actual is printed without a date: its document's date stands in, and the message says so
+    assert "日付の記載なし、資料の日付2021-04-01で扱う" in found[1][2]
