@@ -14,7 +14,7 @@ import numpy as np
 
 from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _d, _d_en, _involved, at, at_en,
                                     num, num_en, code_key)
-from mieruka.evaluate.fast import Observations, _from_columns
+from mieruka.evaluate.fast import Observations, _doc_days
 from mieruka.evaluate.series import doc_key
 from mieruka.jp.dates import precision_of
 from mieruka.jp.printed import announced_due
@@ -80,21 +80,36 @@ NO_LINE = -(1 << 62)
 
 
 def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[int]], dict]) -> Columns:
-    obs = _from_columns([r[:7] for r in rows], dates)
-    line = [r[7] for r in rows]
-    precision = [r[8] for r in rows]
-    approx = np.array([bool(r[9]) for r in rows], dtype=bool)
-    status = np.array([_STATUS.get(r[5], 0) for r in rows], dtype=np.int64)
-    unit = [r[3] for r in rows]
-    kid = obs.kid
+    """The arrays of audit_observation_columns' rows: each column taken whole, and each distinct unit, date and status
+    of it turned into its code once (a chunk holds a hundred thousand rows and a few dozen of those)."""
+    n = len(rows)
+    oid, kid, value, unit, day, status, doc, line, precision, approx = zip(*rows) if rows else ((),) * 10
+
+    def coded(column: tuple, code) -> np.ndarray:
+        table = {v: i for i, v in enumerate(dict.fromkeys(column))}
+        lut = np.array([code(v) for v in table] or [0], dtype=np.int64)
+        return lut[np.fromiter(map(table.__getitem__, column), dtype=np.int64, count=n)]
+
+    units = {u: i for i, u in enumerate(dict.fromkeys(unit))}  # None and "" apart, as a message writes them
+    unit_code = np.fromiter(map(units.__getitem__, unit), dtype=np.int64, count=n)
+    named = {}  # fast.Observations' codes: only a unit that is written, numbered as it first comes
+    for u in units:
+        if u:
+            named[u] = len(named)
+    obs_unit = np.array([named.get(u, -1) if u else -1 for u in units] or [0], dtype=np.int64)[unit_code]
+    docs = np.nan_to_num(np.array(doc, dtype=float), nan=-1).astype(np.int64)
+    status_code = coded(status, lambda s_: _STATUS.get(s_, 0))
+    obs = Observations(np.array(oid, dtype=np.int64), np.array(kid, dtype=np.int64), np.array(value, dtype=float),
+                       obs_unit, named, coded(day, lambda d: date.fromisoformat(d[:10]).toordinal() if d else 0),
+                       status_code == _FORECAST, docs, _doc_days(docs, dates))
     start = {}
-    if len(kid):
-        cut = np.nonzero(np.r_[True, kid[1:] != kid[:-1]])[0].tolist() + [len(kid)]
-        start = {int(kid[a]): (a, b) for a, b in zip(cut, cut[1:])}
-    units: dict = {}
-    unit_code = np.array([units.setdefault(u, len(units)) for u in unit], dtype=np.int64)
-    line_code = np.array([NO_LINE if x is None else x for x in line], dtype=np.int64)
-    return Columns(obs, line, precision, approx, status, unit, names, fetch, start, unit_code, list(units), line_code)
+    if n:
+        k = obs.kid
+        cut = np.nonzero(np.r_[True, k[1:] != k[:-1]])[0].tolist() + [n]
+        start = {int(k[a]): (a, b) for a, b in zip(cut, cut[1:])}
+    line_code = np.nan_to_num(np.array(line, dtype=float), nan=NO_LINE).astype(np.int64)
+    return Columns(obs, list(line), list(precision), np.array(approx, dtype=bool), status_code, list(unit), names,
+                   fetch, start, unit_code, list(units), line_code)
 
 
 def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
