@@ -18,16 +18,13 @@ def publish_cmd(
 ) -> None:
     """Write every public page (Japanese and English), download and JSON API answer as files, with a bulk ZIP and
     datapackage.json; a second run rewrites only what changed."""
-    from datetime import date
-
     from mieruka.export.workbook import database_tables
     from mieruka.publish.render import PdfUnavailable
     from mieruka.publish.site import TargetRefused, check_target, publish_site
     from mieruka.storage.publishing import publish_versions
     from mieruka.storage.queries import document_rows
     from mieruka.web.app import create_app
-    from mieruka.web.evaluation import evaluation_date
-    from mieruka.web.ratings import DEFAULT_SCHEME
+    from mieruka.web.evaluation import site_date
     from mieruka.web.static_pages import KpiPages
 
     try:
@@ -39,7 +36,7 @@ def publish_cmd(
     def tables() -> dict:  # read only when the data changed since the previous run
         # the site's one evaluation date: its pages rate and audit as of the stored date the app chooses by default
         with storage.session_scope(db) as session:
-            return database_tables(session, evaluation_date(session, DEFAULT_SCHEME).as_of or date.today(), "ja")
+            return database_tables(session, site_date(session), "ja", stored_audit=True)
 
     def documents() -> list:
         with storage.session_scope(db) as session:

@@ -116,19 +116,17 @@ def case_table(cases: list[dict], labels: dict[int, dict] | None = None) -> list
     return rows
 
 
-def database_tables(session: Session, as_of: date, lang: str = "ja") -> dict[str, list[dict]]:
-    from mieruka.evaluate.findings import audit_session
-    from mieruka.export.shapes import cited, cited_files, labels_by_file
-    from mieruka.records.citation import named_sources
+def database_tables(session: Session, as_of: date, lang: str = "ja", stored_audit: bool = False) -> dict[str, list[dict]]:
+    """Every table of the export. stored_audit: the audit as stored for the current data when there is one (kept up to
+    date as data is written: what the pages show) instead of auditing every KPI again; none stored, the audit is made
+    and not stored (publish reads the data's versions around its crawl: storing one would change them)."""
+    from mieruka.export.shapes import labels_by_file
     from mieruka.storage.queries import case_rows, document_labels, document_rows, kpi_rows, measure_rows
 
     labels = document_labels(session)
     tables = kpi_tables(kpi_rows(session), labels)
     by_file = labels_by_file(labels)
-    tables["audit"] = [{**{k: (named_sources(v, by_file, lang) if k == "message" else v)
-                           for k, v in f.row(lang).items() if k != "sources"},
-                        "sources": cited(f.sources, by_file), "source_files": cited_files(f.sources)}
-                       for f in audit_session(session, as_of)]
+    tables["audit"] = audit_table(session, as_of, lang, by_file, stored_audit)
     tables["measures"] = measure_table(measure_rows(session), labels)
     tables["cases"] = case_table(case_rows(session), labels)
     tables["documents"] = [{**{k: v for k, v in d.items() if k not in ("counts", "licence")},
@@ -136,6 +134,20 @@ def database_tables(session: Session, as_of: date, lang: str = "ja") -> dict[str
                             "attribution": d["licence"]["attribution"], "origin": d["licence"]["origin"]}
                            for d in document_rows(session)]
     return tables
+
+
+def audit_table(session: Session, as_of: date, lang: str, by_file: dict, stored: bool) -> list[dict]:
+    from mieruka.evaluate.audit import Finding
+    from mieruka.evaluate.findings import audit_session
+    from mieruka.evaluate.stored import stored_findings_only
+    from mieruka.export.shapes import cited, cited_files
+    from mieruka.records.citation import named_sources
+
+    kept = stored_findings_only(session, as_of) if stored else None
+    found = [Finding(**f) for f in kept[1]] if kept is not None else audit_session(session, as_of)
+    return [{**{k: (named_sources(v, by_file, lang) if k == "message" else v)
+                for k, v in f.row(lang).items() if k != "sources"},
+             "sources": cited(f.sources, by_file), "source_files": cited_files(f.sources)} for f in found]
 
 
 def to_workbook(tables: dict[str, list[dict]]) -> bytes:

@@ -53,6 +53,14 @@ def evaluation_date(session: Session, scheme: str, requested: date | None = None
     return EvaluationDate(when, requested, stored, chosen["ratings"], chosen["audit"])
 
 
+def site_date(session: Session) -> date:
+    """The one evaluation date of a published site: what its pages rate and audit as of by default (the scheme's
+    stored date), else today; the data package's tables are made as of it too."""
+    from mieruka.web.ratings import DEFAULT_SCHEME
+
+    return evaluation_date(session, DEFAULT_SCHEME).as_of or date.today()
+
+
 def audit_findings(session: Session, lang: str = "ja", as_of: date | None = None) -> list[dict]:
     """Every finding as {kind, kpi_id, kpi, message, sources: [{document, document_id, line}]}, in the audit's order:
     the stored audit of that date over the current data ([] when none is stored)."""
