@@ -334,10 +334,11 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
     """Fetch, write and follow every page from the seeds; the key of all the data (None without versions)."""
     deps = _Dependencies(versions, f"pdf={pdf}|exclude={sorted(exclude)}") if versions else None
     before = previous.get("pages", {}) if deps else {}
-    before_links = previous.get("links", [])
     pages: dict[str, list] = {}  # file name → [key, KPIs it depends on (None: all), links it holds]
-    links: list[str] = []  # every link met, once; pages refer to them by index
-    link_index: dict[str, int] = {}
+    # every link met, once; pages refer to them by index. The previous run's numbers are kept, so a page kept as it
+    # was keeps its list of links as it is (no link of it looked at one by one)
+    links: list[str] = list(previous.get("links", [])) if deps else []
+    link_index: dict[str, int] = {u: i for i, u in enumerate(links)}
     recording: list[list[int]] = [[]]  # the links of the page being rendered
     assets: dict[str, str] = {}  # asset URL path → hashed file name
     pdf_urls: list[str] = []
@@ -416,22 +417,23 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
     for path, _ in _api_paths(app, client, sorted(deps.kpis) if deps else None):
         target(path)
 
-    replayed: dict[int, int] = {}  # the previous run's link number → this run's
+    followed: set[int] = set()  # links resolved this run (their pages queued)
+    kept: set[str] = set()  # pages kept as they were (their lists of links too)
 
     def reuse(name: str) -> bool:
         """The previous run's file, when what it was made from has not changed: its links are followed as they were."""
         old = before.get(name)
         if old is None or deps.key(old[1]) != old[0] or not writer.keep(name):
             return False
-        held = pages[name] = [old[0], old[1], []]
-        recording[0] = held = held[2]
-        for i in old[2]:
-            j = replayed.get(i)
-            if j is None:  # a link met for the first time this run: resolved (and its page queued) once
-                target(before_links[i])
-                replayed[i] = held[-1]
-            else:
-                held.append(j)
+        pages[name] = old
+        kept.add(name)
+        new = set(old[2])
+        new.difference_update(followed)
+        for i in new:  # a link met for the first time this run: resolved (and its page queued) once
+            url = links[i]
+            if url not in resolved:
+                resolved[url] = resolve(url)
+        followed.update(new)
         return True
 
     def record(name: str, path: str, content: bytes, held: list[int] | None = None) -> None:
@@ -514,12 +516,19 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
     if todo:
         _print_pdfs(client, todo, names, writer, result, record)
     if deps:
-        # the pages this run kept or made, and the links they hold (only those links: a manifest stays small)
-        used = sorted({i for p in pages.values() for i in p[2]})
-        renumber = {i: n for n, i in enumerate(used)}
-        writer.meta = {"pages": {n: [p[0], p[1], [renumber[i] for i in dict.fromkeys(p[2])]]
-                                 for n, p in sorted(pages.items())},
-                       "links": [links[i] for i in used]}
+        # the pages this run kept or made, and the links they hold; the links no page holds any more are dropped
+        # (numbered again) only when they are many, so that the numbers mostly stay from run to run
+        for name, p in pages.items():
+            if name not in kept:
+                p[2] = list(dict.fromkeys(p[2]))
+        used = set().union(*(p[2] for p in pages.values()))
+        if len(used) * 2 < len(links):
+            order = sorted(used)
+            renumber = {i: n for n, i in enumerate(order)}
+            writer.meta = {"pages": {n: [p[0], p[1], [renumber[i] for i in p[2]]] for n, p in sorted(pages.items())},
+                           "links": [links[i] for i in order]}
+        else:
+            writer.meta = {"pages": dict(sorted(pages.items())), "links": links}
     return deps.everything if deps else None
 
 
