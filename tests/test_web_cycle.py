@@ -186,3 +186,28 @@ def test_an_english_report_page_marks_the_document_text_a_finding_quotes_as_japa
     assert foreign(en, "en") == []
     ja = rep.get("/reports/1").text
     assert "「2017年4月確報値は2018年3月頃に公表」" in ja and '<span lang="ja"' not in ja.split('id="findings"')[1][:2000]
+
+
+NOT_FOUND = [  # (method, path, Japanese, English): each the route's own message, not the generic page one
+    ("get", "/my/workbook?round=999", "ラウンド 999 はありません。", "round 999 not found"),
+    ("get", "/reports/999", "報告 999 はありません。", "report 999 not found"),
+    ("post", "/rounds/999/close", "ラウンド 999 はありません。", "round 999 not found"),
+    ("get", "/kpis/999/history", "KPI 999 は見つかりません。", "KPI 999 not found"),
+    ("get", "/rounds/999/changes", "公表された版 999 はありません。", "no published edition 999"),
+    ("get", "/rounds/1/changes", "公表された版 1 はありません。", "no published edition 1"),
+    ("get", "/surveys/999/workbook", "調査 999 はありません。", "survey 999 not found"),
+    ("get", "/surveys/answers/999", "回答 999 はありません。", "answer 999 not found"),
+    ("get", "/reports/999/evidence/1", "証拠資料はありません。", "no such evidence file"),
+]
+
+
+@pytest.mark.parametrize("method,path,ja,en", NOT_FOUND)
+def test_not_found_is_said_in_the_pages_language_alone(opened, method, path, ja, en):
+    _, sec = opened
+    send = (lambda url: post(sec, url)) if method == "post" else sec.get
+    japanese = send(path)
+    assert japanese.status_code == 404 and ja in japanese.text and en not in japanese.text
+    assert '<html lang="ja">' in japanese.text
+    english = send(path + ("&" if "?" in path else "?") + "lang=en")
+    assert english.status_code == 404 and en in english.text and ja not in english.text
+    assert '<html lang="en">' in english.text

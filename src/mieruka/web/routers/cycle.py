@@ -18,6 +18,7 @@ from mieruka.storage.queries import kpi_rows
 from mieruka.web import auth
 from mieruka.web.i18n import pick_lang
 from mieruka.web.pages import DbSession, Lang, href_for, render
+from mieruka.web.refusal import RequestRefused
 from mieruka.web.survey_rows import my_answers
 from mieruka.workflow import checks, evidence, reports, rounds, steps, workbook
 from mieruka.workflow.reports import FIELDS, LABELS, STATUSES, Conflict, InvalidReport, LostRace, WorkflowError
@@ -79,7 +80,7 @@ def workbook_download(request: Request, session: DbSession, lang: Lang,
     """A round's report workbook (XLSX) of the reporter's organisations, or of one (?org=), to fill in offline."""
     rnd = store.round_by_id(session, round)
     if rnd is None:
-        raise HTTPException(404, f"round {round} not found")
+        raise RequestRefused(404, "no_round", id=round)
     try:
         book = workbook.export(session, p, rnd, org, lang)
     except WorkflowError as exc:
@@ -180,7 +181,7 @@ def t_file_missing(lang: str) -> str:
 def _report_or_403(session, p: Principal, report_id: int):
     report = store.report(session, report_id)
     if report is None:
-        raise HTTPException(404, f"report {report_id} not found")
+        raise RequestRefused(404, "no_report", id=report_id)
     if not reports.may_view(p, report):
         raise HTTPException(403, "この報告を見る権限がありません / You may not see this report")
     return report
@@ -422,7 +423,7 @@ def round_open(request: Request, session: DbSession, lang: Lang, p: SecretariatW
 def _round_action(request, session, lang, p, round_id: int, act):
     rnd = store.round_by_id(session, round_id)
     if rnd is None:
-        raise HTTPException(404, f"round {round_id} not found")
+        raise RequestRefused(404, "no_round", id=round_id)
     try:
         act(session, p, rnd)
     except WorkflowError as exc:
@@ -458,7 +459,7 @@ def kpi_history(request: Request, kpi_id: int, session: DbSession, lang: Lang):
     reporters also see unpublished rounds and each step's values and comments."""
     rows = kpi_rows(session, [kpi_id])
     if not rows:
-        raise HTTPException(404, f"KPI {kpi_id} not found")
+        raise RequestRefused(404, "no_kpi", id=kpi_id)
     p = auth.principal_of(request)
     owner = store.owners(session).get(kpi_id)
     staff = p is not None and (p.role == "secretariat" or p.can_edit_org(owner))
@@ -483,7 +484,7 @@ def _actions(lang: str) -> dict[str, str]:
 def _published_round(session, round_id: int, lang: str):
     rnd = store.round_by_id(session, round_id)
     if rnd is None or rnd.state != "published":  # an unpublished round is nobody's business on this public page
-        raise HTTPException(404, "公表された版はありません / no published edition with this id")
+        raise RequestRefused(404, "no_edition", id=round_id)
     return rnd
 
 

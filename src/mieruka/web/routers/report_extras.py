@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from mieruka.accounts.service import Principal
 from mieruka.storage import workflow as store
 from mieruka.web import auth
-from mieruka.web.guards import path_id
+from mieruka.web.guards import RequestRefused, path_id
 from mieruka.web.pages import DbSession, Lang, href_for
 from mieruka.web.routers.cycle import _bounded_form, _refused, _report_or_403, _report_page
 from mieruka.workflow import evidence, steps
@@ -130,7 +130,7 @@ def evidence_download(request: Request, report_id: ReportId, evidence_id: Eviden
     p = auth.principal_of(request)
     report = store.report(session, report_id) if p is not None else None
     if report is None:
-        raise HTTPException(404, "証拠資料はありません / no such evidence file")
+        raise RequestRefused(404, "no_evidence")
     try:
         row = evidence.fetch(session, p, report, evidence_id)
     except WorkflowError as exc:

@@ -16,7 +16,7 @@ from mieruka.storage import survey_rounds as store
 from mieruka.storage import workflow as rounds_store
 from mieruka.web import auth
 from mieruka.web.pages import DbSession, Lang, RowWriterSession, href_for, render
-from mieruka.web.guards import path_id
+from mieruka.web.guards import RequestRefused, path_id
 from mieruka.web.survey_rows import answer_rows
 from mieruka.web.routers.cycle import _bounded_form, _my_page, _refused, review_step, t_file_missing
 from mieruka.workflow import survey_workbook, surveys, workbook
@@ -39,7 +39,7 @@ def _labels(lang: str) -> dict[str, str]:
 def _answer_or_refused(session, p: Principal, answer_id: int):
     answer = store.answer(session, answer_id)
     if answer is None:
-        raise HTTPException(404, f"answer {answer_id} not found / 回答 {answer_id} はありません")
+        raise RequestRefused(404, "no_answer", id=answer_id)
     if not surveys.may_view(p, answer):
         raise HTTPException(403, "この回答を見る権限がありません / You may not see this answer")
     return answer
@@ -74,7 +74,7 @@ def workbook_download(request: Request, request_id: path_id("survey"), session: 
     """The survey's answers as an XLSX to fill in offline: the local account's own body's, or every body's."""
     req = store.request_by_id(session, request_id)
     if req is None:
-        raise HTTPException(404, f"survey {request_id} not found / 調査 {request_id} はありません")
+        raise RequestRefused(404, "no_survey", id=request_id)
     try:
         book = survey_workbook.export(session, p, req, lang)
     except WorkflowError as exc:
