@@ -302,3 +302,38 @@ def test_while_a_run_is_under_way_its_folder_says_so(site, tmp_path, monkeypatch
     publish_site(app, out, tables=tables, documents=[], at=AT, pdf=False, exclude=("/local",))
     assert seen == [True]
     assert "in_progress" not in json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+
+
+def test_pages_finished_by_worker_processes_are_those_the_crawl_makes(tmp_path):
+    """With workers, each batch's pages are rendered, their links made relative and their files written by the worker
+    processes (publish.finishing), and a local body's pages asked of the workers' own applications: the same files,
+    the same content and the same record of each page's key and links as when the crawl's process does all of it."""
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    webdata.build(url)
+    # the local bodies of one prefecture (沖縄県, 47): enough to go through the workers, few enough for a test
+    exclude = ("/local/0", "/local/1", "/local/2", "/local/3", *(f"/local/4{d}" for d in range(7)), "/local/kpi")
+    runs = {}
+    for label, workers in (("here", 1), ("workers", 2)):
+        app = create_app(url)
+        pages = KpiPages(app, workers=workers, pool_from=0)
+        try:
+            with storage.session_scope(url) as s:
+                versions = publish_versions(s)
+            out = tmp_path / label
+            result = publish_site(app, out, tables={"kpis": []}, documents=[], at=AT, pdf=False, exclude=exclude,
+                                  versions=versions, direct=pages)
+        finally:
+            pages.close()
+        assert result.broken == []
+        runs[label] = (out, result, json.loads((out / MANIFEST).read_text(encoding="utf-8")))
+    (here, r1, m1), (there, r2, m2) = runs["here"], runs["workers"]
+    assert (r1.pages, r1.files, r1.written) == (r2.pages, r2.files, r2.written)
+    assert any(n.startswith("local/47") for n in m1["files"]) and any(n.startswith("en/kpis/") for n in m1["files"])
+    assert m1["files"] == m2["files"]  # every file, with the same fingerprint
+    for name in m1["files"]:
+        a, b = (here / name).read_bytes(), (there / name).read_bytes()
+        assert a == b or name.endswith((".xlsx", "sheet.html")), name  # a sheet's own 作成 stamp is the minute it was made
+
+    def readable(m):
+        return {n: [p[0], p[1], [m["links"][i] for i in p[2]]] for n, p in m["pages"].items()}
+    assert readable(m1) == readable(m2)

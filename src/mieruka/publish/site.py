@@ -240,6 +240,7 @@ class _Writer:
         self.present = files_in(out) if self.previous else set()  # what is there (one walk, not a stat a file)
         self.files: dict[str, str] = {}
         self.meta: dict = {}  # what the next run needs to know which pages changed
+        self.made: set[Path] = set()
 
     def keep(self, name: str) -> bool:
         """Keep a file of the previous run as it is (its inputs did not change), if it is still there."""
@@ -260,7 +261,9 @@ class _Writer:
             self.result.unchanged += 1
             return
         path = self.out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self.made:  # one mkdir a folder, not a file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(path.parent)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(content)
         tmp.replace(path)
@@ -375,23 +378,16 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
         return name
 
     def resolve(url: str) -> str | None:
-        path, query = _key(url)
-        if path.startswith(exclude) or (not pdf and path.endswith(".pdf")):
+        placed = _where(url, exclude, pdf)
+        if placed is UNPUBLISHED:
             return UNPUBLISHED
-        if path.startswith(ASSET_PREFIXES):
-            return asset(path)
-        if path.endswith(".pdf"):
-            query = ()
-        if path.startswith("/api/") and not path.startswith("/api/openapi"):
-            query = tuple(kv for kv in query if kv[0] in ("offset",))
-        else:
-            query = tuple(kv for kv in query if kv in (("lang", "en"),) or (kv[0] == "page" and kv[1] not in ("", "1")))
-        k = (path, query)
+        if isinstance(placed, str):
+            return asset(placed)
+        k, name = placed
         if k not in names:
-            names[k] = file_for(path, query, html=path.endswith(".html") or (
-                "." not in posixpath.basename(path) and not _DOWNLOAD_WITHOUT_EXTENSION.search(path)))
-            if names[k] not in seen:  # two spellings of one page (?page=1) are fetched once
-                seen.add(names[k])
+            names[k] = name
+            if name not in seen:  # two spellings of one page (?page=1) are fetched once
+                seen.add(name)
                 queue.append(k)
         return names[k]
 
@@ -479,11 +475,41 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
     pending: deque = deque()  # (batch, its answers to come): rendered meanwhile when direct has workers
     in_flight = max(2, getattr(direct, "workers", 1) * 2)
 
+    def took(k: tuple[str, tuple], done) -> None:
+        """Record a page a worker finished and wrote (publish.finishing): follow its links, keep its key."""
+        name = names[k]
+        recording[0] = []
+        result.rendered += 1
+        result.pages += done.html
+        for link in done.links:
+            target(link)
+        if deps:
+            pages[name] = [deps.key(done.needs), done.needs, recording[0]]
+        writer.files[name] = done.fingerprint
+        if done.written:
+            result.written += 1
+        else:
+            result.unchanged += 1
+        if done.body is not None:
+            _queue_api_pages(json.loads(done.body), k[0], k[1], target)
+
     def take_batch() -> None:
         urls, answers = pending.popleft()
         answers = answers.result()
         for k in urls:
-            take(k, answers[k] if k in answers else fetch(*k))
+            a = answers[k] if k in answers else fetch(*k)
+            took(k, a) if hasattr(a, "fingerprint") else take(k, a)
+
+    def submit(urls: list) -> object:
+        """The batch to direct; with workers, they finish and write its pages too (the crawl's process is one core)."""
+        if not hasattr(direct, "submit"):
+            return _done(direct.render(urls))
+        from mieruka.publish.finishing import Finisher
+
+        finisher = Finisher(out, at, exclude, pdf, deps is not None, {k: names[k] for k in urls},
+                            {names[k]: writer.previous[names[k]] for k in urls
+                             if names[k] in writer.previous and names[k] in writer.present})
+        return direct.submit(urls, finisher)
 
     while queue or batch or pending:
         if queue:
@@ -502,7 +528,7 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
             if len(batch) < DIRECT_BATCH:
                 continue
         if batch:
-            pending.append((batch, direct.submit(batch) if hasattr(direct, "submit") else _done(direct.render(batch))))
+            pending.append((batch, submit(batch)))
             batch = []
         # keep the workers busy: take the oldest batch's answers only when enough are on their way or nothing is left
         if pending and (len(pending) >= in_flight or not queue):
@@ -530,6 +556,24 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
         else:
             writer.meta = {"pages": dict(sorted(pages.items())), "links": links}
     return deps.everything if deps else None
+
+
+def _where(url: str, exclude: tuple[str, ...], pdf: bool):
+    """Where a link into the site leads: UNPUBLISHED, an asset's path (its file is named by its content), or the
+    page's (path, query) and file name. The crawl and the workers that finish pages (publish.finishing) both ask."""
+    path, query = _key(url)
+    if path.startswith(exclude) or (not pdf and path.endswith(".pdf")):
+        return UNPUBLISHED
+    if path.startswith(ASSET_PREFIXES):
+        return path
+    if path.endswith(".pdf"):
+        query = ()
+    if path.startswith("/api/") and not path.startswith("/api/openapi"):
+        query = tuple(kv for kv in query if kv[0] in ("offset",))
+    else:
+        query = tuple(kv for kv in query if kv in (("lang", "en"),) or (kv[0] == "page" and kv[1] not in ("", "1")))
+    return (path, query), file_for(path, query, html=path.endswith(".html") or (
+        "." not in posixpath.basename(path) and not _DOWNLOAD_WITHOUT_EXTENSION.search(path)))
 
 
 def _done(value):

@@ -31,6 +31,8 @@ from mieruka.workflow.reports import histories
 # A batch this small is rendered in the calling process unless the workers are already running: starting them (a
 # second or more each: the application is imported and made again) costs more than it saves.
 POOL_FROM = 200
+# URLs a worker asks its own application (one at a time, as the crawl would): what else costs the crawl the most
+_ASKED_PREFIXES = ("/local/",)
 _KPI_URL = re.compile(r"^/(?:kpis/(\d+)(/history|/sheet\.html|/sheet\.xlsx)?|api/kpis/(\d+))$")
 
 
@@ -58,9 +60,12 @@ class KpiPages:
     def __init__(self, app, workers: int = 1, pool_from: int = POOL_FROM):
         self.app, self.workers, self.pool_from = app, workers, pool_from
         self._pool = None
+        _keep_templates()
 
-    def submit(self, urls: list[tuple[str, tuple]]) -> Future:
-        """render(urls), in a worker process when there are workers (a future either way)."""
+    def submit(self, urls: list[tuple[str, tuple]], finisher=None) -> Future:
+        """render(urls), in a worker process when there are workers (a future either way). There, the other URLs
+        handles() took (a local body's pages) are asked of the worker's own application, and with a finisher
+        (publish.finishing) each page is finished and written by the worker: the answer is then what it recorded."""
         if self.workers <= 1 or (self._pool is None and len(urls) < self.pool_from):
             done: Future = Future()
             done.set_result(self.render(urls))
@@ -69,16 +74,17 @@ class KpiPages:
             # spawned, not forked: the crawl's thread (the test client's event loop) and open connections stay here
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_start_worker, initargs=(self.app.state.read_url,))
-        return self._pool.submit(_render_in_worker, urls)
+        return self._pool.submit(_render_in_worker, urls, finisher)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
 
-    @staticmethod
-    def handles(path: str) -> bool:
-        return _KPI_URL.match(path) is not None
+    def handles(self, path: str) -> bool:
+        """The KPIs' own URLs; with workers, a local body's pages too (3,500 pages in two languages, each read
+        through the application: the workers ask their own)."""
+        return _KPI_URL.match(path) is not None or (self.workers > 1 and path.startswith(_ASKED_PREFIXES))
 
     def render(self, urls: list[tuple[str, tuple]]) -> dict[tuple[str, tuple], Answer]:
         """The answers to urls ((path, query pairs)); a URL missing from the result is left to the application."""
@@ -140,6 +146,16 @@ class KpiPages:
         return Answer(response.status_code, bytes(response.body), {"content-type": response.media_type + "; charset=utf-8"})
 
 
+def _keep_templates() -> None:
+    """A publish run renders tens of thousands of pages from templates that do not change meanwhile: Jinja need not
+    look at each template file's time again on every render (a stat per template and per macro import)."""
+    from mieruka.publish.render import _env
+    from mieruka.web.pages import templates
+
+    templates.env.auto_reload = False
+    _env.auto_reload = False
+
+
 _worker: KpiPages | None = None  # in a worker process: its own application over the same database
 
 
@@ -150,5 +166,34 @@ def _start_worker(read_url: str) -> None:
     _worker = KpiPages(create_app(read_url, read_url=read_url, prepare=False))
 
 
-def _render_in_worker(urls: list[tuple[str, tuple]]) -> dict:
-    return _worker.render(urls)
+_client = None  # in a worker process: a test client of its application, for the URLs render() leaves
+
+
+def _render_in_worker(urls: list[tuple[str, tuple]], finisher=None) -> dict:
+    global _client
+    answers = _worker.render(urls)
+    left = [k for k in urls if k not in answers and k[0].startswith(_ASKED_PREFIXES)]
+    if left or finisher is not None:
+        if _client is None:
+            from starlette.testclient import TestClient
+
+            _client = TestClient(_worker.app, base_url="http://localhost", raise_server_exceptions=False)
+            _client.__enter__()  # one event loop for the worker's life
+        for path, query in left:
+            r = _client.get(path, params=dict(query))
+            answers[(path, query)] = Answer(r.status_code, r.content, dict(r.headers))
+    if finisher is None:
+        return answers
+    from mieruka.publish.finishing import asset_namer
+
+    global _assets
+    if _assets is None:
+        _assets = asset_namer(_client.get)
+    for k, answer in answers.items():
+        done = finisher.finish(k, answer, _assets)
+        if done is not None:
+            answers[k] = done
+    return answers
+
+
+_assets = None

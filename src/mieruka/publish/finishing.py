@@ -1,0 +1,116 @@
+"""What the crawl of `publish.site` does to a page once it has the application's answer — links made relative, the
+fingerprint, the generated-at line, the KPIs it depends on, the file written — done where the page was rendered (a
+worker process of web.static_pages.KpiPages), so that the crawl's own process is left only the bookkeeping: with
+10,000 KPIs that work on 70,000 files was as much CPU as rendering them, all of it on one core."""
+from __future__ import annotations
+
+import html as html_lib
+import os
+import posixpath
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from mieruka.publish.site import (UNPUBLISHED, _LINK, _Dependencies, _fingerprint, _hashed, _relative, _stamp,
+                                  _where)
+
+
+@dataclass
+class Finished:
+    """A page written (or found unchanged) by a worker: what the crawl records of it."""
+    links: list[str]  # every link into the site, in the order the page holds them (the crawl follows them)
+    needs: list[int] | None  # the KPIs it depends on (None: all), when the run keeps keys
+    fingerprint: str
+    written: bool
+    html: bool
+    body: bytes | None = None  # an API answer's body: the crawl queues its further pages from it
+
+
+@dataclass
+class Finisher:
+    """How one batch's pages are finished: the run's options, the batch's file names and what the previous run left
+    of them (name → fingerprint, only for files still there)."""
+    out: Path
+    at: datetime
+    exclude: tuple[str, ...]
+    pdf: bool
+    keys: bool  # whether the run records each page's dependencies
+    names: dict[tuple[str, tuple], str]
+    previous: dict[str, str] = field(default_factory=dict)
+    made: set = field(default_factory=set)  # folders made or found (80,000 files go to a few dozen folders)
+
+    def finish(self, k: tuple[str, tuple], answer, asset: Callable[[str], str | None]) -> Finished | None:
+        """The answer to k finished and written; None to leave it to the crawl (an error, or an asset that could not be
+        named). asset(path) gives an asset's hashed file name, as the crawl names it."""
+        path, _query = k
+        if answer.status_code != 200:
+            return None
+        name = self.names[k]
+        ctype = answer.headers.get("content-type", "")
+        needs = _Dependencies.of(path, answer.content) if self.keys else None
+        links: list[str] = []
+        if ctype.startswith("text/html"):
+            page = self._rewrite(answer.content.decode("utf-8"), name, links, asset)
+            if page is None:
+                return None
+            fingerprint = _fingerprint(name, page.encode("utf-8"))
+            written = self._write(name, None if self._unchanged(name, fingerprint) else
+                                  _stamp(page, self.at).encode("utf-8"))
+            return Finished(links, needs, fingerprint, written, True)
+        fingerprint = _fingerprint(name, answer.content)
+        written = self._write(name, None if self._unchanged(name, fingerprint) else answer.content)
+        body = answer.content if path.startswith("/api/") and ctype.startswith("application/json") else None
+        return Finished(links, needs, fingerprint, written, False, body)
+
+    def _rewrite(self, page: str, here: str, links: list[str], asset) -> str | None:
+        """publish.site's rewrite, the links' files named as the crawl names them (site._where)."""
+        folder = posixpath.dirname(here).split("/") if "/" in here else []
+        failed = []
+
+        def sub(m) -> str:
+            raw = html_lib.unescape(m.group(2)) if "&" in m.group(2) else m.group(2)
+            link, hash_, fragment = raw.partition("#")
+            if not link or not link.startswith("/") or link.startswith("//"):
+                return m.group(0)
+            links.append(link)
+            placed = _where(link, self.exclude, self.pdf)
+            if placed is UNPUBLISHED:
+                return 'data-unpublished=""'
+            name = asset(placed) if isinstance(placed, str) else placed[1]
+            if name is None:
+                failed.append(link)
+                return m.group(0)
+            rel = _relative(name, folder)
+            return f'{m.group(1)}="{html_lib.escape(rel + hash_ + fragment, quote=True)}"'
+        page = _LINK.sub(sub, page)
+        return None if failed else page
+
+    def _unchanged(self, name: str, fingerprint: str) -> bool:
+        return self.previous.get(name) == fingerprint
+
+    def _write(self, name: str, content: bytes | None) -> bool:
+        if content is None:
+            return False
+        path = self.out / name
+        if path.parent not in self.made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(path.parent)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(content)
+        os.replace(tmp, path)
+        return True
+
+
+def asset_namer(get: Callable[[str], object]) -> Callable[[str], str | None]:
+    """asset(path) for Finisher.finish: the hashed file name of an asset, got once through get(path) (a test client's
+    GET), as the crawl names it (site._hashed of its content); None when the application does not serve it."""
+    named: dict[str, str | None] = {}
+
+    def asset(path: str) -> str | None:
+        if path not in named:
+            r = get(path)
+            named[path] = _hashed(path.lstrip("/"), r.content) if r.status_code == 200 else None
+        return named[path]
+    return asset
