@@ -23,6 +23,7 @@ _FINAL, _PRELIMINARY, _FORECAST = 1, 2, 3
 _STATUS = {"final": _FINAL, "preliminary": _PRELIMINARY, "forecast": _FORECAST}
 
 
+@lru_cache(maxsize=1 << 17)  # a national database's chunks share most of their texts
 def text_is_read(text: str | None) -> bool:
     """Whether an observation's text can give a finding of its own: it prints a cut as a share (percent_mismatch) or
     counts something two ways that disagree (count_mismatch). Every other text is read by no check."""

@@ -75,11 +75,11 @@ def namer(labels: dict[str, Label], lang: str = "ja", mark: Callable[[str, str],
     places: dict = {}
 
     def named(m: re.Match) -> str:
-        key = (m.group(1), m.group(2))
-        got = places.get(key)
+        got = places.get(m.group(0))  # the words matched name one file and line
         if got is None:
-            got = place(labels[key[0]], key[0], int(key[1]) if key[1] else None, lang)
-            got = places[key] = mark(got, key[0]) if mark else got
+            file_name, line = m.group(1), m.group(2)
+            got = place(labels[file_name], file_name, int(line) if line else None, lang)
+            got = places[m.group(0)] = mark(got, file_name) if mark else got
         return got
 
     if plain is None:
