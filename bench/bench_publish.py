@@ -22,11 +22,13 @@ import resource
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import update
 
 from mieruka import storage
+from mieruka.evaluate.stored import audit_and_store
 from mieruka.export.workbook import database_tables
 from mieruka.loading.documents import ingest_paths
 from mieruka.publish.site import publish_site
@@ -34,10 +36,11 @@ from mieruka.storage import models as m
 from mieruka.storage.publishing import publish_versions
 from mieruka.storage.queries import document_rows
 from mieruka.web.app import create_app
-from mieruka.web.evaluation import site_date
+from mieruka.web.evaluation import rate_missing_schemes, site_date
 from mieruka.web.static_pages import KpiPages
 
 PER_ITEM = 50
+RATED_AS_OF = date(2019, 3, 31)
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
@@ -115,13 +118,18 @@ def main() -> None:
             doc.write_text(generated_document(n), encoding="utf-8")
             t0 = time.perf_counter()
             ingest_paths([doc], url)
+            # as a served database is: ratings and the audit stored (what `mieruka evaluate` keeps), the site's
+            # pages and its data package read them
+            with storage.session_scope(url) as s:
+                _, when = rate_missing_schemes(s, RATED_AS_OF)
+                audit_and_store(s, when)
         with storage.session_scope(url) as s:
             kpis = s.query(m.Kpi).count()
             renamed = s.get(m.Kpi, 2).name.endswith("（改）")
         if again:
             print(f"{kpis:,} KPIs and their site kept in {tmp}: the first run left out", flush=True)
         else:
-            print(f"generated and ingested {kpis:,} KPIs in {time.perf_counter() - t0:.1f} s"
+            print(f"generated, ingested, rated and audited {kpis:,} KPIs in {time.perf_counter() - t0:.1f} s"
                   + (" (municipality pages left out)" if exclude else ""), flush=True)
         app = create_app(url)
         name = "ベンチ用の指標1を実施する団体数" + ("" if renamed else "（改）")
