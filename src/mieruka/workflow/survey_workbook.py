@@ -17,8 +17,8 @@ from mieruka.storage.survey_round_models import SurveyAnswer, SurveyRequest
 from mieruka.workflow import surveys
 from mieruka.workflow.reports import NotAllowed, WorkflowError, state_label
 from mieruka.workflow.workbook import (FIRST_ROW, HEADER_ROW, INSTRUCTIONS, MAX_ROWS, META, SUBMIT_WORDS, BookKind,
-                                       CellError, Column, Workbook, WorkbookRefused, _cell_text, _header, _integer,
-                                       _put, _whole, read_book, register_sheet)
+                                       CellError, Column, RowNames, Workbook, WorkbookRefused, _cell_text, _header,
+                                       _integer, _put, _whole, locked_row, read_book, register_sheet)
 
 FORMAT = "mieruka-survey-workbook/1"
 SHEET = "回答"
@@ -37,6 +37,7 @@ COLUMNS = (
 )
 INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 register_sheet(SHEET, COLUMNS)
+ANSWER_ROWS = RowNames("answer_id", ("回答", "answer"), ("この調査", "this survey"), "body_code", ("団体コード", "body"))
 BOOK = BookKind(SHEET, (FORMAT,), {SHEET: (len(COLUMNS), MAX_ROWS, True)},
                 (f"mieruka が作った調査の様式ではありません(シート「{SHEET}」「{META}」がありません)。"
                  "調査のページから様式をダウンロードしてください。",
@@ -190,19 +191,8 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
 
     for number, cells in rows:
         get = {c.key: cells[i] for i, c in enumerate(COLUMNS)}
-        aid = get["answer_id"]
-        answer = by_id.get(_integer(aid))
+        answer = locked_row(get, by_id, ANSWER_ROWS, lambda a: a.body_code, err, number, seen)
         if answer is None:
-            err(number, "answer_id", f"回答ID「{_cell_text(aid)[:20]}」はこの調査にありません(変更できない欄です)。",
-                f"answer id {_cell_text(aid)[:20]!r} is not in this survey (this cell is locked).")
-            continue
-        if answer.id in seen:
-            err(number, "answer_id", f"回答ID {answer.id} が2回あります。", f"answer id {answer.id} appears twice.")
-            continue
-        seen.add(answer.id)
-        if _cell_text(get["body_code"]) != answer.body_code:
-            err(number, "body_code", f"回答 {answer.id} の団体コードは {answer.body_code} です(変更できない欄です)。",
-                f"answer {answer.id} is of body {answer.body_code} (this cell is locked).")
             continue
         form = {k: _cell_text(get[k]) for k in surveys.FIELDS}
         fields, problems = surveys.read_fields(form)

@@ -436,6 +436,45 @@ def _cell_text(value) -> str:
 
 
 @dataclass(frozen=True)
+class RowNames:
+    """How a sheet's errors name its rows' locked cells: the id's column and what it names, where it lives, and the
+    locked column that says whose row it is (report sheets: KPI ID; survey sheets: 団体コード)."""
+    id_key: str
+    thing: tuple[str, str]  # ("報告", "report")
+    home: tuple[str, str]  # ("このラウンド", "this round")
+    owner_key: str
+    owner: tuple[str, str]  # (" KPI ID ", "KPI"): the Japanese as it stands between の and は
+
+
+REPORT_ROWS = RowNames("report_id", ("報告", "report"), ("このラウンド", "this round"), "kpi_id", (" KPI ID ", "KPI"))
+
+
+def locked_row(get: dict, by_id: dict, names: RowNames, owner_of, err, number: int, seen: set | None = None):
+    """The record a row's locked id cell names, or None with the error added: an id not in by_id, one seen already
+    (when seen is given: one row a record), or an owner cell that is not owner_of(record)."""
+    cell = get[names.id_key]
+    found = by_id.get(_integer(cell))
+    thing_ja, thing_en = names.thing
+    if found is None:
+        shown = _cell_text(cell)[:20]
+        err(number, names.id_key, f"{thing_ja}ID「{shown}」は{names.home[0]}にありません(変更できない欄です)。",
+            f"{thing_en} id {shown!r} is not in {names.home[1]} (this cell is locked).")
+        return None
+    if seen is not None:
+        if found.id in seen:
+            err(number, names.id_key, f"{thing_ja}ID {found.id} が2回あります。",
+                f"{thing_en} id {found.id} appears twice.")
+            return None
+        seen.add(found.id)
+    owner = owner_of(found)
+    if _cell_text(get[names.owner_key]) != str(owner):
+        err(number, names.owner_key, f"{thing_ja} {found.id} の{names.owner[0]}は {owner} です(変更できない欄です)。",
+            f"{thing_en} {found.id} is of {names.owner[1]} {owner} (this cell is locked).")
+        return None
+    return found
+
+
+@dataclass(frozen=True)
 class BookKind:
     """What a workbook of one kind must hold to be read back: its main sheet, the formats it may carry, its sheets
     with their width, row limit and whether they must be there, and how to tell the person it is not one."""
@@ -580,19 +619,8 @@ def import_workbook(session: Session, p: Principal, raw: bytes, file_name: str =
 
     for number, cells in rows:
         get = {c.key: cells[i] for i, c in enumerate(COLUMNS)}
-        rid = get["report_id"]
-        report = by_id.get(_integer(rid))
+        report = locked_row(get, by_id, REPORT_ROWS, lambda r: r.kpi_id, err, number, seen)
         if report is None:
-            err(number, "report_id", f"報告ID「{_cell_text(rid)[:20]}」はこのラウンドにありません(変更できない欄です)。",
-                f"report id {_cell_text(rid)[:20]!r} is not in this round (this cell is locked).")
-            continue
-        if report.id in seen:
-            err(number, "report_id", f"報告ID {report.id} が2回あります。", f"report id {report.id} appears twice.")
-            continue
-        seen.add(report.id)
-        if _cell_text(get["kpi_id"]) != str(report.kpi_id):
-            err(number, "kpi_id", f"報告 {report.id} の KPI ID は {report.kpi_id} です(変更できない欄です)。",
-                f"report {report.id} is of KPI {report.kpi_id} (this cell is locked).")
             continue
         version = get["version"]
         if _integer(version) is None:
@@ -679,15 +707,8 @@ def _step_plan(session: Session, p: Principal, rnd: Round, step_rows: list[tuple
 
     for number, cells in step_rows:
         get = {c.key: cells[i] for i, c in enumerate(STEP_COLUMNS)}
-        rid = get["report_id"]
-        report = by_id.get(_integer(rid))
+        report = locked_row(get, by_id, REPORT_ROWS, lambda r: r.kpi_id, err, number)  # a row a step: ids repeat
         if report is None:
-            err(number, "report_id", f"報告ID「{_cell_text(rid)[:20]}」はこのラウンドにありません(変更できない欄です)。",
-                f"report id {_cell_text(rid)[:20]!r} is not in this round (this cell is locked).")
-            continue
-        if _cell_text(get["kpi_id"]) != str(report.kpi_id):
-            err(number, "kpi_id", f"報告 {report.id} の KPI ID は {report.kpi_id} です(変更できない欄です)。",
-                f"report {report.id} is of KPI {report.kpi_id} (this cell is locked).")
             continue
         step = _cell_text(get["step"])
         if step in typed.setdefault(report.id, {}):
