@@ -1,9 +1,12 @@
 """Migrations and the storage round trip, on SQLite and (when configured) PostgreSQL."""
+import os
 from datetime import date
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, select, text
 
 from mieruka import storage
+from mieruka.storage import db
 from mieruka.records import extraction as r
 from mieruka.storage import models as m
 from mieruka.storage.load import add_document, find_document, store_extraction
@@ -104,3 +107,27 @@ def test_downgrade_refuses_to_drop_documents_without_yes(tmp_path):
     done = CliRunner().invoke(load_commands(), ["db", "downgrade", "--db", db, "--yes"])
     assert done.exit_code == 0 and storage.current_revision(db) is None
     storage.dispose_engines()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_connection_the_server_closed_is_replaced_and_a_busy_one_not_pinged(db_url, monkeypatch):
+    """A pooled PostgreSQL connection back out within PING_AFTER_IDLE_S is used without a ping (under load that was a
+    round trip per transaction); one idle longer is pinged, and when the server has closed it (a restart,
+    pg_terminate_backend) the next transaction runs on a new connection instead of failing."""
+    engine = storage.get_engine(db_url)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    with storage.session_scope(db_url) as session:
+        before = session.scalar(text("SELECT pg_backend_pid()"))
+    with storage.session_scope(db_url) as session:
+        assert session.scalar(text("SELECT pg_backend_pid()")) == before
+    assert pings == []
+    admin = create_engine(os.environ["MIERUKA_TEST_DATABASE_URL"])
+    with admin.begin() as conn:
+        assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": before}) is True
+    admin.dispose()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)
+    with storage.session_scope(db_url) as session:
+        after = session.scalar(text("SELECT pg_backend_pid()"))
+    assert after != before and pings == [1]

@@ -3,6 +3,7 @@ Nothing outside storage/ opens a connection or writes SQL."""
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -121,16 +122,49 @@ def get_engine(url: str | None = None, timeout_ms: int | None = None) -> Engine:
     if key not in _engines:
         backend = url.split(":", 1)[0].split("+", 1)[0]
         pooled = _POOL.get(backend, {}) if ":memory:" not in url and url not in ("sqlite://", "sqlite:///") else {}
-        engine = create_engine(url, future=True, pool_pre_ping=backend == "postgresql",
-                               connect_args=_connect_args(url, timeout_ms), **pooled)
+        engine = create_engine(url, future=True, connect_args=_connect_args(url, timeout_ms), **pooled)
         event.listen(engine, "handle_error", _note_url)
         if engine.dialect.name == "postgresql":
             count_changes(engine)
+            ping_when_idle(engine)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
         _engines[key] = engine
     return _engines[key]
+
+
+# A pooled PostgreSQL connection idle longer than this is asked whether it still works before it is used again.
+PING_AFTER_IDLE_S = 5.0
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """Ping a PostgreSQL connection as it leaves the pool only when it sat there longer than PING_AFTER_IDLE_S: one
+    that a restart, an idle time-out or pg_terminate_backend closed is replaced (and every connection older than it
+    with it) instead of failing its request. pool_pre_ping pinged at every checkout, a round trip per transaction:
+    under fifty reporters saving, connections go back and out within milliseconds. A server stopped while a request
+    holds a connection fails that request (an error page); SQLAlchemy then renews the whole pool."""
+    from sqlalchemy.exc import InvalidatePoolError
+
+    dialect = engine.dialect
+
+    def checkout(dbapi_conn, record, _proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_conn, None):
+                raise InvalidatePoolError(str(exc)) from exc  # the pool connects anew and retries the checkout
+            raise
+
+    def checkin(_dbapi_conn, record) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
 
 
 # Statements that change nothing: any other marks its transaction as one that wrote (over-counting costs an emptied
@@ -238,6 +272,7 @@ def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+    _factories.clear()
 
 
 @contextmanager
@@ -250,8 +285,7 @@ def session_scope(url: str | None = None, timeout_ms: int | None = None, write: 
     reviewed or answered), which PostgreSQL's row locks keep apart, so fifty reporters saving need not queue
     behind one another's round trips."""
     engine = get_engine(url, timeout_ms)
-    factory = sessionmaker(bind=engine.execution_options(writer=True) if write else engine, expire_on_commit=False)
-    session = factory()
+    session = _factory(engine, write)()
     try:
         if write and take_turns and engine.dialect.name == "postgresql":
             # writers take turns, as SQLite's BEGIN IMMEDIATE makes them: two ingests sharing a KPI would otherwise
@@ -267,6 +301,20 @@ def session_scope(url: str | None = None, timeout_ms: int | None = None, write: 
         raise
     finally:
         session.close()
+
+
+_factories: dict[tuple[Engine, bool], sessionmaker] = {}
+
+
+def _factory(engine: Engine, write: bool) -> sessionmaker:
+    """engine's session factory, made once (dispose_engines forgets it with the engine): each sessionmaker is a new
+    Session subclass, whose first statement built its class's event dispatch, a sixth of a report save's CPU on the
+    server (bench/bench_cycle.py)."""
+    key = (engine, write)
+    if key not in _factories:
+        _factories[key] = sessionmaker(bind=engine.execution_options(writer=True) if write else engine,
+                                       expire_on_commit=False)
+    return _factories[key]
 
 
 def _take_writer_turn(_session, _transaction, connection) -> None:
