@@ -3,6 +3,7 @@ The session cookie holds a random token signed with itsdangerous; the server kee
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from typing import Annotated
 from urllib.parse import quote
@@ -69,6 +70,44 @@ def _lookup(db_url: str, token: str) -> Principal | None:
         return service.session_principal(session, token)
 
 
+# Routes that look the session up themselves, in the transaction their work opens anyway (web/routers/cycle.py's
+# report save: fifty reporters saving back to back): (method, path pattern).
+_LOOKED_UP_BY_ROUTE: list[tuple[str, re.Pattern]] = []
+
+
+def looked_up_by_route(method: str, path: str) -> None:
+    """Leave the session lookup of requests to `path` (a regular expression) to the route: it calls principal_in()
+    in its own transaction, before anything else it reads or writes."""
+    _LOOKED_UP_BY_ROUTE.append((method, re.compile(path)))
+
+
+def _deferred(scope: Scope) -> bool:
+    return any(scope["method"] == method and pattern.fullmatch(scope["path"])
+               for method, pattern in _LOOKED_UP_BY_ROUTE)
+
+
+def has_session_cookie(request: Request) -> bool:
+    """The request carries a validly signed session cookie (whether its session still lasts is not asked)."""
+    return bool(getattr(request.state, "session_token", None))
+
+
+def principal_in(request: Request, session) -> Principal | None:
+    """For a route of looked_up_by_route: who the request acts for, read in the route's own transaction, and kept as
+    request.state.principal for what follows (its page, its error page)."""
+    p = service.session_principal(session, getattr(request.state, "session_token", None))
+    request.state.principal = p
+    return p
+
+
+async def resolve(request: Request) -> Principal | None:
+    """For a route of looked_up_by_route that answers before its transaction (an unreadable form): the lookup the
+    middleware left out, so that the page it answers names the account."""
+    token = getattr(request.state, "session_token", None)
+    if token and principal_of(request) is None:
+        request.state.principal = await run_in_threadpool(_lookup, request.app.state.db_url, token)
+    return principal_of(request)
+
+
 class PrincipalMiddleware:
     """Sets request.state.principal from the session cookie; a visitor without the cookie costs no query.
     Pages seen signed in are never cached (they may show unpublished values). A plain ASGI middleware: Starlette's
@@ -83,9 +122,14 @@ class PrincipalMiddleware:
             return
         request = Request(scope)
         token = session_token(request) if SESSION_COOKIE in request.cookies else None
-        principal = await run_in_threadpool(_lookup, request.app.state.db_url, token) if token else None
+        request.state.session_token = token
+        deferred = bool(token) and _deferred(scope)
+        if deferred:
+            principal = None  # the route looks it up (principal_in); its answer is private all the same
+        else:
+            principal = await run_in_threadpool(_lookup, request.app.state.db_url, token) if token else None
         request.state.principal = principal
-        if principal is None:
+        if principal is None and not deferred:
             await self.app(scope, receive, send)
             return
 
