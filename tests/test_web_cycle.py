@@ -211,3 +211,24 @@ def test_not_found_is_said_in_the_pages_language_alone(opened, method, path, ja,
     english = send(path + ("&" if "?" in path else "?") + "lang=en")
     assert english.status_code == 404 and en in english.text and ja not in english.text
     assert '<html lang="en">' in english.text
+
+
+def test_a_save_looks_its_session_up_itself(opened):
+    """The save reads who it acts for in its own transaction (not in the middleware): its answers still name the
+    account and are private, an ended session is sent to sign-in with nothing saved, and the checks keep their order
+    (sign-in, CSRF, then the fields)."""
+    app, _ = opened
+    rep = signed_in(app, "rep")
+    bad = post(rep, "/reports/1", version="1", value="三百")
+    assert bad.status_code == 422 and "総務 太郎" in bad.text and bad.headers["cache-control"] == "no-store"
+    unread = rep.post("/reports/1", files={"evidence": ("a.txt", b"x")}, data={"csrf_token": rep.csrf})
+    assert unread.status_code == 400 and "総務 太郎" in unread.text
+    forged = rep.post("/reports/1", data={"csrf_token": "forged", "version": "x"})
+    assert forged.status_code == 403 and "フォームの確認用トークンが正しくありません" in forged.text
+    stolen = rep.cookies.get("mieruka_session")
+    assert rep.post("/signout", data={"csrf_token": rep.csrf}, follow_redirects=False).status_code == 303
+    replay = TestClient(app, cookies={"mieruka_session": stolen})
+    answer = replay.post("/reports/1", data={"csrf_token": rep.csrf, "version": "1", "value": "330"},
+                         follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/signin?next=%2Fmy"
+    assert "版 1" in signed_in(app, "rep").get("/reports/1").text
