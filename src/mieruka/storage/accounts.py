@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from mieruka.storage import models as m
@@ -76,18 +76,25 @@ def web_session(session: Session, token_hash: str) -> WebSession | None:
     return session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
 
 
+def _session_holder_query():
+    O = m.Organisation
+    return (select(WebSession.expires_at, WebSession.csrf_token, User.id, User.login, User.display_name, User.role,
+                   User.local_body_code, User.active, O.id, O.name)
+            .join(User, User.id == WebSession.user_id)
+            .outerjoin(UserOrganisation, UserOrganisation.user_id == User.id)
+            .outerjoin(O, O.id == UserOrganisation.organisation_id)
+            .where(WebSession.token_hash == bindparam("token_hash")).order_by(O.name))
+
+
+# built once: a statement object keeps its cache key, which SQLAlchemy otherwise derives again on every request
+_SESSION_HOLDER = _session_holder_query()
+
+
 def session_holder(session: Session, token_hash: str) -> list[tuple]:
     """Who holds a session, in one query (every request of a signed-in user asks): one row per organisation of the
     user (or one row with None), each (expires_at, csrf_token, user_id, login, display_name, role, local_body_code,
     active, organisation_id, organisation_name)."""
-    O = m.Organisation
-    return [tuple(r) for r in session.execute(
-        select(WebSession.expires_at, WebSession.csrf_token, User.id, User.login, User.display_name, User.role,
-               User.local_body_code, User.active, O.id, O.name)
-        .join(User, User.id == WebSession.user_id)
-        .outerjoin(UserOrganisation, UserOrganisation.user_id == User.id)
-        .outerjoin(O, O.id == UserOrganisation.organisation_id)
-        .where(WebSession.token_hash == token_hash).order_by(O.name)).all()]
+    return [tuple(r) for r in session.execute(_SESSION_HOLDER, {"token_hash": token_hash}).all()]
 
 
 def delete_web_sessions(session: Session, *, token_hash: str | None = None, user_id: int | None = None,

@@ -21,8 +21,12 @@ def round_kept_open(session: Session, round_id: int) -> Round | None:
     """The round, with a shared lock on its row until the transaction ends (PostgreSQL; SQLite's writer already
     holds the whole database): a save that found the round open cannot commit after it was closed or published,
     as closing and publishing update the row and so wait for the saves that read it."""
-    return session.scalar(select(Round).where(Round.id == round_id).with_for_update(read=True)
-                          .execution_options(populate_existing=True))
+    return session.scalar(_ROUND_KEPT_OPEN, {"round_id": round_id})
+
+
+# built once (a statement object keeps its cache key): every report save asks
+_ROUND_KEPT_OPEN = (select(Round).where(Round.id == bindparam("round_id")).with_for_update(read=True)
+                    .execution_options(populate_existing=True))
 
 
 def round_by_name(session: Session, name: str) -> Round | None:
@@ -89,6 +93,13 @@ def kpi_names(session: Session, ids: list[int] | None = None) -> dict[int, tuple
 
 def organisation_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(m.Organisation.id, m.Organisation.name)).all())
+
+
+def report_names(session: Session, kpi_id: int, organisation_id: int | None) -> tuple[str, str | None]:
+    """A report's KPI name and its organisation's name, in one query (a conflict's answer names both)."""
+    org = select(m.Organisation.name).where(m.Organisation.id == organisation_id).scalar_subquery()
+    row = session.execute(select(m.Kpi.name, org).where(m.Kpi.id == kpi_id)).first()
+    return (row[0], row[1]) if row else ("", None)
 
 
 def organisation_name(session: Session, organisation_id: int | None) -> str | None:

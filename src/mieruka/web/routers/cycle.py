@@ -214,8 +214,8 @@ def _conflict_page(request, session, lang, p, report, conflict, form, status=409
     with every save), and links to that page instead. Under 50 reporters saving, the full page made the 409s cost
     six times a save."""
     rnd = store.round_by_id(session, report.round_id)
-    name, _ = store.kpi_names(session, [report.kpi_id]).get(report.kpi_id, ("", None))
-    kpi = {"id": report.kpi_id, "name": name, "organisation": store.organisation_name(session, report.organisation_id)}
+    name, organisation = store.report_names(session, report.kpi_id, report.organisation_id)
+    kpi = {"id": report.kpi_id, "name": name, "organisation": organisation}
     shown = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in reports.values(report).items()}
     shown.update({k: v for k, v in (form or {}).items() if k in FIELDS})
     return render(request, "cycle/report.html", {
@@ -289,7 +289,7 @@ auth.looked_up_by_route("POST", r"/reports/[0-9]+")
 
 
 @router.post("/reports/{report_id}")
-async def report_save(request: Request, report_id: int, lang: Lang):
+async def report_save(request: Request, report_id: int):
     """A report saved (and submitted when action=submit). The route reads its own form and does its database work,
     the session lookup included, in one worker thread and one transaction: as a plain function with fourteen Form
     parameters and a session dependency, FastAPI's per-field form handling and three thread hops cost the server more
@@ -305,7 +305,7 @@ async def report_save(request: Request, report_id: int, lang: Lang):
     except Exception:
         await auth.resolve(request)
         raise HTTPException(400, "フォームを読み取れません / the form cannot be read") from None
-    return await run_in_threadpool(_save, request, report_id, lang, form)
+    return await run_in_threadpool(_save, request, report_id, pick_lang(request.query_params.get("lang")), form)
 
 
 def _save(request, report_id: int, lang: str, form):
@@ -327,8 +327,7 @@ def _save(request, report_id: int, lang: str, form):
             report = store.report(session, report_id)
             return _conflict_page(request, session, lang, p, report, conflict, conflict.mine)
         except Conflict as exc:
-            session.rollback()
-            report = store.report(session, report_id)
+            # nothing was written, and the report and its round as read are the conflict's: no reload
             return _conflict_page(request, session, lang, p, report, exc, typed)
         except InvalidReport as exc:
             session.rollback()
