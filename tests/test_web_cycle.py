@@ -87,6 +87,9 @@ def test_second_saver_sees_both_values(opened):
     assert "総務 太郎" not in table and 'name="version" value="2"' in clash.text
     # the 409 is the form and the table only: the published values, findings and history are a link away
     assert 'id="full-page"' in clash.text and 'class="history"' not in clash.text and 'id="findings"' not in clash.text
+    # nor the site's navigation and search box; it names the account and lets it sign out
+    assert 'id="site-q"' not in clash.text and 'href="/kpis"' not in clash.text
+    assert "総務 次郎" in clash.text and 'action="/signout"' in clash.text
     assert post(second, "/reports/1", version="2", value="331").status_code == 200  # saved knowingly
     assert "331" in second.get("/reports/1").text
 
