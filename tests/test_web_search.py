@@ -298,3 +298,31 @@ def test_the_bundled_sample_with_the_registry_finds_kana(tmp_path):
     assert found[0][0] == "kpi" and found[0][2] == "窓口業務のアウトソーシング"
     assert len(found) >= 5 and all("窓口" in title or kind == "case" for kind, _, title, _ in found[:5])
     storage.dispose_engines()
+
+
+def test_a_count_kept_for_the_index_follows_rows_written_since(loaded):
+    """search_count keeps a query's total for the index as it stands (its fingerprint): a commit that leaves the
+    index alone reads it again, a writer adding an entry makes it counted anew."""
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        if "count(*)" in statement:
+            statements.append(statement)
+    engine = storage.get_engine(loaded)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with storage.session_scope(loaded) as s:
+            assert search_count(s, "総務省", ("measure",)) == 2
+        with storage.session_scope(loaded, write=True) as s:  # a commit that changes no entry
+            s.execute(text("INSERT INTO search_meta (key, value) VALUES ('other', 'x')"))
+        with storage.session_scope(loaded) as s:
+            assert search_count(s, "総務省", ("measure",)) == 2
+        assert len(statements) == 1  # counted once
+        _store(loaded, "c" * 64, _catalogue_with("公共施設の予約のオンライン化"))  # 総務省 leads it too
+        with storage.session_scope(loaded) as s:
+            assert search_count(s, "総務省", ("measure",)) == 3
+            assert sorted(search_ids(s, "総務省", "measure")) == [1, 2, 4]
+            assert search_count(s, "総務省", ("case",)) == 0
+        assert len(statements) == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

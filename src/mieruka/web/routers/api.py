@@ -14,7 +14,7 @@ from mieruka.records.kpi_facts import definitions, update_cycle
 from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
 from mieruka.storage.workflow import assigned_owner
 from mieruka.evaluate.audit import KINDS as AUDIT_KINDS
-from mieruka.storage.search import KINDS as SEARCH_KINDS, search, search_count
+from mieruka.storage.search import KINDS as SEARCH_KINDS, search_page
 from mieruka.web import schemas as s
 from mieruka.web.evaluation import audit_page, evaluation_date
 from mieruka.web.guards import (MAX_ID, MAX_SEARCH_CHARS, SEARCH_PATTERN, RequestRefused, SearchText, path_id,
@@ -280,8 +280,7 @@ def api_item(item_id: path_id("reform item"), session: DbSession):
 def api_search(session: DbSession, q: SearchQuery,
                kind: SearchKind | None = None, limit: Limit = 100, offset: Offset = 0):
     kinds = (kind,) if kind else SEARCH_KINDS
-    hits = search(session, q, kinds, limit, offset)  # the page only: a query may match every entry
-    total = offset + len(hits) if len(hits) < limit and (hits or not offset) else search_count(session, q, kinds)
+    hits, total = search_page(session, q, kinds, limit, offset)  # the page only: a query may match every entry
     return as_json({"total": total, "limit": limit, "offset": offset, "items": [
         {"kind": h.kind, "ref": h.ref, "title": h.title, "snippet": h.snippet,
          "url": hit_path(h.kind, h.key)} for h in hits]})
