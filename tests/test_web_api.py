@@ -283,3 +283,28 @@ def test_pages_and_api_answer_alike_on_each_backend(db_url):
     assert get(c, "/api/documents")["items"][0]["ingested_at"].startswith("2024-01-01T00:00:00")
     for url in ("/", "/kpis/1", "/items/1", "/measures", "/cases/1", "/documents/1"):
         assert c.get(url).status_code == 200, url
+
+
+def test_one_kpi_is_answered_in_a_bounded_number_of_statements(client):
+    """The one-KPI answer reads its rows in a fixed set of statements whatever the database holds: one for the
+    evaluation date's candidates, none for the reform item's texts (which the audit reads, not this answer), none
+    for every document's name again, none for the scheme when it is a scheme file's."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+    event.listen(Engine, "before_cursor_execute", record)  # the requests' engine is made for their time limit
+    try:
+        r = client.get("/api/kpis/1", headers={"Cookie": "uncached=1"})  # a cookie: the answer is made, not kept
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert r.status_code == 200
+    assert not [x for x in statements if "process_steps" in x or "DISTINCT ratings.scheme" in x]
+    assert sum(x.startswith("SELECT documents.") for x in statements) == 1  # the documents the answer cites
+    # the documents, the KPI, editions, baselines, targets, ratings, appearances (its observations go past the
+    # events, on the driver's cursor); the dates stored as of, the audited data's key and the audit of that date; the
+    # ratings with their explanations and the assigned owner
+    assert len([x for x in statements if x != "BEGIN"]) == 12, [x[:80] for x in statements]

@@ -23,12 +23,12 @@ from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import (audit_observation_columns, document_date_facts, document_file_names,
                                      kpi_row_chunks, kpi_rows, observation_dicts, observation_rows, observation_texts)
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
-                                     audited_dates, begin_audit, computed_dates, count_text_rows, documents_upto,
+                                     audited_dates, begin_audit, count_text_rows, documents_upto,
                                      drop_audit_findings,
                                      item_first_kpis, kpis_changed_since, latest_audit_run, policy_result_rows,
                                      MAX_RATING_DATES, rating_runs, reader_dates, record_rating_run, replace_computed,
                                      rollup_kpis, set_audit_key, stale_kpis, stored_audit_page,
-                                     stored_audit_rows)
+                                     stored_audit_rows, audit_stored, stored_date_sets)
 from mieruka.storage.summaries import ensure_summaries, kpi_versions
 
 CHUNK = 200
@@ -424,11 +424,10 @@ def refresh(session: Session) -> dict:
 def stored_dates(session: Session, scheme: str | None = None) -> list[dict]:
     """The evaluation dates something is stored as of, oldest first: {"as_of", "ratings": the scheme's computed ratings
     (any scheme's when None) were made as of it, "audit": an audit over the current data is kept for it}. Reads only."""
-    rated = {r["as_of"] for r in rating_runs(session) if scheme is None or r["scheme"] == scheme}
-    if not rated:  # ratings stored without a run (a database from before runs were kept): the dates they carry
-        rated = set(computed_dates(session, scheme))
-    key = _key(session, all_schemes())
-    audited = {d for d in audited_dates(session) if stored_audit_page(session, d, key, limit=0) is not None}
+    rated, audited = stored_date_sets(session, scheme)
+    if audited:  # the data's key only when some audit is stored (a statement and every scheme file's hash)
+        key = _key(session, all_schemes())
+        audited = {d for d in audited if audit_stored(session, d, key)}
     return [{"as_of": d, "ratings": d in rated, "audit": d in audited} for d in sorted(rated | audited)]
 
 

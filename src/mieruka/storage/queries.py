@@ -31,11 +31,13 @@ def _source(docs, document_id: int | None, line: int | None) -> dict | None:
     return {"document": d.file_name if d is not None else None, "document_id": document_id, "line": line}
 
 
-def kpi_rows(session: Session, kpi_ids: list[int] | None = None) -> list[dict]:
-    """One dict per canonical KPI with every baseline, target, observation, rating and appearance, each with its source."""
+def kpi_rows(session: Session, kpi_ids: list[int] | None = None, items: bool = True) -> list[dict]:
+    """One dict per canonical KPI with every baseline, target, observation, rating and appearance, each with its source.
+    Without items, the reform item's texts and schedules the audit reads are left out (item_texts and item_schedules
+    empty, item_first False): two statements fewer for an answer that shows none of them."""
     if kpi_ids is None:
         return [k for chunk in kpi_row_chunks(session) for k in chunk]
-    return _kpi_dicts(session, sorted(set(kpi_ids)), _docs(session))
+    return _kpi_dicts(session, sorted(set(kpi_ids)), _docs(session), items=items)
 
 
 def kpi_row_chunks(session: Session, size: int = 200, observations: bool = True,
@@ -146,7 +148,7 @@ def observation_rows(session: Session, ids: list[int]) -> dict[int, dict]:
     return out
 
 
-def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool = True) -> list[dict]:
+def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool = True, items: bool = True) -> list[dict]:
     # Plain column tuples, not ORM objects: a national database has a million observations.
     if not ids:
         return []
@@ -182,7 +184,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
                                 A.tier_as_written, A.source_text).where(A.kpi_id.in_(ids)).order_by(A.id))
     # the progress texts of the chunk's reform items (the audit checks the percentages they print against a
     # KPI's base); one list per item, shared by its KPIs
-    item_ids = {k[4] for k in kpis if k[4] is not None}
+    item_ids = {k[4] for k in kpis if k[4] is not None} if items else set()
     steps: dict = defaultdict(list)
     if item_ids:
         P = m.ProcessStep

@@ -312,6 +312,29 @@ def stored_audit_rows(session: Session, as_of, data_key: str, batch: int = 2000)
         yield from (rows[i] for i in part)
 
 
+def stored_date_sets(session: Session, scheme: str | None = None) -> tuple[set, set]:
+    """In one statement (every page and the one-KPI answer pick their evaluation date from these): the dates the
+    scheme's (any scheme's when None) rating runs were made as of, or, when it has none, the dates its computed
+    ratings carry (a database from before runs were kept); and the dates any audit was stored as of."""
+    from sqlalchemy import exists, literal, union_all
+
+    RR, R, A = m.RatingRun, m.Rating, m.AuditRun
+    runs, computed = select(literal("run").label("what"), RR.as_of), select(literal("rating"), R.as_of)
+    any_run = exists().where(RR.scheme == scheme) if scheme is not None else exists().where(RR.as_of.is_not(None))
+    if scheme is not None:
+        runs, computed = runs.where(RR.scheme == scheme), computed.where(R.scheme == scheme)
+    computed = computed.where(R.official.is_(False), R.as_of.is_not(None), ~any_run).distinct()
+    rated, audited = set(), set()
+    for what, when in session.execute(union_all(runs, computed, select(literal("audit"), A.as_of).distinct())):
+        (audited if what == "audit" else rated).add(when)
+    return rated, audited
+
+
+def audit_stored(session: Session, as_of, data_key: str) -> bool:
+    """Whether an audit as of the date is stored for the data data_key names (stored_audit_page would not be None)."""
+    return _audit_run(session, as_of, data_key) is not None
+
+
 def audited_dates(session: Session) -> list:
     return list(session.scalars(select(m.AuditRun.as_of).distinct().order_by(m.AuditRun.as_of)))
 

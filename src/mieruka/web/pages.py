@@ -154,6 +154,8 @@ RowWriterSession = Annotated[Session, Depends(get_row_writer, scope="function")]
 def valid_scheme(session: Session, scheme: str) -> str:
     """The scheme asked for, if a scheme file or a stored rating knows it; else a 422 naming the ones that exist
     (an unknown name would silently show every KPI as unrated)."""
+    if scheme in scheme_choices([]):  # a scheme file's: known without asking the database
+        return scheme
     choices = scheme_choices(schemes_in_use(session))
     if scheme not in choices:
         raise RequestRefused(422, "unknown_scheme", field="scheme", value=scheme[:40], choices=", ".join(choices))

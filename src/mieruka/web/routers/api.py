@@ -134,7 +134,7 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: query_id("r
 
 @router.get("/kpis/{kpi_id}", responses=NOT_FOUND, response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
 def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SCHEME, as_of: ApiAsOf = None):
-    found = kpi_rows(session, [kpi_id])
+    found = kpi_rows(session, [kpi_id], items=False)
     if not found:
         raise RequestRefused(404, "no_kpi", id=kpi_id)
     scheme = valid_scheme(session, scheme)
