@@ -38,7 +38,8 @@ class Finisher:
     keys: bool  # whether the run records each page's dependencies
     names: dict[tuple[str, tuple], str]
     previous: dict[str, str] = field(default_factory=dict)
-    made: set = field(default_factory=set)  # folders made or found (80,000 files go to a few dozen folders)
+    made: set = field(default_factory=set)  # folders made or found (one mkdir a folder, not a file)
+    _done: dict = field(default_factory=dict)  # (attribute as the page has it, folder) → (rewritten, link followed)
 
     def finish(self, k: tuple[str, tuple], answer, asset: Callable[[str], str | None]) -> Finished | None:
         """The answer to k finished and written; None to leave it to the crawl (an error, or an asset that could not be
@@ -65,24 +66,35 @@ class Finisher:
 
     def _rewrite(self, page: str, here: str, links: list[str], asset) -> str | None:
         """publish.site's rewrite, the links' files named as the crawl names them (site._where)."""
-        folder = posixpath.dirname(here).split("/") if "/" in here else []
+        where = posixpath.dirname(here) if "/" in here else ""
+        folder = where.split("/") if where else []
         failed = []
+        done = self._done
 
         def sub(m) -> str:
+            # the same attribute in the same folder is rewritten the same way (pages of a kind share most links)
+            kept = done.get((m.group(0), where))
+            if kept is not None:
+                if kept[1] is not None:
+                    links.append(kept[1])
+                return kept[0]
             raw = html_lib.unescape(m.group(2)) if "&" in m.group(2) else m.group(2)
             link, hash_, fragment = raw.partition("#")
             if not link or not link.startswith("/") or link.startswith("//"):
+                done[(m.group(0), where)] = (m.group(0), None)
                 return m.group(0)
             links.append(link)
             placed = _where(link, self.exclude, self.pdf)
             if placed is UNPUBLISHED:
-                return 'data-unpublished=""'
-            name = asset(placed) if isinstance(placed, str) else placed[1]
-            if name is None:
-                failed.append(link)
-                return m.group(0)
-            rel = _relative(name, folder)
-            return f'{m.group(1)}="{html_lib.escape(rel + hash_ + fragment, quote=True)}"'
+                out = 'data-unpublished=""'
+            else:
+                name = asset(placed) if isinstance(placed, str) else placed[1]
+                if name is None:
+                    failed.append(link)
+                    return m.group(0)
+                out = f'{m.group(1)}="{html_lib.escape(_relative(name, folder) + hash_ + fragment, quote=True)}"'
+            done[(m.group(0), where)] = (out, link)
+            return out
         page = _LINK.sub(sub, page)
         return None if failed else page
 
