@@ -171,7 +171,7 @@ def test_a_body_without_a_length_is_read_only_up_to_the_limit():
     from fastapi import HTTPException
     from starlette.requests import Request
 
-    from mieruka.web.routers.report_extras import _bounded_form
+    from mieruka.web.routers.cycle import _bounded_form
 
     asked = []
 

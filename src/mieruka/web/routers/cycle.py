@@ -133,20 +133,28 @@ def _complete_multipart(content_type: str, body: bytes) -> bool:
     return bool(boundary) and b"--" + boundary + b"--" in body
 
 
+async def read_upload(request: Request, back: str, limit: int, roles: tuple[str, ...], default_name: str,
+                      name_limit: int = 200) -> tuple[Principal, bytes, str]:
+    """An upload route's form, in the order every upload is checked: signed in (else sign-in, back to back), the
+    body bounded by limit + 64 KiB and readable, the CSRF token and one of roles; then the file's bytes and name."""
+    if auth.principal_of(request) is None:
+        raise auth.SignInRequired(back)
+    form = await _bounded_form(request, limit + 64 * 1024, limit)
+    token = form.get("csrf_token")
+    p = auth.check_writer(request, token if isinstance(token, str) else None, roles, back)
+    upload = form.get("file")
+    raw = await upload.read() if hasattr(upload, "read") else b""
+    name = (getattr(upload, "filename", None) or default_name)[:name_limit]
+    await form.close()
+    return p, raw, name
+
+
 @router.post("/my/workbook")
 async def workbook_upload(request: Request, lang: Lang):
     """The filled-in workbook back: signed in (else sign-in), the CSRF token, a reporter or the secretariat; then
     every cell read, all rows saved or none, every error named by sheet, row and column in the page's language."""
-    if auth.principal_of(request) is None:
-        raise auth.SignInRequired(href_for(lang)("/my"))
-    form = await _bounded_form(request, workbook.MAX_BYTES + 64 * 1024, workbook.MAX_BYTES)
-    token = form.get("csrf_token")
-    p = auth.check_writer(request, token if isinstance(token, str) else None, ("reporter", "secretariat"),
-                          href_for(lang)("/my"))
-    upload = form.get("file")
-    raw = await upload.read() if hasattr(upload, "read") else b""
-    name = (getattr(upload, "filename", None) or "workbook.xlsx")[:200]
-    await form.close()
+    p, raw, name = await read_upload(request, href_for(lang)("/my"), workbook.MAX_BYTES, ("reporter", "secretariat"),
+                                     "workbook.xlsx")
     return await run_in_threadpool(_import, request, lang, p, raw, name)
 
 

@@ -16,7 +16,7 @@ from mieruka.storage import workflow as store
 from mieruka.web import auth
 from mieruka.web.guards import RequestRefused, path_id
 from mieruka.web.pages import DbSession, Lang, href_for
-from mieruka.web.routers.cycle import _bounded_form, _refused, _report_or_403, _report_page
+from mieruka.web.routers.cycle import _refused, _report_or_403, _report_page, read_upload
 from mieruka.workflow import evidence, steps
 from mieruka.workflow.reports import Conflict, InvalidReport, LostRace, WorkflowError, conflict_after_race
 
@@ -75,16 +75,8 @@ def steps_save(request: Request, report_id: ReportId, session: DbSession, lang: 
 async def evidence_upload(request: Request, report_id: ReportId, lang: Lang):
     """One evidence file: signed in (else sign-in), the body refused past the size limit before it is read whole,
     then the CSRF token and the role, then the report's own rules (its editors, while it can be edited)."""
-    back = href_for(lang)(f"/reports/{report_id}")
-    if auth.principal_of(request) is None:
-        raise auth.SignInRequired(back)
-    form = await _bounded_form(request, evidence.max_bytes() + 64 * 1024, evidence.max_bytes())
-    token = form.get("csrf_token")
-    p = auth.check_writer(request, token if isinstance(token, str) else None, ("reporter", "secretariat"), back)
-    upload = form.get("file")
-    raw = await upload.read() if hasattr(upload, "read") else b""
-    name = (getattr(upload, "filename", None) or "")[:1000]
-    await form.close()
+    p, raw, name = await read_upload(request, href_for(lang)(f"/reports/{report_id}"), evidence.max_bytes(),
+                                     ("reporter", "secretariat"), "", 1000)
     return await run_in_threadpool(_attach, request, lang, p, report_id, raw, name)
 
 

@@ -18,7 +18,7 @@ from mieruka.web import auth
 from mieruka.web.pages import DbSession, Lang, RowWriterSession, href_for, render
 from mieruka.web.guards import RequestRefused, path_id
 from mieruka.web.survey_rows import answer_rows
-from mieruka.web.routers.cycle import _bounded_form, _my_page, _refused, review_step, t_file_missing
+from mieruka.web.routers.cycle import _my_page, _refused, read_upload, review_step, t_file_missing
 from mieruka.workflow import survey_workbook, surveys, workbook
 from mieruka.workflow.reports import InvalidReport, WorkflowError, state_label
 
@@ -89,16 +89,8 @@ def workbook_download(request: Request, request_id: path_id("survey"), session: 
 async def workbook_upload(request: Request, lang: Lang):
     """The filled-in survey workbook back: signed in (else sign-in), the CSRF token, a local account or the
     secretariat; every cell read, all rows saved or none, every error named by sheet, row and column."""
-    back = href_for(lang)("/my")
-    if auth.principal_of(request) is None:
-        raise auth.SignInRequired(back)
-    form = await _bounded_form(request, workbook.MAX_BYTES + 64 * 1024, workbook.MAX_BYTES)
-    token = form.get("csrf_token")
-    p = auth.check_writer(request, token if isinstance(token, str) else None, ("local", "secretariat"), back)
-    upload = form.get("file")
-    raw = await upload.read() if hasattr(upload, "read") else b""
-    name = (getattr(upload, "filename", None) or "survey.xlsx")[:200]
-    await form.close()
+    p, raw, name = await read_upload(request, href_for(lang)("/my"), workbook.MAX_BYTES, ("local", "secretariat"),
+                                     "survey.xlsx")
     return await run_in_threadpool(_import, request, lang, p, raw, name)
 
 
