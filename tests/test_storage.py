@@ -59,7 +59,7 @@ def test_store_and_query_round_trip(db_url):
         assert child["targets"][0]["deadline"] == date(2021, 3, 31)
         assert child["observations"][0]["status"] == "preliminary"
         assert child["ratings"][0] == {"scheme": "reform-schedule", "code": "B", "official": True,
-                                       "as_of": date(2017, 4, 1), "explanation": None,
+                                       "as_of": date(2017, 4, 1), "explanation": None, "explanation_en": None,
                                        "source": {"document": "a.txt", "document_id": 1, "line": 12}}
         assert child["parent_id"] == rows["窓口業務のアウトソーシングなど汎用性のある先進的な改革に取り組む市町村数"]["id"]
         item = s.scalars(select(m.ReformItem)).one()
