@@ -253,3 +253,36 @@ def test_an_http_error_in_the_other_language_gives_the_pages_own_message():
     assert page_detail("report 7 not found", 404, "ja") == "お探しのページまたはデータは見つかりません。"
     assert page_detail("report 7 not found", 404, "en") == "report 7 not found"
     assert page_detail("フォームの確認用トークンが正しくありません。", 403, "en") == "You are not allowed to do this."
+
+
+JAPANESE_PUNCTUATION = re.compile(r"[、「」：（）\u3000]")
+WAREKI = re.compile(r"（(?:明治|大正|昭和|平成|令和)[^）]*）")  # the 和暦 beside a date is written so on both pages
+
+
+def test_an_english_page_joins_quotes_and_brackets_in_english(client):
+    """Japanese punctuation is the Japanese page's: on an English page the words between data (a measure's ministries,
+    a case's bodies, a KPI's children, a document's counts, the quoted cycle text, the stored dates' kinds) are
+    joined with ", ", quoted with “ ” and bracketed with ( ), not 、「」（） (the 和暦 beside a date aside)."""
+    pages = ["/measures/75", "/cases/2", "/kpis/8", "/kpis/3", "/kpis", "/documents"]
+    found = {}
+    for path in pages:
+        r = client.get(path, params={"lang": "en"})
+        assert r.status_code == 200, path
+        page = _Text("en")
+        page.feed(r.text)
+        text = WAREKI.sub("", " ".join(" ".join(page.words).split()))
+        for value in sorted(page.data, key=len, reverse=True):  # a name marked as data anywhere is data everywhere
+            text = text.replace(value, " ")
+        wrong = [m.group() for m in re.finditer(r".{0,30}[、「」：（）\u3000].{0,30}", text)]
+        if wrong:
+            found[path] = wrong
+    assert found == {}
+    kpis = client.get("/kpis", params={"lang": "en"}).text
+    assert re.search(r'<option value="2019-03-31"[^>]*>2019-03-31（平成31年3月31日） \(ratings[^<）]*\)</option>', kpis)
+    assert "（ratings" not in kpis and "as the document says: “<span lang=\"ja\"" in client.get("/kpis/8", params={"lang": "en"}).text
+    table = client.get("/documents/2/kpi-table.html", params={"lang": "en"}).text
+    assert "Key issue: 地方交付税をはじめとした地方の財政に係る制度の改革" in table and "Key issue：" not in table
+    sheet = client.get("/kpis/3/sheet.html", params={"lang": "en"}).text
+    assert re.search(r"\); Made by: mieruka", sheet) and "\u3000Made by" not in sheet
+    ja = client.get("/kpis/3/sheet.html").text
+    assert "\u3000作成: mieruka" in ja

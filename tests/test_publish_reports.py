@@ -370,7 +370,7 @@ def test_kpi_table_in_english(rated):
     rows = [r["cells"] for r in html_rows(html) if "data-kpi" in r["attrs"]]
     assert rows[0][0] == "Tier 1" and rows[1][-3] == "301団体(2017年4月速報値)as of Apr 2017 preliminary"
     assert rows[7][-5] == "歳出効率化の成果(事後的に検証する指標) [repeated]"
-    assert "Key issue：地方交付税をはじめとした地方の財政に係る制度の改革" in html and "Generated" not in html
+    assert "Key issue: 地方交付税をはじめとした地方の財政に係る制度の改革" in html and "Generated" not in html
     assert "2016-12-21" in html and "平成" not in html and "重要課題" not in html and "区分" not in html
     assert "Made by: mieruka <span class=\"generated\">2026-04-01 03:00 UTC</span>" in html
     values, ws = xlsx_rows(_report(rated, "kpi_table_report", "2016", "xlsx", lang="en").content)
@@ -378,6 +378,10 @@ def test_kpi_table_in_english(rated):
     assert [v for v in values[5] if v] == ["KPI", "Target (deadline)", "Actual (as of)", "Rating",
                                            "Next measurement and policy"]
     assert values[6][0] == "Tier 1" and values[7][3] == "301団体(2017年4月速報値) ／ as of Apr 2017 preliminary"
+    heads = [str(v[0]) for v in values if v[0] and str(v[0]).startswith(("Key issue", "Reform item"))]
+    assert heads[:2] == ["Key issue: 地方交付税をはじめとした地方の財政に係る制度の改革",
+                         "Reform item: ⑪民間の大胆な活用による適正な民間委託等の加速"]
+    assert not any("：" in h for h in heads) and "KPI status　" not in html and "KPI status — " in html
     with pytest.raises(reports.UnknownFormat, match="'fr'"):
         _report(rated, "kpi_table_report", "2016", "html", lang="fr")
 

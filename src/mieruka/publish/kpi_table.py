@@ -82,7 +82,8 @@ class KpiStatusTable:
 
     @property
     def title(self) -> str:
-        return f"{translator(self.lang)('kpi_table.title')}　{self.source.edition or self.source.title or self.source.file_name}"
+        space = "　" if self.lang == "ja" else " — "  # the ideographic space is Japanese typography
+        return f"{translator(self.lang)('kpi_table.title')}{space}{self.source.edition or self.source.title or self.source.file_name}"
 
 
 def display_name(written: str) -> tuple[str, bool]:
@@ -233,7 +234,8 @@ def to_xlsx(table: KpiStatusTable) -> bytes:
     row, first_header = 3, None
     for theme in table.themes:
         for item in theme.items:
-            for text, size in ((f"{t('kpi_table.theme')}：{theme.label}", 10), (f"{t('kpi_table.item')}：{item.label}", 11),
+            colon = "：" if table.lang == "ja" else ": "
+            for text, size in ((f"{t('kpi_table.theme')}{colon}{theme.label}", 10), (f"{t('kpi_table.item')}{colon}{item.label}", 11),
                                (t("kpi_table.section"), 10)):
                 w.put(ws, row, 1, text).font = w.Font(name=w.FONT, size=size, bold=True)
                 ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
