@@ -370,7 +370,7 @@ def test_kpi_table_in_english(rated):
     rows = [r["cells"] for r in html_rows(html) if "data-kpi" in r["attrs"]]
     assert rows[0][0] == "Tier 1" and rows[1][-3] == "301団体(2017年4月速報値)as of Apr 2017 preliminary"
     assert rows[7][-5] == "歳出効率化の成果(事後的に検証する指標) [repeated]"
-    assert "Key issue: 地方交付税をはじめとした地方の財政に係る制度の改革" in html and "Generated" not in html
+    assert 'Key issue: <span lang="ja">地方交付税をはじめとした地方の財政に係る制度の改革</span>' in html and "Generated" not in html
     assert "2016-12-21" in html and "平成" not in html and "重要課題" not in html and "区分" not in html
     assert "Made by: mieruka <span class=\"generated\">2026-04-01 03:00 UTC</span>" in html
     values, ws = xlsx_rows(_report(rated, "kpi_table_report", "2016", "xlsx", lang="en").content)
@@ -405,7 +405,7 @@ def test_policy_table_in_english(rated):
     assert "Result of measuring the degree of achievement" in html and "相当程度進展あり" in html
     assert "イ target achieved" in html and "達成区分" not in html
     # the sheet's date in Western form only; its title and values keep the sheet's own 平成
-    assert "主要な政策に係る評価書(平成30年度実施政策)<br>2019-08-01</p>" in html and "令和" not in html
+    assert '<span lang="ja">主要な政策に係る評価書(平成30年度実施政策)</span><br>2019-08-01</p>' in html and "令和" not in html
 
     values, ws = xlsx_rows(_report(rated, "policy_report", "3", "xlsx", lang="en").content)
     assert ws.title == "Indicators" and values[0][0] == "Measurement indicators — 政策8:電子政府・電子自治体の推進"
@@ -424,7 +424,7 @@ def test_kpi_sheet_in_english(rated):
     report = _report(rated, "kpi_sheet_report", "2", "html", lang="en")
     html = report.content.decode("utf-8")
     assert report.file_name == "kpi-2-en.html" and '<html lang="en">' in html
-    assert "<h1>Indicator sheet — 窓口業務のアウトソーシング</h1>" in html and "<h2>Trend</h2>" in html
+    assert '<h1>Indicator sheet — <span lang="ja">窓口業務のアウトソーシング</span></h1>' in html and "<h2>Trend</h2>" in html
     rows = [r["cells"] for r in html_rows(html)]
     actuals = [r for r in rows if r and r[0] == "Actual"]
     assert actuals == [["Actual", "301団体(2017年4月速報値)", "Apr 2017", "preliminary", "[1], line 12; [2], line 29"]]
@@ -433,8 +433,8 @@ def test_kpi_sheet_in_english(rated):
     computed = next(r for r in rows if r and r[0] == "mieruka" and r[1] == "reform-schedule")
     assert computed[2:4] == ["A", "2019-03-31"] and computed[4].startswith("Against the target of 416 bodies (by end of FY2020), 301 bodies (Apr 2017)")
     assert ">FY2017</text>" in html and "年度</text>" not in html and ">Actual</text>" in html
-    assert "<dt>Ministry</dt><dd>総務省自治行政局 地域力創造グループ</dd>" in html and "<dt>Tier</dt><dd>Tier 1</dd>" in html
-    assert "[1] “改革工程表の進捗状況（地方交付税をはじめとした地方の財政に係る制度の改革 ⑪〜⑮）” (figures as of 2017-10-01)" in html
+    assert '<dt>Ministry</dt><dd><span lang="ja">総務省自治行政局 地域力創造グループ</span></dd>' in html and "<dt>Tier</dt><dd>Tier 1</dd>" in html
+    assert '[1] “<span lang="ja">改革工程表の進捗状況（地方交付税をはじめとした地方の財政に係る制度の改革 ⑪〜⑮）</span>” (figures as of 2017-10-01)' in html
     for japanese in ("指標シート", "実績", "公表", "出典", "平成", "令和", "速報値</td>"):
         assert japanese not in html, japanese
 

@@ -81,9 +81,13 @@ class KpiStatusTable:
         return [row for t in self.themes for i in t.items for row in i.rows]
 
     @property
+    def name(self) -> str:
+        return self.source.edition or self.source.title or self.source.file_name
+
+    @property
     def title(self) -> str:
         space = "　" if self.lang == "ja" else " — "  # the ideographic space is Japanese typography
-        return f"{translator(self.lang)('kpi_table.title')}{space}{self.source.edition or self.source.title or self.source.file_name}"
+        return f"{translator(self.lang)('kpi_table.title')}{space}{self.name}"
 
 
 def display_name(written: str) -> tuple[str, bool]:

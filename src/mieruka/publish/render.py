@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+import re
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup, escape
 
 from mieruka.jp import format_date_ja, format_period_en, format_period_ja, visible
 
@@ -46,6 +48,28 @@ def _shown(value):
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True, finalize=_shown)
 _env.filters["date_ja"] = date_ja
+_QUOTED_TITLE = re.compile(r"“([^”]*)”")
+
+
+@pass_context
+def _data(ctx, value):
+    """On an English report, the documents' own Japanese text (names, values as written) marked lang="ja": a reader
+    and a screen reader know it is quoted data, not the report's words."""
+    if ctx.get("lang") != "en" or value is None or value == "":
+        return value
+    return Markup('<span lang="ja">') + escape(value) + Markup("</span>")
+
+
+@pass_context
+def _titles(ctx, value):
+    """A source line in English, “title” (date): each quoted title marked as the document's own Japanese."""
+    if ctx.get("lang") != "en" or not value:
+        return value
+    return Markup(_QUOTED_TITLE.sub(lambda m: f'“<span lang="ja">{m[1]}</span>”', str(escape(value))))
+
+
+_env.filters["data"] = _data
+_env.filters["titles"] = _titles
 
 
 LANGS = ("ja", "en")
