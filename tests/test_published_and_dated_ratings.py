@@ -340,3 +340,17 @@ def test_a_date_after_2200_is_a_422_on_the_pages_and_the_api_alike(small):
         "as_of: give a date on or before 2200-12-31 (3000-01-01)."
     for url in ("/?as_of=2200-12-31", "/api/kpis?as_of=2200-12-31", "/local?as_of=2200-12-31"):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_pages_as_of_is_one_date_not_a_text_holding_one(small):
+    # the pages read the first date found anywhere in as_of: "9999-12-31 2019-03-31" passed the 2200-12-31 bound,
+    # "abc2019-03-31xyz" and "2019-03-31<script>" were answered as of 2019-03-31
+    client = TestClient(small.app, base_url=HOST, raise_server_exceptions=False)
+    for value in ("9999-12-31 2019-03-31", "1800-01-01 2019-03-31", "abc2019-03-31xyz", "2019-03-31<script>",
+                  "2019-03-31 or 2017-04-01"):
+        for path in ("/kpis", "/local"):
+            r = client.get(path, params={"as_of": value})
+            assert r.status_code == 422, (path, value)
+            assert f"as_of: 日付として読めません({value})。" in r.text.replace("&lt;", "<").replace("&gt;", ">"), value
+    for value in ("2019-03-31", " 2019-03-31 ", "平成31年3月31日", "H31.3.31", "2019/3/31", "２０１９-03-31"):
+        assert client.get("/kpis", params={"as_of": value}).status_code == 200, value

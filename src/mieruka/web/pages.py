@@ -84,9 +84,15 @@ def read_as_of(as_of: str | None) -> date | None:
     try:
         parsed = date.fromisoformat(text)
     except ValueError:
-        from mieruka.jp import parse_date
+        from mieruka.jp.dates import find_periods
+        from mieruka.jp.text import normalise_text
 
-        parsed = parse_date(text)
+        # the whole text one date: parse_date's first date anywhere would read "9999-12-31 2019-03-31" (whose first
+        # date is out of bounds, so skipped) or "abc2019-03-31xyz" as 2019-03-31
+        cell = normalise_text(text)  # width and spaces folded; not prepare_cell, which drops "<...>" as a tag
+        periods = find_periods(cell)
+        whole = len(periods) == 1 and not cell[:periods[0].start].strip() and not cell[periods[0].end:].strip()
+        parsed = periods[0].point() if whole else None
     if parsed is None:
         raise RequestRefused(422, "bad_date", field="as_of", value=text[:40])
     return bounded_as_of(parsed, text)
