@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 import webdata
@@ -337,3 +337,43 @@ def test_pages_finished_by_worker_processes_are_those_the_crawl_makes(tmp_path):
     def readable(m):
         return {n: [p[0], p[1], [m["links"][i] for i in p[2]]] for n, p in m["pages"].items()}
     assert readable(m1) == readable(m2)
+
+
+def test_an_open_round_s_drafts_change_no_published_version(tmp_path):
+    """What publish compares between runs: an open round, its reports and their versions, evidence, a local body's
+    draft answer, a password change and the change counter show on no public page, so they leave the versions as they
+    were; the round's rows count once it is published, and an account's shown name counts."""
+    from datetime import date, datetime, timezone
+
+    from mieruka.storage import models as m
+    from mieruka.storage.cycle_models import Report, ReportVersion, Round, User
+
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    webdata.build(url)
+
+    def versions():
+        with storage.session_scope(url) as s:
+            return publish_versions(s)
+    before = versions()
+    with storage.session_scope(url, write=True) as s:
+        kpi_id = s.scalars(select(m.Kpi.id).order_by(m.Kpi.id)).first()
+        rnd = Round(name="2019年度 進捗報告", as_of=date(2019, 3, 31), deadline=date(2019, 5, 31), opened_by="jimu")
+        s.add(rnd)
+        s.flush()
+        report = Report(round_id=rnd.id, kpi_id=kpi_id, actual_text="999団体", value=999.0, updated_by="somu")
+        s.add(report)
+        s.flush()
+        s.add(ReportVersion(report_id=report.id, version=1, actor="somu", via="web", action="save", changes={"value": [None, 999]}))
+        user = User(login="somu", display_name="総務 太郎", password_hash="x", role="reporter")
+        s.add(user)
+    after_user = versions()
+    assert after_user["kpis"] == before["kpis"] and after_user["shape"] == before["shape"]
+    assert after_user["rest"] != before["rest"]  # a new account's name may appear in a history
+    with storage.session_scope(url, write=True) as s:
+        s.scalars(select(User)).one().password_hash = "y"
+        r = s.scalars(select(Report)).one()
+        r.actual_text, r.value = "1000団体", 1000.0
+    assert versions() == after_user  # drafts and a password change: nothing public changed
+    with storage.session_scope(url, write=True) as s:
+        s.scalars(select(Round)).one().published_at = datetime(2019, 6, 1, tzinfo=timezone.utc)
+    assert versions()["rest"] != after_user["rest"]

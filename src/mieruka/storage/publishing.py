@@ -172,7 +172,15 @@ def policy_indicator_rows(session: Session, document_id: int) -> list[dict]:
 # What a published page can show of one KPI: its own row and the rows that hang from it.
 _PER_KPI_TABLES = ("kpis", "kpi_appearances", "baselines", "targets", "observations", "ratings", "kpi_summaries")
 # What no public page shows: sign-in state, secrets, security log. Everything else counts as "the rest".
-_NOT_PUBLISHED_TABLES = ("app_secrets", "security_log", "sign_in_attempts", "web_sessions")
+# Tables no public page reads: secrets and sign-ins, the change counter bumped by every write, and what the cycle keeps
+# from the public (evidence files, local bodies' draft answers: an approved answer is written to survey_responses).
+_NOT_PUBLISHED_TABLES = ("app_secrets", "security_log", "sign_in_attempts", "web_sessions", "change_counter",
+                         "report_evidence", "survey_answers", "survey_answer_versions")
+# A round's rows are public once it is published: an open round's drafts change no public page.
+_PUBLISHED_ROUND_ROWS = {"rounds": "id", "reports": "round_id", "round_values": "round_id", "survey_requests": "round_id"}
+_PUBLISHED_REPORT_ROWS = ("report_versions", "report_steps")
+# What public pages show of an account (a history names who approved): not its password hash, role or state.
+_PUBLISHED_COLUMNS = {"users": ("id", "login", "display_name")}
 # The columns of a KPI and its ratings that lists and their filters show of KPIs they do not name (facets, counts).
 _SHAPE_COLUMNS = {"kpis": ("id", "tier", "parent_id", "reform_item_id", "organisation_id", "direction", "unit"),
                   "ratings": ("kpi_id", "scheme", "code", "official")}
@@ -195,7 +203,11 @@ def publish_versions(session: Session) -> dict:
         if table.name in _NOT_PUBLISHED_TABLES or table.name not in present:
             continue
         order = list(table.primary_key.columns) or list(table.columns)
-        if table.name in _PER_KPI_TABLES:
+        if table.name in _PUBLISHED_ROUND_ROWS or table.name in _PUBLISHED_REPORT_ROWS or table.name in _PUBLISHED_COLUMNS:
+            rest.update(table.name.encode("utf-8"))
+            for row in conn.execute(_published_rows(table).order_by(*order)):
+                rest.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
+        elif table.name in _PER_KPI_TABLES:
             key = table.c.id if table.name == "kpis" else table.c.kpi_id
             for row in conn.execute(select(table).order_by(key, *order)):
                 kpi_id = row._mapping[key.name]
@@ -213,3 +225,15 @@ def publish_versions(session: Session) -> dict:
                 rest.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
     return {"kpis": {k: d.hexdigest()[:16] for k, d in per_kpi.items()}, "shape": shape.hexdigest(),
             "rest": rest.hexdigest()}
+
+
+def _published_rows(table):
+    """What of a cycle table the public pages can show: rows of published rounds, an account's name."""
+    from mieruka.storage.cycle_models import Report, Round
+
+    if table.name in _PUBLISHED_COLUMNS:
+        return select(*(table.c[c] for c in _PUBLISHED_COLUMNS[table.name]))
+    published = select(Round.id).where(Round.published_at.is_not(None))
+    if table.name in _PUBLISHED_ROUND_ROWS:
+        return select(table).where(table.c[_PUBLISHED_ROUND_ROWS[table.name]].in_(published))
+    return select(table).where(table.c.report_id.in_(select(Report.id).where(Report.round_id.in_(published))))
