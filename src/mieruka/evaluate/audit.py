@@ -560,30 +560,37 @@ def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
                 overdue.append((due, a, own))
         if not overdue:
             continue
-        due = min(d for d, _, _ in overdue)
         day, latest = max(actuals, key=lambda x: x[0]) if actuals else (None, None)
-        if latest:
-            when = (day, latest.get("as_of_precision"), latest.get("text") or "")
-        # an actual printed without a date says so: the document's date stands in for it, never silently
-        undated = latest is not None and not latest.get("as_of")
-        when_ja = f"日付の記載なし、資料の日付{day}で扱う" if undated else (_d(*when) if latest else "")
-        when_en = f"no date printed, taken as of the document's date {day}" if undated else (_d_en(*when) if latest else "")
-        have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({when_ja}、{at(latest.get('source'))})" \
-            if latest else "実績はまだない"
-        have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({when_en}, " \
-                  f"{at_en(latest.get('source'))})" if latest else "there is no actual yet"
-        said = overdue[0][1]
-        # written as precisely as announced: 2018年3月頃 → 2018年3月, 翌年度末 → 2018年度末
-        precision = said.get("next_measurement_precision") or precision_of(said.get("next_measurement"), due)
-        out.append(Finding(
-            "stale", kpi["id"], kpi["name"],
-            f"次回の把握時期「{said.get('next_measurement')}」（{_d(due, precision)}、{at(said.get('source'))}）を"
-            f"{as_of}時点で過ぎたが、新しい実績がない。{have}",
-            f"the next measurement announced as \"{said.get('next_measurement')}\" ({_d_en(due, precision)}, "
-            f"{at_en(said.get('source'))}) "
-            f"is past as of {as_of}, with no newer actual; {have_en}",
-            _cite(*(a.get("source") for _, a, _ in overdue), latest.get("source") if latest else None)))
+        out.append(stale_finding(kpi, [(d, a) for d, a, _ in overdue], latest, day, as_of))
     return out
+
+
+def stale_finding(kpi: dict, overdue: list[tuple[date, dict]], latest: dict | None, day: date | None,
+                  as_of: date) -> Finding:
+    """The stale finding of a KPI whose announced measurements (due date, appearance) are overdue; latest is its
+    newest actual (None: none yet), day the date it counts as of."""
+    due = min(d for d, _ in overdue)
+    if latest:
+        when = (day, latest.get("as_of_precision"), latest.get("text") or "")
+    # an actual printed without a date says so: the document's date stands in for it, never silently
+    undated = latest is not None and not latest.get("as_of")
+    when_ja = f"日付の記載なし、資料の日付{day}で扱う" if undated else (_d(*when) if latest else "")
+    when_en = f"no date printed, taken as of the document's date {day}" if undated else (_d_en(*when) if latest else "")
+    have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({when_ja}、{at(latest.get('source'))})" \
+        if latest else "実績はまだない"
+    have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({when_en}, " \
+              f"{at_en(latest.get('source'))})" if latest else "there is no actual yet"
+    said = overdue[0][1]
+    # written as precisely as announced: 2018年3月頃 → 2018年3月, 翌年度末 → 2018年度末
+    precision = said.get("next_measurement_precision") or precision_of(said.get("next_measurement"), due)
+    return Finding(
+        "stale", kpi["id"], kpi["name"],
+        f"次回の把握時期「{said.get('next_measurement')}」（{_d(due, precision)}、{at(said.get('source'))}）を"
+        f"{as_of}時点で過ぎたが、新しい実績がない。{have}",
+        f"the next measurement announced as \"{said.get('next_measurement')}\" ({_d_en(due, precision)}, "
+        f"{at_en(said.get('source'))}) "
+        f"is past as of {as_of}, with no newer actual; {have_en}",
+        _cite(*(a.get("source") for _, a in overdue), latest.get("source") if latest else None))
 
 
 def _any_newer(actuals: list[tuple], own: list[tuple], doc_date: date | None) -> bool:

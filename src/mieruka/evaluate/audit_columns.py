@@ -12,11 +12,10 @@ from typing import Callable
 
 import numpy as np
 
-from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _d, _d_en, _involved, at, at_en,
-                                    num, num_en, code_key)
+from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _involved, at, at_en, num, num_en,
+                                    code_key, stale_finding)
 from mieruka.evaluate.fast import Observations, _doc_days
 from mieruka.evaluate.series import doc_key
-from mieruka.jp.dates import precision_of
 from mieruka.jp.printed import announced_due
 
 _FINAL, _PRELIMINARY, _FORECAST = 1, 2, 3
@@ -306,29 +305,9 @@ def stale(kpis: list[dict], cols: Columns, dates: dict, as_of: date) -> list[Fin
     fetched = cols.rows(sorted({int(o.oid[j]) for _, _, j in overdue_of if j is not None}))
     out = []
     for kpi, overdue, j in overdue_of:
-        due = min(d for d, _ in overdue)
         latest = fetched[int(o.oid[j])] if j is not None else None
-        if latest:
-            day = latest.get("as_of") or dates.get(doc_key(latest.get("source")))
-            when = (day, latest.get("as_of_precision"), latest.get("text") or "")
-        # an actual printed without a date says so: the document's date stands in for it, never silently
-        undated = latest is not None and not latest.get("as_of")
-        when_ja = f"日付の記載なし、資料の日付{day}で扱う" if undated else (_d(*when) if latest else "")
-        when_en = f"no date printed, taken as of the document's date {day}" if undated else (_d_en(*when) if latest else "")
-        have = f"最新の実績は{num(latest['value'], latest.get('unit'))}({when_ja}、{at(latest.get('source'))})" \
-            if latest else "実績はまだない"
-        have_en = f"the latest actual is {num_en(latest['value'], latest.get('unit'))} ({when_en}, " \
-                  f"{at_en(latest.get('source'))})" if latest else "there is no actual yet"
-        said = overdue[0][1]
-        precision = said.get("next_measurement_precision") or precision_of(said.get("next_measurement"), due)
-        out.append(Finding(
-            "stale", kpi["id"], kpi["name"],
-            f"次回の把握時期「{said.get('next_measurement')}」（{_d(due, precision)}、{at(said.get('source'))}）を"
-            f"{as_of}時点で過ぎたが、新しい実績がない。{have}",
-            f"the next measurement announced as \"{said.get('next_measurement')}\" ({_d_en(due, precision)}, "
-            f"{at_en(said.get('source'))}) "
-            f"is past as of {as_of}, with no newer actual; {have_en}",
-            _cite(*(a.get("source") for _, a in overdue), latest.get("source") if latest else None)))
+        day = (latest.get("as_of") or dates.get(doc_key(latest.get("source")))) if latest else None
+        out.append(stale_finding(kpi, overdue, latest, day, as_of))
     return out
 
 
