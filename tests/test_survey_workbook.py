@@ -168,4 +168,4 @@ def test_another_body_a_stale_file_and_a_submitted_row_are_refused(db):
         buf = io.BytesIO()
         other.save(buf)
         imported(db, buf.getvalue())
-    assert caught.value.lines("ja")[0].startswith("シート「回答」: kaitou.xlsx: mieruka が作った調査の様式ではありません")
+    assert caught.value.lines("ja")[0].startswith("kaitou.xlsx: mieruka が作った調査の様式ではありません")

@@ -368,7 +368,7 @@ def _instructions(ws, rnd: Round, orgs: list[str], lang: str) -> None:
 
 @dataclass
 class CellError:
-    sheet: str
+    sheet: str | None  # None: the file as a whole (too large, not a workbook, not one of ours)
     row: int | None
     column: str | None
     ja: str
@@ -381,9 +381,12 @@ class CellError:
         if self.column:
             name, col = _label(self.column, lang, self.sheet), letter(self.column, self.sheet)
             where.append(f"{col}列({name})" if lang == "ja" else f"column {col} ({name})")
+        message = self.ja if lang == "ja" else self.en
+        if self.sheet is None:
+            return message
         place = (f"シート「{self.sheet}」 " if lang == "ja" else f"sheet {self.sheet}, ") + (
             " ".join(where) if lang == "ja" else ", ".join(where))
-        return f"{place.strip(', ')}: {self.ja if lang == 'ja' else self.en}"
+        return f"{place.strip(', ')}: {message}"
 
 
 class WorkbookRefused(WorkflowError):
@@ -411,7 +414,7 @@ class Imported:
     steps_saved: list[int] = field(default_factory=list)
 
 
-def _whole(ja: str, en: str, status: int = 422, sheet: str = SHEET) -> WorkbookRefused:
+def _whole(ja: str, en: str, status: int = 422, sheet: str | None = SHEET) -> WorkbookRefused:
     return WorkbookRefused([CellError(sheet, None, None, ja, en)], status)
 
 
@@ -510,23 +513,26 @@ def read_book(raw: bytes, file_name: str, kind: BookKind) -> tuple[dict, dict[st
     def whole(ja, en, status=422):
         return _whole(ja, en, status, kind.sheet)
 
+    def file_refused(ja, en, status=422):  # before any sheet was opened: the file, not a sheet, is named
+        return _whole(ja, en, status, None)
+
     if len(raw) > MAX_BYTES:
-        raise whole(f"{file_name}: ファイルが大きすぎます(上限 {MAX_BYTES // 2**20} MB)。",
+        raise file_refused(f"{file_name}: ファイルが大きすぎます(上限 {MAX_BYTES // 2**20} MB)。",
                     f"{file_name}: the file is larger than the limit of {MAX_BYTES // 2**20} MB.", 413)
     try:
         check_xlsx_size(raw, max_expanded=MAX_EXPANDED)
     except XlsxTooLarge as exc:
-        raise whole(f"{file_name}: 展開すると大きすぎます({exc})。", f"{file_name}: {exc}", 413) from None
+        raise file_refused(f"{file_name}: 展開すると大きすぎます({exc})。", f"{file_name}: {exc}", 413) from None
     try:
         # formulas read as their text (data_only would give None for a file saved without cached values, and a
         # formula typed over a saved value would clear it): the cells' own rules then refuse them by name
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds for a damaged file
-        raise whole(f"{file_name}: Excel のブック(.xlsx)として開けません。",
+        raise file_refused(f"{file_name}: Excel のブック(.xlsx)として開けません。",
                     f"{file_name}: cannot be opened as an Excel workbook (.xlsx).") from None
     try:
         if META not in book.sheetnames or kind.sheet not in book.sheetnames:
-            raise whole(f"{file_name}: {kind.not_ours[0]}", f"{file_name}: {kind.not_ours[1]}")
+            raise file_refused(f"{file_name}: {kind.not_ours[0]}", f"{file_name}: {kind.not_ours[1]}")
         meta = {}
         for row in book[META].iter_rows(min_row=1, max_row=20, max_col=2, values_only=True):
             if row and row[0]:
