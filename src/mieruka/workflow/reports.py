@@ -107,13 +107,18 @@ class Conflict(WorkflowError):
                          "Someone else saved this report first. Both values are shown: check them and save again.")
         self.report_id = report.id
         self.version = report.version
-        self.rows = [{"field": f, "mine": mine.get(f), "theirs": theirs.get(f)} for f in FIELDS
+        self.rows = [{"field": f, "mine": as_typed(mine.get(f)), "theirs": as_typed(theirs.get(f))} for f in FIELDS
                      if f in mine and _same(mine.get(f)) != _same(theirs.get(f))]
         self.mine, self.theirs, self.by, self.at = mine, theirs, by, at
 
 
 def _same(v):
     return "" if v is None else str(v)
+
+
+def as_typed(value):
+    """A value as a person would type it beside another: 999, not the stored 999.0."""
+    return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 1e15 else value
 
 
 def values(report: Report) -> dict:

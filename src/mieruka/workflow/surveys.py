@@ -17,7 +17,7 @@ from mieruka.storage import survey_rounds as store
 from mieruka.storage import workflow as rounds_store
 from mieruka.storage.survey_round_models import SurveyAnswer, SurveyAnswerVersion, SurveyRequest
 from mieruka.workflow.reports import (MAX_TEXT, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, InvalidReport, NotAllowed, WorkflowError,
-                                      as_of_refusal, moved, state_label)
+                                      as_of_refusal, as_typed, moved, state_label)
 
 FIELDS = SURVEY_FIELDS  # adopted, year_started, cost_before, cost_after, population
 LABELS = {"adopted": ("導入", "adopted"), "year_started": ("開始年度", "year started"),
@@ -56,7 +56,7 @@ class AnswerConflict(WorkflowError):
                          "Someone else saved this answer first. Both values are shown: check them and save again.")
         theirs = values(answer)
         self.version, self.by, self.at, self.mine = answer.version, answer.updated_by, answer.updated_at, mine
-        self.rows = [{"field": f, "mine": mine.get(f), "theirs": theirs.get(f)} for f in FIELDS
+        self.rows = [{"field": f, "mine": as_typed(mine.get(f)), "theirs": as_typed(theirs.get(f))} for f in FIELDS
                      if f in mine and mine.get(f) != theirs.get(f)]
 
 
