@@ -259,3 +259,9 @@ def test_an_upload_route_allows_its_file_limit_and_refuses_past_it(site):
     r = site.post("/my/workbook", content=b"z" * (10 * 2**20 + 64 * 1024 + 1),
                   headers={"content-type": "multipart/form-data; boundary=x"}, follow_redirects=False)
     assert r.status_code == 413
+    # an upload route names the file's limit, in the page's language, not the form text's
+    assert "送られたファイルが大きすぎます(上限はおよそ10MB)" in page_error(r)
+    r = site.post("/reports/7/evidence?lang=en", content=b"z" * (10 * 2**20 + 64 * 1024 + 1),
+                  headers={"content-type": "multipart/form-data; boundary=x"}, follow_redirects=False)
+    assert r.status_code == 413 and "The file sent is too large (at most about 10 MB)" in page_error(r)
+    assert "shorten the form" not in page_error(r)

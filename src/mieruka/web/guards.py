@@ -330,8 +330,11 @@ def body_limit(path: str) -> int:
 async def bounded_body(scope: Scope, receive: Receive) -> tuple[RequestRefused | None, Receive]:
     """The request's body read here up to the path's limit (a declared length past it refused unread), then given
     to the app as it came; a 413 past the limit, so no route reads an unbounded body."""
-    limit = body_limit(scope.get("path", ""))
-    too_large = RequestRefused(413, "body_too_large", limit=limit // 1024)
+    path = scope.get("path", "")
+    limit = body_limit(path)
+    # an upload route's body is mostly its file: say how large a file may be, not to shorten a form's text
+    too_large = (RequestRefused(413, "upload_too_large", limit=limit // 2**20) if UPLOAD_PATHS.match(path)
+                 else RequestRefused(413, "body_too_large", limit=limit // 1024))
     declared = dict(scope.get("headers", [])).get(b"content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         return too_large, receive
