@@ -18,7 +18,6 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 LOADED_OTHERWISE = {
     "plotly": "its plotly.min.js is served from the installed package (web/routers/assets.py)",
     "psycopg": "SQLAlchemy's driver for postgresql+psycopg:// URLs",
-    "python-multipart": "FastAPI's reader of the sign-in and report forms (Form parameters)",
     "httpx2": "the transport of Starlette's TestClient, which mieruka publish renders every page through",
     "sudachidict-core": "the dictionary SudachiPy opens by name (Dictionary(dict=\"core\")) in jp/readings.py",
 }

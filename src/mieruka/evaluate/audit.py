@@ -60,7 +60,8 @@ def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: 
     dates: the documents' dates when kpis is a part of the database (evaluate.stored passes them); recomputed: the
     published ratings already rated again in bulk (see recompute_requests); texts: running text of no KPI that counts
     something two ways (storage.ratings.count_text_rows); columns: the KPIs' observations as arrays
-    (evaluate.audit_columns), when their dicts hold only those the checks read one by one."""
+    (an evaluate.audit_columns.Columns, which works out value conflicts and stale figures on them), when their dicts
+    hold only those the checks read one by one."""
     dates = dates if dates is not None else document_dates(kpis)
     findings: list[Finding] = []
     for scheme in schemes:
@@ -68,17 +69,12 @@ def audit(kpis: list[dict], schemes: list[Scheme], as_of: date, policy_results: 
             findings += rating_findings(kpis, scheme, dates, as_of, recomputed)
             findings += rollup_findings(kpis, scheme, dates, policy_results or [], as_of, recomputed)
     findings += rating_conflicts(kpis)
-    if columns is not None:
-        from mieruka.evaluate import audit_columns
-
-        findings += audit_columns.value_conflicts(kpis, columns)
-    else:
-        findings += value_conflicts(kpis)
+    findings += value_conflicts(kpis) if columns is None else columns.value_conflicts(kpis)
     findings += target_conflicts(kpis, dates)
     findings += target_revisions(kpis, dates)
     findings += later_document_revisions(kpis, dates)
     findings += target_overdue(kpis, dates)
-    findings += stale(kpis, dates, as_of) if columns is None else audit_columns.stale(kpis, columns, dates, as_of)
+    findings += stale(kpis, dates, as_of) if columns is None else columns.stale(kpis, dates, as_of)
     findings += tier_conflicts(kpis)
     findings += percent_mismatches(kpis)
     findings += office_conflicts(kpis)

@@ -65,6 +65,13 @@ class Columns:
     def __post_init__(self):
         self._sources: dict = {}
 
+    # what evaluate.audit.audit asks of the columns it is given (it names no module above its own)
+    def value_conflicts(self, kpis: list[dict]) -> list[Finding]:
+        return value_conflicts(kpis, self)
+
+    def stale(self, kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
+        return stale(kpis, self, dates, as_of)
+
     def source(self, doc: int, line: int) -> dict | None:
         """The source dict of a row (one per document and line, as storage.queries.kpi_rows shares them)."""
         if doc < 0:

@@ -504,12 +504,11 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
         """The batch to direct; with workers, they finish and write its pages too (the crawl's process is one core)."""
         if not hasattr(direct, "submit"):
             return _done(direct.render(urls))
-        from mieruka.publish.finishing import Finisher
-
-        finisher = Finisher(out, at, exclude, pdf, deps is not None, {k: names[k] for k in urls},
-                            {names[k]: writer.previous[names[k]] for k in urls
-                             if names[k] in writer.previous and names[k] in writer.present})
-        return direct.submit(urls, finisher)
+        # what a publish.finishing.Finisher is made of: the renderer (web, above this layer) makes it in its worker
+        finish = (out, at, exclude, pdf, deps is not None, {k: names[k] for k in urls},
+                  {names[k]: writer.previous[names[k]] for k in urls
+                   if names[k] in writer.previous and names[k] in writer.present})
+        return direct.submit(urls, finish)
 
     while queue or batch or pending:
         if queue:

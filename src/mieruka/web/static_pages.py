@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from mieruka import storage
+from mieruka.publish.finishing import Finisher
 from mieruka.publish.reports import MEDIA, kpi_sheet_of
 from mieruka.storage.local_bodies import survey_kpis
 from mieruka.storage.overview import rating_rows
@@ -62,10 +63,12 @@ class KpiPages:
         self._pool = None
         _keep_templates()
 
-    def submit(self, urls: list[tuple[str, tuple]], finisher=None) -> Future:
+    def submit(self, urls: list[tuple[str, tuple]], finish: tuple | None = None) -> Future:
         """render(urls), in a worker process when there are workers (a future either way). There, the other URLs
-        handles() took (a local body's pages) are asked of the worker's own application, and with a finisher
-        (publish.finishing) each page is finished and written by the worker: the answer is then what it recorded."""
+        handles() took (a local body's pages) are asked of the worker's own application, and with finish (the
+        arguments of a publish.finishing.Finisher) each page is finished and written by the worker: the answer is
+        then what it recorded."""
+        finisher = None if finish is None else Finisher(*finish)
         if self.workers <= 1 or (self._pool is None and len(urls) < self.pool_from):
             done: Future = Future()
             done.set_result(self.render(urls))
