@@ -532,13 +532,18 @@ def target_overdue(kpis: list[dict], dates: dict) -> list[Finding]:
     return out
 
 
+def overdue_announcements(kpi: dict, as_of: date) -> list[tuple[date, dict]]:
+    """(due date, appearance) of each next measurement a document announced for the KPI that is due before as_of."""
+    due_at = [(a.get("next_measurement_date") or announced_due(a.get("next_measurement")), a)
+              for a in kpi.get("appearances", [])]
+    return [(due, a) for due, a in due_at if due is not None and due < as_of]
+
+
 def stale(kpis: list[dict], dates: dict, as_of: date) -> list[Finding]:
     """The next measurement a document announced is due by as_of, yet no newer actual has been published."""
     out = []
     for kpi in kpis:
-        due_at = [(a.get("next_measurement_date") or announced_due(a.get("next_measurement")), a)
-                  for a in kpi.get("appearances", [])]
-        due_at = [(due, a) for due, a in due_at if due is not None and due < as_of]
+        due_at = overdue_announcements(kpi, as_of)
         if not due_at:
             continue
         # (day, observation) of each actual: an undated actual counts as of its document's date

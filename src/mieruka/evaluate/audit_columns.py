@@ -13,10 +13,9 @@ from typing import Callable
 import numpy as np
 
 from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _involved, at, at_en, num, num_en,
-                                    code_key, stale_finding)
+                                    code_key, overdue_announcements, stale_finding)
 from mieruka.evaluate.fast import Observations, _doc_days
 from mieruka.evaluate.series import doc_key
-from mieruka.jp.printed import announced_due
 
 _FINAL, _PRELIMINARY, _FORECAST = 1, 2, 3
 _STATUS = {"final": _FINAL, "preliminary": _PRELIMINARY, "forecast": _FORECAST}
@@ -290,9 +289,7 @@ def stale(kpis: list[dict], cols: Columns, dates: dict, as_of: date) -> list[Fin
     o = cols.observations
     overdue_of = []
     for kpi in kpis:
-        due_at = [(a.get("next_measurement_date") or announced_due(a.get("next_measurement")), a)
-                  for a in kpi.get("appearances", [])]
-        due_at = [(due, a) for due, a in due_at if due is not None and due < as_of]
+        due_at = overdue_announcements(kpi, as_of)
         if not due_at:
             continue
         a_, b_ = cols.start.get(kpi["id"], (0, 0))
