@@ -117,7 +117,7 @@ def test_a_correction_is_a_new_edition_naming_the_one_it_corrects(db):
                        ("publish", "sec", f"{ROUND}(訂正1)"), ("correction_open", "sec", f"{ROUND}(訂正1)(訂正1)")]
         chain = [(v.action, v.actor) for v in s.scalars(select(ReportVersion).where(ReportVersion.report_id == copy.id)
                                                        .order_by(ReportVersion.id))]
-        assert chain == [("correct", "sec"), ("save", "sec"), ("approve", "sec"), ("publish", "sec")]
+        assert chain == [("correct", "sec"), ("amend", "sec"), ("publish", "sec")]  # one amendment, one version
 
 
 def current(s, kpi_id=1):
@@ -220,12 +220,22 @@ def test_the_shell_corrects_amends_and_publishes(tmp_path):
     assert wrong.exit_code == 1 and "'colour=red': give field=value" in wrong.stderr
     amended = run("round", "amend", "2", "1", "actual_text=331団体 (2018年4月速報値)", "--as", "sec")
     assert amended.exit_code == 0, amended.stderr
+    # the copy was version 1: one amendment is one version, each time (it was 3, then 7)
+    assert amended.stdout == "amended and approved report 5 (KPI 1), version 2\n"
+    again = run("round", "amend", "2", "1", "actual_text=331団体 (2018年4月速報値)", "proposed_rating=A", "--as", "sec")
+    assert again.stdout == "amended and approved report 5 (KPI 1), version 3\n", again.stderr
     assert run("round", "publish", "2", "--as", "sec").exit_code == 0
     with storage.session_scope(f"sqlite:///{db}") as s:
         [row] = rounds.changes(s, rounds.get(s, 2))["kpis"]
         assert (row["old_actual"]["value"], row["new_actual"]["value"]) == (330.0, 331.0)
-        assert [(v.action, v.via) for v in s.scalars(select(ReportVersion).where(ReportVersion.report_id == 5)
-                                                     .order_by(ReportVersion.id))][:1] == [("correct", "cli")]
+        versions = s.scalars(select(ReportVersion).where(ReportVersion.report_id == 5)
+                             .order_by(ReportVersion.id)).all()
+        assert [(v.version, v.action, v.via, sorted(v.changes)) for v in versions[:3]] == [
+            (1, "correct", "cli", ["state"]),
+            (2, "amend", "cli", ["actual_text", "approved_at", "approved_by", "state", "value"]),
+            (3, "amend", "cli", ["approved_at", "proposed_rating"])]
+        assert versions[1].changes["value"] == [330.0, 331.0] and versions[1].changes["state"] == [
+            "submitted", "approved"]
 
 
 def test_the_overview_s_changes_leave_out_a_value_its_correction_replaced(db):

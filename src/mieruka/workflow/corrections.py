@@ -78,31 +78,38 @@ def _next_name(session: Session, corrected: Round) -> str:
 def amend(session: Session, p: Principal, rnd: Round, kpi_id: int, form: dict, approve_target: bool = False,
           via: str = "cli") -> Report:
     """Change a correction's report of one KPI (fields as the report form reads them) and approve it: what the
-    correction will publish for that KPI."""
+    correction will publish for that KPI. One amendment is one version: the report's history shows the change once,
+    not as a return, a resubmission, a save and an approval the secretariat never made one by one."""
     from mieruka.workflow import reports
 
+    if p.role != "secretariat":
+        raise NotAllowed("訂正は事務局が行います。", "Only the secretariat amends a correction.")
     if rnd.corrects_round_id is None:
         raise WorkflowError(f"ラウンド「{rnd.name}」は訂正ではありません。", f"The round {rnd.name!r} is not a correction.")
+    if rnd.state == "published":
+        raise WorkflowError(f"訂正「{rnd.name}」は公表済みです。", f"The correction {rnd.name!r} is published already.")
     found = store.reports(session, round_id=rnd.id, kpi_id=kpi_id)
     if not found:
         raise WorkflowError(f"訂正「{rnd.name}」に KPI {kpi_id} の報告はありません。",
                             f"The correction {rnd.name!r} has no report of KPI {kpi_id}.")
     report = found[0]
-    if report.state == "approved":
-        reports.return_report(session, p, report, "訂正のため変更 / changed for the correction", report.version, via)
-    if report.state == "returned":
-        report_state_submitted(session, p, report, via)
-    reports.save(session, p, report, form, report.version, via)
-    reports.approve(session, p, report, report.version, approve_target=approve_target, via=via)
+    fields, problems = reports.read_fields(form)
+    if problems:
+        raise reports.InvalidReport(problems)
+    was_target = report.target_approved
+    changes = reports.moved(report, "approved", approved_by=p.login, approved_at=now(), return_comment=None)
+    changes.update(reports._changed(report, fields))
+    if report.target_value is None:
+        target = None
+    elif approve_target:
+        target = True
+    else:  # an unchanged target keeps the approval the corrected edition published with it
+        target = None if report.target_approved is None else was_target
+    report.target_approved = target
+    changes["target_approved"] = (was_target, target)
+    changes = {k: v for k, v in changes.items() if v[0] != v[1]}
+    reports._record(session, report, p.login, via, "amend", changes)
     return report
-
-
-def report_state_submitted(session: Session, p: Principal, report: Report, via: str) -> None:
-    """A returned correction report back to submitted (the correction round is closed to reporters, so the
-    secretariat resubmits it itself)."""
-    from mieruka.workflow.reports import _transition
-
-    _transition(session, report, p.login, via, "submit", "submitted", submitted_by=p.login, submitted_at=now())
 
 
 def lineage(session: Session, rnd: Round) -> dict:

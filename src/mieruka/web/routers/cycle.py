@@ -491,7 +491,7 @@ def history_context(kpi: dict, chain: list[dict], staff: bool, lang: str) -> dic
 ACTIONS = {"open": ("ラウンド開始", "round opened"), "save": ("保存", "saved"), "submit": ("提出", "submitted"),
            "return": ("差戻し", "returned"), "approve": ("承認", "approved"), "publish": ("公表", "published"),
            "attach": ("証拠資料の添付", "evidence attached"), "detach": ("証拠資料の削除", "evidence removed"),
-           "correct": ("訂正の開始", "correction opened")}
+           "correct": ("訂正の開始", "correction opened"), "amend": ("訂正", "amended")}
 
 
 def _actions(lang: str) -> dict[str, str]:
