@@ -181,3 +181,45 @@ def test_the_survey_workbook_through_the_pages(site):
         row = s.get(SurveyAnswer, answer_id(url, EBINA))
         assert (row.state, row.adopted, row.year_started, row.version, row.updated_by) == ("submitted", True, 2016, 3,
                                                                                             "ebina")
+
+
+def _cells(raw: bytes) -> dict:
+    """Every sheet of a workbook as what an office sees and reads back: state, protection, values, drop-downs."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(raw))
+    return {ws.title: (ws.sheet_state, ws.protection.sheet, list(ws.iter_rows(values_only=True)),
+                       [(c.coordinate, c.protection.locked) for row in ws.iter_rows() for c in row],
+                       sorted((str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation))
+            for ws in book.worksheets}
+
+
+def test_the_shell_writes_the_survey_workbook_the_page_gives(site, tmp_path):
+    from typer.testing import CliRunner
+
+    from mieruka.cli import load_commands
+
+    app, url, _ = site
+    sec, ebina = signed_in(app, "sec"), signed_in(app, "ebina")
+    assert post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="2019-04-01").status_code == 303
+    cli, runner = load_commands(), CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["survey", "workbook", *args, "--db", url])
+
+    for client, login, survey, lang in ((ebina, "ebina", "1", "ja"), (sec, "sec", "窓口委託", "en")):
+        out = tmp_path / f"{login}.xlsx"
+        done = run(survey, "--as", login, "--lang", lang, "-o", str(out))
+        assert done.exit_code == 0 and done.stdout == f"{out}\n", done.stderr
+        page = client.get("/surveys/1/workbook" + ("?lang=en" if lang == "en" else ""))
+        assert page.status_code == 200 and _cells(out.read_bytes()) == _cells(page.content)
+    mine, everyone = (_cells((tmp_path / f"{x}.xlsx").read_bytes())["回答"][2] for x in ("ebina", "sec"))
+    assert [r[1] for r in mine[1:]] == [EBINA] and len(everyone) == 1 + 1741 and everyone[0][5] == "adopted (○/×)"
+    unknown = run("99", "--as", "sec")
+    assert unknown.exit_code == 1 and "no survey 99: the /surveys page lists the surveys asked" in unknown.stderr
+    named = run("住民票", "--as", "sec")
+    assert named.exit_code == 1 and "no survey of '住民票'" in named.stderr
+    refused = run("1", "--as", "nobody")
+    assert refused.exit_code == 1 and "--as: no active account 'nobody'" in refused.stderr

@@ -379,3 +379,58 @@ def link_cases_cmd(db: str = DbOption, fmt: Format = FormatOption) -> None:
     err.print(f"local bodies: {synced['total']} ({synced['added']} added, {synced['updated']} updated); "
               f"{len(unresolved)} case name(s) not resolved", highlight=False)
     print_rows(unresolved, fmt, columns=["case_id", "name", "error"])
+
+
+@survey_app.command("workbook")
+def survey_workbook_cmd(
+    survey: str = typer.Argument(..., help="The survey asked in a round: its id or its initiative (e.g. 窓口委託)"),
+    actor: str = typer.Option(..., "--as", help="The login of the local body's account (its own answer) or the "
+                                                "secretariat's (every municipality's)"),
+    out: Path = typer.Option(None, "--output", "-o", help="File to write (default: the workbook's own name here)"),
+    lang: str = typer.Option("ja", "--lang", help="ja or en: the workbook's headers and instructions"),
+    db: str = DbOption,
+) -> None:
+    """The survey's answer workbook (XLSX) to fill in, the same file the survey page gives the account."""
+    from mieruka.accounts.service import principal
+    from mieruka.storage.accounts import user_by_login
+    from mieruka.workflow import survey_workbook
+    from mieruka.workflow.reports import WorkflowError
+
+    if lang not in ("ja", "en"):
+        fail(f"--lang: {lang!r} is not ja or en")
+    if out is not None and out.is_dir():
+        fail(f"{out} is a folder: give a file name with -o / -o にはファイル名を指定してください")
+    storage.ensure_schema(db)
+    try:
+        with storage.session_scope(db) as session:
+            user = user_by_login(session, actor)
+            if user is None or not user.active:
+                fail(f"--as: no active account {actor!r}")
+            if user.role not in ("local", "secretariat"):
+                fail(f"--as: {actor} is {user.role}; survey workbooks are for local bodies and the secretariat")
+            book = survey_workbook.export(session, principal(session, user), _survey(session, survey), lang)
+    except WorkflowError as exc:
+        fail(exc.message[lang])
+    try:
+        (out or Path(book.file_name)).write_bytes(book.content)
+    except OSError as exc:
+        fail(f"{out or book.file_name}: cannot write ({exc.strerror})")
+    err.print(f"{book.rows} answer(s), {len(book.content):,} bytes", highlight=False)
+    print(out or Path(book.file_name))
+
+
+def _survey(session, ref: str):
+    """The survey request named by id or by initiative (one only: a name asked in several rounds needs the id)."""
+    from mieruka.storage import survey_rounds
+
+    if ref.strip().isdigit():
+        found = survey_rounds.request_by_id(session, int(ref))
+        if found is None:
+            fail(f"no survey {ref}: the /surveys page lists the surveys asked in each round")
+        return found
+    named = [r for r in survey_rounds.requests(session) if r.initiative == ref.strip()]
+    if not named:
+        fail(f"no survey of {ref!r}: the /surveys page lists the surveys asked in each round")
+    if len(named) > 1:
+        fail(f"{len(named)} surveys of {ref!r} (ids {', '.join(str(r.id) for r in named)}): give the id")
+    return named[0]
