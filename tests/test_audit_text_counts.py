@@ -3,6 +3,8 @@ case's summary are read for a count stated two ways, and a disagreement cites th
 l.55, 004 l.123: every such count agrees) and on small documents of the same shape with other numbers."""
 from __future__ import annotations
 
+import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -10,9 +12,10 @@ from mieruka import storage
 from mieruka.evaluate import schemes
 from mieruka.evaluate.audit import audit, text_count_mismatches
 from mieruka.evaluate.stored import audit_bulk
-from mieruka.jp.printed import count_statements
+from mieruka.evaluate.audit_columns import READ_MARKS, text_is_read
+from mieruka.jp.printed import COUNT_MARKS, CUT_MARKS, count_statements, may_count_twice
 from mieruka.loading.documents import ingest_file
-from mieruka.storage.queries import kpi_rows
+from mieruka.storage.queries import kpi_rows, observation_texts
 from mieruka.storage.ratings import count_text_rows, policy_result_rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -69,3 +72,37 @@ def test_small_documents_counts_that_disagree_are_found_citing_their_lines(sqlit
         stored = audit_bulk(s, date(2019, 3, 31))
     for findings in (whole, stored):
         assert [f.sources for f in findings if f.kind == "count_mismatch"] == [f.sources for f in found]
+
+
+def test_a_text_without_count_marks_counts_nothing_and_every_folded_mark_is_one():
+    # every code point NFKC folds into a character a count statement needs (、 。 ・ う) is a mark, & (an entity) too
+    needed = set("、。・う")
+    folded = {chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000
+              and needed & set(unicodedata.normalize("NFKC", chr(c)))}
+    assert folded | {"&"} == set(COUNT_MARKS)
+    assert folded == set("、。・う︑︒﹑｡､･")
+    # a cut printed as a share (「1104億円の削減(2013年度比で29%減)」) needs 減, and nothing else folds into it
+    assert {chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000
+            and "減" in unicodedata.normalize("NFKC", chr(c))} | {"&"} == set(CUT_MARKS)
+    # half-width and entity-written marks still count: the marks are read before the text is prepared
+    for text in ("550団体(2014年4月1日現在､自治体クラウド211団体､単独クラウド339)",
+                 "550団体(2014年4月1日現在&#12289;自治体クラウド211団体&#12289;単独クラウド339)"):
+        assert may_count_twice(text)
+        assert [(c.shape, c.total, c.counted) for c in count_statements(text)] == [("parts", 550, (211, 339))]
+    # a plain figure, as a national database prints a hundred thousand of them, is never prepared
+    assert not may_count_twice("312.4団体 (2014年度)") and count_statements("312.4団体 (2014年度)") == []
+
+
+def test_only_texts_with_a_mark_are_read_from_the_database_and_they_are_every_text_a_check_reads(sqlite_url, seed_file):
+    storage.ensure_schema(sqlite_url)
+    for n in ("000", "001", "002", "003", "004"):
+        ingest_file(seed_file(n), sqlite_url)
+    with storage.session_scope(sqlite_url) as s:
+        ids = [k["id"] for k in kpi_rows(s)]
+        every = observation_texts(s, ids)
+        marked = observation_texts(s, ids, READ_MARKS)
+    assert set(marked) == {t for t in every if t and any(c in t for c in READ_MARKS)}
+    assert len(marked) < len(every)
+    assert {t for t in every if text_is_read(t)} == {t for t in marked if text_is_read(t)}
+    # a figure with a per cent sign and no cut (「45.2% (2014年度)」) is not read: it prints no cut as a share
+    assert not text_is_read("45.2% (2014年度)") and text_is_read("1104億円の削減(2013年度比で20%減)")

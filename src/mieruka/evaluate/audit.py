@@ -15,7 +15,8 @@ from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Point, doc_key, document_dates, pick_baseline, resolve_target, stated_on
 from mieruka.jp import ParseError, fiscal_year_end, parse
 from mieruka.jp.dates import precision_of
-from mieruka.jp.printed import CUT_SHARE as _CUT_SHARE, SUBJECT as _SUBJECT, announced_due, count_statements
+from mieruka.jp.printed import (CUT_SHARE as _CUT_SHARE, SUBJECT as _SUBJECT, announced_due, count_statements,
+                                may_count_twice)
 from mieruka.jp.text import prepare_cell
 
 KINDS = ("rating_mismatch", "rating_conflict", "value_conflict", "target_conflict", "target_revised",
@@ -857,9 +858,14 @@ def _said(c, en: bool = False) -> str:
             f"うち{num(part, c.unit)}が全体の{num(c.total, c.unit)}を上回る")
 
 
-@lru_cache(maxsize=1 << 17)
 def _counts_in(text: str) -> tuple:
-    """count_statements of a text with a digit, kept per text (a national database repeats its texts)."""
+    """count_statements of a text, kept per text that may count something twice (a national database repeats its
+    texts, and most of them are plain figures that need not be prepared at all)."""
+    return _counted(text) if may_count_twice(text) else ()
+
+
+@lru_cache(maxsize=1 << 17)
+def _counted(text: str) -> tuple:
     return tuple(count_statements(text)) if any(c.isdigit() for c in text) else ()
 
 

@@ -224,7 +224,7 @@ def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None
 
     for kpis in kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=kpi_ids):
         ids = [k["id"] for k in kpis]
-        texts = [t for t in observation_texts(session, ids) if audit_columns.text_is_read(t)]
+        texts = [t for t in observation_texts(session, ids, audit_columns.READ_MARKS) if audit_columns.text_is_read(t)]
         if len(texts) > TEXTS_READ:
             observations = observation_dicts(session, ids)
         else:

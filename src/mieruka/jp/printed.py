@@ -13,6 +13,9 @@ from .text import prepare_cell
 # "1104億円の削減(2013年度比で29%減)", "894システムの減(62%減)": a cut, and the share of a base it is said to be.
 CUT_SHARE = re.compile(r"(約)?(\d[\d,.]*)\s*(億円|百万円|万円|千円|円|システム|団体|件|人|時間)の(?:削減|減少?)\s*\(\s*"
                        r"(?:(\d{4})年度比で?)?\s*(約)?(\d+(?:\.\d+)?)\s*%\s*(?:の)?(?:削減|減)?\s*\)")
+# A text without one of these prints no cut: CUT_SHARE needs の削減 or の減 once the text is prepared, and no other
+# character NFKC folds into 減 (& for an HTML entity; tests/test_audit_text_counts.py checks every code point).
+CUT_MARKS = "減&"
 # "運用コストについては…": what the figures after it in its sentence are about
 SUBJECT = re.compile(r"([^、。()]{1,30}?)については")
 
@@ -179,6 +182,18 @@ def _across_sentences(s: str) -> list[CountStatement]:
         out.append(CountStatement("sentences", _n(earlier.group("n")), key[1], (_n(m.group("n")),),
                                   bool(earlier.group("approx") or m.group("approx")), earlier.group(0), m.group(0)))
     return out
+
+
+# A text none of whose characters is one of these counts nothing two ways: every shape count_statements reads needs
+# 、 or ・ in a bracket (parts, a list), うち (a share) or 。 (two sentences) once the text is prepared, and these are
+# every character NFKC folds into one of those, with & for an HTML entity (tests/test_audit_text_counts.py checks
+# every code point). A national database prints a hundred thousand plain figures, 「312.4団体 (2014年度)」.
+COUNT_MARKS = "、。・う︑︒﹑｡､･&"
+
+
+def may_count_twice(text: str) -> bool:
+    """False when count_statements(text) is surely empty (no COUNT_MARKS character), without preparing the text."""
+    return any(c in text for c in COUNT_MARKS)
 
 
 def count_statements(text: str | None) -> list[CountStatement]:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Iterator
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from mieruka.records.licence import recorded_or_default
@@ -123,13 +123,16 @@ def audit_observation_columns(session: Session, kpi_ids: list[int]) -> list[tupl
                         .order_by(O.kpi_id, O.as_of, O.id))
 
 
-def observation_texts(session: Session, kpi_ids: list[int]) -> list[str]:
-    """The distinct texts of these KPIs' observations (a national KPI's 500 values print a few dozen)."""
+def observation_texts(session: Session, kpi_ids: list[int], marks: str | None = None) -> list[str]:
+    """The distinct texts of these KPIs' observations (a national KPI's 500 values print a few dozen); with marks, only
+    those holding one of its characters (what a check can read: the database skips the plain figures)."""
     if not kpi_ids:
         return []
     O = m.Observation
-    return [t for (t,) in _driver_rows(session, select(O.text).distinct().where(
-        O.kpi_id.in_([int(i) for i in kpi_ids]), O.id.not_in(superseded_observation_ids())))]
+    where = [O.kpi_id.in_([int(i) for i in kpi_ids]), O.id.not_in(superseded_observation_ids())]
+    if marks is not None:
+        where.append(or_(*[O.text.contains(c, autoescape=True) for c in marks]))
+    return [t for (t,) in session.connection().execute(select(O.text).distinct().where(*where))]
 
 
 def observation_rows(session: Session, ids: list[int]) -> dict[int, dict]:
