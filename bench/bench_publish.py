@@ -80,9 +80,9 @@ def run(app, url: str, out: Path, exclude: tuple[str, ...], workers: int) -> tup
     """One `mieruka publish` as the command does it: the data package's tables, then the site."""
     t0 = time.perf_counter()
 
-    def tables():
+    def tables(kpi_ids=None):
         with storage.session_scope(url) as s:
-            return database_tables(s, site_date(s), "ja", stored_audit=True)
+            return database_tables(s, site_date(s), "ja", stored_audit=True, kpi_ids=kpi_ids)
 
     def documents():
         with storage.session_scope(url) as s:
@@ -113,7 +113,8 @@ def main() -> None:
         url = f"sqlite:///{tmp / 'bench.db'}"
         out = tmp / "public"
         again = keep is not None and (out / ".mieruka-publish.json").exists()
-        if not again:
+        made = keep is not None and (tmp / "bench.db").exists()  # a database kept without its site (run stopped)
+        if not again and not made:
             doc = tmp / "bench-progress.txt"
             doc.write_text(generated_document(n), encoding="utf-8")
             t0 = time.perf_counter()
@@ -128,6 +129,8 @@ def main() -> None:
             renamed = s.get(m.Kpi, 2).name.endswith("（改）")
         if again:
             print(f"{kpis:,} KPIs and their site kept in {tmp}: the first run left out", flush=True)
+        elif made:
+            print(f"{kpis:,} KPIs kept in {tmp}", flush=True)
         else:
             print(f"generated, ingested, rated and audited {kpis:,} KPIs in {time.perf_counter() - t0:.1f} s"
                   + (" (municipality pages left out)" if exclude else ""), flush=True)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import webdata
 from mieruka import storage
 from mieruka.export.workbook import database_tables
-from mieruka.publish.site import MANIFEST, TargetRefused, check_target, publish_site
+from mieruka.publish.site import MANIFEST, PIECES, TargetRefused, check_target, publish_site
 from mieruka.storage import models as m
 from mieruka.storage.publishing import publish_versions
 from mieruka.storage.queries import document_rows
@@ -28,10 +28,10 @@ AT = datetime(2026, 4, 1, 3, 0, tzinfo=timezone.utc)
 
 
 def _publish(url: str, out: Path, at=AT, reads: list | None = None, **kw):
-    def tables():
-        (reads if reads is not None else []).append("tables")
+    def tables(kpi_ids=None):
+        (reads if reads is not None else []).append("tables" if kpi_ids is None else ("tables of", kpi_ids))
         with storage.session_scope(url) as s:
-            return database_tables(s, site_date(s), "ja", stored_audit=True)
+            return database_tables(s, site_date(s), "ja", stored_audit=True, kpi_ids=kpi_ids)
 
     def documents():
         with storage.session_scope(url) as s:
@@ -145,7 +145,9 @@ def test_second_run_rewrites_only_what_changed(site, tmp_path):
         s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
     changed = _publish(url, out, at=datetime(2026, 4, 3, tzinfo=timezone.utc), reads=reads)
     assert 0 < changed.written < first.files / 4 and changed.removed == 0
-    assert reads == ["tables"] and "窓口業務のアウトソーシング（改）" in (out / "data/kpis.csv").read_text(encoding="utf-8")
+    # only KPI 1's rows of the data package are read again, spliced into the rows the first run kept
+    assert reads == [("tables of", [1])]
+    assert "1,窓口業務のアウトソーシング（改）," in (out / "data/kpis.csv").read_text(encoding="utf-8")
     assert changed.files == first.files and changed.pages == first.pages
     # only pages naming KPI 1 (and those showing all KPIs) are made again: not another KPI's own pages
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
@@ -170,7 +172,7 @@ def _same_site(a: Path, b: Path) -> list[str]:
     from mieruka.publish.site import _fingerprint, files_in
 
     names = files_in(a) | files_in(b)
-    names.discard(MANIFEST)
+    names -= {MANIFEST, PIECES}
     return sorted(n for n in names if not ((a / n).is_file() and (b / n).is_file()) or
                   _fingerprint(n, (a / n).read_bytes()) != _fingerprint(n, (b / n).read_bytes()))
 
@@ -377,3 +379,48 @@ def test_an_open_round_s_drafts_change_no_published_version(tmp_path):
     with storage.session_scope(url, write=True) as s:
         s.scalars(select(Round)).one().published_at = datetime(2019, 6, 1, tzinfo=timezone.utc)
     assert versions()["rest"] != after_user["rest"]
+
+
+def test_the_data_package_reads_again_only_changed_kpis_rows(tmp_path):
+    """Rows kept from the previous run and rows read again make the tables a whole read makes: the columns in the
+    order rows first have them, the schema types of every value (an integer column turned float, a column only one
+    KPI had gone)."""
+    from types import SimpleNamespace
+
+    from mieruka.publish.site import _package_tables, _table_of
+
+    def data(k3_value, k2_extra):
+        kpis = [{"id": 1, "name": "一", "latest": 3}, {"id": 2, "name": "二", "latest": None,
+                                                         **({"computed:x": "A"} if k2_extra else {})},
+                {"id": 3, "name": "三,引用\"あり\"", "latest": k3_value}]
+        ratings = [{"kpi_id": 1, "code": "A", "as_of": date(2019, 3, 31)}, {"kpi_id": 3, "code": "B", "as_of": None}]
+        return {"kpis": kpis, "ratings": ratings, "audit": [{"kind": "stale", "kpi_id": 3}]}
+
+    asked = []
+
+    def tables_of(full):
+        def tables(kpi_ids=None):
+            asked.append(kpi_ids)
+            if kpi_ids is None:
+                return full
+            return {key: [r for r in rows if key == "audit" or r.get("id", r.get("kpi_id")) in kpi_ids]
+                    for key, rows in full.items()}
+        return tables
+
+    first, second = data(4, True), data(4.5, False)
+    deps = SimpleNamespace(data="d", kpis={1: "a", 2: "a", 3: "a"})
+    got = _package_tables(tmp_path, tables_of(first), deps)
+    assert asked == [None]
+    assert got["kpis"].columns == ["id", "name", "latest", "computed:x"]
+    deps.kpis = {1: "a", 2: "b", 3: "b"}
+    got = _package_tables(tmp_path, tables_of(second), deps)
+    assert asked == [None, [2, 3]]
+    for key, rows in second.items():
+        whole = _table_of(rows)
+        assert (got[key].columns, got[key].body, got[key].kinds) == (whole.columns, whole.body, whole.kinds), key
+    assert got["kpis"].columns == ["id", "name", "latest"] and got["kpis"].kinds["latest"] == {"i", "f"}
+    assert got["kpis"].body == '1,一,3\r\n2,二,\r\n3,"三,引用""あり""",4.5\r\n'
+    # other code or other tables (deps.data): nothing kept is trusted
+    deps.data = "e"
+    _package_tables(tmp_path, tables_of(second), deps)
+    assert asked[-1] is None

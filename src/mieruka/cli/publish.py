@@ -33,10 +33,10 @@ def publish_cmd(
         fail(str(exc))
     storage.ensure_schema(db)
 
-    def tables() -> dict:  # read only when the data changed since the previous run
+    def tables(kpi_ids: list[int] | None = None) -> dict:  # read only when the data changed since the last run
         # the site's one evaluation date: its pages rate and audit as of the stored date the app chooses by default
         with storage.session_scope(db) as session:
-            return database_tables(session, site_date(session), "ja", stored_audit=True)
+            return database_tables(session, site_date(session), "ja", stored_audit=True, kpi_ids=kpi_ids)
 
     def documents() -> list:
         with storage.session_scope(db) as session:

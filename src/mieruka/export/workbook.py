@@ -116,15 +116,18 @@ def case_table(cases: list[dict], labels: dict[int, dict] | None = None) -> list
     return rows
 
 
-def database_tables(session: Session, as_of: date, lang: str = "ja", stored_audit: bool = False) -> dict[str, list[dict]]:
+def database_tables(session: Session, as_of: date, lang: str = "ja", stored_audit: bool = False,
+                    kpi_ids: list[int] | None = None) -> dict[str, list[dict]]:
     """Every table of the export. stored_audit: the audit as stored for the current data when there is one (kept up to
     date as data is written: what the pages show) instead of auditing every KPI again; none stored, the audit is made
-    and not stored (publish reads the data's versions around its crawl: storing one would change them)."""
+    and not stored (publish reads the data's versions around its crawl: storing one would change them). kpi_ids: the
+    tables made of KPIs' rows (kpis, targets, observations, ratings) hold only these KPIs' rows (publish splices them
+    into the rows it kept); the other tables are whole."""
     from mieruka.export.shapes import labels_by_file
     from mieruka.storage.queries import case_rows, document_labels, document_rows, kpi_rows, measure_rows
 
     labels = document_labels(session)
-    tables = kpi_tables(kpi_rows(session), labels)
+    tables = kpi_tables(kpi_rows(session) if kpi_ids is None else kpi_rows(session, kpi_ids, items=False), labels)
     by_file = labels_by_file(labels)
     tables["audit"] = audit_table(session, as_of, lang, by_file, stored_audit)
     tables["measures"] = measure_table(measure_rows(session), labels)

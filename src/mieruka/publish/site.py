@@ -24,6 +24,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from mieruka.publish.render import PdfPrinter, generated_at
 
 MANIFEST = ".mieruka-publish.json"
+# The data package's per-KPI rows as the previous run wrote them, each with the version of the KPI it was read at:
+# a run after a change reads again only the changed KPIs' rows (not a file of the site: not listed, never served).
+PIECES = ".mieruka-publish-data.json"
+_OWN_FILES = (MANIFEST, PIECES)
 GENERATOR = "mieruka publish"
 SEEDS = ("/", "/?lang=en")
 # Pages that store what they derive when first asked (today's audit, the registry of local bodies): asked before the
@@ -72,7 +76,10 @@ class _Dependencies:
 
     def __init__(self, versions: dict, options: str):
         self.kpis: dict = {int(k): v for k, v in versions["kpis"].items()}
-        base = hashlib.sha256(f"{code_version()}|{options}|{versions['rest']}|{versions['shape']}".encode())
+        code = code_version()
+        # what a KPI's rows of the data package are made of besides the KPI's own: the code and the other tables
+        self.data = hashlib.sha256(f"{code}|{versions['rest']}".encode()).hexdigest()
+        base = hashlib.sha256(f"{code}|{options}|{versions['rest']}|{versions['shape']}".encode())
         self.base = base.hexdigest()
         everything = hashlib.sha256(self.base.encode())
         for k in sorted(self.kpis):
@@ -159,8 +166,8 @@ def check_target(out: Path) -> dict:
     if manifest.get("in_progress"):
         # a run that was stopped before it finished: what is there is its own or an earlier run's, none of it known
         # to be current, so all of it is made again and what is not made again is removed
-        return {"generator": GENERATOR, "files": {p: "" for p in present if p != MANIFEST}}
-    foreign = [p for p in present if p != MANIFEST and p not in manifest.get("files", {})]
+        return {"generator": GENERATOR, "files": {p: "" for p in present if p not in _OWN_FILES}}
+    foreign = [p for p in present if p not in _OWN_FILES and p not in manifest.get("files", {})]
     if foreign:
         raise TargetRefused(f"{out} holds {len(foreign)} file(s) a previous publish did not write: "
                             f"{', '.join(foreign[:5])}; move them away or give another folder / "
@@ -316,14 +323,15 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]] | Callable[[],
             for path in WARM_UP:  # what the application derives when first asked and stores (the audit) is stored now
                 client.get(path)
         before = versions() if callable(versions) else versions
-        data_key = _crawl(client, app, out, previous, writer, result, at, exclude, pdf, before, direct)
+        deps = _crawl(client, app, out, previous, writer, result, at, exclude, pdf, before, direct)
         if callable(versions) and versions() != before:
-            writer.meta, data_key = {}, None  # the data changed while the site was made: the next run makes all again
+            writer.meta, deps = {}, None  # the data changed while the site was made: the next run makes all again
+    data_key = deps.everything if deps else None
     old = previous.get("data") if data_key else None
     if old and old[0] == data_key and all(n in writer.previous and n in writer.present for n in old[1]):
         data_files = [n for n in old[1] if writer.keep(n)]  # the same data: the package's files stay as they are
     else:
-        data_files = _write_data(writer, tables() if callable(tables) else tables,
+        data_files = _write_data(writer, _package_tables(out, tables, deps),
                                  documents() if callable(documents) else documents)
     if writer.meta and data_key:
         writer.meta["data"] = [data_key, data_files]
@@ -333,8 +341,8 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]] | Callable[[],
 
 
 def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime,
-           exclude: tuple[str, ...], pdf: bool, versions: dict | None, direct=None) -> str | None:
-    """Fetch, write and follow every page from the seeds; the key of all the data (None without versions)."""
+           exclude: tuple[str, ...], pdf: bool, versions: dict | None, direct=None) -> _Dependencies | None:
+    """Fetch, write and follow every page from the seeds; what the pages were made from (None without versions)."""
     deps = _Dependencies(versions, f"pdf={pdf}|exclude={sorted(exclude)}") if versions else None
     before = previous.get("pages", {}) if deps else {}
     pages: dict[str, list] = {}  # file name → [key, KPIs it depends on (None: all), links it holds]
@@ -554,7 +562,7 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
                            "links": [links[i] for i in order]}
         else:
             writer.meta = {"pages": dict(sorted(pages.items())), "links": links}
-    return deps.everything if deps else None
+    return deps
 
 
 def _where(url: str, exclude: tuple[str, ...], pdf: bool):
@@ -718,23 +726,6 @@ def _describe(column: str) -> tuple[str, str]:
     return column, column
 
 
-def _type_of(values: list) -> str:
-    present = [v for v in values if v is not None and v != ""]
-    if not present:
-        return "string"
-    if all(isinstance(v, bool) for v in present):
-        return "boolean"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-        return "integer"
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return "number"
-    if all(isinstance(v, datetime) for v in present):
-        return "datetime"
-    if all(isinstance(v, date) for v in present):
-        return "date"
-    return "string"
-
-
 def _cell(v) -> str:
     if v is None:
         return ""
@@ -768,25 +759,199 @@ def _licences(documents: list[dict]) -> list[dict]:
     return list(found.values())
 
 
-def _write_data(writer: _Writer, tables: dict[str, list[dict]], documents: list[dict]) -> list[str]:
+class _Table:
+    """A table of the data package as its CSV needs it: the columns (in the order rows first have them), the rows as
+    CSV lines, and each column's kinds of values (what its schema type follows from)."""
+
+    def __init__(self, columns: list[str], body: str, kinds: dict[str, set]):
+        self.columns, self.body, self.kinds = columns, body, kinds
+
+
+def _kind(v) -> str:
+    """A present value's kind: b(oolean), i(nteger), f(loat), t (datetime), d(ate), s(tring, or anything else)."""
+    if isinstance(v, bool):
+        return "b"
+    if isinstance(v, int):
+        return "i"
+    if isinstance(v, float):
+        return "f"
+    if isinstance(v, datetime):
+        return "t"
+    if isinstance(v, date):
+        return "d"
+    return "s"
+
+
+def _type_of_kinds(kinds: set) -> str:
+    """A column's schema type from the kinds of its present values (not None, not ""): boolean, integer or number
+    only when every value is one, datetime or date likewise, else string."""
+    if not kinds:
+        return "string"
+    if kinds == {"b"}:
+        return "boolean"
+    if kinds == {"i"}:
+        return "integer"
+    if kinds <= {"i", "f"}:
+        return "number"
+    if kinds == {"t"}:
+        return "datetime"
+    if kinds <= {"d", "t"}:
+        return "date"
+    return "string"
+
+
+def _csv_line(cells: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue()
+
+
+def _table_of(rows: list[dict]) -> _Table:
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    for row in rows:
+        w.writerow([_cell(row.get(c)) for c in columns])
+    kinds: dict[str, set] = {c: set() for c in columns}
+    for row in rows:
+        for c, v in row.items():
+            if v is not None and v != "":
+                kinds[c].add(_kind(v))
+    return _Table(columns, buf.getvalue(), kinds)
+
+
+# The data package's tables made of rows of one KPI each, and the column naming it.
+_KPI_TABLE_KEYS = {"kpis": "id", "targets": "kpi_id", "observations": "kpi_id", "ratings": "kpi_id"}
+
+
+def _package_tables(out: Path, tables, deps: _Dependencies | None) -> dict[str, _Table]:
+    """The data package's tables. With the data's versions and a `tables` that takes kpi_ids, the rows of the KPIs whose
+    version is that of the previous run are taken from its pieces file (PIECES) and only the other KPIs' rows are
+    read; the tables not made of KPIs' rows are read whole. The pieces file is kept for the next run."""
+    import inspect
+
+    pieces_path = out / PIECES
+    partial = deps is not None and callable(tables) and "kpi_ids" in inspect.signature(tables).parameters
+    if not partial:
+        pieces_path.unlink(missing_ok=True)  # made from data of unknown versions: no run may trust it
+        got = tables() if callable(tables) else tables
+        return {key: _table_of(rows) for key, rows in got.items()}
+    try:
+        kept = json.loads(pieces_path.read_text(encoding="utf-8"))
+        assert kept.get("key") == deps.data
+    except (OSError, ValueError, AssertionError):
+        kept = {"columns": [], "kinds": [], "kpis": {}}
+    columns = [tuple(c) for c in kept["columns"]]
+    kinds = [{c: set(k) for c, k in d.items()} for d in kept["kinds"]]
+    column_index = {c: i for i, c in enumerate(columns)}
+    kinds_index = {json.dumps(sorted((c, "".join(sorted(k))) for c, k in d.items())): i for i, d in enumerate(kinds)}
+    old = kept["kpis"]
+    pieces: dict[int, list] = {}
+    changed = []
+    for k, version in deps.kpis.items():
+        piece = old.get(str(k))
+        if piece is not None and piece[0] == version:
+            pieces[k] = piece
+        else:
+            changed.append(k)
+    # a first run reads every KPI in the usual chunks rather than by a list of ten thousand ids
+    got = tables(kpi_ids=None if len(changed) == len(deps.kpis) else sorted(changed))
+
+    def intern_columns(cols: tuple) -> int:
+        i = column_index.get(cols)
+        if i is None:
+            i = column_index[cols] = len(columns)
+            columns.append(cols)
+        return i
+
+    def intern_kinds(found: dict[str, set]) -> int:
+        key = json.dumps(sorted((c, "".join(sorted(k))) for c, k in found.items()))
+        i = kinds_index.get(key)
+        if i is None:
+            i = kinds_index[key] = len(kinds)
+            kinds.append(found)
+        return i
+
+    fresh: dict[int, dict] = {k: {} for k in changed}
+    for key, id_column in _KPI_TABLE_KEYS.items():
+        by_kpi: dict[int, list[dict]] = {}
+        for row in got.get(key, []):
+            by_kpi.setdefault(row[id_column], []).append(row)
+        for k, rows in by_kpi.items():
+            if k not in fresh:  # a KPI whose version was not read (stored meanwhile): left for the next run
+                continue
+            found: dict[str, set] = {}
+            lines = []
+            for row in rows:
+                cols = tuple(row)
+                for c, v in row.items():
+                    if v is not None and v != "":
+                        found.setdefault(c, set()).add(_kind(v))
+                lines.append([intern_columns(cols), _csv_line([_cell(v) for v in row.values()])])
+            fresh[k][key] = [intern_kinds(found), lines]
+    for k in changed:
+        pieces[k] = [deps.kpis[k], fresh[k]]
+
+    out_tables: dict[str, _Table] = {}
+    for key in _KPI_TABLE_KEYS:
+        if key not in got:
+            continue
+        order: list[str] = []
+        seen_cols: set[int] = set()
+        seen_kinds: set[int] = set()
+        for k in sorted(pieces):
+            entry = pieces[k][1].get(key)
+            if not entry:
+                continue
+            seen_kinds.add(entry[0])
+            for ci, _line in entry[1]:
+                if ci not in seen_cols:
+                    seen_cols.add(ci)
+                    order += [c for c in columns[ci] if c not in order]
+        whole = tuple(order)
+        body = []
+        for k in sorted(pieces):
+            entry = pieces[k][1].get(key)
+            if not entry:
+                continue
+            for ci, line in entry[1]:
+                if columns[ci] == whole:
+                    body.append(line)
+                else:  # a row lacking some of the table's columns: its cells placed under their columns
+                    cells = dict(zip(columns[ci], next(csv.reader([line]))))
+                    body.append(_csv_line([cells.get(c, "") for c in order]))
+        table_kinds: dict[str, set] = {c: set() for c in order}
+        for i in seen_kinds:
+            for c, k in kinds[i].items():
+                table_kinds[c] |= k
+        out_tables[key] = _Table(order, "".join(body), table_kinds)
+    for key, rows in got.items():
+        if key not in _KPI_TABLE_KEYS:
+            out_tables[key] = _table_of(rows)
+    tables_in_order = {key: out_tables[key] for key in got}
+    tmp = pieces_path.with_name(PIECES + ".tmp")
+    tmp.write_text(json.dumps({"key": deps.data, "columns": columns,
+                               "kinds": [{c: "".join(sorted(k)) for c, k in d.items()} for d in kinds],
+                               "kpis": {str(k): pieces[k] for k in sorted(pieces)}},
+                              ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    tmp.replace(pieces_path)
+    return tables_in_order
+
+
+def _write_data(writer: _Writer, tables: dict[str, _Table], documents: list[dict]) -> list[str]:
     """data/<table>.csv, datapackage.json describing them, and data/mieruka-data.zip holding all of it."""
     resources, files = [], {}
-    for key, rows in tables.items():
-        columns: list[str] = []
-        for row in rows:
-            columns += [c for c in row if c not in columns]
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(columns)
-        for row in rows:
-            w.writerow([_cell(row.get(c)) for c in columns])
-        content = buf.getvalue().encode("utf-8")
+    for key, table in tables.items():
+        columns = table.columns
+        content = (_csv_line(columns) + table.body).encode("utf-8")
         files[f"data/{key}.csv"] = content
         ja, en = TABLE_TITLES.get(key, (key, key))
         resources.append({
             "name": key, "path": f"data/{key}.csv", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
             "title": f"{ja} / {en}",
-            "schema": {"fields": [{"name": c, "type": _type_of([r.get(c) for r in rows]),
+            "schema": {"fields": [{"name": c, "type": _type_of_kinds(table.kinds[c]),
                                    "title": _describe(c)[0], "description": f"{_describe(c)[0]} / {_describe(c)[1]}",
                                    "descriptions": {"ja": _describe(c)[0], "en": _describe(c)[1]}}
                                   for c in columns]},
