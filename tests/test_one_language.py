@@ -31,7 +31,7 @@ from mieruka.storage import local_bodies as store
 from mieruka.web import create_app
 
 SURVEYS = Path(__file__).resolve().parent / "fixtures" / "surveys"
-DATA_TAGS = {"script", "style", "code", "time", "kbd", "samp", "data", "svg"}
+DATA_TAGS = {"script", "style", "code", "time", "kbd", "samp", "data", "svg", "textarea"}  # a textarea: a value
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 ATTRIBUTES = ("aria-label", "title", "alt", "placeholder")
 # Three or more Latin words in a row is an English phrase on a Japanese page (a file name or "CSV" is not).
@@ -259,21 +259,26 @@ JAPANESE_PUNCTUATION = re.compile(r"[、「」：（）\u3000]")
 WAREKI = re.compile(r"（(?:明治|大正|昭和|平成|令和)[^）]*）")  # the 和暦 beside a date is written so on both pages
 
 
+def japanese_punctuation(html: str) -> list[str]:
+    """The page's own words around any 、「」：（）／ or ideographic space outside data and the 和暦 beside a date."""
+    page = _Text("en")
+    page.feed(html)
+    text = WAREKI.sub("", " ".join(" ".join(page.words).split()))
+    for value in sorted(page.data, key=len, reverse=True):  # a name marked as data anywhere is data everywhere
+        text = text.replace(value, " ")
+    return [m.group() for m in re.finditer(r".{0,30}[、「」：（）／\u3000].{0,30}", text)]
+
+
 def test_an_english_page_joins_quotes_and_brackets_in_english(client):
     """Japanese punctuation is the Japanese page's: on an English page the words between data (a measure's ministries,
     a case's bodies, a KPI's children, a document's counts, the quoted cycle text, the stored dates' kinds) are
     joined with ", ", quoted with “ ” and bracketed with ( ), not 、「」（） (the 和暦 beside a date aside)."""
-    pages = ["/measures/75", "/cases/2", "/kpis/8", "/kpis/3", "/kpis", "/documents"]
+    pages = ["/measures/75", "/cases/2", "/kpis/8", "/kpis/3", "/kpis", "/documents", "/search"]
     found = {}
     for path in pages:
         r = client.get(path, params={"lang": "en"})
         assert r.status_code == 200, path
-        page = _Text("en")
-        page.feed(r.text)
-        text = WAREKI.sub("", " ".join(" ".join(page.words).split()))
-        for value in sorted(page.data, key=len, reverse=True):  # a name marked as data anywhere is data everywhere
-            text = text.replace(value, " ")
-        wrong = [m.group() for m in re.finditer(r".{0,30}[、「」：（）\u3000].{0,30}", text)]
+        wrong = japanese_punctuation(r.text)
         if wrong:
             found[path] = wrong
     assert found == {}

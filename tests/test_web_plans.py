@@ -303,7 +303,32 @@ def test_body_page_counts_other_bodies_with_the_same_measure(users):
     # no population imported: no similar group, so only the national count
     assert row[6] == "全国: 1団体（B 1）"
     other = webdata.parse_html(client.get("/local/142166?lang=en").text).tables["plan-kpis-2"][1]
-    assert other[6] == "All: 1 bodies（－ 1）"
+    assert other[6] == "All: 1 bodies (－ 1)"
+
+
+def test_an_english_plan_page_punctuates_in_english(users):
+    """The plan pages' own words in English punctuation: the body's code, an actual's date and the other bodies' tally
+    in ( ), not （）; the ministries joined by 、 are the catalogue's data, marked lang="ja"."""
+    from test_one_language import japanese_punctuation
+
+    url, _, signed = users
+    client, other = signed["ebina"], signed["zama"]
+    plan = _start(client)
+    client.post(plan + "/measures", data={**plandata.form(plandata.CHOICES[0])})
+    pm_id = _plan(url)["measures"][0]["id"]
+    client.post(f"{plan}/measures/{pm_id}/actuals", data={"value": "43件", "as_of": "2025-03-31"})
+    zama = _start(other, "142166")
+    other.post(zama + "/measures", data=plandata.form(plandata.CHOICES[0]))
+    found = {}
+    for path in (plan, f"{plan}/measures/{pm_id}", f"{plan}/add", "/local/142158", "/local/142166",
+                 "/local/142158/plan", "/plans"):
+        r = client.get(path, params={"lang": "en", **({"measure": "32"} if path.endswith("/add") else {})})
+        assert r.status_code == 200, path
+        found[path] = japanese_punctuation(r.text)
+    assert found == {path: [] for path in found}
+    page = client.get(plan, params={"lang": "en"}).text
+    assert '<span lang="ja" translate="no">神奈川県海老名市</span> (142158)' in page
+    assert "<li>43件 (2025-03-31（令和7年3月31日）)</li>" in page
 
 
 def test_similar_bodies_with_the_same_measure(users):

@@ -223,3 +223,21 @@ def test_the_shell_writes_the_survey_workbook_the_page_gives(site, tmp_path):
     assert named.exit_code == 1 and "no survey of '住民票'" in named.stderr
     refused = run("1", "--as", "nobody")
     assert refused.exit_code == 1 and "--as: no active account 'nobody'" in refused.stderr
+
+
+def test_the_english_staff_pages_separate_with_a_slash_not_a_full_width_one(site):
+    from test_one_language import japanese_punctuation
+
+    app, url, _ = site
+    sec, ebina = signed_in(app, "sec"), signed_in(app, "ebina")
+    assert post(sec, "/rounds/1/surveys", initiative="窓口委託", as_of="2019-04-01").status_code == 303
+    answer = f"/surveys/answers/{answer_id(url, EBINA)}"
+    found = {}
+    for client, path in ((sec, "/reports/1"), (sec, "/my"), (sec, answer), (ebina, "/my"), (ebina, answer)):
+        r = client.get(path, params={"lang": "en"})
+        assert r.status_code == 200, path
+        found[path] = japanese_punctuation(r.text)
+    assert found == {path: [] for path in found}
+    page = sec.get(answer, params={"lang": "en"}).text
+    assert re.search(r'2019年度 進捗報告 / As of: .* / State: <span class="state" id="answer-state">draft</span> / ', page)
+    assert " ／ " in sec.get(answer).text  # the Japanese page keeps its own

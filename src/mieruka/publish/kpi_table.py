@@ -209,7 +209,8 @@ def actual_cell(row: KpiStatusRow) -> str:
     """The actual as the document wrote it, then the point in time read from it (one cell, as the official
     table has; mieruka reads the first value and date of the cell back)."""
     note = as_of_note(row)
-    return f"{row.actual or '-'} ／ {note}" if note else (row.actual or "-")
+    slash = " ／ " if row.lang == "ja" else " / "  # the full-width slash is Japanese typography
+    return f"{row.actual or '-'}{slash}{note}" if note else (row.actual or "-")
 
 
 def tier_runs(rows: list[KpiStatusRow]) -> list[int]:
