@@ -33,7 +33,7 @@ from mieruka.export.workbook import database_tables
 from mieruka.loading.documents import ingest_paths
 from mieruka.publish.site import publish_site
 from mieruka.storage import models as m
-from mieruka.storage.publishing import publish_versions
+from mieruka.storage.publishing import VersionReader
 from mieruka.storage.queries import document_rows
 from mieruka.web.app import create_app
 from mieruka.web.evaluation import rate_missing_schemes, site_date
@@ -88,16 +88,14 @@ def run(app, url: str, out: Path, exclude: tuple[str, ...], workers: int) -> tup
         with storage.session_scope(url) as s:
             return document_rows(s)
 
-    def versions():
-        with storage.session_scope(url) as s:
-            return publish_versions(s)
-
+    versions = VersionReader(url)
     pages = KpiPages(app, workers=workers)
     try:
         result = publish_site(app, out, tables=tables, documents=documents, pdf=False, exclude=exclude,
                               versions=versions, direct=pages)
     finally:
         pages.close()
+        versions.close()
     return time.perf_counter() - t0, result
 
 

@@ -424,3 +424,34 @@ def test_the_data_package_reads_again_only_changed_kpis_rows(tmp_path):
     deps.data = "e"
     _package_tables(tmp_path, tables_of(second), deps)
     assert asked[-1] is None
+
+
+def test_a_link_is_placed_by_its_path_and_the_query_that_tells_pages_apart():
+    from mieruka.publish.site import _key
+
+    assert _key("/kpis/5") == ("/kpis/5", ())
+    assert _key("/kpis/5?lang=en") == ("/kpis/5", (("lang", "en"),))
+    assert _key("/kpis?page=2&lang=en&q=x") == ("/kpis", (("lang", "en"), ("page", "2")))
+    assert _key("/api/kpis?offset=1000#top") == ("/api/kpis", (("offset", "1000"),))
+    assert _key("?lang=en") == ("/", (("lang", "en"),))
+
+
+def test_versions_are_read_again_only_after_a_write(site):
+    from mieruka.storage.publishing import VersionReader
+
+    url, _out, _first = site
+    reader = VersionReader(url)
+    try:
+        first = reader()
+        assert reader() is first  # nothing committed since: the same versions, not read again
+        with storage.session_scope(url) as s:
+            name = s.get(m.Kpi, 2).name
+            s.execute(update(m.Kpi).where(m.Kpi.id == 2).values(name=name + "x"))
+        second = reader()
+        assert second is not first and second["rest"] == first["rest"] and second["shape"] == first["shape"]
+        assert {k for k in first["kpis"] if first["kpis"][k] != second["kpis"][k]} == {2}
+        with storage.session_scope(url) as s:
+            s.execute(update(m.Kpi).where(m.Kpi.id == 2).values(name=name))
+        assert reader() == first
+    finally:
+        reader.close()

@@ -21,7 +21,7 @@ def publish_cmd(
     from mieruka.export.workbook import database_tables
     from mieruka.publish.render import PdfUnavailable
     from mieruka.publish.site import TargetRefused, check_target, publish_site
-    from mieruka.storage.publishing import publish_versions
+    from mieruka.storage.publishing import VersionReader
     from mieruka.storage.queries import document_rows
     from mieruka.web.app import create_app
     from mieruka.web.evaluation import site_date
@@ -42,10 +42,7 @@ def publish_cmd(
         with storage.session_scope(db) as session:
             return document_rows(session)
 
-    def versions() -> dict:
-        with storage.session_scope(db) as session:
-            return publish_versions(session)
-
+    versions = VersionReader(db)  # read before and after the crawl: again only when something was written meanwhile
     pages = None
     try:
         web = create_app(db)
@@ -58,6 +55,7 @@ def publish_cmd(
     except PdfUnavailable as exc:
         fail(f"{exc} (or give --no-pdf)")
     finally:
+        versions.close()
         if pages is not None:
             pages.close()
     err.print(f"{result.pages} pages, {result.files} files ({result.rendered} made again): {result.written} written, "
