@@ -36,7 +36,7 @@ def _kpis():
     for kid, found in obs.items():
         dicts = []
         for oid, value, unit, when, status, text, doc, line in found:
-            rows.append((oid, kid, value, unit, when, status, doc, line, None, "約" in text))
+            rows.append((oid, kid, value, unit, when, status, doc, line, "約" in text))
             dicts.append({"value": value, "unit": unit, "as_of": date.fromisoformat(when) if when else None,
                           "status": status, "text": text, "as_of_precision": None,
                           "source": None if doc is None else {"document": NAMES[doc], "document_id": doc, "line": line}})

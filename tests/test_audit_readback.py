@@ -25,6 +25,11 @@ def test_the_stored_audit_read_in_batches_is_the_stored_audit_in_order(seeds, db
         assert total == 30 and batched == page
         assert [f["kind"] for f in batched[:3]] == [f["kind"] for f in page[:3]]
         assert list(stored.iter_stored_findings(s, AS_OF)) == page
+        # one language read back (what `mieruka audit --lang` prints): that message as stored, the other left out
+        for lang, kept, left in (("ja", "message", "message_en"), ("en", "message_en", "message")):
+            read = list(stored.iter_stored_findings(s, AS_OF, lang=lang))
+            assert [f[kept] for f in read] == [f[kept] for f in page] and {f[left] for f in read} == {None}
+            assert [{**f, kept: None} for f in read] == [{**f, kept: None, left: None} for f in page]
         assert list(stored_audit_rows(s, date(2001, 1, 1), key)) == []
 
 

@@ -161,7 +161,7 @@ def audit_cmd(
         # the default set of schemes is stored, so pages read these findings instead of auditing again
         found = audit_and_store(session, when, None if not scheme else schemes)
         if isinstance(found, int):  # stored: printed back a page at a time, never all in memory
-            found = _stored_findings(session, when, found)
+            found = _stored_findings(session, when, lang.value)
         stream_rows(rows(found), fmt, columns)
     err.print(f"{sum(tally.values())} finding(s) as of {when.isoformat()}"
               + (": " + ", ".join(f"{k} {n}" for k, n in tally.items()) if tally else ""), highlight=False)
@@ -184,10 +184,10 @@ def schemes_cmd(fmt: Format = FormatOption) -> None:
     print_rows(rows, fmt)
 
 
-def _stored_findings(session, when: date, total: int):
+def _stored_findings(session, when: date, lang: str):
     from mieruka.evaluate.stored import iter_stored_findings
 
-    return iter_stored_findings(session, when)
+    return iter_stored_findings(session, when, lang=lang)  # the one language printed: half the text read back
 
 
 def refresh_stored(db: str | None) -> None:

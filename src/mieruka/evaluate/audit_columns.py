@@ -58,11 +58,8 @@ class Columns:
     rows(ids) reads given observations as dicts (storage.queries.observation_rows)."""
 
     observations: Observations  # for the bulk re-rating of the published ratings (fast.rate_requests' loaded)
-    line: list
-    precision: list
     approx: np.ndarray
     status: np.ndarray
-    unit: list
     names: dict  # document id -> file name
     rows: Callable[[list[int]], dict]
     start: dict  # KPI id -> (first row, end)
@@ -98,7 +95,7 @@ def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[i
     """The arrays of audit_observation_columns' rows: each column taken whole, and each distinct unit, date and status
     of it turned into its code once (a chunk holds a hundred thousand rows and a few dozen of those)."""
     n = len(rows)
-    oid, kid, value, unit, day, status, doc, line, precision, approx = zip(*rows) if rows else ((),) * 10
+    oid, kid, value, unit, day, status, doc, line, approx = zip(*rows) if rows else ((),) * 9
 
     def coded(column: tuple, code) -> np.ndarray:
         table = {v: i for i, v in enumerate(dict.fromkeys(column))}
@@ -123,8 +120,8 @@ def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[i
         cut = np.nonzero(np.r_[True, k[1:] != k[:-1]])[0].tolist() + [n]
         start = {int(k[a]): (a, b) for a, b in zip(cut, cut[1:])}
     line_code = np.nan_to_num(np.array(line, dtype=float), nan=NO_LINE).astype(np.int64)
-    return Columns(obs, list(line), list(precision), np.array(approx, dtype=bool), status_code, list(unit), names,
-                   fetch, start, unit_code, list(units), line_code)
+    return Columns(obs, np.array(approx, dtype=bool), status_code, names, fetch, start, unit_code, list(units),
+                   line_code)
 
 
 def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
@@ -174,10 +171,12 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
     as_written = _written
 
     def row(j: int) -> dict:
-        return {"value": float(o.value[j]), "unit": cols.unit[j], "status": _status_name(int(cols.status[j])),
+        return {"value": float(o.value[j]), "unit": cols.unit_values[int(cols.unit_code[j])], "status": _status_name(int(cols.status[j])),
                 "text": "約" if cols.approx[j] else None, "source": source_of(j)}
 
     def finding(kpi: dict, when: int, values: dict, involved_sources: list) -> Finding:
+        # a line's rows share one source object: each once, in the order they first come, before _cite reads them
+        involved_sources = list({id(s_): s_ for s_ in involved_sources}.values())
         return _finding(kpi, when, [f"{v}（{'・'.join([p[0] for p in places])}）" for v, (_, places) in values.items()],
                         [f"{en} ({', '.join([p[1] for p in places])})" for en, places in values.values()],
                         involved_sources)
@@ -258,34 +257,52 @@ def _fast_findings(kpis, cols: Columns, idx, group, fast, differs, as_written, p
     order = np.lexsort((rows, written_id, g))
     sg, sw = g[order], written_id[order]
     start = np.nonzero(np.r_[True, (sg[1:] != sg[:-1]) | (sw[1:] != sw[:-1])])[0]
-    run_order = np.lexsort((rows[order][start], sg[start])).tolist()
-    in_order = place_of[order].tolist()
-    ja_places = [said[p][0] for p in in_order]
-    en_places = [said[p][1] for p in in_order]
-    first_pair = pair_of[order][start].tolist()
-    starts, stops = start.tolist(), np.r_[start[1:], len(order)].tolist()
-    run_group = sg[start].tolist()
+    stop = np.r_[start[1:], len(order)]
+    run_order = np.lexsort((rows[order][start], sg[start]))
+    in_order = place_of[order]
+    # a run whose rows all cite one place (a line printing several bodies' values) is written from that place and its
+    # length, each (place, length) once; any other run place by place
+    first_place = in_order[start]
+    one_place = ~np.logical_or.reduceat(in_order != np.repeat(first_place, stop - start), start)
+    brackets: dict = {}
+
+    def bracket(p: int, k: int) -> tuple[str, str]:
+        got = brackets.get((p, k))
+        if got is None:
+            got = brackets[(p, k)] = ("（" + "・".join([said[p][0]] * k) + "）", " (" + ", ".join([said[p][1]] * k) + ")")
+        return got
+
+    # each run's words and bracket joined in map()s, not a statement per run (a national chunk has 90,000 runs)
+    word = pair_of[order][start][run_order].tolist()
+    size = (stop - start)[run_order]
+    width = int(size.max()) + 1
+    keys, key_of = np.unique(first_place[run_order] * width + size, return_inverse=True)
+    made = [bracket(k // width, k % width) for k in keys.tolist()]
+    key_of = key_of.reshape(-1).tolist()
+    words_ja, words_en = [w[0] for w in words], [w[1] for w in words]
+    parts = list(map(str.__add__, map(words_ja.__getitem__, word), map([b[0] for b in made].__getitem__, key_of)))
+    parts_en = list(map(str.__add__, map(words_en.__getitem__, word), map([b[1] for b in made].__getitem__, key_of)))
+    in_list = in_order.tolist()
+    for i in np.nonzero(~one_place[run_order])[0].tolist():  # a run citing several places, place by place
+        a, b = int(start[run_order[i]]), int(stop[run_order[i]])
+        parts[i] = words_ja[word[i]] + "（" + "・".join([said[q][0] for q in in_list[a:b]]) + "）"
+        parts_en[i] = words_en[word[i]] + " (" + ", ".join([said[q][1] for q in in_list[a:b]]) + ")"
     # each group's sources: its places in the order they first come
     cut = np.r_[0, np.nonzero(np.diff(g))[0] + 1]
-    sources_of = {gi: [source[p] for p in dict.fromkeys(ps.tolist())]
-                  for gi, ps in zip(g[cut].tolist(), np.split(place_of, cut[1:]))}
+    cited, first = np.unique(g * len(source) + place_of, return_index=True)  # each (group, place) once
+    sources_of: dict = {}
+    for gi, p in zip((cited // len(source))[np.argsort(first, kind="stable")].tolist(),
+                     (cited % len(source))[np.argsort(first, kind="stable")].tolist()):
+        sources_of.setdefault(gi, []).append(source[p])
     first_row = {gi: int(at_[c]) for gi, c in zip(g[cut].tolist(), cut.tolist())}
     kpi_of = {k["id"]: k for k in kpis}
+    # the runs of each group follow each other in run_order: one finding per stretch
+    run_group = sg[start][run_order]
+    edges = np.r_[np.nonzero(np.r_[True, run_group[1:] != run_group[:-1]])[0], len(run_group)].tolist()
     out = {}
-    current, parts, parts_en = None, [], []
-    for r in run_order:
-        gi = run_group[r]
-        if gi != current:
-            if current is not None:
-                j = first_row[current]
-                out[current] = _finding(kpi_of[int(o.kid[j])], int(o.day[j]), parts, parts_en, sources_of[current])
-            current, parts, parts_en = gi, [], []
-        ja, en = words[first_pair[r]]
-        a, b = starts[r], stops[r]
-        parts.append(f"{ja}（{'・'.join(ja_places[a:b])}）")
-        parts_en.append(f"{en} ({', '.join(en_places[a:b])})")
-    j = first_row[current]
-    out[current] = _finding(kpi_of[int(o.kid[j])], int(o.day[j]), parts, parts_en, sources_of[current])
+    for gi, a, b in zip(run_group[edges[:-1]].tolist(), edges, edges[1:]):
+        j = first_row[gi]
+        out[gi] = _finding(kpi_of[int(o.kid[j])], int(o.day[j]), parts[a:b], parts_en[a:b], sources_of[gi])
     return out
 
 

@@ -21,7 +21,8 @@ from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import (audit_observation_columns, document_date_facts, document_file_names,
-                                     kpi_row_chunks, kpi_rows, observation_dicts, observation_rows, observation_texts)
+                                     kpi_row_chunks, kpi_rows, observation_dicts, observation_rows, observation_texts,
+                                     superseded_observations)
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
                                      audited_dates, begin_audit, count_text_rows, documents_upto,
                                      drop_audit_findings,
@@ -218,13 +219,15 @@ def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None
     """kpi_row_chunks for an audit: each chunk's KPIs with, as dicts, only the observations a check reads one by one
     (audit_columns.text_is_read, needs_observations), and every observation as columns."""
     names = document_file_names(session)
+    superseded = superseded_observations(session)
 
     def fetch(ids: list[int]) -> dict:
         return observation_rows(session, ids)
 
     for kpis in kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=kpi_ids):
         ids = [k["id"] for k in kpis]
-        texts = [t for t in observation_texts(session, ids, audit_columns.READ_MARKS) if audit_columns.text_is_read(t)]
+        texts = [t for t in observation_texts(session, ids, audit_columns.READ_MARKS, superseded)
+                 if audit_columns.text_is_read(t)]
         if len(texts) > TEXTS_READ:
             observations = observation_dicts(session, ids)
         else:
@@ -233,7 +236,7 @@ def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None
             observations.update(observation_dicts(session, whole) if whole else {})
         for k in kpis:
             k["observations"] = observations.get(k["id"], [])
-        yield kpis, audit_columns.columns(audit_observation_columns(session, ids), dates, names, fetch)
+        yield kpis, audit_columns.columns(audit_observation_columns(session, ids, superseded), dates, names, fetch)
 
 
 def _recomputed(session: Session, kpis: list[dict], schemes: list[Scheme], dates: dict, as_of: date,
@@ -392,10 +395,10 @@ def stored_findings(session: Session, as_of: date, limit: int | None = None, off
     return found
 
 
-def iter_stored_findings(session: Session, as_of: date, page: int = 2000) -> Iterator[dict]:
+def iter_stored_findings(session: Session, as_of: date, page: int = 2000, lang: str | None = None) -> Iterator[dict]:
     """Every finding of the audit stored as of a date for the current data, in the audit's order, a page at a time
-    (the data key worked out once, not per page); nothing when none is stored."""
-    return stored_audit_rows(session, as_of, _key(session, all_schemes()), page)
+    (the data key worked out once, not per page); nothing when none is stored. lang: only that language's message."""
+    return stored_audit_rows(session, as_of, _key(session, all_schemes()), page, lang)
 
 
 def refresh_audits(session: Session) -> list[date]:

@@ -108,7 +108,7 @@ def csv_row_writer(out):
     writer = csv.writer(out, lineterminator="\n")
     # csv quotes a field holding the line terminator, "\n", but not a bare CR, which ends a line for Excel
     quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    return lambda cells: (quoted if "\r" in "".join(cells) else writer).writerow(cells)
+    return lambda cells: (quoted if any("\r" in c for c in cells) else writer).writerow(cells)
 
 
 def print_rows(rows: Iterable[dict], fmt: Format | str = Format.table, columns: Sequence[str] | None = None,

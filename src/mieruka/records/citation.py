@@ -75,15 +75,27 @@ def namer(labels: dict[str, Label], lang: str = "ja", mark: Callable[[str, str],
     places: dict = {}
 
     def named(m: re.Match) -> str:
-        got = places.get(m.group(0))  # the words matched name one file and line
+        return name_of(m.group(1), m.group(2))
+
+    def name_of(file_name: str, line: str | None) -> str:
+        got = places.get((file_name, line))  # each file and line named once
         if got is None:
-            file_name, line = m.group(1), m.group(2)
             got = place(labels[file_name], file_name, int(line) if line else None, lang)
-            got = places[m.group(0)] = mark(got, file_name) if mark else got
+            got = places[(file_name, line)] = mark(got, file_name) if mark else got
         return got
 
     if plain is None:
-        return lambda text: "" if text is None else (pattern.sub(named, text) if pattern is not None else text)
+        def name_all(text: str | None) -> str:
+            if text is None:
+                return ""
+            if pattern is None:
+                return text
+            # split gives the stretches between matches with each match's (file, line) between them: no call per match
+            parts = pattern.split(text)
+            for i in range(1, len(parts), 3):
+                parts[i], parts[i + 1] = name_of(parts[i], parts[i + 1]), ""
+            return "".join(parts)
+        return name_all
 
     def name(text: str | None) -> str:
         if text is None:

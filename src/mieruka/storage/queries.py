@@ -7,7 +7,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Iterator
 
-from sqlalchemy import String, bindparam, cast, func, literal_column, or_, select
+from sqlalchemy import String, bindparam, cast, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session, defer, selectinload
 
 from mieruka.records.licence import recorded_or_default
@@ -98,11 +98,14 @@ def _observation_select(kpis):
 
 
 _O = m.Observation
+_AUDIT_COLUMNS = (_O.id, _O.kpi_id, _O.value, _O.unit, cast(_O.as_of, String), _O.status, _O.document_id, _O.line_start,
+                  _O.text.contains("約"))
 _DRIVER_STATEMENTS = {
     "columns": lambda kpis: _current(kpis, _O.id, _O.kpi_id, _O.value, _O.unit, cast(_O.as_of, String), _O.status,
                                      _O.document_id),
-    "audit": lambda kpis: _current(kpis, _O.id, _O.kpi_id, _O.value, _O.unit, cast(_O.as_of, String), _O.status,
-                                   _O.document_id, _O.line_start, _O.as_of_precision, _O.text.contains("約")),
+    "audit": lambda kpis: _current(kpis, *_AUDIT_COLUMNS),
+    # the same when no observation is superseded (superseded_observations() read once for an audit says so)
+    "audit_all": lambda kpis: select(*_AUDIT_COLUMNS).where(kpis).order_by(_O.kpi_id, _O.as_of, _O.id),
     "observations": _observation_select,
 }
 
@@ -142,21 +145,36 @@ def observation_dicts(session: Session, kpi_ids: list[int], docs=None, texts: li
     return observations
 
 
-def audit_observation_columns(session: Session, kpi_ids: list[int]) -> list[tuple]:
-    """observation_columns' rows with three more: the line, the precision of the date, and whether the text writes 約
-    (an approximate figure): what an audit of many KPIs reads of every observation, without its text."""
+def superseded_observations(session: Session) -> list[int]:
+    """The ids of the superseded observations, read once for a pass over many chunks: when there are none (a national
+    database) each chunk's statement leaves out the NOT IN over the round tables, which it checked for every row."""
+    return list(session.scalars(superseded_observation_ids()))
+
+
+def _not_superseded(superseded: list[int] | None):
+    O = m.Observation
+    if superseded is None:
+        return O.id.not_in(superseded_observation_ids())
+    return O.id.not_in(superseded) if superseded else true()
+
+
+def audit_observation_columns(session: Session, kpi_ids: list[int], superseded: list[int] | None = None) -> list[tuple]:
+    """observation_columns' rows with two more: the line, and whether the text writes 約 (an approximate figure): what
+    an audit of many KPIs reads of every observation, without its text. superseded: superseded_observations' ids, when
+    read already."""
     if not kpi_ids:
         return []
-    return _driver_rows(session, "audit", kpi_ids)
+    return _driver_rows(session, "audit" if superseded is None or superseded else "audit_all", kpi_ids)
 
 
-def observation_texts(session: Session, kpi_ids: list[int], marks: str | None = None) -> list[str]:
+def observation_texts(session: Session, kpi_ids: list[int], marks: str | None = None,
+                      superseded: list[int] | None = None) -> list[str]:
     """The distinct texts of these KPIs' observations (a national KPI's 500 values print a few dozen); with marks, only
     those holding one of its characters (what a check can read: the database skips the plain figures)."""
     if not kpi_ids:
         return []
     O = m.Observation
-    where = [O.kpi_id.in_([int(i) for i in kpi_ids]), O.id.not_in(superseded_observation_ids())]
+    where = [O.kpi_id.in_([int(i) for i in kpi_ids]), _not_superseded(superseded)]
     if marks is not None:
         where.append(or_(*[O.text.contains(c, autoescape=True) for c in marks]))
     return [t for (t,) in session.connection().execute(select(O.text).distinct().where(*where))]

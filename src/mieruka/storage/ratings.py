@@ -161,8 +161,9 @@ def add_audit_findings(session: Session, run_id: int, findings: list[dict]) -> N
     rows = [{"run_id": run_id, "position": f["position"], "kind": f["kind"], "kpi_id": f.get("kpi_id"),
              "kpi": f.get("kpi"), "message": f["message"], "message_en": f.get("message_en"),
              "sources": f.get("sources") or []} for f in findings]
+    # through the table, not the ORM's bulk insert: a national audit writes some 100 MB of messages
     for start in range(0, len(rows), 2000):
-        session.execute(insert(m.AuditFinding), rows[start:start + 2000])
+        session.connection().execute(insert(m.AuditFinding.__table__), rows[start:start + 2000])
 
 
 def store_audit(session: Session, as_of, data_key: str, findings: list[dict], keep: int = 4) -> int:
@@ -290,12 +291,13 @@ def stored_audit_page(session: Session, as_of, data_key: str, limit: int | None 
                    for k, kid, name, msg, en, src in session.execute(q)]
 
 
-def stored_audit_rows(session: Session, as_of, data_key: str, batch: int = 2000) -> Iterator[dict]:
+def stored_audit_rows(session: Session, as_of, data_key: str, batch: int = 2000,
+                      lang: str | None = None) -> Iterator[dict]:
     """Every stored finding of the audit as of that date over that data, in the audit's order (stored_audit_page's),
     read batch by batch; nothing when none is stored. The order is worked out once over the narrow columns and the
     rows are read by id: a page at an offset sorted every finding's full row again (a national audit's messages are
-    some 100 MB), once per page."""
-    from sqlalchemy import case, func
+    some 100 MB), once per page. With lang ("ja" or "en") only that language's message is read (the other is None)."""
+    from sqlalchemy import case, func, null
 
     run_id = _audit_run(session, as_of, data_key)
     if run_id is None:
@@ -304,11 +306,13 @@ def stored_audit_rows(session: Session, as_of, data_key: str, batch: int = 2000)
     ids = list(session.scalars(select(F.id).where(F.run_id == run_id).order_by(
         F.position // AUDIT_KIND_SPAN, case((F.position >= AUDIT_TAIL, 0), else_=func.coalesce(F.kpi_id, 0)),
         F.position)))
+    ja = F.message if lang != "en" else null()
+    en = F.message_en if lang != "ja" else null()
     for start in range(0, len(ids), batch):
         part = ids[start:start + batch]
-        rows = {i: {"kind": k, "kpi_id": kid, "kpi": name, "message": msg, "message_en": en, "sources": src or []}
-                for i, k, kid, name, msg, en, src in session.execute(
-                    select(F.id, F.kind, F.kpi_id, F.kpi, F.message, F.message_en, F.sources).where(F.id.in_(part)))}
+        rows = {i: {"kind": k, "kpi_id": kid, "kpi": name, "message": msg, "message_en": msg_en, "sources": src or []}
+                for i, k, kid, name, msg, msg_en, src in session.connection().execute(
+                    select(F.id, F.kind, F.kpi_id, F.kpi, ja, en, F.sources).where(F.id.in_(part)))}
         yield from (rows[i] for i in part)
 
 
