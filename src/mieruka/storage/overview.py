@@ -70,6 +70,14 @@ def rating_rows(session: Session, scheme: str | None = None, official: bool | No
     } for r in session.execute(q)]
 
 
+def kpi_ratings(rows: list[dict]) -> list[dict]:
+    """rating_rows' rows of a KPI as kpi_rows gives its "ratings" (in the order they were stored): what an answer that
+    shows both reads in one statement."""
+    return [{"scheme": r["scheme"], "code": r["code"], "official": r["official"], "as_of": r["as_of"],
+             "explanation": r["explanation"], "explanation_en": r["explanation_en"], "source": r["source"]}
+            for r in sorted(rows, key=lambda r: r["id"])]
+
+
 def _rating_filters(scheme, official, kpi_ids, code) -> list:
     out = [m.Rating.id.not_in(superseded_ids("rating"))]  # a rating a correction replaced is not current
     if scheme is not None:

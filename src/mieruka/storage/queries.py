@@ -32,13 +32,16 @@ def _source(docs, document_id: int | None, line: int | None) -> dict | None:
     return {"document": d.file_name if d is not None else None, "document_id": document_id, "line": line}
 
 
-def kpi_rows(session: Session, kpi_ids: list[int] | None = None, items: bool = True) -> list[dict]:
+def kpi_rows(session: Session, kpi_ids: list[int] | None = None, items: bool = True,
+             ratings: bool = True) -> list[dict]:
     """One dict per canonical KPI with every baseline, target, observation, rating and appearance, each with its source.
     Without items, the reform item's texts and schedules the audit reads are left out (item_texts and item_schedules
-    empty, item_first False): two statements fewer for an answer that shows none of them."""
+    empty, item_first False): two statements fewer for an answer that shows none of them. Without ratings, "ratings"
+    is empty: for a caller that reads them with overview.rating_rows anyway (overview.kpi_ratings gives them in this
+    shape)."""
     if kpi_ids is None:
         return [k for chunk in kpi_row_chunks(session) for k in chunk]
-    return _kpi_dicts(session, sorted(set(kpi_ids)), _docs(session), items=items)
+    return _kpi_dicts(session, sorted(set(kpi_ids)), _docs(session), items=items, with_ratings=ratings)
 
 
 def kpi_row_chunks(session: Session, size: int = 200, observations: bool = True,
@@ -225,7 +228,8 @@ def _kpi_statements() -> dict:
     }
 
 
-def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool = True, items: bool = True) -> list[dict]:
+def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool = True, items: bool = True,
+               with_ratings: bool = True) -> list[dict]:
     # Plain column tuples, not ORM objects: a national database has a million observations.
     if not ids:
         return []
@@ -243,7 +247,7 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
     baselines = by_kpi("baselines")
     targets = by_kpi("targets")
     observations = observation_dicts(session, ids, docs) if with_observations else {}
-    ratings = by_kpi("ratings")
+    ratings = by_kpi("ratings") if with_ratings else {}
     appearances = by_kpi("appearances")
     # the progress texts of the chunk's reform items (the audit checks the percentages they print against a
     # KPI's base); one list per item, shared by its KPIs

@@ -3,9 +3,10 @@ Storing a scheme's ratings replaces that scheme's earlier computed ratings in on
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Iterator
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import String, delete, insert, select
 from sqlalchemy.orm import Session
 
 from mieruka.storage import models as m
@@ -320,18 +321,28 @@ def stored_date_sets(session: Session, scheme: str | None = None) -> tuple[set, 
     """In one statement (every page and the one-KPI answer pick their evaluation date from these): the dates the
     scheme's (any scheme's when None) rating runs were made as of, or, when it has none, the dates its computed
     ratings carry (a database from before runs were kept); and the dates any audit was stored as of."""
-    from sqlalchemy import exists, literal, union_all
+    rated, audited = set(), set()
+    for what, when in session.execute(_stored_dates_statement(scheme is not None),
+                                      {"scheme": scheme} if scheme is not None else {}):
+        (audited if what == "audit" else rated).add(when)
+    return rated, audited
+
+
+@lru_cache(maxsize=None)
+def _stored_dates_statement(of_scheme: bool):
+    # built once (the scheme bound as "scheme"): building the union on every request cost more than running it
+    from sqlalchemy import bindparam, exists, literal, union_all
 
     RR, R, A = m.RatingRun, m.Rating, m.AuditRun
     runs, computed = select(literal("run").label("what"), RR.as_of), select(literal("rating"), R.as_of)
-    any_run = exists().where(RR.scheme == scheme) if scheme is not None else exists().where(RR.as_of.is_not(None))
-    if scheme is not None:
+    if of_scheme:
+        scheme = bindparam("scheme", type_=String)
+        any_run = exists().where(RR.scheme == scheme)
         runs, computed = runs.where(RR.scheme == scheme), computed.where(R.scheme == scheme)
+    else:
+        any_run = exists().where(RR.as_of.is_not(None))
     computed = computed.where(R.official.is_(False), R.as_of.is_not(None), ~any_run).distinct()
-    rated, audited = set(), set()
-    for what, when in session.execute(union_all(runs, computed, select(literal("audit"), A.as_of).distinct())):
-        (audited if what == "audit" else rated).add(when)
-    return rated, audited
+    return union_all(runs, computed, select(literal("audit"), A.as_of).distinct())
 
 
 def audit_stored(session: Session, as_of, data_key: str) -> bool:

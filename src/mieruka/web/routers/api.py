@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from mieruka.storage.overview import document_detail, rating_count, rating_rows, reform_item_detail, reform_item_rows
+from mieruka.storage.overview import (document_detail, kpi_ratings, rating_count, rating_rows, reform_item_detail,
+                                      reform_item_rows)
 from mieruka.records.kpi_facts import definitions, update_cycle
 from mieruka.storage.queries import case_rows, document_rows, kpi_rows, measure_rows
 from mieruka.storage.workflow import assigned_owner
@@ -134,12 +135,13 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: query_id("r
 
 @router.get("/kpis/{kpi_id}", responses=NOT_FOUND, response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
 def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SCHEME, as_of: ApiAsOf = None):
-    found = kpi_rows(session, [kpi_id], items=False)
+    found = kpi_rows(session, [kpi_id], items=False, ratings=False)
     if not found:
         raise RequestRefused(404, "no_kpi", id=kpi_id)
     scheme = valid_scheme(session, scheme)
     when = evaluation_date(session, scheme, api_date(as_of))
-    return as_json(kpi_detail(found[0], scheme, when.as_of, rating_rows(session, kpi_ids=[kpi_id]),
+    evaluations = rating_rows(session, kpi_ids=[kpi_id])  # the KPI's ratings too: one statement for both
+    return as_json(kpi_detail({**found[0], "ratings": kpi_ratings(evaluations)}, scheme, when.as_of, evaluations,
                               assigned_owner(session, kpi_id)))
 
 
