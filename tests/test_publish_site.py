@@ -10,13 +10,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 import webdata
 from mieruka import storage
 from mieruka.export.workbook import database_tables
-from mieruka.publish.site import MANIFEST, PIECES, TargetRefused, check_target, publish_site
+from mieruka.publish.site import LOCK, MANIFEST, PIECES, TargetRefused, check_target, publish_site
 from mieruka.storage import models as m
 from mieruka.storage.publishing import publish_versions
 from mieruka.storage.queries import document_rows
@@ -172,7 +172,7 @@ def _same_site(a: Path, b: Path) -> list[str]:
     from mieruka.publish.site import _fingerprint, files_in
 
     names = files_in(a) | files_in(b)
-    names -= {MANIFEST, PIECES}
+    names -= {MANIFEST, PIECES, LOCK}
     return sorted(n for n in names if not ((a / n).is_file() and (b / n).is_file()) or
                   _fingerprint(n, (a / n).read_bytes()) != _fingerprint(n, (b / n).read_bytes()))
 
@@ -455,3 +455,107 @@ def test_versions_are_read_again_only_after_a_write(site):
         assert reader() == first
     finally:
         reader.close()
+
+
+def test_a_second_publish_on_the_same_folder_is_refused_at_once_naming_the_first(site):
+    """Another `mieruka publish` holding the folder (here a process holding its lock) makes a second one exit at
+    once naming it, before it reads or writes the database; the folder is left as the first has it."""
+    import subprocess
+    import sys
+
+    url, out, _ = site
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from mieruka.publish.site import target_lock\n"
+         f"with target_lock(Path({str(out)!r})):\n    print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**__import__("os").environ})
+    try:
+        assert holder.stdout.readline() == "held\n"
+        before = (out / MANIFEST).read_bytes()
+        result = CliRunner().invoke(__import__("mieruka.cli", fromlist=["load_commands"]).load_commands(),
+                                    ["publish", str(out), "--no-pdf", "--db", url])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"is being written by another `mieruka publish` (process {holder.pid}, started " in result.stderr
+        assert (out / MANIFEST).read_bytes() == before
+    finally:
+        holder.communicate("")
+    assert holder.returncode == 0
+    with pytest.raises(TargetRefused, match="notes.txt"):  # no lock file is left in a folder that is not ours
+        foreign = out.parent / "theirs"
+        foreign.mkdir()
+        (foreign / "notes.txt").write_text("theirs", encoding="utf-8")
+        from mieruka.publish.site import target_lock
+
+        with target_lock(foreign):
+            pass
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+
+
+def test_two_starts_preparing_one_database_take_turns(tmp_path):
+    """Two programs starting on a database that needs preparing (a new one: no registry, search index nor cookie
+    key) — two `mieruka publish` at once: the second waits for the first's writer transaction and then finds the
+    work done. It read first and then wrote, and was refused once the first committed (SQLITE_BUSY_SNAPSHOT), with a
+    message saying it had waited the whole busy timeout."""
+    import threading
+    import time
+
+    from mieruka.accounts.service import cookie_secret
+    from mieruka.storage.local_bodies import ensure_registry
+    from mieruka.storage.search import ensure_search_index
+    from mieruka.storage.summaries import ensure_summaries
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    storage.ensure_schema(url)
+    holding, errors = threading.Event(), []
+
+    def first():
+        try:
+            with storage.session_scope(url, write=True) as s:
+                ensure_registry(s)
+                ensure_search_index(s)
+                ensure_summaries(s)
+                cookie_secret(s)
+                holding.set()
+                time.sleep(1)  # still preparing when the second starts (not a timing assertion)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            holding.set()
+
+    one = threading.Thread(target=first)
+    one.start()
+    holding.wait()
+    try:
+        app = create_app(url)
+    finally:
+        one.join()
+    assert errors == []
+    from fastapi.testclient import TestClient
+
+    found = TestClient(app).get("/search", params={"q": "海老名市"})
+    assert found.status_code == 200 and "/local/142158" in found.text
+    with storage.session_scope(url) as s:
+        assert s.scalar(select(func.count()).select_from(m.LocalBody)) == 1788
+
+
+def test_a_lock_refused_at_once_is_not_said_to_have_been_waited_for(monkeypatch):
+    """SQLite refuses at once (SQLITE_BUSY, no busy wait: it would deadlock) a transaction that read and then went to
+    write while another program wrote: the message said the other "kept writing to it for 60 s" after 14.5 s."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from mieruka.storage.db import plain_error
+
+    monkeypatch.setenv("MIERUKA_SQLITE_BUSY_TIMEOUT_MS", "60000")
+
+    def refused(waited, name="SQLITE_BUSY"):
+        orig = sqlite3.OperationalError("database is locked")
+        orig.sqlite_errorname = name
+        exc = OperationalError("INSERT", {}, orig)
+        exc.mieruka_url, exc.mieruka_waited = "sqlite:///x.db", waited
+        return plain_error(exc)
+
+    at_once = ("sqlite:///x.db is in use: another program wrote to it while this one was reading it in order to "
+               "write; nothing was written. Run this again (it then reads what the other wrote).")
+    assert refused(0.002) == at_once and refused(59.9, "SQLITE_BUSY_SNAPSHOT") == at_once
+    assert refused(60.01) == ("sqlite:///x.db is locked: another program kept writing to it for 60 s. Try again when "
+                              "it has finished, or close the program that holds the file open.")

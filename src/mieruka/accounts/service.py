@@ -234,6 +234,10 @@ def cookie_secret(session: Session) -> str:
     return store.secret(session, "session-cookie", lambda: secrets.token_urlsafe(48))
 
 
+def has_cookie_secret(session: Session) -> bool:
+    return store.has_secret(session, "session-cookie")
+
+
 def demo_admin(session: Session) -> tuple[str, str] | None:
     """For `mieruka demo`: an admin account `admin` with a random password, returned once to be printed; None when
     an admin exists already (its password is never shown again; there is no default password)."""

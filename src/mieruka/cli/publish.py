@@ -18,19 +18,32 @@ def publish_cmd(
 ) -> None:
     """Write every public page (Japanese and English), download and JSON API answer as files, with a bulk ZIP and
     datapackage.json; a second run rewrites only what changed."""
+    from contextlib import ExitStack
+
+    from mieruka.publish.site import TargetRefused, check_target, target_lock
+
+    held = ExitStack()
+    try:
+        # held from the start: a second run on this folder is refused now, not after preparing the database
+        held.enter_context(target_lock(out))
+        check_target(out)
+    except TargetRefused as exc:
+        held.close()
+        fail(str(exc))
+    with held:
+        _publish(out, no_pdf, db)
+
+
+def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
     from mieruka.export.workbook import database_tables
     from mieruka.publish.render import PdfUnavailable
-    from mieruka.publish.site import TargetRefused, check_target, publish_site
+    from mieruka.publish.site import TargetRefused, publish_site
     from mieruka.storage.publishing import VersionReader
     from mieruka.storage.queries import document_rows
     from mieruka.web.app import create_app
     from mieruka.web.evaluation import site_date
     from mieruka.web.static_pages import KpiPages
 
-    try:
-        check_target(out)
-    except TargetRefused as exc:
-        fail(str(exc))
     storage.ensure_schema(db)
 
     def tables(kpi_ids: list[int] | None = None) -> dict:  # read only when the data changed since the last run

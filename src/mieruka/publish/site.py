@@ -15,6 +15,7 @@ import re
 import time
 import zipfile
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -27,7 +28,9 @@ MANIFEST = ".mieruka-publish.json"
 # The data package's per-KPI rows as the previous run wrote them, each with the version of the KPI it was read at:
 # a run after a change reads again only the changed KPIs' rows (not a file of the site: not listed, never served).
 PIECES = ".mieruka-publish-data.json"
-_OWN_FILES = (MANIFEST, PIECES)
+# Held (flock) by the run writing the folder, and naming it: a second run on the same folder is refused at once.
+LOCK = ".mieruka-publish.lock"
+_OWN_FILES = (MANIFEST, PIECES, LOCK)
 GENERATOR = "mieruka publish"
 SEEDS = ("/", "/?lang=en")
 # Pages that store what they derive when first asked (today's audit, the registry of local bodies): asked before the
@@ -153,6 +156,45 @@ class PublishResult:
     rendered: int = 0  # pages, downloads and API answers asked of the application this run (the rest were unchanged)
 
 
+_HELD: set[str] = set()  # the folders this process holds the lock of
+
+
+@contextmanager
+def target_lock(out: Path):
+    """Hold OUT for one run: another `mieruka publish` writing it (this machine, any process) is refused at once,
+    named by its process id and start time, instead of both writing the same files and manifest."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock (the runs must not overlap)
+        yield
+        return
+    key = str(out.resolve())
+    if key in _HELD:
+        yield
+        return
+    if not (out / LOCK).exists():
+        check_target(out)  # no lock file left in a folder that is not ours
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            raise TargetRefused(f"{out} is being written by another `mieruka publish` ({holder}); wait for it to "
+                                f"finish or give another folder / {out} には別の publish が書き込み中です") from None
+        started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"process {os.getpid()}, started {started}\n".encode(), 0)
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def check_target(out: Path) -> dict:
     """The previous manifest of OUT ({} for a new or empty folder); refuse anything else."""
     return _checked(out)[0]
@@ -165,7 +207,7 @@ def _checked(out: Path) -> tuple[dict, set[str]]:
     if not out.is_dir():
         raise TargetRefused(f"{out} is a file, not a folder / {out} はフォルダではありません")
     found = files_in(out)
-    present = sorted(found)
+    present = sorted(found - {LOCK})
     if not present:
         return {}, found
     manifest_path = out / MANIFEST
@@ -321,11 +363,17 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]] | Callable[[],
     taken as they were. They are read before and after the crawl: data that changed meanwhile leaves no record.
     direct (web.static_pages.KpiPages): answers the URLs it handles() as the application would, DIRECT_BATCH at a time
     from data read once per batch; the application answers the rest."""
-    from starlette.testclient import TestClient
-
     started = time.perf_counter()
     at = at or datetime.now(timezone.utc)
     exclude = tuple(exclude) + STAFF_PAGES
+    with target_lock(out):
+        return _publish(app, out, tables, documents, at, pdf, exclude, versions, direct, started)
+
+
+def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[str, ...], versions, direct,
+             started: float) -> PublishResult:
+    from starlette.testclient import TestClient
+
     previous, present = _checked(out)
     out.mkdir(parents=True, exist_ok=True)
     # until _finish records what was written, the folder says a run is under way (killed, the next run cleans up)

@@ -151,6 +151,10 @@ def events(session: Session, limit: int | None = None, event: str | None = None)
     return list(reversed(session.scalars(q).all()))
 
 
+def has_secret(session: Session, name: str) -> bool:
+    return session.get(AppSecret, name) is not None
+
+
 def secret(session: Session, name: str, make) -> str:
     """The stored secret called name, made by make() and kept the first time it is asked for."""
     row = session.get(AppSecret, name)

@@ -130,6 +130,7 @@ def get_engine(url: str | None = None, timeout_ms: int | None = None) -> Engine:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
+            event.listen(engine, "before_cursor_execute", _sqlite_statement_starts)
         _engines[key] = engine
     return _engines[key]
 
@@ -215,10 +216,19 @@ def _forget_write(conn) -> None:
     conn.info.pop("wrote", None)
 
 
+def _sqlite_statement_starts(conn, cursor, statement, parameters, context, executemany) -> None:
+    conn.info["statement_at"] = time.perf_counter()
+
+
 def _note_url(context) -> None:
-    # The error keeps the URL of the database that raised it (password hidden), for plain_error's message.
+    # The error keeps the URL of the database that raised it (password hidden), for plain_error's message, and on
+    # SQLite how long its statement waited: "database is locked" comes after the busy timeout, or at once when a
+    # transaction that had read went to write while another wrote (SQLite does not wait then: it would deadlock).
     if context.sqlalchemy_exception is not None and context.engine is not None:
         context.sqlalchemy_exception.mieruka_url = context.engine.url.render_as_string(hide_password=True)
+        started = context.connection.info.get("statement_at") if context.connection is not None else None
+        if started is not None:
+            context.sqlalchemy_exception.mieruka_waited = time.perf_counter() - started
 
 
 def plain_error(exc: BaseException) -> str | None:
@@ -245,7 +255,15 @@ def plain_error(exc: BaseException) -> str | None:
         if "file is not a database" in low or "file is encrypted" in low:
             return (f"{url}: {path} is not a SQLite database. Give --db the mieruka database file, or the name of a "
                     "new file to start an empty one.")
-        if "database is locked" in low or "database table is locked" in low:
+        locked = "database is locked" in low or "database table is locked" in low
+        waited = getattr(exc, "mieruka_waited", None)
+        if locked and (getattr(exc.orig, "sqlite_errorname", None) == "SQLITE_BUSY_SNAPSHOT" or (
+                waited is not None and waited < sqlite_busy_timeout_ms() / 2000)):
+            # refused at once, not after the busy timeout: this transaction had read, then went to write while
+            # another program wrote
+            return (f"{url} is in use: another program wrote to it while this one was reading it in order to write; "
+                    "nothing was written. Run this again (it then reads what the other wrote).")
+        if locked:
             waited = sqlite_busy_timeout_ms() / 1000
             return (f"{url} is locked: another program kept writing to it for {waited:g} s. Try again when it has "
                     "finished, or close the program that holds the file open.")

@@ -55,9 +55,14 @@ def sync_registry(session: Session) -> dict[str, int]:
     return {"added": len(added), "updated": len(changed), "total": len(current) + len(added)}
 
 
+def registry_complete(session: Session) -> bool:
+    """Whether the table holds every body (one count query): ensure_registry then writes nothing."""
+    return session.scalar(select(func.count()).select_from(m.LocalBody)) == len(registry.all_bodies())
+
+
 def ensure_registry(session: Session) -> None:
     """sync_registry only when the table does not hold every body: one count query on the usual path."""
-    if session.scalar(select(func.count()).select_from(m.LocalBody)) != len(registry.all_bodies()):
+    if not registry_complete(session):
         sync_registry(session)
 
 

@@ -384,6 +384,12 @@ def _catch_up(session: Session, backend: _Backend) -> bool:
     return changed
 
 
+def search_index_current(session: Session) -> bool:
+    """The index tables exist and their entries are in step with the tables: reads only, so a start-up that finds
+    it so writes nothing and waits for no writer."""
+    return _backend(session).exists() and _stored_fingerprint(session) == _fingerprint(session)
+
+
 def ensure_search_index(session: Session) -> bool:
     """Create the index tables if missing and bring the entries in step with the tables; True if anything changed.
 

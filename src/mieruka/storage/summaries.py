@@ -98,6 +98,12 @@ def refresh_summaries(session: Session, kpi_ids: Iterable[int] | None = None) ->
     return version
 
 
+def summaries_missing(session: Session) -> bool:
+    """Whether some KPI has no list row (ensure_summaries would write)."""
+    return session.scalar(select(m.Kpi.id).outerjoin(m.KpiSummary, m.KpiSummary.kpi_id == m.Kpi.id)
+                          .where(m.KpiSummary.kpi_id.is_(None)).limit(1)) is not None
+
+
 def ensure_summaries(session: Session) -> int:
     """List rows for the KPIs that have none (a database written before they were kept); returns how many."""
     missing = list(session.scalars(select(m.Kpi.id).outerjoin(m.KpiSummary, m.KpiSummary.kpi_id == m.Kpi.id)

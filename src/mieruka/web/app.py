@@ -24,13 +24,23 @@ from mieruka.web.routers import nav_links, router_modules
 
 def _prepare_database(url: str) -> None:
     """Newest schema, a current search index, a list row per KPI and the key session cookies are signed with, before
-    the first request: a reading request then writes nothing."""
-    from mieruka.accounts.service import cookie_secret
+    the first request: a reading request then writes nothing.
 
-    from mieruka.storage.local_bodies import ensure_registry
+    Checked first by reading, which waits for no one: the usual start-up writes nothing. What needs writing is
+    written by a writer's transaction (BEGIN IMMEDIATE on SQLite), which waits for another process preparing the same
+    database — two `mieruka publish` or `serve` started together — and then finds its work done. A transaction that
+    read first and wrote after the other had committed was refused at once (SQLITE_BUSY_SNAPSHOT)."""
+    from mieruka.accounts.service import cookie_secret, has_cookie_secret
+    from mieruka.storage.local_bodies import ensure_registry, registry_complete
+    from mieruka.storage.search import search_index_current
+    from mieruka.storage.summaries import summaries_missing
 
     storage.ensure_schema(url)
     with storage.session_scope(url) as session:
+        if (registry_complete(session) and search_index_current(session) and not summaries_missing(session)
+                and has_cookie_secret(session)):
+            return
+    with storage.session_scope(url, write=True) as session:
         ensure_registry(session)  # every local body, so that the search box finds each by name and kana
         ensure_search_index(session)
         ensure_summaries(session)
