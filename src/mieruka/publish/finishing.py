@@ -39,7 +39,6 @@ class Finisher:
     names: dict[tuple[str, tuple], str]
     previous: dict[str, str] = field(default_factory=dict)
     made: set = field(default_factory=set)  # folders made or found (one mkdir a folder, not a file)
-    _done: dict = field(default_factory=dict)  # (attribute as the page has it, folder) → (rewritten, link followed)
 
     def finish(self, k: tuple[str, tuple], answer, asset: Callable[[str], str | None]) -> Finished | None:
         """The answer to k finished and written; None to leave it to the crawl (an error, or an asset that could not be
@@ -69,7 +68,7 @@ class Finisher:
         where = posixpath.dirname(here) if "/" in here else ""
         folder = where.split("/") if where else []
         failed = []
-        done = self._done
+        done, placed_at = _rewritten(self.exclude, self.pdf)
 
         def sub(m) -> str:
             # the same attribute in the same folder is rewritten the same way (pages of a kind share most links)
@@ -84,7 +83,11 @@ class Finisher:
                 done[(m.group(0), where)] = (m.group(0), None)
                 return m.group(0)
             links.append(link)
-            placed = _where(link, self.exclude, self.pdf)
+            # a KPI's history and sheets are each in a folder of their own (kpis/N/): their links are new to _done, not
+            # to this
+            placed = placed_at.get(link)
+            if placed is None:
+                placed = placed_at[link] = _where(link, self.exclude, self.pdf)
             if placed is UNPUBLISHED:
                 out = 'data-unpublished=""'
             else:
@@ -113,6 +116,21 @@ class Finisher:
             f.write(content)
         os.replace(tmp, path)
         return True
+
+
+# What the links of a run's pages were made into, kept for every batch a worker process finishes (a Finisher comes
+# anew with each batch): (exclude, pdf) → ((attribute as a page has it, folder) → (rewritten, link followed), link → where
+# it leads, site._where, whatever the folder). Neither depends on the data, only on the run's options and the assets'
+# names, which come from mieruka's own files.
+_REWRITTEN: dict[tuple, tuple[dict, dict]] = {}
+_KEPT = 200_000  # attributes kept; each KPI's own links are new, so with tens of thousands of KPIs the table is emptied
+
+
+def _rewritten(exclude: tuple[str, ...], pdf: bool) -> tuple[dict, dict]:
+    kept = _REWRITTEN.get((exclude, pdf))
+    if kept is None or len(kept[0]) + len(kept[1]) > _KEPT:
+        kept = _REWRITTEN[(exclude, pdf)] = ({}, {})
+    return kept
 
 
 def asset_namer(get: Callable[[str], object]) -> Callable[[str], str | None]:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import io
 import re
+import struct
+import time
 import zipfile
+import zlib
 from copy import copy
 from datetime import date, datetime, timezone
 from typing import Callable
 from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
 from mieruka.jp import format_wareki
@@ -49,11 +54,10 @@ def put(ws: Worksheet, row: int, col: int, value=None):
     """ws.cell(row, col, value) for a value a document gave us: the control characters XML cannot hold (BEL, ESC)
     become their pictures (␇, ␛) instead of failing the workbook, and text a spreadsheet would run as a formula
     ("=HYPERLINK(...)", "@SUM(...)") is a quote-prefixed text cell, shown as written and never run."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     c = ws.cell(row, col)
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+        if ILLEGAL_CHARACTERS_RE.search(value):
+            value = ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), value)
         if formula_like(value):
             c._value, c.data_type, c.quotePrefix = value, "s", True  # the value setter would make "=..." a formula
             return c
@@ -166,6 +170,10 @@ class SheetTemplate:
         self.head = re.sub(r'<dimension ref="[^"]*"', '<dimension ref="{dimension}"', head, count=1)
         self.tail = rest.split("</sheetData>", 1)[1]
         self.parts = parts
+        # the parts that are the same in every workbook, compressed once (deflating theme and styles again for each
+        # KPI was most of making its sheet)
+        self.deflated = {name: _deflated(content) for name, content in parts.items()
+                         if name not in ("xl/worksheets/sheet1.xml", "docProps/core.xml")}
 
     def to_bytes(self, rows: dict[int, list[tuple[int, int, object]]]) -> bytes:
         """The workbook with these rows: row number → [(column, style index, value)], the fixed rows' values given
@@ -183,15 +191,16 @@ class SheetTemplate:
         dimension = f"A1:{get_column_letter(last_col)}{last_row}"
         sheet = (self.head.replace("{dimension}", dimension, 1) + "".join(out) + self.tail).encode("utf-8")
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, content in self.parts.items():
-                if name == "xl/worksheets/sheet1.xml":
-                    content = sheet
-                elif name == "docProps/core.xml":  # when it was made, as openpyxl stamps it
-                    content = _CORE_TIMES.sub(lambda m: m.group(1) + now + m.group(2), content.decode("utf-8")).encode()
-                z.writestr(name, content)
-        return buf.getvalue()
+        members = []
+        for name, content in self.parts.items():
+            if name == "xl/worksheets/sheet1.xml":
+                members.append((name, _deflated(sheet)))
+            elif name == "docProps/core.xml":  # when it was made, as openpyxl stamps it
+                core = _CORE_TIMES.sub(lambda m: m.group(1) + now + m.group(2), content.decode("utf-8")).encode()
+                members.append((name, _deflated(core)))
+            else:
+                members.append((name, self.deflated[name]))
+        return _zip(members, time.localtime(time.time())[:6])
 
     def fixed_rows(self, values: dict[tuple[int, int], tuple[int, object]]) -> dict[int, list]:
         """The template's fixed rows with values (and their styles) set per cell: (row, column) → (style, value)."""
@@ -201,12 +210,33 @@ class SheetTemplate:
         return rows
 
 
+def _deflated(content: bytes) -> tuple[bytes, int, int]:
+    """content as a zip member stores it: raw deflate (zipfile's level), its CRC-32 and its size."""
+    c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return c.compress(content) + c.flush(), zlib.crc32(content), len(content)
+
+
+def _zip(members: list[tuple[str, tuple[bytes, int, int]]], when: tuple) -> bytes:
+    """A zip of members already deflated, laid out as zipfile.ZipFile.writestr(name, content) lays it out (Unix
+    permissions 0600, the time given, no extra fields): zipfile has no way to take compressed data as it is."""
+    dostime = when[3] << 11 | when[4] << 5 | when[5] // 2
+    dosdate = (when[0] - 1980) << 9 | when[1] << 5 | when[2]
+    out, central = bytearray(), bytearray()
+    for name, (data, crc, size) in members:
+        encoded = name.encode("utf-8")
+        flags = 0 if name.isascii() else 0x800
+        offset = len(out)
+        out += struct.pack("<4s2B4HL2L2H", b"PK\003\004", 20, 0, flags, zipfile.ZIP_DEFLATED, dostime, dosdate, crc,
+                           len(data), size, len(encoded), 0) + encoded + data
+        central += struct.pack("<4s4B4HL2L5H2L", b"PK\001\002", 20, 3, 20, 0, flags, zipfile.ZIP_DEFLATED, dostime,
+                               dosdate, crc, len(data), size, len(encoded), 0, 0, 0, 0, 0o600 << 16, offset) + encoded
+    end = struct.pack("<4s4H2LH", b"PK\005\006", 0, 0, len(members), len(members), len(central), len(out), 0)
+    return bytes(out + central + end)
+
+
 def _cell_xml(row: int, col: int, style: int, value) -> str:
     """One cell as openpyxl writes it: text inline (`put` rules: XML-illegal characters as their pictures), a date as
     its Excel serial number."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.utils.datetime import to_excel
-
     ref = f"{get_column_letter(col)}{row}"
     s = f' s="{style}"' if style else ""
     if value is None:
@@ -214,7 +244,8 @@ def _cell_xml(row: int, col: int, style: int, value) -> str:
     if isinstance(value, str):
         if value == "":
             return f'<c r="{ref}"{s} t="inlineStr"></c>'
-        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+        if ILLEGAL_CHARACTERS_RE.search(value):
+            value = ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), value)
         space = ' xml:space="preserve"' if value != value.strip() else ""
         return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{value.translate(_XML_ESCAPES)}</t></is></c>'
     if isinstance(value, (date, datetime)):
