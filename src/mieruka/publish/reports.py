@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -51,10 +52,12 @@ def _out(fmt: str, stem: str, html: str | None, xlsx) -> Report:
 
 
 def kpi_table_report(session: Session, edition: str | int, fmt: str, computed_scheme: str | None = None,
-                     at: datetime | None = None, lang: str = "ja") -> Report:
+                     at: datetime | None = None, lang: str = "ja",
+                     status_rows: Callable[[Session, int], list[dict]] = kpi_status_rows) -> Report:
     """The KPI status table of an edition (by year, id or name; a str) or of one document (by its id; an int), in
     Japanese (the reform schedule's own words) or English (lang="en": the headings, notes and dates; the document's
-    text stays as written)."""
+    text stays as written). status_rows reads the table's rows (storage.publishing.kpi_status_rows, or what keeps
+    them for the other formats and language)."""
     _check(fmt, lang)
     if computed_scheme is not None and computed_scheme not in (schemes := schemes_in_use(session)):
         raise UnknownReportSource(f"no ratings under scheme '{computed_scheme}'. Schemes there are",
@@ -62,7 +65,7 @@ def kpi_table_report(session: Session, edition: str | int, fmt: str, computed_sc
                                   f"  {', '.join(schemes) or '(none)'}")
     sources = report_sources(session)
     source = document_source(sources, edition) if isinstance(edition, int) else resolve_edition(sources, edition)
-    table = kpi_table.build_kpi_status_table(source, kpi_status_rows(session, source.document_id), computed_scheme,
+    table = kpi_table.build_kpi_status_table(source, status_rows(session, source.document_id), computed_scheme,
                                              lang)
     stem = _stem(f"kpi-table-{source.document_id}", lang)
     html = None if fmt == "xlsx" else kpi_table.to_html(table, at)

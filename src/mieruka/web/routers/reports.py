@@ -14,6 +14,7 @@ from mieruka.publish import reports
 from mieruka.publish.render import PdfUnavailable
 from mieruka.publish.sources import UnknownReportSource
 from mieruka.storage.overview import data_version
+from mieruka.storage.publishing import kpi_status_rows
 from mieruka.web.guards import error_response
 from mieruka.web.i18n import pick_lang
 from mieruka.web.pages import DbSession
@@ -26,6 +27,10 @@ _KEEP = 64  # reports kept in memory (each a few hundred kB at most)
 _cache: OrderedDict[tuple, reports.Report] = OrderedDict()
 _cache_lock = threading.Lock()
 _pdf_lock = threading.Lock()  # one Chromium at a time
+# A table's rows as read for its first format and language, for the others (publish asks for four: HTML and XLSX in
+# Japanese and English, each reading every KPI of the edition again): (database, data version, document) → rows
+_rows: OrderedDict[tuple, list[dict]] = OrderedDict()
+_ROWS_KEPT = 4
 
 
 def _made(key: tuple, make) -> reports.Report:
@@ -69,8 +74,23 @@ def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Re
 @router.get("/documents/{document_id}/kpi-table.{fmt}")
 def kpi_table(request: Request, document_id: int, fmt: str, session: DbSession, computed: str | None = None):
     """The KPI status table (KPIの状況) of a reform-schedule document; ?computed=SCHEME adds mieruka's rating."""
+    version = (str(request.app.state.db_url), data_version(session))
+
+    def status_rows(session, document_id: int) -> list[dict]:
+        key = (*version, document_id)
+        with _cache_lock:
+            if key in _rows:
+                return _rows[key]
+        rows = kpi_status_rows(session, document_id)
+        with _cache_lock:
+            _rows[key] = rows
+            while len(_rows) > _ROWS_KEPT:
+                _rows.popitem(last=False)
+        return rows
+
     return _respond(request, session, "kpi-table", document_id, fmt,
-                    lambda lang: reports.kpi_table_report(session, document_id, fmt, computed_scheme=computed, lang=lang))
+                    lambda lang: reports.kpi_table_report(session, document_id, fmt, computed_scheme=computed, lang=lang,
+                                                          status_rows=status_rows))
 
 
 @router.get("/documents/{document_id}/policy-table.{fmt}")
