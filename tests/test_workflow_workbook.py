@@ -423,42 +423,50 @@ def test_a_formula_cell_is_refused_by_name_not_read_as_empty(db):
     assert table(db) == before and before[0][3] == 330 and versions(db) == count and step_table(db) == []
 
 
-def test_a_format_2_workbook_without_its_steps_sheet_is_refused(db):
-    book = openpyxl.load_workbook(io.BytesIO(filled_steps(exported(db), {"工程の進捗!F2": "書いた", "報告!J2": 330})))
-    book["工程の進捗"].title = "工程"
+@pytest.fixture
+def filled_book(db):
+    """The exported workbook with a step's progress and a value filled in, open to be altered by hand."""
+    return openpyxl.load_workbook(io.BytesIO(filled_steps(exported(db), {"工程の進捗!F2": "書いた", "報告!J2": 330})))
+
+
+def saved(book) -> bytes:
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def refused_keeping_all(db, raw: bytes) -> workbook.WorkbookRefused:
+    """The import of raw, refused with nothing saved: no report, version or step changed."""
     before, count = table(db), versions(db)
     with pytest.raises(workbook.WorkbookRefused) as caught:
-        imported(db, out.getvalue())
-    assert caught.value.status == 422 and caught.value.lines("ja") == [
-        "シート「報告」: houkoku.xlsx: シート「工程の進捗」がありません(名前を変えたり削除したりしないでください)。"]
+        imported(db, raw)
     assert table(db) == before and versions(db) == count and step_table(db) == []
+    return caught.value
+
+
+def test_a_format_2_workbook_without_its_steps_sheet_is_refused(db, filled_book):
+    book = filled_book
+    book["工程の進捗"].title = "工程"
+    refused = refused_keeping_all(db, saved(book))
+    assert refused.status == 422 and refused.lines("ja") == [
+        "シート「報告」: houkoku.xlsx: シート「工程の進捗」がありません(名前を変えたり削除したりしないでください)。"]
     # a /1 file never had the sheet: it still imports
     del book["工程"]
     book["_mieruka"]["B1"] = "mieruka-report-workbook/1"
-    old = io.BytesIO()
-    book.save(old)
-    assert imported(db, old.getvalue()).saved == [1] and table(db)[0][3] == 330 and step_table(db) == []
+    assert imported(db, saved(book)).saved == [1] and table(db)[0][3] == 330 and step_table(db) == []
 
 
-def test_a_format_1_workbook_with_a_steps_sheet_is_refused_not_half_read(db):
+def test_a_format_1_workbook_with_a_steps_sheet_is_refused_not_half_read(db, filled_book):
     # a /1 workbook was made before the steps sheet existed: one that holds the sheet was put together by hand, and
     # its steps were imported under a format that has none
-    book = openpyxl.load_workbook(io.BytesIO(filled_steps(exported(db), {"工程の進捗!F2": "書いた", "報告!J2": 330})))
-    book["_mieruka"]["B1"] = "mieruka-report-workbook/1"
-    out = io.BytesIO()
-    book.save(out)
-    before, count = table(db), versions(db)
-    with pytest.raises(workbook.WorkbookRefused) as caught:
-        imported(db, out.getvalue())
-    assert caught.value.status == 422 and caught.value.lines("ja") == [
+    filled_book["_mieruka"]["B1"] = "mieruka-report-workbook/1"
+    refused = refused_keeping_all(db, saved(filled_book))
+    assert refused.status == 422 and refused.lines("ja") == [
         "シート「報告」: houkoku.xlsx: 様式の版 mieruka-report-workbook/1 にはシート「工程の進捗」はありません"
         "(新しい様式をダウンロードしてください)。"]
-    assert caught.value.lines("en") == [
+    assert refused.lines("en") == [
         "sheet 報告: houkoku.xlsx: a workbook of format mieruka-report-workbook/1 has no sheet 工程の進捗 "
         "(download a new workbook)."]
-    assert table(db) == before and versions(db) == count and step_table(db) == []
 
 
 def test_a_step_row_moved_to_another_kpi_is_refused_by_its_cell(db):
@@ -467,9 +475,6 @@ def test_a_step_row_moved_to_another_kpi_is_refused_by_its_cell(db):
     raw = exported(db)
     sheet = openpyxl.load_workbook(io.BytesIO(raw))["工程の進捗"]
     report_id, kpi_id = sheet["A2"].value, sheet["B2"].value
-    before, count = table(db), versions(db)
-    with pytest.raises(workbook.WorkbookRefused) as caught:
-        imported(db, filled_steps(raw, {"工程の進捗!B2": kpi_id + 1000, "工程の進捗!F2": "書いた"}))
-    assert caught.value.lines("ja") == [
+    refused = refused_keeping_all(db, filled_steps(raw, {"工程の進捗!B2": kpi_id + 1000, "工程の進捗!F2": "書いた"}))
+    assert refused.lines("ja") == [
         f"シート「工程の進捗」 2行 B列(KPI ID): 報告 {report_id} の KPI ID は {kpi_id} です(変更できない欄です)。"]
-    assert table(db) == before and versions(db) == count and step_table(db) == []

@@ -392,31 +392,25 @@ def survey_workbook_cmd(
 ) -> None:
     """The survey's answer workbook (XLSX) to fill in, the same file the survey page gives the account."""
     from mieruka.accounts.service import principal
+    from mieruka.cli.report import _lang, _save
     from mieruka.storage.accounts import user_by_login
     from mieruka.workflow import survey_workbook
     from mieruka.workflow.reports import WorkflowError
 
-    if lang not in ("ja", "en"):
-        fail(f"--lang: {lang!r} is not ja or en")
+    lang = _lang(lang)
     if out is not None and out.is_dir():
         fail(f"{out} is a folder: give a file name with -o / -o にはファイル名を指定してください")
     storage.ensure_schema(db)
     try:
         with storage.session_scope(db) as session:
             user = user_by_login(session, actor)
-            if user is None or not user.active:
-                fail(f"--as: no active account {actor!r}")
-            if user.role not in ("local", "secretariat"):
-                fail(f"--as: {actor} is {user.role}; survey workbooks are for local bodies and the secretariat")
+            if user is None or not user.active or user.role not in ("local", "secretariat"):
+                fail(f"--as: no active account {actor!r}" if user is None or not user.active else
+                     f"--as: {actor} is {user.role}; survey workbooks are for local bodies and the secretariat")
             book = survey_workbook.export(session, principal(session, user), _survey(session, survey), lang)
     except WorkflowError as exc:
         fail(exc.message[lang])
-    try:
-        (out or Path(book.file_name)).write_bytes(book.content)
-    except OSError as exc:
-        fail(f"{out or book.file_name}: cannot write ({exc.strerror})")
-    err.print(f"{book.rows} answer(s), {len(book.content):,} bytes", highlight=False)
-    print(out or Path(book.file_name))
+    _save(book.content, out or Path(book.file_name), f"{book.rows} answer(s), {len(book.content):,} bytes")
 
 
 def _survey(session, ref: str):
