@@ -559,3 +559,66 @@ def test_a_lock_refused_at_once_is_not_said_to_have_been_waited_for(monkeypatch)
     assert refused(0.002) == at_once and refused(59.9, "SQLITE_BUSY_SNAPSHOT") == at_once
     assert refused(60.01) == ("sqlite:///x.db is locked: another program kept writing to it for 60 s. Try again when "
                               "it has finished, or close the program that holds the file open.")
+
+
+def test_a_local_body_s_pages_are_made_again_only_for_the_kpis_they_list(tmp_path):
+    """A body's page lists the KPIs that count bodies like it (here KPIs 1-3, unit 団体; KPI 4 has no unit): renaming
+    KPI 4 keeps the local pages as they were, renaming KPI 1 makes the body pages again but not their downloads,
+    and giving KPI 4 the unit 団体 (which puts it on the list) makes them again."""
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    webdata.build(url)
+    # 沖縄県's bodies only (as in the test above) and no KPI's own pages: what is left is mostly the local pages
+    exclude = ("/local/0", "/local/1", "/local/2", "/local/3", *(f"/local/4{d}" for d in range(7)), "/kpis/",
+               "/api/kpis/")
+    out = tmp_path / "public"
+
+    def versions():
+        with storage.session_scope(url) as s:
+            return publish_versions(s)
+
+    def run(day: int, folder: Path = out):
+        return publish_site(create_app(url), folder, tables={"kpis": []}, documents=[], pdf=False, exclude=exclude,
+                            at=datetime(2026, 4, day, tzinfo=timezone.utc), versions=versions)
+
+    def rename(kpi_id: int, **values):
+        with storage.session_scope(url, write=True) as s:
+            s.execute(update(m.Kpi).where(m.Kpi.id == kpi_id).values(**values))
+
+    def local_made_again(before: dict) -> set[str]:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        return {n for n in manifest["pages"] if n.startswith(("local/47", "en/local/47")) and
+                (n not in before or manifest["pages"][n][0] != before[n][0])}
+
+    first = run(1)
+    assert first.broken == []
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    pages = manifest["pages"]
+    assert pages["local/472018.html"][1] == [1, 2, 3] == pages["en/local/472018.html"][1]  # 那覇市
+    assert pages["local/472018/plan.html"][1] == []  # (no survey here: no group, so no group downloads)
+    assert pages["local/470007.html"][1] == []  # the prefecture's page: no KPI counts prefectures here
+    bodies = {n for n in pages if re.fullmatch(r"(en/)?local/47\d{4}\.html", n)}
+    assert len(bodies) == 2 * 42
+
+    rename(4, name="歳出効率化の成果（改）")
+    kept = run(2)
+    assert local_made_again(pages) == set() and kept.rendered < first.rendered - len(bodies)
+    assert "2026-04-01（令和8年4月1日）" in (out / "local/472018.html").read_text(encoding="utf-8")
+
+    before = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+    rename(1, name="窓口業務のアウトソーシング（改）")
+    run(3)
+    again = local_made_again(before)
+    assert bodies - {"local/470007.html", "en/local/470007.html"} <= again
+    assert not any(n.endswith((".csv", ".json", ".xlsx")) or "/plan" in n for n in again)
+    page = (out / "local/472018.html").read_text(encoding="utf-8")
+    assert "窓口業務のアウトソーシング（改）" in page and "2026-04-03（令和8年4月3日）" in page
+
+    before = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+    rename(4, unit="団体")
+    run(4)
+    assert bodies <= local_made_again(before)
+    assert json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]["local/472018.html"][1] == [1, 2, 3, 4]
+    assert "歳出効率化の成果（改）" in (out / "local/472018.html").read_text(encoding="utf-8")
+    # nothing is left stale: every file is what a full publish of the changed data into a new folder makes
+    run(4, tmp_path / "fresh")
+    assert _same_site(out, tmp_path / "fresh") == []

@@ -57,10 +57,12 @@ UNPUBLISHED = "\0unpublished"
 
 # Pages that show only the KPIs they name (link to, or mark with data-kpi), beside what every list shows of all KPIs
 # (the "shape": counts, facets): a change to one KPI renders again only the pages that name it. Every other page
-# depends on all the data.
-_NARROW = re.compile(r"^/(?:api/)?(?:kpis(?:/\d+(?:/[a-z]+(?:\.[a-z]+)?)?)?|items/\d+|local/kpi/\d+(?:\.[a-z]+)?)$")
+# depends on all the data. The local bodies' pages (/local…) name each KPI they show with a link to it (a body's
+# "KPIs that count bodies like this one", whose choice — units, ids — is in the shape; the survey KPIs); their
+# downloads and plans show none, so a renamed KPI leaves 3,500 of them as they are.
+_NARROW = re.compile(r"^/(?:api/)?(?:kpis(?:/\d+(?:/[a-z]+(?:\.[a-z]+)?)?)?|items/\d+)$|^/local(?:[/.]|$)")
 _OWN_KPI = re.compile(r"^/(?:api/)?(?:local/)?kpis?/(\d+)")
-_MENTIONS = re.compile(rb'/kpis/(\d+)|data-kpi="(\d+)"|"(?:id|kpi_id|parent_id)": ?(\d+)')
+_MENTIONS = re.compile(rb'/kpis/(\d+)|/local/kpi/(\d+)|data-kpi="(\d+)"|"(?:id|kpi_id|parent_id)": ?(\d+)')
 _CODE_SUFFIXES = (".py", ".html", ".css", ".js", ".json", ".yaml", ".yml", ".toml", ".svg", ".txt", ".csv")
 
 
