@@ -17,8 +17,10 @@ from mieruka.municipalities.similar import (
     CITY_BANDS,
     TOWN_BANDS,
     Group,
+    by_group,
     classify,
     compare,
+    group_of,
     industry_class,
     industry_label,
     population_band,
@@ -115,6 +117,10 @@ def test_similar_bodies_from_attributes_and_survey(db_url):
     assert (ebina["adopted"], ebina["answered"], ebina["adoption_rate"]) == (1, 2, 50.0)
     assert okazaki["group"]["key"] == "中核市" and okazaki["size"] == 1
     assert goka["group"]["label"] == "町村 Ⅱ-1(5,000〜10,000人)"
+    # the groups classified once for all bodies (what a body's page is given) compare every body as before
+    groups = by_group(facts)
+    assert sum(len(g) for g in groups.values()) == 1741 and groups[group_of(facts[0])][0] is facts[0]
+    assert all(compare(facts, f["code"], groups) == compare(facts, f["code"]) for f in facts)
 
 
 def test_cli_similar(tmp_path):

@@ -132,8 +132,17 @@ def ranks(values: dict[str, float | None]) -> dict[str, int | None]:
     return {code: None if v is None else first[v] for code, v in values.items()}
 
 
-def compare(facts: list[dict], code: str) -> dict | None:
-    """The body `code` beside the members of its group (facts from storage.local_bodies.body_facts).
+def by_group(facts: list[dict]) -> dict[Group | None, list[dict]]:
+    """The facts of each group, in the order of facts: what compare() would work out again for every body."""
+    out: dict[Group | None, list[dict]] = {}
+    for f in facts:
+        out.setdefault(group_of(f), []).append(f)
+    return out
+
+
+def compare(facts: list[dict], code: str, groups: dict[Group | None, list[dict]] | None = None) -> dict | None:
+    """The body `code` beside the members of its group (facts from storage.local_bodies.body_facts; groups, when
+    given, is by_group(facts)).
 
     None when the body is unknown; a body whose group cannot be told (no population) gets group None."""
     body = next((f for f in facts if f["code"] == code), None)
@@ -142,7 +151,7 @@ def compare(facts: list[dict], code: str) -> dict | None:
     group = group_of(body)
     if group is None:
         return {"group": None, "body": _member(body, None), "members": [], "size": 0}
-    same = [f for f in facts if group_of(f) == group]
+    same = groups[group] if groups is not None else [f for f in facts if group_of(f) == group]
     per_resident = {f["code"]: cost_per_resident(f) for f in same}
     rank = ranks(per_resident)
     members = sorted((_member(f, rank[f["code"]]) for f in same),

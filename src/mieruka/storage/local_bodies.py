@@ -253,8 +253,20 @@ def import_info(session: Session, initiative: str, as_of: date | None = None) ->
 
 def body(session: Session, code: str) -> dict | None:
     row = session.get(m.LocalBody, code)
-    if row is None:
-        return None
+    return None if row is None else _body_dict(row)
+
+
+def bodies(session: Session) -> dict[str, dict]:
+    """Every body as body() gives it, by code: the pages of all bodies from one read."""
+    return {row.code: _body_dict(row) for row in session.execute(select(*_BODY_COLUMNS).order_by(m.LocalBody.code))}
+
+
+_BODY_COLUMNS = (m.LocalBody.code, m.LocalBody.prefecture_code, m.LocalBody.prefecture, m.LocalBody.name,
+                 m.LocalBody.kana, m.LocalBody.kind, m.LocalBody.designated_city, m.LocalBody.population,
+                 m.LocalBody.industry, m.LocalBody.attributes)
+
+
+def _body_dict(row) -> dict:
     return {"code": row.code, "prefecture_code": row.prefecture_code, "prefecture": row.prefecture, "name": row.name,
             "kana": row.kana, "kind": row.kind, "designated_city": row.designated_city, "population": row.population,
             "industry": row.industry, "attributes": row.attributes or {}}
@@ -262,7 +274,16 @@ def body(session: Session, code: str) -> dict | None:
 
 def cases_of_body(session: Session, code: str) -> list[dict]:
     """The advanced cases linked (by link_cases) to this body; the case list is short, so it is filtered here."""
-    return [c for c in case_rows(session) if code in c["body_codes"]]
+    return cases_by_body(session).get(code, [])
+
+
+def cases_by_body(session: Session) -> dict[str, list[dict]]:
+    """The advanced cases linked to each body (code → cases, in case_rows' order): all bodies' pages from one read."""
+    out: dict[str, list[dict]] = {}
+    for c in case_rows(session):
+        for code in dict.fromkeys(c["body_codes"] or ()):
+            out.setdefault(code, []).append(c)
+    return out
 
 
 def population_of(session: Session, codes: list[str]) -> int | None:

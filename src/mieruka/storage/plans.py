@@ -132,6 +132,11 @@ def plans(session: Session, body_code: str | None = None) -> list[dict]:
     return _plan_dicts(session, list(session.scalars(q)))
 
 
+def bodies_with_plans(session: Session) -> set[str]:
+    """The codes of the bodies that have at least one plan."""
+    return set(session.scalars(select(m.LocalPlan.body_code).distinct()))
+
+
 def plan_measure(session: Session, plan_measure_id: int) -> dict | None:
     if not _id_ok(plan_measure_id):
         return None

@@ -7,17 +7,18 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from mieruka.jp import ParseError, parse
 from mieruka.bodies import names, registry
 from mieruka.evaluate import bottom_up
 from mieruka.municipalities import savings, similar
 from mieruka.municipalities.mapdata import choropleth_svg, prefecture_geojson, prefecture_names
-from mieruka.storage import ChangeWatch
 from mieruka.storage import local_bodies as store
 from mieruka.web.guards import RequestRefused, SearchText, finite_amount, path_id
+from mieruka.web import kept
 from mieruka.web.i18n import translator
-from mieruka.web.pages import DbSession, Lang, download_response, href_for, read_as_of, render
+from mieruka.web.pages import DbSession, Lang, download_response, href_for, read_as_of, render, templates
 from mieruka.web.routes_plans import body_plans
 from mieruka.web.routers import NavLink
 
@@ -32,32 +33,30 @@ _PREFECTURE_BODY = {p.prefecture_code: p.code for p in registry.prefectures()}
 
 # --- data the pages share -----------------------------------------------------------------------
 
-_watches: dict[str, ChangeWatch] = {}
-_kept_facts: dict[tuple, list[dict]] = {}
+def _facts(session, initiative: str | None, as_of: date | None, state: tuple | None) -> list[dict]:
+    """store.body_facts: every body's page and download compares the body with all 1,741 (a tenth of a second to
+    read). Shared: a caller that adds to a body's facts copies it."""
+    return kept.value(state, "facts", (initiative, as_of), lambda: store.body_facts(session, initiative, as_of))
 
 
-def _facts(session, initiative: str | None, as_of: date | None) -> list[dict]:
-    """store.body_facts, read once per state of the database: every body's page and download compares the body with
-    all 1,741 (a tenth of a second to read), and `mieruka publish` asks for 3,500 of them. Each caller gets copies
-    (a prefecture's page adds to them)."""
-    url = session.get_bind().url.render_as_string(hide_password=False)
-    watch = _watches.get(url) or _watches.setdefault(url, ChangeWatch(url))
-    token = watch.token()
-    if token is None:
-        return store.body_facts(session, initiative, as_of)
-    key = (url, token, initiative, as_of)
-    facts = _kept_facts.get(key)
-    if facts is None:
-        facts = store.body_facts(session, initiative, as_of)
-        if len(_kept_facts) >= 8 or any(k[:2] != key[:2] for k in _kept_facts if k[0] == url):
-            _kept_facts.clear()
-        _kept_facts[key] = facts
-    return [dict(f) for f in facts]
+def _groups(facts: list[dict], initiative: str | None, as_of: date | None, state: tuple | None) -> dict:
+    """The bodies of each group of similar bodies, classified once for all pages (similar.by_group)."""
+    return kept.value(state, "groups", (initiative, as_of), lambda: similar.by_group(facts))
 
 
-def _initiative(session, chosen: str | None) -> tuple[str | None, list[str]]:
+def _counting_kpis(session, prefecture: bool, lang: str, state: tuple | None) -> Markup:
+    """The KPIs that count bodies of this kind (local/_counting.html), drawn once per state of the data and language:
+    every municipality's page (every prefecture's) shows the same list, a quarter of drawing the page."""
+    def draw() -> Markup:
+        kpis = store.kpis_counting_bodies(session, prefecture=prefecture)
+        return Markup(templates.get_template("local/_counting.html").render(
+            t=translator(lang), href=href_for(lang), counting_kpis=kpis))
+    return kept.value(state, "counting", (prefecture, lang), draw)
+
+
+def _initiative(session, chosen: str | None, state: tuple | None = None) -> tuple[str | None, list[str]]:
     """The initiative asked for, else the one surveyed most recently; and all surveyed initiatives."""
-    done = store.imports(session)
+    done = kept.value(state, "imports", (), lambda: store.imports(session))
     known = sorted({i["initiative"] for i in done})
     if chosen in known:
         return chosen, known
@@ -65,15 +64,26 @@ def _initiative(session, chosen: str | None) -> tuple[str | None, list[str]]:
     return (latest["initiative"] if latest else None), known
 
 
-def _adoption_map(session, initiative: str | None, as_of: date | None, lang: str, highlight: str | None = None) -> dict | None:
-    """The adoption rate by prefecture from the latest survey of the initiative (on or before as_of), as SVG and rows."""
+def _adoption_map(session, initiative: str | None, as_of: date | None, lang: str, highlight: str | None = None,
+                  state: tuple | None = None) -> dict | None:
+    """The adoption rate by prefecture from the latest survey of the initiative (on or before as_of), as SVG and rows
+    (drawn once per state of the data for each prefecture a body's page highlights)."""
     if initiative is None:
         return None
+    return kept.value(state, "map", (initiative, as_of, lang, highlight),
+                      lambda: _draw_adoption_map(session, initiative, as_of, lang, highlight))
+
+
+def _draw_adoption_map(session, initiative: str, as_of: date | None, lang: str, highlight: str | None) -> dict | None:
     snapshots = [s for s in bottom_up.aggregate(store.adoption_counts(session, initiative), initiative, "rate")
                  if as_of is None or s.as_of <= as_of]
     if not snapshots:
         return None
-    return _map_of(snapshots[-1], f"{initiative}: {translator(lang)('local.measure_rate')}", lang, highlight)
+    found = _map_of(snapshots[-1], f"{initiative}: {translator(lang)('local.measure_rate')}", lang, highlight)
+    # drawn here, once, rather than by each of the 1,788 bodies' pages that show it (two fifths of drawing one)
+    found["html"] = templates.get_template("local/_map.html").make_module(
+        {"t": translator(lang), "href": href_for(lang), "lang": lang}).prefecture_map(found)
+    return found
 
 
 def _map_of(snapshot: bottom_up.Snapshot, title: str, lang: str, highlight: str | None = None) -> dict:
@@ -148,23 +158,26 @@ def _group_rows(result: dict) -> list[dict]:
 
 @router.get("/local/{code}.{fmt}")
 def body_download(code: str, fmt: str, session: DbSession, lang: Lang, initiative: str | None = None, as_of: str | None = None):
-    body = store.body(session, code)
+    state = kept.state(session)
+    body = kept.body(session, code, state)
     if body is None:
         raise RequestRefused(404, "no_body", code=code[:20])
-    chosen, _ = _initiative(session, initiative)
-    facts = _facts(session, chosen, read_as_of(as_of))
+    chosen, _ = _initiative(session, initiative, state)
+    when = read_as_of(as_of)
+    facts = _facts(session, chosen, when, state)
     if body["kind"] == registry.PREFECTURE:
         rows = [f for f in facts if f["prefecture_code"] == body["prefecture_code"]]
         return download_response(rows, fmt, f"municipalities_{code}", lang=lang)
-    result = similar.compare(facts, code)
+    result = similar.compare(facts, code, _groups(facts, chosen, when, state))
     return download_response(_group_rows(result), fmt, f"similar_{code}", lang=lang)
 
 
 @router.get("/local/{code}")
 def body_page(request: Request, code: str, session: DbSession, lang: Lang, initiative: str | None = None,
               as_of: str | None = None):
-    store.ensure_registry(session)
-    body = store.body(session, code)
+    state = kept.state(session)
+    kept.ensure_registry(session, state)
+    body = kept.body(session, code, state)
     if body is None:
         # Many lists print the 5-digit code without its check digit (14215 for 142158).
         known = registry.by_code(code) if code.isdigit() and len(code) in (5, 6) else None
@@ -172,26 +185,28 @@ def body_page(request: Request, code: str, session: DbSession, lang: Lang, initi
             raise RequestRefused(404, "no_body", code=code[:20])
         return RedirectResponse(href_for(lang)(f"/local/{known.code}", initiative=initiative, as_of=as_of),
                                 status_code=301)
-    chosen, known = _initiative(session, initiative)
+    chosen, known = _initiative(session, initiative, state)
     when = read_as_of(as_of)
-    facts = _facts(session, chosen, when)
+    facts = _facts(session, chosen, when, state)
+    prefecture = body["kind"] == registry.PREFECTURE
     context = {"body": body, "prefecture_body": _PREFECTURE_BODY[body["prefecture_code"]],
                "initiative": chosen, "initiatives": known,
-               "survey": store.import_info(session, chosen, when) if chosen else None,
-               "map": _adoption_map(session, chosen, when, lang, highlight=body["prefecture_code"])}
-    if body["kind"] == registry.PREFECTURE:
-        members = [f for f in facts if f["prefecture_code"] == body["prefecture_code"]]
-        for f in members:
-            f["cost_per_resident"] = similar.cost_per_resident(f)
-        return render(request, "local/prefecture.html", {
-            **context, "members": members, "counting_kpis": store.kpis_counting_bodies(session, prefecture=True)})
-    result = similar.compare(facts, code)
+               "survey": kept.value(state, "survey", (chosen, when),
+                                     lambda: store.import_info(session, chosen, when)) if chosen else None,
+               "map": _adoption_map(session, chosen, when, lang, body["prefecture_code"], state),
+               "counting_kpis": _counting_kpis(session, prefecture, lang, state)}
+    if prefecture:
+        members = [{**f, "cost_per_resident": similar.cost_per_resident(f)} for f in facts
+                   if f["prefecture_code"] == body["prefecture_code"]]
+        return render(request, "local/prefecture.html", {**context, "members": members})
+    result = similar.compare(facts, code, _groups(facts, chosen, when, state))
     return render(request, "local/body.html", {
-        **context, "result": result, "cases": store.cases_of_body(session, code),
-        "counting_kpis": store.kpis_counting_bodies(session),
+        **context, "result": result,
+        "cases": kept.value(state, "cases", (), lambda: store.cases_by_body(session)).get(code, []),
         "industry": similar.industry_label(body["kind"], body["industry"]) if body["industry"] else None,
         "savings_link": _savings_link(result["body"], facts, code, lang),
-        "body_plans": body_plans(session, code, [x["code"] for x in result["members"]] if result["group"] else None),
+        "body_plans": body_plans(session, code, [x["code"] for x in result["members"]] if result["group"] else None)
+        if kept.has_plans(session, code, state) else {"plans": [], "others": {}},
     })
 
 

@@ -12,9 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from mieruka.accounts.service import Principal
 from mieruka.plans import draft, editing
 from mieruka.plans.inputs import PlanInputError
-from mieruka.storage import local_bodies
 from mieruka.storage import plans as store
-from mieruka.web import auth
+from mieruka.web import auth, kept
 from mieruka.web.i18n import translator
 from mieruka.web.listings import MeasureFilter
 from mieruka.web.pages import DbSession, Lang, href_for, render, templates
@@ -75,9 +74,10 @@ def _render(request: Request, name: str, context: dict, status_code: int = 200):
     return render(request, name, {**context, "editable": editable}, status_code=status_code)
 
 
-def _body(session, code: str) -> dict:
-    local_bodies.ensure_registry(session)
-    body = local_bodies.body(session, code)
+def _body(session, code: str, at: tuple | None = None) -> dict:
+    """The body (404 if none), from all bodies read once per state of the data (`at`, web.kept.state)."""
+    kept.ensure_registry(session, at)
+    body = kept.body(session, code, at)
     if body is None:
         raise HTTPException(404, f"no local body has the code {code}")
     return body
@@ -103,9 +103,10 @@ def plan_list(request: Request, session: DbSession, lang: Lang):
 
 @router.get("/local/{code}/plan")
 def body_plan_list(request: Request, code: str, session: DbSession, lang: Lang):
-    body = _body(session, code)
-    return _render(request, "plans/body.html", {"body": body, "plans": store.plans(session, code), "error": None,
-                                               "form": {}})
+    at = kept.state(session)
+    body = _body(session, code, at)
+    plans = store.plans(session, code) if kept.has_plans(session, code, at) else []
+    return _render(request, "plans/body.html", {"body": body, "plans": plans, "error": None, "form": {}})
 
 
 @router.post("/local/{code}/plan")

@@ -1,0 +1,64 @@
+"""Values read once per state of the database (storage.ChangeWatch) rather than once a request: what every local
+body's page reads alike — all bodies' facts, the bodies, the surveys, the cases, the KPIs that count bodies — when
+`mieruka publish` asks for 7,000 of those pages (a body's page, its plans' page, in two languages).
+
+Shared between the server's threads: a kept value is never changed once kept (a caller that adds to one copies it),
+and the dicts that keep them are changed under a lock."""
+from __future__ import annotations
+
+import threading
+
+from mieruka.storage import ChangeWatch
+from mieruka.storage import local_bodies
+from mieruka.storage import plans
+
+_watches: dict[str, ChangeWatch] = {}
+_kept: dict[str, dict[tuple, object]] = {}  # what → {(database, state, *question): value}
+_lock = threading.Lock()
+# initiative and as_of come from the query string: a few questions of each kind are kept, not one per question asked
+_QUESTIONS = {"map": 2 * 48 + 2}  # a map for each prefecture highlighted, in both languages (and none highlighted)
+_DEFAULT_QUESTIONS = 8
+
+
+def state(session) -> tuple | None:
+    """The database and the state of its data; None when it cannot be told (nothing is kept then). Read before the
+    request reads anything it keeps, so that what is kept is at least as new as the state it is kept under."""
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    with _lock:
+        watch = _watches.get(url) or _watches.setdefault(url, ChangeWatch(url))
+    token = watch.token()
+    return None if token is None else (url, token)
+
+
+def value(at: tuple | None, what: str, question: tuple, make):
+    """make(), or what it gave before in the same state of the data (`at`, from state()). Shared: not to be changed."""
+    if at is None:
+        return make()
+    key = (*at, *question)
+    with _lock:
+        kept = _kept.get(what)
+        if kept is not None and key in kept:
+            return kept[key]
+    made = make()  # outside the lock: two threads may both make it, neither waits for the other's queries
+    with _lock:
+        kept = _kept.setdefault(what, {})
+        if len(kept) >= _QUESTIONS.get(what, _DEFAULT_QUESTIONS) or any(
+                k[:2] != at for k in kept if k[0] == at[0]):
+            kept.clear()
+        kept[key] = made
+    return made
+
+
+def ensure_registry(session, at: tuple | None) -> None:
+    """local_bodies.ensure_registry (a count of all bodies) once per state of the data."""
+    value(at, "registry", (), lambda: local_bodies.ensure_registry(session) or True)
+
+
+def body(session, code: str, at: tuple | None) -> dict | None:
+    """local_bodies.body, from all bodies read once per state of the data."""
+    return value(at, "bodies", (), lambda: local_bodies.bodies(session)).get(code)
+
+
+def has_plans(session, code: str, at: tuple | None) -> bool:
+    """Whether the body has a plan: most have none, and that is told without a query of its own."""
+    return code in value(at, "planning", (), lambda: plans.bodies_with_plans(session))

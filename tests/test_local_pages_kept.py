@@ -1,0 +1,60 @@
+"""A local body's page reads what every body's page shows alike (all bodies' facts, the bodies, the surveys, the
+cases, the KPIs that count bodies) once per state of the data, and again once anything is written: `mieruka
+publish` asks for 3,500 of these pages."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import update
+from starlette.testclient import TestClient
+
+import webdata
+from mieruka import storage
+from mieruka.municipalities.importing import import_attributes, import_survey
+from mieruka.storage import local_bodies as store
+from mieruka.storage import models as m
+from mieruka.web import create_app, kept
+
+SURVEYS = Path(__file__).parent / "fixtures" / "surveys"
+READS = ("body_facts", "bodies", "imports", "cases_by_body", "kpis_counting_bodies", "ensure_registry")
+
+
+def test_what_every_body_s_page_shows_is_read_once_per_state_of_the_data(sqlite_url, monkeypatch):
+    webdata.build(sqlite_url)
+    reads: Counter = Counter()
+    for name in READS:
+        def counted(*args, _read=getattr(store, name), _name=name, **kw):
+            reads[_name] += 1
+            return _read(*args, **kw)
+        monkeypatch.setattr(store, name, counted)
+    client = TestClient(create_app(sqlite_url), base_url="http://localhost")
+    for path in ("/local/131016", "/local/131016?lang=en", "/local/130001", "/local/130001?lang=en"):
+        assert client.get(path).status_code == 200  # 千代田区 and 東京都, in both languages
+    assert reads["body_facts"] == reads["bodies"] == reads["cases_by_body"] == 1
+    assert reads["kpis_counting_bodies"] == 4  # those that count municipalities and prefectures, once a language
+    reads.clear()
+    for code in ("142158", "142140", "140007"):  # 海老名市, 座間市, 神奈川県
+        for query in ("", "?lang=en"):
+            assert client.get(f"/local/{code}{query}").status_code == 200
+    assert reads == {}  # nothing read again
+    page = client.get("/local/142131").text  # 厚木市
+    assert "窓口業務のアウトソーシング" in page and "座間市" not in page  # no survey yet: no group
+
+    # a write (a survey and the bodies' attributes; a KPI renamed) makes the next page read them again
+    with storage.session_scope(sqlite_url) as s:
+        import_attributes(s, (SURVEYS / "attributes.csv").read_bytes(), "attributes.csv")
+        import_survey(s, (SURVEYS / "madoguchi_utf8.csv").read_bytes(), "m.csv", "窓口委託", date(2017, 4, 1))
+        s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
+    reads.clear()
+    page = client.get("/local/142158").text
+    assert "窓口業務のアウトソーシング（改）" in page and "m.csv" in page
+    assert [x for x in page.split('id="group-table"')[1].split("</table>")[0].split("<tr") if "座間市" in x]
+    assert client.get("/local/142158.csv").text.count("\n") == 3  # the header, 座間市 and 海老名市
+    assert reads == {"body_facts": 1, "bodies": 1, "imports": 1, "cases_by_body": 1, "kpis_counting_bodies": 1,
+                     "ensure_registry": 1}  # and once only: the download was answered from what the page read
+    # a prefecture's page adds each member's cost per resident to its own copy, not to the facts kept for all pages
+    assert "142158" in client.get("/local/140007").text
+    facts = [f for values in kept._kept["facts"].values() for f in values]
+    assert facts and all("cost_per_resident" not in f for f in facts)
