@@ -54,3 +54,26 @@ def signed_in(app, login: str, password: str = GOOD) -> TestClient:
     page = client.post("/signin", data={"login": login, "password": password, "csrf_token": token})
     client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     return client
+
+
+EBINA, CHIYODA = "142158", "131016"
+
+
+def surveyed(url: str) -> tuple[int, int]:
+    """The web-test database with the registry, the secretariat, 海老名市's and 千代田区's local accounts, a 総務省
+    reporter, the bottom-up KPI of 窓口委託 and ROUND asking every municipality about it (as of 2019-04-01);
+    returns (that KPI's id, the survey's id)."""
+    from mieruka.storage import local_bodies
+    from mieruka.workflow import rounds, surveys
+
+    webdata.build(url)
+    with storage.session_scope(url) as s:
+        local_bodies.ensure_registry(s)
+        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
+        service.create_user(s, "ebina", "海老名市 担当", GOOD, "local", local_body=EBINA)
+        service.create_user(s, "chiyoda", "千代田区 担当", GOOD, "local", local_body=CHIYODA)
+        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
+        kpi = local_bodies.define_survey_kpi(s, "窓口委託", "count")["kpi_id"]
+        rnd = rounds.open_round(s, who(s, "sec"), ROUND, date(2019, 3, 31), date(2019, 5, 31))
+        request = surveys.open_survey(s, who(s, "sec"), rnd.id, "窓口委託", date(2019, 4, 1))
+        return kpi, request.id

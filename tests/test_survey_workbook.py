@@ -4,45 +4,25 @@ row and column in both languages, saves all rows or none, and the same file twic
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-import webdata
+from cycle_staff import EBINA, surveyed, who
 from mieruka import storage
-from mieruka.accounts import service
 from mieruka.bodies import registry
 from mieruka.evaluate import bottom_up
-from mieruka.storage import local_bodies
 from mieruka.storage import models as m
 from mieruka.storage.survey_round_models import SurveyAnswer, SurveyAnswerVersion
-from mieruka.workflow import rounds, survey_workbook, surveys
+from mieruka.workflow import survey_workbook, surveys
 from mieruka.workflow.reports import NotAllowed
 from mieruka.workflow.workbook import WorkbookRefused
 
-GOOD = "Kasumigaseki-2019"
-EBINA, CHIYODA = "142158", "131016"
-
-
 @pytest.fixture
 def db(db_url):
-    webdata.build(db_url)
-    with storage.session_scope(db_url) as s:
-        local_bodies.ensure_registry(s)
-        service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
-        service.create_user(s, "ebina", "海老名市 企画課", GOOD, "local", local_body=EBINA)
-        service.create_user(s, "chiyoda", "千代田区 企画課", GOOD, "local", local_body=CHIYODA)
-        service.create_user(s, "rep", "総務 太郎", GOOD, "reporter", organisations=["総務省"])
-        local_bodies.define_survey_kpi(s, "窓口委託", "count")
-        rnd = rounds.open_round(s, who(s, "sec"), "2019年度 進捗報告", date(2019, 3, 31), date(2019, 5, 31))
-        surveys.open_survey(s, who(s, "sec"), rnd.id, "窓口委託", date(2019, 4, 1))
+    surveyed(db_url)
     return db_url
-
-
-def who(s, login):
-    return service.principal(s, service.store.user_by_login(s, login))
 
 
 def exported(url, login="ebina", lang="ja") -> bytes:
