@@ -6,6 +6,7 @@ import io
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from mieruka import storage
@@ -124,3 +125,29 @@ def test_english_pages_offer_their_reports_in_english(client, rated, tmp_path):
     result = CliRunner().invoke(load_commands(), ["report", "kpi-sheet", "--kpi", "2", "--lang", "fr", "-o",
                                                   str(tmp_path / "x.html"), "--db", rated])
     assert result.exit_code == 1 and "'fr'" in result.output and not (tmp_path / "x.html").exists()
+
+
+def test_a_served_report_follows_a_write_made_after_it(rated, tmp_path):
+    """A report is kept per state of the database: a row's name changed after the table was served (a write that adds
+    no document and stores no rating) shows in the next answer, in HTML and in XLSX."""
+    import shutil
+
+    from mieruka.storage import models as m
+    from mieruka.web.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'renamed.db'}"
+    shutil.copy(rated.removeprefix("sqlite:///"), tmp_path / "renamed.db")
+    served = TestClient(create_app(url))
+    before = served.get("/documents/1/kpi-table.html").text
+    workbook = served.get("/documents/1/kpi-table.xlsx").content
+    with storage.session_scope(url) as s:
+        row = s.scalars(select(m.KpiAppearance).where(m.KpiAppearance.document_id == 1, m.KpiAppearance.next_measurement
+                                                      .is_not(None)).order_by(m.KpiAppearance.line_start)).first()
+        old, row.name_as_written = row.name_as_written, "改名した指標"
+    assert before.count(old) == 1 and "改名した指標" not in before
+    after = served.get("/documents/1/kpi-table.html").text
+    assert after.count("改名した指標") == 1 and after.count(old) == 0
+    cells = [c.value for r in openpyxl.load_workbook(io.BytesIO(served.get("/documents/1/kpi-table.xlsx").content))
+             .active.iter_rows() for c in r]
+    assert "改名した指標" in cells and old not in cells and workbook != served.get("/documents/1/kpi-table.xlsx").content
+    storage.dispose_engines()

@@ -1,6 +1,7 @@
 """Storage: models, migrations and queries. The only package that talks SQL."""
 from mieruka.storage.db import (  # noqa: F401
     ChangeWatch,
+    change_token,
     SchemaError,
     current_revision,
     document_count,

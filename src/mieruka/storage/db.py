@@ -3,6 +3,7 @@ Nothing outside storage/ opens a connection or writes SQL."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from contextlib import contextmanager
 from functools import lru_cache
@@ -552,6 +553,20 @@ class ChangeWatch:
             self._conn = None
             self._seen = None
             self._generation += 1
+
+
+_watches: dict[str, ChangeWatch] = {}
+_watches_lock = threading.Lock()
+
+
+def change_token(url: str) -> str | None:
+    """ChangeWatch(url).token() from one watch per database kept for the process: what a cache of things derived from
+    the whole database keys on (None: do not cache)."""
+    with _watches_lock:
+        watch = _watches.get(url)
+        if watch is None:
+            watch = _watches[url] = ChangeWatch(url)
+    return watch.token()
 
 
 _PG_TOKEN = ("SELECT CASE WHEN to_regclass('change_counter') IS NULL THEN 's' || pg_current_snapshot()::text "

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from mieruka.publish import reports
 from mieruka.publish.render import PdfUnavailable
 from mieruka.publish.sources import UnknownReportSource
-from mieruka.storage.overview import data_version
+from mieruka.storage import change_token
 from mieruka.storage.publishing import kpi_status_rows
 from mieruka.web.guards import error_response
 from mieruka.web.i18n import pick_lang
@@ -28,7 +28,7 @@ _cache: OrderedDict[tuple, reports.Report] = OrderedDict()
 _cache_lock = threading.Lock()
 _pdf_lock = threading.Lock()  # one Chromium at a time
 # A table's rows as read for its first format and language, for the others (publish asks for four: HTML and XLSX in
-# Japanese and English, each reading every KPI of the edition again): (database, data version, document) → rows
+# Japanese and English, each reading every KPI of the edition again): (database, change token, document) → rows
 _rows: OrderedDict[tuple, list[dict]] = OrderedDict()
 _ROWS_KEPT = 4
 
@@ -58,10 +58,12 @@ def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Re
         return error_response(request, 404, (f"レポートの形式「{fmt}」はありません。ある形式" if lang == "ja" else
                                              f"no report format {fmt!r}. Formats there are")
                               + f": {('、' if lang == 'ja' else ', ').join(reports.FORMATS)}")
-    key = (str(request.app.state.db_url), data_version(session), kind, str(wanted), request.query_params.get("computed"),
-           lang, fmt)
+    # any write committed since (a KPI renamed, a round published) makes a new token: a report is never older than
+    # the data; no token (an in-memory database), nothing kept
+    token = change_token(request.app.state.read_url)
+    key = (request.app.state.read_url, token, kind, str(wanted), request.query_params.get("computed"), lang, fmt)
     try:
-        report = _made(key, lambda: make(lang))
+        report = make(lang) if token is None else _made(key, lambda: make(lang))
     except UnknownReportSource as exc:
         return error_response(request, 404, exc.ja if lang == "ja" else exc.en, listing=exc.listing)
     except PdfUnavailable as exc:
@@ -74,10 +76,12 @@ def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Re
 @router.get("/documents/{document_id}/kpi-table.{fmt}")
 def kpi_table(request: Request, document_id: int, fmt: str, session: DbSession, computed: str | None = None):
     """The KPI status table (KPIの状況) of a reform-schedule document; ?computed=SCHEME adds mieruka's rating."""
-    version = (str(request.app.state.db_url), data_version(session))
+    token = change_token(request.app.state.read_url)
 
     def status_rows(session, document_id: int) -> list[dict]:
-        key = (*version, document_id)
+        if token is None:
+            return kpi_status_rows(session, document_id)
+        key = (request.app.state.read_url, token, document_id)
         with _cache_lock:
             if key in _rows:
                 return _rows[key]
