@@ -113,9 +113,11 @@ _DRIVER_STATEMENTS = {
 }
 
 
-def observation_dicts(session: Session, kpi_ids: list[int], docs=None, texts: list[str] | None = None) -> dict:
+def observation_dicts(session: Session, kpi_ids: list[int], docs=None, texts: list[str] | None = None,
+                      rows: list[tuple] | None = None) -> dict:
     """KPI id -> its observations as kpi_rows gives them, in its order (date, id); with texts, only those whose text is
-    one of them (what an audit reads row by row: see evaluate.audit_columns)."""
+    one of them (what an audit reads row by row: see evaluate.audit_columns); rows: those of _driver_rows'
+    "observations" for these KPIs, read already."""
     docs = _docs(session) if docs is None else docs
     Ob = m.Observation
     names = {i: d.file_name for i, d in docs.items()}
@@ -134,7 +136,9 @@ def observation_dicts(session: Session, kpi_ids: list[int], docs=None, texts: li
     # the driver's rows with the dates as text, each distinct date read once (a chunk of a national database holds
     # a hundred thousand observations on a few dozen dates), made into the observations' dicts as they come
     day: dict = {None: None}
-    if texts is None:
+    if rows is not None:
+        pass
+    elif texts is None:
         rows = _driver_rows(session, "observations", kpi_ids)
     else:
         rows = session.connection().execute(_observation_select(Ob.kpi_id.in_([int(i) for i in kpi_ids]))
@@ -200,32 +204,64 @@ def observation_rows(session: Session, ids: list[int]) -> dict[int, dict]:
 
 
 @lru_cache(maxsize=None)
-def _kpi_statements() -> dict:
+def _kpi_statements(written_in: bool = False) -> dict:
     """_kpi_dicts' statements over the KPI ids bound as "ids", built once: building them (and their cache keys) on
     each call was a fifth of the CPU of the one-KPI answer. Each target carries its edition's name and date joined
-    (one statement fewer than reading every edition)."""
+    (one statement fewer than reading every edition). written_in: the ids are _IDS_MARK in the SQL (_rows_together)."""
     K, RI, O, E = m.Kpi, m.ReformItem, m.Organisation, m.Edition
     B, T, R, A = m.Baseline, m.Target, m.Rating, m.KpiAppearance
     ids = bindparam("ids", expanding=True)
+
+    def of(column):
+        return column.op("IN")(literal_column(f"({_IDS_MARK})")) if written_in else column.in_(ids)
+
     return {
         "kpis": select(K.id, K.key, K.name, K.tier, K.reform_item_id, RI.name, RI.number, O.name, K.parent_id, K.unit,
                        K.direction, K.after_the_fact, K.organisation_inferred)
         .outerjoin(RI, RI.id == K.reform_item_id).outerjoin(O, O.id == K.organisation_id)
-        .where(K.id.in_(ids)).order_by(K.id),
+        .where(of(K.id)).order_by(K.id),
         "baselines": select(B.kpi_id, B.value, B.unit, B.as_of, B.text, B.document_id, B.line_start, B.as_of_precision)
-        .where(B.kpi_id.in_(ids)).order_by(B.id),
+        .where(of(B.kpi_id)).order_by(B.id),
         "targets": select(T.kpi_id, T.value, T.unit, T.deadline, T.comparator, T.relative_factor, T.relative_kind,
                           T.relative_base_year, T.relative_base_value, T.unset, T.promised_by, T.interim,
                           E.name, T.text, T.document_id, T.line_start, T.deadline_precision,
                           T.promised_by_precision, E.published).outerjoin(E, E.id == T.edition_id)
-        .where(T.kpi_id.in_(ids), T.id.not_in(superseded_ids("target"))).order_by(T.id),
+        .where(of(T.kpi_id), T.id.not_in(superseded_ids("target"))).order_by(T.id),
+        "observations": _observation_select(of(m.Observation.kpi_id)),
         "ratings": select(R.kpi_id, R.scheme, R.code, R.official, R.as_of, R.explanation, R.document_id, R.line_start,
-                          R.explanation_en).where(R.kpi_id.in_(ids), R.id.not_in(superseded_ids("rating")))
+                          R.explanation_en).where(of(R.kpi_id), R.id.not_in(superseded_ids("rating")))
         .order_by(R.id),
         "appearances": select(A.kpi_id, A.name_as_written, A.markers, A.next_measurement, A.next_measurement_date,
                               A.policy_text, A.document_id, A.line_start, A.next_measurement_precision,
-                              A.tier_as_written, A.source_text).where(A.kpi_id.in_(ids)).order_by(A.id),
+                              A.tier_as_written, A.source_text).where(of(A.kpi_id)).order_by(A.id),
     }
+
+
+def _rows_together(session: Session, names: tuple[str, ...], ids: list[int]) -> dict[str, list]:
+    """The rows of several of _kpi_statements over the same KPIs. On PostgreSQL in one round trip: their SQL, compiled
+    once with the ids written in (as _driver_rows), sent as one string and the results read in turn. Under load each
+    round trip waits for the database server's turn on a CPU and then this process's: those waits were most of the
+    one-KPI answer's time. SQLite (in this process) runs them one by one."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        stmts = _kpi_statements()
+        return {n: _driver_rows(session, "observations", ids) if n == "observations"
+                else conn.execute(stmts[n], {"ids": ids}).all() for n in names}
+    key = (conn.dialect.name, names)
+    if key not in _compiled:
+        stmts = _kpi_statements(written_in=True)
+        _compiled[key] = ";\n".join(str(stmts[n].compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+                                    for n in names)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(_compiled[key].replace(_IDS_MARK, ", ".join(str(int(i)) for i in ids)))
+        out = {}
+        for n in names:
+            out[n] = cursor.fetchall()
+            cursor.nextset()
+        return out
+    finally:
+        cursor.close()
 
 
 def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool = True, items: bool = True,
@@ -233,21 +269,22 @@ def _kpi_dicts(session: Session, ids: list[int], docs, with_observations: bool =
     # Plain column tuples, not ORM objects: a national database has a million observations.
     if not ids:
         return []
-    stmts = _kpi_statements()
     conn = session.connection()  # Core rows: the ORM's loading adds a third to the time of a million of them
-    bound = {"ids": ids}
+    names = ("kpis", "baselines", "targets", *(["observations"] if with_observations else []),
+             *(["ratings"] if with_ratings else []), "appearances")
+    found = _rows_together(session, names, ids)
 
     def by_kpi(name: str):
         out = defaultdict(list)
-        for row in conn.execute(stmts[name], bound).all():  # fetchall: iterating the result fetches one row per call
+        for row in found.get(name, ()):
             out[row[0]].append(row)
         return out
 
-    kpis = conn.execute(stmts["kpis"], bound).all()
+    kpis = found["kpis"]
     baselines = by_kpi("baselines")
     targets = by_kpi("targets")
-    observations = observation_dicts(session, ids, docs) if with_observations else {}
-    ratings = by_kpi("ratings") if with_ratings else {}
+    observations = observation_dicts(session, ids, docs, rows=found["observations"]) if with_observations else {}
+    ratings = by_kpi("ratings")
     appearances = by_kpi("appearances")
     # the progress texts of the chunk's reform items (the audit checks the percentages they print against a
     # KPI's base); one list per item, shared by its KPIs
