@@ -66,6 +66,14 @@ def test_report_commands_refuse_what_does_not_exist(rated, tmp_path, args, named
     assert not out.exists()
 
 
+@pytest.mark.parametrize("args", [["report", "kpi-table", "--edition", "2016"], ["report", "kpi-sheet", "--kpi", "18"],
+                                  ["survey", "workbook", "1", "--as", "nobody"]])
+def test_an_output_that_is_a_folder_is_refused_before_anything_is_made(rated, tmp_path, args):
+    result = CliRunner().invoke(load_commands(), [*args, "-o", str(tmp_path), "--db", rated])
+    assert result.exit_code == 1 and f"{tmp_path} is a folder" in result.output and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_document_and_kpi_pages_link_their_reports(client):
     page = client.get("/documents/1").text
     assert 'href="/documents/1/kpi-table.pdf"' in page and 'href="/documents/1/kpi-table.xlsx"' in page

@@ -392,15 +392,13 @@ def survey_workbook_cmd(
 ) -> None:
     """The survey's answer workbook (XLSX) to fill in, the same file the survey page gives the account."""
     from mieruka.accounts.service import principal
-    from mieruka.cli.report import _lang, _save
+    from mieruka.cli.report import _lang, _prepare, _save
     from mieruka.storage.accounts import user_by_login
     from mieruka.workflow import survey_workbook
     from mieruka.workflow.reports import WorkflowError
 
     lang = _lang(lang)
-    if out is not None and out.is_dir():
-        fail(f"{out} is a folder: give a file name with -o / -o にはファイル名を指定してください")
-    storage.ensure_schema(db)
+    _prepare(out, db)
     try:
         with storage.session_scope(db) as session:
             user = user_by_login(session, actor)

@@ -25,15 +25,20 @@ def _write(make, fmt: str, out: Path | None, db: str | None) -> None:
 
     if fmt not in FORMATS:
         fail(f"--format: {fmt!r} is not one of {', '.join(FORMATS)} / 形式は {', '.join(FORMATS)} のいずれか")
-    if out is not None and out.is_dir():
-        fail(f"{out} is a folder: give a file name with -o / -o にはファイル名を指定してください")
-    storage.ensure_schema(db)
+    _prepare(out, db)
     try:
         with storage.session_scope(db) as session:
             report = make(session)
     except (UnknownReportSource, UnknownFormat, PdfUnavailable) as exc:
         fail(str(exc))
     _save(report.content, out or Path(report.file_name), f"{len(report.content):,} bytes")
+
+
+def _prepare(out: Path | None, db: str | None) -> None:
+    """Refuse an output that is a folder before anything is made; make sure the database is ready to read."""
+    if out is not None and out.is_dir():
+        fail(f"{out} is a folder: give a file name with -o / -o にはファイル名を指定してください")
+    storage.ensure_schema(db)
 
 
 def _save(content: bytes, path: Path, said: str) -> None:
@@ -128,9 +133,7 @@ def export_cmd(
     from mieruka.workflow.reports import WorkflowError
 
     lang = _lang(lang)
-    if out is not None and out.is_dir():
-        fail(f"{out} is a folder: give a file name with -o / -o にはファイル名を指定してください")
-    storage.ensure_schema(db)
+    _prepare(out, db)
     try:
         with storage.session_scope(db) as session:
             p = _reporting_as(session, actor)
