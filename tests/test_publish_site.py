@@ -622,3 +622,34 @@ def test_a_local_body_s_pages_are_made_again_only_for_the_kpis_they_list(tmp_pat
     # nothing is left stale: every file is what a full publish of the changed data into a new folder makes
     run(4, tmp_path / "fresh")
     assert _same_site(out, tmp_path / "fresh") == []
+
+
+def test_kept_rows_edited_or_misshapen_are_read_again_not_spliced(site, tmp_path):
+    """The data package's kept rows lie in a folder people can edit: a row changed by hand, a file cut short, a shape
+    publish never writes (even with its digest made to match) or another data's key give no kept rows — every KPI's
+    rows are then read again — never an error and never the edited rows in data/*.csv."""
+    import hashlib
+
+    from mieruka.publish.site import _kept_pieces
+
+    _url, out, _ = site
+    text = (out / PIECES).read_text(encoding="utf-8")
+    head, body = text.split("\n", 1)
+    key = json.loads(head)["key"]
+    kept = tmp_path / PIECES
+    kept.write_text(text, encoding="utf-8")
+    assert len(_kept_pieces(kept, key)["kpis"]) == json.loads(body)["kpis"].__len__() > 0
+    assert _kept_pieces(kept, "another data")["kpis"] == {}
+
+    def digested(new_body: str) -> str:
+        return json.dumps({"key": key, "sha256": hashlib.sha256(new_body.encode("utf-8")).hexdigest()}) + "\n" + new_body
+
+    edited = body.replace("窓口", "改ざん", 1)
+    assert edited != body
+    misshapen = json.loads(body)
+    first = next(iter(misshapen["kpis"].values()))
+    next(iter(first[1].values()))[0] = 99  # a kinds index out of range
+    for broken in (head + "\n" + edited, text[: len(text) // 2], "", "\n", digested(json.dumps(misshapen)),
+                   digested(json.dumps({**json.loads(body), "kpis": []})), digested("[]")):
+        kept.write_text(broken, encoding="utf-8")
+        assert _kept_pieces(kept, key) == {"columns": [], "kinds": [], "kpis": {}}, broken[:80]

@@ -31,7 +31,8 @@ MANIFEST = ".mieruka-publish.json"
 PIECES = ".mieruka-publish-data.json"
 # Held (flock) by the run writing the folder, and naming it: a second run on the same folder is refused at once.
 LOCK = ".mieruka-publish.lock"
-_OWN_FILES = (MANIFEST, PIECES, LOCK)
+# (and their new versions, written whole then renamed: a run killed in between leaves one)
+_OWN_FILES = (MANIFEST, PIECES, LOCK, MANIFEST + ".tmp", PIECES + ".tmp")
 GENERATOR = "mieruka publish"
 SEEDS = ("/", "/?lang=en")
 # Pages that store what they derive when first asked (today's audit, the registry of local bodies): asked before the
@@ -220,7 +221,8 @@ def _checked(out: Path) -> tuple[dict, set[str]]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         assert manifest.get("generator") == GENERATOR
     except (OSError, ValueError, AssertionError):
-        raise TargetRefused(f"{out} holds files that `mieruka publish` did not write (e.g. {present[0]}); "
+        example = next((p for p in present if p not in _OWN_FILES), present[0])
+        raise TargetRefused(f"{out} holds files that `mieruka publish` did not write (e.g. {example}); "
                             f"give an empty or new folder / {out} には publish の出力以外のファイルがあります") from None
     if manifest.get("in_progress"):
         # a run that was stopped before it finished: what is there is its own or an earlier run's, none of it known
@@ -403,9 +405,8 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
     previous, present = _checked(out)
     out.mkdir(parents=True, exist_ok=True)
     # until _finish records what was written, the folder says a run is under way (killed, the next run cleans up)
-    (out / MANIFEST).write_text(json.dumps({"generator": GENERATOR, "in_progress": True,
-                                            "files": previous.get("files", {})}, ensure_ascii=False) + "\n",
-                                encoding="utf-8")
+    _replace(out / MANIFEST, json.dumps({"generator": GENERATOR, "in_progress": True,
+                                         "files": previous.get("files", {})}, ensure_ascii=False) + "\n")
     result = PublishResult()
     writer = _Writer(out, previous, result, present)
     # localhost: a host name the app answers whatever MIERUKA_ALLOWED_HOSTS lists for its readers
@@ -942,11 +943,7 @@ def _package_tables(out: Path, tables, deps: _Dependencies | None) -> dict[str, 
         pieces_path.unlink(missing_ok=True)  # made from data of unknown versions: no run may trust it
         got = tables() if callable(tables) else tables
         return {key: _table_of(rows) for key, rows in got.items()}
-    try:
-        kept = json.loads(pieces_path.read_text(encoding="utf-8"))
-        assert kept.get("key") == deps.data
-    except (OSError, ValueError, AssertionError):
-        kept = {"columns": [], "kinds": [], "kpis": {}}
+    kept = _kept_pieces(pieces_path, deps.data)
     columns = [tuple(c) for c in kept["columns"]]
     kinds = [{c: set(k) for c, k in d.items()} for d in kept["kinds"]]
     column_index = {c: i for i, c in enumerate(columns)}
@@ -1035,13 +1032,59 @@ def _package_tables(out: Path, tables, deps: _Dependencies | None) -> dict[str, 
         if key not in _KPI_TABLE_KEYS:
             out_tables[key] = _table_of(rows)
     tables_in_order = {key: out_tables[key] for key in got}
-    tmp = pieces_path.with_name(PIECES + ".tmp")
-    tmp.write_text(json.dumps({"key": deps.data, "columns": columns,
-                               "kinds": [{c: "".join(sorted(k)) for c, k in d.items()} for d in kinds],
-                               "kpis": {str(k): pieces[k] for k in sorted(pieces)}},
-                              ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    tmp.replace(pieces_path)
+    body = json.dumps({"columns": columns, "kinds": [{c: "".join(sorted(k)) for c, k in d.items()} for d in kinds],
+                       "kpis": {str(k): pieces[k] for k in sorted(pieces)}}, ensure_ascii=False, separators=(",", ":"))
+    head = json.dumps({"key": deps.data, "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest()})
+    _replace(pieces_path, head + "\n" + body)
     return tables_in_order
+
+
+def _kept_pieces(path: Path, key: str) -> dict:
+    """The previous run's pieces when they are its own, whole and for the same data (key); else none, and every KPI's
+    rows are read again. The file lies in a folder people can edit: rows changed by hand (the digest differs) or a
+    shape this code did not write are never spliced into the data package."""
+    try:
+        head, _, body = path.read_text(encoding="utf-8").partition("\n")
+        said = json.loads(head)
+        if not isinstance(said, dict) or said.get("key") != key or \
+                said.get("sha256") != hashlib.sha256(body.encode("utf-8")).hexdigest():
+            return {"columns": [], "kinds": [], "kpis": {}}
+        kept = json.loads(body)
+    except (OSError, ValueError):
+        return {"columns": [], "kinds": [], "kpis": {}}
+    return kept if _well_formed(kept) else {"columns": [], "kinds": [], "kpis": {}}
+
+
+def _well_formed(kept) -> bool:
+    """The pieces' shape as _data_tables writes it, every index in range."""
+    if not isinstance(kept, dict):
+        return False
+    columns, kinds, kpis = kept.get("columns"), kept.get("kinds"), kept.get("kpis")
+    if not (isinstance(columns, list) and isinstance(kinds, list) and isinstance(kpis, dict)):
+        return False
+    if not all(isinstance(c, list) and all(isinstance(x, str) for x in c) for c in columns):
+        return False
+    if not all(isinstance(d, dict) and all(isinstance(v, str) for v in d.values()) for d in kinds):
+        return False
+    for piece in kpis.values():
+        if not (isinstance(piece, list) and len(piece) == 2 and isinstance(piece[1], dict)):
+            return False
+        for entry in piece[1].values():
+            if not (isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int
+                    and 0 <= entry[0] < len(kinds) and isinstance(entry[1], list)):
+                return False
+            for line in entry[1]:
+                if not (isinstance(line, list) and len(line) == 2 and type(line[0]) is int
+                        and 0 <= line[0] < len(columns) and isinstance(line[1], str)):
+                    return False
+    return True
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write a file whole or not at all (a run killed while writing leaves the previous one): a new file, renamed."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def _write_data(writer: _Writer, tables: dict[str, _Table | list[dict]], documents: list[dict]) -> list[str]:
@@ -1105,8 +1148,7 @@ def _finish(out: Path, previous: dict, writer: _Writer, result: PublishResult, a
                 else previous.get("generated_at", at.isoformat()), "files": dict(sorted(writer.files.items())),
                 **writer.meta}
     # one line: json's C encoder (with indent it is pure Python, seconds for a manifest of 10,000 KPIs' pages)
-    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")) + "\n",
-                                encoding="utf-8")
+    _replace(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def _routes(routes) -> list:
