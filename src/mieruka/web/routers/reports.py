@@ -50,7 +50,7 @@ def _made(key: tuple, make) -> reports.Report:
     return report
 
 
-def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Response:
+def _respond(request: Request, session, kind: str, wanted, fmt: str, make, token: str | None = None) -> Response:
     """make(lang) → the report in the page's language (?lang=en: English headings, notes and dates)."""
     lang = pick_lang(request.query_params.get("lang"))
     if fmt not in reports.FORMATS:
@@ -60,7 +60,7 @@ def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Re
                               + f": {('、' if lang == 'ja' else ', ').join(reports.FORMATS)}")
     # any write committed since (a KPI renamed, a round published) makes a new token: a report is never older than
     # the data; no token (an in-memory database), nothing kept
-    token = change_token(request.app.state.read_url)
+    token = token or change_token(request.app.state.read_url)
     key = (request.app.state.read_url, token, kind, str(wanted), request.query_params.get("computed"), lang, fmt)
     try:
         report = make(lang) if token is None else _made(key, lambda: make(lang))
@@ -76,6 +76,8 @@ def _respond(request: Request, session, kind: str, wanted, fmt: str, make) -> Re
 @router.get("/documents/{document_id}/kpi-table.{fmt}")
 def kpi_table(request: Request, document_id: int, fmt: str, session: DbSession, computed: str | None = None):
     """The KPI status table (KPIの状況) of a reform-schedule document; ?computed=SCHEME adds mieruka's rating."""
+    # one token for the rows and the report made of them: a write between two readings would keep a report made from
+    # the older rows under the newer token
     token = change_token(request.app.state.read_url)
 
     def status_rows(session, document_id: int) -> list[dict]:
@@ -94,7 +96,7 @@ def kpi_table(request: Request, document_id: int, fmt: str, session: DbSession, 
 
     return _respond(request, session, "kpi-table", document_id, fmt,
                     lambda lang: reports.kpi_table_report(session, document_id, fmt, computed_scheme=computed, lang=lang,
-                                                          status_rows=status_rows))
+                                                          status_rows=status_rows), token)
 
 
 @router.get("/documents/{document_id}/policy-table.{fmt}")
