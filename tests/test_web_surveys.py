@@ -221,6 +221,11 @@ def test_the_shell_writes_the_survey_workbook_the_page_gives(site, tmp_path):
     assert unknown.exit_code == 1 and "no survey 99: the /surveys page lists the surveys asked" in unknown.stderr
     named = run("住民票", "--as", "sec")
     assert named.exit_code == 1 and "no survey of '住民票'" in named.stderr
+    for odd, says in (("99999999999999999999999", "no survey 99999999999999999999999:"), ("²", "no survey of '²'"),
+                      ("１", None)):  # an id past any stored, a digit int() refuses, a full-width one it reads
+        done = run(odd, "--as", "sec", "-o", str(tmp_path / "odd.xlsx"))
+        assert (done.exit_code, "Traceback" in done.output) == ((1, False) if says else (0, False)), done.output
+        assert says is None or says in done.stderr
     refused = run("1", "--as", "nobody")
     assert refused.exit_code == 1 and "--as: no active account 'nobody'" in refused.stderr
 

@@ -415,10 +415,11 @@ def _survey(session, ref: str):
     """The survey request named by id or by initiative (one only: a name asked in several rounds needs the id)."""
     from mieruka.storage import survey_rounds
 
-    if ref.strip().isdigit():
-        found = survey_rounds.request_by_id(session, int(ref))
+    if ref.strip().isdecimal():  # ０-９ too, as int() reads them; not ² (a digit int() refuses)
+        # past the largest id a database stores: no such survey, not an overflow
+        found = survey_rounds.request_by_id(session, int(ref)) if len(ref.strip()) <= 18 else None
         if found is None:
-            fail(f"no survey {ref}: the /surveys page lists the surveys asked in each round")
+            fail(f"no survey {ref.strip()}: the /surveys page lists the surveys asked in each round")
         return found
     named = [r for r in survey_rounds.requests(session) if r.initiative == ref.strip()]
     if not named:
