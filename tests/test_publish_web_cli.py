@@ -74,6 +74,17 @@ def test_an_output_that_is_a_folder_is_refused_before_anything_is_made(rated, tm
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [["report", "kpi-table", "--edition", "2016"], ["survey", "workbook", "1", "--as", "sec"],
+                                  ["publish", "SITE"]])
+def test_a_mistyped_database_is_refused_not_made(tmp_path, args):
+    """A --db naming no file is refused: made anew and empty, it would publish an empty site over the real one."""
+    typo = tmp_path / "typo.db"
+    result = CliRunner().invoke(load_commands(), [a.replace("SITE", str(tmp_path / "site")) for a in args]
+                                + ["--db", str(typo)])
+    assert result.exit_code == 1 and f"no database file at {typo}" in result.output and "Traceback" not in result.output
+    assert not typo.exists() and not (tmp_path / "site").exists()
+
+
 def test_document_and_kpi_pages_link_their_reports(client):
     page = client.get("/documents/1").text
     assert 'href="/documents/1/kpi-table.pdf"' in page and 'href="/documents/1/kpi-table.xlsx"' in page

@@ -22,6 +22,9 @@ def publish_cmd(
 
     from mieruka.publish.site import TargetRefused, check_target, target_lock
 
+    missing = storage.missing_sqlite_file(db)
+    if missing is not None:  # a mistyped --db would make an empty database and publish it over the site
+        fail(f"no database file at {missing}: give the database to publish (--db) / {missing} にデータベースがありません")
     held = ExitStack()
     try:
         # held from the start: a second run on this folder is refused now, not after preparing the database

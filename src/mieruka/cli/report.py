@@ -35,7 +35,11 @@ def _write(make, fmt: str, out: Path | None, db: str | None) -> None:
 
 
 def _prepare(out: Path | None, db: str | None) -> None:
-    """Refuse an output that is a folder before anything is made; make sure the database is ready to read."""
+    """Refuse an output that is a folder, or a database file that is not there (a mistyped --db would be made, empty),
+    before anything is made; make sure the database is ready to read."""
+    missing = storage.missing_sqlite_file(db)
+    if missing is not None:
+        fail(f"no database file at {missing}: give the database to read (--db) / {missing} にデータベースがありません")
     if out is not None and out.is_dir():
         fail(f"{out} is a folder: give a file name with -o / -o にはファイル名を指定してください")
     storage.ensure_schema(db)
