@@ -58,3 +58,23 @@ def test_what_every_body_s_page_shows_is_read_once_per_state_of_the_data(sqlite_
     assert "142158" in client.get("/local/140007").text
     facts = [f for values in kept._kept["facts"].values() for f in values]
     assert facts and all("cost_per_resident" not in f for f in facts)
+
+
+def test_a_database_s_kept_values_outlast_another_s(monkeypatch):
+    """Kept values of another database (a process that read several: the test suite, a server with a replica) are
+    dropped oldest first, not with this one's: each question is made once a state however many were kept before."""
+    monkeypatch.setattr(kept, "_kept", {})
+    made = Counter()
+
+    def ask(at, question):
+        return kept.value(at, "counting", (question,), lambda: made.update([(at, question)]) or question)
+
+    for q in range(kept._DEFAULT_QUESTIONS - 3):  # room for three of the four asked below
+        ask(("sqlite:///other.db", "g1"), q)
+    for _ in range(3):
+        for q in ("ja", "en", "ja-pref", "en-pref"):
+            assert ask(("sqlite:///this.db", "g1"), q) == q
+    assert sum(n for (at, _), n in made.items() if at[0] == "sqlite:///this.db") == 4  # once each, not again
+    ask(("sqlite:///this.db", "g2"), "ja")  # a write: this database's older state goes, the other's newest stay
+    assert {k[:2] for k in kept._kept["counting"]} == {("sqlite:///other.db", "g1"), ("sqlite:///this.db", "g2")}
+    assert len(kept._kept["counting"]) == 5

@@ -42,9 +42,12 @@ def value(at: tuple | None, what: str, question: tuple, make):
     made = make()  # outside the lock: two threads may both make it, neither waits for the other's queries
     with _lock:
         kept = _kept.setdefault(what, {})
-        if len(kept) >= _QUESTIONS.get(what, _DEFAULT_QUESTIONS) or any(
-                k[:2] != at for k in kept if k[0] == at[0]):
-            kept.clear()
+        for k in [k for k in kept if k[0] == at[0] and k[:2] != at]:  # this database's older states: never asked again
+            del kept[k]
+        # past the bound, the oldest go first: another database's (a process that read several) before this one's
+        # (clearing all made each new question read again what was kept for this state, once another had filled it)
+        while len(kept) >= _QUESTIONS.get(what, _DEFAULT_QUESTIONS):
+            del kept[next(iter(kept))]
         kept[key] = made
     return made
 
