@@ -392,23 +392,18 @@ def survey_workbook_cmd(
 ) -> None:
     """The survey's answer workbook (XLSX) to fill in, the same file the survey page gives the account."""
     from mieruka.accounts.service import principal
-    from mieruka.cli.report import _lang, _prepare, _save
+    from mieruka.cli.report import _write_workbook
     from mieruka.storage.accounts import user_by_login
     from mieruka.workflow import survey_workbook
-    from mieruka.workflow.reports import WorkflowError
 
-    lang = _lang(lang)
-    _prepare(out, db)
-    try:
-        with storage.session_scope(db) as session:
-            user = user_by_login(session, actor)
-            if user is None or not user.active or user.role not in ("local", "secretariat"):
-                fail(f"--as: no active account {actor!r}" if user is None or not user.active else
-                     f"--as: {actor} is {user.role}; survey workbooks are for local bodies and the secretariat")
-            book = survey_workbook.export(session, principal(session, user), _survey(session, survey), lang)
-    except WorkflowError as exc:
-        fail(exc.message[lang])
-    _save(book.content, out or Path(book.file_name), f"{book.rows} answer(s), {len(book.content):,} bytes")
+    def make(session):
+        user = user_by_login(session, actor)
+        if user is None or not user.active or user.role not in ("local", "secretariat"):
+            fail(f"--as: no active account {actor!r}" if user is None or not user.active else
+                 f"--as: {actor} is {user.role}; survey workbooks are for local bodies and the secretariat")
+        return survey_workbook.export(session, principal(session, user), _survey(session, survey), lang)
+
+    _write_workbook(make, out, db, lang, "answer(s)")
 
 
 def _survey(session, ref: str):

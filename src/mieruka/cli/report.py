@@ -134,22 +134,32 @@ def export_cmd(
     """A round's report workbook (XLSX) to fill in: one row per KPI, the last published values beside the cells."""
     from mieruka.storage.workflow import organisation_id
     from mieruka.workflow import rounds, workbook
+
+    def make(session):
+        p = _reporting_as(session, actor)
+        org_id = None
+        if org:
+            org_id = organisation_id(session, org)
+            if org_id is None:
+                fail(f"--org: there is no organisation {org!r}")
+        return workbook.export(session, p, rounds.get(session, round_ref), org_id, lang)
+
+    _write_workbook(make, out, db, lang, "report(s)")
+
+
+def _write_workbook(make, out: Path | None, db: str | None, lang: str, counted: str) -> None:
+    """A workbook to fill in (report or survey): the language and the output checked and the database made ready
+    before make(session) is called; a workflow refusal told in the language asked; the file saved and said."""
     from mieruka.workflow.reports import WorkflowError
 
     lang = _lang(lang)
     _prepare(out, db)
     try:
         with storage.session_scope(db) as session:
-            p = _reporting_as(session, actor)
-            org_id = None
-            if org:
-                org_id = organisation_id(session, org)
-                if org_id is None:
-                    fail(f"--org: there is no organisation {org!r}")
-            book = workbook.export(session, p, rounds.get(session, round_ref), org_id, lang)
+            book = make(session)
     except WorkflowError as exc:
         fail(exc.message[lang])
-    _save(book.content, out or Path(book.file_name), f"{book.rows} report(s), {len(book.content):,} bytes")
+    _save(book.content, out or Path(book.file_name), f"{book.rows} {counted}, {len(book.content):,} bytes")
 
 
 @report_app.command("import")
