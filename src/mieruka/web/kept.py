@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import threading
 
-from mieruka.storage import ChangeWatch
+from mieruka.storage import change_token
 from mieruka.storage import local_bodies
 from mieruka.storage import plans
 
-_watches: dict[str, ChangeWatch] = {}
 _kept: dict[str, dict[tuple, object]] = {}  # what → {(database, state, *question): value}
 _lock = threading.Lock()
 # initiative and as_of come from the query string: a few questions of each kind are kept, not one per question asked
@@ -24,9 +23,7 @@ def state(session) -> tuple | None:
     """The database and the state of its data; None when it cannot be told (nothing is kept then). Read before the
     request reads anything it keeps, so that what is kept is at least as new as the state it is kept under."""
     url = session.get_bind().url.render_as_string(hide_password=False)
-    with _lock:
-        watch = _watches.get(url) or _watches.setdefault(url, ChangeWatch(url))
-    token = watch.token()
+    token = change_token(url)
     return None if token is None else (url, token)
 
 
