@@ -153,6 +153,10 @@ def test_second_run_rewrites_only_what_changed(site, tmp_path):
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["pages"]["kpis/1.html"][1] == [1] and manifest["pages"]["kpis/2.html"][1] == [2]
     assert manifest["pages"]["index.html"][1] is None
+    # a page of ratings depends on the KPIs whose ratings it holds (not on the ratings' own ids)
+    evaluations = json.loads((out / "api/evaluations.json").read_text(encoding="utf-8"))["items"]
+    assert manifest["pages"]["api/evaluations.json"][1] == sorted({r["kpi_id"] for r in evaluations})
+    assert any(r["id"] not in manifest["pages"]["api/evaluations.json"][1] for r in evaluations)
     untouched = [n for n, (_key, needs, _links) in manifest["pages"].items() if needs is not None and 1 not in needs]
     assert "kpis/2.html" in untouched and "en/kpis/2.html" in untouched and "api/kpis/2.json" in untouched
     assert "kpis.html" not in untouched  # the list names KPI 1

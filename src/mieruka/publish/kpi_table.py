@@ -243,7 +243,7 @@ def to_xlsx(table: KpiStatusTable) -> bytes:
             for text, size in ((f"{t('kpi_table.theme')}{colon}{theme.label}", 10), (f"{t('kpi_table.item')}{colon}{item.label}", 11),
                                (t("kpi_table.section"), 10)):
                 w.put(ws, row, 1, text).font = w.Font(name=w.FONT, size=size, bold=True)
-                ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+                w.merge(ws, row, 1, row, width)
                 row += 1
             heads = [(t("kpi_table.kpi"), 1, 2), (t("kpi_table.target"), 1, 1), (t("kpi_table.actual"), 1, 1),
                      (t("kpi_table.rating"), 1, 1)] \

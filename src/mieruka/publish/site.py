@@ -60,8 +60,12 @@ UNPUBLISHED = "\0unpublished"
 # (the "shape": counts, facets): a change to one KPI renders again only the pages that name it. Every other page
 # depends on all the data. The local bodies' pages (/local…) name each KPI they show with a link to it (a body's
 # "KPIs that count bodies like this one", whose choice — units, ids — is in the shape; the survey KPIs); their
-# downloads and plans show none, so a renamed KPI leaves 3,500 of them as they are.
-_NARROW = re.compile(r"^/(?:api/)?(?:kpis(?:/\d+(?:/[a-z]+(?:\.[a-z]+)?)?)?|items/\d+)$|^/local(?:[/.]|$)")
+# downloads and plans show none, so a renamed KPI leaves 3,500 of them as they are. A page of /api/evaluations holds
+# the ratings of the KPIs it names (each with the KPI's name), in KPI order: which KPIs fall on which page follows
+# from how many ratings each KPI has (in the shape) and the corrections that set some aside (in the rest), so a renamed
+# KPI makes again only the page that names it (at 10,000 KPIs one of fifty).
+_NARROW = re.compile(r"^/(?:api/)?(?:kpis(?:/\d+(?:/[a-z]+(?:\.[a-z]+)?)?)?|items/\d+)$|^/local(?:[/.]|$)"
+                     r"|^/api/evaluations$")
 _OWN_KPI = re.compile(r"^/(?:api/)?(?:local/)?kpis?/(\d+)")
 _MENTIONS = re.compile(rb'/kpis/(\d+)|/local/kpi/(\d+)|data-kpi="(\d+)"|"(?:id|kpi_id|parent_id)": ?(\d+)')
 _CODE_SUFFIXES = (".py", ".html", ".css", ".js", ".json", ".yaml", ".yml", ".toml", ".svg", ".txt", ".csv")
@@ -114,7 +118,9 @@ class _Dependencies:
         """The KPIs a page depends on: None (all) unless it is a narrow page; then those it names, and its own."""
         if not _NARROW.match(path):
             return None
-        if path.startswith("/api/"):
+        if path == "/api/evaluations":  # its items' "id" is a rating's
+            found = {item["kpi_id"] for item in json.loads(content).get("items", [])}
+        elif path.startswith("/api/"):
             try:
                 found = set(_kpis_in_json(json.loads(content)))
             except ValueError:

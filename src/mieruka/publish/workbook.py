@@ -9,15 +9,18 @@ import time
 import zipfile
 import zlib
 from copy import copy
+from itertools import islice
 from datetime import date, datetime, timezone
 from typing import Callable
 from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from mieruka.jp import format_wareki
@@ -90,7 +93,7 @@ def header_rows(ws: Worksheet, first_row: int, rows: list[list[tuple[str, int, i
                     c.font = Font(name=FONT, bold=True, size=9)
             put(ws, row, col, text)
             if rowspan > 1 or colspan > 1:
-                ws.merge_cells(start_row=row, start_column=col, end_row=row + rowspan - 1, end_column=col + colspan - 1)
+                merge(ws, row, col, row + rowspan - 1, col + colspan - 1)
             col += colspan
     ws.print_title_rows = f"{first_row}:{first_row + len(rows) - 1}"
     ws.freeze_panes = ws.cell(first_row + len(rows), 1)
@@ -122,7 +125,58 @@ def body_cell(ws: Worksheet, row: int, col: int, value, *, align: Alignment = WR
 
 def merge_down(ws: Worksheet, col: int, start: int, end: int) -> None:
     if end > start:
-        ws.merge_cells(start_row=start, start_column=col, end_row=end, end_column=col)
+        merge(ws, start, col, end, col)
+
+
+# Per worksheet: what openpyxl's merge made of a cell's border or protection, by the style indices it started from.
+_MERGED_STYLES: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def merge(ws: Worksheet, start_row: int, start_col: int, end_row: int, end_col: int) -> None:
+    """ws.merge_cells for a range that overlaps none merged before (as a table's group cells never do): the same
+    cells, borders and protection, without what made a table of 10,000 KPIs' merges take seconds — openpyxl checks
+    each new range against every earlier one (quadratic) and looks up each border and protection it gives a cell by
+    value (hashing style objects). A cell given a border from the same two borders gets the same border index, so
+    each index is worked out once, by openpyxl itself."""
+    mcr = MergedCellRange(ws, f"{get_column_letter(start_col)}{start_row}:{get_column_letter(end_col)}{end_row}")
+    ws.merged_cells.ranges.add(mcr)
+    cells = ws._cells
+    for row, col in islice(mcr.cells, 1, None):
+        cells[row, col] = MergedCell(ws, row, col)
+    start = mcr.start_cell
+    made = _MERGED_STYLES.setdefault(ws, {})
+    start_border = _style_of(start).borderId
+    for name in ("top", "left", "right", "bottom"):  # MergedCellRange.format's order
+        key = (start_border, name)
+        edge = made.get(key)
+        if edge is None:
+            side = getattr(start.border, name)
+            edge = made[key] = None if side and side.style is None else ({}, Border(**{name: side}))
+        if edge is None:
+            continue
+        results, border = edge
+        for coord in getattr(mcr, name):
+            cell = cells[coord]
+            was = _style_of(cell).borderId
+            now = results.get(was)
+            if now is None:
+                cell.border += border
+                results[was] = cell._style.borderId
+            else:
+                cell._style.borderId = now
+    key = ("protection", start._style.protectionId)
+    protection = made.get(key)
+    if protection is None:
+        protection = made[key] = ws.parent._protections.add(copy(start.protection))
+    for coord in mcr.cells:
+        _style_of(cells[coord]).protectionId = protection
+
+
+def _style_of(cell):
+    """A cell's style indices, made (all 0) for a cell that has none yet, as reading a style through openpyxl does."""
+    if cell._style is None:
+        cell._style = StyleArray()
+    return cell._style
 
 
 def widths(ws: Worksheet, values: list[float]) -> None:

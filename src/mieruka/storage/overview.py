@@ -165,20 +165,25 @@ def _facts(session: Session, document_id: int) -> list[dict]:
             facts.append({"kind": kind, "line": row.line_start, "line_end": row.line_end,
                           "label": label(row), "text": row.source_text})
 
-    def of(model):
-        return session.scalars(select(model).where(model.document_id == document_id)).all()
+    def of(model, *label):
+        # the columns shown, in the order stored (not ORM objects: a schedule of 10,000 KPIs has 50,000 rows)
+        return session.execute(select(model.line_start, model.line_end, model.source_text, *label)
+                               .where(model.document_id == document_id).order_by(model.id)).all()
 
-    add("kpi", of(m.KpiAppearance), lambda r: r.name_as_written)
-    add("baseline", of(m.Baseline), lambda r: r.text)
-    add("target", of(m.Target), lambda r: r.text)
-    add("observation", of(m.Observation), lambda r: r.text)
-    add("step", of(m.ProcessStep), lambda r: r.step)
-    add("schedule", of(m.ScheduleEntry), lambda r: r.period)
-    add("measure", of(m.Measure), lambda r: f"{r.no}. {r.name}")
-    add("case", of(m.AdvancedCase), lambda r: r.title)
-    add("budget", of(m.BudgetLine), lambda r: f"{r.fiscal_year} {r.category}")
-    add("result", of(m.PolicyResult), lambda r: r.result)
-    ratings = session.scalars(select(m.Rating).where(m.Rating.document_id == document_id, m.Rating.official)).all()
+    add("kpi", of(m.KpiAppearance, m.KpiAppearance.name_as_written), lambda r: r.name_as_written)
+    add("baseline", of(m.Baseline, m.Baseline.text), lambda r: r.text)
+    add("target", of(m.Target, m.Target.text), lambda r: r.text)
+    add("observation", of(m.Observation, m.Observation.text), lambda r: r.text)
+    add("step", of(m.ProcessStep, m.ProcessStep.step), lambda r: r.step)
+    add("schedule", of(m.ScheduleEntry, m.ScheduleEntry.period), lambda r: r.period)
+    add("measure", of(m.Measure, m.Measure.no, m.Measure.name), lambda r: f"{r.no}. {r.name}")
+    add("case", of(m.AdvancedCase, m.AdvancedCase.title), lambda r: r.title)
+    add("budget", of(m.BudgetLine, m.BudgetLine.fiscal_year, m.BudgetLine.category),
+        lambda r: f"{r.fiscal_year} {r.category}")
+    add("result", of(m.PolicyResult, m.PolicyResult.result), lambda r: r.result)
+    ratings = session.execute(select(m.Rating.line_start, m.Rating.line_end, m.Rating.source_text, m.Rating.scheme,
+                                     m.Rating.code).where(m.Rating.document_id == document_id, m.Rating.official)
+                              .order_by(m.Rating.id)).all()
     facts += [{"kind": "rating", "line": r.line_start, "line_end": r.line_end, "label": f"{r.scheme} {r.code}",
                "text": r.source_text} for r in ratings]
     return sorted(facts, key=lambda f: (f["line"] is None, f["line"] or 0, f["kind"]))

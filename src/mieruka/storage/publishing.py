@@ -53,7 +53,7 @@ def _by_kpi(rows) -> dict[int, list]:
     return out
 
 
-def _on_row(rows: list, a: m.KpiAppearance) -> list:
+def _on_row(rows: list, a) -> list:
     """The cells printed on an appearance's row: from its first line to its last (a PDF's row spans several)."""
     if a.line_start is None:
         return []
@@ -66,30 +66,41 @@ def kpi_status_rows(session: Session, document_id: int) -> list[dict]:
     with its tier, target, actuals, the official rating and the next measurement, all from that document's row,
     plus the newest computed rating of the KPI under each scheme. A row of the table is an appearance that has a
     rating or a next-measurement cell on its row, or the heading printed just above such a row."""
-    apps = session.scalars(select(m.KpiAppearance).where(m.KpiAppearance.document_id == document_id)
-                           .order_by(m.KpiAppearance.line_start, m.KpiAppearance.id)).all()
+    # the columns the table shows, as rows (not ORM objects: an edition of 10,000 KPIs is 50,000 of them, and a publish
+    # run asks for the table again after any change)
+    a_ = m.KpiAppearance
+    apps = session.execute(select(a_.id, a_.kpi_id, a_.name_as_written, a_.markers, a_.tier_as_written,
+                                  a_.next_measurement, a_.next_measurement_date, a_.line_start, a_.line_end)
+                           .where(a_.document_id == document_id).order_by(a_.line_start, a_.id)).all()
     if not apps:
         return []
     kpi_ids = sorted({a.kpi_id for a in apps})
-    kpis = {k.id: k for k in session.scalars(select(m.Kpi).where(m.Kpi.id.in_(kpi_ids)))}
-    items = {i.id: i for i in session.scalars(select(m.ReformItem))}
+    kpis = {k.id: k for k in session.execute(select(m.Kpi.id, m.Kpi.key, m.Kpi.name, m.Kpi.tier, m.Kpi.parent_id,
+                                                    m.Kpi.unit, m.Kpi.reform_item_id).where(m.Kpi.id.in_(kpi_ids)))}
+    items = {i.id: i for i in session.execute(select(m.ReformItem.id, m.ReformItem.theme_id, m.ReformItem.number,
+                                                     m.ReformItem.name))}
     themes = dict(session.execute(select(m.Theme.id, m.Theme.name)).all())
 
-    def of(model):
-        return _by_kpi(session.scalars(select(model).where(model.document_id == document_id).order_by(model.id)))
+    def of(model, *columns):
+        return _by_kpi(session.execute(select(model.kpi_id, model.line_start, *columns)
+                                       .where(model.document_id == document_id).order_by(model.id)))
 
-    targets, observations = of(m.Target), of(m.Observation)
+    targets = of(m.Target, m.Target.text, m.Target.value, m.Target.unit, m.Target.deadline)
+    observations = of(m.Observation, m.Observation.text, m.Observation.value, m.Observation.unit, m.Observation.as_of,
+                      m.Observation.status, m.Observation.as_of_precision)
     # what the 実績値 column says instead of a figure ("2017年度末に集計予定"): kept by the reader as a note, not a value
     meta = session.scalar(select(m.Document.meta).where(m.Document.id == document_id)) or {}
     notes = meta.get("scheduling_notes", []) if isinstance(meta, dict) else []
-    official = _by_kpi(session.scalars(select(m.Rating).where(m.Rating.document_id == document_id, m.Rating.official)
-                                       .order_by(m.Rating.id)))
-    computed: dict[int, dict[str, m.Rating]] = defaultdict(dict)
-    for r in session.scalars(select(m.Rating).where(m.Rating.kpi_id.in_(kpi_ids), m.Rating.official.is_(False))
-                             .order_by(m.Rating.as_of, m.Rating.computed_at, m.Rating.id)):  # the newest date's last
+    r_ = m.Rating
+    official = _by_kpi(session.execute(select(r_.kpi_id, r_.line_start, r_.scheme, r_.code, r_.explanation)
+                                       .where(r_.document_id == document_id, r_.official).order_by(r_.id)))
+    computed: dict[int, dict[str, object]] = defaultdict(dict)
+    for r in session.execute(select(r_.kpi_id, r_.scheme, r_.code, r_.explanation, r_.as_of)
+                             .where(r_.kpi_id.in_(kpi_ids), r_.official.is_(False))
+                             .order_by(r_.as_of, r_.computed_at, r_.id)):  # the newest date's last
         computed[r.kpi_id][r.scheme] = r
 
-    def in_table(a: m.KpiAppearance) -> bool:
+    def in_table(a) -> bool:
         return bool(a.next_measurement) or bool(_on_row(official.get(a.kpi_id, []), a))
 
     chosen = {a.id for a in apps if in_table(a)}
