@@ -657,3 +657,163 @@ def test_kept_rows_edited_or_misshapen_are_read_again_not_spliced(site, tmp_path
                    digested(json.dumps({**json.loads(body), "kpis": []})), digested("[]")):
         kept.write_text(broken, encoding="utf-8")
         assert _kept_pieces(kept, key) == {"columns": [], "kinds": [], "kpis": {}}, broken[:80]
+
+
+def _cli(args: list[str]):
+    return CliRunner().invoke(__import__("mieruka.cli", fromlist=["load_commands"]).load_commands(), args)
+
+
+def test_a_folder_that_cannot_be_made_or_written_is_refused_naming_it(site, tmp_path, monkeypatch):
+    """A target the system will not make (under /proc, under a file, a link to nothing, a name too long, no
+    permission, a disk that fills during the run): exit 1 with a message naming the folder and why, no traceback."""
+    url, _, _ = site
+    (tmp_path / "a-file").write_text("mine", encoding="utf-8")
+    (tmp_path / "nowhere").symlink_to(tmp_path / "missing" / "site")
+    long_name = str(tmp_path / ("a" * 300))
+    cases = [(str(tmp_path / "a-file" / "site"), "Not a directory"),
+             (str(tmp_path / "nowhere"), "it is a link to something that does not exist"),
+             (long_name, "File name too long")]
+    if Path("/proc/self").is_dir():
+        cases.append(("/proc/mieruka-site", "No such file or directory"))
+    for out, reason in cases:
+        result = _cli(["publish", out, "--no-pdf", "--db", url])
+        assert result.exit_code == 1, (out, result.output)
+        assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+        assert f"error: {out} cannot be made or written as the site's folder: {reason}" in result.stderr
+        assert f"{out} にサイトを書き込めません（{reason}）" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a-file", "nowhere"])
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "mine"
+
+    # no permission (root is never refused one, so the system's answer is given by hand)
+    def refused(self, *a, **kw):
+        raise PermissionError(13, "Permission denied", str(self))
+    out = tmp_path / "locked"
+    with monkeypatch.context() as mp:
+        mp.setattr(Path, "mkdir", refused)
+        result = _cli(["publish", str(out), "--no-pdf", "--db", url])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert f"error: {out} cannot be made or written as the site's folder: Permission denied; give a folder you can " \
+           f"write / {out} にサイトを書き込めません（Permission denied）" in result.stderr
+    assert not out.exists()
+
+    # a folder that is locked but then cannot be written (full)
+    import mieruka.publish.site as site_module
+
+    def full(path, text):
+        raise OSError(28, "No space left on device", str(path))
+    out = tmp_path / "full"
+    monkeypatch.setattr(site_module, "_replace", full)
+    result = _cli(["publish", str(out), "--no-pdf", "--db", url])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert f"error: {out} cannot be made or written as the site's folder: No space left on device " \
+           f"({out / MANIFEST})" in result.stderr
+
+
+def _holder(out: Path):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from mieruka.publish.site import target_lock\n"
+         f"with target_lock(Path({str(out)!r})):\n    print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**__import__("os").environ})
+    assert holder.stdout.readline() == "held\n"
+    return holder
+
+
+def test_a_run_whose_lock_file_was_deleted_still_keeps_a_second_run_out(tmp_path):
+    """Someone deletes .mieruka-publish.lock while a run writes the folder: a second run made a new lock file, locked
+    it and wrote the same folder at once. The folder itself is locked too, so the second is refused, saying why."""
+    from mieruka.publish.site import target_lock
+
+    out = tmp_path / "site"
+    holder = _holder(out)
+    try:
+        (out / LOCK).unlink()
+        with pytest.raises(TargetRefused) as refused:
+            with target_lock(out):
+                pass
+        assert str(refused.value) == (
+            f"{out} is being written by another `mieruka publish` (another process; no {LOCK} names it: removed, "
+            f"or not yet written); wait for it to finish or give another folder / {out} には別の publish が書き込み中です")
+    finally:
+        holder.communicate("")
+    assert holder.returncode == 0
+    with target_lock(out):  # the first run ended: the folder is free
+        assert (out / LOCK).read_text(encoding="utf-8").startswith(f"process {__import__('os').getpid()}, started ")
+
+
+def test_a_lock_file_replaced_before_it_was_locked_is_taken_again(tmp_path, monkeypatch):
+    """The lock file removed (or replaced) between its open and its flock: the lock taken was on a file no other run
+    will open. The run checks the file it locked is still the one at the path, and takes the new one."""
+    import fcntl
+    import os
+    import stat
+
+    from mieruka.publish.site import target_lock
+
+    out = tmp_path / "site"
+    out.mkdir()
+    real, replaced = fcntl.flock, []
+
+    def flock(fd, op):
+        if not replaced and stat.S_ISREG(os.fstat(fd).st_mode):  # the lock file (the folder is locked first)
+            replaced.append(os.fstat(fd).st_ino)
+            (out / LOCK).unlink()
+            (out / LOCK).write_text("", encoding="utf-8")
+        return real(fd, op)
+    monkeypatch.setattr(fcntl, "flock", flock)
+    with target_lock(out):
+        monkeypatch.setattr(fcntl, "flock", real)
+        now = os.stat(out / LOCK).st_ino
+        assert replaced and replaced[0] != now
+        assert (out / LOCK).read_text(encoding="utf-8").startswith(f"process {os.getpid()}, started ")
+        # the file at the path is the one held: another process is refused, named by this one
+        import subprocess
+        import sys
+        other = subprocess.run([sys.executable, "-c", "from pathlib import Path\nfrom mieruka.publish.site import "
+                                f"target_lock\nwith target_lock(Path({str(out)!r})):\n    pass"],
+                               capture_output=True, text=True)
+        assert other.returncode == 1
+        assert f"is being written by another `mieruka publish` (process {os.getpid()}, started " in other.stderr
+
+
+def test_workers_end_when_the_publishing_process_is_killed(site, tmp_path):
+    """`kill -9` of a publish run left its worker processes waiting for a next batch for ever. Each worker ends once
+    its parent is gone (polled here, with a bound, not timed)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url, _, _ = site
+    script = ("import sys\nfrom mieruka.web.app import create_app\nfrom mieruka.web.static_pages import KpiPages\n"
+              f"pages = KpiPages(create_app({url!r}), workers=2, pool_from=0)\n"
+              "pages.submit([('/kpis/1', ())]).result()\n"
+              "print(*sorted(pages._pool._processes), flush=True)\nsys.stdin.read()\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    workers = [int(p) for p in parent.stdout.readline().split()]  # started as batches need them: one or two
+    assert workers
+
+    def running(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+    try:
+        assert all(running(p) for p in workers)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        for _ in range(600):  # at most a minute; a worker asks for its parent every half second
+            if not any(running(p) for p in workers):
+                break
+            time.sleep(0.1)
+        assert [p for p in workers if running(p)] == []
+    finally:
+        for p in workers:
+            if running(p):
+                os.kill(p, signal.SIGKILL)
+

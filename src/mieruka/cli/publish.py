@@ -40,7 +40,7 @@ def publish_cmd(
 def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
     from mieruka.export.workbook import database_tables
     from mieruka.publish.render import PdfUnavailable
-    from mieruka.publish.site import TargetRefused, publish_site
+    from mieruka.publish.site import TargetRefused, publish_site, unwritable
     from mieruka.storage.publishing import VersionReader
     from mieruka.storage.queries import document_rows
     from mieruka.web.app import create_app
@@ -68,6 +68,11 @@ def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
                               versions=versions, direct=pages)
     except TargetRefused as exc:
         fail(str(exc))
+    except OSError as exc:
+        # a folder that could be locked but not written (full, read-only, a file's permissions): name it, no traceback
+        if not _inside(exc.filename, out):
+            raise
+        fail(unwritable(out, exc))
     except PdfUnavailable as exc:
         fail(f"{exc} (or give --no-pdf)")
     finally:
@@ -83,3 +88,13 @@ def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
     print(out)
     if result.broken:  # a site with dead links is not a published site: say so to scripts too
         raise typer.Exit(1)
+
+
+def _inside(name, folder: Path) -> bool:
+    """Whether the file an OSError names is in FOLDER (the site's): another one (the database's) is not the site's."""
+    if not name:
+        return False
+    try:
+        return Path(os.fsdecode(name)).resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError):
+        return False

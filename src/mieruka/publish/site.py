@@ -174,37 +174,105 @@ _HELD: set[str] = set()  # the folders this process holds the lock of
 @contextmanager
 def target_lock(out: Path):
     """Hold OUT for one run: another `mieruka publish` writing it (this machine, any process) is refused at once,
-    named by its process id and start time, instead of both writing the same files and manifest."""
+    named by its process id and start time, instead of both writing the same files and manifest. A folder that
+    cannot be made or written is refused naming it (TargetRefused), not left to a traceback."""
     try:
         import fcntl
     except ImportError:  # not POSIX: no lock (the runs must not overlap)
         yield
         return
-    key = str(out.resolve())
+    try:
+        key = str(out.resolve())
+    except OSError as exc:
+        raise TargetRefused(unwritable(out, exc)) from None
     if key in _HELD:
         yield
         return
-    if not (out / LOCK).exists():
-        check_target(out)  # no lock file left in a folder that is not ours
-    out.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-            raise TargetRefused(f"{out} is being written by another `mieruka publish` ({holder}); wait for it to "
-                                f"finish or give another folder / {out} には別の publish が書き込み中です") from None
+        if not (out / LOCK).exists():
+            check_target(out)  # no lock file left in a folder that is not ours
+        out.mkdir(parents=True, exist_ok=True)
+        fds = _take_lock(fcntl, out)
+    except OSError as exc:
+        raise TargetRefused(unwritable(out, exc)) from None
+    try:
         started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"process {os.getpid()}, started {started}\n".encode(), 0)
+        os.ftruncate(fds[-1], 0)
+        os.pwrite(fds[-1], f"process {os.getpid()}, started {started}\n".encode(), 0)
         _HELD.add(key)
         try:
             yield
         finally:
             _HELD.discard(key)
     finally:
-        os.close(fd)  # closing releases the lock
+        for fd in fds:
+            os.close(fd)  # closing releases the lock
+
+
+def unwritable(out: Path, exc: OSError) -> str:
+    """The message for a target folder the system will not let a run make or write (exc says why)."""
+    reason = exc.strerror or str(exc)
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else ""
+    try:
+        if out.is_symlink() and not out.exists():
+            reason = "it is a link to something that does not exist"
+    except OSError:  # the name itself is what the system refuses (too long)
+        pass
+    return (f"{out} cannot be made or written as the site's folder: {reason}{where}; give a folder you can write / "
+            f"{out} にサイトを書き込めません（{reason}）")
+
+
+def _holder(out: Path) -> str:
+    """What the run holding OUT wrote of itself in its lock file ("" when there is none)."""
+    try:
+        with open(out / LOCK, "rb") as f:
+            return f.read(200).decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def _take_lock(fcntl, out: Path) -> list[int]:
+    """The run's locks on OUT: the folder itself, then its lock file (which names the holder). The folder's lock is
+    what keeps a second run out when someone deleted the lock file while the first ran (the second would make a new
+    file and lock that); each is checked, once locked, to be still what the path names (a folder or file replaced
+    between open and flock would be a lock nobody else asks for), and taken again if it was replaced."""
+    fds: list[int] = []
+    try:
+        for path, flags, what in ((out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0), "folder"),
+                                  (out / LOCK, os.O_RDWR | os.O_CREAT, "file")):
+            for _attempt in range(100):
+                fd = os.open(path, flags, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    # the holder names itself in the lock file; a folder held with no such file: it was removed
+                    holder = _holder(out) or (f"another process; no {LOCK} names it: removed, or not yet written"
+                                              if what == "folder" else "another process")
+                    raise TargetRefused(f"{out} is being written by another `mieruka publish` ({holder}); wait for "
+                                        f"it to finish or give another folder / {out} には別の publish が書き込み中です"
+                                        ) from None
+                except BaseException:
+                    os.close(fd)
+                    raise
+                try:
+                    now = os.stat(path)
+                    held = os.fstat(fd)
+                    same = (now.st_ino, now.st_dev) == (held.st_ino, held.st_dev)
+                except FileNotFoundError:
+                    same = False
+                if same:
+                    fds.append(fd)
+                    break
+                os.close(fd)  # replaced or removed since it was opened: lock what the path names now
+            else:
+                raise TargetRefused(f"{out}: its {what} {path.name} keeps being replaced; no run can hold it / "
+                                    f"{out} のロックを取得できません")
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return fds
 
 
 def check_target(out: Path) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import re
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -76,7 +77,7 @@ class KpiPages:
         if self._pool is None:
             # spawned, not forked: the crawl's thread (the test client's event loop) and open connections stay here
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker, initargs=(self.app.state.read_url,))
+                                             initializer=_start_worker, initargs=(self.app.state.read_url, os.getpid()))
         return self._pool.submit(_render_in_worker, urls, finisher)
 
     def close(self) -> None:
@@ -162,11 +163,28 @@ def _keep_templates() -> None:
 _worker: KpiPages | None = None  # in a worker process: its own application over the same database
 
 
-def _start_worker(read_url: str) -> None:
+def _start_worker(read_url: str, parent: int | None = None) -> None:
     global _worker
     from mieruka.web.app import create_app
 
+    if parent is not None:
+        _exit_with(parent)
+
     _worker = KpiPages(create_app(read_url, read_url=read_url, prepare=False))
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when the publishing process that started it is gone (killed with -9 it cannot shut its pool
+    down, and a worker waiting for its next batch would wait for ever, holding the database open): a thread asks
+    every half second who the parent is; once it died, the worker has been handed to another (init)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 _client = None  # in a worker process: a test client of its application, for the URLs render() leaves
