@@ -817,3 +817,30 @@ def test_workers_end_when_the_publishing_process_is_killed(site, tmp_path):
             if running(p):
                 os.kill(p, signal.SIGKILL)
 
+
+def test_a_file_edited_by_hand_is_written_again_by_a_run_with_nothing_changed(site):
+    """A site file someone edited after a run (its content no longer what the manifest's fingerprint says) was kept
+    as edited by the next run, which had nothing to change. It is written again (docs/publish.md); a file only
+    touched (same content, new time) is left as it is."""
+    import os
+
+    from mieruka.publish.site import _fingerprint
+
+    url, out, first = site
+    _publish(url, out, at=datetime(2026, 4, 4, tzinfo=timezone.utc))  # whatever earlier tests changed, made now
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    page, touched = out / "en/items.html", out / "data/kpis.csv"
+    recorded, stat = manifest["files"]["en/items.html"], [page.stat().st_size, page.stat().st_mtime_ns]
+    page.write_text("<p>edited by hand</p>", encoding="utf-8")
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 5_000_000_000))
+    again = _publish(url, out, at=datetime(2026, 4, 5, tzinfo=timezone.utc))
+    assert (again.written, again.removed, again.unchanged) == (1, 0, again.files - 1)
+    assert again.rendered == 1  # the edited page only, asked of the application again
+    text = page.read_text(encoding="utf-8")
+    assert "edited by hand" not in text and _fingerprint("en/items.html", text.encode("utf-8")) == recorded
+    after = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert after["files"] == manifest["files"] and manifest["stats"]["en/items.html"] == stat
+    assert after["stats"]["data/kpis.csv"] == [touched.stat().st_size, touched.stat().st_mtime_ns]
+    # and the next run, nothing edited, writes nothing
+    third = _publish(url, out, at=datetime(2026, 4, 6, tzinfo=timezone.utc))
+    assert (third.written, third.rendered) == (0, 0)

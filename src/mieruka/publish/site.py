@@ -477,6 +477,8 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
     from starlette.testclient import TestClient
 
     previous, present = _checked(out)
+    # a file edited since the previous run wrote it is made and written again, as if it were not there
+    present = present - _edited(out, previous, present)
     out.mkdir(parents=True, exist_ok=True)
     # until _finish records what was written, the folder says a run is under way (killed, the next run cleans up)
     _replace(out / MANIFEST, json.dumps({"generator": GENERATOR, "in_progress": True,
@@ -1205,6 +1207,42 @@ def _write_data(writer: _Writer, tables: dict[str, _Table | list[dict]], documen
     return sorted(files) + ["data/mieruka-data.zip"]
 
 
+def _edited(out: Path, previous: dict, present: set[str]) -> set[str]:
+    """The previous run's files that are no longer what it wrote (edited by hand): those whose size or modification
+    time is not the one it recorded and whose content no longer gives its fingerprint (a PDF's is that of its source
+    page, so a PDF touched at all counts as edited). A manifest that recorded no sizes (an older mieruka's) has
+    nothing to compare with: its files are taken as they are."""
+    stats = previous.get("stats")
+    if not stats:
+        return set()
+    edited = set()
+    for name, fingerprint in previous.get("files", {}).items():
+        if not fingerprint or name not in present:
+            continue
+        path = out / name
+        try:
+            st = os.stat(path)
+            if stats.get(name) == [st.st_size, st.st_mtime_ns]:
+                continue
+            if name.endswith(".pdf") or _fingerprint(name, path.read_bytes()) != fingerprint:
+                edited.add(name)
+        except (OSError, ValueError, zipfile.BadZipFile):  # unreadable, or a workbook no longer one
+            edited.add(name)
+    return edited
+
+
+def _stats(out: Path, names) -> dict[str, list[int]]:
+    """Size and modification time of each file written or kept, for the next run's _edited."""
+    found = {}
+    for name in names:
+        try:
+            st = os.stat(out / name)
+        except OSError:
+            continue
+        found[name] = [st.st_size, st.st_mtime_ns]
+    return found
+
+
 def _finish(out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime) -> None:
     """Remove what the previous run wrote and this one did not, then record what is there now."""
     for name in previous.get("files", {}):
@@ -1220,7 +1258,7 @@ def _finish(out: Path, previous: dict, writer: _Writer, result: PublishResult, a
     result.files = len(writer.files)
     manifest = {"generator": GENERATOR, "generated_at": at.isoformat() if result.written or result.removed
                 else previous.get("generated_at", at.isoformat()), "files": dict(sorted(writer.files.items())),
-                **writer.meta}
+                "stats": _stats(out, sorted(writer.files)), **writer.meta}
     # one line: json's C encoder (with indent it is pure Python, seconds for a manifest of 10,000 KPIs' pages)
     _replace(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, separators=(",", ":")) + "\n")
 
