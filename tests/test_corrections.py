@@ -255,3 +255,86 @@ def test_the_overview_s_changes_leave_out_a_value_its_correction_replaced(db):
     for lang in ("", "?lang=en"):
         page = TestClient(create_app(db)).get("/" + lang).text
         assert "331団体 (" in page and "330団体" not in page
+
+
+def test_an_amendment_that_changes_nothing_adds_no_version(db):
+    """Amending a report with the values it already holds, approved already, added a version (only approved_at
+    moved). It changes nothing and says so: no version, the report as it was."""
+    fix_values = {"actual_text": "331団体 (2018年4月速報値)", "proposed_rating": "A"}
+    with storage.session_scope(db) as s:
+        sec = who(s, "sec")
+        fix = corrections.open_correction(s, sec, rounds.get(s, 1), NOTE)
+        report, changes = corrections.amend(s, sec, fix, 1, fix_values)
+        assert (report.version, report.state, changes["value"]) == (2, "approved", (330.0, 331.0))
+    with storage.session_scope(db) as s:
+        sec, fix = who(s, "sec"), rounds.get(s, 2)
+        approved_at = reports.store.reports(s, round_id=2, kpi_id=1)[0].approved_at
+        report, changes = corrections.amend(s, sec, fix, 1, fix_values)
+        assert changes == {} and report.version == 2
+        # the same values written another way (the structured value beside the cell) are still the same values
+        report, changes = corrections.amend(s, sec, fix, 1, {"value": "331", "proposed_rating": "A"})
+        assert changes == {} and report.version == 2
+    with storage.session_scope(db) as s:
+        report = reports.store.reports(s, round_id=2, kpi_id=1)[0]
+        assert (report.version, report.approved_at) == (2, approved_at)
+        versions = s.scalars(select(ReportVersion).where(ReportVersion.report_id == report.id)).all()
+        assert [(v.version, v.action) for v in versions] == [(1, "correct"), (2, "amend")]
+
+
+def test_an_amended_target_change_is_approved_with_it_or_refused(db):
+    """A target change in an amendment without approve_target was approved with the report ("amended and approved")
+    and then left out of the published edition. It is refused, naming --approve-target, and nothing is kept; with
+    it, the edition publishes the new target."""
+    target = {"target_text": "2020年度までに 450団体", "target_reason": "前倒しで達成見込み"}
+    with storage.session_scope(db) as s:
+        sec = who(s, "sec")
+        corrections.open_correction(s, sec, rounds.get(s, 1), NOTE)
+    with pytest.raises(reports.InvalidReport) as refused:
+        with storage.session_scope(db) as s:
+            corrections.amend(s, who(s, "sec"), rounds.get(s, 2), 1, {"actual_text": "331団体 (2018年4月速報値)",
+                                                                       **target})
+    assert [p.text("en") for p in refused.value.problems] == [
+        "new target value: an amendment approves the report, and a target change left unapproved would not be "
+        "published: give --approve-target to approve it too (or leave the target fields out)."]
+    assert refused.value.problems[0].text("ja").startswith("新しい目標値: 目標値の変更を承認しないと公表されません。")
+    with storage.session_scope(db) as s:
+        report = reports.store.reports(s, round_id=2, kpi_id=1)[0]
+        assert (report.version, report.state, report.value, report.target_value) == (1, "submitted", 330.0, None)
+        report, changes = corrections.amend(s, who(s, "sec"), rounds.get(s, 2), 1, target, approve_target=True)
+        assert (report.target_value, report.target_approved, changes["target_approved"]) == (450.0, True,
+                                                                                               (None, True))
+        # the target unchanged, a later amendment keeps its approval without the flag
+        report, changes = corrections.amend(s, who(s, "sec"), rounds.get(s, 2), 1, {"rating_reason": "集計誤り"})
+        assert report.target_approved is True and "target_approved" not in changes
+        done = rounds.publish(s, who(s, "sec"), rounds.get(s, 2))
+        assert done.targets == 1
+
+
+def test_the_shell_says_when_an_amendment_changes_nothing_or_needs_its_target_approved(tmp_path):
+    db = str(tmp_path / "fix.db")
+    published(f"sqlite:///{db}")
+    cli, runner = load_commands(), CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, [*args, "--db", db])
+
+    assert run("round", "correct", "1", "--note", NOTE, "--as", "sec").exit_code == 0
+    first = run("round", "amend", "2", "1", "actual_text=331団体 (2018年4月速報値)", "--as", "sec")
+    assert first.stdout == "amended and approved report 5 (KPI 1), version 2\n"
+    same = run("round", "amend", "2", "1", "actual_text=331団体 (2018年4月速報値)", "--as", "sec")
+    assert same.exit_code == 0, same.stderr
+    assert same.stdout == ("nothing changed: report 5 (KPI 1) already holds these values and is approved; no version "
+                           "added (it stays version 2) / 変更はありません(版は 2 のまま)\n")
+    target = ("target_text=2020年度までに 450団体", "target_reason=前倒しで達成見込み")
+    refused = run("round", "amend", "2", "1", *target, "--as", "sec")
+    assert refused.exit_code == 1 and refused.stdout == "" and "Traceback" not in refused.output
+    assert "new target value: an amendment approves the report, and a target change left unapproved would not be " \
+           "published: give --approve-target to approve it too" in refused.stderr
+    assert "新しい目標値: 目標値の変更を承認しないと公表されません。" in refused.stderr
+    approved = run("round", "amend", "2", "1", *target, "--approve-target", "--as", "sec")
+    assert approved.stdout == "amended and approved report 5 (KPI 1), version 3; its target change is approved too\n"
+    with storage.session_scope(f"sqlite:///{db}") as s:
+        versions = s.scalars(select(ReportVersion).where(ReportVersion.report_id == 5)).all()
+        assert [v.version for v in versions] == [1, 2, 3]
+    published_ = run("round", "publish", "2", "--as", "sec")
+    assert "1 target(s)" in published_.stdout

@@ -76,10 +76,15 @@ def _next_name(session: Session, corrected: Round) -> str:
 
 
 def amend(session: Session, p: Principal, rnd: Round, kpi_id: int, form: dict, approve_target: bool = False,
-          via: str = "cli") -> Report:
+          via: str = "cli") -> tuple[Report, dict]:
     """Change a correction's report of one KPI (fields as the report form reads them) and approve it: what the
     correction will publish for that KPI. One amendment is one version: the report's history shows the change once,
-    not as a return, a resubmission, a save and an approval the secretariat never made one by one."""
+    not as a return, a resubmission, a save and an approval the secretariat never made one by one. Returns the report
+    and what changed ({field: (old, new)}); an amendment that changes nothing (the values it holds, approved already)
+    adds no version and returns {}.
+
+    An amendment approves the report, so a new target it brings must be approved with it (approve_target): left
+    unapproved it would not be published, while the amendment said "approved". It is refused instead, nothing kept."""
     from mieruka.workflow import reports
 
     if p.role != "secretariat":
@@ -96,20 +101,26 @@ def amend(session: Session, p: Principal, rnd: Round, kpi_id: int, form: dict, a
     fields, problems = reports.read_fields(form)
     if problems:
         raise reports.InvalidReport(problems)
+    differs = {f for f, v in fields.items() if getattr(report, f) != v}
+    new_target = fields["target_value"] if "target_value" in differs else report.target_value
+    if differs & {"target_value", "target_deadline"} and new_target is not None and not approve_target:
+        raise reports.InvalidReport([reports.FieldProblem(
+            "target_value", "目標値の変更を承認しないと公表されません。承認するなら --approve-target を付けてください"
+                            "(変更しないなら目標の項目を外してください)。",
+            "an amendment approves the report, and a target change left unapproved would not be published: give "
+            "--approve-target to approve it too (or leave the target fields out).")])
     was_target = report.target_approved
+    # an unchanged target keeps the approval the corrected edition published with it
+    target = None if new_target is None else True if approve_target else was_target
+    if not differs and report.state == "approved" and target == was_target:
+        return report, {}  # the same values, approved already: not a new version of the report
     changes = reports.moved(report, "approved", approved_by=p.login, approved_at=now(), return_comment=None)
     changes.update(reports._changed(report, fields))
-    if report.target_value is None:
-        target = None
-    elif approve_target:
-        target = True
-    else:  # an unchanged target keeps the approval the corrected edition published with it
-        target = None if report.target_approved is None else was_target
     report.target_approved = target
     changes["target_approved"] = (was_target, target)
     changes = {k: v for k, v in changes.items() if v[0] != v[1]}
     reports._record(session, report, p.login, via, "amend", changes)
-    return report
+    return report, changes
 
 
 def lineage(session: Session, rnd: Round) -> dict:
