@@ -844,3 +844,24 @@ def test_a_file_edited_by_hand_is_written_again_by_a_run_with_nothing_changed(si
     # and the next run, nothing edited, writes nothing
     third = _publish(url, out, at=datetime(2026, 4, 6, tzinfo=timezone.utc))
     assert (third.written, third.rendered) == (0, 0)
+
+
+def test_a_file_system_that_locks_no_folder_keeps_the_lock_file(tmp_path, monkeypatch):
+    """NFS refuses flock on a folder opened read-only (EBADF): the run holds the lock file alone, as before."""
+    import errno
+    import fcntl
+    import os
+    import stat
+
+    from mieruka.publish.site import target_lock
+
+    real = fcntl.flock
+
+    def flock(fd, op):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        return real(fd, op)
+    monkeypatch.setattr(fcntl, "flock", flock)
+    out = tmp_path / "site"
+    with target_lock(out):
+        assert (out / LOCK).read_text(encoding="utf-8").startswith(f"process {os.getpid()}, started ")

@@ -252,6 +252,11 @@ def _take_lock(fcntl, out: Path) -> list[int]:
                     raise TargetRefused(f"{out} is being written by another `mieruka publish` ({holder}); wait for "
                                         f"it to finish or give another folder / {out} には別の publish が書き込み中です"
                                         ) from None
+                except OSError:
+                    os.close(fd)
+                    if what == "folder":  # a file system that locks no folder (NFS): the lock file alone, as before
+                        break
+                    raise
                 except BaseException:
                     os.close(fd)
                     raise
