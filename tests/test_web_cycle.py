@@ -235,3 +235,22 @@ def test_a_save_looks_its_session_up_itself(opened):
                          follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/signin?next=%2Fmy"
     assert "版 1" in signed_in(app, "rep").get("/reports/1").text
+
+
+def test_an_approved_report_says_whether_its_target_change_is_approved(opened):
+    """Approving a report without ticking its target change left the target out of the edition while the review
+    queue and the report said only "approved". Both now say whether the target change is approved."""
+    app, sec = opened
+    rep, public = signed_in(app, "rep"), TestClient(app)
+    for report in (1, 2):
+        post(rep, f"/reports/{report}", version="1", action="submit", actual_text="330団体 (2018年4月速報値)",
+             target_text="2020年度までに 450団体", target_reason="前倒し")
+    assert post(sec, "/reports/1/approve", version="3").status_code == 200
+    assert post(sec, "/reports/2/approve", version="3", approve_target="1").status_code == 200
+    queue = sec.get("/review").text
+    assert queue.count("✔ (未承認: 公表されません)") == 1 and queue.count("✔ (承認済み)") == 1
+    assert "✔ (not approved: will not be published)" in sec.get("/review?lang=en").text
+    assert "目標値の変更は承認されていません。この報告を公表しても目標値は載りません。" in sec.get("/reports/1").text
+    assert "目標値の変更も承認されています。公表すると新しい目標値として載ります。" in sec.get("/reports/2").text
+    assert post(sec, "/rounds/1/publish").status_code == 200
+    assert "450" not in public.get("/kpis/1").text and "450" in public.get("/kpis/2").text

@@ -48,6 +48,7 @@ def _rows(session, found: list, lang: str) -> list[dict]:
              "organisation": orgs.get(r.organisation_id), "round": rnds[r.round_id].name, "state": r.state,
              "state_label": reports.state_label(r.state, lang), "value": r.value, "unit": r.unit, "as_of": r.as_of,
              "proposed_rating": r.proposed_rating, "target_change": r.target_value is not None,
+             "target_approved": bool(r.target_approved),
              "updated_by": r.updated_by, "updated_at": r.updated_at, "return_comment": r.return_comment}
             for r in found]
 
