@@ -92,16 +92,118 @@ def _bold_row(ws, values) -> list:
 
 
 def _write_xlsx(target, rows: Iterable[dict], cols: list[str], sheet: str, lang: str = "ja") -> None:
+    """The workbook openpyxl makes (write-only) of the header, the rows and the columns' description, byte for byte,
+    but the rows' cells written as openpyxl writes them, as text, not a cell object and an XML element each: that was
+    most of the time of a download of 10,000 KPIs, which `mieruka publish` makes again after any change. The rows are
+    written first, noting the order in which a date, a date and time and a quote-prefixed text first came (openpyxl
+    numbers the styles in that order, after the header's bold); openpyxl then makes the rest — the header, the
+    second sheet, the styles, the parts — with one probe row of those cells in that order, whose place the rows take."""
+    import zipfile
+
     from openpyxl import Workbook
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=sheet[:_SHEET_NAME_MAX])
-    ws.freeze_panes = "A2"  # the header stays in view while scrolling, as in the full export workbook
-    ws.append(_bold_row(ws, [header(c, lang) for c in cols]))
-    for row in rows:
-        ws.append([xlsx_cell(ws, shown(c, row.get(c), lang)) for c in cols])
-    _describe_columns(wb, cols, lang)
-    wb.save(target)
+    first_used: list[str] = []
+    with tempfile.TemporaryFile() as body:
+        for chunk in _batched(_sheet_rows(rows, cols, lang, first_used)):
+            body.write(chunk)
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(title=sheet[:_SHEET_NAME_MAX])
+        ws.freeze_panes = "A2"  # the header stays in view while scrolling, as in the full export workbook
+        ws.append(_bold_row(ws, [header(c, lang) for c in cols]))
+        probes = {"date": date(2000, 1, 1), "datetime": datetime(2000, 1, 1, 12), "quoted": xlsx_cell(ws, "=probe")}
+        ws.append([probes[kind] for kind in first_used])
+        _describe_columns(wb, cols, lang)
+        made = io.BytesIO()
+        wb.save(made)
+        with zipfile.ZipFile(made) as skeleton, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in skeleton.infolist():
+                content = skeleton.read(info)
+                if info.filename != "xl/worksheets/sheet1.xml":
+                    out.writestr(info, content)
+                    continue
+                head, probe, tail = re.match(rb'(.*?<row r="1"[^>]*>.*?</row>)(<row r="2"(?:/>|.*?</row>))(.*)',
+                                             content, re.S).groups()
+                given = [int(x) for x in re.findall(rb' s="(\d+)"', probe)]
+                if given != [_FIRST_STYLE + i for i in range(len(first_used))]:
+                    raise RuntimeError(f"openpyxl numbered the download's styles {given}, not as expected")
+                with out.open(info, "w") as f:
+                    f.write(head)
+                    body.seek(0)
+                    while chunk := body.read(_CHUNK):
+                        f.write(chunk)
+                    f.write(tail)
+
+
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ERROR_CODES = ('#NULL!', '#DIV/0!', '#VALUE!', '#REF!', '#NAME?', '#NUM!', '#N/A')
+_TEXT_MAX = 32767  # what openpyxl cuts a text to
+_FIRST_STYLE = 2  # after the default (0) and the header's bold (1)
+
+
+def _sheet_rows(rows: Iterable[dict], cols: list[str], lang: str, first_used: list[str]) -> Iterator[str]:
+    """The data rows (from row 2) as openpyxl's write-only sheet writes each cell (lxml_write_cell, every character
+    past ASCII as a character reference): a number or a boolean as its value, a text inline (cut at 32,767
+    characters; its spaces kept when it starts or ends with some), a date as its Excel serial number in a date style;
+    None no cell at all. first_used gets the kinds of styled cells in the order they first come."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.datetime import to_excel
+
+    letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
+    cells = [(c, _cell_maker_xlsx(c, lang)) for c in cols]
+    styles: dict[str, str] = {}
+
+    def style(kind: str) -> str:
+        if kind not in styles:
+            styles[kind] = f' s="{_FIRST_STYLE + len(first_used)}"'
+            first_used.append(kind)
+        return styles[kind]
+
+    for number, row in enumerate(rows, start=2):
+        out = [f'<row r="{number}">']
+        get = row.get
+        for letter, (c, make) in zip(letters, cells):
+            value = make(get(c))
+            if value is None:
+                continue
+            ref = f"{letter}{number}"
+            if isinstance(value, str):
+                value = value[:_TEXT_MAX]
+                if value in _ERROR_CODES:
+                    out.append(f'<c r="{ref}" t="e"><v>{value}</v></c>')
+                    continue
+                out.append(_text_xml(ref, "", value))
+            elif isinstance(value, bool):
+                out.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, (int, float)):
+                out.append(f'<c r="{ref}" t="n"><v>{_number(value)}</v></c>')
+            elif isinstance(value, datetime):
+                out.append(f'<c r="{ref}"{style("datetime")} t="n"><v>{_number(to_excel(value))}</v></c>')
+            elif isinstance(value, date):
+                out.append(f'<c r="{ref}"{style("date")} t="n"><v>{_number(to_excel(value))}</v></c>')
+            else:  # a quote-prefixed text cell (xlsx_cell)
+                out.append(_text_xml(ref, style("quoted"), value._value[:_TEXT_MAX]))
+        out.append("</row>")
+        yield "".join(out).encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def _cell_maker_xlsx(key: str, lang: str):
+    """xlsx_cell of a column's shown value; shown() only for the coded columns of a Japanese download."""
+    if lang != "ja" or key not in CODED:
+        return lambda value: xlsx_cell(None, value)
+    return lambda value: xlsx_cell(None, shown(key, value, lang))
+
+
+def _text_xml(ref: str, style: str, text: str) -> str:
+    if text == "":
+        return f'<c r="{ref}"{style} t="inlineStr"></c>'
+    stripped = text.strip()
+    space = ' xml:space="preserve"' if stripped and text != stripped else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text.translate(_XML_TEXT)}</t></is></c>'
+
+
+def _number(value) -> str:
+    """A number as openpyxl writes it (safe_string): 16 significant digits, nothing for NaN and infinity."""
+    return "" if value != value or value in (float("inf"), float("-inf")) else "%.16g" % value
 
 
 def _describe_columns(wb, cols: list[str], lang: str) -> None:
