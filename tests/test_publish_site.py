@@ -141,6 +141,7 @@ def test_second_run_rewrites_only_what_changed(site, tmp_path):
     assert reads == []  # the data package's tables are not even read: their files stay
     assert again.rendered == 0 and again.pages == first.pages  # nothing changed: nothing asked of the application
     assert (out / "index.html").stat().st_mtime_ns == stamp
+    before = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
     with storage.session_scope(url) as s:
         s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
     changed = _publish(url, out, at=datetime(2026, 4, 3, tzinfo=timezone.utc), reads=reads)
@@ -157,10 +158,18 @@ def test_second_run_rewrites_only_what_changed(site, tmp_path):
     evaluations = json.loads((out / "api/evaluations.json").read_text(encoding="utf-8"))["items"]
     assert manifest["pages"]["api/evaluations.json"][1] == sorted({r["kpi_id"] for r in evaluations})
     assert any(r["id"] not in manifest["pages"]["api/evaluations.json"][1] for r in evaluations)
-    untouched = [n for n, (_key, needs, _links) in manifest["pages"].items() if needs is not None and 1 not in needs]
+    # a document's own pages show what was read from it (the KPI's name as the document wrote it): a renamed KPI
+    # leaves them as they were
+    document = [n for n in manifest["pages"] if re.fullmatch(r"(en/)?(api/)?documents/\d+(\.json|\.html|/kpi-table\.\w+)", n)]
+    assert "documents/1.html" in document and "documents/1/kpi-table.xlsx" in document
+    assert all(manifest["pages"][n][1] == f"document:{n.split('documents/')[1].split('/')[0].split('.')[0]}"
+               and manifest["pages"][n][0] == before[n][0] for n in document)
+    untouched = [n for n, (_key, needs, _links) in manifest["pages"].items()
+                 if isinstance(needs, list) and 1 not in needs]
     assert "kpis/2.html" in untouched and "en/kpis/2.html" in untouched and "api/kpis/2.json" in untouched
     assert "kpis.html" not in untouched  # the list names KPI 1
-    assert len(untouched) >= 24 and changed.rendered == first.rendered - len(untouched)
+    documents_kept = [n for n, p in manifest["pages"].items() if isinstance(p[1], str)]
+    assert len(untouched) >= 24 and changed.rendered == first.rendered - len(untouched) - len(documents_kept)
     page = (out / "kpis/1.html").read_text(encoding="utf-8")
     assert "（改）" in page and "2026-04-03（令和8年4月3日）" in page
     assert "2026-04-01（令和8年4月1日）" in (out / "items.html").read_text(encoding="utf-8")  # untouched page
@@ -168,6 +177,29 @@ def test_second_run_rewrites_only_what_changed(site, tmp_path):
     # nothing is left stale: every file is what a full publish of the changed data into a new folder makes
     fresh = _publish(url, tmp_path / "fresh", at=datetime(2026, 4, 3, tzinfo=timezone.utc))
     assert _same_site(out, tmp_path / "fresh") == [] and fresh.files == changed.files
+
+
+def test_a_document_s_pages_are_made_again_when_what_was_read_from_it_changes(tmp_path):
+    """An actual amended in one document: that document's page and API answer are made again (not another
+    document's), and every file is what a publish of the changed data into a new folder makes."""
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    webdata.build(url)
+    out = tmp_path / "public"
+    _publish(url, out, at=datetime(2026, 4, 4, tzinfo=timezone.utc))
+    before = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+    with storage.session_scope(url, write=True) as s:
+        obs = s.scalars(select(m.Observation).where(m.Observation.document_id.is_not(None)).order_by(m.Observation.id)).first()
+        document, text = obs.document_id, obs.text + "（訂正）"
+        obs.text = text
+    _publish(url, out, at=datetime(2026, 4, 5, tzinfo=timezone.utc))
+    after = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+    own = [f"documents/{document}.html", f"en/documents/{document}.html", f"api/documents/{document}.json"]
+    assert all(before[n][0] != after[n][0] for n in own)
+    others = [n for n, p in after.items() if isinstance(p[1], str) and p[1] != f"document:{document}"]
+    assert others and all(before[n][0] == after[n][0] for n in others)
+    assert text in (out / f"api/documents/{document}.json").read_text(encoding="utf-8")
+    _publish(url, tmp_path / "fresh", at=datetime(2026, 4, 5, tzinfo=timezone.utc))
+    assert _same_site(out, tmp_path / "fresh") == []
 
 
 def _same_site(a: Path, b: Path) -> list[str]:

@@ -66,6 +66,11 @@ UNPUBLISHED = "\0unpublished"
 # KPI makes again only the page that names it (at 10,000 KPIs one of fifty).
 _NARROW = re.compile(r"^/(?:api/)?(?:kpis(?:/\d+(?:/[a-z]+(?:\.[a-z]+)?)?)?|items/\d+)$|^/local(?:[/.]|$)"
                      r"|^/api/evaluations$")
+# A document's own pages (its page, its API answer, its KPI status table) show the document and what was read from it:
+# the rows of KPIs' tables that name it (appearances, baselines, targets, actuals, its ratings), besides the tables
+# that are not KPIs' (documents, items, themes: in the rest) and what lists show of every KPI (tiers, parents: the
+# shape). Not a KPI's current name or another document's figures: a renamed KPI leaves them as they were.
+_DOCUMENT_PAGE = re.compile(r"^/(?:api/)?documents/(\d+)(?:/kpi-table\.[a-z]+|/original)?$")
 _OWN_KPI = re.compile(r"^/(?:api/)?(?:local/)?kpis?/(\d+)")
 _MENTIONS = re.compile(rb'/kpis/(\d+)|/local/kpi/(\d+)|data-kpi="(\d+)"|"(?:id|kpi_id|parent_id)": ?(\d+)')
 _CODE_SUFFIXES = (".py", ".html", ".css", ".js", ".json", ".yaml", ".yml", ".toml", ".svg", ".txt", ".csv")
@@ -89,6 +94,7 @@ class _Dependencies:
 
     def __init__(self, versions: dict, options: str):
         self.kpis: dict = {int(k): v for k, v in versions["kpis"].items()}
+        self.documents: dict = {int(k): v for k, v in versions.get("documents", {}).items()}
         code = code_version()
         # what a KPI's rows of the data package are made of besides the KPI's own: the code and the other tables
         self.data = hashlib.sha256(f"{code}|{versions['rest']}".encode()).hexdigest()
@@ -100,9 +106,12 @@ class _Dependencies:
         self.everything = everything.hexdigest()
         self._keys: dict[tuple, str] = {}
 
-    def key(self, deps: list[int] | None) -> str:
+    def key(self, deps: list[int] | str | None) -> str:
         if deps is None:
             return self.everything
+        if isinstance(deps, str):  # "document:N": a document's own page
+            document = int(deps.partition(":")[2])
+            return hashlib.sha256(f"{self.base}|{deps}|{self.documents.get(document, '-')}".encode()).hexdigest()
         # a KPI's pages (both languages, its API answer, its sheet) name the same KPIs: one digest for all of them
         known = tuple(deps)
         found = self._keys.get(known)
@@ -114,8 +123,12 @@ class _Dependencies:
         return found
 
     @staticmethod
-    def of(path: str, content: bytes) -> list[int] | None:
-        """The KPIs a page depends on: None (all) unless it is a narrow page; then those it names, and its own."""
+    def of(path: str, content: bytes) -> list[int] | str | None:
+        """The KPIs a page depends on: None (all) unless it is a narrow page; then those it names, and its own; for a
+        document's own page, "document:N" (what was read from document N)."""
+        document = _DOCUMENT_PAGE.match(path)
+        if document:
+            return f"document:{int(document.group(1))}"
         if not _NARROW.match(path):
             return None
         if path == "/api/evaluations":  # its items' "id" is a rating's

@@ -200,8 +200,9 @@ _SHAPE_COLUMNS = {"kpis": ("id", "tier", "parent_id", "reform_item_id", "organis
 def publish_versions(session: Session) -> dict:
     """Digests of the stored data, for `mieruka publish` to know which pages changed since its last run:
     "kpis" (id → digest of the KPI's row and every row of its appearances, baselines, targets, actuals, ratings,
-    summary), "shape" (what lists show of KPIs they do not name: ids, tiers, parents, items, ministries, rating
-    codes) and "rest" (every other published table, whole). Read in one pass, in primary-key order, as the driver
+    summary), "documents" (id → digest of those rows read from the document), "shape" (what lists show of KPIs they
+    do not name: ids, tiers, parents, items, ministries, rating codes) and "rest" (every other published table,
+    whole). Read in one pass, in primary-key order, as the driver
     gives the rows (no ORM or SQLAlchemy row objects, no JSON decoded: 100,000 rows at 10,000 KPIs)."""
     import hashlib
     from itertools import groupby
@@ -209,6 +210,7 @@ def publish_versions(session: Session) -> dict:
     from sqlalchemy import inspect as sa_inspect
 
     parts: dict = defaultdict(list)
+    documents: dict = defaultdict(list)
     shape, rest = hashlib.sha256(), hashlib.sha256()
     conn = session.connection()
     present = set(sa_inspect(conn).get_table_names())
@@ -233,8 +235,15 @@ def publish_versions(session: Session) -> dict:
             elif table.name in _PER_KPI_TABLES:
                 key = table.c.id if table.name == "kpis" else table.c.kpi_id
                 at = list(table.columns).index(key)
+                doc_at = list(table.columns).index(table.c.document_id) if "document_id" in table.c else None
                 for kpi_id, of_kpi in groupby(rows(select(table).order_by(key, *order)), key=lambda r: r[at]):
-                    parts[kpi_id].append(f"{table.name}{list(of_kpi)!r}")
+                    shown = [(r, repr(r)) for r in of_kpi]
+                    # the KPI's rows as repr(list) gives them; each row also to the document it was read from
+                    parts[kpi_id].append(f"{table.name}[{', '.join(text for _, text in shown)}]")
+                    if doc_at is not None:
+                        for r, text in shown:
+                            if r[doc_at] is not None:
+                                documents[r[doc_at]].append(f"{table.name}{text}")
                 if table.name in _SHAPE_COLUMNS:
                     digest(shape, rows(select(*(table.c[c] for c in _SHAPE_COLUMNS[table.name])).order_by(*order)))
             else:
@@ -244,7 +253,9 @@ def publish_versions(session: Session) -> dict:
         cursor.close()
     return {"kpis": {k: hashlib.sha256("".join(p).encode("utf-8", "surrogatepass")).hexdigest()[:16]
                      for k, p in parts.items()},
-            "shape": shape.hexdigest(), "rest": rest.hexdigest()}
+            "shape": shape.hexdigest(), "rest": rest.hexdigest(),
+            "documents": {d: hashlib.sha256("".join(p).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+                          for d, p in documents.items()}}
 
 
 class VersionReader:
