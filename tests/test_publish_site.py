@@ -873,6 +873,8 @@ def test_a_file_edited_by_hand_is_written_again_by_a_run_with_nothing_changed(si
     after = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     assert after["files"] == manifest["files"] and manifest["stats"]["en/items.html"] == stat
     assert after["stats"]["data/kpis.csv"] == [touched.stat().st_size, touched.stat().st_mtime_ns]
+    assert after["stats"]["en/items.html"] == [page.stat().st_size, page.stat().st_mtime_ns] != stat  # written again
+    assert after["stats"]["index.html"] == manifest["stats"]["index.html"]  # kept: its size and time as found
     # and the next run, nothing edited, writes nothing
     third = _publish(url, out, at=datetime(2026, 4, 6, tzinfo=timezone.utc))
     assert (third.written, third.rendered) == (0, 0)

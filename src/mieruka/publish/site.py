@@ -496,13 +496,15 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
 
     previous, present = _checked(out)
     # a file edited since the previous run wrote it is made and written again, as if it were not there
-    present = present - _edited(out, previous, present)
+    edited, found = _edited(out, previous, present)
+    present = present - edited
     out.mkdir(parents=True, exist_ok=True)
     # until _finish records what was written, the folder says a run is under way (killed, the next run cleans up)
     _replace(out / MANIFEST, json.dumps({"generator": GENERATOR, "in_progress": True,
                                          "files": previous.get("files", {})}, ensure_ascii=False) + "\n")
     result = PublishResult()
     writer = _Writer(out, previous, result, present)
+    writer.found = found
     # localhost: a host name the app answers whatever MIERUKA_ALLOWED_HOSTS lists for its readers
     client = TestClient(app, base_url="http://localhost", raise_server_exceptions=False)
     with client:  # one event loop for the whole crawl, not one per request
@@ -1225,40 +1227,49 @@ def _write_data(writer: _Writer, tables: dict[str, _Table | list[dict]], documen
     return sorted(files) + ["data/mieruka-data.zip"]
 
 
-def _edited(out: Path, previous: dict, present: set[str]) -> set[str]:
+def _edited(out: Path, previous: dict, present: set[str]) -> tuple[set[str], dict[str, list[int]]]:
     """The previous run's files that are no longer what it wrote (edited by hand): those whose size or modification
     time is not the one it recorded and whose content no longer gives its fingerprint (a PDF's is that of its source
-    page, so a PDF touched at all counts as edited). A manifest that recorded no sizes (an older mieruka's) has
-    nothing to compare with: its files are taken as they are."""
+    page, so a PDF touched at all counts as edited); and the size and time of the others, as found. A manifest that
+    recorded no sizes (an older mieruka's) has nothing to compare with: its files are taken as they are."""
     stats = previous.get("stats")
     if not stats:
-        return set()
-    edited = set()
+        return set(), {}
+    edited, found = set(), {}
+    base = str(out) + os.sep  # a string, not a Path a file: the stat is most of the cost (a site has 80,000 files)
     for name, fingerprint in previous.get("files", {}).items():
         if not fingerprint or name not in present:
             continue
-        path = out / name
         try:
-            st = os.stat(path)
-            if stats.get(name) == [st.st_size, st.st_mtime_ns]:
-                continue
-            if name.endswith(".pdf") or _fingerprint(name, path.read_bytes()) != fingerprint:
+            st = os.stat(base + name)
+            now = [st.st_size, st.st_mtime_ns]
+            if stats.get(name) != now and (name.endswith(".pdf") or
+                                           _fingerprint(name, Path(base + name).read_bytes()) != fingerprint):
                 edited.add(name)
+            else:
+                found[name] = now
         except (OSError, ValueError, zipfile.BadZipFile):  # unreadable, or a workbook no longer one
             edited.add(name)
-    return edited
+    return edited, found
 
 
-def _stats(out: Path, names) -> dict[str, list[int]]:
-    """Size and modification time of each file written or kept, for the next run's _edited."""
-    found = {}
-    for name in names:
+def _stats(out: Path, files: dict[str, str], previous: dict, found: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Size and modification time of each file written or kept, for the next run's _edited: a file found intact at
+    the start whose fingerprint is the previous run's was not written again, so its size and time are those found."""
+    before = previous.get("files", {})
+    base = str(out) + os.sep
+    stats = {}
+    for name in sorted(files):
+        kept = found.get(name)
+        if kept is not None and files[name] == before.get(name):
+            stats[name] = kept
+            continue
         try:
-            st = os.stat(out / name)
+            st = os.stat(base + name)
         except OSError:
             continue
-        found[name] = [st.st_size, st.st_mtime_ns]
-    return found
+        stats[name] = [st.st_size, st.st_mtime_ns]
+    return stats
 
 
 def _finish(out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime) -> None:
@@ -1276,7 +1287,7 @@ def _finish(out: Path, previous: dict, writer: _Writer, result: PublishResult, a
     result.files = len(writer.files)
     manifest = {"generator": GENERATOR, "generated_at": at.isoformat() if result.written or result.removed
                 else previous.get("generated_at", at.isoformat()), "files": dict(sorted(writer.files.items())),
-                "stats": _stats(out, sorted(writer.files)), **writer.meta}
+                "stats": _stats(out, writer.files, previous, getattr(writer, "found", {})), **writer.meta}
     # one line: json's C encoder (with indent it is pure Python, seconds for a manifest of 10,000 KPIs' pages)
     _replace(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, separators=(",", ":")) + "\n")
 
