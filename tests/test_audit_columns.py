@@ -58,8 +58,28 @@ def test_value_conflicts_over_columns_are_those_over_dicts():
     # KPI 3 twice (a 速報値 and a 確報値 are none; 0件 against 3件), KPI 4 (its baseline 75 against 70 and 72)
     assert [(k, when) for _, k, when, *_ in [(f[0], f[1], f[2][:10]) for f in expected]] == [
         (1, "2019-03-31"), (2, "2019-03-31"), (3, "2020-03-31"), (4, "2018-03-31")]
-    assert expected[0][2] == ("2019-03-31時点の値が資料によって異なる: 300団体（a.txt 4行・b.txt 7行）、310団体（a.txt 4行）、"
-                              "305団体（a.txt 4行）")
+    # the values printed at the same places are written together, each place once
+    assert expected[0][2] == "2019-03-31時点の値が資料によって異なる: 300団体（a.txt 4行・b.txt 7行）、310団体・305団体（a.txt 4行）"
+    assert expected[0][3] == ("the value at 2019-03-31 differs between documents: 300 bodies (a.txt line 4, b.txt line 7); "
+                              "310 bodies, 305 bodies (a.txt line 4)")
+
+
+def test_a_line_printing_every_body_s_value_is_named_once():
+    # a national KPI: one line prints the values of the bodies it counts, some of them equal, for one date
+    values = [255.0, 310.0, 255.0, 294.0, 310.0, 301.0]
+    rows = [(i + 1, 1, v, "団体", "2015-03-31", "final", 1, 4, False) for i, v in enumerate(values)]
+    dicts = [{"value": v, "unit": "団体", "as_of": date(2015, 3, 31), "status": "final", "text": f"{v:g}団体",
+              "as_of_precision": None, "source": {"document": "a.txt", "document_id": 1, "line": 4}} for v in values]
+    kpis = [{"id": 1, "name": "KPI 1", "observations": dicts, "baselines": [], "baseline": None, "appearances": []}]
+    cols = audit_columns.columns(rows, DATES, NAMES, lambda ids: {i: dicts[i - 1] for i in ids})
+    expected = _plain(audit.value_conflicts(kpis))
+    assert _plain(audit_columns.value_conflicts(kpis, cols)) == expected
+    assert [f[2] for f in expected] == [
+        "2015-03-31時点の値が資料によって異なる: 255団体・310団体・294団体・301団体（a.txt 4行）"]
+    assert [f[3] for f in expected] == [
+        "the value at 2015-03-31 differs between documents: 255 bodies, 310 bodies, 294 bodies, 301 bodies "
+        "(a.txt line 4)"]
+    assert [f[4] for f in expected] == [[{"document": "a.txt", "line": 4}]]
 
 
 def test_stale_over_columns_is_stale_over_dicts():

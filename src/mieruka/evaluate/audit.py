@@ -280,13 +280,26 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
                 if entry is None:
                     entry = values[w[0]] = (w[1], [])
                 entry[1].append(place(r.get("source")))
-            parts = "、".join(f"{v}（{'・'.join([p[0] for p in places])}）" for v, (_, places) in values.items())
-            parts_en = "; ".join(f"{en} ({', '.join([p[1] for p in places])})" for en, places in values.values())
+            parts, parts_en = conflict_parts(values)
             out.append(Finding("value_conflict", kpi["id"], kpi["name"],
-                               f"{when}時点の値が資料によって異なる: {parts}",
-                               f"the value at {when} differs between documents: {parts_en}",
+                               f"{when}時点の値が資料によって異なる: {'、'.join(parts)}",
+                               f"the value at {when} differs between documents: {'; '.join(parts_en)}",
                                _cite(*(r.get("source") for r in involved))))
     return out
+
+
+def conflict_parts(values: dict) -> tuple[list[str], list[str]]:
+    """The parts of a value conflict's message, in Japanese and English, from each value as written -> (its English,
+    the places (ja, en) of its rows): each value's places once, and the values printed at the same places written
+    together before them — 「255団体・310団体（a.txt 4行）、285団体（b.txt 7行）」. A line that prints the values of all
+    the bodies a KPI counts is named once, not once a value (a national KPI's message was 2,500 characters)."""
+    together: dict = {}  # a value's places -> the values (ja, en) printed there, in the order they come
+    for ja, (en, places) in values.items():
+        got = together.setdefault(tuple(dict.fromkeys(places)), ([], []))
+        got[0].append(ja)
+        got[1].append(en)
+    return (["・".join(ja) + "（" + "・".join([p[0] for p in places]) + "）" for places, (ja, _) in together.items()],
+            [", ".join(en) + " (" + ", ".join([p[1] for p in places]) + ")" for places, (_, en) in together.items()])
 
 
 def _values_conflict(a: dict, b: dict) -> bool:

@@ -12,8 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _involved, at,
-                                    at_en, num, num_en, code_key, overdue_announcements, stale_finding)
+from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _involved, at, at_en,
+                                    code_key, conflict_parts, num, num_en, overdue_announcements, stale_finding)
 from mieruka.evaluate.fast import Observations, _doc_days
 from mieruka.evaluate.series import doc_key
 from mieruka.jp.printed import COUNT_MARKS, CUT_MARKS
@@ -95,7 +95,7 @@ def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[i
     """The arrays of audit_observation_columns' rows: each column taken whole, and each distinct unit, date and status
     of it turned into its code once (a chunk holds a hundred thousand rows and a few dozen of those)."""
     n = len(rows)
-    oid, kid, value, unit, day, status, doc, line, approx = zip(*rows) if rows else ((),) * 9
+    oid, kid, value, unit, day, status, doc, line, approx = list(zip(*rows))[:9] if rows else ((),) * 9
 
     def coded(column: tuple, code) -> np.ndarray:
         table = {v: i for i, v in enumerate(dict.fromkeys(column))}
@@ -130,7 +130,6 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
     conflicts when it differs from the smallest or the largest), their messages built a run of equal values at a time;
     any other date row by row, by audit._involved itself."""
     o = cols.observations
-    n = len(o.kid)
     keep = ~np.isnan(o.value) & (o.day > 0) & (cols.status != _FORECAST)
     idx = np.nonzero(keep)[0]
     kid, day, value = o.kid[idx], o.day[idx], o.value[idx]
@@ -177,9 +176,7 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
     def finding(kpi: dict, when: int, values: dict, involved_sources: list) -> Finding:
         # a line's rows share one source object: each once, in the order they first come, before _cite reads them
         involved_sources = list({id(s_): s_ for s_ in involved_sources}.values())
-        return _finding(kpi, when, [f"{v}（{'・'.join([p[0] for p in places])}）" for v, (_, places) in values.items()],
-                        [f"{en} ({', '.join([p[1] for p in places])})" for en, places in values.values()],
-                        involved_sources)
+        return _finding(kpi, when, *conflict_parts(values), involved_sources)
 
     made = _fast_findings(kpis, cols, idx, group, fast & (size >= 2), differs, as_written, place)
     out = []
@@ -260,33 +257,31 @@ def _fast_findings(kpis, cols: Columns, idx, group, fast, differs, as_written, p
     stop = np.r_[start[1:], len(order)]
     run_order = np.lexsort((rows[order][start], sg[start]))
     in_order = place_of[order]
-    # a run whose rows all cite one place (a line printing several bodies' values) is written from that place and its
-    # length, each (place, length) once; any other run place by place
+    # a run whose rows all cite one place (a line printing several bodies' values); a group whose runs all cite the same
+    # one place is written as one bracket after all its values (the usual national group: fifty values, one line)
     first_place = in_order[start]
     one_place = ~np.logical_or.reduceat(in_order != np.repeat(first_place, stop - start), start)
-    brackets: dict = {}
-
-    def bracket(p: int, k: int) -> tuple[str, str]:
-        got = brackets.get((p, k))
-        if got is None:
-            got = brackets[(p, k)] = ("（" + "・".join([said[p][0]] * k) + "）", " (" + ", ".join([said[p][1]] * k) + ")")
-        return got
-
-    # each run's words and bracket joined in map()s, not a statement per run (a national chunk has 90,000 runs)
     word = pair_of[order][start][run_order].tolist()
-    size = (stop - start)[run_order]
-    width = int(size.max()) + 1
-    keys, key_of = np.unique(first_place[run_order] * width + size, return_inverse=True)
-    made = [bracket(k // width, k % width) for k in keys.tolist()]
-    key_of = key_of.reshape(-1).tolist()
+    run_place = first_place[run_order]
+    run_group = sg[start][run_order]
+    # the runs of each group follow each other in run_order: one finding per stretch
+    edges = np.r_[np.nonzero(np.r_[True, run_group[1:] != run_group[:-1]])[0], len(run_group)]
+    heads = edges[:-1]
+    alike = np.logical_and.reduceat(one_place[run_order], heads) & \
+        (np.minimum.reduceat(run_place, heads) == np.maximum.reduceat(run_place, heads))
+    edges, alike, run_place = edges.tolist(), alike.tolist(), run_place.tolist()
     words_ja, words_en = [w[0] for w in words], [w[1] for w in words]
-    parts = list(map(str.__add__, map(words_ja.__getitem__, word), map([b[0] for b in made].__getitem__, key_of)))
-    parts_en = list(map(str.__add__, map(words_en.__getitem__, word), map([b[1] for b in made].__getitem__, key_of)))
     in_list = in_order.tolist()
-    for i in np.nonzero(~one_place[run_order])[0].tolist():  # a run citing several places, place by place
-        a, b = int(start[run_order[i]]), int(stop[run_order[i]])
-        parts[i] = words_ja[word[i]] + "（" + "・".join([said[q][0] for q in in_list[a:b]]) + "）"
-        parts_en[i] = words_en[word[i]] + " (" + ", ".join([said[q][1] for q in in_list[a:b]]) + ")"
+    run_rows = [(int(start[r]), int(stop[r])) for r in run_order.tolist()] if not all(alike) else []
+
+    def parts_of(a: int, b: int, same: bool) -> tuple[list[str], list[str]]:
+        if same:
+            p = said[run_place[a]]
+            return (["・".join(map(words_ja.__getitem__, word[a:b])) + "（" + p[0] + "）"],
+                    [", ".join(map(words_en.__getitem__, word[a:b])) + " (" + p[1] + ")"])
+        return conflict_parts({words_ja[word[i]]: (words_en[word[i]], [said[q] for q in in_list[slice(*run_rows[i])]])
+                               for i in range(a, b)})
+
     # each group's sources: its places in the order they first come
     cut = np.r_[0, np.nonzero(np.diff(g))[0] + 1]
     cited, first = np.unique(g * len(source) + place_of, return_index=True)  # each (group, place) once
@@ -296,13 +291,10 @@ def _fast_findings(kpis, cols: Columns, idx, group, fast, differs, as_written, p
         sources_of.setdefault(gi, []).append(source[p])
     first_row = {gi: int(at_[c]) for gi, c in zip(g[cut].tolist(), cut.tolist())}
     kpi_of = {k["id"]: k for k in kpis}
-    # the runs of each group follow each other in run_order: one finding per stretch
-    run_group = sg[start][run_order]
-    edges = np.r_[np.nonzero(np.r_[True, run_group[1:] != run_group[:-1]])[0], len(run_group)].tolist()
     out = {}
-    for gi, a, b in zip(run_group[edges[:-1]].tolist(), edges, edges[1:]):
+    for gi, a, b, same in zip(sg[start][run_order][edges[:-1]].tolist(), edges, edges[1:], alike):
         j = first_row[gi]
-        out[gi] = _finding(kpi_of[int(o.kid[j])], int(o.day[j]), parts[a:b], parts_en[a:b], sources_of[gi])
+        out[gi] = _finding(kpi_of[int(o.kid[j])], int(o.day[j]), *parts_of(a, b, same), sources_of[gi])
     return out
 
 

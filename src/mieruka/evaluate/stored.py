@@ -21,7 +21,7 @@ from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import (audit_observation_columns, document_date_facts, document_file_names,
-                                     kpi_row_chunks, kpi_rows, observation_dicts, observation_rows, observation_texts,
+                                     kpi_row_chunks, observation_dicts, observation_rows,
                                      superseded_observations)
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
                                      audited_dates, begin_audit, count_text_rows, documents_upto,
@@ -226,8 +226,10 @@ def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None
 
     for kpis in kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=kpi_ids):
         ids = [k["id"] for k in kpis]
-        texts = [t for t in observation_texts(session, ids, audit_columns.READ_MARKS, superseded)
-                 if audit_columns.text_is_read(t)]
+        rows = audit_observation_columns(session, ids, superseded, audit_columns.READ_MARKS)
+        marked = dict.fromkeys(r[-1] for r in rows)
+        marked.pop(None, None)
+        texts = [t for t in marked if audit_columns.text_is_read(t)]
         if len(texts) > TEXTS_READ:
             observations = observation_dicts(session, ids)
         else:
@@ -236,7 +238,9 @@ def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None
             observations.update(observation_dicts(session, whole) if whole else {})
         for k in kpis:
             k["observations"] = observations.get(k["id"], [])
-        yield kpis, audit_columns.columns(audit_observation_columns(session, ids, superseded), dates, names, fetch)
+        cols = audit_columns.columns(rows, dates, names, fetch)
+        del rows  # a hundred thousand tuples, not kept while the chunk is audited
+        yield kpis, cols
 
 
 def _recomputed(session: Session, kpis: list[dict], schemes: list[Scheme], dates: dict, as_of: date,
