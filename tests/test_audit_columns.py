@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from mieruka.evaluate import audit, audit_columns
+from mieruka.storage.queries import STATUS_CODES
 
 NAMES = {1: "a.txt", 2: "b.txt"}
 DATES = {1: date(2020, 4, 1), 2: date(2021, 4, 1)}
@@ -36,7 +37,8 @@ def _kpis():
     for kid, found in obs.items():
         dicts = []
         for oid, value, unit, when, status, text, doc, line in found:
-            rows.append((oid, kid, value, unit, when, status, doc, line, "約" in text))
+            rows.append((oid, kid, value, unit, date.fromisoformat(when).toordinal() if when else 0,
+                         STATUS_CODES[status], doc, line, "約" in text, None))
             dicts.append({"value": value, "unit": unit, "as_of": date.fromisoformat(when) if when else None,
                           "status": status, "text": text, "as_of_precision": None,
                           "source": None if doc is None else {"document": NAMES[doc], "document_id": doc, "line": line}})
@@ -67,7 +69,8 @@ def test_value_conflicts_over_columns_are_those_over_dicts():
 def test_a_line_printing_every_body_s_value_is_named_once():
     # a national KPI: one line prints the values of the bodies it counts, some of them equal, for one date
     values = [255.0, 310.0, 255.0, 294.0, 310.0, 301.0]
-    rows = [(i + 1, 1, v, "団体", "2015-03-31", "final", 1, 4, False) for i, v in enumerate(values)]
+    rows = [(i + 1, 1, v, "団体", date(2015, 3, 31).toordinal(), STATUS_CODES["final"], 1, 4, False, None)
+            for i, v in enumerate(values)]
     dicts = [{"value": v, "unit": "団体", "as_of": date(2015, 3, 31), "status": "final", "text": f"{v:g}団体",
               "as_of_precision": None, "source": {"document": "a.txt", "document_id": 1, "line": 4}} for v in values]
     kpis = [{"id": 1, "name": "KPI 1", "observations": dicts, "baselines": [], "baseline": None, "appearances": []}]

@@ -15,7 +15,7 @@ from mieruka.evaluate.stored import audit_bulk
 from mieruka.evaluate.audit_columns import READ_MARKS, text_is_read
 from mieruka.jp.printed import COUNT_MARKS, CUT_MARKS, count_statements, may_count_twice
 from mieruka.loading.documents import ingest_file
-from mieruka.storage.queries import audit_observation_columns, kpi_rows
+from mieruka.storage.queries import STATUS_CODES, audit_observation_columns, kpi_rows
 from mieruka.storage.ratings import count_text_rows, policy_result_rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -99,7 +99,8 @@ def test_only_texts_with_a_mark_are_read_from_the_database_and_they_are_every_te
         ingest_file(seed_file(n), db_url)
     with storage.session_scope(db_url) as s:
         ids = [k["id"] for k in kpi_rows(s)]
-        every = {o["text"] for k in kpi_rows(s) for o in k["observations"]}
+        observed = kpi_rows(s)
+        every = {o["text"] for k in observed for o in k["observations"]}
         rows = audit_observation_columns(s, ids, None, READ_MARKS)
         plain = audit_observation_columns(s, ids, None, "")
     marked = {r[-1] for r in rows} - {None}
@@ -108,5 +109,11 @@ def test_only_texts_with_a_mark_are_read_from_the_database_and_they_are_every_te
     assert 0 < len(marked) < len(every)
     assert {r[-1] for r in plain} == {None} and [r[:-1] for r in plain] == [r[:-1] for r in rows]
     assert {t for t in every if text_is_read(t)} == {t for t in marked if text_is_read(t)}
+    # the day numbers and status codes the database works out are Python's
+    dated = {(o["as_of"].toordinal() if o["as_of"] else 0, STATUS_CODES.get(o["status"], 0), o["value"])
+             for k in observed for o in k["observations"]}
+    assert {(r[4], r[5], r[2]) for r in rows} == dated
+    # the seeds print 速報値 and 見込み, and actuals without a date (day 0) beside dated ones
+    assert {r[5] for r in rows} == {0, STATUS_CODES["preliminary"], STATUS_CODES["forecast"]} and 0 in {r[4] for r in rows}
     # a figure with a per cent sign and no cut (「45.2% (2014年度)」) is not read: it prints no cut as a share
     assert not text_is_read("45.2% (2014年度)") and text_is_read("1104億円の削減(2013年度比で20%減)")

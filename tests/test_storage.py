@@ -131,3 +131,13 @@ def test_a_connection_the_server_closed_is_replaced_and_a_busy_one_not_pinged(db
     with storage.session_scope(db_url) as session:
         after = session.scalar(text("SELECT pg_backend_pid()"))
     assert after != before and pings == [1]
+
+
+def test_the_revision_a_command_checks_without_alembic_is_alembic_s_head(tmp_path):
+    # ensure_schema reads alembic_version itself and asks alembic only when it is not SCHEMA_HEAD
+    assert storage.db.SCHEMA_HEAD == storage.db._head()
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert not storage.db._at_head(url)
+    storage.ensure_schema(url)
+    assert storage.db._at_head(url) and storage.db.current_revision(url) == storage.db.SCHEMA_HEAD
+    storage.dispose_engines()

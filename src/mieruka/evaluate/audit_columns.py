@@ -17,9 +17,9 @@ from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _
 from mieruka.evaluate.fast import Observations, _doc_days
 from mieruka.evaluate.series import doc_key
 from mieruka.jp.printed import COUNT_MARKS, CUT_MARKS
+from mieruka.storage.queries import STATUS_CODES
 
-_FINAL, _PRELIMINARY, _FORECAST = 1, 2, 3
-_STATUS = {"final": _FINAL, "preliminary": _PRELIMINARY, "forecast": _FORECAST}
+_FINAL, _PRELIMINARY, _FORECAST = STATUS_CODES["final"], STATUS_CODES["preliminary"], STATUS_CODES["forecast"]
 
 
 # a text holding none of these characters is read by no check (text_is_read): storage reads only the others
@@ -92,15 +92,10 @@ NO_LINE = -(1 << 62)
 
 
 def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[int]], dict]) -> Columns:
-    """The arrays of audit_observation_columns' rows: each column taken whole, and each distinct unit, date and status
-    of it turned into its code once (a chunk holds a hundred thousand rows and a few dozen of those)."""
+    """The arrays of audit_observation_columns' rows: each column taken whole, and each distinct unit turned into its
+    code once (a chunk holds a hundred thousand rows and a few units)."""
     n = len(rows)
     oid, kid, value, unit, day, status, doc, line, approx = list(zip(*rows))[:9] if rows else ((),) * 9
-
-    def coded(column: tuple, code) -> np.ndarray:
-        table = {v: i for i, v in enumerate(dict.fromkeys(column))}
-        lut = np.array([code(v) for v in table] or [0], dtype=np.int64)
-        return lut[np.fromiter(map(table.__getitem__, column), dtype=np.int64, count=n)]
 
     units = {u: i for i, u in enumerate(dict.fromkeys(unit))}  # None and "" apart, as a message writes them
     unit_code = np.fromiter(map(units.__getitem__, unit), dtype=np.int64, count=n)
@@ -110,10 +105,10 @@ def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[i
             named[u] = len(named)
     obs_unit = np.array([named.get(u, -1) if u else -1 for u in units] or [0], dtype=np.int64)[unit_code]
     docs = np.nan_to_num(np.array(doc, dtype=float), nan=-1).astype(np.int64)
-    status_code = coded(status, lambda s_: _STATUS.get(s_, 0))
+    status_code = np.fromiter(status, dtype=np.int64, count=n)
     obs = Observations(np.array(oid, dtype=np.int64), np.array(kid, dtype=np.int64), np.array(value, dtype=float),
-                       obs_unit, named, coded(day, lambda d: date.fromisoformat(d[:10]).toordinal() if d else 0),
-                       status_code == _FORECAST, docs, _doc_days(docs, dates))
+                       obs_unit, named, np.fromiter(day, dtype=np.int64, count=n), status_code == _FORECAST, docs,
+                       _doc_days(docs, dates))
     start = {}
     if n:
         k = obs.kid
