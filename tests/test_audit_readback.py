@@ -2,6 +2,7 @@
 title and date (what `mieruka audit` prints)."""
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 from mieruka import storage
@@ -49,3 +50,29 @@ def test_a_namer_names_every_cited_line_as_named_sources_does():
     assert namer(LABELS, "en")("aa.txt line 3 rates it A") == "“評価書” (2019-08-01), line 3 rates it A"
     marked = namer(LABELS, "ja", mark=lambda n, f: f"<{f}>", plain=lambda s: s.upper())
     assert marked("x a.txt 1行 y") == "X <a.txt> Y"
+
+
+def test_an_audit_reading_each_next_chunk_in_a_thread_finds_what_one_reading_in_its_own_session_finds(
+        seeds, db_url, monkeypatch):
+    storage.ensure_schema(db_url)
+    ingest_paths(sorted(seeds.iterdir()), db_url, None)
+    readers = []
+    columns = stored.audit_observation_columns
+
+    def watched(session, ids, *args):
+        readers.append((threading.current_thread().name, session))
+        return columns(session, ids, *args)
+
+    monkeypatch.setattr(stored, "audit_observation_columns", watched)
+    monkeypatch.setattr(stored, "CHUNK", 5)  # the seeds' 32 KPIs in seven chunks
+    with storage.session_scope(db_url) as s:
+        plain = [(p, f.kind, f.kpi_id, f.message, f.sources) for batch in stored.audit_stream(s, AS_OF)
+                 for p, f in batch]
+        assert {name for name, _ in readers} == {threading.current_thread().name} and {r for _, r in readers} == {s}
+        readers.clear()
+        ahead = [(p, f.kind, f.kpi_id, f.message, f.sources) for batch in stored.audit_stream(s, AS_OF, ahead=True)
+                 for p, f in batch]
+        # seven reads, all in one other thread through one session of its own
+        assert len(readers) == 7 and len({r for _, r in readers}) == 1 and readers[0][1] is not s
+        assert {name for name, _ in readers} != {threading.current_thread().name}
+    assert len(plain) == 30 and ahead == plain

@@ -159,7 +159,8 @@ def audit_cmd(
         labels = labels_by_file(document_labels(session))
         name = namer(labels, lang.value)
         # the default set of schemes is stored, so pages read these findings instead of auditing again
-        found = audit_and_store(session, when, None if not scheme else schemes)
+        # nothing written in this session yet: each next chunk is read while one is audited
+        found = audit_and_store(session, when, None if not scheme else schemes, ahead=True)
         if isinstance(found, int):  # stored: printed back a page at a time, never all in memory
             found = _stored_findings(session, when, lang.value)
         stream_rows(rows(found), fmt, columns)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
 
@@ -21,7 +22,7 @@ from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import (audit_observation_columns, document_date_facts, document_file_names,
-                                     kpi_row_chunks, observation_dicts, observation_rows,
+                                     kpi_row_chunks, observation_dicts, observation_rows, read_ahead,
                                      superseded_observations)
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
                                      audited_dates, begin_audit, count_text_rows, documents_upto,
@@ -214,33 +215,44 @@ class _Placer:
 TEXTS_READ = 2000
 
 
-def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None
+def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None, ahead: bool = False
                  ) -> Iterator[tuple[list[dict], audit_columns.Columns]]:
     """kpi_row_chunks for an audit: each chunk's KPIs with, as dicts, only the observations a check reads one by one
-    (audit_columns.text_is_read, needs_observations), and every observation as columns."""
+    (audit_columns.text_is_read, needs_observations), and every observation as columns. ahead: the next chunk's
+    columns are read in a thread while this one is audited (storage.queries.read_ahead): only for a session that has
+    not written what it reads (`mieruka audit`; not a refresh after a write in the same transaction)."""
     names = document_file_names(session)
     superseded = superseded_observations(session)
 
     def fetch(ids: list[int]) -> dict:
         return observation_rows(session, ids)
 
-    for kpis in kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=kpi_ids):
-        ids = [k["id"] for k in kpis]
-        rows = audit_observation_columns(session, ids, superseded, audit_columns.READ_MARKS)
-        marked = dict.fromkeys(r[-1] for r in rows)
-        marked.pop(None, None)
-        texts = [t for t in marked if audit_columns.text_is_read(t)]
-        if len(texts) > TEXTS_READ:
-            observations = observation_dicts(session, ids)
-        else:
-            observations = observation_dicts(session, ids, texts=texts)
-            whole = [k["id"] for k in kpis if audit_columns.needs_observations(k)]
-            observations.update(observation_dicts(session, whole) if whole else {})
-        for k in kpis:
-            k["observations"] = observations.get(k["id"], [])
-        cols = audit_columns.columns(rows, dates, names, fetch)
-        del rows  # a hundred thousand tuples, not kept while the chunk is audited
-        yield kpis, cols
+    def columns_of(reader: Session, ids: list[int]) -> list[tuple]:
+        return audit_observation_columns(reader, ids, superseded, audit_columns.READ_MARKS)
+
+    chunks = kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=kpi_ids)
+    with read_ahead(session, columns_of, thread=ahead) as read:
+        kpis = next(chunks, None)
+        pending = read([k["id"] for k in kpis]) if kpis else None
+        while kpis:
+            ids = [k["id"] for k in kpis]
+            following = next(chunks, None)
+            rows = pending.result()
+            # the next chunk's columns are read while this one is audited
+            pending = read([k["id"] for k in following]) if following else None
+            texts = sorted(t for t in set(map(itemgetter(-1), rows)) - {None} if audit_columns.text_is_read(t))
+            if len(texts) > TEXTS_READ:
+                observations = observation_dicts(session, ids)
+            else:
+                observations = observation_dicts(session, ids, texts=texts)
+                whole = [k["id"] for k in kpis if audit_columns.needs_observations(k)]
+                observations.update(observation_dicts(session, whole) if whole else {})
+            for k in kpis:
+                k["observations"] = observations.get(k["id"], [])
+            cols = audit_columns.columns(rows, dates, names, fetch)
+            del rows  # a hundred thousand tuples, not kept while the chunk is audited
+            yield kpis, cols
+            kpis = following
 
 
 def _recomputed(session: Session, kpis: list[dict], schemes: list[Scheme], dates: dict, as_of: date,
@@ -287,14 +299,14 @@ def _bottom_up(session: Session) -> list[tuple[int, Finding]]:
 
 
 def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = None,
-                 dates: DocDates | None = None) -> Iterator[list[tuple[int, Finding]]]:
+                 dates: DocDates | None = None, ahead: bool = False) -> Iterator[list[tuple[int, Finding]]]:
     """Every audit finding over the database, a chunk of KPIs at a time, each with its position in the order of
     evaluate.audit.audit over every KPI at once (by kind, then KPI), the bottom-up survey mismatches last."""
     schemes = schemes or all_schemes()
     dates = dates if dates is not None else document_dates_of(session)
     placed = _Placer()
     rollups = _Rollups(schemes, dates, as_of, policy_result_rows(session))
-    for kpis, cols in audit_chunks(session, dates):
+    for kpis, cols in audit_chunks(session, dates, ahead=ahead):
         recomputed = _recomputed(session, kpis, schemes, dates, as_of, cols)
         yield placed(audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed, columns=cols))
         rollups.add(kpis, recomputed)
@@ -333,9 +345,11 @@ def _write(session: Session, run_id: int, batch: list[tuple[int, Finding]]) -> i
     return len(batch)
 
 
-def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None = None) -> int | list[dict]:
+def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None = None,
+                    ahead: bool = False) -> int | list[dict]:
     """Audit as of a date and keep the findings, written a chunk at a time (bounded memory); returns how many.
-    A set of schemes other than all of them is audited but not kept: then the findings themselves are returned."""
+    A set of schemes other than all of them is audited but not kept: then the findings themselves are returned.
+    ahead: read each next chunk while one is audited, for a session that has not written the data (audit_chunks)."""
     every = all_schemes()
     if schemes is not None and [s.name for s in schemes] != [s.name for s in every]:
         return _as_dicts(audit_bulk(session, as_of, schemes))
@@ -343,7 +357,7 @@ def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None 
     dates = document_dates_of(session)
     run_id = begin_audit(session, as_of, _key(session, every) + "#" + _dates_key(dates))
     with bulk_pass():
-        return sum(_write(session, run_id, batch) for batch in audit_stream(session, as_of, every, dates))
+        return sum(_write(session, run_id, batch) for batch in audit_stream(session, as_of, every, dates, ahead))
 
 
 def audit_changes(session: Session, as_of: date, run_id: int, stored_key: str,

@@ -3,9 +3,11 @@ A few set-based queries per listing, assembled in Python, so no listing makes a 
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import Integer, String, bindparam, case, cast, func, literal_column, null, or_, select, true
 from sqlalchemy.orm import Session, defer, selectinload
@@ -52,6 +54,38 @@ def kpi_row_chunks(session: Session, size: int = 200, observations: bool = True,
     ids = list(session.scalars(select(m.Kpi.id).order_by(m.Kpi.id))) if kpi_ids is None else sorted(set(kpi_ids))
     for start in range(0, len(ids), size):
         yield _kpi_dicts(session, ids[start:start + size], docs, observations)
+
+
+@contextmanager
+def read_ahead(session: Session, read: Callable[[Session, list[int]], list],
+               thread: bool = True) -> Iterator[Callable[[list[int]], Future]]:
+    """A function that starts read(a session, ids) in a thread with a connection of its own and returns its future:
+    a pass over many chunks reads the next chunk while it works on this one (sqlite3 and psycopg let go of the GIL
+    while the database steps). That session sees only what is committed: a caller that has written what it reads
+    (or wants one snapshot on PostgreSQL) gives thread=False, and each read is done in its own session when asked — as
+    it is for an in-memory SQLite database, one per connection."""
+    engine = session.get_bind()
+    if not thread or engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        def at_once(ids: list[int]) -> Future:
+            done: Future = Future()
+            done.set_result(read(session, ids))
+            return done
+
+        yield at_once
+        return
+    own: list[Session] = []
+
+    def in_thread(ids: list[int]) -> list:
+        if not own:
+            own.append(Session(bind=engine))
+        return read(own[0], ids)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="mieruka-read-ahead") as pool:
+        try:
+            yield lambda ids: pool.submit(in_thread, ids)
+        finally:
+            # the thread's connection is closed by the thread that opened it
+            pool.submit(lambda: own and own[0].close()).result()
 
 
 def observation_columns(session: Session, kpi_ids: list[int]) -> list[tuple]:
