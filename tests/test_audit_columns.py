@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from mieruka.evaluate import audit, audit_columns
-from mieruka.storage.queries import STATUS_CODES
+from mieruka.storage.queries import NO_LINE, STATUS_CODES
 
 NAMES = {1: "a.txt", 2: "b.txt"}
 DATES = {1: date(2020, 4, 1), 2: date(2021, 4, 1)}
@@ -38,7 +38,8 @@ def _kpis():
         dicts = []
         for oid, value, unit, when, status, text, doc, line in found:
             rows.append((oid, kid, value, unit, date.fromisoformat(when).toordinal() if when else 0,
-                         STATUS_CODES[status], doc, line, "約" in text, None))
+                         STATUS_CODES[status], -1 if doc is None else doc, NO_LINE if line is None else line,
+                         "約" in text, None))
             dicts.append({"value": value, "unit": unit, "as_of": date.fromisoformat(when) if when else None,
                           "status": status, "text": text, "as_of_precision": None,
                           "source": None if doc is None else {"document": NAMES[doc], "document_id": doc, "line": line}})

@@ -15,7 +15,7 @@ from mieruka.evaluate.stored import audit_bulk
 from mieruka.evaluate.audit_columns import READ_MARKS, text_is_read
 from mieruka.jp.printed import COUNT_MARKS, CUT_MARKS, count_statements, may_count_twice
 from mieruka.loading.documents import ingest_file
-from mieruka.storage.queries import STATUS_CODES, audit_observation_columns, kpi_rows
+from mieruka.storage.queries import NO_LINE, STATUS_CODES, audit_observation_columns, kpi_rows
 from mieruka.storage.ratings import count_text_rows, policy_result_rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -113,6 +113,8 @@ def test_only_texts_with_a_mark_are_read_from_the_database_and_they_are_every_te
     dated = {(o["as_of"].toordinal() if o["as_of"] else 0, STATUS_CODES.get(o["status"], 0), o["value"])
              for k in observed for o in k["observations"]}
     assert {(r[4], r[5], r[2]) for r in rows} == dated
+    assert {(r[6], r[7]) for r in rows} == {(o["source"]["document_id"], o["source"]["line"]) if o["source"] else (-1, NO_LINE)
+                                            for k in observed for o in k["observations"]}
     # the seeds print 速報値 and 見込み, and actuals without a date (day 0) beside dated ones
     assert {r[5] for r in rows} == {0, STATUS_CODES["preliminary"], STATUS_CODES["forecast"]} and 0 in {r[4] for r in rows}
     # a figure with a per cent sign and no cut (「45.2% (2014年度)」) is not read: it prints no cut as a share

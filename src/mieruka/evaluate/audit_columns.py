@@ -17,7 +17,7 @@ from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _
 from mieruka.evaluate.fast import Observations, _doc_days
 from mieruka.evaluate.series import doc_key
 from mieruka.jp.printed import COUNT_MARKS, CUT_MARKS
-from mieruka.storage.queries import STATUS_CODES
+from mieruka.storage.queries import NO_LINE, STATUS_CODES
 
 _FINAL, _PRELIMINARY, _FORECAST = STATUS_CODES["final"], STATUS_CODES["preliminary"], STATUS_CODES["forecast"]
 
@@ -88,8 +88,6 @@ class Columns:
         return got
 
 
-NO_LINE = -(1 << 62)
-
 
 def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[int]], dict]) -> Columns:
     """The arrays of audit_observation_columns' rows: each column taken whole, and each distinct unit turned into its
@@ -104,7 +102,7 @@ def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[i
         if u:
             named[u] = len(named)
     obs_unit = np.array([named.get(u, -1) if u else -1 for u in units] or [0], dtype=np.int64)[unit_code]
-    docs = np.nan_to_num(np.array(doc, dtype=float), nan=-1).astype(np.int64)
+    docs = np.fromiter(doc, dtype=np.int64, count=n)
     status_code = np.fromiter(status, dtype=np.int64, count=n)
     obs = Observations(np.array(oid, dtype=np.int64), np.array(kid, dtype=np.int64), np.array(value, dtype=float),
                        obs_unit, named, np.fromiter(day, dtype=np.int64, count=n), status_code == _FORECAST, docs,
@@ -114,7 +112,7 @@ def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[i
         k = obs.kid
         cut = np.nonzero(np.r_[True, k[1:] != k[:-1]])[0].tolist() + [n]
         start = {int(k[a]): (a, b) for a, b in zip(cut, cut[1:])}
-    line_code = np.nan_to_num(np.array(line, dtype=float), nan=NO_LINE).astype(np.int64)
+    line_code = np.fromiter(line, dtype=np.int64, count=n)
     return Columns(obs, np.array(approx, dtype=bool), status_code, names, fetch, start, unit_code, list(units),
                    line_code)
 

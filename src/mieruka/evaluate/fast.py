@@ -99,6 +99,10 @@ def _doc_days(doc: np.ndarray, dates: dict) -> np.ndarray:
     """Each observation's document's date as an ordinal (0 when it has none), looked up once per document."""
     if not len(doc):
         return np.zeros(0, dtype=np.int64)
+    low, high = int(doc.min()), int(doc.max())
+    if low >= -1 and high < max(len(doc), 4096):  # a table by document id instead of sorting the rows
+        return np.array([_ordinal(dates.get(None if d < 0 else d)) for d in range(-1, high + 1)],
+                        dtype=np.int64)[doc + 1]
     known, at = np.unique(doc, return_inverse=True)
     return np.array([_ordinal(dates.get(None if d < 0 else d)) for d in known.tolist()], dtype=np.int64)[at]
 

@@ -136,8 +136,9 @@ def _observation_select(kpis):
 
 
 _O = m.Observation
-# an observation's status as the audit's columns give it (0 for any other)
+# an observation's status as the audit's columns give it (0 for any other), and its line when it has none
 STATUS_CODES = {"final": 1, "preliminary": 2, "forecast": 3}
+NO_LINE = -(1 << 62)
 
 
 def _audit_columns(dialect: str, marks: str) -> tuple:
@@ -150,7 +151,8 @@ def _audit_columns(dialect: str, marks: str) -> tuple:
     else:
         raise ValueError(f"the audit reads SQLite or PostgreSQL, not {dialect}")
     return (_O.id, _O.kpi_id, _O.value, _O.unit, func.coalesce(day, 0), case(STATUS_CODES, value=_O.status, else_=0),
-            _O.document_id, _O.line_start, _O.text.contains("約"), _holding(dialect, marks))
+            func.coalesce(_O.document_id, -1), func.coalesce(_O.line_start, NO_LINE), _O.text.contains("約"),
+            _holding(dialect, marks))
 
 
 def _holding(dialect: str, marks: str):
@@ -235,8 +237,8 @@ def _not_superseded(superseded: list[int] | None):
 
 def audit_observation_columns(session: Session, kpi_ids: list[int], superseded: list[int] | None = None,
                               marks: str = "") -> list[tuple]:
-    """Each current observation's id, KPI, value, unit, day number (0 for none), status code (STATUS_CODES), document,
-    line, whether the text writes 約 (an approximate figure), and the text where it holds one of the characters of
+    """Each current observation's id, KPI, value, unit, day number (0 for none), status code (STATUS_CODES), document
+    (-1 for none), line (NO_LINE for none), whether the text writes 約 (an approximate figure), and the text where it holds one of the characters of
     marks (else None), in the order KPI, date, id: what an audit of many KPIs reads of every observation, the texts
     only of those a check reads. superseded: superseded_observations' ids, when read already."""
     if not kpi_ids:
