@@ -52,7 +52,7 @@ def test_a_namer_names_every_cited_line_as_named_sources_does():
     assert marked("x a.txt 1行 y") == "X <a.txt> Y"
 
 
-def test_an_audit_reading_each_next_chunk_in_a_thread_finds_what_one_reading_in_its_own_session_finds(
+def test_an_audit_reading_ahead_and_helped_by_a_second_process_finds_what_one_reading_in_its_own_session_finds(
         seeds, db_url, monkeypatch):
     storage.ensure_schema(db_url)
     ingest_paths(sorted(seeds.iterdir()), db_url, None)
@@ -75,4 +75,10 @@ def test_an_audit_reading_each_next_chunk_in_a_thread_finds_what_one_reading_in_
         # seven reads, all in one other thread through one session of its own
         assert len(readers) == 7 and len({r for _, r in readers}) == 1 and readers[0][1] is not s
         assert {name for name, _ in readers} != {threading.current_thread().name}
-    assert len(plain) == 30 and ahead == plain
+        # a larger database: the second half is audited by a spawned process, this one reads only the first 15 KPIs
+        monkeypatch.setattr(stored, "HELPED_FROM", 10)
+        readers.clear()
+        helped = [(p, f.kind, f.kpi_id, f.message, f.sources) for batch in stored.audit_stream(s, AS_OF, ahead=True)
+                  for p, f in batch]
+        assert len(readers) == 3
+    assert len(plain) == 30 and ahead == plain and helped == plain

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import multiprocessing
 from collections import defaultdict
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
@@ -22,7 +24,7 @@ from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import (audit_observation_columns, document_date_facts, document_file_names,
-                                     kpi_row_chunks, observation_dicts, observation_rows, read_ahead,
+                                     kpi_ids_of, kpi_row_chunks, observation_dicts, observation_rows, read_ahead,
                                      superseded_observations)
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
                                      audited_dates, begin_audit, count_text_rows, documents_upto,
@@ -215,8 +217,8 @@ class _Placer:
 TEXTS_READ = 2000
 
 
-def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None, ahead: bool = False
-                 ) -> Iterator[tuple[list[dict], audit_columns.Columns]]:
+def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None, ahead: bool = False,
+                 size: int | None = None) -> Iterator[tuple[list[dict], audit_columns.Columns]]:
     """kpi_row_chunks for an audit: each chunk's KPIs with, as dicts, only the observations a check reads one by one
     (audit_columns.text_is_read, needs_observations), and every observation as columns. ahead: the next chunk's
     columns are read in a thread while this one is audited (storage.queries.read_ahead): only for a session that has
@@ -230,7 +232,7 @@ def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None
     def columns_of(reader: Session, ids: list[int]) -> list[tuple]:
         return audit_observation_columns(reader, ids, superseded, audit_columns.READ_MARKS)
 
-    chunks = kpi_row_chunks(session, CHUNK, observations=False, kpi_ids=kpi_ids)
+    chunks = kpi_row_chunks(session, size or CHUNK, observations=False, kpi_ids=kpi_ids)
     with read_ahead(session, columns_of, thread=ahead) as read:
         kpis = next(chunks, None)
         pending = read([k["id"] for k in kpis]) if kpis else None
@@ -280,11 +282,22 @@ class _Rollups:
         self.members: dict[str, dict] = {s.name: defaultdict(list) for s in self.schemes}
 
     def add(self, kpis: list[dict], recomputed: dict) -> None:
+        self.merge(self.members_of(kpis, recomputed))
+
+    def members_of(self, kpis: list[dict], recomputed: dict) -> dict:
+        """Scheme name -> sheet -> these KPIs' rated members (what merge adds; a helper process sends them back)."""
+        out: dict = {}
         for scheme in self.schemes:
             for doc, rated in rollup_members(kpis, scheme, self.dates, self.policy, self.as_of, recomputed).items():
                 for r in rated:
                     r.series = None
-                self.members[scheme.name][doc].extend(rated)
+                out.setdefault(scheme.name, {}).setdefault(doc, []).extend(rated)
+        return out
+
+    def merge(self, members: dict) -> None:
+        for name, sheets in members.items():
+            for doc, rated in sheets.items():
+                self.members[name][doc].extend(rated)
 
     def findings(self) -> list[Finding]:
         return [f for s in self.schemes for f in rollup_compare(self.members[s.name], s, self.policy)]
@@ -298,18 +311,58 @@ def _bottom_up(session: Session) -> list[tuple[int, Finding]]:
             for i, f in enumerate(bottom_up_findings(session))]
 
 
+# a database of more KPIs than this is audited by two processes at once when the caller allows it (audit_stream's
+# ahead): starting the helper costs about a second
+HELPED_FROM = 4 * CHUNK
+
+
+def _audited(session: Session, kpi_ids: list[int] | None, schemes: list[Scheme], dates: DocDates, as_of: date,
+             rollups: "_Rollups", ahead: bool, size: int) -> Iterator[tuple[list[Finding], dict]]:
+    """Each chunk's findings (in audit.audit's order) and its members of the sheets' roll-ups."""
+    for kpis, cols in audit_chunks(session, dates, kpi_ids, ahead=ahead, size=size):
+        recomputed = _recomputed(session, kpis, schemes, dates, as_of, cols)
+        yield (audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed, columns=cols),
+               rollups.members_of(kpis, recomputed))
+
+
+def _audit_part(url: str, kpi_ids: list[int], schemes: list[Scheme], dates: DocDates, as_of: date,
+                policy: list[dict], size: int) -> list[tuple[list[Finding], dict]]:
+    """The second half of a two-process audit, in a process of its own with a connection of its own (it reads only
+    what is committed: see audit_stream), in chunks of the same size (a finding's position counts the chunks)."""
+    from mieruka import storage
+
+    with storage.session_scope(url) as session, bulk_pass():
+        return list(_audited(session, kpi_ids, schemes, dates, as_of, _Rollups(schemes, dates, as_of, policy), True,
+                             size))
+
+
 def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = None,
                  dates: DocDates | None = None, ahead: bool = False) -> Iterator[list[tuple[int, Finding]]]:
     """Every audit finding over the database, a chunk of KPIs at a time, each with its position in the order of
-    evaluate.audit.audit over every KPI at once (by kind, then KPI), the bottom-up survey mismatches last."""
+    evaluate.audit.audit over every KPI at once (by kind, then KPI), the bottom-up survey mismatches last.
+    ahead: the session has not written what the audit reads, so it may be read through other connections, which see
+    what is committed: each next chunk is read in a thread while one is audited, and a database of more than
+    HELPED_FROM KPIs on a file or server has its second half audited by a spawned process at the same time."""
     schemes = schemes or all_schemes()
     dates = dates if dates is not None else document_dates_of(session)
     placed = _Placer()
-    rollups = _Rollups(schemes, dates, as_of, policy_result_rows(session))
-    for kpis, cols in audit_chunks(session, dates, ahead=ahead):
-        recomputed = _recomputed(session, kpis, schemes, dates, as_of, cols)
-        yield placed(audit(kpis, schemes, as_of, None, dates=dates, recomputed=recomputed, columns=cols))
-        rollups.add(kpis, recomputed)
+    policy = policy_result_rows(session)
+    rollups = _Rollups(schemes, dates, as_of, policy)
+    ids = kpi_ids_of(session)
+    url = session.get_bind().url
+    helped = ahead and len(ids) > HELPED_FROM and not (url.get_backend_name() == "sqlite" and url.database in (
+        None, "", ":memory:"))
+    half = (len(ids) // 2 // CHUNK) * CHUNK if helped else len(ids)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if helped else nullcontext() as pool:
+        # the helper starts first (its imports take a second) and audits the second half while this process does the first
+        second = pool.submit(_audit_part, url.render_as_string(hide_password=False), ids[half:], schemes, dates,
+                             as_of, policy, CHUNK) if helped else None
+        for found, members in _audited(session, ids[:half], schemes, dates, as_of, rollups, ahead, CHUNK):
+            yield placed(found)
+            rollups.merge(members)
+        for found, members in (second.result() if second is not None else []):
+            yield placed(found)
+            rollups.merge(members)
     yield placed(rollups.findings() + text_count_mismatches(count_text_rows(session)))
     yield _bottom_up(session)
 

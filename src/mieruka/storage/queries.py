@@ -46,6 +46,11 @@ def kpi_rows(session: Session, kpi_ids: list[int] | None = None, items: bool = T
     return _kpi_dicts(session, sorted(set(kpi_ids)), _docs(session), items=items, with_ratings=ratings)
 
 
+def kpi_ids_of(session: Session) -> list[int]:
+    """Every KPI's id, in order."""
+    return list(session.scalars(select(m.Kpi.id).order_by(m.Kpi.id)))
+
+
 def kpi_row_chunks(session: Session, size: int = 200, observations: bool = True,
                    kpi_ids: list[int] | None = None) -> Iterator[list[dict]]:
     """kpi_rows of every KPI (or of kpi_ids), size KPIs at a time in id order: what a pass over a large database holds
