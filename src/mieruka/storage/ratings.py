@@ -10,6 +10,7 @@ from sqlalchemy import String, delete, insert, select
 from sqlalchemy.orm import Session
 
 from mieruka.storage import models as m
+from mieruka.storage.bulk import insert_rows
 
 
 def store_computed(session: Session, scheme: str, ratings: list[dict], computed_at: datetime | None = None) -> int:
@@ -162,7 +163,10 @@ def add_audit_findings(session: Session, run_id: int, findings: list[dict]) -> N
     rows = [{"run_id": run_id, "position": f["position"], "kind": f["kind"], "kpi_id": f.get("kpi_id"),
              "kpi": f.get("kpi"), "message": f["message"], "message_en": f.get("message_en"),
              "sources": f.get("sources") or []} for f in findings]
-    # through the table, not the ORM's bulk insert: a national audit writes some 100 MB of messages
+    if session.get_bind().dialect.name == "postgresql":  # COPY: an INSERT of many rows was a fifth of a national audit
+        insert_rows(session, m.AuditFinding, rows)
+        return
+    # through the table, not the ORM's bulk insert: a national audit writes some 20 MB of messages
     for start in range(0, len(rows), 2000):
         session.connection().execute(insert(m.AuditFinding.__table__), rows[start:start + 2000])
 
