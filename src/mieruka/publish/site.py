@@ -357,6 +357,9 @@ def _url(path: str, query: tuple) -> str:
 def file_for(path: str, query: tuple, html: bool) -> str:
     """Where a URL lives in the static site: pages as .html (English under en/), API answers as .json, downloads
     and assets under their own path. Only lang and page (and the API's offset) tell pages apart."""
+    if not query and html and not path.startswith("/api/"):  # a page in Japanese, first of its list: most links
+        base = "index" if path == "/" else path.strip("/")
+        return (base[:-5] if base.endswith(".html") else base) + ".html"
     q = dict(query)
     if path.startswith("/api/"):
         offset = int(q.get("offset", 0) or 0)
@@ -776,12 +779,16 @@ def _where(url: str, exclude: tuple[str, ...], pdf: bool):
         return path
     if path.endswith(".pdf"):
         query = ()
-    if path.startswith("/api/") and not path.startswith("/api/openapi"):
+    if not query:  # most links (a run after a change places 100,000 of them again): no query to sift
+        pass
+    elif path.startswith("/api/") and not path.startswith("/api/openapi"):
         query = tuple(kv for kv in query if kv[0] in ("offset",))
     else:
         query = tuple(kv for kv in query if kv in (("lang", "en"),) or (kv[0] == "page" and kv[1] not in ("", "1")))
-    return (path, query), file_for(path, query, html=path.endswith(".html") or (
-        "." not in posixpath.basename(path) and not _DOWNLOAD_WITHOUT_EXTENSION.search(path)))
+    name = path.rpartition("/")[2]
+    html = name.endswith(".html") or ("." not in name and not (name == "original" and
+                                                                _DOWNLOAD_WITHOUT_EXTENSION.search(path)))
+    return (path, query), file_for(path, query, html=html)
 
 
 def _done(value):
