@@ -358,13 +358,49 @@ def concurrent_clients(base: str, url: str, clients: int, per_client: int, heade
     return [t for t in times if t == t], failures, clients * per_client / wall
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """The resident memory of a process and all its descendants (a command may work in several processes), in KB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+        except OSError:
+            pass
+    return total
+
+
 def run_command(argv: list[str]) -> tuple[float, float, int, float]:
-    """Wall seconds, peak resident memory (MB), exit status and CPU seconds of a command (its output discarded)."""
+    """Wall seconds, peak resident memory (MB: of the command and its processes together, sampled every 0.2 s, or the
+    largest one's high-water mark if that is more), exit status and CPU seconds (its processes' included) of a
+    command, its output discarded."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = [0]
+
+    def sample() -> None:
+        while proc.returncode is None:
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
+    sampler.join()
+    return (time.perf_counter() - t0, max(usage.ru_maxrss, peak[0]) / 1024, proc.returncode,
+            usage.ru_utime + usage.ru_stime)
 
 
 def touch(url: str) -> None:
@@ -416,64 +452,65 @@ def measure(args, url: str, size: Size, sqlite_file: Path | None) -> None:
     requests = [r for r in requests_for(size, kpi_id=size.kpis // 2)
                 if not args.only or any(word in r.label for word in args.only)]
     touched = [url] + ([f"sqlite:///{sqlite_file}"] if datasette and not url.startswith("sqlite") else [])
-    try:
-        print(f"\nrequests at 1 client: up to {args.runs} rounds, each a write (a commit that changes nothing shown), "
-              "the request right after it (the server computes it: 'after write'), the same again (the answer it "
-              f"kept: 'cached'){', and Datasette' if datasette else ''}; medians. At {args.clients} clients x "
-              f"{args.per_client} requests: every request computed (a cookie keeps the server from keeping answers), "
-              f"then the kept answers; p50 and requests/s (a URL whose computed request takes {args.concurrent_limit:g} s "
-              "or more is not run concurrently); CPU: the server's own CPU time per computed request (after a write; "
-              "Datasette's per request), from /proc, in clock ticks of 10 ms averaged over the rounds")
-        head = (f"{padded('request', 34)}{'after write':>12}{'cached':>12}{'size':>10}"
-                f"{'computed@' + str(args.clients):>14}{'/s':>7}{'cached@' + str(args.clients):>14}{'/s':>7}")
-        if datasette:
-            head += f"{'Datasette':>12}{'ratio':>8}{'cached':>8}"
-        print(head)
-        for req in requests:
-            cold, hot, theirs = [], [], []
-            status = size_b = 0
-            start = time.perf_counter()
-            cpu = {"mine": 0.0, "theirs": 0.0}
-            for _ in range(args.runs):  # alternate the servers, one request each
-                for target in touched:
-                    touch(target)
-                before = server.cpu_seconds()
-                times, status, size_b = one_client(server.base, req.mieruka, 1, 0)
-                cpu["mine"] += server.cpu_seconds() - before
-                cold += times
-                hot += one_client(server.base, req.mieruka, 1, 0)[0]
-                if datasette:
-                    before = datasette.cpu_seconds()
-                    theirs += one_client(datasette.base, req.datasette.format(db=db_name), 1, 0)[0]
-                    cpu["theirs"] += datasette.cpu_seconds() - before
-                if time.perf_counter() - start > args.budget:
-                    break
-            computed, kept = statistics.median(cold), statistics.median(hot)
-            line = f"{padded(req.label, 34)}{ms(computed)}{ms(kept)}{size_b / 1024:8.0f}KB"
-            if status != 200:
-                line += f" (status {status})"
-            for median, headers in ((computed, COMPUTED), (kept, None)):
-                if median < args.concurrent_limit:
-                    lat, failures, rate = concurrent_clients(server.base, req.mieruka, args.clients, args.per_client,
-                                                             headers)
-                    line += f"{ms(statistics.median(lat)) if lat else '-':>14}{rate:7.1f}"
-                    if failures:
-                        line += f" ({failures} failed)"
-                else:
-                    line += f"{'skipped':>14}{'':7}"
+    if not args.commands_only:  # the requests and the server's memory
+        try:
+            print(f"\nrequests at 1 client: up to {args.runs} rounds, each a write (a commit that changes nothing shown), "
+                  "the request right after it (the server computes it: 'after write'), the same again (the answer it "
+                  f"kept: 'cached'){', and Datasette' if datasette else ''}; medians. At {args.clients} clients x "
+                  f"{args.per_client} requests: every request computed (a cookie keeps the server from keeping answers), "
+                  f"then the kept answers; p50 and requests/s (a URL whose computed request takes {args.concurrent_limit:g} s "
+                  "or more is not run concurrently); CPU: the server's own CPU time per computed request (after a write; "
+                  "Datasette's per request), from /proc, in clock ticks of 10 ms averaged over the rounds")
+            head = (f"{padded('request', 34)}{'after write':>12}{'cached':>12}{'size':>10}"
+                    f"{'computed@' + str(args.clients):>14}{'/s':>7}{'cached@' + str(args.clients):>14}{'/s':>7}")
             if datasette:
-                other = statistics.median(theirs)
-                line += f"{ms(other)}{computed / other:7.2f}x{kept / other:7.2f}x"
-            # the servers' own CPU per computed request: what the load of other processes does not inflate
-            line += f"  CPU {cpu['mine'] / len(cold) * 1000:.0f} ms" + (
-                f" vs {cpu['theirs'] / len(theirs) * 1000:.0f} ms" if datasette else "")
-            print(line, flush=True)
-        print(f"\nmieruka serve peak memory: {server.peak_rss_mb() or float('nan'):.0f} MB"
-              + (f"; Datasette: {datasette.peak_rss_mb() or float('nan'):.0f} MB" if datasette else ""))
-    finally:
-        server.stop()
-        if datasette:
-            datasette.stop()
+                head += f"{'Datasette':>12}{'ratio':>8}{'cached':>8}"
+            print(head)
+            for req in requests:
+                cold, hot, theirs = [], [], []
+                status = size_b = 0
+                start = time.perf_counter()
+                cpu = {"mine": 0.0, "theirs": 0.0}
+                for _ in range(args.runs):  # alternate the servers, one request each
+                    for target in touched:
+                        touch(target)
+                    before = server.cpu_seconds()
+                    times, status, size_b = one_client(server.base, req.mieruka, 1, 0)
+                    cpu["mine"] += server.cpu_seconds() - before
+                    cold += times
+                    hot += one_client(server.base, req.mieruka, 1, 0)[0]
+                    if datasette:
+                        before = datasette.cpu_seconds()
+                        theirs += one_client(datasette.base, req.datasette.format(db=db_name), 1, 0)[0]
+                        cpu["theirs"] += datasette.cpu_seconds() - before
+                    if time.perf_counter() - start > args.budget:
+                        break
+                computed, kept = statistics.median(cold), statistics.median(hot)
+                line = f"{padded(req.label, 34)}{ms(computed)}{ms(kept)}{size_b / 1024:8.0f}KB"
+                if status != 200:
+                    line += f" (status {status})"
+                for median, headers in ((computed, COMPUTED), (kept, None)):
+                    if median < args.concurrent_limit:
+                        lat, failures, rate = concurrent_clients(server.base, req.mieruka, args.clients, args.per_client,
+                                                                 headers)
+                        line += f"{ms(statistics.median(lat)) if lat else '-':>14}{rate:7.1f}"
+                        if failures:
+                            line += f" ({failures} failed)"
+                    else:
+                        line += f"{'skipped':>14}{'':7}"
+                if datasette:
+                    other = statistics.median(theirs)
+                    line += f"{ms(other)}{computed / other:7.2f}x{kept / other:7.2f}x"
+                # the servers' own CPU per computed request: what the load of other processes does not inflate
+                line += f"  CPU {cpu['mine'] / len(cold) * 1000:.0f} ms" + (
+                    f" vs {cpu['theirs'] / len(theirs) * 1000:.0f} ms" if datasette else "")
+                print(line, flush=True)
+            print(f"\nmieruka serve peak memory: {server.peak_rss_mb() or float('nan'):.0f} MB"
+                  + (f"; Datasette: {datasette.peak_rss_mb() or float('nan'):.0f} MB" if datasette else ""))
+        finally:
+            server.stop()
+            if datasette:
+                datasette.stop()
     # output as CSV: a terminal table of 2,000 ratings or 20,000 findings measures the table's layout, not the work
     for label, argv in (("mieruka evaluate", [*mieruka, "evaluate", "--scheme", "reform-schedule", "--db", url,
                                               "--format", "csv"]),
@@ -514,6 +551,7 @@ def main() -> int:
     parser.add_argument("--concurrent-limit", type=float, default=2.0,
                         help="skip the concurrent run of a URL whose single request takes this many seconds or more")
     parser.add_argument("--skip-commands", action="store_true", help="no evaluate, audit and ingest")
+    parser.add_argument("--commands-only", action="store_true", help="no server: evaluate, audit and ingest only")
     parser.add_argument("--skip-ingest-scale", action="store_true",
                         help="no ingest of 10 and 100 copies of the seeds (bench_ingest_scale.py, several minutes)")
     parser.add_argument("--datasette-db", help="with --db on PostgreSQL and --compare-datasette: the SQLite file "

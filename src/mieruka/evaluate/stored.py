@@ -7,7 +7,7 @@ import hashlib
 import multiprocessing
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
@@ -24,7 +24,7 @@ from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
 from mieruka.storage.queries import (audit_observation_columns, document_date_facts, document_file_names,
-                                     kpi_ids_of, kpi_row_chunks, observation_dicts, observation_rows, read_ahead,
+                                     count_kpis, kpi_ids_of, kpi_row_chunks, observation_dicts, observation_rows, read_ahead,
                                      superseded_observations)
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
                                      audited_dates, begin_audit, count_text_rows, documents_upto,
@@ -336,33 +336,60 @@ def _audit_part(url: str, kpi_ids: list[int], schemes: list[Scheme], dates: DocD
                              size))
 
 
+@contextmanager
+def _helper(session: Session, ahead: bool) -> Iterator[ProcessPoolExecutor | None]:
+    """The process that audits a large database's second half (see audit_stream), started now so that its imports
+    (about a second) pass while this one reads what the audit needs first; None for a small or in-memory database,
+    or when the session may have written what the audit reads."""
+    url = session.get_bind().url
+    if not ahead or url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:") or \
+            count_kpis(session) <= HELPED_FROM:
+        yield None
+        return
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_warm)
+        yield pool
+
+
+def _warm() -> None:
+    """Nothing: unpickling it imports this module and what it imports in the helper process."""
+
+
 def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = None,
-                 dates: DocDates | None = None, ahead: bool = False) -> Iterator[list[tuple[int, Finding]]]:
+                 dates: DocDates | None = None, ahead: bool = False,
+                 helper: ProcessPoolExecutor | None = None) -> Iterator[list[tuple[int, Finding]]]:
     """Every audit finding over the database, a chunk of KPIs at a time, each with its position in the order of
     evaluate.audit.audit over every KPI at once (by kind, then KPI), the bottom-up survey mismatches last.
     ahead: the session has not written what the audit reads, so it may be read through other connections, which see
     what is committed: each next chunk is read in a thread while one is audited, and a database of more than
-    HELPED_FROM KPIs on a file or server has its second half audited by a spawned process at the same time."""
+    HELPED_FROM KPIs on a file or server has its second half audited by a spawned process at the same time (helper:
+    one started already by _helper)."""
+    if ahead and helper is None:
+        with _helper(session, ahead) as started:
+            yield from audit_stream(session, as_of, schemes, dates, ahead, started) if started else \
+                _audit_stream(session, as_of, schemes, dates, ahead, None)
+        return
+    yield from _audit_stream(session, as_of, schemes, dates, ahead, helper)
+
+
+def _audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None, dates: DocDates | None,
+                  ahead: bool, helper: ProcessPoolExecutor | None) -> Iterator[list[tuple[int, Finding]]]:
     schemes = schemes or all_schemes()
     dates = dates if dates is not None else document_dates_of(session)
     placed = _Placer()
     policy = policy_result_rows(session)
     rollups = _Rollups(schemes, dates, as_of, policy)
     ids = kpi_ids_of(session)
-    url = session.get_bind().url
-    helped = ahead and len(ids) > HELPED_FROM and not (url.get_backend_name() == "sqlite" and url.database in (
-        None, "", ":memory:"))
-    half = (len(ids) // 2 // CHUNK) * CHUNK if helped else len(ids)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if helped else nullcontext() as pool:
-        # the helper starts first (its imports take a second) and audits the second half while this process does the first
-        second = pool.submit(_audit_part, url.render_as_string(hide_password=False), ids[half:], schemes, dates,
-                             as_of, policy, CHUNK) if helped else None
-        for found, members in _audited(session, ids[:half], schemes, dates, as_of, rollups, ahead, CHUNK):
-            yield placed(found)
-            rollups.merge(members)
-        for found, members in (second.result() if second is not None else []):
-            yield placed(found)
-            rollups.merge(members)
+    half = (len(ids) // 2 // CHUNK) * CHUNK if helper else len(ids)
+    # the helper audits the second half while this process does the first
+    second = helper.submit(_audit_part, session.get_bind().url.render_as_string(hide_password=False), ids[half:],
+                           schemes, dates, as_of, policy, CHUNK) if helper else None
+    for found, members in _audited(session, ids[:half], schemes, dates, as_of, rollups, ahead, CHUNK):
+        yield placed(found)
+        rollups.merge(members)
+    for found, members in (second.result() if second is not None else []):
+        yield placed(found)
+        rollups.merge(members)
     yield placed(rollups.findings() + text_count_mismatches(count_text_rows(session)))
     yield _bottom_up(session)
 
@@ -406,11 +433,13 @@ def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None 
     every = all_schemes()
     if schemes is not None and [s.name for s in schemes] != [s.name for s in every]:
         return _as_dicts(audit_bulk(session, as_of, schemes))
-    ensure_summaries(session)
-    dates = document_dates_of(session)
-    run_id = begin_audit(session, as_of, _key(session, every) + "#" + _dates_key(dates))
-    with bulk_pass():
-        return sum(_write(session, run_id, batch) for batch in audit_stream(session, as_of, every, dates, ahead))
+    with _helper(session, ahead) as helper:
+        ensure_summaries(session)
+        dates = document_dates_of(session)
+        run_id = begin_audit(session, as_of, _key(session, every) + "#" + _dates_key(dates))
+        with bulk_pass():
+            return sum(_write(session, run_id, batch)
+                       for batch in audit_stream(session, as_of, every, dates, ahead, helper))
 
 
 def audit_changes(session: Session, as_of: date, run_id: int, stored_key: str,

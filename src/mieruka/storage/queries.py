@@ -46,6 +46,10 @@ def kpi_rows(session: Session, kpi_ids: list[int] | None = None, items: bool = T
     return _kpi_dicts(session, sorted(set(kpi_ids)), _docs(session), items=items, with_ratings=ratings)
 
 
+def count_kpis(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(m.Kpi))
+
+
 def kpi_ids_of(session: Session) -> list[int]:
     """Every KPI's id, in order."""
     return list(session.scalars(select(m.Kpi.id).order_by(m.Kpi.id)))
