@@ -5,11 +5,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import multiprocessing
+import signal
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from multiprocessing.pool import Pool
 from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
@@ -337,17 +338,19 @@ def _audit_part(url: str, kpi_ids: list[int], schemes: list[Scheme], dates: DocD
 
 
 @contextmanager
-def _helper(session: Session, ahead: bool) -> Iterator[ProcessPoolExecutor | None]:
+def _helper(session: Session, ahead: bool) -> Iterator[Pool | None]:
     """The process that audits a large database's second half (see audit_stream), started now so that its imports
     (about a second) pass while this one reads what the audit needs first; None for a small or in-memory database,
-    or when the session may have written what the audit reads."""
+    or when the session may have written what the audit reads. It leaves Ctrl-C to this process, which stops it on
+    any error (the pool's exit terminates it)."""
     url = session.get_bind().url
     if not ahead or url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:") or \
             count_kpis(session) <= HELPED_FROM:
         yield None
         return
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(_warm)
+    with multiprocessing.get_context("spawn").Pool(1, initializer=signal.signal,
+                                                    initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
+        pool.apply_async(_warm)
         yield pool
 
 
@@ -357,7 +360,7 @@ def _warm() -> None:
 
 def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = None,
                  dates: DocDates | None = None, ahead: bool = False,
-                 helper: ProcessPoolExecutor | None = None) -> Iterator[list[tuple[int, Finding]]]:
+                 helper: Pool | None = None) -> Iterator[list[tuple[int, Finding]]]:
     """Every audit finding over the database, a chunk of KPIs at a time, each with its position in the order of
     evaluate.audit.audit over every KPI at once (by kind, then KPI), the bottom-up survey mismatches last.
     ahead: the session has not written what the audit reads, so it may be read through other connections, which see
@@ -373,7 +376,7 @@ def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = N
 
 
 def _audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None, dates: DocDates | None,
-                  ahead: bool, helper: ProcessPoolExecutor | None) -> Iterator[list[tuple[int, Finding]]]:
+                  ahead: bool, helper: Pool | None) -> Iterator[list[tuple[int, Finding]]]:
     schemes = schemes or all_schemes()
     dates = dates if dates is not None else document_dates_of(session)
     placed = _Placer()
@@ -382,12 +385,12 @@ def _audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None, d
     ids = kpi_ids_of(session)
     half = (len(ids) // 2 // CHUNK) * CHUNK if helper else len(ids)
     # the helper audits the second half while this process does the first
-    second = helper.submit(_audit_part, session.get_bind().url.render_as_string(hide_password=False), ids[half:],
-                           schemes, dates, as_of, policy, CHUNK) if helper else None
+    second = helper.apply_async(_audit_part, (session.get_bind().url.render_as_string(hide_password=False),
+                                              ids[half:], schemes, dates, as_of, policy, CHUNK)) if helper else None
     for found, members in _audited(session, ids[:half], schemes, dates, as_of, rollups, ahead, CHUNK):
         yield placed(found)
         rollups.merge(members)
-    for found, members in (second.result() if second is not None else []):
+    for found, members in (second.get() if second is not None else []):
         yield placed(found)
         rollups.merge(members)
     yield placed(rollups.findings() + text_count_mismatches(count_text_rows(session)))
