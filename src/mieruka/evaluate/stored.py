@@ -245,11 +245,11 @@ def audit_chunks(session: Session, dates: dict, kpi_ids: list[int] | None = None
             pending = read([k["id"] for k in following]) if following else None
             texts = sorted(t for t in set(map(itemgetter(-1), rows)) - {None} if audit_columns.text_is_read(t))
             if len(texts) > TEXTS_READ:
-                observations = observation_dicts(session, ids)
+                observations = observation_dicts(session, ids, names=names)
             else:
-                observations = observation_dicts(session, ids, texts=texts)
+                observations = observation_dicts(session, ids, texts=texts, names=names)
                 whole = [k["id"] for k in kpis if audit_columns.needs_observations(k)]
-                observations.update(observation_dicts(session, whole) if whole else {})
+                observations.update(observation_dicts(session, whole, names=names) if whole else {})
             for k in kpis:
                 k["observations"] = observations.get(k["id"], [])
             cols = audit_columns.columns(rows, dates, names, fetch)

@@ -121,11 +121,24 @@ def _driver_rows(session: Session, name: str, kpi_ids: list[int], *args: str) ->
             raise AssertionError(f"{name}: the KPI ids must have one place")
         _compiled[key] = sql
     cursor = conn.connection.dbapi_connection.cursor()
+    ordered = conn.dialect.name == "postgresql" and name in _INDEX_ORDER
     try:
+        if ordered:
+            # a chunk's 200 KPIs are a tenth of a national table: PostgreSQL's planner then scans it whole and sorts
+            # the wide rows on disk (0.5–0.6 s a chunk) where the (kpi_id, as_of) index gives them in order (0.2–0.3 s)
+            cursor.execute("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', "
+                           "true)")
         cursor.execute(_compiled[key].replace(_IDS_MARK, ", ".join(str(int(i)) for i in kpi_ids)))
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+        if ordered:  # back as they were for the rest of the transaction (after an error it is rolled back, and they go)
+            cursor.execute("SELECT set_config('enable_seqscan', 'on', true), set_config('enable_bitmapscan', 'on', "
+                           "true)")
+        return rows
     finally:
         cursor.close()
+
+
+_INDEX_ORDER = {"audit", "audit_all"}
 
 
 _IDS_MARK = "__mieruka_kpi_ids__"
@@ -193,13 +206,16 @@ _DRIVER_STATEMENTS = {
 
 
 def observation_dicts(session: Session, kpi_ids: list[int], docs=None, texts: list[str] | None = None,
-                      rows: list[tuple] | None = None) -> dict:
+                      rows: list[tuple] | None = None, names: dict[int, str] | None = None) -> dict:
     """KPI id -> its observations as kpi_rows gives them, in its order (date, id); with texts, only those whose text is
     one of them (what an audit reads row by row: see evaluate.audit_columns); rows: those of _driver_rows'
-    "observations" for these KPIs, read already."""
-    docs = _docs(session) if docs is None else docs
+    "observations" for these KPIs, read already; names: document_file_names, read already (else from docs)."""
+    observations: dict = defaultdict(list)
+    if not kpi_ids or texts is not None and not texts:
+        return observations
+    if names is None:
+        names = document_file_names(session) if docs is None else {i: d.file_name for i, d in docs.items()}
     Ob = m.Observation
-    names = {i: d.file_name for i, d in docs.items()}
     places: dict = {}
 
     def cited(doc_id: int, line: int | None) -> dict:
@@ -209,9 +225,6 @@ def observation_dicts(session: Session, kpi_ids: list[int], docs=None, texts: li
             places[key] = {"document": names.get(doc_id), "document_id": doc_id, "line": line}
         return places[key]
 
-    observations: dict = defaultdict(list)
-    if not kpi_ids or texts is not None and not texts:
-        return observations
     # the driver's rows with the dates as text, each distinct date read once (a chunk of a national database holds
     # a hundred thousand observations on a few dozen dates), made into the observations' dicts as they come
     day: dict = {None: None}
