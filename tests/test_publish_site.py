@@ -202,6 +202,69 @@ def test_a_document_s_pages_are_made_again_when_what_was_read_from_it_changes(tm
     assert _same_site(out, tmp_path / "fresh") == []
 
 
+def test_the_audit_s_files_are_made_again_only_when_the_stored_audit_changes(tmp_path):
+    """The audit's files and API pages show the audit stored as of the site's date: a renamed KPI leaves them as they
+    were; an amended actual that changes a finding (the stored audit brought up to date, as a write does) makes them
+    again; and every file is what a publish of the same data into a new folder makes."""
+    from mieruka.evaluate.stored import refresh
+    from mieruka.storage.summaries import refresh_summaries
+
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    webdata.build(url)
+    out = tmp_path / "public"
+    _publish(url, out, at=datetime(2026, 4, 6, tzinfo=timezone.utc))
+    before = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+    audit = sorted(n for n in before if re.fullmatch(r"(api/)?audit\.\w+", n))
+    assert audit == ["api/audit.json", "audit.csv", "audit.json", "audit.xlsx"]
+    assert all(before[n][1] == "audit" for n in audit)
+    assert "301団体" in (out / "audit.csv").read_text(encoding="utf-8")  # KPI 1's rating mismatch
+    stamps = {n: (out / n).stat().st_mtime_ns for n in audit}
+
+    with storage.session_scope(url, write=True) as s:
+        s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
+    renamed = _publish(url, out, at=datetime(2026, 4, 7, tzinfo=timezone.utc))
+    after = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+    assert after["kpis/1.html"][0] != before["kpis/1.html"][0] and renamed.rendered > 0
+    assert all(after[n] == before[n] and (out / n).stat().st_mtime_ns == stamps[n] for n in audit)
+
+    with storage.session_scope(url, write=True) as s:
+        obs = s.scalars(select(m.Observation).where(m.Observation.kpi_id == 1, m.Observation.value == 301)).one()
+        obs.value, obs.text = 320, obs.text.replace("301", "320")  # still above the plan: rated A, not B
+        s.flush()
+        refresh_summaries(s, [1])
+        assert refresh(s)["audits"] == ["2017-04-01"]
+    _publish(url, out, at=datetime(2026, 4, 8, tzinfo=timezone.utc))
+    amended = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+    assert all(amended[n][0] != after[n][0] and amended[n][1] == "audit" for n in audit)
+    shown = (out / "audit.csv").read_text(encoding="utf-8")
+    assert "301団体" not in shown and "320団体" in shown
+    _publish(url, tmp_path / "fresh", at=datetime(2026, 4, 8, tzinfo=timezone.utc))
+    assert _same_site(out, tmp_path / "fresh") == []
+
+
+def test_the_audit_s_files_depend_on_everything_when_no_audit_is_stored(tmp_path):
+    """With no audit stored as of the site's date the audit's pages depend on all the data, as before: a renamed KPI
+    makes them again."""
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    webdata.build(url)
+    with storage.session_scope(url, write=True) as s:
+        s.execute(m.AuditFinding.__table__.delete())
+        s.execute(m.AuditRun.__table__.delete())
+    out = tmp_path / "public"
+    _publish(url, out, at=datetime(2026, 4, 6, tzinfo=timezone.utc))
+    before = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+    # no table of findings on the overview, so no downloads of it; the API's page is there, keyed as every page
+    # that shows all KPIs (the overview itself)
+    assert "audit.csv" not in before and before["index.html"][1] is None
+    assert before["api/audit.json"][1] == "audit" and before["api/audit.json"][0] == before["index.html"][0]
+    with storage.session_scope(url, write=True) as s:
+        s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
+    _publish(url, out, at=datetime(2026, 4, 7, tzinfo=timezone.utc))
+    after = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+    assert after["api/audit.json"][0] != before["api/audit.json"][0]
+    assert after["api/audit.json"][0] == after["index.html"][0]
+
+
 def _same_site(a: Path, b: Path) -> list[str]:
     """The files that differ between two published folders (the moments pages and workbooks were made aside), or
     that one has and the other has not."""

@@ -71,6 +71,11 @@ _NARROW = re.compile(r"^/(?:api/)?(?:kpis(?:/\d+(?:/[a-z]+(?:\.[a-z]+)?)?)?|item
 # that are not KPIs' (documents, items, themes: in the rest) and what lists show of every KPI (tiers, parents: the
 # shape). Not a KPI's current name or another document's figures: a renamed KPI leaves them as they were.
 _DOCUMENT_PAGE = re.compile(r"^/(?:api/)?documents/(\d+)(?:/kpi-table\.[a-z]+|/original)?$")
+# The audit's files and API pages show the audit stored for the current data as of the site's evaluation date (its
+# findings name each KPI as they were audited, and documents by their labels: in the rest): they depend on that stored
+# audit (web.evaluation.published_audit), not on every KPI, so a renamed KPI leaves them as they were. With no audit
+# stored as of that date they depend on all the data.
+_AUDIT_PAGE = re.compile(r"^/audit\.[a-z]+$|^/api/audit$")
 _OWN_KPI = re.compile(r"^/(?:api/)?(?:local/)?kpis?/(\d+)")
 _MENTIONS = re.compile(rb'/kpis/(\d+)|/local/kpi/(\d+)|data-kpi="(\d+)"|"(?:id|kpi_id|parent_id)": ?(\d+)')
 _CODE_SUFFIXES = (".py", ".html", ".css", ".js", ".json", ".yaml", ".yml", ".toml", ".svg", ".txt", ".csv")
@@ -95,6 +100,7 @@ class _Dependencies:
     def __init__(self, versions: dict, options: str):
         self.kpis: dict = {int(k): v for k, v in versions["kpis"].items()}
         self.documents: dict = {int(k): v for k, v in versions.get("documents", {}).items()}
+        self.audit: str | None = versions.get("audit")
         code = code_version()
         # what a KPI's rows of the data package are made of besides the KPI's own: the code and the other tables
         self.data = hashlib.sha256(f"{code}|{versions['rest']}".encode()).hexdigest()
@@ -109,6 +115,10 @@ class _Dependencies:
     def key(self, deps: list[int] | str | None) -> str:
         if deps is None:
             return self.everything
+        if deps == "audit":  # the audit's files and pages
+            if self.audit is None:
+                return self.everything
+            return hashlib.sha256(f"{self.base}|audit|{self.audit}".encode()).hexdigest()
         if isinstance(deps, str):  # "document:N": a document's own page
             document = int(deps.partition(":")[2])
             return hashlib.sha256(f"{self.base}|{deps}|{self.documents.get(document, '-')}".encode()).hexdigest()
@@ -125,7 +135,9 @@ class _Dependencies:
     @staticmethod
     def of(path: str, content: bytes) -> list[int] | str | None:
         """The KPIs a page depends on: None (all) unless it is a narrow page; then those it names, and its own; for a
-        document's own page, "document:N" (what was read from document N)."""
+        document's own page, "document:N" (what was read from document N); for the audit's, "audit"."""
+        if _AUDIT_PAGE.match(path):
+            return "audit"
         document = _DOCUMENT_PAGE.match(path)
         if document:
             return f"document:{int(document.group(1))}"
@@ -515,7 +527,9 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
             for path in WARM_UP:  # what the application derives when first asked and stores (the audit) is stored now
                 client.get(path)
         before = versions() if callable(versions) else versions
-        deps = _crawl(client, app, out, previous, writer, result, at, exclude, pdf, before, direct)
+        # the stored audit the audit's pages show, read after the warm-up (which may have stored it)
+        shown = {**before, "audit": _published_audit(app)} if before else before
+        deps = _crawl(client, app, out, previous, writer, result, at, exclude, pdf, shown, direct)
         if callable(versions) and versions() != before:
             writer.meta, deps = {}, None  # the data changed while the site was made: the next run makes all again
     data_key = deps.everything if deps else None
@@ -530,6 +544,19 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
     _finish(out, previous, writer, result, at)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _published_audit(app) -> str | None:
+    """web.evaluation.published_audit of the application's database (None without one: the audit's pages then
+    depend on all the data)."""
+    url = getattr(app.state, "db_url", None)
+    if url is None:
+        return None
+    from mieruka import storage
+    from mieruka.web.evaluation import published_audit
+
+    with storage.session_scope(url) as session:
+        return published_audit(session)
 
 
 def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime,

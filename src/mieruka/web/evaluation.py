@@ -61,6 +61,22 @@ def site_date(session: Session) -> date:
     return evaluation_date(session, DEFAULT_SCHEME).as_of or date.today()
 
 
+def published_audit(session: Session) -> str | None:
+    """What the site's audit files and pages (/audit.csv|json|xlsx, /api/audit) show: the audit stored for the current
+    data as of the site's evaluation date, named by that date, its run and the run's data key (which an incremental
+    audit changes whenever it changes findings, and a whole audit replaces with a new run); None when none is stored
+    (those pages then depend on all the data, as before)."""
+    from mieruka.storage.ratings import latest_audit_run
+    from mieruka.web.ratings import DEFAULT_SCHEME
+
+    when = evaluation_date(session, DEFAULT_SCHEME)
+    if when.as_of is None or not when.audit:
+        return None
+    # one run a date (begin_audit drops the date's older runs): the one audit_page reads, as when.audit found it
+    run = latest_audit_run(session, when.as_of)
+    return None if run is None else f"{when.as_of.isoformat()}|{run[0]}|{run[1]}"
+
+
 def audit_findings(session: Session, lang: str = "ja", as_of: date | None = None) -> list[dict]:
     """Every finding as {kind, kpi_id, kpi, message, sources: [{document, document_id, line}]}, in the audit's order:
     the stored audit of that date over the current data ([] when none is stored)."""
