@@ -30,8 +30,9 @@ STEP = "業務改革モデルプロジェクト"
 NOTE = "KPI 1 の実績値は集計誤り(330ではなく331)"
 
 
-def published(url) -> None:
-    """Round 1 published with report 1 (330団体, rating B, a step's progress); the other reports left as drafts."""
+def published(url, target: dict | None = None) -> None:
+    """Round 1 published with report 1 (330団体, rating B, a step's progress, and the target change given, approved);
+    the other reports left as drafts."""
     webdata.build(url)
     with storage.session_scope(url) as s:
         service.create_user(s, "sec", "事務局 花子", GOOD, "secretariat")
@@ -41,9 +42,9 @@ def published(url) -> None:
         r = reports.store.report(s, 1)
         steps.save(s, rep, r, {STEP: "3団体で実施した。"}, 1)
         reports.save(s, rep, r, {"actual_text": "330団体 (2018年4月速報値)", "proposed_rating": "B",
-                                 "rating_reason": "目標に向け進捗"}, 2)
+                                 "rating_reason": "目標に向け進捗", **(target or {})}, 2)
         reports.submit(s, rep, r, 3)
-        reports.approve(s, sec, r, 4)
+        reports.approve(s, sec, r, 4, approve_target=bool(target))
         rounds.publish(s, sec, rnd)
 
 
@@ -294,9 +295,11 @@ def test_an_amended_target_change_is_approved_with_it_or_refused(db):
             corrections.amend(s, who(s, "sec"), rounds.get(s, 2), 1, {"actual_text": "331団体 (2018年4月速報値)",
                                                                        **target})
     assert [p.text("en") for p in refused.value.problems] == [
-        "new target value: an amendment approves the report, and a target change left unapproved would not be "
-        "published: give --approve-target to approve it too (or leave the target fields out)."]
-    assert refused.value.problems[0].text("ja").startswith("新しい目標値: 目標値の変更を承認しないと公表されません。")
+        "target change: target as one cell, new target value, target unit, target deadline and reason for the target "
+        "change changed; an amendment approves the report, so give --approve-target to approve the target change too "
+        "(or leave the target fields out)."]
+    assert refused.value.problems[0].text("ja").startswith(
+        "目標値の変更: 目標値(1セルの記載)・新しい目標値・目標値の単位・目標の期限・目標変更の理由が変わります。")
     with storage.session_scope(db) as s:
         report = reports.store.reports(s, round_id=2, kpi_id=1)[0]
         assert (report.version, report.state, report.value, report.target_value) == (1, "submitted", 330.0, None)
@@ -328,9 +331,10 @@ def test_the_shell_says_when_an_amendment_changes_nothing_or_needs_its_target_ap
     target = ("target_text=2020年度までに 450団体", "target_reason=前倒しで達成見込み")
     refused = run("round", "amend", "2", "1", *target, "--as", "sec")
     assert refused.exit_code == 1 and refused.stdout == "" and "Traceback" not in refused.output
-    assert "new target value: an amendment approves the report, and a target change left unapproved would not be " \
-           "published: give --approve-target to approve it too" in refused.stderr
-    assert "新しい目標値: 目標値の変更を承認しないと公表されません。" in refused.stderr
+    assert "target change: target as one cell, new target value, target unit, target deadline and reason for the " \
+           "target change changed; an amendment approves the report, so give --approve-target to approve the target " \
+           "change too" in refused.stderr
+    assert "目標値の変更: 目標値(1セルの記載)・新しい目標値・目標値の単位・目標の期限・目標変更の理由が変わります。" in refused.stderr
     approved = run("round", "amend", "2", "1", *target, "--approve-target", "--as", "sec")
     assert approved.stdout == "amended and approved report 5 (KPI 1), version 3; its target change is approved too\n"
     with storage.session_scope(f"sqlite:///{db}") as s:
@@ -338,3 +342,89 @@ def test_the_shell_says_when_an_amendment_changes_nothing_or_needs_its_target_ap
         assert [v.version for v in versions] == [1, 2, 3]
     published_ = run("round", "publish", "2", "--as", "sec")
     assert "1 target(s)" in published_.stdout
+
+
+TARGET = {"target_text": "2019年度までに 500団体", "target_reason": "制度改正で対象が増えた"}
+
+
+def kpi1_copy(s):
+    """The correction's report of KPI 1, its target, and its stored versions."""
+    report = reports.store.reports(s, round_id=2, kpi_id=1)[0]
+    versions = s.scalars(select(ReportVersion).where(ReportVersion.report_id == report.id)
+                         .order_by(ReportVersion.version)).all()
+    return ((report.version, report.state, report.target_value, report.target_unit, report.target_deadline,
+             report.target_reason, report.target_approved), [(v.version, v.action) for v in versions])
+
+
+@pytest.mark.parametrize("form, named_en, named_ja", [
+    ({"target_unit": "%"}, "target unit", "目標値の単位"),
+    ({"target_deadline": "2021-03-31"}, "target deadline", "目標の期限"),
+    ({"target_reason": "見直し"}, "reason for the target change", "目標変更の理由"),
+    ({"target_value": "450", "target_deadline": "2021-03-31"}, "new target value and target deadline",
+     "新しい目標値・目標の期限"),
+    ({"target_text": "2020年度までに 450団体", "actual_text": "331団体 (2018年4月速報値)"},
+     "target as one cell, new target value and target deadline", "目標値(1セルの記載)・新しい目標値・目標の期限"),
+])
+def test_an_amendment_changing_any_target_field_needs_approve_target(db_url, form, named_en, named_ja):
+    """Only a changed target value or deadline was refused without approve_target: a changed unit or reason kept the
+    approval given to the old target (the edition would publish 500 %), and a changed deadline alone was refused as
+    the "new target value". Any target field changed is refused, naming the fields that changed, nothing kept."""
+    published(db_url, TARGET)
+    with storage.session_scope(db_url) as s:
+        corrections.open_correction(s, who(s, "sec"), rounds.get(s, 1), NOTE)
+    with storage.session_scope(db_url) as s:
+        before = kpi1_copy(s)
+        assert before == ((1, "submitted", 500.0, "団体", date(2020, 3, 31), "制度改正で対象が増えた", True),
+                          [(1, "correct")])
+    with pytest.raises(reports.InvalidReport) as refused:
+        with storage.session_scope(db_url) as s:
+            corrections.amend(s, who(s, "sec"), rounds.get(s, 2), 1, form)
+    assert [p.text("en") for p in refused.value.problems] == [
+        f"target change: {named_en} changed; an amendment approves the report, so give --approve-target to approve "
+        "the target change too (or leave the target fields out)."]
+    assert [p.text("ja") for p in refused.value.problems] == [
+        f"目標値の変更: {named_ja}が変わります。訂正は報告を承認するので、目標の変更も承認するなら --approve-target を"
+        "付けてください(変更しないなら目標の項目を外してください)。"]
+    with storage.session_scope(db_url) as s:
+        assert kpi1_copy(s) == before
+        report, changes = corrections.amend(s, who(s, "sec"), rounds.get(s, 2), 1, form, approve_target=True)
+        assert (report.version, report.state, report.target_approved) == (2, "approved", True)
+        assert {f for f in changes if f.startswith("target_")} == {
+            {"target unit": "target_unit", "target deadline": "target_deadline", "new target value": "target_value",
+             "reason for the target change": "target_reason", "target as one cell": "target_text"}[n]
+            for n in named_en.replace(" and ", ", ").split(", ")}
+
+
+def test_the_shell_refuses_a_target_unit_change_without_approve_target(tmp_path):
+    """The reviewer's case: `round amend 2 1 target_unit=%` on a target of 500団体 approved said "its target change is
+    approved too" without --approve-target, and the edition would have published 500 %."""
+    db = str(tmp_path / "fix.db")
+    published(f"sqlite:///{db}", TARGET)
+    cli, runner = load_commands(), CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, [*args, "--db", db])
+
+    def stored():
+        with storage.session_scope(f"sqlite:///{db}") as s:
+            return kpi1_copy(s)
+
+    assert run("round", "correct", "1", "--note", NOTE, "--as", "sec").exit_code == 0
+    before = stored()
+    unit = run("round", "amend", "2", "1", "target_unit=%", "--as", "sec")
+    assert (unit.exit_code, unit.stdout) == (1, "") and "Traceback" not in unit.output
+    assert "target change: target unit changed; an amendment approves the report, so give --approve-target to " \
+           "approve the target change too (or leave the target fields out). / 目標値の変更: 目標値の単位が変わります。" \
+           in unit.stderr
+    deadline = run("round", "amend", "2", "1", "target_deadline=2021-03-31", "--as", "sec")
+    assert (deadline.exit_code, deadline.stdout) == (1, "")
+    assert "target change: target deadline changed;" in deadline.stderr and "new target value" not in deadline.stderr
+    assert "目標値の変更: 目標の期限が変わります。" in deadline.stderr
+    assert stored() == before
+    # the target left alone keeps the approval the edition published it with, and the output says just that
+    actual = run("round", "amend", "2", "1", "actual_text=331団体 (2018年4月速報値)", "--as", "sec")
+    assert actual.stdout == ("amended and approved report 5 (KPI 1), version 2; its target is unchanged and stays "
+                             "approved\n")
+    approved = run("round", "amend", "2", "1", "target_unit=%", "--approve-target", "--as", "sec")
+    assert approved.stdout == "amended and approved report 5 (KPI 1), version 3; its target change is approved too\n"
+    assert stored()[0][3] == "%"

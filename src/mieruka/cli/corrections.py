@@ -46,15 +46,19 @@ def round_amend(ref: str = typer.Argument(..., help="The correction round (id or
                                                 via="cli")
         except InvalidReport as exc:  # nothing is kept: the failure rolls the transaction back
             fail("; ".join(f"{p.text('en')} / {p.text('ja')}" for p in exc.problems))
-        return report.id, report.version, bool(changes), report.target_value is not None, report.target_approved
+        target_moved = any(f.startswith("target_") for f in changes)
+        return (report.id, report.version, bool(changes), report.target_value is not None, report.target_approved,
+                target_moved)
 
-    report_id, version, changed, has_target, target_approved = _run(db, amend)
+    report_id, version, changed, has_target, target_approved, target_moved = _run(db, amend)
     if not changed:
         print(f"nothing changed: report {report_id} (KPI {kpi}) already holds these values and is approved; no "
               f"version added (it stays version {version}) / 変更はありません(版は {version} のまま)")
         return
     target = ""
     if has_target:  # what the edition will publish of the report's target change, said with the approval
-        target = ("; its target change is approved too" if target_approved else
-                  "; its target change is NOT approved and will not be published (--approve-target approves it)")
+        # an amendment that left the target alone did not approve it: it kept the approval it had
+        target = ("; its target change is NOT approved and will not be published (--approve-target approves it)"
+                  if not target_approved else "; its target change is approved too" if target_moved else
+                  "; its target is unchanged and stays approved")
     print(f"amended and approved report {report_id} (KPI {kpi}), version {version}{target}")

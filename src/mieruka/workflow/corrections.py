@@ -15,6 +15,9 @@ from mieruka.storage.report_extra_models import ReportStep
 from mieruka.workflow.reports import FIELDS, MAX_TEXT, UNSAFE_TEXT, UNSAFE_TEXT_MESSAGE, NotAllowed, WorkflowError
 
 _COPIED = (*FIELDS, "target_approved")
+# the refusal of an unapproved target change is labelled "target change" (target_text's label) and names in it the
+# fields that changed, target_text among them by what it is
+_TARGET_NAMES = {"target_text": ("目標値(1セルの記載)", "target as one cell")}
 
 
 def open_correction(session: Session, p: Principal, corrected: Round, note: str, name: str | None = None,
@@ -83,8 +86,10 @@ def amend(session: Session, p: Principal, rnd: Round, kpi_id: int, form: dict, a
     and what changed ({field: (old, new)}); an amendment that changes nothing (the values it holds, approved already)
     adds no version and returns {}.
 
-    An amendment approves the report, so a new target it brings must be approved with it (approve_target): left
-    unapproved it would not be published, while the amendment said "approved". It is refused instead, nothing kept."""
+    An amendment approves the report, so a target change it brings (any target field: text, value, unit, deadline,
+    reason) must be approved with it (approve_target): otherwise it would either keep an approval given to another
+    target or be left unapproved and unpublished, while the amendment said "approved". It is refused instead, naming
+    the fields that changed, nothing kept."""
     from mieruka.workflow import reports
 
     if p.role != "secretariat":
@@ -103,12 +108,19 @@ def amend(session: Session, p: Principal, rnd: Round, kpi_id: int, form: dict, a
         raise reports.InvalidReport(problems)
     differs = {f for f, v in fields.items() if getattr(report, f) != v}
     new_target = fields["target_value"] if "target_value" in differs else report.target_value
-    if differs & {"target_value", "target_deadline"} and new_target is not None and not approve_target:
+    target_changed = [f for f in FIELDS if f in differs and f.startswith("target_")]
+    if target_changed and not approve_target:
+        # every target field is published with the target (a unit or reason changed under the old approval would
+        # publish "500 %"), so any of them changed needs the target approved again, not just its value or deadline
+        names = [_TARGET_NAMES.get(f) or reports.LABELS[f] for f in target_changed]
+        ja = "・".join(n[0] for n in names)
+        en = ", ".join(n[1] for n in names[:-1]) + (" and " if len(names) > 1 else "") + names[-1][1]
         raise reports.InvalidReport([reports.FieldProblem(
-            "target_value", "目標値の変更を承認しないと公表されません。承認するなら --approve-target を付けてください"
-                            "(変更しないなら目標の項目を外してください)。",
-            "an amendment approves the report, and a target change left unapproved would not be published: give "
-            "--approve-target to approve it too (or leave the target fields out).")])
+            "target_text",
+            f"{ja}が変わります。訂正は報告を承認するので、目標の変更も承認するなら --approve-target を付けてください"
+            "(変更しないなら目標の項目を外してください)。",
+            f"{en} changed; an amendment approves the report, so give --approve-target to approve the target change "
+            "too (or leave the target fields out).")])
     was_target = report.target_approved
     # an unchanged target keeps the approval the corrected edition published with it
     target = None if new_target is None else True if approve_target else was_target
