@@ -82,3 +82,21 @@ def test_an_audit_reading_ahead_and_helped_by_a_second_process_finds_what_one_re
                   for p, f in batch]
         assert len(readers) == 3
     assert len(plain) == 30 and ahead == plain and helped == plain
+
+
+def test_an_audit_is_read_back_by_its_run_when_the_data_changed_meanwhile(seeds, db_url):
+    # what `mieruka audit` prints: on PostgreSQL a write committed during the audit changes the data's key, and the
+    # findings stored under the key the audit started from were printed as none ("0 finding(s)", exit 0)
+    from sqlalchemy import update
+
+    from mieruka.storage import models as m
+    storage.ensure_schema(db_url)
+    ingest_paths(sorted(seeds.iterdir()), db_url, None)
+    with storage.session_scope(db_url) as s:
+        run_id, count = stored.audit_into_run(s, AS_OF)
+    with storage.session_scope(db_url) as s:  # another writer, after the audit stored its findings
+        s.execute(update(m.KpiSummary).where(m.KpiSummary.kpi_id == 1).values(version=10 ** 6))  # the newest write
+    with storage.session_scope(db_url) as s:
+        assert list(stored.iter_stored_findings(s, AS_OF)) == []  # not the current data's audit any more
+        found = list(stored.iter_stored_findings(s, AS_OF, run_id=run_id))
+    assert count == 30 and len(found) == 30 and found[0]["kind"] == "rating_mismatch"

@@ -46,6 +46,15 @@ def test_a_file_that_is_not_a_database(tmp_path):
     assert (tmp_path / "notes.db").read_text().startswith("these are my notes")  # left as it was
 
 
+def test_a_path_holding_a_question_mark_is_refused_not_read_as_another_database(tmp_path):
+    # sqlite:///…/a?b/x.db opened "…/a" with the options "b/x.db": an empty database, audited as 0 findings
+    (tmp_path / "a?b").mkdir()
+    out = _plain(_run("audit", "--db", str(tmp_path / "a?b" / "x.db")))
+    assert out == (f"error: {tmp_path}/a?b/x.db: a SQLite file's path cannot hold '?' here (in a database URL it starts "
+                   "the options, so another file would be opened); rename the file or its folder.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a?b"] and not list((tmp_path / "a?b").iterdir())
+
+
 def test_a_locked_database_says_so(tmp_path):
     path = tmp_path / "busy.db"
     storage.upgrade(f"sqlite:///{path}")

@@ -141,3 +141,22 @@ def test_the_revision_a_command_checks_without_alembic_is_alembic_s_head(tmp_pat
     storage.ensure_schema(url)
     assert storage.db._at_head(url) and storage.db.current_revision(url) == storage.db.SCHEMA_HEAD
     storage.dispose_engines()
+
+
+def test_a_bulk_write_that_the_database_refuses_raises_sqlalchemy_s_error_on_both_backends(db_url):
+    # PostgreSQL writes with COPY on the driver's cursor: its errors come as SQLAlchemy's, as every other statement's,
+    # so a command explains them instead of printing a traceback
+    from sqlalchemy.exc import IntegrityError
+
+    from mieruka.storage import bulk
+    storage.ensure_schema(db_url)
+    with storage.session_scope(db_url) as s:
+        assert bulk.insert_rows(s, m.Organisation, [{"id": 70, "name": "外務省", "parent_id": None}]) == 1
+    with pytest.raises(IntegrityError) as refused:
+        with storage.session_scope(db_url) as s:
+            bulk.insert_rows(s, m.Organisation, [{"id": 71, "name": "財務省", "parent_id": None},
+                                                 {"id": 70, "name": "総務省", "parent_id": None}])
+    assert "organisations" in str(refused.value)
+    with storage.session_scope(db_url) as s:
+        assert s.scalars(select(m.Organisation.name).where(m.Organisation.id >= 70).order_by(m.Organisation.id)).all() \
+            == ["外務省"]

@@ -136,7 +136,7 @@ def audit_cmd(
 ) -> None:
     """List what the documents published that disagrees: with the numbers, with each other, with the calendar."""
     from mieruka.evaluate.schemes import available
-    from mieruka.evaluate.stored import audit_and_store
+    from mieruka.evaluate.stored import all_schemes, audit_and_store, audit_into_run
     from mieruka.records.citation import namer
     from mieruka.storage.queries import document_labels
 
@@ -158,11 +158,14 @@ def audit_cmd(
     with storage.session_scope(db) as session:
         labels = labels_by_file(document_labels(session))
         name = namer(labels, lang.value)
-        # the default set of schemes is stored, so pages read these findings instead of auditing again
-        # nothing written in this session yet: each next chunk is read while one is audited
-        found = audit_and_store(session, when, None if not scheme else schemes, ahead=True)
-        if isinstance(found, int):  # stored: printed back a page at a time, never all in memory
-            found = _stored_findings(session, when, lang.value)
+        if [s.name for s in schemes] != [s.name for s in all_schemes()]:  # another set of schemes: not kept
+            found = audit_and_store(session, when, schemes)
+        else:
+            # the default set of schemes is stored, so pages read these findings instead of auditing again; nothing
+            # is written in this session yet, so each next chunk is read while one is audited
+            run_id, _ = audit_into_run(session, when, ahead=True)
+            # printed back a page at a time, never all in memory: by the run's id, which a write meanwhile leaves
+            found = _stored_findings(session, when, lang.value, run_id)
         stream_rows(rows(found), fmt, columns)
     err.print(f"{sum(tally.values())} finding(s) as of {when.isoformat()}"
               + (": " + ", ".join(f"{k} {n}" for k, n in tally.items()) if tally else ""), highlight=False)
@@ -185,10 +188,10 @@ def schemes_cmd(fmt: Format = FormatOption) -> None:
     print_rows(rows, fmt)
 
 
-def _stored_findings(session, when: date, lang: str):
+def _stored_findings(session, when: date, lang: str, run_id: int):
     from mieruka.evaluate.stored import iter_stored_findings
 
-    return iter_stored_findings(session, when, lang=lang)  # the one language printed: half the text read back
+    return iter_stored_findings(session, when, lang=lang, run_id=run_id)  # the one language printed: half the text
 
 
 def refresh_stored(db: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import multiprocessing
-import signal
+import os
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from mieruka.evaluate.fast import loaded_observations, rate_chunk, rate_requests
 from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up_group
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
+from mieruka.processes import helper_started
 from mieruka.storage.queries import (audit_observation_columns, document_date_facts, document_file_names,
                                      count_kpis, kpi_ids_of, kpi_row_chunks, observation_dicts, observation_rows, read_ahead,
                                      superseded_observations)
@@ -348,8 +349,7 @@ def _helper(session: Session, ahead: bool) -> Iterator[Pool | None]:
             count_kpis(session) <= HELPED_FROM:
         yield None
         return
-    with multiprocessing.get_context("spawn").Pool(1, initializer=signal.signal,
-                                                    initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
+    with multiprocessing.get_context("spawn").Pool(1, initializer=helper_started, initargs=(os.getpid(),)) as pool:
         pool.apply_async(_warm)
         yield pool
 
@@ -436,13 +436,21 @@ def audit_and_store(session: Session, as_of: date, schemes: list[Scheme] | None 
     every = all_schemes()
     if schemes is not None and [s.name for s in schemes] != [s.name for s in every]:
         return _as_dicts(audit_bulk(session, as_of, schemes))
+    return audit_into_run(session, as_of, ahead)[1]
+
+
+def audit_into_run(session: Session, as_of: date, ahead: bool = False) -> tuple[int, int]:
+    """audit_and_store under every scheme: (the stored audit's run id, how many findings). Read it back by that id
+    (iter_stored_findings(…, run_id=)): on PostgreSQL a write committed meanwhile changes the data's key, and the
+    audit stored under the key it started from would be found no more."""
+    every = all_schemes()
     with _helper(session, ahead) as helper:
         ensure_summaries(session)
         dates = document_dates_of(session)
         run_id = begin_audit(session, as_of, _key(session, every) + "#" + _dates_key(dates))
         with bulk_pass():
-            return sum(_write(session, run_id, batch)
-                       for batch in audit_stream(session, as_of, every, dates, ahead, helper))
+            return run_id, sum(_write(session, run_id, batch)
+                               for batch in audit_stream(session, as_of, every, dates, ahead, helper))
 
 
 def audit_changes(session: Session, as_of: date, run_id: int, stored_key: str,
@@ -498,10 +506,13 @@ def stored_findings(session: Session, as_of: date, limit: int | None = None, off
     return found
 
 
-def iter_stored_findings(session: Session, as_of: date, page: int = 2000, lang: str | None = None) -> Iterator[dict]:
-    """Every finding of the audit stored as of a date for the current data, in the audit's order, a page at a time
-    (the data key worked out once, not per page); nothing when none is stored. lang: only that language's message."""
-    return stored_audit_rows(session, as_of, _key(session, all_schemes()), page, lang)
+def iter_stored_findings(session: Session, as_of: date, page: int = 2000, lang: str | None = None,
+                         run_id: int | None = None) -> Iterator[dict]:
+    """Every finding of the audit stored as of a date for the current data (or of the stored audit run_id), in the
+    audit's order, a page at a time (the data key worked out once, not per page); nothing when none is stored.
+    lang: only that language's message."""
+    return stored_audit_rows(session, as_of, None if run_id is not None else _key(session, all_schemes()), page, lang,
+                             run_id)
 
 
 def refresh_audits(session: Session) -> list[date]:

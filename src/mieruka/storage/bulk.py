@@ -7,6 +7,7 @@ from itertools import islice
 from typing import Iterable
 
 from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from mieruka.storage.db import note_write
@@ -43,12 +44,18 @@ def _copy(session: Session, model, rows: Iterable[dict]) -> int:
     connection = session.connection()
     note_write(connection)  # COPY goes past SQLAlchemy's statement events: the change counter counts it here
     cursor = connection.connection.driver_connection.cursor()
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
     n = 0
-    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in _chain(first, it):
-            copy.write_row([json.dumps(row[c], ensure_ascii=False) if c in as_json and row[c] is not None else row[c]
-                            for c in columns])
-            n += 1
+    try:
+        with cursor.copy(statement) as copy:
+            for row in _chain(first, it):
+                copy.write_row([json.dumps(row[c], ensure_ascii=False) if c in as_json and row[c] is not None
+                                else row[c] for c in columns])
+                n += 1
+    except connection.dialect.loaded_dbapi.Error as exc:
+        # as SQLAlchemy raises the driver's errors for its own statements: what a command's handler explains
+        raise DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error,
+                                  dialect=connection.dialect) from exc
     return n
 
 

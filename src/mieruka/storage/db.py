@@ -27,6 +27,10 @@ _MIGRATION_LOCK = 0x6D69657275  # "mieru": the PostgreSQL advisory lock upgrades
 _WRITER_LOCK = 0x6D69657276  # the one every writer's transaction takes on PostgreSQL (session_scope(write=True))
 
 
+class DatabaseNameError(ValueError):
+    """A --db (or MIERUKA_DATABASE_URL) that cannot name the database meant."""
+
+
 class SchemaError(RuntimeError):
     """The database cannot be brought to the newest schema as it stands (an interrupted first upgrade)."""
 
@@ -35,6 +39,9 @@ def resolve_url(url: str | None = None) -> str:
     """--db wins, then MIERUKA_DATABASE_URL, then ./mieruka.db; a bare path means a SQLite file."""
     url = url or os.environ.get("MIERUKA_DATABASE_URL") or DEFAULT_URL
     if "://" not in url:
+        if "?" in url:  # it would start the URL's options: another, new, empty database would be opened
+            raise DatabaseNameError(f"{url}: a SQLite file's path cannot hold '?' here (in a database URL it starts "
+                                    "the options, so another file would be opened); rename the file or its folder.")
         url = f"sqlite:///{url}"
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -238,7 +245,7 @@ def plain_error(exc: BaseException) -> str | None:
     None for any other error."""
     from sqlalchemy.exc import DBAPIError
 
-    if isinstance(exc, SchemaError):
+    if isinstance(exc, (SchemaError, DatabaseNameError)):
         return str(exc)
     if not isinstance(exc, DBAPIError):
         return None

@@ -296,15 +296,16 @@ def stored_audit_page(session: Session, as_of, data_key: str, limit: int | None 
                    for k, kid, name, msg, en, src in session.execute(q)]
 
 
-def stored_audit_rows(session: Session, as_of, data_key: str, batch: int = 2000,
-                      lang: str | None = None) -> Iterator[dict]:
+def stored_audit_rows(session: Session, as_of, data_key: str | None, batch: int = 2000,
+                      lang: str | None = None, run_id: int | None = None) -> Iterator[dict]:
     """Every stored finding of the audit as of that date over that data, in the audit's order (stored_audit_page's),
     read batch by batch; nothing when none is stored. The order is worked out once over the narrow columns and the
     rows are read by id: a page at an offset sorted every finding's full row again (a national audit's messages are
-    some 100 MB), once per page. With lang ("ja" or "en") only that language's message is read (the other is None)."""
+    some 100 MB), once per page. With lang ("ja" or "en") only that language's message is read (the other is None).
+    run_id: that stored audit's findings, whatever data it was made over."""
     from sqlalchemy import case, func, null
 
-    run_id = _audit_run(session, as_of, data_key)
+    run_id = run_id if run_id is not None else _audit_run(session, as_of, data_key)
     if run_id is None:
         return
     F = m.AuditFinding

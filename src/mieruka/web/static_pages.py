@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from mieruka import storage
+from mieruka.processes import exit_with
 from mieruka.publish.finishing import Finisher
 from mieruka.publish.reports import MEDIA, kpi_sheet_of
 from mieruka.storage.local_bodies import survey_kpis
@@ -168,23 +169,9 @@ def _start_worker(read_url: str, parent: int | None = None) -> None:
     from mieruka.web.app import create_app
 
     if parent is not None:
-        _exit_with(parent)
+        exit_with(parent)
 
     _worker = KpiPages(create_app(read_url, read_url=read_url, prepare=False))
-
-
-def _exit_with(parent: int) -> None:
-    """End this worker when the publishing process that started it is gone (killed with -9 it cannot shut its pool
-    down, and a worker waiting for its next batch would wait for ever, holding the database open): a thread asks
-    every half second who the parent is; once it died, the worker has been handed to another (init)."""
-    import threading
-    import time
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 _client = None  # in a worker process: a test client of its application, for the URLs render() leaves
