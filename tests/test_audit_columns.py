@@ -78,10 +78,11 @@ def test_a_line_printing_every_body_s_value_is_named_once():
     cols = audit_columns.columns(rows, DATES, NAMES, lambda ids: {i: dicts[i - 1] for i in ids})
     expected = _plain(audit.value_conflicts(kpis))
     assert _plain(audit_columns.value_conflicts(kpis, cols)) == expected
+    # one line, so not "between documents"
     assert [f[2] for f in expected] == [
-        "2015-03-31時点の値が資料によって異なる: 255団体・310団体・294団体・301団体（a.txt 4行）"]
+        "2015-03-31時点の値が同じ箇所に複数書かれている: 255団体・310団体・294団体・301団体（a.txt 4行）"]
     assert [f[3] for f in expected] == [
-        "the value at 2015-03-31 differs between documents: 255 bodies, 310 bodies, 294 bodies, 301 bodies "
+        "several values are given for 2015-03-31 at one place: 255 bodies, 310 bodies, 294 bodies, 301 bodies "
         "(a.txt line 4)"]
     assert [f[4] for f in expected] == [[{"document": "a.txt", "line": 4}]]
 

@@ -280,26 +280,35 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
                 if entry is None:
                     entry = values[w[0]] = (w[1], [])
                 entry[1].append(place(r.get("source")))
-            parts, parts_en = conflict_parts(values)
-            out.append(Finding("value_conflict", kpi["id"], kpi["name"],
-                               f"{when}時点の値が資料によって異なる: {'、'.join(parts)}",
-                               f"the value at {when} differs between documents: {'; '.join(parts_en)}",
+            out.append(Finding("value_conflict", kpi["id"], kpi["name"], *conflict_message(when, *conflict_parts(values)),
                                _cite(*(r.get("source") for r in involved))))
     return out
 
 
-def conflict_parts(values: dict) -> tuple[list[str], list[str]]:
+def conflict_message(when: date, parts: list[str], parts_en: list[str], one_place: bool) -> tuple[str, str]:
+    """A value conflict's message in Japanese and English. Values that all come from one place (one line printing
+    several values for the date) are said to be that, not to differ between documents."""
+    if one_place:
+        return (f"{when}時点の値が同じ箇所に複数書かれている: {'、'.join(parts)}",
+                f"several values are given for {when} at one place: {'; '.join(parts_en)}")
+    return (f"{when}時点の値が資料によって異なる: {'、'.join(parts)}",
+            f"the value at {when} differs between documents: {'; '.join(parts_en)}")
+
+
+def conflict_parts(values: dict) -> tuple[list[str], list[str], bool]:
     """The parts of a value conflict's message, in Japanese and English, from each value as written -> (its English,
     the places (ja, en) of its rows): each value's places once, and the values printed at the same places written
     together before them — 「255団体・310団体（a.txt 4行）、285団体（b.txt 7行）」. A line that prints the values of all
-    the bodies a KPI counts is named once, not once a value (a national KPI's message was 2,500 characters)."""
+    the bodies a KPI counts is named once, not once a value (a national KPI's message was 2,500 characters). Last,
+    whether every value comes from one place."""
     together: dict = {}  # a value's places -> the values (ja, en) printed there, in the order they come
     for ja, (en, places) in values.items():
         got = together.setdefault(tuple(dict.fromkeys(places)), ([], []))
         got[0].append(ja)
         got[1].append(en)
     return (["・".join(ja) + "（" + "・".join([p[0] for p in places]) + "）" for places, (ja, _) in together.items()],
-            [", ".join(en) + " (" + ", ".join([p[1] for p in places]) + ")" for places, (_, en) in together.items()])
+            [", ".join(en) + " (" + ", ".join([p[1] for p in places]) + ")" for places, (_, en) in together.items()],
+            len(together) == 1 and len(next(iter(together))) == 1)
 
 
 def _values_conflict(a: dict, b: dict) -> bool:

@@ -13,7 +13,8 @@ from typing import Callable
 import numpy as np
 
 from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _involved, at, at_en,
-                                    code_key, conflict_parts, num, num_en, overdue_announcements, stale_finding)
+                                    code_key, conflict_message, conflict_parts, num, num_en, overdue_announcements,
+                                    stale_finding)
 from mieruka.evaluate.fast import Observations, _doc_days
 from mieruka.evaluate.series import doc_key
 from mieruka.jp.printed import COUNT_MARKS, CUT_MARKS
@@ -210,10 +211,9 @@ def _written(value: float, unit: str | None) -> tuple[str, str]:
     return num(value, unit), num_en(value, unit)
 
 
-def _finding(kpi: dict, when: int, parts: list[str], parts_en: list[str], sources: list) -> Finding:
-    day_ = date.fromordinal(when)
-    return Finding("value_conflict", kpi["id"], kpi["name"], f"{day_}時点の値が資料によって異なる: {'、'.join(parts)}",
-                   f"the value at {day_} differs between documents: {'; '.join(parts_en)}", _cite(*sources))
+def _finding(kpi: dict, when: int, parts: list[str], parts_en: list[str], one_place: bool, sources: list) -> Finding:
+    return Finding("value_conflict", kpi["id"], kpi["name"],
+                   *conflict_message(date.fromordinal(when), parts, parts_en, one_place), _cite(*sources))
 
 
 def _fast_findings(kpis, cols: Columns, idx, group, fast, differs, as_written, place) -> dict:
@@ -267,11 +267,11 @@ def _fast_findings(kpis, cols: Columns, idx, group, fast, differs, as_written, p
     in_list = in_order.tolist()
     run_rows = [(int(start[r]), int(stop[r])) for r in run_order.tolist()] if not all(alike) else []
 
-    def parts_of(a: int, b: int, same: bool) -> tuple[list[str], list[str]]:
+    def parts_of(a: int, b: int, same: bool) -> tuple[list[str], list[str], bool]:
         if same:
             p = said[run_place[a]]
             return (["・".join(map(words_ja.__getitem__, word[a:b])) + "（" + p[0] + "）"],
-                    [", ".join(map(words_en.__getitem__, word[a:b])) + " (" + p[1] + ")"])
+                    [", ".join(map(words_en.__getitem__, word[a:b])) + " (" + p[1] + ")"], True)
         return conflict_parts({words_ja[word[i]]: (words_en[word[i]], [said[q] for q in in_list[slice(*run_rows[i])]])
                                for i in range(a, b)})
 
