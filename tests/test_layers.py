@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "mieruka"
 
 # Bottom first. Packages in one row are peers: neither may import the other.
 LAYERS = (
-    ("jp",),
+    ("jp", "processes"),
     ("bodies", "records"),
     ("ingest",),
     ("storage",),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 PARENT = """
 import multiprocessing, os, sys, time
-from mieruka.processes import helper_started
+from mieruka.processes.workers import helper_started
 if __name__ == "__main__":
     pool = multiprocessing.get_context("spawn").Pool(1, initializer=helper_started, initargs=(os.getpid(),))
     helper = pool.apply_async(os.getpid).get(timeout=120)  # started: its initializer has run

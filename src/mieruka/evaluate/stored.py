@@ -24,7 +24,7 @@ from mieruka.evaluate.fast import loaded_observations, rate_chunk, rate_requests
 from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up_group
 from mieruka.evaluate.schemes import Scheme, available, load
 from mieruka.evaluate.series import DocDates
-from mieruka.processes import helper_started
+from mieruka.processes.workers import helper_started
 from mieruka.storage.queries import (audit_observation_columns, document_date_facts, document_file_names,
                                      count_kpis, kpi_ids_of, kpi_row_chunks, observation_dicts, observation_rows, read_ahead,
                                      superseded_observations)

@@ -73,8 +73,8 @@ _NARROW = re.compile(r"^/(?:api/)?(?:kpis(?:/\d+(?:/[a-z]+(?:\.[a-z]+)?)?)?|item
 _DOCUMENT_PAGE = re.compile(r"^/(?:api/)?documents/(\d+)(?:/kpi-table\.[a-z]+|/original)?$")
 # The audit's files and API pages show the audit stored for the current data as of the site's evaluation date (its
 # findings name each KPI as they were audited, and documents by their labels: in the rest): they depend on that stored
-# audit (web.evaluation.published_audit), not on every KPI, so a renamed KPI leaves them as they were. With no audit
-# stored as of that date they depend on all the data.
+# audit (web.evaluation.published_audit, asked through app.state), not on every KPI, so a renamed KPI leaves them as
+# they were. With no audit stored as of that date they depend on all the data.
 _AUDIT_PAGE = re.compile(r"^/audit\.[a-z]+$|^/api/audit$")
 _OWN_KPI = re.compile(r"^/(?:api/)?(?:local/)?kpis?/(\d+)")
 _MENTIONS = re.compile(rb'/kpis/(\d+)|/local/kpi/(\d+)|data-kpi="(\d+)"|"(?:id|kpi_id|parent_id)": ?(\d+)')
@@ -547,16 +547,10 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
 
 
 def _published_audit(app) -> str | None:
-    """web.evaluation.published_audit of the application's database (None without one: the audit's pages then
-    depend on all the data)."""
-    url = getattr(app.state, "db_url", None)
-    if url is None:
-        return None
-    from mieruka import storage
-    from mieruka.web.evaluation import published_audit
-
-    with storage.session_scope(url) as session:
-        return published_audit(session)
+    """The stored audit the application's audit pages show (app.state.published_audit: web.evaluation's
+    published_audit), None without one: the audit's pages then depend on all the data."""
+    named = getattr(app.state, "published_audit", None)
+    return named() if named is not None else None
 
 
 def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime,

@@ -69,6 +69,14 @@ def _add_search_refusal(app: FastAPI) -> None:
         return error_response(request, 422, detail, [{"field": "q", "message": detail}])
 
 
+def _published_audit(url: str) -> str | None:
+    """web.evaluation.published_audit of this application's database: the stored audit its audit pages show."""
+    from mieruka.web.evaluation import published_audit
+
+    with storage.session_scope(url) as session:
+        return published_audit(session)
+
+
 def create_app(db_url: str | None = None, read_url: str | None = None, prepare: bool = True,
                hosts: Iterable[str] = ()) -> FastAPI:
     """The whole site over the database at db_url (default: $MIERUKA_DATABASE_URL or ./mieruka.db), answering
@@ -91,6 +99,8 @@ def create_app(db_url: str | None = None, read_url: str | None = None, prepare: 
     app.state.db_url = url
     app.state.read_url = storage.resolve_read_url(url, read_url)
     app.state.timeout_ms = storage.reader_timeout_ms()
+    # what a static copy of the site asks the application (publish is beneath web and names none of its modules)
+    app.state.published_audit = lambda: _published_audit(url)
     modules = router_modules()
     app.state.nav = nav_links(modules)
     for module in modules:

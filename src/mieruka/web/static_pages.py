@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from mieruka import storage
-from mieruka.processes import exit_with
+from mieruka.processes.workers import exit_with
 from mieruka.publish.finishing import Finisher
 from mieruka.publish.reports import MEDIA, kpi_sheet_of
 from mieruka.storage.local_bodies import survey_kpis

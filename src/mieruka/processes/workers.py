@@ -1,5 +1,4 @@
-"""The worker processes a command starts (publish's page renderers, the audit's second half): what each does so that
-it ends with the process that started it and leaves Ctrl-C to it."""
+"""A worker's start: it ends with the process that started it, and leaves Ctrl-C to it."""
 from __future__ import annotations
 
 import os
