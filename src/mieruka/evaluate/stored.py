@@ -368,9 +368,8 @@ def audit_stream(session: Session, as_of: date, schemes: list[Scheme] | None = N
     HELPED_FROM KPIs on a file or server has its second half audited by a spawned process at the same time (helper:
     one started already by _helper)."""
     if ahead and helper is None:
-        with _helper(session, ahead) as started:
-            yield from audit_stream(session, as_of, schemes, dates, ahead, started) if started else \
-                _audit_stream(session, as_of, schemes, dates, ahead, None)
+        with _helper(session, ahead) as helper:
+            yield from _audit_stream(session, as_of, schemes, dates, ahead, helper)
         return
     yield from _audit_stream(session, as_of, schemes, dates, ahead, helper)
 
