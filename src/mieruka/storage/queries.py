@@ -60,7 +60,7 @@ def kpi_row_chunks(session: Session, size: int = 200, observations: bool = True,
     """kpi_rows of every KPI (or of kpi_ids), size KPIs at a time in id order: what a pass over a large database holds
     at once. Without observations, each dict's "observations" is empty (see observation_columns for those)."""
     docs = _docs(session)
-    ids = list(session.scalars(select(m.Kpi.id).order_by(m.Kpi.id))) if kpi_ids is None else sorted(set(kpi_ids))
+    ids = kpi_ids_of(session) if kpi_ids is None else sorted(set(kpi_ids))
     for start in range(0, len(ids), size):
         yield _kpi_dicts(session, ids[start:start + size], docs, observations)
 
@@ -185,12 +185,8 @@ def _holding(dialect: str, marks: str):
         return null()
     if any(c in marks for c in "[]^-\\*?"):
         raise ValueError(f"marks: {marks!r} holds a character that a character class reads otherwise")
-    if dialect == "sqlite":
-        held = _O.text.op("GLOB")(f"*[{marks}]*")
-    elif dialect == "postgresql":
-        held = _O.text.op("~")(f"[{marks}]")
-    else:
-        held = or_(*[_O.text.contains(c, autoescape=True) for c in marks])
+    # _audit_columns has refused any other dialect
+    held = _O.text.op("GLOB")(f"*[{marks}]*") if dialect == "sqlite" else _O.text.op("~")(f"[{marks}]")
     return case((held, _O.text))
 
 
