@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import webdata
 from mieruka import storage
 from mieruka.export.workbook import database_tables
-from mieruka.publish.site import LOCK, MANIFEST, PIECES, TargetRefused, check_target, publish_site
+from mieruka.publish.site import LOCK, MANIFEST, PIECES, RUNNING, TargetRefused, check_target, publish_site
 from mieruka.storage import models as m
 from mieruka.storage.publishing import publish_versions
 from mieruka.storage.queries import document_rows
@@ -390,19 +390,51 @@ def test_a_run_killed_halfway_is_cleaned_up_by_the_next(site, tmp_path):
 
 
 def test_while_a_run_is_under_way_its_folder_says_so(site, tmp_path, monkeypatch):
+    """RUNNING says so, beside the manifest of the run before (not rewritten to say it): a run stopped then would leave
+    the folder as check_target sees it here, every file the site's and no key trusted."""
     url, _, _ = site
     out = tmp_path / "under-way"
+    publish_site(create_app(url), out, tables=lambda: {}, documents=[], at=AT, pdf=False, exclude=("/local",))
+    finished = (out / MANIFEST).read_bytes()
+    assert not (out / RUNNING).exists()
     seen = []
 
     def tables():
-        seen.append(json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("in_progress"))
+        seen.append((json.loads((out / RUNNING).read_text(encoding="utf-8")).get("in_progress"),
+                     (out / MANIFEST).read_bytes() == finished, check_target(out)))
         with storage.session_scope(url) as s:
             return database_tables(s, date(2019, 3, 31), "ja")
 
     app = create_app(url)
     publish_site(app, out, tables=tables, documents=[], at=AT, pdf=False, exclude=("/local",))
-    assert seen == [True]
+    assert [s[:2] for s in seen] == [(True, True)]
+    said = seen[0][2]
+    assert said.keys() == {"generator", "files"} and set(said["files"].values()) == {""}
+    assert "index.html" in said["files"] and "en/kpis.html" in said["files"] and MANIFEST not in said["files"]
+    assert not (out / RUNNING).exists()
     assert "in_progress" not in json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+
+
+def test_a_run_stopped_after_its_first_files_leaves_a_folder_the_next_run_takes(site, tmp_path, monkeypatch):
+    """A first run into a new folder stopped before its manifest (here: the data package fails) leaves RUNNING and the
+    pages it wrote, no manifest: the next run takes the folder as the site's, not as someone's files to refuse."""
+    import mieruka.publish.site as site_module
+
+    url, _, _ = site
+    out = tmp_path / "stopped"
+
+    def stopped(*a, **kw):
+        raise KeyboardInterrupt
+    with monkeypatch.context() as mp:
+        mp.setattr(site_module, "_write_data", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            _publish(url, out)
+    assert (out / RUNNING).exists() and not (out / MANIFEST).exists() and (out / "index.html").exists()
+    (out / "stray.html").write_text("left by the stopped run", encoding="utf-8")
+    result = _publish(url, out)
+    assert result.removed == 1 and not (out / "stray.html").exists() and not (out / RUNNING).exists()
+    assert result.written == result.files and result.unchanged == 0  # no file of a stopped run is trusted
+    assert check_target(out)["files"]["index.html"] != ""
 
 
 def test_pages_finished_by_worker_processes_are_those_the_crawl_makes(tmp_path):
@@ -801,7 +833,7 @@ def test_a_folder_that_cannot_be_made_or_written_is_refused_naming_it(site, tmp_
     result = _cli(["publish", str(out), "--no-pdf", "--db", url])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert f"error: {out} cannot be made or written as the site's folder: No space left on device " \
-           f"({out / MANIFEST})" in result.stderr
+           f"({out / RUNNING})" in result.stderr
 
 
 def _holder(out: Path):
