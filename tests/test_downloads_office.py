@@ -173,3 +173,50 @@ def test_a_japanese_download_gives_a_schemes_word_codes_and_the_basis_in_japanes
         ("progress-cagr", "substantial", "computed")]
     # the documents' own one-character codes stay as printed
     assert sorted({row[ja[0].index("評価（公表）")] for row in _csv(client, "/kpis.csv")[1:]}) == ["A", "B", "N"]
+
+
+# a value of every kind a download meets: texts that are dates, formulas, numbers, error codes, control characters,
+# spaces, XML's specials or too long for a cell; numbers, booleans, dates, lists and records; the codes shown in words
+_EVERY_KIND = ["", " a ", "=SUM(A1)", "-12", "-", "+3%", "2021-03-31", "2021-02-30", "2021-03-31T10:00:00Z",
+               "２０２１-03-31", "2021年度", "#N/A", "\x01bell", "\tx", "a<b&c>\r", "x" * 33000, 1, 0, -5, 10**20, 1.5,
+               float("nan"), float("inf"), True, False, None, date(2020, 1, 1), datetime(2020, 1, 1, 5),
+               [1, "a"], {"k": "v"}, "substantial", "na", "official", "A", "preliminary", "reform-schedule", "=1"]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_download_s_cells_are_those_openpyxl_writes_cell_by_cell(lang):
+    """The XLSX download writes its rows' XML itself (and the usual texts, numbers and dates without xlsx_cell's way
+    through them): every part of the workbook is what openpyxl's write-only sheet gives for the same cells, whatever
+    kind of value comes first; the JSON is json.dumps(indent=2) whatever its values."""
+    import json
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from mieruka.export.columns import CODED, shown
+    from mieruka.export.downloads import _bold_row, _describe_columns, header, stream_download, xlsx_cell
+    from mieruka.export.formats import _default
+
+    columns = list(KPI_COLUMNS) + ["note"]
+    rows = [{c: _EVERY_KIND[(i * 7 + j) % len(_EVERY_KIND)] for j, c in enumerate(columns)}
+            for i in range(len(_EVERY_KIND) * 2)]
+
+    def members(content: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}  # the moment it was made
+
+    for some in (rows, rows[::-1], rows[5:9]):
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(title="kpis")
+        ws.freeze_panes = "A2"
+        ws.append(_bold_row(ws, [header(c, lang) for c in columns]))
+        for row in some:
+            ws.append([xlsx_cell(ws, shown(c, row[c], lang) if lang == "ja" and c in CODED else row[c])
+                       for c in columns])
+        _describe_columns(wb, columns, lang)
+        expected = io.BytesIO()
+        wb.save(expected)
+        made = b"".join(stream_download(iter(some), "xlsx", "kpis", columns, lang)[0])
+        assert members(made) == members(expected.getvalue())
+        assert b"".join(stream_download(iter(some), "json", "kpis", columns, lang)[0]).decode("utf-8") == \
+            json.dumps([{c: row[c] for c in columns} for row in some], ensure_ascii=False, indent=2, default=_default)
