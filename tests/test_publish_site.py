@@ -994,3 +994,23 @@ def test_a_file_system_that_locks_no_folder_keeps_the_lock_file(tmp_path, monkey
     out = tmp_path / "site"
     with target_lock(out):
         assert (out / LOCK).read_text(encoding="utf-8").startswith(f"process {os.getpid()}, started ")
+
+
+def test_the_files_of_a_folder_are_those_os_walk_finds(tmp_path):
+    """files_in walks the folder itself (scandir, no relpath or lstat a folder): the files os.walk lists, a link to a
+    file among them, a link to a folder neither listed nor followed, an empty folder giving nothing."""
+    import os
+
+    from mieruka.publish.site import files_in
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "top.html").write_text("x", encoding="utf-8")
+    (tmp_path / "a" / "b" / "deep.json").write_text("x", encoding="utf-8")
+    (tmp_path / "a" / "to-file").symlink_to(tmp_path / "top.html")
+    (tmp_path / "a" / "to-folder").symlink_to(tmp_path / "a" / "b")
+    (tmp_path / "a" / "to-nothing").symlink_to(tmp_path / "gone")
+    walked = {os.path.relpath(os.path.join(folder, f), tmp_path) for folder, _, files in os.walk(tmp_path)
+              for f in files}
+    assert files_in(tmp_path) == walked == {"top.html", "a/b/deep.json", "a/to-file", "a/to-nothing"}
+    assert files_in(tmp_path / "missing") == set()
