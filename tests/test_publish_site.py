@@ -1014,3 +1014,33 @@ def test_the_files_of_a_folder_are_those_os_walk_finds(tmp_path):
               for f in files}
     assert files_in(tmp_path) == walked == {"top.html", "a/b/deep.json", "a/to-file", "a/to-nothing"}
     assert files_in(tmp_path / "missing") == set()
+
+
+def test_the_data_s_versions_change_for_the_kpi_and_document_changed_only(db_url):
+    """publish_versions on both databases (SQLite's rows digested as marshal writes them, PostgreSQL's dates and
+    numbers, which marshal does not write, by their repr): read twice they are the same; a renamed KPI changes its own
+    digest and nothing else (not its documents': they show the name as written); an amended actual changes its KPI's
+    and its document's."""
+    from sqlalchemy import update
+
+    from mieruka.storage import models as m
+
+    webdata.build(db_url)
+    with storage.session_scope(db_url) as s:
+        first = publish_versions(s)
+        assert publish_versions(s) == first
+        kpi = s.query(m.Kpi).order_by(m.Kpi.id).first().id
+        s.execute(update(m.Kpi).where(m.Kpi.id == kpi).values(name="改めた名前"))
+    with storage.session_scope(db_url) as s:
+        renamed = publish_versions(s)
+        observation = s.query(m.Observation).filter(m.Observation.document_id.is_not(None)).order_by(m.Observation.id).first()
+        amended, document = observation.kpi_id, observation.document_id
+        s.execute(update(m.Observation).where(m.Observation.id == observation.id).values(value=observation.value + 0.5))
+    with storage.session_scope(db_url) as s:
+        after = publish_versions(s)
+    assert len(first["kpis"]) == 4 and len(first["documents"]) == 1
+    assert {k for k in first["kpis"] if renamed["kpis"][k] != first["kpis"][k]} == {kpi}
+    assert renamed["documents"] == first["documents"] and renamed["rest"] == first["rest"]
+    assert renamed["shape"] == first["shape"]
+    assert {k for k in after["kpis"] if after["kpis"][k] != renamed["kpis"][k]} == {amended}
+    assert {d for d in after["documents"] if after["documents"][d] != renamed["documents"][d]} == {document}
