@@ -13,6 +13,7 @@ from mieruka.evaluate.schemes import available, load
 from mieruka.evaluate.stored import audit_and_store, evaluate_and_record, stored_dates, stored_findings_only
 from mieruka.storage.queries import document_rows
 from mieruka.storage.ratings import computed_ratings
+from mieruka.web import kept
 
 
 @dataclass
@@ -39,8 +40,9 @@ class EvaluationDate:
 def evaluation_date(session: Session, scheme: str, requested: date | None = None) -> EvaluationDate:
     """The page's evaluation date: the one asked for when something is stored as of it, else the nearest stored date
     (the earlier on a tie); by default the date the scheme's computed ratings were made as of, else the newest stored
-    date. Reads only: a request never rates or audits."""
-    stored = stored_dates(session, scheme)
+    date. Reads only: a request never rates or audits. The stored dates are read once per state of the data
+    (web.kept): every page asks."""
+    stored = kept.per_state(session, "stored_dates", (scheme,), lambda: stored_dates(session, scheme))
     dates = [d["as_of"] for d in stored]
     if not dates:
         return EvaluationDate(None, requested, stored)

@@ -49,6 +49,14 @@ def value(at: tuple | None, what: str, question: tuple, make):
     return made
 
 
+def per_state(session, what: str, question: tuple, make):
+    """make(), read once per state of the data (value() at state(session)): what pages read alike of all KPIs — the
+    list's filter menus, the stored evaluation dates, the schemes in use, the reform items — which a publish run asks
+    for on each of its hundreds of list pages. For requests that only read (a write of the same request is not yet
+    in the state the value would be kept under)."""
+    return value(state(session), what, question, make)
+
+
 def ensure_registry(session, at: tuple | None) -> None:
     """local_bodies.ensure_registry (a count of all bodies) once per state of the data."""
     value(at, "registry", (), lambda: local_bodies.ensure_registry(session) or True)

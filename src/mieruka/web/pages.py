@@ -21,7 +21,7 @@ from mieruka.jp import visible
 from mieruka.jp.dates import LAST_YEAR
 from mieruka.jp.eras import ERAS
 from mieruka.storage.overview import schemes_in_use
-from mieruka.web import formatting
+from mieruka.web import formatting, fragments, kept
 from mieruka.web.refusal import RequestRefused
 from mieruka.web.i18n import DEFAULT_LANG, label, pick_lang, translator
 from mieruka.web.ratings import rating_info, scheme_choices, scheme_label
@@ -44,6 +44,7 @@ templates.env.finalize = _shown  # before any template is compiled: finalize is 
 for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent", "bounded", "bound_of", "period",
               "japanese_data"):
     templates.env.filters[_name] = getattr(formatting, _name)
+templates.env.globals.update(fragments.FRAGMENTS)  # dated, doc_name, source_link, badge
 
 
 def add_template_dir(path: Path) -> None:
@@ -157,12 +158,17 @@ def get_row_writer(request: Request) -> Iterator[Session]:
 RowWriterSession = Annotated[Session, Depends(get_row_writer, scope="function")]
 
 
+def kept_schemes_in_use(session: Session) -> list[str]:
+    """storage.overview.schemes_in_use once per state of the data (web.kept): every list page and the overview ask."""
+    return kept.per_state(session, "schemes_in_use", (), lambda: schemes_in_use(session))
+
+
 def valid_scheme(session: Session, scheme: str) -> str:
     """The scheme asked for, if a scheme file or a stored rating knows it; else a 422 naming the ones that exist
     (an unknown name would silently show every KPI as unrated)."""
     if scheme in scheme_choices([]):  # a scheme file's: known without asking the database
         return scheme
-    choices = scheme_choices(schemes_in_use(session))
+    choices = scheme_choices(kept_schemes_in_use(session))
     if scheme not in choices:
         raise RequestRefused(422, "unknown_scheme", field="scheme", value=scheme[:40], choices=", ".join(choices))
     return scheme

@@ -7,16 +7,17 @@ from fastapi import APIRouter, Request
 
 from mieruka.evaluate.bottom_up import kpi_report
 from mieruka.records.kpi_facts import definitions, update_cycle
-from mieruka.storage.overview import rating_rows, reform_item_rows, schemes_in_use
+from mieruka.storage.overview import rating_rows, reform_item_rows
 from mieruka.storage.queries import kpi_rows
 from mieruka.storage.workflow import assigned_owner
 from mieruka.storage.summaries import (RATING_BASES, KpiQuery, iter_kpi_rows, kpi_children, kpi_choices, kpi_count,
                                        kpi_names, kpi_page as kpi_page_rows)
+from mieruka.web import kept
 from mieruka.web.chart import kpi_chart, target_value
 from mieruka.web.evaluation import EvaluationDate, evaluation_date
 from mieruka.web.guards import MAX_ID, PageNumber, RequestRefused, SearchText, path_id
 from mieruka.web.listings import KPI_COLUMNS, KPI_SORTS, PAGE_SIZE, Page, page_bounds
-from mieruka.web.pages import AsOf, DbSession, Lang, render, streamed_download, valid_scheme
+from mieruka.web.pages import AsOf, DbSession, Lang, kept_schemes_in_use, render, streamed_download, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME, scheme_choices, scheme_label
 from mieruka.web.routers import NavLink
 
@@ -79,16 +80,17 @@ def kpi_list(request: Request, session: DbSession, lang: Lang, as_of: AsOf, sche
     scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     when = evaluation_date(session, scheme, as_of)
     f = kpi_filter(scheme, item, ministry, tier, rating, q, sort, desc, basis, when.as_of)
-    choices = kpi_choices(session, f.scheme, f.basis, f.as_of)
+    choices = kept.per_state(session, "kpi_choices", (f.scheme, f.basis, f.as_of),
+                             lambda: kpi_choices(session, f.scheme, f.basis, f.as_of))
     return render(request, "kpis.html", {
         **as_of_context(when, scheme=f.scheme, item=f.item, ministry=f.ministry, tier=f.tier, rating=f.rating, q=f.q,
                         sort=None if f.sort == "id" else f.sort, desc="1" if f.desc else None, basis=f.basis),
         "bases": RATING_BASES,
         "f": f,
         "page": kpi_list_page(session, f, page),
-        "items": [i for i in reform_item_rows(session) if i["kpis"]],
+        "items": [i for i in kept.per_state(session, "reform_items", (), lambda: reform_item_rows(session)) if i["kpis"]],
         **choices,
-        "schemes": [(s, scheme_label(s, lang)) for s in scheme_choices(schemes_in_use(session))],
+        "schemes": [(s, scheme_label(s, lang)) for s in scheme_choices(kept_schemes_in_use(session))],
         "sorts": KPI_SORTS,
     })
 

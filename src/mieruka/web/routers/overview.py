@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from mieruka.export.shapes import labels_by_file
-from mieruka.storage.overview import last_ingest_changes, schemes_in_use, totals
+from mieruka.storage.overview import last_ingest_changes, totals
 from mieruka.storage.queries import document_labels
 from mieruka.storage.summaries import kpi_rating_counts, published_schemes
 from mieruka.web.evaluation import audit_page, evaluation_date
 from mieruka.web.listings import AUDIT_COLUMNS, cross_counts, finding_flat
-from mieruka.web.pages import AsOf, DbSession, Lang, render, streamed_download, valid_scheme
+from mieruka.web.pages import AsOf, DbSession, Lang, kept_schemes_in_use, render, streamed_download, valid_scheme
 from mieruka.web.ratings import DEFAULT_SCHEME, rating_info, scheme_choices, scheme_codes, scheme_label
 from mieruka.web.routers import NavLink
 
@@ -65,7 +65,7 @@ def overview(request: Request, session: DbSession, lang: Lang, as_of: AsOf, sche
     rows = kpi_rating_counts(session, scheme, when.as_of, basis)
     for r in rows:  # the item as the other pages name it: ⑪民間の大胆な活用…
         r["reform_item_label"] = (r["reform_item_number"] or "") + (r["reform_item"] or "")
-    schemes = scheme_choices(schemes_in_use(session))
+    schemes = scheme_choices(kept_schemes_in_use(session))
     distribution = rating_distribution(rows, scheme, lang)
     # a national audit has tens of thousands of findings: the page shows the first ones, the downloads all
     found = audit_page(session, lang, when.as_of, limit=OVERVIEW_FINDINGS)
