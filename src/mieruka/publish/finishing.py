@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from mieruka.publish.site import (UNPUBLISHED, _LINK, _Dependencies, _fingerprint, _hashed, _relative, _stamp,
-                                  _where)
+from mieruka.publish.site import (UNPUBLISHED, _LINK, _Dependencies, _fingerprint, _hashed, _page_fingerprint,
+                                  _relative, _stamp, _where)
 
 
 @dataclass
@@ -54,7 +54,8 @@ class Finisher:
             page = self._rewrite(answer.content.decode("utf-8"), name, links, asset)
             if page is None:
                 return None
-            fingerprint = _fingerprint(name, page.encode("utf-8"))
+            fingerprint = (_page_fingerprint(page) if name.endswith(".html")
+                           else _fingerprint(name, page.encode("utf-8")))
             written = self._write(name, None if self._unchanged(name, fingerprint) else
                                   _stamp(page, self.at).encode("utf-8"))
             return Finished(links, needs, fingerprint, written, True)

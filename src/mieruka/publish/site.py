@@ -15,6 +15,7 @@ import re
 import time
 import zipfile
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +47,7 @@ SEEDS = ("/", "/?lang=en")
 WARM_UP = ("/", "/audit", "/savings")
 ASSET_PREFIXES = ("/static/", "/vendor/")
 API_PAGE = 1000  # the API's largest page
+_API_KPI = re.compile(r"^/api/kpis/(\d+)$")
 DIRECT_BATCH = 400  # per-KPI URLs rendered together (read in one set of queries)
 # \b(href|src|action)="..." in effect, the boundary asked only where a name was found (a lookbehind after it): \b tried
 # at every character was most of the time rewriting a page's links took
@@ -83,7 +85,10 @@ _DOCUMENT_PAGE = re.compile(r"^/(?:api/)?documents/(\d+)(?:/kpi-table\.[a-z]+|/o
 # they were. With no audit stored as of that date they depend on all the data.
 _AUDIT_PAGE = re.compile(r"^/audit\.[a-z]+$|^/api/audit$")
 _OWN_KPI = re.compile(r"^/(?:api/)?(?:local/)?kpis?/(\d+)")
-_MENTIONS = re.compile(rb'/kpis/(\d+)|/local/kpi/(\d+)|data-kpi="(\d+)"|"(?:id|kpi_id|parent_id)": ?(\d+)')
+# Each searched for alone: a pattern that starts with its own text is found by a fast scan, an alternation of them
+# tries every alternative at every byte (twice the time, on 60,000 pages at 10,000 KPIs)
+_MENTIONS = tuple(re.compile(p) for p in (rb'/kpis/(\d+)', rb'/local/kpi/(\d+)', rb'data-kpi="(\d+)"',
+                                          rb'"(?:id|kpi_id|parent_id)": ?(\d+)'))
 _CODE_SUFFIXES = (".py", ".html", ".css", ".js", ".json", ".yaml", ".yml", ".toml", ".svg", ".txt", ".csv")
 
 
@@ -155,13 +160,21 @@ class _Dependencies:
             try:
                 found = set(_kpis_in_json(json.loads(content)))
             except ValueError:
-                found = {int(next(g for g in m.groups() if g)) for m in _MENTIONS.finditer(content)}
+                found = _mentioned(content)
         else:
-            found = {int(next(g for g in m.groups() if g)) for m in _MENTIONS.finditer(content)}
+            found = _mentioned(content)
         own = _OWN_KPI.match(path)
         if own:
             found.add(int(own.group(1)))
         return sorted(found)
+
+
+def _mentioned(content: bytes) -> set[int]:
+    """The KPIs a page links to (/kpis/N, /local/kpi/N), marks (data-kpi) or names in JSON it holds."""
+    found: set[int] = set()
+    for pattern in _MENTIONS:
+        found.update(map(int, pattern.findall(content)))
+    return found
 
 
 # In an API answer, "id" names a KPI in the answer itself, a list's items, a KPI's parent and children; elsewhere
@@ -436,11 +449,20 @@ def _hashed(name: str, content: bytes) -> str:
 def _fingerprint(name: str, content: bytes) -> str:
     """What decides "changed": the content without the moments it was made (report stamps, XLSX properties)."""
     if name.endswith((".html", ".pdf.src")):
-        text = content.decode("utf-8", "replace")
-        content = _STAMP.sub("", _GENERATED_SPAN.sub("", text)).encode("utf-8")
-    elif name.endswith(".xlsx"):
+        return _page_fingerprint(content.decode("utf-8", "replace"))
+    if name.endswith(".xlsx"):
         return _xlsx_digest(content)
     return hashlib.sha256(content).hexdigest()
+
+
+def _page_fingerprint(text: str) -> str:
+    """_fingerprint of a page's text (not encoded and decoded again): without a report's stamp and generated-at line,
+    looked for only where the page holds one."""
+    if '<span class="generated">' in text:
+        text = _GENERATED_SPAN.sub("", text)
+    if '<p class="generated-at">' in text:
+        text = _STAMP.sub("", text)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _xlsx_digest(content: bytes) -> str:
@@ -557,15 +579,24 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
         before = versions() if callable(versions) else versions
         # the stored audit the audit's pages show, read after the warm-up (which may have stored it)
         shown = {**before, "audit": _published_audit(app)} if before else before
-        deps = _crawl(client, app, out, previous, writer, result, at, exclude, pdf, shown, direct)
+        deps = _Dependencies(shown, f"pdf={pdf}|exclude={sorted(exclude)}") if shown else None
+        data_key = deps.everything if deps else None
+        old = previous.get("data") if data_key else None
+        same_data = old and old[0] == data_key and all(n in writer.previous and n in writer.present for n in old[1])
+        # the data package's tables are read and made while the site is crawled: its reads and CSV lines take the
+        # crawl's process, which mostly waits for the workers meanwhile (after the crawl they were the run's last
+        # seconds, the workers idle)
+        with ThreadPoolExecutor(1) as beside:  # leaving it waits for the tables, whatever the crawl did
+            package = None if same_data or not deps else beside.submit(_package_tables, out, tables, deps)
+            _crawl(client, app, out, previous, writer, result, at, exclude, pdf, deps, direct)
+            made = package.result() if package else None
         if callable(versions) and versions() != before:
             writer.meta, deps = {}, None  # the data changed while the site was made: the next run makes all again
-    data_key = deps.everything if deps else None
-    old = previous.get("data") if data_key else None
-    if old and old[0] == data_key and all(n in writer.previous and n in writer.present for n in old[1]):
+            data_key, same_data, made = None, False, None
+    if same_data:
         data_files = [n for n in old[1] if writer.keep(n)]  # the same data: the package's files stay as they are
     else:
-        data_files = _write_data(writer, _package_tables(out, tables, deps),
+        data_files = _write_data(writer, made if made is not None else _package_tables(out, tables, deps),
                                  documents() if callable(documents) else documents)
     if writer.meta and data_key:
         writer.meta["data"] = [data_key, data_files]
@@ -582,9 +613,9 @@ def _published_audit(app) -> str | None:
 
 
 def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime,
-           exclude: tuple[str, ...], pdf: bool, versions: dict | None, direct=None) -> _Dependencies | None:
-    """Fetch, write and follow every page from the seeds; what the pages were made from (None without versions)."""
-    deps = _Dependencies(versions, f"pdf={pdf}|exclude={sorted(exclude)}") if versions else None
+           exclude: tuple[str, ...], pdf: bool, deps: _Dependencies | None, direct=None) -> _Dependencies | None:
+    """Fetch, write and follow every page from the seeds; what the pages were made from (deps; None without
+    versions)."""
     before = previous.get("pages", {}) if deps else {}
     pages: dict[str, list] = {}  # file name → [key, KPIs it depends on (None: all), links it holds]
     # every link met, once; pages refer to them by index. The previous run's numbers are kept, so a page kept as it
@@ -659,7 +690,15 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
 
     for seed in SEEDS:
         target(seed)
-    for path, _ in _api_paths(app, client, sorted(deps.kpis) if deps else None):
+    api = _api_paths(app, client, sorted(deps.kpis) if deps else None)
+    # Each KPI's page in both languages first (the KPI lists link them all): the workers that make them start at once,
+    # not after the crawl has made the lists and the all-KPI pages and downloads ahead of them in its queue
+    for path, _ in api:
+        kpi = _API_KPI.match(path)
+        if kpi:
+            target(f"/kpis/{kpi.group(1)}")
+            target(f"/kpis/{kpi.group(1)}?lang=en")
+    for path, _ in api:
         target(path)
 
     followed: set[int] = set()  # links of kept pages resolved this run (their pages queued)
@@ -718,7 +757,8 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
         if ctype.startswith("text/html"):
             result.pages += 1
             page = rewrite(r.text, name)
-            fingerprint = _fingerprint(name, page.encode("utf-8"))
+            fingerprint = (_page_fingerprint(page) if name.endswith(".html")
+                           else _fingerprint(name, page.encode("utf-8")))
             if writer.unchanged(name, fingerprint):
                 writer.write(name, b"", fingerprint)
             else:
@@ -728,7 +768,7 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
             if path.startswith("/api/") and ctype.startswith("application/json"):
                 _queue_api_pages(r.json(), path, query, target)
 
-    batch: list[tuple[str, tuple]] = []  # URLs direct answers, gathered to be read and rendered together
+    waiting: deque[tuple[str, tuple]] = deque()  # URLs direct answers, gathered to be read and rendered together
     pending: deque = deque()  # (batch, its answers to come): rendered meanwhile when direct has workers
     in_flight = max(2, getattr(direct, "workers", 1) * 2)
 
@@ -757,40 +797,44 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
             a = answers[k] if k in answers else fetch(*k)
             took(k, a) if hasattr(a, "fingerprint") else take(k, a)
 
-    def submit(urls: list) -> object:
-        """The batch to direct; with workers, they finish and write its pages too (the crawl's process is one core)."""
+    def send(size: int) -> None:
+        """The next batch to direct; with workers, they finish and write its pages too (the crawl's process is one
+        core)."""
+        urls = [waiting.popleft() for _ in range(min(size, len(waiting)))]
         if not hasattr(direct, "submit"):
-            return _done(direct.render(urls))
+            pending.append((urls, _done(direct.render(urls))))
+            return
         # what a publish.finishing.Finisher is made of: the renderer (web, above this layer) makes it in its worker
         finish = (out, at, exclude, pdf, deps is not None, {k: names[k] for k in urls},
                   {names[k]: writer.previous[names[k]] for k in urls
                    if names[k] in writer.previous and names[k] in writer.present})
-        return direct.submit(urls, finish)
+        pending.append((urls, direct.submit(urls, finish)))
 
-    while queue or batch or pending or kept_links:
-        if not queue and kept_links:
-            follow_kept()
-            continue
+    # The workers' batches and the crawl's own pages go on at once: while batches are out, the crawl asks the
+    # application for the pages the workers do not make (lists, items, downloads) instead of waiting for an answer,
+    # and takes each batch's answers as soon as they are there. Waiting for the oldest batch only when it has nothing
+    # else to do kept one core idle for half of a first run (the crawl's pages came before or after the workers').
+    while queue or waiting or pending or kept_links:
+        while pending and pending[0][1].done():
+            take_batch()
+        while len(waiting) >= DIRECT_BATCH and len(pending) < in_flight:
+            send(DIRECT_BATCH)
         if queue:
             path, query = k = queue.popleft()
             name = names[k]
             if path.endswith(".pdf"):
                 pdf_urls.append(path)
-                continue
-            if deps and reuse(name):
+            elif deps and reuse(name):
                 result.pages += name.endswith(".html")
-                continue
-            if direct is None or not direct.handles(path):
+            elif direct is None or not direct.handles(path):
                 take(k, fetch(path, query))
-                continue
-            batch.append(k)
-            if len(batch) < DIRECT_BATCH:
-                continue
-        if batch:
-            pending.append((batch, submit(batch)))
-            batch = []
-        # keep the workers busy: take the oldest batch's answers only when enough are on their way or nothing is left
-        if pending and (len(pending) >= in_flight or not queue):
+            else:
+                waiting.append(k)
+        elif kept_links:
+            follow_kept()
+        elif waiting and len(pending) < in_flight:
+            send(DIRECT_BATCH)
+        elif pending:
             take_batch()
 
     todo = []
