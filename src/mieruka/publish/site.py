@@ -561,6 +561,8 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
     from starlette.testclient import TestClient
 
     previous, present = _checked(out)
+    if not previous.get("pages") and hasattr(direct, "start"):
+        direct.start()  # a first run (or one after a run that did not finish): every KPI's pages are to be made
     # a file edited since the previous run wrote it is made and written again, as if it were not there
     edited, found = _edited(out, previous, present)
     present = present - edited
@@ -691,13 +693,15 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
     for seed in SEEDS:
         target(seed)
     api = _api_paths(app, client, sorted(deps.kpis) if deps else None)
-    # Each KPI's page in both languages first (the KPI lists link them all): the workers that make them start at once,
-    # not after the crawl has made the lists and the all-KPI pages and downloads ahead of them in its queue
+    # Each KPI's page in both languages and its API answer first (the KPI lists link them all): the workers that make
+    # them start at once, not after the crawl has made the lists and the all-KPI pages and downloads ahead of them in
+    # its queue, and a batch reads each of its KPIs once for three of its URLs
     for path, _ in api:
         kpi = _API_KPI.match(path)
         if kpi:
             target(f"/kpis/{kpi.group(1)}")
             target(f"/kpis/{kpi.group(1)}?lang=en")
+            target(path)
     for path, _ in api:
         target(path)
 

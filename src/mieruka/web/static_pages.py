@@ -75,11 +75,18 @@ class KpiPages:
             done: Future = Future()
             done.set_result(self.render(urls))
             return done
-        if self._pool is None:
-            # spawned, not forked: the crawl's thread (the test client's event loop) and open connections stay here
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker, initargs=(self.app.state.read_url, os.getpid()))
+        self.start()
         return self._pool.submit(_render_in_worker, urls, finisher)
+
+    def start(self) -> None:
+        """Start the workers now (a run that will render many KPIs: each takes a second or two to start, which can go
+        on while the crawl reads what it needs first); submit() starts them otherwise."""
+        if self.workers <= 1 or self._pool is not None:
+            return
+        # spawned, not forked: the crawl's thread (the test client's event loop) and open connections stay here
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_worker, initargs=(self.app.state.read_url, os.getpid()))
+        self._pool.submit(int)  # the executor starts its processes with the first task
 
     def close(self) -> None:
         if self._pool is not None:
