@@ -80,9 +80,9 @@ def run(app, url: str, out: Path, exclude: tuple[str, ...], workers: int) -> tup
     """One `mieruka publish` as the command does it: the data package's tables, then the site."""
     t0 = time.perf_counter()
 
-    def tables(kpi_ids=None):
+    def tables(kpi_ids=None, audit=True):
         with storage.session_scope(url) as s:
-            return database_tables(s, site_date(s), "ja", stored_audit=True, kpi_ids=kpi_ids)
+            return database_tables(s, site_date(s), "ja", stored_audit=True, kpi_ids=kpi_ids, audit=audit)
 
     def documents():
         with storage.session_scope(url) as s:

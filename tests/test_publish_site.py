@@ -28,10 +28,11 @@ AT = datetime(2026, 4, 1, 3, 0, tzinfo=timezone.utc)
 
 
 def _publish(url: str, out: Path, at=AT, reads: list | None = None, **kw):
-    def tables(kpi_ids=None):
-        (reads if reads is not None else []).append("tables" if kpi_ids is None else ("tables of", kpi_ids))
+    def tables(kpi_ids=None, audit=True):
+        (reads if reads is not None else []).append(("tables" if kpi_ids is None else ("tables of", kpi_ids))
+                                                    if audit else ("tables of", kpi_ids, "the audit kept"))
         with storage.session_scope(url) as s:
-            return database_tables(s, site_date(s), "ja", stored_audit=True, kpi_ids=kpi_ids)
+            return database_tables(s, site_date(s), "ja", stored_audit=True, kpi_ids=kpi_ids, audit=audit)
 
     def documents():
         with storage.session_scope(url) as s:
@@ -146,8 +147,9 @@ def test_second_run_rewrites_only_what_changed(site, tmp_path):
         s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
     changed = _publish(url, out, at=datetime(2026, 4, 3, tzinfo=timezone.utc), reads=reads)
     assert 0 < changed.written < first.files / 4 and changed.removed == 0
-    # only KPI 1's rows of the data package are read again, spliced into the rows the first run kept
-    assert reads == [("tables of", [1])]
+    # only KPI 1's rows of the data package are read again, spliced into the rows the first run kept; the audit's table
+    # is the one kept too (the site shows the same stored audit: no audit was brought up to date for a rename by SQL)
+    assert reads == [("tables of", [1], "the audit kept")]
     assert "1,窓口業務のアウトソーシング（改）," in (out / "data/kpis.csv").read_text(encoding="utf-8")
     assert changed.files == first.files and changed.pages == first.pages
     # only pages naming KPI 1 (and those showing all KPIs) are made again: not another KPI's own pages
@@ -219,13 +221,19 @@ def test_the_audit_s_files_are_made_again_only_when_the_stored_audit_changes(tmp
     assert all(before[n][1] == "audit" for n in audit)
     assert "301団体" in (out / "audit.csv").read_text(encoding="utf-8")  # KPI 1's rating mismatch
     stamps = {n: (out / n).stat().st_mtime_ns for n in audit}
+    package_audit = (out / "data/audit.csv").read_bytes()
+    assert "301団体".encode("utf-8") in package_audit
 
     with storage.session_scope(url, write=True) as s:
         s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
-    renamed = _publish(url, out, at=datetime(2026, 4, 7, tzinfo=timezone.utc))
+    reads = []
+    renamed = _publish(url, out, at=datetime(2026, 4, 7, tzinfo=timezone.utc), reads=reads)
     after = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
     assert after["kpis/1.html"][0] != before["kpis/1.html"][0] and renamed.rendered > 0
     assert all(after[n] == before[n] and (out / n).stat().st_mtime_ns == stamps[n] for n in audit)
+    # the data package's audit table is the one kept with its rows: not read again
+    assert reads == [("tables of", [1], "the audit kept")]
+    assert (out / "data/audit.csv").read_bytes() == package_audit
 
     with storage.session_scope(url, write=True) as s:
         obs = s.scalars(select(m.Observation).where(m.Observation.kpi_id == 1, m.Observation.value == 301)).one()
@@ -233,10 +241,14 @@ def test_the_audit_s_files_are_made_again_only_when_the_stored_audit_changes(tmp
         s.flush()
         refresh_summaries(s, [1])
         assert refresh(s)["audits"] == ["2017-04-01"]
-    _publish(url, out, at=datetime(2026, 4, 8, tzinfo=timezone.utc))
+    _publish(url, out, at=datetime(2026, 4, 8, tzinfo=timezone.utc), reads=reads)
     amended = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
     assert all(amended[n][0] != after[n][0] and amended[n][1] == "audit" for n in audit)
     shown = (out / "audit.csv").read_text(encoding="utf-8")
+    assert "301団体" not in shown and "320団体" in shown
+    # another stored audit (and other tables changed): every table read again, the audit's with them
+    assert reads[1:] == ["tables"]
+    shown = (out / "data/audit.csv").read_text(encoding="utf-8")
     assert "301団体" not in shown and "320団体" in shown
     _publish(url, tmp_path / "fresh", at=datetime(2026, 4, 8, tzinfo=timezone.utc))
     assert _same_site(out, tmp_path / "fresh") == []
@@ -539,7 +551,7 @@ def test_the_data_package_reads_again_only_changed_kpis_rows(tmp_path):
         return tables
 
     first, second = data(4, True), data(4.5, False)
-    deps = SimpleNamespace(data="d", kpis={1: "a", 2: "a", 3: "a"})
+    deps = SimpleNamespace(data="d", kpis={1: "a", 2: "a", 3: "a"}, audit=None)
     got = _package_tables(tmp_path, tables_of(first), deps)
     assert asked == [None]
     assert got["kpis"].columns == ["id", "name", "latest", "computed:x"]
@@ -555,6 +567,23 @@ def test_the_data_package_reads_again_only_changed_kpis_rows(tmp_path):
     deps.data = "e"
     _package_tables(tmp_path, tables_of(second), deps)
     assert asked[-1] is None
+
+    # a `tables` that can leave the audit out is asked to when the site shows the stored audit whose table was kept
+    def leaving_the_audit(kpi_ids=None, audit=True):
+        got = tables_of(second)(kpi_ids)
+        asked[-1] = (kpi_ids, audit)
+        return {**got, "audit": got["audit"] if audit else None}
+    deps.audit, deps.data, deps.kpis = "run 1", "f", {1: "a", 2: "b", 3: "b"}
+    made = _package_tables(tmp_path, leaving_the_audit, deps)["audit"]
+    assert asked[-1] == (None, True)  # no pieces kept for "f" yet
+    deps.kpis = {1: "a", 2: "b", 3: "c"}
+    got = _package_tables(tmp_path, leaving_the_audit, deps)
+    assert asked[-1] == ([3], False) and list(got) == ["kpis", "ratings", "audit"]
+    assert (got["audit"].columns, got["audit"].body, got["audit"].kinds) == (made.columns, made.body, made.kinds)
+    assert got["audit"].body == "stale,3\r\n"
+    deps.audit, deps.kpis = "run 2", {1: "a", 2: "b", 3: "d"}  # another stored audit: its table read again
+    _package_tables(tmp_path, leaving_the_audit, deps)
+    assert asked[-1] == ([3], True)
 
 
 def test_a_link_is_placed_by_its_path_and_the_query_that_tells_pages_apart():
@@ -781,7 +810,9 @@ def test_kept_rows_edited_or_misshapen_are_read_again_not_spliced(site, tmp_path
     first = next(iter(misshapen["kpis"].values()))
     next(iter(first[1].values()))[0] = 99  # a kinds index out of range
     for broken in (head + "\n" + edited, text[: len(text) // 2], "", "\n", digested(json.dumps(misshapen)),
-                   digested(json.dumps({**json.loads(body), "kpis": []})), digested("[]")):
+                   digested(json.dumps({**json.loads(body), "kpis": []})), digested("[]"),
+                   digested(json.dumps({**json.loads(body), "audit": ["run", ["kind"], "x\r\n", {}]})),
+                   digested(json.dumps({**json.loads(body), "audit": ["run", ["kind"], 3, {"kind": "s"}]}))):
         kept.write_text(broken, encoding="utf-8")
         assert _kept_pieces(kept, key) == {"columns": [], "kinds": [], "kpis": {}}, broken[:80]
 

@@ -49,10 +49,10 @@ def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
 
     storage.ensure_schema(db)
 
-    def tables(kpi_ids: list[int] | None = None) -> dict:  # read only when the data changed since the last run
+    def tables(kpi_ids: list[int] | None = None, audit: bool = True) -> dict:  # read only when the data changed
         # the site's one evaluation date: its pages rate and audit as of the stored date the app chooses by default
         with storage.session_scope(db) as session:
-            return database_tables(session, site_date(session), "ja", stored_audit=True, kpi_ids=kpi_ids)
+            return database_tables(session, site_date(session), "ja", stored_audit=True, kpi_ids=kpi_ids, audit=audit)
 
     def documents() -> list:
         with storage.session_scope(db) as session:

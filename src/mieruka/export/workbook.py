@@ -117,19 +117,20 @@ def case_table(cases: list[dict], labels: dict[int, dict] | None = None) -> list
 
 
 def database_tables(session: Session, as_of: date, lang: str = "ja", stored_audit: bool = False,
-                    kpi_ids: list[int] | None = None) -> dict[str, list[dict]]:
+                    kpi_ids: list[int] | None = None, audit: bool = True) -> dict[str, list[dict] | None]:
     """Every table of the export. stored_audit: the audit as stored for the current data when there is one (kept up to
     date as data is written: what the pages show) instead of auditing every KPI again; none stored, the audit is made
     and not stored (publish reads the data's versions around its crawl: storing one would change them). kpi_ids: the
     tables made of KPIs' rows (kpis, targets, observations, ratings) hold only these KPIs' rows (publish splices them
-    into the rows it kept); the other tables are whole."""
+    into the rows it kept); the other tables are whole. audit=False: the audit's table is not made, its place left
+    (None): publish has it from its previous run when the site shows the same stored audit."""
     from mieruka.export.shapes import labels_by_file
     from mieruka.storage.queries import case_rows, document_labels, document_rows, kpi_rows, measure_rows
 
     labels = document_labels(session)
     tables = kpi_tables(kpi_rows(session) if kpi_ids is None else kpi_rows(session, kpi_ids, items=False), labels)
     by_file = labels_by_file(labels)
-    tables["audit"] = audit_table(session, as_of, lang, by_file, stored_audit)
+    tables["audit"] = audit_table(session, as_of, lang, by_file, stored_audit) if audit else None
     tables["measures"] = measure_table(measure_rows(session), labels)
     tables["cases"] = case_table(case_rows(session), labels)
     tables["documents"] = [{**{k: v for k, v in d.items() if k not in ("counts", "licence")},
