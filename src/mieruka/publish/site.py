@@ -5,6 +5,7 @@ the files whose content changed; a folder holding anything but a previous output
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import html as html_lib
 import io
@@ -361,10 +362,25 @@ def _checked(out: Path) -> tuple[dict, set[str]]:
     return manifest, found
 
 
+@contextmanager
+def _uncollected():
+    """No cyclic garbage collection meanwhile: loading the manifest or the data pieces makes millions of lists and
+    dicts, and the collections they set off (each a walk of all of them) doubled the time of loading."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _own(path: Path) -> dict | None:
     """What a file of publish's own (the manifest, RUNNING) says, None when it is missing or not publish's."""
     try:
-        said = orjson.loads(path.read_bytes())
+        content = path.read_bytes()
+        with _uncollected():
+            said = orjson.loads(content)
     except (OSError, ValueError):
         return None
     return said if isinstance(said, dict) and said.get("generator") == GENERATOR else None
@@ -555,7 +571,10 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]] | Callable[[],
     at = at or datetime.now(timezone.utc)
     exclude = tuple(exclude) + STAFF_PAGES
     with target_lock(out):
-        return _publish(app, out, tables, documents, at, pdf, exclude, versions, direct, started)
+        try:
+            return _publish(app, out, tables, documents, at, pdf, exclude, versions, direct, started)
+        finally:
+            gc.unfreeze()  # (frozen once the previous manifest was read)
 
 
 def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[str, ...], versions, direct,
@@ -563,6 +582,9 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
     from starlette.testclient import TestClient
 
     previous, present = _checked(out)
+    # the previous manifest (millions of objects at 10,000 KPIs) is kept out of the collections to come: each would walk
+    # it all again (gc.freeze; freed by reference counting as ever, and unfrozen when the run ends)
+    gc.freeze()
     if not previous.get("pages") and hasattr(direct, "start"):
         direct.start()  # a first run (or one after a run that did not finish): every KPI's pages are to be made
     # a file edited since the previous run wrote it is made and written again, as if it were not there
@@ -1263,7 +1285,8 @@ def _kept_pieces(path: Path, key: str) -> dict:
         if not isinstance(said, dict) or said.get("key") != key or \
                 said.get("sha256") != hashlib.sha256(body).hexdigest():
             return {"columns": [], "kinds": [], "kpis": {}}
-        kept = orjson.loads(body)
+        with _uncollected():
+            kept = orjson.loads(body)
     except (OSError, ValueError):
         return {"columns": [], "kinds": [], "kpis": {}}
     return kept if _well_formed(kept) else {"columns": [], "kinds": [], "kpis": {}}
