@@ -78,3 +78,31 @@ def test_a_database_s_kept_values_outlast_another_s(monkeypatch):
     ask(("sqlite:///this.db", "g2"), "ja")  # a write: this database's older state goes, the other's newest stay
     assert {k[:2] for k in kept._kept["counting"]} == {("sqlite:///other.db", "g1"), ("sqlite:///this.db", "g2")}
     assert len(kept._kept["counting"]) == 5
+
+
+def test_the_kpi_list_s_menus_and_the_evaluation_dates_are_read_once_per_state_of_the_data(sqlite_url, monkeypatch):
+    """The KPI list's filter menus, the reform items, the schemes in use and the dates ratings and audits are stored as
+    of are read once per state of the data (web.kept.per_state), not on each of the list's pages; a write brings
+    them up to date on the next page."""
+    from mieruka.web import evaluation
+    from mieruka.web.routers import kpis as kpi_routes
+
+    webdata.build(sqlite_url)
+    reads: Counter = Counter()
+    for module, name in ((kpi_routes, "kpi_choices"), (kpi_routes, "reform_item_rows"), (evaluation, "stored_dates")):
+        def counted(*args, _read=getattr(module, name), _name=name, **kw):
+            reads[_name] += 1
+            return _read(*args, **kw)
+        monkeypatch.setattr(module, name, counted)
+    client = TestClient(create_app(sqlite_url), base_url="http://localhost")
+    for path in ("/kpis", "/kpis?lang=en", "/kpis?page=1&lang=en", "/kpis/1", "/"):
+        assert client.get(path, headers={"Cookie": "uncached=1"}).status_code == 200
+    assert reads == {"kpi_choices": 1, "reform_item_rows": 1, "stored_dates": 1}
+    assert '<option value="2">' in client.get("/kpis", headers={"Cookie": "uncached=1"}).text  # 第二階層 offered
+
+    with storage.session_scope(sqlite_url) as s:  # no KPI of the second tier any more
+        s.execute(update(m.Kpi).where(m.Kpi.tier == 2).values(tier=1))
+    reads.clear()
+    page = client.get("/kpis", headers={"Cookie": "uncached=1"}).text
+    assert '<option value="2">' not in page
+    assert reads == {"kpi_choices": 1, "reform_item_rows": 1, "stored_dates": 1}
