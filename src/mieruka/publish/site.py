@@ -570,10 +570,16 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]] | Callable[[],
     started = time.perf_counter()
     at = at or datetime.now(timezone.utc)
     exclude = tuple(exclude) + STAFF_PAGES
+    threshold = gc.get_threshold()
     with target_lock(out):
         try:
+            # a collection of the youngest objects every 20,000 made, not 700: a run keeps hundreds of thousands of
+            # them (the pages' keys and links, the data pieces) and each collection that reaches the oldest walks them
+            # all (0.6 → 0.36 s of collections in a run after a rename at 10,000 KPIs)
+            gc.set_threshold(max(threshold[0], 20_000), *threshold[1:])
             return _publish(app, out, tables, documents, at, pdf, exclude, versions, direct, started)
         finally:
+            gc.set_threshold(*threshold)
             gc.unfreeze()  # (frozen once the previous manifest was read)
 
 
