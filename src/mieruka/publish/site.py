@@ -645,9 +645,9 @@ def _published_audit(app) -> str | None:
 
 
 def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime,
-           exclude: tuple[str, ...], pdf: bool, deps: _Dependencies | None, direct=None) -> _Dependencies | None:
-    """Fetch, write and follow every page from the seeds; what the pages were made from (deps; None without
-    versions)."""
+           exclude: tuple[str, ...], pdf: bool, deps: _Dependencies | None, direct=None) -> None:
+    """Fetch, write and follow every page from the seeds; with deps (what the pages are made from, None without
+    versions), record each page's key and links in writer.meta."""
     before = previous.get("pages", {}) if deps else {}
     pages: dict[str, list] = {}  # file name → [key, KPIs it depends on (None: all), links it holds]
     # every link met, once; pages refer to them by index. The previous run's numbers are kept, so a page kept as it
@@ -893,7 +893,6 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
                            "links": [links[i] for i in order]}
         else:
             writer.meta = {"pages": dict(sorted(pages.items())), "links": links}
-    return deps
 
 
 def _where(url: str, exclude: tuple[str, ...], pdf: bool):
