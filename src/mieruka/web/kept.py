@@ -15,7 +15,8 @@ from mieruka.storage import plans
 _kept: dict[str, dict[tuple, object]] = {}  # what → {(database, state, *question): value}
 _lock = threading.Lock()
 # initiative and as_of come from the query string: a few questions of each kind are kept, not one per question asked
-_QUESTIONS = {"map": 2 * 48 + 2}  # a map for each prefecture highlighted, in both languages (and none highlighted)
+_QUESTIONS = {"map": 2 * 48 + 2,  # a map for each prefecture highlighted, in both languages (and none highlighted)
+              "kpi_rows": 2}  # every KPI's row of a download: megabytes at national scale
 _DEFAULT_QUESTIONS = 8
 
 
