@@ -106,3 +106,32 @@ def test_the_kpi_list_s_menus_and_the_evaluation_dates_are_read_once_per_state_o
     page = client.get("/kpis", headers={"Cookie": "uncached=1"}).text
     assert '<option value="2">' not in page
     assert reads == {"kpi_choices": 1, "reform_item_rows": 1, "stored_dates": 1}
+
+
+def test_a_write_committed_while_a_page_reads_leaves_no_old_value_kept_under_the_new_state(sqlite_url, monkeypatch):
+    """The state a value is kept under is read before the request's first statement: a write committed between the
+    request's first read and its menus being made (the menus still read from the request's older snapshot) must not
+    leave the old menus kept for the requests after it."""
+    from mieruka.web.routers import kpis as kpi_routes
+
+    webdata.build(sqlite_url)
+    client = TestClient(create_app(sqlite_url), base_url="http://localhost")
+    uncached = {"Cookie": "uncached=1"}
+    assert '<option value="2">' in client.get("/kpis", headers=uncached).text
+    with storage.session_scope(sqlite_url) as s:  # a write: the next request makes the kept values again
+        s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
+    read = kpi_routes.evaluation_date
+    written = []
+
+    def then_a_write(session, *args, **kw):
+        when = read(session, *args, **kw)  # the request has read: its snapshot is taken
+        if not written:
+            written.append(True)
+            with storage.session_scope(sqlite_url) as s:  # another writer commits meanwhile
+                s.execute(update(m.Kpi).where(m.Kpi.tier == 2).values(tier=1))
+        return when
+    monkeypatch.setattr(kpi_routes, "evaluation_date", then_a_write)
+    client.get("/kpis", headers=uncached)
+    monkeypatch.setattr(kpi_routes, "evaluation_date", read)
+    assert client.get("/kpis.csv?tier=2", headers=uncached).text.count("\n") == 1  # the header: no KPI of tier 2
+    assert '<option value="2">' not in client.get("/kpis", headers=uncached).text

@@ -51,11 +51,21 @@ def value(at: tuple | None, what: str, question: tuple, make):
 
 
 def per_state(session, what: str, question: tuple, make):
-    """make(), read once per state of the data (value() at state(session)): what pages read alike of all KPIs — the
-    list's filter menus, the stored evaluation dates, the schemes in use, the reform items — which a publish run asks
-    for on each of its hundreds of list pages. For requests that only read (a write of the same request is not yet
-    in the state the value would be kept under)."""
-    return value(state(session), what, question, make)
+    """make(), read once per state of the data (value() at the session's state): what pages read alike of all KPIs —
+    the list's filter menus, the stored evaluation dates, the schemes in use, the reform items — which a publish run
+    asks for on each of its hundreds of list pages. For requests that only read (a write of the same request is not
+    yet in the state the value would be kept under).
+
+    The state is the one read before the session's first statement (kept in session.info for its later calls): the
+    session's snapshot is then at least as new, so a value is never kept under a state newer than the data it was made
+    from. A session that has read before its first call here keeps nothing: its snapshot may be older than the state
+    read now (a write committed in between would leave the old values kept until the next write)."""
+    at = session.info.get("kept_state")
+    if at is None:
+        if session.in_transaction():
+            return make()
+        at = session.info["kept_state"] = state(session)
+    return value(at, what, question, make)
 
 
 def ensure_registry(session, at: tuple | None) -> None:

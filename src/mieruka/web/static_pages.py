@@ -109,6 +109,7 @@ class KpiPages:
         ids = sorted({kpi_id for kpi_id, _ in wanted.values()})
         out = {}
         with storage.session_scope(self.app.state.read_url) as session:
+            when = evaluation_date(session, DEFAULT_SCHEME, None)  # first: kept only by a session yet to read
             rows = {k["id"]: k for k in kpi_rows(session, ids)}
             ratings: dict[int, list[dict]] = {k: [] for k in ids}
             for r in rating_rows(session, kpi_ids=ids):
@@ -116,7 +117,6 @@ class KpiPages:
             parents = kpi_names(session, sorted({k["parent_id"] for k in rows.values() if k["parent_id"]}))
             children = kpi_children_of(session, ids)
             surveyed = {d["kpi_id"] for d in survey_kpis(session)}
-            when = evaluation_date(session, DEFAULT_SCHEME, None)
             chains = histories(session, ids, staff=False)
             assigned = assigned_owners(session, ids)
             labels = document_labels(session) or {}

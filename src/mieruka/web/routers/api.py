@@ -135,11 +135,12 @@ def api_kpis(session: DbSession, scheme: str = DEFAULT_SCHEME, item: query_id("r
 
 @router.get("/kpis/{kpi_id}", responses=NOT_FOUND, response_model=s.KpiDetail, summary="One KPI with every appearance and evaluation")
 def api_kpi(kpi_id: path_id("KPI"), session: DbSession, scheme: str = DEFAULT_SCHEME, as_of: ApiAsOf = None):
+    # the scheme and the evaluation date first: what they read is kept only by a session yet to read (web.kept)
+    scheme = valid_scheme(session, scheme)
+    when = evaluation_date(session, scheme, api_date(as_of))
     found = kpi_rows(session, [kpi_id], items=False, ratings=False)
     if not found:
         raise RequestRefused(404, "no_kpi", id=kpi_id)
-    scheme = valid_scheme(session, scheme)
-    when = evaluation_date(session, scheme, api_date(as_of))
     evaluations = rating_rows(session, kpi_ids=[kpi_id])  # the KPI's ratings too: one statement for both
     return as_json(kpi_detail({**found[0], "ratings": kpi_ratings(evaluations)}, scheme, when.as_of, evaluations,
                               assigned_owner(session, kpi_id)))

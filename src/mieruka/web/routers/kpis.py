@@ -113,12 +113,12 @@ def as_of_ratings(ratings: list[dict], as_of: date | None) -> list[dict]:
 
 @router.get("/kpis/{kpi_id}")
 def kpi_page(request: Request, kpi_id: KpiId, session: DbSession, lang: Lang, as_of: AsOf):
+    when = evaluation_date(session, DEFAULT_SCHEME, as_of)  # first: its dates are kept only by a session yet to read
     found = kpi_rows(session, [kpi_id])
     if not found:
         raise RequestRefused(404, "no_kpi", id=kpi_id)
     kpi = found[0]
     parent = kpi_names(session, [kpi["parent_id"]]) if kpi["parent_id"] else {}
-    when = evaluation_date(session, DEFAULT_SCHEME, as_of)
     return render(request, "kpi.html", kpi_page_context(
         kpi, parent.get(kpi["parent_id"]), when, rating_rows(session, kpi_ids=[kpi_id]),
         kpi_children(session, kpi_id), has_survey_map(session, kpi_id), assigned_owner(session, kpi_id), lang))

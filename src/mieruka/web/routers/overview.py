@@ -56,11 +56,12 @@ def audit_download(fmt: str, request: Request, session: DbSession, lang: Lang, a
 
 @router.get("/")
 def overview(request: Request, session: DbSession, lang: Lang, as_of: AsOf, scheme: str = DEFAULT_SCHEME):
+    # the scheme and the evaluation date first: what they read is kept only by a session yet to read (web.kept)
+    scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
+    when = evaluation_date(session, scheme, as_of)
     counts = totals(session)
     if not counts["documents"]:  # a fresh database: how to load documents, not a page of zeros
         return render(request, "empty.html", {})
-    scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
-    when = evaluation_date(session, scheme, as_of)
     basis = headline_basis(session, scheme)
     rows = kpi_rating_counts(session, scheme, when.as_of, basis)
     for r in rows:  # the item as the other pages name it: ⑪民間の大胆な活用…
