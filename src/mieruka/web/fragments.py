@@ -24,13 +24,19 @@ def _get(obj, name: str):
         return _MISSING
 
 
+def shown(value):
+    """Every value a page prints (the templates' finalize), without zero-width and bidirectional controls (a
+    right-to-left override would reverse the rest of the line) and with control characters as their pictures."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    return visible(value) if isinstance(value, str) else value
+
+
 def _out(value) -> str:
-    """What {{ value }} prints: the value as the templates' finalize shows it (web.pages._shown), escaped."""
+    """What {{ value }} prints: shown, escaped; a plain str (str + Markup would escape the str)."""
     if isinstance(value, Undefined):
         return ""
-    if isinstance(value, Markup):  # plain str from here on: str + Markup would escape the str
-        return visible(str(value))
-    return str(escape(visible(value) if isinstance(value, str) else str(value)))
+    return str(escape(shown(value)))
 
 
 def _text(value) -> str:

@@ -12,12 +12,10 @@ from fastapi.responses import StreamingResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from jinja2 import ChoiceLoader, FileSystemLoader
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from mieruka import storage
 from mieruka.export.downloads import FORMATS, make_download, stream_download
-from mieruka.jp import visible
 from mieruka.jp.dates import LAST_YEAR
 from mieruka.jp.eras import ERAS
 from mieruka.storage.overview import schemes_in_use
@@ -32,15 +30,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 
-def _shown(value):
-    """Every value a page prints, without zero-width and bidirectional controls (a right-to-left override would
-    reverse the rest of the line) and with control characters as their pictures."""
-    if isinstance(value, Markup):
-        return Markup(visible(str(value)))
-    return visible(value) if isinstance(value, str) else value
-
-
-templates.env.finalize = _shown  # before any template is compiled: finalize is built into the compiled code
+templates.env.finalize = fragments.shown  # before any template is compiled: finalize is built into the compiled code
 for _name in ("date_ja", "datetime_ja", "yen", "number", "quantity", "percent", "bounded", "bound_of", "period",
               "japanese_data"):
     templates.env.filters[_name] = getattr(formatting, _name)
