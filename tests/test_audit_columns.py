@@ -96,3 +96,39 @@ def test_stale_over_columns_is_stale_over_dicts():
     assert [f[1] for f in found] == [1, 4]
     # KPI 4's latest actual is printed without a date: its document's date stands in, and the message says so
     assert "日付の記載なし、資料の日付2021-04-01で扱う" in found[1][2]
+
+
+def test_values_that_round_alike_are_written_with_their_digits_and_approximate_ones_with_約():
+    # 1,000.4 and 1,000.3 bodies both print as 「1,000団体」 where a value is shown: the conflict between them names each
+    # with its digits (both paths: the arrays' shortcut decides this date); money as the documents write it, then whole
+    day = date(2019, 3, 31)
+
+    def kpi_of(kid, found):
+        rows = [(oid, kid, v, unit, day.toordinal(), STATUS_CODES["final"], doc, line, "約" in text, None)
+                for oid, v, unit, text, doc, line in found]
+        dicts = [{"value": v, "unit": unit, "as_of": day, "status": "final", "text": text, "as_of_precision": None,
+                  "source": {"document": NAMES[doc], "document_id": doc, "line": line}} for _, v, unit, text, doc, line in found]
+        return rows, dicts
+
+    found = {1: [(1, 1000.4, "団体", "1,000.4団体", 1, 4), (2, 1000.3, "団体", "1,000.3団体", 2, 7)],
+             2: [(3, 123456789.0, "円", "1億2,345万6,789円", 1, 5), (4, 123000000.0, "円", "1.23億円", 2, 5)],
+             3: [(5, 1000.0, "団体", "約1,000団体", 1, 6), (6, 1100.0, "団体", "1,100団体", 2, 6)]}
+    rows, kpis, by_id = [], [], {}
+    for kid, f in found.items():
+        r, d = kpi_of(kid, f)
+        rows += r
+        by_id.update({x[0]: y for x, y in zip(r, d)})
+        kpis.append({"id": kid, "name": f"KPI {kid}", "observations": d, "baselines": [], "baseline": None,
+                     "appearances": []})
+    cols = audit_columns.columns(rows, DATES, NAMES, lambda ids: {i: by_id[i] for i in ids})
+    expected = _plain(audit.value_conflicts(kpis))
+    assert _plain(audit_columns.value_conflicts(kpis, cols)) == expected
+    assert [f[2] for f in expected] == [
+        "2019-03-31時点の値が資料によって異なる: 1,000.4団体（a.txt 4行）、1,000.3団体（b.txt 7行）",
+        "2019-03-31時点の値が資料によって異なる: 1.23億円（123,456,789円）（a.txt 5行）、1.23億円（b.txt 5行）",
+        "2019-03-31時点の値が資料によって異なる: 約1,000団体（a.txt 6行）、1,100団体（b.txt 6行）"]
+    assert [f[3] for f in expected] == [
+        "the value at 2019-03-31 differs between documents: 1,000.4 bodies (a.txt line 4); 1,000.3 bodies (b.txt line 7)",
+        "the value at 2019-03-31 differs between documents: ¥123.46 million (¥123,456,789) (a.txt line 5); "
+        "¥123 million (b.txt line 5)",
+        "the value at 2019-03-31 differs between documents: about 1,000 bodies (a.txt line 6); 1,100 bodies (b.txt line 6)"]

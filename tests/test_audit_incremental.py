@@ -90,3 +90,22 @@ def test_a_scheme_file_changing_audits_every_kpi_again(seeds, db_url, monkeypatc
         assert stored.refresh_audits(s) == []
         assert len(list(stored.iter_stored_findings(s, AS_OF))) == 28
     assert whole == [EARLIER, AS_OF]
+
+
+def test_an_audit_stored_by_other_audit_code_is_audited_again(seeds, db_url, monkeypatch):
+    # findings stored before an upgrade would keep the rules and wording they were made with (a value conflict that
+    # wrote 1,000.4 and 1,000.3 as 「1,000団体」 twice): the code's digest is part of the stored audit's key
+    _audited_before_the_catalogue(seeds, db_url)
+    assert stored._rules_version().startswith("rules:") and len(stored._rules_version()) == 18
+    monkeypatch.setattr(stored, "_rules_version", lambda: "rules:upgraded")
+    whole = []
+    audit_stream = stored.audit_stream
+    monkeypatch.setattr(stored, "audit_stream", lambda *a, **k: whole.append(a[1]) or audit_stream(*a, **k))
+    with storage.session_scope(db_url) as s:
+        run_id, key = stored.latest_audit_run(s, AS_OF)
+        assert not key.partition("#")[0].endswith("rules:upgraded")
+        assert stored.audit_changes(s, AS_OF, run_id, key) is None
+        assert stored.refresh_audits(s) == [EARLIER, AS_OF]
+        assert stored.latest_audit_run(s, AS_OF)[1].partition("#")[0].endswith("|rules:upgraded")
+        assert stored.refresh_audits(s) == []
+    assert whole == [EARLIER, AS_OF]

@@ -9,7 +9,7 @@ from datetime import date
 from functools import lru_cache
 from itertools import combinations
 
-from mieruka.evaluate.explain import _d, _d_en, at, at_en, num, num_en
+from mieruka.evaluate.explain import _d, _d_en, at, at_en, conflicting_value, num, num_en
 from mieruka.evaluate.rate import RatingResult, rate_kpi, roll_up_group
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Point, doc_key, document_dates, pick_baseline, resolve_target, stated_on
@@ -248,7 +248,7 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
     out = []
     # a national KPI repeats its values and its places (its bodies' values share one line): each is written once, the
     # places kept per source object (the rows of a line share one; at() reads only its document and line)
-    written: dict = {}  # (value, unit) -> (as written, in English)
+    written: dict = {}  # (value, unit, approximate) -> (as written, in English)
     cited: dict = {}  # id(source) -> (place, in English)
 
     def place(source: dict | None) -> tuple[str, str]:
@@ -272,10 +272,10 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
                 continue
             values: dict = {}  # value as written -> its rows' places (ja, en), and the English of its first row
             for r in involved:
-                key = (r["value"], r.get("unit"))
+                key = (r["value"], r.get("unit"), _approx(r.get("text")))
                 w = written.get(key)
                 if w is None:
-                    w = written[key] = (num(float(r["value"]), r.get("unit")), num_en(float(r["value"]), r.get("unit")))
+                    w = written[key] = conflicting_value(float(r["value"]), r.get("unit"), key[2])
                 entry = values.get(w[0])
                 if entry is None:
                     entry = values[w[0]] = (w[1], [])

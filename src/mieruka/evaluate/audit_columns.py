@@ -12,9 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _involved, at, at_en,
-                                    code_key, conflict_message, conflict_parts, num, num_en, overdue_announcements,
-                                    stale_finding)
+from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _approx, _cite, _counts_in, _cuts_in, _involved, at,
+                                    at_en, code_key, conflict_message, conflict_parts, conflicting_value,
+                                    overdue_announcements, stale_finding)
 from mieruka.evaluate.fast import Observations, _doc_days
 from mieruka.evaluate.series import doc_key
 from mieruka.jp.printed import COUNT_MARKS, CUT_MARKS
@@ -196,7 +196,7 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
                 continue
             values: dict = {}  # as written -> (the English of its first row, its rows' places)
             for r in involved:
-                ja, en = as_written(float(r["value"]), r.get("unit"))
+                ja, en = as_written(float(r["value"]), r.get("unit"), _approx(r.get("text")))
                 entry = values.get(ja)
                 if entry is None:
                     entry = values[ja] = (en, [])
@@ -205,10 +205,9 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
     return out
 
 
-@lru_cache(maxsize=1 << 17)
-def _written(value: float, unit: str | None) -> tuple[str, str]:
-    """A value as written, and in English (a national database repeats its values across KPIs)."""
-    return num(value, unit), num_en(value, unit)
+def _written(value: float, unit: str | None, approx: bool = False) -> tuple[str, str]:
+    """A value as written, and in English (audit.value_conflicts's)."""
+    return conflicting_value(value, unit, approx)
 
 
 def _finding(kpi: dict, when: int, parts: list[str], parts_en: list[str], one_place: bool, sources: list) -> Finding:

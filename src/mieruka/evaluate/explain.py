@@ -53,6 +53,46 @@ def num_en(value: float, unit: str | None = None) -> str:
     return f"{num(value)} {word}"
 
 
+
+@lru_cache(maxsize=1 << 17)
+def conflicting_value(value: float, unit: str | None = None, approx: bool = False) -> tuple[str, str]:
+    """One of the values of a value conflict, in Japanese and English: as num() and num_en() write it, with every digit
+    the value has where they round it (1,000.4団体 and 1,000.3団体 differ, where 「1,000団体」 twice would say they do
+    not), and 約 / about when the document gave it as approximate."""
+    ja, en = num(value, unit), num_en(value, unit)
+    if unit == "円" or (unit == "人" and abs(value) >= 1_000_000):
+        # as the documents write money and populations, then the whole amount: 1.23億円（123,456,789円）
+        scale = 1.0 if unit == "円" else 10_000.0
+        shown = _yen_value(ja) if unit == "円" else float(ja.removesuffix("万人").replace(",", "")) * scale
+        if abs(shown - value) > 1e-9 * max(abs(value), 1):
+            whole = _all_digits(value)
+            ja = f"{ja}（{'▲' + whole.lstrip('-') if unit == '円' and value < 0 else whole}{unit}）"
+            en = f"{en} ({('−¥' + whole.lstrip('-') if value < 0 else '¥' + whole) if unit == '円' else whole + ' people'})"
+    else:
+        plain = num(value)
+        if float(plain.replace(",", "")) != value:
+            whole = _all_digits(value)
+            ja = whole + ja[len(plain):]
+            en = en.replace(plain, whole, 1)
+    if approx:
+        ja, en = "約" + ja, "about " + en
+    return ja, en
+
+
+def _all_digits(value: float) -> str:
+    """A value with every digit it has, grouped by thousands: 1,000.4 (float's shortest form that gives it back, no
+    exponent below 10¹⁶)."""
+    text = f"{value:,}" if abs(value) < 1e16 else f"{value:,.0f}"
+    return text.removesuffix(".0")
+
+
+def _yen_value(text: str) -> float:
+    """The amount format_yen wrote: ▲1.23億円 → -123,000,000."""
+    sign = -1 if text.startswith("▲") else 1
+    body = text.lstrip("▲").removesuffix("円")
+    scale = next((f for mark, f in (("兆", 1e12), ("億", 1e8), ("万", 1e4)) if body.endswith(mark)), 1.0)
+    return sign * float(body.rstrip("兆億万").replace(",", "")) * scale
+
 def _gap(gap: float, value: float, unit: str | None, en: bool = False) -> str:
     """The gap to the target at the precision the forecast value is shown with (450団体, not 33.72団体 beside it)."""
     if unit != "円" and abs(value) >= 100:

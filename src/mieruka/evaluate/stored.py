@@ -9,6 +9,7 @@ import os
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from multiprocessing.pool import Pool
 from operator import itemgetter
@@ -406,7 +407,18 @@ def audit_bulk(session: Session, as_of: date, schemes: list[Scheme] | None = Non
 def _key(session: Session, schemes: list[Scheme]) -> str:
     files = [available().get(s.name) for s in schemes]
     return audit_data_key(session) + "|" + ",".join(
-        f"{s.name}:{file_sha256(p)[:12] if p else '-'}" for s, p in zip(schemes, files))
+        f"{s.name}:{file_sha256(p)[:12] if p else '-'}" for s, p in zip(schemes, files)) + "|" + _rules_version()
+
+
+@lru_cache(maxsize=1)
+def _rules_version() -> str:
+    """A digest of the code an audit's findings are made by (the modules of evaluate and jp): an audit stored by another
+    version of them is audited again, not shown with the rules and wording it was made with."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*here.glob("*.py"), *(here.parent / "jp").glob("*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return "rules:" + digest.hexdigest()[:12]
 
 
 def _as_dicts(findings: list[Finding]) -> list[dict]:
