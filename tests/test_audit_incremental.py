@@ -2,9 +2,11 @@
 same as a whole audit, and a one-document ingest audits its own KPIs only (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from mieruka import storage
@@ -109,3 +111,58 @@ def test_an_audit_stored_by_other_audit_code_is_audited_again(seeds, db_url, mon
         assert stored.latest_audit_run(s, AS_OF)[1].partition("#")[0].endswith("|rules:upgraded")
         assert stored.refresh_audits(s) == []
     assert whole == [EARLIER, AS_OF]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_whole_audit_and_a_refresh_of_the_same_stored_audit_wait_for_each_other(seeds, db_url):
+    """PostgreSQL: an audit of a date replaces the audits stored for it while a refresh (after an ingest, a round's
+    publication) brings one of them up to date. Each holds the stored audit it works on: the second waits for the first
+    instead of failing on the findings' reference to a run the other deleted, and the last one's audit is what stays,
+    whole. (SQLite has one writer at a time.)"""
+    _audited_before_the_catalogue(seeds, db_url)
+    ingest_paths([seeds / CATALOGUE], db_url, None)
+    with storage.session_scope(db_url) as s:
+        whole = _rows(stored.audit_bulk(s, AS_OF))
+
+    def run_concurrently(first, second):
+        """first(session) in a transaction held open until second(session), begun meanwhile in a thread, has been
+        waiting a second; what second returned or raised."""
+        started, got = threading.Event(), {}
+
+        def other():
+            try:
+                with storage.session_scope(db_url, write=True, take_turns=False) as s:
+                    started.set()
+                    got["value"] = second(s)
+            except Exception as exc:  # noqa: BLE001 - the test says what it was
+                got["error"] = exc
+        with storage.session_scope(db_url, write=True, take_turns=False) as s:
+            first(s)
+            thread = threading.Thread(target=other)
+            thread.start()
+            started.wait(10)
+            thread.join(1.0)
+            assert thread.is_alive()  # waiting for the first transaction's hold on the stored audit
+        thread.join(60)
+        return got
+
+    def refresh(s):
+        run_id, key = stored.latest_audit_run(s, AS_OF)
+        return stored.audit_changes(s, AS_OF, run_id, key)
+
+    # a refresh holds the stored audit; a whole audit of its date waits, then replaces it with its refreshed findings
+    got = run_concurrently(refresh, lambda s: stored.audit_and_store(s, AS_OF))
+    assert "error" not in got and got["value"] == len(whole)
+    with storage.session_scope(db_url) as s:
+        assert len(s.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == AS_OF)).all()) == 1
+        assert list(stored.iter_stored_findings(s, AS_OF)) == whole
+
+    # a whole audit holds the stored audits of its date; a refresh of the one it replaces waits, then finds it gone
+    with storage.session_scope(db_url) as s:
+        old_run = stored.latest_audit_run(s, AS_OF)
+    got = run_concurrently(lambda s: stored.audit_and_store(s, AS_OF),
+                           lambda s: stored.audit_changes(s, AS_OF, *old_run))
+    assert got == {"value": None}  # nothing done: refresh_audits then audits the date whole
+    with storage.session_scope(db_url) as s:
+        assert [r for r in s.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == AS_OF))] != [old_run[0]]
+        assert list(stored.iter_stored_findings(s, AS_OF)) == whole

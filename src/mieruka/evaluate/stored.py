@@ -30,6 +30,7 @@ from mieruka.storage.queries import (audit_observation_columns, document_date_fa
                                      count_kpis, kpi_ids_of, kpi_row_chunks, observation_dicts, observation_rows, read_ahead,
                                      superseded_observations)
 from mieruka.storage.ratings import (AUDIT_KIND_SPAN, AUDIT_LATE, AUDIT_TAIL, add_audit_findings, audit_data_key,
+                                     hold_audit_run,
                                      audited_dates, begin_audit, count_text_rows, documents_upto,
                                      drop_audit_findings,
                                      item_first_kpis, kpis_changed_since, latest_audit_run, policy_result_rows,
@@ -484,6 +485,8 @@ def audit_changes(session: Session, as_of: date, run_id: int, stored_key: str,
     dates = document_dates_of(session)
     if _dates_key(dates, top_document) != old_dates:
         return None
+    if not hold_audit_run(session, run_id):
+        return None  # a whole audit of its date replaced it meanwhile: audited whole again, over the data as it is now
     changed = kpis_changed_since(session, int(old[0]), top_document)
     drop_audit_findings(session, run_id, changed)
     placed = _Placer()

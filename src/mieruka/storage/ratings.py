@@ -150,12 +150,22 @@ def begin_audit(session: Session, as_of, data_key: str, keep: int = 4) -> int:
     old.update(session.scalars(select(m.AuditRun.id).order_by(m.AuditRun.computed_at.desc(), m.AuditRun.id.desc())
                                .offset(max(0, keep - 1))))
     if old:
+        # held first (PostgreSQL): a concurrent refresh bringing one of them up to date (hold_audit_run) finishes before
+        # they go, its findings with them, rather than either failing on the findings' reference to its run
+        old = set(session.scalars(select(m.AuditRun.id).where(m.AuditRun.id.in_(old)).order_by(m.AuditRun.id)
+                                  .with_for_update()))
         session.execute(delete(m.AuditFinding).where(m.AuditFinding.run_id.in_(old)))
         session.execute(delete(m.AuditRun).where(m.AuditRun.id.in_(old)))
     run = m.AuditRun(as_of=as_of, data_key=data_key, computed_at=datetime.now(timezone.utc))
     session.add(run)
     session.flush()
     return run.id
+
+
+def hold_audit_run(session: Session, run_id: int) -> bool:
+    """Hold a stored audit for the rest of the transaction, to bring it up to date (PostgreSQL: a row lock; SQLite has
+    one writer at a time): False when it is gone, replaced by a newer audit of its date committed meanwhile."""
+    return session.scalar(select(m.AuditRun.id).where(m.AuditRun.id == run_id).with_for_update()) is not None
 
 
 def add_audit_findings(session: Session, run_id: int, findings: list[dict]) -> None:
