@@ -91,3 +91,36 @@ def test_a_postgresql_writer_counts_its_commits_in_change_counter(db_url):
         counted = s.scalar(select(m.ChangeCounter.n))
     # SQLite's data_version needs no counter: its row stays as the migration made it
     assert (before, counted) == ((0, 0) if db_url.startswith("sqlite") else (before, before + 2))
+
+
+def test_a_database_made_again_in_the_same_place_never_gives_an_earlier_token(db_url, tmp_path):
+    """A SQLite file removed and made again at its path (a demo rebuilt while the server runs), or a PostgreSQL database
+    dropped and made again: its counting starts over, and a token it gave before would serve what was kept for the
+    database that is gone."""
+    storage.upgrade(db_url)
+    watch = storage.ChangeWatch(db_url)
+    try:
+        seen = [watch.token()]
+        with storage.session_scope(db_url, write=True) as s:
+            s.add(m.Organisation(name="総務省"))
+        seen.append(watch.token())
+        storage.dispose_engines()
+        if db_url.startswith("sqlite"):
+            path = db_url.removeprefix("sqlite:///")
+            os.remove(path)
+            storage.upgrade(db_url)
+        else:
+            with storage.session_scope(db_url, write=True) as s:
+                s.execute(text("DROP TABLE change_counter"))
+            storage.dispose_engines()
+            with create_engine(db_url).begin() as conn:  # as migration 0014 makes it
+                conn.execute(text("CREATE TABLE change_counter (id integer PRIMARY KEY, n bigint NOT NULL)"))
+                conn.execute(text("INSERT INTO change_counter VALUES (1, 0)"))
+        again = watch.token()
+        assert again is not None and again not in seen
+        with storage.session_scope(db_url, write=True) as s:
+            s.add(m.Organisation(name="財務省"))
+        assert watch.token() not in (*seen, again)
+    finally:
+        watch.close()
+        storage.dispose_engines()

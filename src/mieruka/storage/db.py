@@ -531,6 +531,8 @@ class ChangeWatch:
         self._conn = None
         self._seen: object = None
         self._generation = 0
+        self._path = make_url(self.url).database if self.url.startswith("sqlite") else None
+        self._file: tuple | None = None  # the SQLite file's identity when the connection was made
 
     def _connection(self):
         if self._conn is None:
@@ -547,6 +549,17 @@ class ChangeWatch:
         if ":memory:" in self.url or self.url in ("sqlite://", "sqlite:///"):
             return None  # an in-memory database is one connection's own: no other can tell it changed
         with self._lock:
+            if self._path:
+                # a SQLite file removed and made again at the same path is another database: this connection would
+                # still read the removed one, whose number no longer changes (what was kept would be served for ever)
+                try:
+                    st = os.stat(self._path)
+                    file = (st.st_dev, st.st_ino)
+                except OSError:
+                    file = None
+                if file != self._file:
+                    self.close()
+                    self._file = file
             try:
                 cur = self._connection().cursor()
                 try:
@@ -589,8 +602,9 @@ def change_token(url: str) -> str | None:
     return watch.token()
 
 
+# the counter with its table's identity: a database (or schema) dropped and made again counts from the start again
 _PG_TOKEN = ("SELECT CASE WHEN to_regclass('change_counter') IS NULL THEN 's' || pg_current_snapshot()::text "
-             "ELSE 'c' || (SELECT n FROM change_counter WHERE id = 1) END")
+             "ELSE 'c' || (SELECT n FROM change_counter WHERE id = 1) || '@' || to_regclass('change_counter')::oid END")
 
 
 def _null_pool():
