@@ -94,12 +94,12 @@ def test_a_scheme_file_changing_audits_every_kpi_again(seeds, db_url, monkeypatc
     assert whole == [EARLIER, AS_OF]
 
 
-def test_an_audit_stored_by_other_audit_code_is_audited_again(seeds, db_url, monkeypatch):
+def test_an_audit_stored_under_other_rules_is_audited_again(seeds, db_url, monkeypatch):
     # findings stored before an upgrade would keep the rules and wording they were made with (a value conflict that
-    # wrote 1,000.4 and 1,000.3 as 「1,000団体」 twice): the code's digest is part of the stored audit's key
+    # wrote 1,000.4 and 1,000.3 as 「1,000団体」 twice): the rules' version is part of the stored audit's key
     _audited_before_the_catalogue(seeds, db_url)
-    assert stored._rules_version().startswith("rules:") and len(stored._rules_version()) == 18
-    monkeypatch.setattr(stored, "_rules_version", lambda: "rules:upgraded")
+    assert stored._rules_version() == "rules:2"
+    monkeypatch.setattr(stored, "RULES", "upgraded")
     whole = []
     audit_stream = stored.audit_stream
     monkeypatch.setattr(stored, "audit_stream", lambda *a, **k: whole.append(a[1]) or audit_stream(*a, **k))

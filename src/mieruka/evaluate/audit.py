@@ -19,6 +19,10 @@ from mieruka.jp.printed import (CUT_SHARE as _CUT_SHARE, SUBJECT as _SUBJECT, an
                                 may_count_twice)
 from mieruka.jp.text import prepare_cell
 
+# The version of the findings' rules and wording, part of a stored audit's key: raise it with any change to what a
+# finding says or when one is found, so that audits stored before are audited again rather than shown as they were.
+# 2: a value conflict writes each value with the digits that tell it apart, and 約 (4 December 2026).
+RULES = 2
 KINDS = ("rating_mismatch", "rating_conflict", "value_conflict", "target_conflict", "target_revised",
          "target_overdue", "stale", "achieved_but_rated_low", "missed_but_rated_high", "tier_conflict",
          "percent_mismatch", "office_conflict", "count_mismatch")

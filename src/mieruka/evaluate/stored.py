@@ -9,7 +9,6 @@ import os
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
 from multiprocessing.pool import Pool
 from operator import itemgetter
@@ -19,7 +18,7 @@ from typing import Iterator
 from sqlalchemy.orm import Session
 
 from mieruka.evaluate import audit_columns
-from mieruka.evaluate.audit import (KINDS, Finding, audit, count_mismatches, office_conflicts, recompute_requests,
+from mieruka.evaluate.audit import (KINDS, RULES, Finding, audit, count_mismatches, office_conflicts, recompute_requests,
                                     rollup_compare, rollup_members, text_count_mismatches)
 from mieruka.evaluate.fast import loaded_observations, rate_chunk, rate_requests
 from mieruka.evaluate.rate import GroupResult, RatingResult, group_keys, roll_up_group
@@ -411,15 +410,10 @@ def _key(session: Session, schemes: list[Scheme]) -> str:
         f"{s.name}:{file_sha256(p)[:12] if p else '-'}" for s, p in zip(schemes, files)) + "|" + _rules_version()
 
 
-@lru_cache(maxsize=1)
 def _rules_version() -> str:
-    """A digest of the code an audit's findings are made by (the modules of evaluate and jp): an audit stored by another
-    version of them is audited again, not shown with the rules and wording it was made with."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted([*here.glob("*.py"), *(here.parent / "jp").glob("*.py")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return "rules:" + digest.hexdigest()[:12]
+    """The version of the audit's rules and wording (evaluate.audit.RULES): an audit stored under another is audited
+    again, not shown with the rules and wording it was made with."""
+    return f"rules:{RULES}"
 
 
 def _as_dicts(findings: list[Finding]) -> list[dict]:
