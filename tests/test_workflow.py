@@ -210,6 +210,37 @@ def test_the_audit_of_a_report_finds_a_conflicting_value(db):
         assert "301" in mine[0]["message"] and "299" in mine[0]["message"]
 
 
+def test_a_report_s_audit_is_made_again_when_the_kpi_s_data_changes_not_on_every_view(db, monkeypatch):
+    """The findings shown beside a report are kept between page views, and made again when the KPI's data changes
+    though no document or rating was added (a published value corrected): they were kept by the count of documents
+    and ratings, and went on naming a conflict that was no longer there."""
+    round_id = opened(db)
+    audited = []
+    audit = checks.audit
+    monkeypatch.setattr(checks, "audit", lambda kpis, *a, **k: audited.append(kpis[0]["id"]) or audit(kpis, *a, **k))
+    with storage.session_scope(db) as s:
+        r = report_of(s, round_id, OUTSOURCING)
+        reports.save(s, who(s, "rep"), r, {"actual_text": "299団体 (2017年4月速報値)"}, 1)
+        kpi_id = r.kpi_id
+    with storage.session_scope(db) as s:
+        r = s.get(Report, r.id)
+        first = [f["message"] for f in checks.findings(s, r, "en") if f["mine"]]
+        assert [f["kind"] for f in checks.findings(s, r, "en") if f["mine"]] == ["value_conflict"]
+        # the report is named as such: it has no line
+        assert first == ["the value at 2017-04-01 differs between documents: 301 bodies (schedule.txt line 4); "
+                         "299 bodies (報告: 2019年度 進捗報告)"]
+    with storage.session_scope(db) as s:  # another view: nothing changed, nothing audited
+        assert [f["message"] for f in checks.findings(s, s.get(Report, r.id), "en") if f["mine"]] == first
+    assert audited == [kpi_id]
+    with storage.session_scope(db) as s:  # the document's 301 corrected to the report's 299
+        fixed = s.execute(m.Observation.__table__.update().where(
+            m.Observation.kpi_id == kpi_id, m.Observation.value == 301).values(value=299)).rowcount
+    assert fixed >= 1
+    with storage.session_scope(db) as s:
+        assert [f for f in checks.findings(s, s.get(Report, r.id), "en") if f["kind"] == "value_conflict"] == []
+    assert audited == [kpi_id, kpi_id]
+
+
 def test_publishing_re_rates_only_the_kpis_the_round_changed(db, monkeypatch):
     from mieruka.evaluate import stored
     from mieruka.evaluate.schemes import load

@@ -67,7 +67,8 @@ def conflicting_value(value: float, unit: str | None = None, approx: bool = Fals
         if abs(shown - value) > 1e-9 * max(abs(value), 1):
             whole = _all_digits(value)
             ja = f"{ja}（{'▲' + whole.lstrip('-') if unit == '円' and value < 0 else whole}{unit}）"
-            en = f"{en} ({('−¥' + whole.lstrip('-') if value < 0 else '¥' + whole) if unit == '円' else whole + ' people'})"
+            money = ("−¥" if value < 0 else "¥") + whole.lstrip("-")
+            en = f"{en} ({money if unit == '円' else whole + ' people'})"
     else:
         plain = num(value)
         if float(plain.replace(",", "")) != value:
@@ -122,11 +123,18 @@ def _d_en(day: date | None, precision: str | None = None, said: str | None = Non
 
 
 def at(source: dict | None) -> str:
-    return f"{source.get('document')} {source.get('line')}行" if source else "出典不明"
+    """Where a figure was read: 「a.txt 4行」; a source with no line (a report in the cycle) by its name alone."""
+    if not source:
+        return "出典不明"
+    name = f"{source.get('document')}"
+    return name if source.get("line") is None else f"{name} {source['line']}行"
 
 
 def at_en(source: dict | None) -> str:
-    return f"{source.get('document')} line {source.get('line')}" if source else "an unknown place"
+    if not source:
+        return "an unknown place"
+    name = f"{source.get('document')}"
+    return name if source.get("line") is None else f"{name} line {source['line']}"
 
 
 def _cause(scheme: Scheme, index: int) -> str:

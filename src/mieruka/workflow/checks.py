@@ -3,13 +3,15 @@ added as one more source, run through evaluate.audit (value conflicts, a rating 
 targets, stale figures). Shown to the reporter and the reviewer beside the values."""
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy.orm import Session
 
 from mieruka.evaluate.audit import audit
 from mieruka.evaluate.findings import all_schemes
+from mieruka.evaluate.schemes import available
 from mieruka.storage import workflow as store
 from mieruka.storage.cycle_models import Report
-from mieruka.storage.overview import data_version
 from mieruka.storage.queries import kpi_rows
 from mieruka.workflow.reports import RATING_SCHEME
 
@@ -44,22 +46,34 @@ _cache: dict[tuple, list[dict]] = {}
 
 
 def findings(session: Session, report: Report, lang: str = "ja") -> list[dict]:
-    """Every audit finding on the report's KPI, those that cite the report first (mine=True). Computed once per
-    version of the report and of the published data (a page view between saves recomputes nothing)."""
-    key = (str(session.get_bind().url), report.id, report.version, data_version(session), lang)
-    if key not in _cache:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = _findings(session, report, lang)
-    return _cache[key]
-
-
-def _findings(session: Session, report: Report, lang: str) -> list[dict]:
+    """Every audit finding on the report's KPI, those that cite the report first (mine=True). Audited again only when
+    what they are made of changed: the report's version, the KPI's data as read now (a value corrected, a document
+    ingested, a round published: the count of documents and ratings the key held before missed the first), the
+    round's date, the scheme files. A page view between saves reads the KPI's row and audits nothing."""
     rnd = store.round_by_id(session, report.round_id)
     rows = kpi_rows(session, [report.kpi_id])
     if not rows:
         return []
-    kpi = with_report(rows[0], report, rnd.name, rnd.as_of)
+    made_of = hashlib.sha256(repr(rows[0]).encode("utf-8", "surrogatepass")).hexdigest()
+    schemes = tuple((name, *_stamp(path)) for name, path in sorted(available().items()))
+    key = (str(session.get_bind().url), report.id, report.version, lang, rnd.name, rnd.as_of, made_of, schemes)
+    if key not in _cache:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = _findings(rows[0], report, rnd, lang)
+    return _cache[key]
+
+
+def _stamp(path) -> tuple:
+    try:
+        st = path.stat()
+    except OSError:
+        return (None, None)
+    return (st.st_size, st.st_mtime_ns)
+
+
+def _findings(row: dict, report: Report, rnd, lang: str) -> list[dict]:
+    kpi = with_report(row, report, rnd.name, rnd.as_of)
     doc = report_source(rnd.name)
     out = []
     for f in audit([kpi], all_schemes(), rnd.as_of):
