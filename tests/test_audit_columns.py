@@ -98,9 +98,10 @@ def test_stale_over_columns_is_stale_over_dicts():
     assert "日付の記載なし、資料の日付2021-04-01で扱う" in found[1][2]
 
 
-def test_values_that_round_alike_are_written_with_their_digits_and_approximate_ones_with_約():
+def test_values_that_print_alike_are_written_with_the_digits_that_tell_them_apart():
     # 1,000.4 and 1,000.3 bodies both print as 「1,000団体」 where a value is shown: the conflict between them names each
-    # with its digits (both paths: the arrays' shortcut decides this date); money as the documents write it, then whole
+    # with its digits (both paths: the arrays' shortcut decides this date); money as the documents write it, then whole,
+    # each language by its own form (12.34億円 and 12.31億円 are both "¥1.23 billion"; 1.23兆円 both sides of a yen)
     day = date(2019, 3, 31)
 
     def kpi_of(kid, found):
@@ -112,7 +113,9 @@ def test_values_that_round_alike_are_written_with_their_digits_and_approximate_o
 
     found = {1: [(1, 1000.4, "団体", "1,000.4団体", 1, 4), (2, 1000.3, "団体", "1,000.3団体", 2, 7)],
              2: [(3, 123456789.0, "円", "1億2,345万6,789円", 1, 5), (4, 123000000.0, "円", "1.23億円", 2, 5)],
-             3: [(5, 1000.0, "団体", "約1,000団体", 1, 6), (6, 1100.0, "団体", "1,100団体", 2, 6)]}
+             3: [(5, 1000.0, "団体", "約1,000団体", 1, 6), (6, 1100.0, "団体", "1,100団体", 2, 6)],
+             4: [(7, 1234000000.0, "円", "12.34億円", 1, 7), (8, 1231000000.0, "円", "12.31億円", 2, 7)],
+             5: [(9, 1230000001000.0, "円", "1兆2,300億0,100万円", 1, 8), (10, 1229999999000.0, "円", "", 2, 8)]}
     rows, kpis, by_id = [], [], {}
     for kid, f in found.items():
         r, d = kpi_of(kid, f)
@@ -126,9 +129,16 @@ def test_values_that_round_alike_are_written_with_their_digits_and_approximate_o
     assert [f[2] for f in expected] == [
         "2019-03-31時点の値が資料によって異なる: 1,000.4団体（a.txt 4行）、1,000.3団体（b.txt 7行）",
         "2019-03-31時点の値が資料によって異なる: 1.23億円（123,456,789円）（a.txt 5行）、1.23億円（b.txt 5行）",
-        "2019-03-31時点の値が資料によって異なる: 約1,000団体（a.txt 6行）、1,100団体（b.txt 6行）"]
+        "2019-03-31時点の値が資料によって異なる: 1,000団体（a.txt 6行）、1,100団体（b.txt 6行）",
+        "2019-03-31時点の値が資料によって異なる: 12.34億円（a.txt 7行）、12.31億円（b.txt 7行）",
+        "2019-03-31時点の値が資料によって異なる: 1.23兆円（1,230,000,001,000円）（a.txt 8行）、"
+        "1.23兆円（1,229,999,999,000円）（b.txt 8行）"]
     assert [f[3] for f in expected] == [
         "the value at 2019-03-31 differs between documents: 1,000.4 bodies (a.txt line 4); 1,000.3 bodies (b.txt line 7)",
         "the value at 2019-03-31 differs between documents: ¥123.46 million (¥123,456,789) (a.txt line 5); "
         "¥123 million (b.txt line 5)",
-        "the value at 2019-03-31 differs between documents: about 1,000 bodies (a.txt line 6); 1,100 bodies (b.txt line 6)"]
+        "the value at 2019-03-31 differs between documents: 1,000 bodies (a.txt line 6); 1,100 bodies (b.txt line 6)",
+        "the value at 2019-03-31 differs between documents: ¥1.23 billion (¥1,234,000,000) (a.txt line 7); "
+        "¥1.23 billion (¥1,231,000,000) (b.txt line 7)",
+        "the value at 2019-03-31 differs between documents: ¥1.23 trillion (¥1,230,000,001,000) (a.txt line 8); "
+        "¥1.23 trillion (¥1,229,999,999,000) (b.txt line 8)"]

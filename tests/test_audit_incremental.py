@@ -166,3 +166,47 @@ def test_a_whole_audit_and_a_refresh_of_the_same_stored_audit_wait_for_each_othe
     with storage.session_scope(db_url) as s:
         assert [r for r in s.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == AS_OF))] != [old_run[0]]
         assert list(stored.iter_stored_findings(s, AS_OF)) == whole
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_refresh_of_every_date_and_a_whole_audit_that_trims_an_older_date_do_not_deadlock(seeds, db_url, monkeypatch):
+    """PostgreSQL: a refresh holds each date's stored audit in date order; a whole audit of one date (`mieruka audit`)
+    drops the audits beyond the four kept. It waits for its own date's, and leaves an older date's held by the refresh
+    for a later audit to drop: waiting for that one too, while the refresh waited for this date's, was a deadlock."""
+    storage.ensure_schema(db_url)
+    ingest_paths([p for p in sorted(seeds.iterdir()) if p.name != CATALOGUE], db_url, None)
+    d1, d2, d3, d4 = date(2018, 6, 1), date(2019, 3, 31), date(2019, 6, 1), date(2019, 9, 1)
+    for when in (d2, d3, d4, d1):  # d2's audit is the oldest kept (a whole audit of d1 trims it), d1's the newest
+        with storage.session_scope(db_url, write=True) as s:
+            stored.audit_and_store(s, when)
+    ingest_paths([seeds / CATALOGUE], db_url, None)  # every kept audit is to be brought up to date
+    first_done, go_on, got = threading.Event(), threading.Event(), {}
+    changes = stored.audit_changes
+
+    def paced(session, when, *a, **k):
+        done = changes(session, when, *a, **k)
+        if not first_done.is_set():  # d1's audit held: the whole audit of d1 starts now
+            first_done.set()
+            go_on.wait(10)
+        return done
+    monkeypatch.setattr(stored, "audit_changes", paced)
+
+    def run(label, work, **scope):
+        try:
+            with storage.session_scope(db_url, **scope) as s:
+                got[label] = work(s)
+        except Exception as exc:  # noqa: BLE001 - the test says what it was
+            got[label] = exc
+    refresher = threading.Thread(target=run, args=("refresh", stored.refresh_audits), kwargs={"write": True})
+    refresher.start()
+    assert first_done.wait(60)
+    auditor = threading.Thread(target=run, args=("audit", lambda s: stored.audit_into_run(s, d1)))
+    auditor.start()
+    auditor.join(0.5)
+    go_on.set()
+    refresher.join(120)
+    auditor.join(120)
+    assert got["refresh"] == [d1, d2, d3, d4]
+    assert isinstance(got["audit"], tuple) and got["audit"][1] == 28
+    with storage.session_scope(db_url) as s:
+        assert list(stored.iter_stored_findings(s, d1)) == _rows(stored.audit_bulk(s, d1))

@@ -124,3 +124,43 @@ def test_a_database_made_again_in_the_same_place_never_gives_an_earlier_token(db
     finally:
         watch.close()
         storage.dispose_engines()
+
+
+def test_a_sqlite_file_made_again_by_another_process_is_what_pooled_sessions_read_next(sqlite_url, monkeypatch):
+    """Another process removes the file and makes it again (a demo database rebuilt under a running server): the
+    watch gives a new token, and the engine's pooled connections, which still read the file that went, are let go, so
+    that what is kept under the new token is read from the new file. The file named by a relative path, as
+    ./mieruka.db is."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import func
+
+    from mieruka.web import kept
+
+    path = sqlite_url.removeprefix("sqlite:///")
+    monkeypatch.chdir(os.path.dirname(path))
+    url = f"sqlite:///{os.path.basename(path)}"  # as ./mieruka.db is named
+    storage.upgrade(url)
+    with storage.session_scope(url, write=True) as s:
+        s.add(m.Organisation(name="総務省"))
+
+    def names(s):
+        return sorted(s.scalars(select(m.Organisation.name)))
+    with storage.session_scope(url) as s:
+        before = kept.state(s)
+        assert kept.per_state(s, "test-orgs", (), lambda: names(s)) == ["総務省"]
+    subprocess.run([sys.executable, "-c", (
+        "import os, sys\n"
+        "from mieruka import storage\n"
+        "from mieruka.storage import models as m\n"
+        f"for p in ({path!r}, {path!r} + '-wal', {path!r} + '-shm'):\n"
+        "    if os.path.exists(p): os.remove(p)\n"
+        f"storage.upgrade({'sqlite:///' + path!r})\n"
+        f"with storage.session_scope({'sqlite:///' + path!r}, write=True) as s:\n"
+        "    s.add_all([m.Organisation(name=n) for n in ('財務省', '外務省')])\n")],
+        check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    with storage.session_scope(url) as s:
+        assert kept.state(s) != before
+        assert kept.per_state(s, "test-orgs", (), lambda: names(s)) == ["外務省", "財務省"]
+        assert s.scalar(select(func.count()).select_from(m.Organisation)) == 2

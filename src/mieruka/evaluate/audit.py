@@ -252,7 +252,7 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
     out = []
     # a national KPI repeats its values and its places (its bodies' values share one line): each is written once, the
     # places kept per source object (the rows of a line share one; at() reads only its document and line)
-    written: dict = {}  # (value, unit, approximate) -> (as written, in English)
+    written: dict = {}  # (value, unit) -> (as written, in English)
     cited: dict = {}  # id(source) -> (place, in English)
 
     def place(source: dict | None) -> tuple[str, str]:
@@ -276,10 +276,10 @@ def value_conflicts(kpis: list[dict]) -> list[Finding]:
                 continue
             values: dict = {}  # value as written -> its rows' places (ja, en), and the English of its first row
             for r in involved:
-                key = (r["value"], r.get("unit"), _approx(r.get("text")))
+                key = (r["value"], r.get("unit"))
                 w = written.get(key)
                 if w is None:
-                    w = written[key] = conflicting_value(float(r["value"]), r.get("unit"), key[2])
+                    w = written[key] = conflicting_value(float(r["value"]), r.get("unit"))
                 entry = values.get(w[0])
                 if entry is None:
                     entry = values[w[0]] = (w[1], [])

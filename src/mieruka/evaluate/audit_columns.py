@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _approx, _cite, _counts_in, _cuts_in, _involved, at,
+from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _involved, at,
                                     at_en, code_key, conflict_message, conflict_parts, conflicting_value,
                                     overdue_announcements, stale_finding)
 from mieruka.evaluate.fast import Observations, _doc_days
@@ -196,7 +196,7 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
                 continue
             values: dict = {}  # as written -> (the English of its first row, its rows' places)
             for r in involved:
-                ja, en = as_written(float(r["value"]), r.get("unit"), _approx(r.get("text")))
+                ja, en = as_written(float(r["value"]), r.get("unit"))
                 entry = values.get(ja)
                 if entry is None:
                     entry = values[ja] = (en, [])
@@ -205,9 +205,9 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
     return out
 
 
-def _written(value: float, unit: str | None, approx: bool = False) -> tuple[str, str]:
+def _written(value: float, unit: str | None) -> tuple[str, str]:
     """A value as written, and in English (audit.value_conflicts's)."""
-    return conflicting_value(value, unit, approx)
+    return conflicting_value(value, unit)
 
 
 def _finding(kpi: dict, when: int, parts: list[str], parts_en: list[str], one_place: bool, sources: list) -> Finding:

@@ -2,8 +2,10 @@
 A KPI that cannot be rated is told why; the forecast follows when there is one."""
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 
 from mieruka.evaluate import path as p
@@ -55,44 +57,53 @@ def num_en(value: float, unit: str | None = None) -> str:
 
 
 @lru_cache(maxsize=1 << 17)
-def conflicting_value(value: float, unit: str | None = None, approx: bool = False) -> tuple[str, str]:
+def conflicting_value(value: float, unit: str | None = None) -> tuple[str, str]:
     """One of the values of a value conflict, in Japanese and English: as num() and num_en() write it, with every digit
     the value has where they round it (1,000.4団体 and 1,000.3団体 differ, where 「1,000団体」 twice would say they do
-    not), and 約 / about when the document gave it as approximate."""
+    not). Money and populations as the documents write them, then the whole amount where that form rounds it, each
+    language by its own form: 「1.23億円（123,456,789円）」, "¥123.46 million (¥123,456,789)"."""
+    if not math.isfinite(value):  # no document prints one; said as it is rather than failed on
+        return f"{value}{unit or ''}", f"{value}{' ' + unit if unit else ''}"
     ja, en = num(value, unit), num_en(value, unit)
+    exact = Decimal(repr(value))
+    whole = _all_digits(exact)
     if unit == "円" or (unit == "人" and abs(value) >= 1_000_000):
-        # as the documents write money and populations, then the whole amount: 1.23億円（123,456,789円）
-        scale = 1.0 if unit == "円" else 10_000.0
-        shown = _yen_value(ja) if unit == "円" else float(ja.removesuffix("万人").replace(",", "")) * scale
-        if abs(shown - value) > 1e-9 * max(abs(value), 1):
-            whole = _all_digits(value)
+        if _amount(ja, unit, en=False) != exact:
             ja = f"{ja}（{'▲' + whole.lstrip('-') if unit == '円' and value < 0 else whole}{unit}）"
+        if _amount(en, unit, en=True) != exact:
             money = ("−¥" if value < 0 else "¥") + whole.lstrip("-")
             en = f"{en} ({money if unit == '円' else whole + ' people'})"
     else:
         plain = num(value)
-        if float(plain.replace(",", "")) != value:
-            whole = _all_digits(value)
+        if Decimal(plain.replace(",", "")) != exact:
             ja = whole + ja[len(plain):]
             en = en.replace(plain, whole, 1)
-    if approx:
-        ja, en = "約" + ja, "about " + en
     return ja, en
 
 
-def _all_digits(value: float) -> str:
-    """A value with every digit it has, grouped by thousands: 1,000.4 (float's shortest form that gives it back, no
-    exponent below 10¹⁶)."""
-    text = f"{value:,}" if abs(value) < 1e16 else f"{value:,.0f}"
-    return text.removesuffix(".0")
+def _all_digits(value: Decimal) -> str:
+    """A value with every digit it has, grouped by thousands and without an exponent: 1,000.4, 0.0000001."""
+    text = format(value, ",f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _yen_value(text: str) -> float:
-    """The amount format_yen wrote: ▲1.23億円 → -123,000,000."""
-    sign = -1 if text.startswith("▲") else 1
-    body = text.lstrip("▲").removesuffix("円")
-    scale = next((f for mark, f in (("兆", 1e12), ("億", 1e8), ("万", 1e4)) if body.endswith(mark)), 1.0)
-    return sign * float(body.rstrip("兆億万").replace(",", "")) * scale
+_SCALES = (("兆", Decimal(10) ** 12), ("億", Decimal(10) ** 8), ("万", Decimal(10) ** 4),
+           (" trillion", Decimal(10) ** 12), (" billion", Decimal(10) ** 9), (" million", Decimal(10) ** 6))
+
+
+def _amount(text: str, unit: str, en: bool) -> Decimal:
+    """The amount a money or population form names, exactly: ▲1.23億円 → -123000000, ¥374.3 billion, 7,693万人,
+    76.93 million people."""
+    sign = -1 if text.startswith(("▲", "−", "-")) else 1
+    body = text.lstrip("▲−-").removeprefix("¥")
+    body = body.removesuffix((" people" if en else "人") if unit == "人" else ("" if en else "円"))
+    scale = Decimal(1)
+    for mark, factor in _SCALES:
+        if body.endswith(mark):
+            body, scale = body[:-len(mark)], factor
+            break
+    return sign * Decimal(body.replace(",", "")) * scale
+
 
 def _gap(gap: float, value: float, unit: str | None, en: bool = False) -> str:
     """The gap to the target at the precision the forecast value is shown with (450団体, not 33.72団体 beside it)."""

@@ -531,7 +531,8 @@ class ChangeWatch:
         self._conn = None
         self._seen: object = None
         self._generation = 0
-        self._path = make_url(self.url).database if self.url.startswith("sqlite") else None
+        path = make_url(self.url).database if self.url.startswith("sqlite") else None
+        self._path = os.path.abspath(path) if path else None  # the file it names now, wherever the process goes
         self._file: tuple | None = None  # the SQLite file's identity when the connection was made
 
     def _connection(self):
@@ -559,6 +560,8 @@ class ChangeWatch:
                     file = None
                 if file != self._file:
                     self.close()
+                    if self._file is not None:
+                        _reopen_engines(self.url)
                     self._file = file
             try:
                 cur = self._connection().cursor()
@@ -590,6 +593,14 @@ class ChangeWatch:
 
 _watches: dict[str, ChangeWatch] = {}
 _watches_lock = threading.Lock()
+
+
+def _reopen_engines(url: str) -> None:
+    """The engines of a SQLite file that was replaced at its path: their pooled connections still read the file that
+    went (a page kept under the new file's token would be made from the old one); new ones open the new file."""
+    for (engine_url, _timeout), engine in list(_engines.items()):
+        if engine_url == url:
+            engine.dispose()  # checked-out connections are closed when they come back
 
 
 def change_token(url: str) -> str | None:

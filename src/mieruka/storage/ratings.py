@@ -146,14 +146,19 @@ def stale_kpis(session: Session, scheme: str, as_of=None) -> list[int]:
 def begin_audit(session: Session, as_of, data_key: str, keep: int = 4) -> int:
     """A new stored audit as of a date over the data named by data_key (findings follow by add_audit_findings); older
     audits of that date go, and only the `keep` most recent dates stay."""
-    old = set(session.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of)))
-    old.update(session.scalars(select(m.AuditRun.id).order_by(m.AuditRun.computed_at.desc(), m.AuditRun.id.desc())
-                               .offset(max(0, keep - 1))))
+    same = set(session.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of)))
+    beyond = set(session.scalars(select(m.AuditRun.id).order_by(m.AuditRun.computed_at.desc(), m.AuditRun.id.desc())
+                                 .offset(max(0, keep - 1)))) - same
+    # Held before they go (PostgreSQL): a concurrent refresh bringing one up to date (hold_audit_run) finishes first,
+    # its findings going with it, rather than either failing on the findings' reference to its run. This date's
+    # audits are waited for; older dates' audits held by someone else are left for a later audit to drop (waiting for
+    # them too, while the refresh holding them waits for this date's, was a deadlock).
+    old = set(session.scalars(select(m.AuditRun.id).where(m.AuditRun.id.in_(same)).order_by(m.AuditRun.id)
+                              .with_for_update())) if same else set()
+    if beyond:
+        old.update(session.scalars(select(m.AuditRun.id).where(m.AuditRun.id.in_(beyond)).order_by(m.AuditRun.id)
+                                   .with_for_update(skip_locked=True)))
     if old:
-        # held first (PostgreSQL): a concurrent refresh bringing one of them up to date (hold_audit_run) finishes before
-        # they go, its findings with them, rather than either failing on the findings' reference to its run
-        old = set(session.scalars(select(m.AuditRun.id).where(m.AuditRun.id.in_(old)).order_by(m.AuditRun.id)
-                                  .with_for_update()))
         session.execute(delete(m.AuditFinding).where(m.AuditFinding.run_id.in_(old)))
         session.execute(delete(m.AuditRun).where(m.AuditRun.id.in_(old)))
     run = m.AuditRun(as_of=as_of, data_key=data_key, computed_at=datetime.now(timezone.utc))
