@@ -210,3 +210,32 @@ def test_a_refresh_of_every_date_and_a_whole_audit_that_trims_an_older_date_do_n
     assert isinstance(got["audit"], tuple) and got["audit"][1] == 28
     with storage.session_scope(db_url) as s:
         assert list(stored.iter_stored_findings(s, d1)) == _rows(stored.audit_bulk(s, d1))
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_whole_audits_of_one_date_at_once_leave_one_stored_audit(seeds, db_url):
+    """PostgreSQL: three `mieruka audit` of one date at once take turns; each replaces the one before it, so one stored
+    audit of the date is left (each replaced only what was committed before all three began, and three were left)."""
+    storage.ensure_schema(db_url)
+    ingest_paths(sorted(seeds.iterdir()), db_url, None)
+    with storage.session_scope(db_url, write=True) as s:
+        stored.audit_and_store(s, AS_OF)
+    got, started = {}, threading.Barrier(3)
+
+    def auditor(name):
+        started.wait(10)
+        try:
+            with storage.session_scope(db_url) as s:  # as `mieruka audit` reads and writes: no writer's turn taken
+                got[name] = stored.audit_into_run(s, AS_OF)
+        except Exception as exc:  # noqa: BLE001 - the test says what it was
+            got[name] = exc
+    threads = [threading.Thread(target=auditor, args=(n,)) for n in "abc"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert all(isinstance(v, tuple) for v in got.values()) and len(got) == 3
+    with storage.session_scope(db_url) as s:
+        runs = s.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == AS_OF)).all()
+        assert runs == [max(v[0] for v in got.values())]
+        assert list(stored.iter_stored_findings(s, AS_OF)) == _rows(stored.audit_bulk(s, AS_OF))

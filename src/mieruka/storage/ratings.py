@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Iterator
 
-from sqlalchemy import String, delete, insert, select
+from sqlalchemy import String, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from mieruka.storage import models as m
@@ -143,9 +143,17 @@ def stale_kpis(session: Session, scheme: str, as_of=None) -> list[int]:
     return list(session.scalars(q))
 
 
+_AUDIT_DATE_LOCKS = 0x6175  # "au": the PostgreSQL advisory locks (two-key form) of whole audits, one a date
+
+
 def begin_audit(session: Session, as_of, data_key: str, keep: int = 4) -> int:
     """A new stored audit as of a date over the data named by data_key (findings follow by add_audit_findings); older
     audits of that date go, and only the `keep` most recent dates stay."""
+    if session.get_bind().dialect.name == "postgresql":
+        # whole audits of one date take turns (a lock of the date's own): each then finds the one before it committed
+        # and replaces it, where two at once each replaced only what was there before both and left two runs
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :day)"),
+                        {"space": _AUDIT_DATE_LOCKS, "day": as_of.toordinal()})
     same = set(session.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == as_of)))
     beyond = set(session.scalars(select(m.AuditRun.id).order_by(m.AuditRun.computed_at.desc(), m.AuditRun.id.desc())
                                  .offset(max(0, keep - 1)))) - same
