@@ -142,3 +142,31 @@ def test_values_that_print_alike_are_written_with_the_digits_that_tell_them_apar
         "¥1.23 billion (¥1,231,000,000) (b.txt line 7)",
         "the value at 2019-03-31 differs between documents: ¥1.23 trillion (¥1,230,000,001,000) (a.txt line 8); "
         "¥1.23 trillion (¥1,229,999,999,000) (b.txt line 8)"]
+
+
+def test_only_約_before_a_figure_makes_a_value_approximate_in_both_paths(db_url):
+    """約 marks an approximate figure (約1,000団体, 約６割, 約百): 集約化, 契約 and 条約 in the same cell do not, and gave every
+    value there the 5 % leeway, so that 1,000 against 1,030 bodies was no conflict. The database's columns (GLOB on
+    SQLite, a regular expression on PostgreSQL) read the mark as audit._approx does."""
+    from mieruka import storage
+    from mieruka.storage import models as m
+    from mieruka.storage.queries import audit_observation_columns
+
+    texts = ["約1,000団体", "約６割", "約百団体", "集約化1,000団体", "契約件数120件", "条約", "約、", ""]
+    storage.ensure_schema(db_url)
+    with storage.session_scope(db_url, write=True) as s:
+        s.add_all([m.Kpi(id=1, key="k1", name="KPI 1"),
+                   m.Document(id=1, file_name="a.txt", family="reform-schedule", sha256="0" * 64, raw=b"")])
+        s.flush()
+        s.add_all([m.Observation(kpi_id=1, document_id=1, value=float(i), text=t or "") for i, t in enumerate(texts)])
+    with storage.session_scope(db_url) as s:
+        read = audit_observation_columns(s, [1])
+    assert [bool(r[8]) for r in sorted(read)] == [audit._approx(t) for t in texts] == \
+        [True, True, True, False, False, False, False, False]
+    leeway = [{"value": 1000.0, "unit": "団体", "as_of": date(2019, 3, 31), "status": "final", "text": t,
+               "source": {"document": "a.txt", "line": 1}} for t in ("集約化1,000団体", "約1,000団体")]
+    other = {"value": 1030.0, "unit": "団体", "as_of": date(2019, 3, 31), "status": "final", "text": "1,030団体",
+             "source": {"document": "b.txt", "line": 2}}
+    kpis = [{"id": k, "name": f"KPI {k}", "observations": [o, other], "baselines": [], "baseline": None,
+             "appearances": []} for k, o in enumerate(leeway, start=1)]
+    assert [f.kpi_id for f in audit.value_conflicts(kpis)] == [1]  # 集約化 is no 約: 3 % apart is a conflict

@@ -15,13 +15,14 @@ from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Point, doc_key, document_dates, pick_baseline, resolve_target, stated_on
 from mieruka.jp import ParseError, fiscal_year_end, parse
 from mieruka.jp.dates import precision_of
-from mieruka.jp.printed import (CUT_SHARE as _CUT_SHARE, SUBJECT as _SUBJECT, announced_due, count_statements,
-                                may_count_twice)
+from mieruka.jp.printed import (APPROX_MARK, CUT_SHARE as _CUT_SHARE, SUBJECT as _SUBJECT, announced_due,
+                                count_statements, may_count_twice)
 from mieruka.jp.text import prepare_cell
 
 # The version of the findings' rules and wording, part of a stored audit's key: raise it with any change to what a
 # finding says or when one is found, so that audits stored before are audited again rather than shown as they were.
-# 2: a value conflict writes each value with the digits that tell it apart, and 約 (4 December 2026).
+# 2: a value conflict writes each value with the digits that tell it apart; only 約 before a figure makes a value
+#    approximate (not 集約化 or 契約) (4 December 2026).
 RULES = 2
 KINDS = ("rating_mismatch", "rating_conflict", "value_conflict", "target_conflict", "target_revised",
          "target_overdue", "stale", "achieved_but_rated_low", "missed_but_rated_high", "tier_conflict",
@@ -239,7 +240,9 @@ def _observationsat(kpi: dict, when: date) -> list[dict]:
 
 
 def _approx(text: str | None) -> bool:
-    return "約" in (text or "")
+    """Whether a text writes a figure as approximate (約 before it: not the 約 of 集約化 or 契約, which gave every value
+    of such a cell the leeway of an approximate one). storage.queries reads the audit's columns by the same mark."""
+    return text is not None and APPROX_MARK.search(text) is not None
 
 
 def _differ(a: float, b: float, approx: bool) -> bool:

@@ -165,7 +165,7 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
 
     def row(j: int) -> dict:
         return {"value": float(o.value[j]), "unit": cols.unit_values[int(cols.unit_code[j])], "status": _status_name(int(cols.status[j])),
-                "text": "約" if cols.approx[j] else None, "source": source_of(j)}
+                "text": "約1" if cols.approx[j] else None, "source": source_of(j)}
 
     def finding(kpi: dict, when: int, values: dict, involved_sources: list) -> Finding:
         # a line's rows share one source object: each once, in the order they first come, before _cite reads them

@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 from sqlalchemy import Integer, String, bindparam, case, cast, exists, func, literal_column, null, or_, select, true
 from sqlalchemy.orm import Session, defer, selectinload
 
+from mieruka.jp.printed import APPROX_FIGURE_START
 from mieruka.records.licence import recorded_or_default
 from mieruka.storage import models as m
 from mieruka.storage.superseded import superseded_ids, superseded_observation_ids
@@ -173,8 +174,16 @@ def _audit_columns(dialect: str, marks: str) -> tuple:
     else:
         raise ValueError(f"the audit reads SQLite or PostgreSQL, not {dialect}")
     return (_O.id, _O.kpi_id, _O.value, _O.unit, func.coalesce(day, 0), case(STATUS_CODES, value=_O.status, else_=0),
-            func.coalesce(_O.document_id, -1), func.coalesce(_O.line_start, NO_LINE), _O.text.contains("約"),
+            func.coalesce(_O.document_id, -1), func.coalesce(_O.line_start, NO_LINE), _approximate(dialect),
             _holding(dialect, marks))
+
+
+def _approximate(dialect: str):
+    """Whether the text writes a figure as approximate: 約 before it (jp.printed.APPROX_MARK, as evaluate.audit reads
+    it), by GLOB on SQLite and a regular expression on PostgreSQL."""
+    if dialect == "sqlite":
+        return _O.text.op("GLOB")(f"*約[{APPROX_FIGURE_START}]*")
+    return _O.text.op("~")(f"約[{APPROX_FIGURE_START}]")
 
 
 def _holding(dialect: str, marks: str):
