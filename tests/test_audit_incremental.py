@@ -239,3 +239,29 @@ def test_whole_audits_of_one_date_at_once_leave_one_stored_audit(seeds, db_url):
         runs = s.scalars(select(m.AuditRun.id).where(m.AuditRun.as_of == AS_OF)).all()
         assert runs == [max(v[0] for v in got.values())]
         assert list(stored.iter_stored_findings(s, AS_OF)) == _rows(stored.audit_bulk(s, AS_OF))
+
+
+def test_an_audit_is_stored_whatever_the_number_of_scheme_files(db_url, tmp_path, monkeypatch):
+    """The key an audit is stored under names the scheme files it was made with; with many of a user's own
+    (MIERUKA_SCHEMES_DIR) it became longer than its column and PostgreSQL refused to store the audit. Past a length the
+    schemes are named by a digest: still a key that changes with any of their files."""
+    from types import SimpleNamespace
+
+    storage.ensure_schema(db_url)
+    files = {}
+    for i in range(30):
+        files[f"my-own-scheme-number-{i:02d}"] = path = tmp_path / f"s{i}.yaml"
+        path.write_text(f"name: s{i}\n", encoding="utf-8")
+    monkeypatch.setattr(stored, "available", lambda: files)
+    schemes = [SimpleNamespace(name=n) for n in files]
+    with storage.session_scope(db_url, write=True) as s:
+        key = stored._key(s, schemes)
+        assert key.count("|") == 5 and key.rpartition("|")[2].startswith("schemes:") and len(key) < 120
+        run_id = stored.begin_audit(s, AS_OF, key + "#" + "0" * 16)
+    with storage.session_scope(db_url) as s:
+        assert stored.latest_audit_run(s, AS_OF) == (run_id, key + "#" + "0" * 16)
+        files["my-own-scheme-number-07"].write_text("name: s7\nchanged: true\n", encoding="utf-8")
+        assert stored._key(s, schemes) != key
+        few = stored._key(s, schemes[:2])
+        assert few.endswith("my-own-scheme-number-01:" + stored.file_sha256(files["my-own-scheme-number-01"])[:12]
+                            + "|rules:2")

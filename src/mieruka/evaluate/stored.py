@@ -406,8 +406,16 @@ def audit_bulk(session: Session, as_of: date, schemes: list[Scheme] | None = Non
 
 def _key(session: Session, schemes: list[Scheme]) -> str:
     files = [available().get(s.name) for s in schemes]
-    return audit_data_key(session) + "|" + ",".join(
-        f"{s.name}:{file_sha256(p)[:12] if p else '-'}" for s, p in zip(schemes, files)) + "|" + _rules_version()
+    read_with = ",".join(f"{s.name}:{file_sha256(p)[:12] if p else '-'}" for s, p in zip(schemes, files)) + \
+        "|" + _rules_version()
+    # the schemes named while they are few; a digest of them when there are so many that the key would not fit its
+    # column (400 characters: PostgreSQL refused to store the audit with a dozen scheme files of one's own)
+    if len(read_with) > _SCHEMES_NAMED:
+        read_with = "schemes:" + hashlib.sha256(read_with.encode("utf-8")).hexdigest()[:32]
+    return audit_data_key(session) + "|" + read_with
+
+
+_SCHEMES_NAMED = 200
 
 
 def _rules_version() -> str:
