@@ -39,7 +39,7 @@ def _kpis():
         for oid, value, unit, when, status, text, doc, line in found:
             rows.append((oid, kid, value, unit, date.fromisoformat(when).toordinal() if when else 0,
                          STATUS_CODES[status], -1 if doc is None else doc, NO_LINE if line is None else line,
-                         "約" in text, None))
+                         text if "約" in text else None, None))
             dicts.append({"value": value, "unit": unit, "as_of": date.fromisoformat(when) if when else None,
                           "status": status, "text": text, "as_of_precision": None,
                           "source": None if doc is None else {"document": NAMES[doc], "document_id": doc, "line": line}})
@@ -70,7 +70,7 @@ def test_value_conflicts_over_columns_are_those_over_dicts():
 def test_a_line_printing_every_body_s_value_is_named_once():
     # a national KPI: one line prints the values of the bodies it counts, some of them equal, for one date
     values = [255.0, 310.0, 255.0, 294.0, 310.0, 301.0]
-    rows = [(i + 1, 1, v, "団体", date(2015, 3, 31).toordinal(), STATUS_CODES["final"], 1, 4, False, None)
+    rows = [(i + 1, 1, v, "団体", date(2015, 3, 31).toordinal(), STATUS_CODES["final"], 1, 4, None, None)
             for i, v in enumerate(values)]
     dicts = [{"value": v, "unit": "団体", "as_of": date(2015, 3, 31), "status": "final", "text": f"{v:g}団体",
               "as_of_precision": None, "source": {"document": "a.txt", "document_id": 1, "line": 4}} for v in values]
@@ -105,7 +105,8 @@ def test_values_that_print_alike_are_written_with_the_digits_that_tell_them_apar
     day = date(2019, 3, 31)
 
     def kpi_of(kid, found):
-        rows = [(oid, kid, v, unit, day.toordinal(), STATUS_CODES["final"], doc, line, "約" in text, None)
+        rows = [(oid, kid, v, unit, day.toordinal(), STATUS_CODES["final"], doc, line, text if "約" in text else None,
+                 None)
                 for oid, v, unit, text, doc, line in found]
         dicts = [{"value": v, "unit": unit, "as_of": day, "status": "final", "text": text, "as_of_precision": None,
                   "source": {"document": NAMES[doc], "document_id": doc, "line": line}} for _, v, unit, text, doc, line in found]
@@ -144,29 +145,40 @@ def test_values_that_print_alike_are_written_with_the_digits_that_tell_them_apar
         "¥1.23 trillion (¥1,229,999,999,000) (b.txt line 8)"]
 
 
-def test_only_約_before_a_figure_makes_a_value_approximate_in_both_paths(db_url):
-    """約 marks an approximate figure (約1,000団体, 約６割, 約百): 集約化, 契約 and 条約 in the same cell do not, and gave every
-    value there the 5 % leeway, so that 1,000 against 1,030 bodies was no conflict. The database's columns (GLOB on
-    SQLite, a regular expression on PostgreSQL) read the mark as audit._approx does."""
+def test_a_value_is_approximate_when_its_own_figure_is_written_so_in_both_paths(db_url):
+    """A value is given as approximate when its own figure in the cell is (約, 概ね, 最大約 before it, 程度 after it, as the
+    reader reads the cell): 「430団体、約7,693万人」 gives 430団体 exactly, and the 約 of 集約化, 契約 and 条約 is none. The 約
+    anywhere in the cell gave every value there a 5 % leeway, so that 430 against 440 bodies was no conflict. The
+    database gives the texts with 約 (GLOB on SQLite, a regular expression on PostgreSQL) for the columns' path to read
+    as the dicts' path does."""
     from mieruka import storage
     from mieruka.storage import models as m
     from mieruka.storage.queries import audit_observation_columns
 
-    texts = ["約1,000団体", "約６割", "約百団体", "集約化1,000団体", "契約件数120件", "条約", "約、", ""]
+    cells = [(1000.0, "約1,000団体"), (60.0, "約６割"), (430.0, "430団体、約7,693万人(2017年8月31日時点)"),
+             (76930000.0, "430団体、約7,693万人(2017年8月31日時点)"), (1000.0, "集約化1,000団体"),
+             (120.0, "契約件数120件"), (50.0, "最大約5割"), (1000.0, "1,000団体程度"), (7.0, "条約"), (3.0, "約3団体、5団体"),
+             (5.0, "約3団体、5団体"), (100.0, "約百団体")]
     storage.ensure_schema(db_url)
     with storage.session_scope(db_url, write=True) as s:
         s.add_all([m.Kpi(id=1, key="k1", name="KPI 1"),
                    m.Document(id=1, file_name="a.txt", family="reform-schedule", sha256="0" * 64, raw=b"")])
         s.flush()
-        s.add_all([m.Observation(kpi_id=1, document_id=1, value=float(i), text=t or "") for i, t in enumerate(texts)])
+        s.add_all([m.Observation(kpi_id=1, document_id=1, value=v, text=t) for v, t in cells])
     with storage.session_scope(db_url) as s:
-        read = audit_observation_columns(s, [1])
-    assert [bool(r[8]) for r in sorted(read)] == [audit._approx(t) for t in texts] == \
-        [True, True, True, False, False, False, False, False]
-    leeway = [{"value": 1000.0, "unit": "団体", "as_of": date(2019, 3, 31), "status": "final", "text": t,
-               "source": {"document": "a.txt", "line": 1}} for t in ("集約化1,000団体", "約1,000団体")]
-    other = {"value": 1030.0, "unit": "団体", "as_of": date(2019, 3, 31), "status": "final", "text": "1,030団体",
-             "source": {"document": "b.txt", "line": 2}}
-    kpis = [{"id": k, "name": f"KPI {k}", "observations": [o, other], "baselines": [], "baseline": None,
-             "appearances": []} for k, o in enumerate(leeway, start=1)]
-    assert [f.kpi_id for f in audit.value_conflicts(kpis)] == [1]  # 集約化 is no 約: 3 % apart is a conflict
+        read = sorted(audit_observation_columns(s, [1]))
+    # (約百: a figure in kanji the reader does not take; 約 before it marks it)
+    expected = [True, True, False, True, False, False, True, False, False, True, False, True]
+    assert [audit.approximate_figure(v, t) for v, t in cells] == expected
+    cols = audit_columns.columns(read, DATES, NAMES, lambda ids: {})
+    assert cols.approx.tolist() == expected  # the columns' path, from the texts the database gave
+    assert [r[8] is not None for r in read] == ["約" in t for _, t in cells]
+
+    def kpi(k, value, text):
+        return {"id": k, "name": f"KPI {k}", "baselines": [], "baseline": None, "appearances": [], "observations": [
+            {"value": value, "unit": "団体", "as_of": date(2019, 3, 31), "status": "final", "text": text,
+             "source": {"document": "a.txt", "line": 1}},
+            {"value": value * 1.023, "unit": "団体", "as_of": date(2019, 3, 31), "status": "final", "text": "",
+             "source": {"document": "b.txt", "line": 2}}]}
+    kpis = [kpi(1, 430.0, "430団体、約7,693万人"), kpi(2, 1000.0, "集約化1,000団体"), kpi(3, 1000.0, "約1,000団体")]
+    assert [f.kpi_id for f in audit.value_conflicts(kpis)] == [1, 2]  # 2.3 % apart: a conflict unless approximate

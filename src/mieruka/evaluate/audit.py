@@ -14,6 +14,7 @@ from mieruka.evaluate.rate import RatingResult, rate_kpi, roll_up_group
 from mieruka.evaluate.schemes import Scheme
 from mieruka.evaluate.series import Point, doc_key, document_dates, pick_baseline, resolve_target, stated_on
 from mieruka.jp import ParseError, fiscal_year_end, parse
+from mieruka.jp.cells import analyse
 from mieruka.jp.dates import precision_of
 from mieruka.jp.printed import (APPROX_MARK, CUT_SHARE as _CUT_SHARE, SUBJECT as _SUBJECT, announced_due,
                                 count_statements, may_count_twice)
@@ -21,8 +22,8 @@ from mieruka.jp.text import prepare_cell
 
 # The version of the findings' rules and wording, part of a stored audit's key: raise it with any change to what a
 # finding says or when one is found, so that audits stored before are audited again rather than shown as they were.
-# 2: a value conflict writes each value with the digits that tell it apart; only 約 before a figure makes a value
-#    approximate (not 集約化 or 契約) (4 December 2026).
+# 2: a value conflict writes each value with the digits that tell it apart; a value is approximate when its own figure
+#    in the cell is written so (not every value of a cell with 約 in it, nor the 約 of 集約化 or 契約) (4 December 2026).
 RULES = 2
 KINDS = ("rating_mismatch", "rating_conflict", "value_conflict", "target_conflict", "target_revised",
          "target_overdue", "stale", "achieved_but_rated_low", "missed_but_rated_high", "tier_conflict",
@@ -239,10 +240,34 @@ def _observationsat(kpi: dict, when: date) -> list[dict]:
             and o.get("status") != "forecast"]
 
 
-def _approx(text: str | None) -> bool:
-    """Whether a text writes a figure as approximate (約 before it: not the 約 of 集約化 or 契約, which gave every value
-    of such a cell the leeway of an approximate one). storage.queries reads the audit's columns by the same mark."""
-    return text is not None and APPROX_MARK.search(text) is not None
+def _approx(row: dict) -> bool:
+    """Whether a row's value was given as approximate: its "approx" when it says (the audit's columns), else read from
+    its text (approximate_figure)."""
+    if "approx" in row:
+        return bool(row["approx"])
+    value = row.get("value")
+    return approximate_figure(None if value is None else float(value), row.get("text"))
+
+
+@lru_cache(maxsize=1 << 16)
+def approximate_figure(value: float | None, text: str | None) -> bool:
+    """Whether text gives value as approximate: the figure of the text that is this value, as the reader reads the cell
+    (jp.cells: 約, 概ね, およそ, 最大約 before it, 程度 after it) — 「430団体、約7,693万人」 gives 430団体 exactly and
+    7,693万人 approximately, where the 約 anywhere in the cell gave both the leeway. A text without 約 gives no
+    approximate value (the audit's columns ask the database only for texts with 約); one whose figures are none of the
+    value (a share read as a percentage, a figure in kanji) is read as 約 before any figure (jp.printed.APPROX_MARK: not
+    the 約 of 集約化 or 契約)."""
+    if not text or "約" not in text:
+        return False
+    if value is not None:
+        try:
+            figures = analyse(text).quantities
+        except Exception:  # noqa: BLE001 - a text the reader cannot take apart is read by the mark below
+            figures = []
+        same = [f for f in figures if abs(f.q.value - value) <= 1e-9 * max(abs(value), 1.0)]
+        if same:
+            return any(f.approx for f in same)
+    return APPROX_MARK.search(text) is not None
 
 
 def _differ(a: float, b: float, approx: bool) -> bool:
@@ -323,7 +348,7 @@ def _values_conflict(a: dict, b: dict) -> bool:
         return False
     if {a.get("status"), b.get("status")} == {"preliminary", "final"}:
         return False
-    return _differ(float(a["value"]), float(b["value"]), _approx(a.get("text")) or _approx(b.get("text")))
+    return _differ(float(a["value"]), float(b["value"]), _approx(a) or _approx(b))
 
 
 def _involved(rows: list[dict]) -> list[dict]:
@@ -331,7 +356,7 @@ def _involved(rows: list[dict]) -> list[dict]:
     速報値 and a 確報値 meet and every value is positive, a row conflicts with another exactly when it differs from the
     smallest or the largest value: n checks. Otherwise any() stops at the first other row that disagrees."""
     values = [float(r["value"]) for r in rows]
-    if (min(values) > 0 and not any(_approx(r.get("text")) for r in rows)
+    if (min(values) > 0 and not any(_approx(r) for r in rows)
             and len({r.get("unit") for r in rows if r.get("unit")}) <= 1
             and not {"preliminary", "final"} <= {r.get("status") for r in rows}):
         lo, hi = min(values), max(values)
@@ -797,7 +822,7 @@ def later_document_revisions(kpis: list[dict], dates: dict) -> list[Finding]:
                 en.append(f"the deadline promised as to be set is given as {_d_en(new['deadline'], new.get('deadline_precision'))}"
                           + (f" (in a document later than the promised {when_en})" if promised and bound > promised else ""))
             if old.get("value") is not None and new.get("value") is not None and \
-                    _differ(float(old["value"]), float(new["value"]), _approx(old.get("text")) or _approx(new.get("text"))):
+                    _differ(float(old["value"]), float(new["value"]), _approx(old) or _approx(new)):
                 up = new["value"] > old["value"]
                 tighter = direction * (new["value"] - old["value"]) > 0
                 ja.append(f"目標値が{'引き上げ' if up else '引き下げ'}られた（{'厳しく' if tighter else '緩く'}なった）")

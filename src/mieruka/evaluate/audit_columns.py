@@ -12,8 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _involved, at,
-                                    at_en, code_key, conflict_message, conflict_parts, conflicting_value,
+from mieruka.evaluate.audit import (Finding, _PERCENT_SIGN, _cite, _counts_in, _cuts_in, _involved, approximate_figure,
+                                    at, at_en, code_key, conflict_message, conflict_parts, conflicting_value,
                                     overdue_announcements, stale_finding)
 from mieruka.evaluate.fast import Observations, _doc_days
 from mieruka.evaluate.series import doc_key
@@ -94,7 +94,10 @@ def columns(rows: list[tuple], dates: dict, names: dict, fetch: Callable[[list[i
     """The arrays of audit_observation_columns' rows: each column taken whole, and each distinct unit turned into its
     code once (a chunk holds a hundred thousand rows and a few units)."""
     n = len(rows)
-    oid, kid, value, unit, day, status, doc, line, approx = list(zip(*rows))[:9] if rows else ((),) * 9
+    oid, kid, value, unit, day, status, doc, line, approx_text = list(zip(*rows))[:9] if rows else ((),) * 9
+    # the database gives the text of a row only where it writes 約: each such value read as the dicts' path reads it
+    approx = [t is not None and approximate_figure(None if v is None else float(v), t)
+              for v, t in zip(value, approx_text)]
 
     units = {u: i for i, u in enumerate(dict.fromkeys(unit))}  # None and "" apart, as a message writes them
     unit_code = np.fromiter(map(units.__getitem__, unit), dtype=np.int64, count=n)
@@ -165,7 +168,7 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
 
     def row(j: int) -> dict:
         return {"value": float(o.value[j]), "unit": cols.unit_values[int(cols.unit_code[j])], "status": _status_name(int(cols.status[j])),
-                "text": "約1" if cols.approx[j] else None, "source": source_of(j)}
+                "approx": bool(cols.approx[j]), "source": source_of(j)}
 
     def finding(kpi: dict, when: int, values: dict, involved_sources: list) -> Finding:
         # a line's rows share one source object: each once, in the order they first come, before _cite reads them

@@ -12,7 +12,6 @@ from typing import Callable, Iterator
 from sqlalchemy import Integer, String, bindparam, case, cast, exists, func, literal_column, null, or_, select, true
 from sqlalchemy.orm import Session, defer, selectinload
 
-from mieruka.jp.printed import APPROX_FIGURE_START
 from mieruka.records.licence import recorded_or_default
 from mieruka.storage import models as m
 from mieruka.storage.superseded import superseded_ids, superseded_observation_ids
@@ -179,11 +178,10 @@ def _audit_columns(dialect: str, marks: str) -> tuple:
 
 
 def _approximate(dialect: str):
-    """Whether the text writes a figure as approximate: 約 before it (jp.printed.APPROX_MARK, as evaluate.audit reads
-    it), by GLOB on SQLite and a regular expression on PostgreSQL."""
-    if dialect == "sqlite":
-        return _O.text.op("GLOB")(f"*約[{APPROX_FIGURE_START}]*")
-    return _O.text.op("~")(f"約[{APPROX_FIGURE_START}]")
+    """The text where it writes 約, else NULL: the texts evaluate.audit.approximate_figure reads to tell whether the
+    value was given as approximate (GLOB on SQLite and a regular expression on PostgreSQL, as _holding)."""
+    held = _O.text.op("GLOB")("*約*") if dialect == "sqlite" else _O.text.op("~")("約")
+    return case((held, _O.text))
 
 
 def _holding(dialect: str, marks: str):
@@ -265,7 +263,7 @@ def _not_superseded(superseded: list[int] | None):
 def audit_observation_columns(session: Session, kpi_ids: list[int], superseded: list[int] | None = None,
                               marks: str = "") -> list[tuple]:
     """Each current observation's id, KPI, value, unit, day number (0 for none), status code (STATUS_CODES), document
-    (-1 for none), line (NO_LINE for none), whether the text writes 約 (an approximate figure), and the text where it holds one of the characters of
+    (-1 for none), line (NO_LINE for none), the text where it writes 約 (else None), and the text where it holds one of the characters of
     marks (else None), in the order KPI, date, id: what an audit of many KPIs reads of every observation, the texts
     only of those a check reads. superseded: superseded_observations' ids, when read already."""
     if not kpi_ids:
