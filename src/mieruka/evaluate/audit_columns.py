@@ -164,7 +164,7 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
             got = cited[id(source)] = (at(source), at_en(source))
         return got
 
-    as_written = _written
+    as_written = conflicting_value
 
     def row(j: int) -> dict:
         return {"value": float(o.value[j]), "unit": cols.unit_values[int(cols.unit_code[j])], "status": _status_name(int(cols.status[j])),
@@ -206,11 +206,6 @@ def value_conflicts(kpis: list[dict], cols: Columns) -> list[Finding]:
                 entry[1].append(place(r.get("source")))
             out.append(finding(kpi, when, values, [r.get("source") for r in involved]))
     return out
-
-
-def _written(value: float, unit: str | None) -> tuple[str, str]:
-    """A value as written, and in English (audit.value_conflicts's)."""
-    return conflicting_value(value, unit)
 
 
 def _finding(kpi: dict, when: int, parts: list[str], parts_en: list[str], one_place: bool, sources: list) -> Finding:

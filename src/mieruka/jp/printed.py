@@ -16,10 +16,9 @@ CUT_SHARE = re.compile(r"(約)?(\d[\d,.]*)\s*(億円|百万円|万円|千円|円
 # A text without one of these prints no cut: CUT_SHARE needs の削減 or の減 once the text is prepared, and no other
 # character NFKC folds into 減 (& for an HTML entity; tests/test_audit_text_counts.py checks every code point).
 CUT_MARKS = "減&"
-# What may follow 約 when it marks a figure as approximate (約1,000団体, 約６割, 約百): not the 約 of 集約化, 契約 or 条約,
-# which the documents write in the same cells. A character class as Python, SQLite's GLOB and PostgreSQL read it alike.
-APPROX_FIGURE_START = "0-9０-９一二三四五六七八九十百千万億"
-APPROX_MARK = re.compile(f"約[{APPROX_FIGURE_START}]")
+# 約 marking a figure as approximate (約1,000団体, 約６割, 約百): not the 約 of 集約化, 契約 or 条約, which the documents
+# write in the same cells (evaluate.audit reads a cell's figures first, and this where none is the value)
+APPROX_MARK = re.compile("約[0-9０-９一二三四五六七八九十百千万億]")
 # "運用コストについては…": what the figures after it in its sentence are about
 SUBJECT = re.compile(r"([^、。()]{1,30}?)については")
 

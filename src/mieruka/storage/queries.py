@@ -173,15 +173,8 @@ def _audit_columns(dialect: str, marks: str) -> tuple:
     else:
         raise ValueError(f"the audit reads SQLite or PostgreSQL, not {dialect}")
     return (_O.id, _O.kpi_id, _O.value, _O.unit, func.coalesce(day, 0), case(STATUS_CODES, value=_O.status, else_=0),
-            func.coalesce(_O.document_id, -1), func.coalesce(_O.line_start, NO_LINE), _approximate(dialect),
+            func.coalesce(_O.document_id, -1), func.coalesce(_O.line_start, NO_LINE), _holding(dialect, "約"),
             _holding(dialect, marks))
-
-
-def _approximate(dialect: str):
-    """The text where it writes 約, else NULL: the texts evaluate.audit.approximate_figure reads to tell whether the
-    value was given as approximate (GLOB on SQLite and a regular expression on PostgreSQL, as _holding)."""
-    held = _O.text.op("GLOB")("*約*") if dialect == "sqlite" else _O.text.op("~")("約")
-    return case((held, _O.text))
 
 
 def _holding(dialect: str, marks: str):
@@ -263,7 +256,8 @@ def _not_superseded(superseded: list[int] | None):
 def audit_observation_columns(session: Session, kpi_ids: list[int], superseded: list[int] | None = None,
                               marks: str = "") -> list[tuple]:
     """Each current observation's id, KPI, value, unit, day number (0 for none), status code (STATUS_CODES), document
-    (-1 for none), line (NO_LINE for none), the text where it writes 約 (else None), and the text where it holds one of the characters of
+    (-1 for none), line (NO_LINE for none), the text where it writes 約 (else None: what evaluate.audit.approximate_figure
+    reads), and the text where it holds one of the characters of
     marks (else None), in the order KPI, date, id: what an audit of many KPIs reads of every observation, the texts
     only of those a check reads. superseded: superseded_observations' ids, when read already."""
     if not kpi_ids:

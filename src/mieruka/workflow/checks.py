@@ -45,13 +45,14 @@ _CACHE_SIZE = 256
 _cache: dict[tuple, list[dict]] = {}
 
 
-def findings(session: Session, report: Report, lang: str = "ja") -> list[dict]:
+def findings(session: Session, report: Report, lang: str = "ja", kpi: dict | None = None, rnd=None) -> list[dict]:
     """Every audit finding on the report's KPI, those that cite the report first (mine=True). Audited again only when
     what they are made of changed: the report's version, the KPI's data as read now (a value corrected, a document
     ingested, a round published: the count of documents and ratings the key held before missed the first), the
-    round's date, the scheme files. A page view between saves reads the KPI's row and audits nothing."""
-    rnd = store.round_by_id(session, report.round_id)
-    rows = kpi_rows(session, [report.kpi_id])
+    round's date, the scheme files. A page view between saves reads the KPI's row and audits nothing. kpi and rnd: the
+    KPI's row (kpi_rows) and the report's round, when the caller has read them in this session already."""
+    rnd = rnd if rnd is not None else store.round_by_id(session, report.round_id)
+    rows = [kpi] if kpi is not None else kpi_rows(session, [report.kpi_id])
     if not rows:
         return []
     made_of = hashlib.sha256(repr(rows[0]).encode("utf-8", "surrogatepass")).hexdigest()

@@ -207,7 +207,7 @@ def _report_page(request, session, lang, p, report, *, problems=None, conflict=N
         "p": p, "report": report, "round": rnd, "kpi": kpi, "shown": shown, "labels": _labels(lang),
         "statuses": {k: v[0 if lang == "ja" else 1] for k, v in STATUSES.items()},
         "codes": _codes(), "state_label": reports.state_label(report.state, lang),
-        "findings": checks.findings(session, report, lang), "history": _history(session, report, lang),
+        "findings": checks.findings(session, report, lang, kpi, rnd), "history": _history(session, report, lang),
         "problems": [x.text(lang) for x in problems or []], "conflict": conflict, "notice": notice,
         "editable": _editable(p, report, rnd), "actions": _actions(lang),
         "reviewable": p.role == "secretariat" and report.state == "submitted" and rnd.state != "published",
