@@ -722,9 +722,10 @@ def test_a_lock_refused_at_once_is_not_said_to_have_been_waited_for(monkeypatch)
 
 
 def test_a_local_body_s_pages_are_made_again_only_for_the_kpis_they_list(tmp_path):
-    """A body's page lists the KPIs that count bodies like it (here KPIs 1-3, unit 団体; KPI 4 has no unit): renaming
-    KPI 4 keeps the local pages as they were, renaming KPI 1 makes the body pages again but not their downloads,
-    and giving KPI 4 the unit 団体 (which puts it on the list) makes them again."""
+    """A body's page counts the KPIs that count bodies like it (here KPIs 1-3, unit 団体; KPI 4 has no unit) and links
+    to their list, /local/counting, which names them: renaming KPI 1 makes that list again and no body's page,
+    renaming KPI 4 neither, and giving KPI 4 the unit 団体 (3 → 4 KPIs counted; what lists show of all KPIs, part of
+    every page's key) makes the bodies' pages again. (Each body's page named the first 50 such KPIs: one renamed made 3,482 pages again.)"""
     url = f"sqlite:///{tmp_path / 'web.db'}"
     webdata.build(url)
     # 沖縄県's bodies only (as in the test above) and no KPI's own pages: what is left is mostly the local pages
@@ -746,16 +747,18 @@ def test_a_local_body_s_pages_are_made_again_only_for_the_kpis_they_list(tmp_pat
 
     def local_made_again(before: dict) -> set[str]:
         manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        return {n for n in manifest["pages"] if n.startswith(("local/47", "en/local/47")) and
+        return {n for n in manifest["pages"] if n.startswith(("local/", "en/local/")) and
                 (n not in before or manifest["pages"][n][0] != before[n][0])}
 
     first = run(1)
     assert first.broken == []
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     pages = manifest["pages"]
-    assert pages["local/472018.html"][1] == [1, 2, 3] == pages["en/local/472018.html"][1]  # 那覇市
+    assert pages["local/472018.html"][1] == [] == pages["en/local/472018.html"][1]  # 那覇市: it names no KPI
+    assert pages["local/counting.html"][1] == [1, 2, 3] == pages["en/local/counting.html"][1]
     assert pages["local/472018/plan.html"][1] == []  # (no survey here: no group, so no group downloads)
     assert pages["local/470007.html"][1] == []  # the prefecture's page: no KPI counts prefectures here
+    assert '<a href="counting.html">団体の数で測るKPI 3件の一覧</a>' in (out / "local/472018.html").read_text(encoding="utf-8")
     bodies = {n for n in pages if re.fullmatch(r"(en/)?local/47\d{4}\.html", n)}
     assert len(bodies) == 2 * 42
 
@@ -767,18 +770,18 @@ def test_a_local_body_s_pages_are_made_again_only_for_the_kpis_they_list(tmp_pat
     before = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
     rename(1, name="窓口業務のアウトソーシング（改）")
     run(3)
-    again = local_made_again(before)
-    assert bodies - {"local/470007.html", "en/local/470007.html"} <= again
-    assert not any(n.endswith((".csv", ".json", ".xlsx")) or "/plan" in n for n in again)
-    page = (out / "local/472018.html").read_text(encoding="utf-8")
-    assert "窓口業務のアウトソーシング（改）" in page and "2026-04-03（令和8年4月3日）" in page
+    assert local_made_again(before) == {"local/counting.html", "en/local/counting.html"}
+    assert "窓口業務のアウトソーシング（改）" in (out / "local/counting.html").read_text(encoding="utf-8")
+    assert "2026-04-01（令和8年4月1日）" in (out / "local/472018.html").read_text(encoding="utf-8")
 
     before = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]
     rename(4, unit="団体")
     run(4)
-    assert bodies <= local_made_again(before)
-    assert json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]["local/472018.html"][1] == [1, 2, 3, 4]
-    assert "歳出効率化の成果（改）" in (out / "local/472018.html").read_text(encoding="utf-8")
+    again = local_made_again(before)
+    assert bodies - {"local/470007.html", "en/local/470007.html"} <= again
+    assert json.loads((out / MANIFEST).read_text(encoding="utf-8"))["pages"]["local/counting.html"][1] == [1, 2, 3, 4]
+    page = (out / "local/472018.html").read_text(encoding="utf-8")
+    assert "団体の数で測るKPI 4件の一覧" in page and "2026-04-04（令和8年4月4日）" in page
     # nothing is left stale: every file is what a full publish of the changed data into a new folder makes
     run(4, tmp_path / "fresh")
     assert _same_site(out, tmp_path / "fresh") == []

@@ -3,6 +3,7 @@ with no survey still shows its code, reading, prefecture, kind, the cases that n
 like it, and how its data gets added, in words for staff (no shell commands in backticks)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -61,9 +62,15 @@ def test_a_body_without_survey_data_shows_what_is_known_and_how_to_add_data(samp
     text = _text(html)
     for known in ("団体コード 142158", "都道府県 神奈川県", "よみ エビナシ", "区分 市", "人口 まだ取り込まれていません",
                   "市民総合窓口:0.5億円(▲24%)コスト削減(1年間)",  # the case that names 海老名市
-                  "この団体のような団体を数えるKPI", "窓口業務のアウトソーシング", "標準委託仕様書等を使用するモデル自治体数",
-                  "この団体のデータを加えるには", "調査票を、システムの管理者に渡して取り込んでもらいます。"):
+                  "この団体のような団体を数えるKPI", "この団体のデータを加えるには",
+                  "調査票を、システムの管理者に渡して取り込んでもらいます。"):
         assert known in text, known
+    # the KPIs that count municipalities: counted here, named on the page the count links to (one for all bodies)
+    counted = re.search(r"団体の数で測るKPI (\d+)件の一覧", text)
+    assert counted and 'href="/local/counting"' in html
+    listed = _text(client.get("/local/counting").text)
+    assert "窓口業務のアウトソーシング" in listed and "標準委託仕様書等を使用するモデル自治体数" in listed
+    assert listed.count("/kpis/") == 0 and client.get("/local/counting").text.count('href="/kpis/') == int(counted[1])
     assert "`" not in text and "mieruka survey" not in text  # words for staff, not shell commands
     en = _text(client.get("/local/142158?lang=en").text)
     assert "KPIs that count bodies like this one" in en and "To add this body's data" in en

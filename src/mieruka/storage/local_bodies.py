@@ -300,17 +300,25 @@ MUNICIPAL_UNITS = ("団体", "自治体", "市区町村", "市町村")
 PREFECTURE_UNITS = ("都道府県",)
 
 
-def kpis_counting_bodies(session: Session, prefecture: bool = False, limit: int = 50) -> list[dict]:
-    """The KPIs counted in bodies of this kind (unit 団体, 自治体, 市区町村, 市町村; 都道府県 for a prefecture), with the
-    survey KPIs that count them: what a body's adopting a measure moves, shown even before any survey is imported."""
+def kpis_counting_bodies(session: Session, prefecture: bool = False) -> dict:
+    """What a body's page says of the KPIs counted in bodies of its kind (unit 団体, 自治体, 市区町村, 市町村; 都道府県 for a
+    prefecture): how many there are, and the survey KPIs that count municipalities (few, each with its survey). The
+    KPIs themselves are listed by counting_kpi_page, one page for all bodies of a kind: named on every body's page,
+    a renamed KPI changed 3,482 pages of a published site."""
+    units = PREFECTURE_UNITS if prefecture else MUNICIPAL_UNITS
+    total = session.scalar(select(func.count()).select_from(m.Kpi).where(m.Kpi.unit.in_(units))) or 0
+    surveyed = [] if prefecture else [{"kpi_id": k["kpi_id"], "name": k["kpi"], "survey": k["initiative"]}
+                                      for k in survey_kpis(session)]
+    return {"total": total, "surveyed": surveyed}
+
+
+def counting_kpi_page(session: Session, prefecture: bool, offset: int, limit: int) -> list[dict]:
+    """One page of the KPIs counted in bodies of a kind, in id order, each with the survey that counts it, if any."""
     units = PREFECTURE_UNITS if prefecture else MUNICIPAL_UNITS
     rows = session.execute(select(m.Kpi.id, m.Kpi.name, m.Kpi.unit).where(m.Kpi.unit.in_(units))
-                           .order_by(m.Kpi.id).limit(limit)).all()
-    found = {r.id: {"kpi_id": r.id, "name": r.name, "unit": r.unit, "survey": None} for r in rows}
-    if not prefecture:
-        for k in survey_kpis(session):
-            found.setdefault(k["kpi_id"], {"kpi_id": k["kpi_id"], "name": k["kpi"], "unit": None})["survey"] = k["initiative"]
-    return list(found.values())[:limit]
+                           .order_by(m.Kpi.id).offset(offset).limit(limit)).all()
+    surveys = {} if prefecture else {k["kpi_id"]: k["initiative"] for k in survey_kpis(session)}
+    return [{"kpi_id": r.id, "name": r.name, "unit": r.unit, "survey": surveys.get(r.id)} for r in rows]
 
 
 def find_cases(session: Session, name: str) -> list[dict]:

@@ -15,9 +15,10 @@ from mieruka.evaluate import bottom_up
 from mieruka.municipalities import savings, similar
 from mieruka.municipalities.mapdata import choropleth_svg, prefecture_geojson, prefecture_names
 from mieruka.storage import local_bodies as store
-from mieruka.web.guards import RequestRefused, SearchText, finite_amount, path_id
+from mieruka.web.guards import PageNumber, RequestRefused, SearchText, finite_amount, path_id
 from mieruka.web import kept
 from mieruka.web.i18n import translator
+from mieruka.web.listings import Page, page_bounds
 from mieruka.web.pages import DbSession, Lang, download_response, href_for, read_as_of, render, templates
 from mieruka.web.routes_plans import body_plans
 from mieruka.web.routers import NavLink
@@ -45,12 +46,13 @@ def _groups(facts: list[dict], initiative: str | None, as_of: date | None, state
 
 
 def _counting_kpis(session, prefecture: bool, lang: str, state: tuple | None) -> Markup:
-    """The KPIs that count bodies of this kind (local/_counting.html), drawn once per state of the data and language:
-    every municipality's page (every prefecture's) shows the same list, a quarter of drawing the page."""
+    """What every municipality's page (every prefecture's) says of the KPIs that count bodies of its kind
+    (local/_counting.html): how many, a link to their list, the survey KPIs. Drawn once per state of the data and
+    language."""
     def draw() -> Markup:
-        kpis = store.kpis_counting_bodies(session, prefecture=prefecture)
         return Markup(templates.get_template("local/_counting.html").render(
-            t=translator(lang), href=href_for(lang), counting_kpis=kpis))
+            t=translator(lang), href=href_for(lang), prefecture=prefecture,
+            counting=store.kpis_counting_bodies(session, prefecture=prefecture)))
     return kept.value(state, "counting", (prefecture, lang), draw)
 
 
@@ -154,6 +156,27 @@ def _group_rows(result: dict) -> list[dict]:
     return [{"rank": x["rank"], "code": x["code"], "prefecture": x["prefecture"], "name": x["name"],
              "population": x["population"], "adopted": x["adopted"], "cost": x["cost"],
              "cost_per_resident": x["cost_per_resident"]} for x in result["members"]]
+
+
+COUNTING_PAGE = 500  # KPIs a page of the list of those counted in bodies
+
+
+def _counting_list(request: Request, session, prefecture: bool, page: int):
+    """The KPIs counted in bodies of a kind (unit 団体…, or 都道府県), in id order: the list a body's page links to."""
+    total = store.kpis_counting_bodies(session, prefecture)["total"]
+    page, pages = page_bounds(total, page, COUNTING_PAGE)
+    rows = store.counting_kpi_page(session, prefecture, (page - 1) * COUNTING_PAGE, COUNTING_PAGE) if total else []
+    return render(request, "local/counting.html", {"prefecture": prefecture, "page": Page(rows, total, page, pages)})
+
+
+@router.get("/local/counting")
+def counting_municipalities(request: Request, session: DbSession, lang: Lang, page: PageNumber = 1):
+    return _counting_list(request, session, False, page)
+
+
+@router.get("/local/counting/prefectures")
+def counting_prefectures(request: Request, session: DbSession, lang: Lang, page: PageNumber = 1):
+    return _counting_list(request, session, True, page)
 
 
 @router.get("/local/{code}.{fmt}")
