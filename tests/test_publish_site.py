@@ -1009,6 +1009,28 @@ def test_a_file_edited_by_hand_is_written_again_by_a_run_with_nothing_changed(si
     assert (third.written, third.rendered) == (0, 0)
 
 
+def test_a_folder_checked_while_held_is_walked_once_for_the_run(site, monkeypatch):
+    """`mieruka publish` checks the folder as soon as it holds it (a foreign folder refused before the database is
+    opened), then runs: the run takes that check's walk and manifest (0.5 s at 10,000 KPIs) instead of doing both
+    again, and only within that hold (a check made outside it, or a second run, walks again)."""
+    from mieruka.publish import site as site_module
+    from mieruka.publish.site import check_target, target_lock
+
+    url, out, _ = site
+    _publish(url, out, at=datetime(2026, 4, 7, tzinfo=timezone.utc))  # whatever earlier tests changed, made now
+    walks = []
+    monkeypatch.setattr(site_module, "files_in", lambda folder, _walk=site_module.files_in: walks.append(1) or _walk(folder))
+    with target_lock(out):
+        assert check_target(out)["generator"] == "mieruka publish" and len(walks) == 1
+        kept = _publish(url, out, at=datetime(2026, 4, 8, tzinfo=timezone.utc))
+        assert len(walks) == 1 and (kept.written, kept.rendered) == (0, 0)
+        _publish(url, out, at=datetime(2026, 4, 9, tzinfo=timezone.utc))  # the check was the first run's only
+        assert len(walks) == 2
+    check_target(out)
+    _publish(url, out, at=datetime(2026, 4, 10, tzinfo=timezone.utc))  # not held while checked: walked again
+    assert len(walks) == 4 and site_module._CHECKED == {}
+
+
 def test_a_file_system_that_locks_no_folder_keeps_the_lock_file(tmp_path, monkeypatch):
     """NFS refuses flock on a folder opened read-only (EBADF): the run holds the lock file alone, as before."""
     import errno

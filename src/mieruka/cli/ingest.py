@@ -10,7 +10,7 @@ from mieruka import storage
 from mieruka.cli.app import DbOption, FormatOption, app, err, fail, labelled
 from mieruka.evaluate.explain import num
 from mieruka.export.formats import Format, print_rows, to_json
-from mieruka.jp import format_date_ja, format_period_ja, format_yen, point_end
+from mieruka.jp import format_period_ja, format_yen, point_end
 
 sample_app = typer.Typer(help="The bundled sample dataset: build it from documents, load it.", no_args_is_help=True)
 app.add_typer(sample_app, name="sample")

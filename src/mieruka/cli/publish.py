@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from mieruka import storage
-from mieruka.cli.app import DbOption, app, err, fail
+from mieruka.cli.app import DbOption, app, end_without_teardown, err, fail
 
 
 @app.command("publish")
@@ -48,6 +48,7 @@ def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
     from mieruka.web.static_pages import KpiPages
 
     storage.ensure_schema(db)
+    end_without_teardown()  # (whatever the run's end: what it opened is closed below)
 
     def tables(kpi_ids: list[int] | None = None, audit: bool = True) -> dict:  # read only when the data changed
         # the site's one evaluation date: its pages rate and audit as of the stored date the app chooses by default

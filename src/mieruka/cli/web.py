@@ -21,7 +21,6 @@ ReadDbOption = typer.Option(None, "--read-db", envvar="MIERUKA_READ_DATABASE_URL
 
 def _serve(db: str | None, host: str, port: int, workers: int = 1, read_db: str | None = None) -> None:
     import gc
-    import os
 
     import uvicorn
 
