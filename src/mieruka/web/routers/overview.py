@@ -9,6 +9,7 @@ from mieruka.export.shapes import labels_by_file
 from mieruka.storage.overview import last_ingest_changes, totals
 from mieruka.storage.queries import document_labels
 from mieruka.storage.summaries import kpi_rating_counts, published_schemes
+from mieruka.web import kept
 from mieruka.web.evaluation import audit_page, evaluation_date
 from mieruka.web.listings import AUDIT_COLUMNS, cross_counts, finding_flat
 from mieruka.web.pages import AsOf, DbSession, Lang, kept_schemes_in_use, render, streamed_download, valid_scheme
@@ -59,13 +60,13 @@ def overview(request: Request, session: DbSession, lang: Lang, as_of: AsOf, sche
     # the scheme and the evaluation date first: what they read is kept only by a session yet to read (web.kept)
     scheme = valid_scheme(session, scheme or DEFAULT_SCHEME)
     when = evaluation_date(session, scheme, as_of)
-    counts = totals(session)
+    # what the page shows alike in both languages, read once per state of the data (a publish run asks for both)
+    counts = kept.per_state(session, "overview_totals", (), lambda: totals(session))
     if not counts["documents"]:  # a fresh database: how to load documents, not a page of zeros
         return render(request, "empty.html", {})
     basis = headline_basis(session, scheme)
-    rows = kpi_rating_counts(session, scheme, when.as_of, basis)
-    for r in rows:  # the item as the other pages name it: ⑪民間の大胆な活用…
-        r["reform_item_label"] = (r["reform_item_number"] or "") + (r["reform_item"] or "")
+    rows = kept.per_state(session, "overview_counts", (scheme, when.as_of, basis),
+                          lambda: _labelled(kpi_rating_counts(session, scheme, when.as_of, basis)))
     schemes = scheme_choices(kept_schemes_in_use(session))
     distribution = rating_distribution(rows, scheme, lang)
     # a national audit has tens of thousands of findings: the page shows the first ones, the downloads all
@@ -83,5 +84,11 @@ def overview(request: Request, session: DbSession, lang: Lang, as_of: AsOf, sche
         "audit_stored": found is not None,
         "findings_total": found[0] if found else 0,
         "findings": found[1] if found else [],
-        "changes": last_ingest_changes(session),
+        "changes": kept.per_state(session, "overview_changes", (), lambda: last_ingest_changes(session)),
     })
+
+
+def _labelled(rows: list[dict]) -> list[dict]:
+    for r in rows:  # the item as the other pages name it: ⑪民間の大胆な活用…
+        r["reform_item_label"] = (r["reform_item_number"] or "") + (r["reform_item"] or "")
+    return rows
