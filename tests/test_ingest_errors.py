@@ -153,8 +153,9 @@ def _every_bad_input(tmp_path, seed_file):
 
 def _all_counts(url):
     with storage.session_scope(url) as s:
+        # (the change tokens are SQLite's own bookkeeping, kept by triggers: PostgreSQL has none)
         return {t.name: s.scalar(select(func.count()).select_from(t)) for t in m.Base.metadata.sorted_tables
-                if t.name != "alembic_version"}
+                if t.name not in ("alembic_version", "kpi_changes", "document_changes")}
 
 
 def test_cli_names_each_bad_file_and_its_reason_keeps_the_database_and_loads_the_good_file(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import zipfile
 from datetime import date, datetime, timezone
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 import webdata
 from mieruka import storage
 from mieruka.export.workbook import database_tables
-from mieruka.publish.site import LOCK, MANIFEST, PIECES, RUNNING, TargetRefused, check_target, publish_site
+from mieruka.publish.site import LOCK, MANIFEST, PIECES, RUNNING, TargetRefused, _key, check_target, publish_site
 from mieruka.storage import models as m
 from mieruka.storage.publishing import publish_versions
 from mieruka.storage.queries import document_rows
@@ -612,7 +613,9 @@ def test_versions_are_read_again_only_after_a_write(site):
         assert {k for k in first["kpis"] if first["kpis"][k] != second["kpis"][k]} == {2}
         with storage.session_scope(url) as s:
             s.execute(update(m.Kpi).where(m.Kpi.id == 2).values(name=name))
-        assert reader() == first
+        third = reader()  # the same data again (KPI 2 read again: its change token is a new one)
+        assert {k: v for k, v in third.items() if k != "tokens"} == {k: v for k, v in first.items() if k != "tokens"}
+        assert third["tokens"]["kpis"][2] != first["tokens"]["kpis"][2] != second["tokens"]["kpis"][2]
     finally:
         reader.close()
 
@@ -1100,3 +1103,108 @@ def test_the_data_s_versions_change_for_the_kpi_and_document_changed_only(db_url
     assert renamed["shape"] == first["shape"]
     assert {k for k in after["kpis"] if after["kpis"][k] != renamed["kpis"][k]} == {amended}
     assert {d for d in after["documents"] if after["documents"][d] != renamed["documents"][d]} == {document}
+
+
+def test_versions_read_from_the_change_tokens_are_those_a_whole_read_gives(db_url):
+    """On SQLite the KPIs' tables keep a token per KPI and per document that every write replaces (migration 0015's
+    triggers): given the previous read, publish_versions reads only the rows of the KPIs and documents whose token
+    changed, and gives what reading every row gives — after a rename, an amended actual, a rating deleted, a unit
+    changed, a target moved to another KPI, a KPI deleted with its rows, a whole document deleted, and a write made
+    outside mieruka (sqlite3). A previous read from another database, or one that is not whole, is not trusted.
+    PostgreSQL has no triggers: no tokens, every row read."""
+    from sqlalchemy import delete, text, update
+
+    webdata.build(db_url)
+
+    def read(since=None):
+        with storage.session_scope(db_url) as s:
+            return publish_versions(s, since)
+
+    first = read()
+    if not db_url.startswith("sqlite"):
+        assert first["tokens"] is None and read(first) == first
+        return
+    assert sorted(first["tokens"]["kpis"]) == [1, 2, 3, 4] and list(first["tokens"]["documents"]) == [1]
+    previous = json.loads(json.dumps(first))  # as a manifest keeps it: its keys text
+    writes = [
+        update(m.Kpi).where(m.Kpi.id == 2).values(name="改めた名前"),
+        update(m.Observation).where(m.Observation.id == select(func.min(m.Observation.id)).scalar_subquery())
+        .values(value=m.Observation.value + 0.5),
+        delete(m.Rating).where(m.Rating.id == select(func.max(m.Rating.id)).scalar_subquery()),
+        update(m.Kpi).where(m.Kpi.id == 4).values(unit="団体"),
+        update(m.Target).where(m.Target.id == select(func.min(m.Target.id)).where(m.Target.kpi_id == 1)
+                               .scalar_subquery()).values(kpi_id=3),
+        text("UPDATE kpis SET direction = 'down' WHERE id = 1"),
+        delete(m.Kpi).where(m.Kpi.id == 3),
+        delete(m.Document),
+    ]
+    changed_before = None
+    for write in writes:
+        with storage.session_scope(db_url, write=True) as s:
+            s.execute(write)
+        whole, picked = read(), read(previous)
+        assert {k: v for k, v in picked.items()} == whole, str(write)
+        changed = {k for k in whole["kpis"].keys() | previous["kpis"].keys()
+                   if whole["kpis"].get(k) != previous["kpis"].get(str(k))}
+        assert changed and changed != changed_before
+        changed_before, previous = changed, json.loads(json.dumps(picked))
+    assert 3 not in whole["kpis"] and whole["documents"] == {}
+    # sqlite3 itself, not mieruka: the triggers are the database's
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    with sqlite3.connect(make_url(db_url).database) as raw:
+        raw.execute("UPDATE kpis SET name = name || '（外）' WHERE id = 1")
+    picked = read(previous)
+    assert picked == read() and picked["kpis"][1] != previous["kpis"]["1"]
+    # another database's read (its tokens are its own: every KPI's differs) or a read cut short is not used
+    assert read({**previous, "tokens": {"kpis": {"1": "x"}, "documents": {}}}) == read()
+    assert read({"kpis": {}, "tokens": previous["tokens"]}) == read()
+
+
+def test_pages_made_ahead_by_a_copy_of_the_process_are_those_the_crawl_makes(tmp_path, monkeypatch):
+    """After a change, the pages that show every KPI and are to be made again (publish.ahead.HEAVY: the all-KPI
+    downloads, the overview) and then the data package's tables are made by a forked copy of the publishing process
+    while the crawl makes the rest: the site is the one the crawl makes alone, and the crawl asks the application
+    for none of those pages. A copy that fails leaves them to the crawl; a run with nothing changed forks nothing."""
+    import shutil
+
+    from starlette.testclient import TestClient
+
+    from mieruka.publish import ahead as ahead_module
+    from mieruka.publish.ahead import HEAVY
+
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    webdata.build(url)
+    out = tmp_path / "public"
+    _publish(url, out)
+    with storage.session_scope(url, write=True) as s:
+        s.execute(update(m.Kpi).where(m.Kpi.id == 1).values(name="窓口業務のアウトソーシング（改）"))
+    for copy in ("ahead", "alone", "failed"):
+        shutil.copytree(out, tmp_path / copy)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    forked, asked = [], []
+    real_fork, real_get = ahead_module.Ahead.__init__, TestClient.get
+    monkeypatch.setattr(ahead_module.Ahead, "__init__",
+                        lambda self, app, urls, *rest: forked.append(sorted(urls)) or real_fork(self, app, urls, *rest))
+    monkeypatch.setattr(TestClient, "get", lambda self, u, **kw: asked.append(u) or real_get(self, u, **kw))
+    at = datetime(2026, 4, 2, tzinfo=timezone.utc)
+    reads = []  # the data package's tables read by this process (the copy's reads are the copy's)
+    ahead = _publish(url, tmp_path / "ahead", at=at, ahead=True, reads=reads)
+    heavy = sorted(_key(u) for u in HEAVY)
+    assert forked == [heavy] and not set(HEAVY) & set(asked) and ahead.broken == [] and reads == []
+    alone = _publish(url, tmp_path / "alone", at=at, reads=reads)
+    assert reads == [("tables of", [1], "the audit kept")]
+    assert set(HEAVY) <= set(asked)
+    assert _same_site(tmp_path / "ahead", tmp_path / "alone") == [] and ahead.rendered == alone.rendered
+    pages = [json.loads((tmp_path / f / MANIFEST).read_text(encoding="utf-8"))["pages"] for f in ("ahead", "alone")]
+    assert pages[0] == pages[1]
+    # a copy that ends without a word: the crawl makes its pages
+    monkeypatch.setattr(ahead_module, "_work", lambda *args: os._exit(3))
+    failed = _publish(url, tmp_path / "failed", at=at, ahead=True, reads=reads)
+    assert len(forked) == 2 and _same_site(tmp_path / "failed", tmp_path / "alone") == [] and failed.broken == []
+    assert reads[1:] == [("tables of", [1], "the audit kept")]  # made here after all
+    # nothing changed since: nothing to make, nothing forked
+    again = _publish(url, tmp_path / "ahead", at=at, ahead=True)
+    assert len(forked) == 2 and again.rendered == 0

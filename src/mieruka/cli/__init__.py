@@ -20,6 +20,9 @@ def load_commands():
 
 
 def main() -> None:
+    from mieruka.cli.app import _WITHOUT_TEARDOWN
+
+    _WITHOUT_TEARDOWN[0] = False  # only the command this call runs may ask for it (not one a test ran before)
     try:
         load_commands()()
     except SystemExit as exc:
@@ -27,11 +30,34 @@ def main() -> None:
             raise
         code = exc.code
         if code is not None and not isinstance(code, int):
-            print(code, file=sys.stderr)
+            _say(code)
             code = 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code or 0)
+        _end(code or 0)
+
+
+def _say(message) -> None:
+    try:
+        print(message, file=sys.stderr)
+    except (AttributeError, OSError, ValueError):  # no stderr, or closed
+        pass
+
+
+def _end(code: int) -> None:
+    """Close the databases (a SQLite file gets what its write-ahead log holds: a copy of the file alone is whole),
+    flush what was printed, and end the process at once (end_without_teardown)."""
+    from mieruka.storage import close_all
+
+    try:
+        close_all()
+    except Exception as exc:  # noqa: BLE001 - the command's work is done: say what failed, end as it asked
+        _say(f"mieruka: closing the database: {exc}")
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a closed stream or a reader gone (a pipe): nothing more can be said there
+            pass
+    os._exit(code)
 
 
 __all__ = ["app", "load_commands", "main"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from mieruka import storage
-from mieruka.cli.app import DbOption, app, end_without_teardown, err, fail
+from mieruka.cli.app import DbOption, app, end_without_teardown, err, fail, labelled
 
 
 @app.command("publish")
@@ -66,7 +66,7 @@ def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
         # each KPI's pages rendered by a process a core (the crawl, writing and the other pages stay here)
         pages = KpiPages(web, workers=os.cpu_count() or 1)
         result = publish_site(web, out, tables=tables, documents=documents, pdf=not no_pdf,
-                              versions=versions, direct=pages)
+                              versions=versions, direct=pages, ahead=True)
     except TargetRefused as exc:
         fail(str(exc))
     except OSError as exc:
@@ -84,8 +84,8 @@ def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
               f"{result.unchanged} unchanged, "
               f"{result.removed} removed in {result.seconds:.1f} s", highlight=False)
     for link in result.broken:
-        err.print(f"[red]error:[/] the application answers {link} with an error; links to it will not work / "
-                  f"{link} がエラーになるため、そこへのリンクは使えません", highlight=False)
+        err.print(labelled("error:", "bold red", f"the application answers {link} with an error; links to it will "
+                                                 f"not work / {link} がエラーになるため、そこへのリンクは使えません"))
     print(out)
     if result.broken:  # a site with dead links is not a published site: say so to scripts too
         raise typer.Exit(1)

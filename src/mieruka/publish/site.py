@@ -43,11 +43,11 @@ RUNNING = ".mieruka-publish.running"
 _OWN_FILES = (MANIFEST, PIECES, LOCK, RUNNING, MANIFEST + ".tmp", PIECES + ".tmp", RUNNING + ".tmp")
 GENERATOR = "mieruka publish"
 SEEDS = ("/", "/?lang=en")
-# Pages that store what they derive when first asked (today's audit, the registry of local bodies): asked before the
-# data's versions are read, so that a first run leaves a record the next one can use. Not the overview ("/"): it
-# audits nothing since the audit is stored as data is written (web.evaluation.audit_page), and asking it cost 0.3 s
-# of every run at 10,000 KPIs, twice in a run that makes it again.
-WARM_UP = ("/audit", "/savings")
+# Pages that store what they derive when first asked (the registry of local bodies): asked before the data's versions
+# are read, so that a first run leaves a record the next one can use. Not the overview ("/") nor the audit's pages:
+# no request audits since the audit is stored as data is written (evaluate.stored), and asking the overview cost
+# 0.3 s of every run at 10,000 KPIs, twice in a run that makes it again. ("/audit" was asked too: no such page.)
+WARM_UP = ("/savings",)
 ASSET_PREFIXES = ("/static/", "/vendor/")
 API_PAGE = 1000  # the API's largest page
 _API_KPI = re.compile(r"^/api/kpis/(\d+)$")
@@ -575,7 +575,7 @@ STAFF_PAGES = ("/signin", "/signout", "/my", "/review", "/rounds", "/reports", "
 def publish_site(app, out: Path, *, tables: dict[str, list[dict]] | Callable[[], dict[str, list[dict]]],
                  documents: list[dict] | Callable[[], list[dict]],
                  at: datetime | None = None, pdf: bool = True, exclude: tuple[str, ...] = (),
-                 versions: Callable[[], dict] | dict | None = None, direct=None) -> PublishResult:
+                 versions: Callable[[], dict] | dict | None = None, direct=None, ahead: bool = False) -> PublishResult:
     """Crawl the application from its front pages (Japanese and English) and its API, and write the site to OUT.
     tables: the data for the bulk ZIP and datapackage.json (name → rows); documents: the sources for attribution;
     either may be a function, called only when the data changed since the previous run (else its files are kept).
@@ -584,7 +584,9 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]] | Callable[[],
     page whose inputs are those of the previous run is not asked of the application again; its file and links are
     taken as they were. They are read before and after the crawl: data that changed meanwhile leaves no record.
     direct (web.static_pages.KpiPages): answers the URLs it handles() as the application would, DIRECT_BATCH at a time
-    from data read once per batch; the application answers the rest."""
+    from data read once per batch; the application answers the rest. ahead: with versions, the pages that show every
+    KPI (publish.ahead.HEAVY) that are to be made again are asked of a forked copy of this process while the crawl
+    makes the others (POSIX, more than one core)."""
     started = time.perf_counter()
     at = at or datetime.now(timezone.utc)
     exclude = tuple(exclude) + STAFF_PAGES
@@ -595,14 +597,14 @@ def publish_site(app, out: Path, *, tables: dict[str, list[dict]] | Callable[[],
             # them (the pages' keys and links, the data pieces) and each collection that reaches the oldest walks them
             # all (0.6 → 0.36 s of collections in a run after a rename at 10,000 KPIs)
             gc.set_threshold(max(threshold[0], 20_000), *threshold[1:])
-            return _publish(app, out, tables, documents, at, pdf, exclude, versions, direct, started)
+            return _publish(app, out, tables, documents, at, pdf, exclude, versions, direct, started, ahead)
         finally:
             gc.set_threshold(*threshold)
             gc.unfreeze()  # (frozen once the previous manifest was read)
 
 
 def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[str, ...], versions, direct,
-             started: float) -> PublishResult:
+             started: float, ahead: bool = False) -> PublishResult:
     from starlette.testclient import TestClient
 
     key = _held(out)
@@ -624,6 +626,8 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
     # localhost: a host name the app answers whatever MIERUKA_ALLOWED_HOSTS lists for its readers
     client = TestClient(app, base_url="http://localhost", raise_server_exceptions=False)
     with client:  # one event loop for the whole crawl, not one per request
+        if hasattr(versions, "start_from"):  # what the previous run read: only what was written since is read
+            versions.start_from(previous.get("versions"))
         if versions is not None:
             for path in WARM_UP:  # what the application derives when first asked and stores (the audit) is stored now
                 client.get(path)
@@ -634,13 +638,22 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
         data_key = deps.everything if deps else None
         old = previous.get("data") if data_key else None
         same_data = old and old[0] == data_key and all(n in writer.previous and n in writer.present for n in old[1])
+        # forked before the crawl's threads start (the package's below, the workers'): a copy makes the pages that
+        # show every KPI while this process makes the rest
+        package_ahead = (lambda: _package_tables(out, tables, deps)) if not same_data and deps else None
+        made_ahead = _ahead(app, previous, writer, deps, exclude, pdf, package_ahead) if ahead and deps else None
         # the data package's tables are read and made while the site is crawled: its reads and CSV lines take the
         # crawl's process, which mostly waits for the workers meanwhile (after the crawl they were the run's last
         # seconds, the workers idle)
         with ThreadPoolExecutor(1) as beside:  # leaving it waits for the tables, whatever the crawl did
-            package = None if same_data or not deps else beside.submit(_package_tables, out, tables, deps)
-            _crawl(client, app, out, previous, writer, result, at, exclude, pdf, deps, direct)
-            made = package.result() if package else None
+            package = None if same_data or not deps or made_ahead is not None else \
+                beside.submit(_package_tables, out, tables, deps)
+            try:
+                _crawl(client, app, out, previous, writer, result, at, exclude, pdf, deps, direct, made_ahead)
+                made = package.result() if package else made_ahead.also() if made_ahead is not None else None
+            finally:
+                if made_ahead is not None:
+                    made_ahead.close()
         if callable(versions) and versions() != before:
             writer.meta, deps = {}, None  # the data changed while the site was made: the next run makes all again
             data_key, same_data, made = None, False, None
@@ -651,9 +664,34 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
                                  documents() if callable(documents) else documents)
     if writer.meta and data_key:
         writer.meta["data"] = [data_key, data_files]
+    if writer.meta and before and before.get("tokens") is not None:
+        writer.meta["versions"] = before  # (the data's as the pages were made: the next run reads what changed since)
     _finish(out, previous, writer, result, at)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _ahead(app, previous: dict, writer: _Writer, deps: _Dependencies, exclude: tuple[str, ...], pdf: bool,
+           package=None):
+    """The Ahead making the pages of publish.ahead.HEAVY that the previous run made from all KPIs and this one is to
+    make again (their key changed, or their file did), then the data package's tables (package(), when they are to be
+    made again); None when there are no such pages, or no second core or fork."""
+    from mieruka.publish.ahead import HEAVY, Ahead
+
+    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return None
+    pages = previous.get("pages", {})
+    keys, names = [], set()
+    for url in HEAVY:
+        placed = _where(url, exclude, pdf)
+        if not isinstance(placed, tuple) or placed[1] in names:  # (a download is one file for both languages)
+            continue
+        k, name = placed
+        names.add(name)
+        old = pages.get(name)
+        if old is not None and old[1] is None and (old[0] != deps.key(None) or not writer.keep(name)):
+            keys.append(k)
+    return Ahead(app, keys, _url, package) if keys else None
 
 
 def _published_audit(app) -> str | None:
@@ -664,7 +702,7 @@ def _published_audit(app) -> str | None:
 
 
 def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: PublishResult, at: datetime,
-           exclude: tuple[str, ...], pdf: bool, deps: _Dependencies | None, direct=None) -> None:
+           exclude: tuple[str, ...], pdf: bool, deps: _Dependencies | None, direct=None, ahead=None) -> None:
     """Fetch, write and follow every page from the seeds; with deps (what the pages are made from, None without
     versions), record each page's key and links in writer.meta."""
     before = previous.get("pages", {}) if deps else {}
@@ -867,7 +905,8 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
     # application for the pages the workers do not make (lists, items, downloads) instead of waiting for an answer,
     # and takes each batch's answers as soon as they are there. Waiting for the oldest batch only when it has nothing
     # else to do kept one core idle for half of a first run (the crawl's pages came before or after the workers').
-    while queue or waiting or pending or kept_links:
+    deferred: list[tuple[str, tuple]] = []  # pages the copy (ahead) makes: taken once the crawl has nothing else to do
+    while queue or waiting or pending or kept_links or deferred:
         while pending and pending[0][1].done():
             take_batch()
         while len(waiting) >= DIRECT_BATCH and len(pending) < in_flight:
@@ -879,6 +918,8 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
                 pdf_urls.append(path)
             elif deps and reuse(name):
                 result.pages += name.endswith(".html")
+            elif ahead is not None and k in ahead.keys:
+                deferred.append(k)
             elif direct is None or not direct.handles(path):
                 take(k, fetch(path, query))
             else:
@@ -887,6 +928,11 @@ def _crawl(client, app, out: Path, previous: dict, writer: _Writer, result: Publ
             follow_kept()
         elif waiting and len(pending) < in_flight:
             send(DIRECT_BATCH)
+        elif deferred:
+            made = ahead.answers()
+            for k in deferred:
+                take(k, made[k] if k in made else fetch(*k))
+            deferred.clear()
         elif pending:
             take_batch()
 
@@ -1465,7 +1511,7 @@ def _finish(out: Path, previous: dict, writer: _Writer, result: PublishResult, a
                 else previous.get("generated_at", at.isoformat()), "files": dict(sorted(writer.files.items())),
                 "stats": _stats(out, writer.files, previous, getattr(writer, "found", {})), **writer.meta}
     # one line, by orjson: json's C encoder took 0.4 s for a manifest of 10,000 KPIs' pages (with indent, seconds)
-    _replace(out / MANIFEST, orjson.dumps(manifest) + b"\n")
+    _replace(out / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_NON_STR_KEYS) + b"\n")
     (out / RUNNING).unlink(missing_ok=True)
 
 

@@ -6,6 +6,7 @@ from mieruka.storage.db import (  # noqa: F401
     current_revision,
     document_count,
     downgrade,
+    close_all,
     dispose_engines,
     ensure_schema,
     plain_error,

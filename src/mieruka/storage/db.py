@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -301,6 +302,14 @@ def dispose_engines() -> None:
     _factories.clear()
 
 
+def close_all() -> None:
+    """Every connection this process holds closed: the engines' and the change watches' (the last connection to a
+    SQLite file in WAL mode moves the log into the file and removes it)."""
+    dispose_engines()
+    for watch in list(_ALL_WATCHES):
+        watch.close()
+
+
 @contextmanager
 def session_scope(url: str | None = None, timeout_ms: int | None = None, write: bool = False,
                   take_turns: bool = True) -> Iterator[Session]:
@@ -494,7 +503,7 @@ def _head() -> str:
 
 # the newest migration's revision (a test checks that it is alembic's head): a database already there is known by one
 # read, without alembic — importing it and reading every migration file was 0.3 s of every command
-SCHEMA_HEAD = "0014"
+SCHEMA_HEAD = "0015"
 
 
 def _at_head(url: str | None) -> bool:
@@ -529,6 +538,7 @@ class ChangeWatch:
         self.url = resolve_url(url)
         self._lock = threading.Lock()
         self._conn = None
+        _ALL_WATCHES.add(self)
         self._seen: object = None
         self._generation = 0
         path = make_url(self.url).database if self.url.startswith("sqlite") else None
@@ -593,6 +603,29 @@ class ChangeWatch:
 
 _watches: dict[str, ChangeWatch] = {}
 _watches_lock = threading.Lock()
+_ALL_WATCHES: "weakref.WeakSet[ChangeWatch]" = weakref.WeakSet()
+_FORKED_AWAY: list = []  # in a child made by os.fork: the parent's connections, never used, closed or collected
+
+
+def _forked() -> None:
+    """In a process made by os.fork (mieruka publish renders some pages in one): the parent's pooled connections and
+    the watches' connections are let go without being closed — a SQLite or PostgreSQL connection another process
+    holds must not be used or closed here — and kept from the collector; new ones are opened as needed. Each watch
+    counts on from a new generation, so nothing kept under one of the parent's tokens is served in the child."""
+    global _watches_lock
+    for engine in _engines.values():
+        _FORKED_AWAY.append(engine.pool)
+        engine.dispose(close=False)
+    _engines.clear()
+    _factories.clear()
+    _watches_lock = threading.Lock()
+    for watch in list(_ALL_WATCHES):
+        _FORKED_AWAY.append(watch._conn)
+        watch._lock = threading.Lock()  # (a lock another thread held at the fork would stay held here)
+        watch._conn, watch._seen, watch._generation = None, None, watch._generation + 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _reopen_engines(url: str) -> None:

@@ -513,6 +513,26 @@ class ChangeCounter(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class KpiChange(Base):
+    """A token per KPI that a write of any of its rows (its own, its appearances, baselines, targets, actuals,
+    ratings, list row) replaces with a new random one, by triggers (SQLite; migration 0015): `mieruka publish`
+    reads again only the KPIs whose token is not the one it saw last run, instead of every row. Random, not a count:
+    a database restored from a copy, or another database published into the same folder, cannot repeat a token."""
+
+    __tablename__ = "kpi_changes"
+    kpi_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(16))
+
+
+class DocumentChange(Base):
+    """The same per document: a write of any KPI row read from it (appearances, baselines, targets, actuals,
+    ratings) replaces its token."""
+
+    __tablename__ = "document_changes"
+    document_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(16))
+
+
 # The reporting cycle's tables live in their own module; importing it here puts them in Base.metadata.
 from mieruka.storage import cycle_models  # noqa: E402,F401
 from mieruka.storage import report_extra_models  # noqa: E402,F401

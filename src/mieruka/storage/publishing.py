@@ -184,10 +184,11 @@ def policy_indicator_rows(session: Session, document_id: int) -> list[dict]:
 # What a published page can show of one KPI: its own row and the rows that hang from it.
 _PER_KPI_TABLES = ("kpis", "kpi_appearances", "baselines", "targets", "observations", "ratings", "kpi_summaries")
 # What no public page shows: sign-in state, secrets, security log. Everything else counts as "the rest".
-# Tables no public page reads: secrets and sign-ins, the change counter bumped by every write, and what the cycle keeps
-# from the public (evidence files, local bodies' draft answers: an approved answer is written to survey_responses).
+# Tables no public page reads: secrets and sign-ins, the change counter and change tokens replaced by every write,
+# and what the cycle keeps from the public (evidence files, local bodies' draft answers: an approved answer is written
+# to survey_responses).
 _NOT_PUBLISHED_TABLES = ("app_secrets", "security_log", "sign_in_attempts", "web_sessions", "change_counter",
-                         "report_evidence", "survey_answers", "survey_answer_versions")
+                         "kpi_changes", "document_changes", "report_evidence", "survey_answers", "survey_answer_versions")
 # A round's rows are public once it is published: an open round's drafts change no public page.
 _PUBLISHED_ROUND_ROWS = {"rounds": "id", "reports": "round_id", "round_values": "round_id", "survey_requests": "round_id"}
 _PUBLISHED_REPORT_ROWS = ("report_versions", "report_steps")
@@ -198,13 +199,53 @@ _SHAPE_COLUMNS = {"kpis": ("id", "tier", "parent_id", "reform_item_id", "organis
                   "ratings": ("kpi_id", "scheme", "code", "official")}
 
 
-def publish_versions(session: Session) -> dict:
+# The triggers of migration 0015 (three a KPI table) that keep kpi_changes and document_changes.
+_TRIGGERS = tuple(f"publish_change_{t}_{e}" for t in _PER_KPI_TABLES for e in ("insert", "update", "delete"))
+# Past this share of KPIs changed, reading every row costs less than picking theirs out.
+_WHOLE_READ_SHARE = 0.25
+
+
+def change_tokens(session: Session) -> dict | None:
+    """Each KPI's and each document's token, replaced by every write of their rows ({"kpis": {id: token},
+    "documents": {id: token}}); None where no trigger keeps them (PostgreSQL, or a database whose triggers are gone)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return None
+    found = {name for (name,) in conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'publish\\_change\\_%' ESCAPE '\\'")}
+    if not found.issuperset(_TRIGGERS):
+        return None
+    return {"kpis": dict(conn.exec_driver_sql("SELECT kpi_id, token FROM kpi_changes").all()),
+            "documents": dict(conn.exec_driver_sql("SELECT document_id, token FROM document_changes").all())}
+
+
+def _known(since, tokens: dict | None) -> dict | None:
+    """The previous versions to start from (their keys as numbers again: a manifest's JSON gives text), when they are
+    whole and carry tokens to compare with; else None (everything is read)."""
+    if tokens is None or not isinstance(since, dict):
+        return None
+    try:
+        said = {part: {int(k): v for k, v in since[part].items()}
+                for part in ("kpis", "documents", "kpi_shapes")}
+        said["tokens"] = {part: {int(k): v for k, v in since["tokens"][part].items()} for part in ("kpis", "documents")}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return said
+
+
+def _changed(before: dict, now: dict) -> set[int]:
+    return {k for k in before.keys() | now.keys() if before.get(k) != now.get(k)}
+
+
+def publish_versions(session: Session, since: dict | None = None) -> dict:
     """Digests of the stored data, for `mieruka publish` to know which pages changed since its last run:
     "kpis" (id → digest of the KPI's row and every row of its appearances, baselines, targets, actuals, ratings,
     summary), "documents" (id → digest of those rows read from the document), "shape" (what lists show of KPIs they
-    do not name: ids, tiers, parents, items, ministries, rating codes) and "rest" (every other published table,
-    whole). Read in one pass, in primary-key order, as the driver
-    gives the rows (no ORM or SQLAlchemy row objects, no JSON decoded: 100,000 rows at 10,000 KPIs)."""
+    do not name: ids, tiers, parents, items, ministries, rating codes; a digest of each KPI's, "kpi_shapes") and
+    "rest" (every other published table, whole), with the change tokens they were read at ("tokens", None without
+    them). Given the versions of an earlier read (since) and tokens to compare, only the rows of the KPIs and
+    documents whose token changed are read; else every row, in one pass, in primary-key order, as the driver gives
+    them (no ORM or SQLAlchemy row objects, no JSON decoded: 100,000 rows at 10,000 KPIs)."""
     import hashlib
     from itertools import groupby
     from operator import itemgetter
@@ -213,8 +254,17 @@ def publish_versions(session: Session) -> dict:
 
     parts: dict = defaultdict(list)
     documents: dict = defaultdict(list)
-    shape, rest = hashlib.sha256(), hashlib.sha256()
+    shapes: dict = defaultdict(list)
+    rest = hashlib.sha256()
     conn = session.connection()
+    tokens = change_tokens(session)  # first: the rows read below are those of these tokens (one transaction)
+    known = _known(since, tokens)
+    kpi_ids = doc_ids = None  # None: every row
+    if known is not None:
+        kpi_ids = _changed(known["tokens"]["kpis"], tokens["kpis"])
+        doc_ids = _changed(known["tokens"]["documents"], tokens["documents"])
+        if len(kpi_ids) > _WHOLE_READ_SHARE * max(1, len(tokens["kpis"])):
+            known, kpi_ids, doc_ids = None, None, None
     present = set(sa_inspect(conn).get_table_names())
     cursor = conn.connection.dbapi_connection.cursor()
 
@@ -224,6 +274,12 @@ def publish_versions(session: Session) -> dict:
 
     def digest(h, found: list) -> None:
         h.update(b"".join(map(_row_bytes, found)))
+
+    def encoded(of_kpi: list) -> list[bytes]:
+        try:
+            return [marshal.dumps(r, 2) for r in of_kpi]
+        except ValueError:  # a value marshal does not write (another database's dates): that row by its repr
+            return [_row_bytes(r) for r in of_kpi]
 
     try:
         for table in m.Base.metadata.sorted_tables:
@@ -238,35 +294,51 @@ def publish_versions(session: Session) -> dict:
                 key = table.c.id if table.name == "kpis" else table.c.kpi_id
                 at = list(table.columns).index(key)
                 doc_at = list(table.columns).index(table.c.document_id) if "document_id" in table.c else None
+                shape_at = [list(table.columns).index(table.c[c]) for c in _SHAPE_COLUMNS.get(table.name, ())]
                 name = table.name.encode("utf-8")
-                for kpi_id, of_kpi in groupby(rows(select(table).order_by(key, *order)), key=itemgetter(at)):
+                whole = select(table).order_by(key, *order)
+                if kpi_ids is None:
+                    read = rows(whole)
+                else:
+                    read = rows(whole.where(key.in_(sorted(kpi_ids)))) if kpi_ids else []
+                for kpi_id, of_kpi in groupby(read, key=itemgetter(at)):
                     of_kpi = list(of_kpi)
-                    try:
-                        shown = [marshal.dumps(r, 2) for r in of_kpi]
-                    except ValueError:  # a value marshal does not write (another database's dates)
-                        shown = [_row_bytes(r) for r in of_kpi]
-                    # the KPI's rows; each row also to the document it was read from
+                    shown = encoded(of_kpi)
+                    # the KPI's rows; what lists show of them; each row also to the document it was read from
                     parts[kpi_id].append(name + b"[" + b"".join(shown) + b"]")
-                    if doc_at is not None:
+                    if shape_at:
+                        shapes[kpi_id].append(name + b"".join(_row_bytes(tuple(r[i] for i in shape_at)) for r in of_kpi))
+                    if doc_at is not None and kpi_ids is None:
                         for r, text in zip(of_kpi, shown):
                             if r[doc_at] is not None:
                                 documents[r[doc_at]].append(name + text)
-                if table.name in _SHAPE_COLUMNS:
-                    digest(shape, rows(select(*(table.c[c] for c in _SHAPE_COLUMNS[table.name])).order_by(*order)))
+                if doc_at is not None and doc_ids:  # the changed documents' rows, in the order a whole read meets them
+                    for r in rows(whole.where(table.c.document_id.in_(sorted(doc_ids)))):
+                        documents[r[doc_at]].append(name + _row_bytes(r))
             else:
                 rest.update(table.name.encode("utf-8"))
                 digest(rest, rows(select(table).order_by(*order)))
     finally:
         cursor.close()
-    return {"kpis": {k: hashlib.sha256(b"".join(p)).hexdigest()[:16] for k, p in parts.items()},
-            "shape": shape.hexdigest(), "rest": rest.hexdigest(),
-            "documents": {d: hashlib.sha256(b"".join(p)).hexdigest()[:16] for d, p in documents.items()}}
+
+    def hashed(found: dict) -> dict:
+        return {k: hashlib.sha256(b"".join(p)).hexdigest()[:16] for k, p in found.items()}
+
+    kpis, docs, kpi_shapes = hashed(parts), hashed(documents), hashed(shapes)
+    if known is not None:  # the earlier read's, with the changed KPIs and documents as read now (gone when no row is)
+        kpis = {**{k: v for k, v in known["kpis"].items() if k not in kpi_ids}, **kpis}
+        kpi_shapes = {**{k: v for k, v in known["kpi_shapes"].items() if k not in kpi_ids}, **kpi_shapes}
+        docs = {**{k: v for k, v in known["documents"].items() if k not in doc_ids}, **docs}
+    shape = hashlib.sha256("".join(f"{k}:{kpi_shapes[k]};" for k in sorted(kpi_shapes)).encode())
+    return {"kpis": kpis, "shape": shape.hexdigest(), "rest": rest.hexdigest(), "documents": docs,
+            "kpi_shapes": kpi_shapes, "tokens": tokens}
 
 
 def _row_bytes(row) -> bytes:
     """A row as bytes for a digest: marshal's (format 2: no references, so the same values give the same bytes; 100,000
     rows in a fifth of the time repr takes, most of it the floats), or its repr when it holds a value marshal does not
-    write (a date or Decimal as PostgreSQL's driver gives them). Each is self-delimiting: rows joined stay apart."""
+    write (a date or Decimal as PostgreSQL's driver gives them). Each is self-delimiting: rows joined stay apart. A row
+    gives the same bytes whichever rows are read with it (a KPI's, a document's)."""
     try:
         return marshal.dumps(tuple(row), 2)
     except ValueError:
@@ -277,12 +349,17 @@ class VersionReader:
     """publish_versions of one database, read again only when a write was committed since the last read (a publish
     reads them before and after its crawl; most often nothing was written meanwhile). SQLite sees every writer's
     commits; PostgreSQL those made through mieruka (storage.ChangeWatch): a write made by psql during a publish is
-    not seen by its second read, only by the next run's."""
+    not seen by its second read, only by the next run's. Given the versions of the previous run (start_from), a read
+    on SQLite reads only the rows of the KPIs and documents written since (their change tokens)."""
 
     def __init__(self, url: str):
         from mieruka.storage.db import ChangeWatch
 
-        self.url, self._watch, self._last = url, ChangeWatch(url), None
+        self.url, self._watch, self._last, self._since = url, ChangeWatch(url), None, None
+
+    def start_from(self, versions: dict | None) -> None:
+        """The versions an earlier read gave (a previous run's, from its manifest): read only what changed since."""
+        self._since = versions
 
     def __call__(self) -> dict:
         from mieruka.storage.db import session_scope
@@ -291,7 +368,7 @@ class VersionReader:
         if token is not None and self._last is not None and self._last[0] == token:
             return self._last[1]
         with session_scope(self.url) as session:
-            versions = publish_versions(session)
+            versions = publish_versions(session, self._last[1] if self._last is not None else self._since)
         self._last = (token, versions)
         return versions
 

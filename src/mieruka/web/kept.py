@@ -6,6 +6,7 @@ Shared between the server's threads: a kept value is never changed once kept (a 
 and the dicts that keep them are changed under a lock."""
 from __future__ import annotations
 
+import os
 import threading
 
 from mieruka.storage import change_token
@@ -14,6 +15,15 @@ from mieruka.storage import plans
 
 _kept: dict[str, dict[tuple, object]] = {}  # what → {(database, state, *question): value}
 _lock = threading.Lock()
+
+
+def _forked() -> None:
+    """In a process made by os.fork: a lock of the parent's (another thread may have held it) is not this one's."""
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
 # initiative and as_of come from the query string: a few questions of each kind are kept, not one per question asked
 _QUESTIONS = {"map": 2 * 48 + 2,  # a map for each prefecture highlighted, in both languages (and none highlighted)
               "kpi_rows": 2}  # every KPI's row of a download: megabytes at national scale
