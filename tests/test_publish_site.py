@@ -1207,4 +1207,4 @@ def test_pages_made_ahead_by_a_copy_of_the_process_are_those_the_crawl_makes(tmp
     assert reads[1:] == [("tables of", [1], "the audit kept")]  # made here after all
     # nothing changed since: nothing to make, nothing forked
     again = _publish(url, tmp_path / "ahead", at=at, ahead=True)
-    assert len(forked) == 2 and again.rendered == 0
+    assert len(forked) == 2 and again.rendered == 0 and (again.unchanged, again.written) == (again.files, 0)

@@ -689,7 +689,10 @@ def _ahead(app, previous: dict, writer: _Writer, deps: _Dependencies, exclude: t
         k, name = placed
         names.add(name)
         old = pages.get(name)
-        if old is not None and old[1] is None and (old[0] != deps.key(None) or not writer.keep(name)):
+        # to be made again: its key changed, or its file is gone or edited (what reuse() will find; keep() not asked
+        # here: it records the file as kept)
+        if old is not None and old[1] is None and (old[0] != deps.key(None) or name not in writer.previous
+                                                   or name not in writer.present):
             keys.append(k)
     return Ahead(app, keys, _url, package) if keys else None
 
