@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import select
 import signal
+import threading
 import time
 
 # What a run after a change spends most on (10,000 KPIs: /kpis.xlsx 0.5 s, .json 0.13, .csv 0.1, the overview
@@ -34,21 +34,50 @@ class Answer:
 
 class Ahead:
     """A forked copy of this process asking the application for URLS (the crawl's (path, query) keys), then calling
-    also() if given (the data package's tables), handing each result back through a pipe as soon as it has it:
-    answers() and also() wait for theirs. Made before the crawl starts its threads. If the copy fails or takes longer
-    than WAIT_S, answers() gives what it has (nothing) and also() None: the crawl makes them itself."""
+    also() if given (the data package's tables), handing each result back through a pipe as soon as it has it; a
+    thread here reads the pipe as it fills (a copy blocked on a full pipe would not go on to also()), and answers()
+    and also() wait for theirs. Made before the crawl starts its threads. If the copy fails, or has not sent a result
+    WAIT_S after it was made, it is stopped: answers() gives nothing and also() None, and the crawl makes them."""
 
-    def __init__(self, app, urls: list[tuple[str, tuple]], url_of, also=None):
+    def __init__(self, app, urls: list[tuple[str, tuple]], url_of, also=None, close_fds=()):
         self.keys = set(urls)
-        self._results: list = []  # what came through the pipe, in order: the answers, then also()'s
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the copy: never returns
             os.close(read)
+            for fd in close_fds:  # the folder's locks: a copy left behind by a killed parent must not hold them
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
             _work(app, urls, url_of, also, write)
         os.close(write)
-        self._pid, self._read, self._also = pid, read, also is not None
+        self._pid, self._also = pid, also is not None
         self._deadline = time.monotonic() + WAIT_S
+        self._frames: list[bytes] = []
+        self._came = threading.Condition()
+        self._ended = False
+        self._reader = threading.Thread(target=self._read_all, args=(read,), name="mieruka-ahead", daemon=True)
+        self._reader.start()
+
+    def _read_all(self, read: int) -> None:
+        buffer = bytearray()
+        try:
+            while chunk := os.read(read, 1 << 20):
+                buffer += chunk
+                while len(buffer) >= 8 and len(buffer) >= 8 + int.from_bytes(buffer[:8], "big"):
+                    size = int.from_bytes(buffer[:8], "big")
+                    with self._came:
+                        self._frames.append(bytes(buffer[8:8 + size]))
+                        self._came.notify_all()
+                    del buffer[:8 + size]
+        except OSError:
+            pass
+        finally:
+            os.close(read)
+            with self._came:
+                self._ended = True
+                self._came.notify_all()
 
     def answers(self) -> dict:
         said = self._result(0)
@@ -58,49 +87,35 @@ class Ahead:
         return self._result(1) if self._also else None
 
     def _result(self, i: int):
-        while len(self._results) <= i and self._read is not None:
-            frame = self._frame()
-            if frame is None:
-                self.close()
-                break
-            self._results.append(frame)
-        return self._results[i] if len(self._results) > i else None
-
-    def _frame(self):
-        """The next result the copy sent (its length in 8 bytes, then its pickle); None when it sent no more."""
+        with self._came:
+            while len(self._frames) <= i and not self._ended:
+                left = self._deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._came.wait(left)
+            frame = self._frames[i] if len(self._frames) > i else None
+        if frame is None:
+            self.close()
+            return None
         try:
-            head = self._exactly(8)
-            body = self._exactly(int.from_bytes(head, "big")) if head is not None else None
-            return pickle.loads(body) if body is not None else None
-        except (OSError, pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError):
+            return pickle.loads(frame)
+        except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError):
             return None
 
-    def _exactly(self, n: int) -> bytes | None:
-        chunks, got = [], 0
-        while got < n:
-            left = self._deadline - time.monotonic()
-            if left <= 0 or not select.select([self._read], [], [], left)[0]:
-                os.kill(self._pid, signal.SIGKILL)
-                return None
-            chunk = os.read(self._read, min(n - got, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
-
     def close(self) -> None:
-        if self._read is not None:
-            os.close(self._read)
-            self._read = None
-            try:
-                os.kill(self._pid, signal.SIGKILL)  # (done already, or no longer waited for)
-            except ProcessLookupError:
-                pass
-            try:
-                os.waitpid(self._pid, 0)
-            except ChildProcessError:
-                pass
+        """The copy stopped (it has sent all it will, or is no longer waited for) and reaped."""
+        if self._pid is None:
+            return
+        try:
+            os.kill(self._pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(self._pid, 0)
+        except ChildProcessError:
+            pass
+        self._pid = None
+        self._reader.join(5)
 
 
 def _work(app, urls: list[tuple[str, tuple]], url_of, also, write: int) -> None:

@@ -216,6 +216,7 @@ class PublishResult:
 
 
 _HELD: set[str] = set()  # the folders this process holds the lock of
+_LOCK_FDS: set[int] = set()  # their lock files' descriptors (a forked copy closes them: publish.ahead)
 _CHECKED: dict[str, tuple[dict, set[str]]] = {}  # a held folder checked by check_target: for the run that follows
 
 
@@ -248,12 +249,14 @@ def target_lock(out: Path):
         os.ftruncate(fds[-1], 0)
         os.pwrite(fds[-1], f"process {os.getpid()}, started {started}\n".encode(), 0)
         _HELD.add(key)
+        _LOCK_FDS.update(fds)
         try:
             yield
         finally:
             _HELD.discard(key)
             _CHECKED.pop(key, None)
     finally:
+        _LOCK_FDS.difference_update(fds)
         for fd in fds:
             os.close(fd)  # closing releases the lock
 
@@ -694,7 +697,7 @@ def _ahead(app, previous: dict, writer: _Writer, deps: _Dependencies, exclude: t
         if old is not None and old[1] is None and (old[0] != deps.key(None) or name not in writer.previous
                                                    or name not in writer.present):
             keys.append(k)
-    return Ahead(app, keys, _url, package) if keys else None
+    return Ahead(app, keys, _url, package, close_fds=sorted(_LOCK_FDS)) if keys else None
 
 
 def _published_audit(app) -> str | None:

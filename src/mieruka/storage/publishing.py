@@ -200,7 +200,9 @@ _SHAPE_COLUMNS = {"kpis": ("id", "tier", "parent_id", "reform_item_id", "organis
 
 
 # The triggers of migration 0015 (three a KPI table) that keep kpi_changes and document_changes.
-_TRIGGERS = tuple(f"publish_change_{t}_{e}" for t in _PER_KPI_TABLES for e in ("insert", "update", "delete"))
+_TRIGGERS = tuple(f"publish_change_{t}_{e}" for t in _PER_KPI_TABLES for e in ("insert", "update", "delete")) + \
+    tuple(f"publish_change_{t}_{e}" for t in _PER_KPI_TABLES if t != "kpi_summaries"
+          for e in ("replace", "replace_update"))
 # Past this share of KPIs changed, reading every row costs less than picking theirs out.
 _WHOLE_READ_SHARE = 0.25
 
@@ -229,6 +231,11 @@ def _known(since, tokens: dict | None) -> dict | None:
                 for part in ("kpis", "documents", "kpi_shapes")}
         said["tokens"] = {part: {int(k): v for k, v in since["tokens"][part].items()} for part in ("kpis", "documents")}
     except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    # whole and of one read: a digest for no KPI or document of its tokens (an edited manifest) would be kept for ever
+    if not (said["kpis"].keys() <= said["tokens"]["kpis"].keys() and said["kpi_shapes"].keys() == said["kpis"].keys()
+            and said["documents"].keys() <= said["tokens"]["documents"].keys()) or not all(
+            type(v) is str for part in ("kpis", "documents", "kpi_shapes") for v in said[part].values()):
         return None
     return said
 
