@@ -9,6 +9,7 @@ import pickle
 import signal
 import threading
 import time
+from dataclasses import dataclass, field
 
 # What a run after a change spends most on (10,000 KPIs: /kpis.xlsx 0.5 s, .json 0.13, .csv 0.1, the overview
 # 0.15 a language): made ahead when the previous run made them from all KPIs and they are to be made again. (A
@@ -17,12 +18,13 @@ HEAVY = ("/kpis.xlsx", "/kpis.json", "/kpis.csv", "/", "/?lang=en")
 WAIT_S = 300.0  # a copy that has not answered by then is stopped, and its pages made by the crawl
 
 
+@dataclass
 class Answer:
-    """What the crawl reads of an answer (starlette's test client's Response): status, content type, body."""
-
-    def __init__(self, status_code: int, content_type: str, content: bytes):
-        self.status_code, self.content = status_code, content
-        self.headers = {"content-type": content_type}
+    """What the crawl reads of an answer (the part of an HTTP response it uses): what the copy here and the workers
+    that render KPIs' pages (web.static_pages) hand back in place of the application's response."""
+    status_code: int
+    content: bytes
+    headers: dict = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -81,7 +83,8 @@ class Ahead:
 
     def answers(self) -> dict:
         said = self._result(0)
-        return {k: Answer(*v) for k, v in said.items()} if isinstance(said, dict) else {}
+        return {k: Answer(status, content, {"content-type": kind}) for k, (status, kind, content) in said.items()} \
+            if isinstance(said, dict) else {}
 
     def also(self):
         return self._result(1) if self._also else None

@@ -3,18 +3,17 @@ API answer, from data read in a few queries per batch, through the same context 
 from __future__ import annotations
 
 import asyncio
-import json
 import multiprocessing
 import os
 import re
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 
 from mieruka import storage
 from mieruka.processes.workers import exit_with
+from mieruka.publish.ahead import Answer
 from mieruka.publish.finishing import Finisher
 from mieruka.publish.reports import MEDIA, kpi_sheet_of
 from mieruka.storage.local_bodies import survey_kpis
@@ -38,21 +37,6 @@ POOL_FROM = 200
 # URLs a worker asks its own application (one at a time, as the crawl would): what else costs the crawl the most
 _ASKED_PREFIXES = ("/local/",)
 _KPI_URL = re.compile(r"^/(?:kpis/(\d+)(/history|/sheet\.html|/sheet\.xlsx)?|api/kpis/(\d+))$")
-
-
-@dataclass
-class Answer:
-    """What the crawl reads of an answer (the part of an HTTP response it uses)."""
-    status_code: int
-    content: bytes
-    headers: dict = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8")
-
-    def json(self):
-        return json.loads(self.content)
 
 
 class KpiPages:
