@@ -632,7 +632,7 @@ def _publish(app, out: Path, tables, documents, at, pdf: bool, exclude: tuple[st
         if hasattr(versions, "start_from"):  # what the previous run read: only what was written since is read
             versions.start_from(previous.get("versions"))
         if versions is not None:
-            for path in WARM_UP:  # what the application derives when first asked and stores (the audit) is stored now
+            for path in WARM_UP:  # what the application derives when first asked and stores (the registry) is stored now
                 client.get(path)
         before = versions() if callable(versions) else versions
         # the stored audit the audit's pages show, read after the warm-up (which may have stored it)
