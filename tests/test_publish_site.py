@@ -982,6 +982,25 @@ def test_workers_end_when_the_publishing_process_is_killed(site, tmp_path):
                 os.kill(p, signal.SIGKILL)
 
 
+def test_workers_busy_with_a_batch_are_ended_at_once_when_the_run_stops(site):
+    """A run stopped before it returned (Ctrl-C, which reaches the workers too; an error) waited in KpiPages.close for
+    the workers' batches and could hang there. `mieruka publish` then calls close(abandon=True): the workers end at
+    once (a bound, not a timing: a batch here would take a minute)."""
+    import time
+
+    url, _, _ = site
+    pages = KpiPages(create_app(url), workers=2, pool_from=0)
+    pages.submit([("/kpis/1", ())]).result()  # the workers are up
+    workers = list(pages._pool._processes.values())
+    pages._pool.submit(time.sleep, 60)
+    started = time.monotonic()
+    pages.close(abandon=True)
+    for worker in workers:
+        worker.join(20)
+    assert [(w.pid, w.exitcode) for w in workers if w.is_alive()] == [] and time.monotonic() - started < 30
+    assert pages._pool is None
+
+
 def test_a_file_edited_by_hand_is_written_again_by_a_run_with_nothing_changed(site):
     """A site file someone edited after a run (its content no longer what the manifest's fingerprint says) was kept
     as edited by the next run, which had nothing to change. It is written again (docs/publish.md); a file only

@@ -61,12 +61,14 @@ def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
 
     versions = VersionReader(db)  # read before and after the crawl: again only when something was written meanwhile
     pages = None
+    stopped = True  # until the run returns: a Ctrl-C or an error ends the workers at once
     try:
         web = create_app(db)
         # each KPI's pages rendered by a process a core (the crawl, writing and the other pages stay here)
         pages = KpiPages(web, workers=os.cpu_count() or 1)
         result = publish_site(web, out, tables=tables, documents=documents, pdf=not no_pdf,
                               versions=versions, direct=pages, ahead=True)
+        stopped = False
     except TargetRefused as exc:
         fail(str(exc))
     except OSError as exc:
@@ -79,7 +81,7 @@ def _publish(out: Path, no_pdf: bool, db: str | None) -> None:
     finally:
         versions.close()
         if pages is not None:
-            pages.close()
+            pages.close(abandon=stopped)
     err.print(f"{result.pages} pages, {result.files} files ({result.rendered} made again): {result.written} written, "
               f"{result.unchanged} unchanged, "
               f"{result.removed} removed in {result.seconds:.1f} s", highlight=False)

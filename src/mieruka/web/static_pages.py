@@ -73,10 +73,24 @@ class KpiPages:
                                          initializer=_start_worker, initargs=(self.app.state.read_url, os.getpid()))
         self._pool.submit(int)  # the executor starts its processes with the first task
 
-    def close(self) -> None:
-        if self._pool is not None:
+    def close(self, abandon: bool = False) -> None:
+        """End the workers: after their batches; abandon (the run stopped: Ctrl-C, an error), at once — the batches
+        out are dropped, and waiting for them hung when Ctrl-C had reached the workers too."""
+        if self._pool is None:
+            return
+        if abandon:
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            for process in processes:
+                process.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.join(5)
+                if process.is_alive():  # (still starting, or its signal handled elsewhere)
+                    process.kill()
+                    process.join(5)
+        else:
             self._pool.shutdown()
-            self._pool = None
+        self._pool = None
 
     def handles(self, path: str) -> bool:
         """The KPIs' own URLs; with workers, a local body's pages too (3,500 pages in two languages, each read
