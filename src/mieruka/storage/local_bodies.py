@@ -300,22 +300,28 @@ MUNICIPAL_UNITS = ("団体", "自治体", "市区町村", "市町村")
 PREFECTURE_UNITS = ("都道府県",)
 
 
+def _counted_in(prefecture: bool):
+    """The KPIs counted in bodies of a kind: unit 団体, 自治体, 市区町村, 市町村; 都道府県 for prefectures."""
+    return m.Kpi.unit.in_(PREFECTURE_UNITS if prefecture else MUNICIPAL_UNITS)
+
+
+def count_counting_kpis(session: Session, prefecture: bool = False) -> int:
+    return session.scalar(select(func.count()).select_from(m.Kpi).where(_counted_in(prefecture))) or 0
+
+
 def kpis_counting_bodies(session: Session, prefecture: bool = False) -> dict:
-    """What a body's page says of the KPIs counted in bodies of its kind (unit 団体, 自治体, 市区町村, 市町村; 都道府県 for a
-    prefecture): how many there are, and the survey KPIs that count municipalities (few, each with its survey). The
-    KPIs themselves are listed by counting_kpi_page, one page for all bodies of a kind: named on every body's page,
-    a renamed KPI changed 3,482 pages of a published site."""
-    units = PREFECTURE_UNITS if prefecture else MUNICIPAL_UNITS
-    total = session.scalar(select(func.count()).select_from(m.Kpi).where(m.Kpi.unit.in_(units))) or 0
+    """What a body's page says of the KPIs counted in bodies of its kind (_counted_in): how many there are, and the
+    survey KPIs that count municipalities (few, each with its survey). The KPIs themselves are listed by
+    counting_kpi_page, one page for all bodies of a kind: named on every body's page, a renamed KPI changed 3,482
+    pages of a published site."""
     surveyed = [] if prefecture else [{"kpi_id": k["kpi_id"], "name": k["kpi"], "survey": k["initiative"]}
                                       for k in survey_kpis(session)]
-    return {"total": total, "surveyed": surveyed}
+    return {"total": count_counting_kpis(session, prefecture), "surveyed": surveyed}
 
 
 def counting_kpi_page(session: Session, prefecture: bool, offset: int, limit: int) -> list[dict]:
     """One page of the KPIs counted in bodies of a kind, in id order, each with the survey that counts it, if any."""
-    units = PREFECTURE_UNITS if prefecture else MUNICIPAL_UNITS
-    rows = session.execute(select(m.Kpi.id, m.Kpi.name, m.Kpi.unit).where(m.Kpi.unit.in_(units))
+    rows = session.execute(select(m.Kpi.id, m.Kpi.name, m.Kpi.unit).where(_counted_in(prefecture))
                            .order_by(m.Kpi.id).offset(offset).limit(limit)).all()
     surveys = {} if prefecture else {k["kpi_id"]: k["initiative"] for k in survey_kpis(session)}
     return [{"kpi_id": r.id, "name": r.name, "unit": r.unit, "survey": surveys.get(r.id)} for r in rows]

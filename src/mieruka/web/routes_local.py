@@ -163,7 +163,7 @@ COUNTING_PAGE = 500  # KPIs a page of the list of those counted in bodies
 
 def _counting_list(request: Request, session, prefecture: bool, page: int):
     """The KPIs counted in bodies of a kind (unit 団体…, or 都道府県), in id order: the list a body's page links to."""
-    total = store.kpis_counting_bodies(session, prefecture)["total"]
+    total = store.count_counting_kpis(session, prefecture)
     page, pages = page_bounds(total, page, COUNTING_PAGE)
     rows = store.counting_kpi_page(session, prefecture, (page - 1) * COUNTING_PAGE, COUNTING_PAGE) if total else []
     return render(request, "local/counting.html", {"prefecture": prefecture, "page": Page(rows, total, page, pages)})
