@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 import os
 import re
+import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from urllib.parse import urlencode
 
@@ -85,9 +86,11 @@ class KpiPages:
             self._pool.shutdown(wait=False, cancel_futures=True)
             for process in processes:
                 process.join(5)
-                if process.is_alive():  # (still starting, or its signal handled elsewhere)
-                    process.kill()
-                    process.join(5)
+                if _running(process.pid):  # (still starting, or its signal handled elsewhere)
+                    try:
+                        os.kill(process.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
         else:
             self._pool.shutdown()
         self._pool = None
@@ -168,6 +171,24 @@ def _keep_templates() -> None:
 
 
 _worker: KpiPages | None = None  # in a worker process: its own application over the same database
+
+
+def _running(pid: int | None) -> bool:
+    """Whether the process is there and not a zombie. Not Process.is_alive(): the pool's own thread reaps its workers
+    too, and a process it reaped first stays "alive" to the other's waitpid."""
+    if pid is None:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the system
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
 
 def _start_worker(read_url: str, parent: int | None = None) -> None:
